@@ -1,0 +1,286 @@
+"""Scenario files: what a contact centre is, validated once at load into frozen models.
+
+A scenario describes an operation (its channels, demand, handle times, patience and sites);
+how it is experimented on (replications, seeds) lives elsewhere. Every field is checked
+when the file is read, so a typo or a wrong unit stops the run before any simulation with
+a one-line :class:`ConfigError` that names the file and the field path, e.g.::
+
+    configs/example.yaml: channels.voice.handle_time.mean: must be positive, got -3min
+
+Models are frozen: a variant of a scenario is a validated copy, never a mutation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from ccsim.distributions import TAG_PREFIX, Distribution
+from ccsim.units import Duration, PositiveDuration, Rate
+
+__all__ = [
+    "Arrivals",
+    "Channel",
+    "ConfigError",
+    "Scenario",
+    "ServiceLevel",
+    "Site",
+    "load_scenario",
+    "parse_scenario",
+    "read_yaml_mapping",
+]
+
+
+class ConfigError(ValueError):
+    """Bad input, reported in the user's words: file, field path, what is wrong."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path, self.message = source, path, message
+        super().__init__(": ".join(part for part in (source, path, message) if part))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _check_name(name: str) -> str:
+    # Names appear in dotted override paths and CSV columns: keep them plain.
+    if not _NAME.match(name):
+        raise ValueError(
+            f"name {name!r} must start with a letter or '_' and contain only letters, digits, "
+            "'_' or '-'"
+        )
+    return name
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+class ServiceLevel(_Frozen):
+    """The service-level objective: ``target`` of contacts answered within ``threshold``."""
+
+    threshold: Duration
+    target: float = Field(gt=0, le=1)
+
+
+class Arrivals(_Frozen):
+    """Arrival process of a channel: Poisson with a constant rate (per second inside)."""
+
+    rate: Rate = Field(gt=0)
+
+
+class Channel(_Frozen):
+    """A stream of contacts with its own demand, handle time, patience and objective.
+
+    ``patience`` left out means customers never abandon.
+    """
+
+    arrivals: Arrivals
+    handle_time: Distribution
+    patience: Distribution | None = None
+    service_level: ServiceLevel
+
+
+class Site(_Frozen):
+    """A place where agents work. For now a constant number of agents serving every channel."""
+
+    name: Name
+    agents: int = Field(ge=0)
+
+
+class Scenario(_Frozen):
+    """One contact-centre operation: the input of a replication."""
+
+    name: Name
+    description: str = ""
+    horizon: PositiveDuration = Field(description="arrivals occur in [0, horizon)")
+    warmup: Duration = Field(0.0, description="arrivals before this are simulated, not counted")
+    channels: dict[Name, Channel] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1)
+
+    @field_validator("warmup")
+    @classmethod
+    def _warmup_inside_horizon(cls, warmup: float, info: ValidationInfo) -> float:
+        horizon = info.data.get("horizon")
+        if horizon is not None and warmup >= horizon:
+            raise ValueError("must be shorter than the horizon")
+        return warmup
+
+    @field_validator("sites")
+    @classmethod
+    def _staffed_and_unique(cls, sites: list[Site]) -> list[Site]:
+        names = [site.name for site in sites]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"site names must be unique, {repeated[0]!r} repeats")
+        if sum(site.agents for site in sites) < 1:
+            raise ValueError("the sites have no agents: at least one is needed")
+        return sites
+
+    @property
+    def total_agents(self) -> int:
+        return sum(site.agents for site in self.sites)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader (no tags that build Python objects) that also refuses duplicate keys,
+    which plain YAML silently resolves to the last value."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; every failure is a :class:`ConfigError`."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, "", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(source, "", "is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "", f"cannot read file ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, "", _describe_yaml_error(exc)) from None
+    if data is None:
+        raise ConfigError(source, "", "file is empty")
+    if not isinstance(data, dict):
+        raise ConfigError(source, "", f"expected a mapping of keys, got a {type(data).__name__}")
+    return data
+
+
+def _describe_yaml_error(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "constructor for the tag" in problem:
+        tag = problem.rsplit(" ", 1)[-1]
+        problem = f"tag {tag} is not allowed (ccsim reads plain YAML only)"
+    return f"invalid YAML at {where}{problem}".replace(" at invalid", "")
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a mapping (as read from YAML) into a :class:`Scenario`."""
+    return validate(Scenario, data, source)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises :class:`ConfigError` on any bad input."""
+    return parse_scenario(read_yaml_mapping(path), source=str(path))
+
+
+def validate(model: type[BaseModel], data: Any, source: str) -> Any:
+    """Validate ``data`` into ``model``, turning pydantic's report into one ConfigError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # A misspelt key also makes the intended key "missing": report the typo first.
+        errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+        path, message = _describe_error(model, errors[0])
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})"
+        raise ConfigError(source, path, message) from None
+
+
+def _describe_error(model: type[BaseModel], error: dict[str, Any]) -> tuple[str, str]:
+    loc = [part for part in error["loc"] if not str(part).startswith(TAG_PREFIX)]
+    path = ".".join(str(part) for part in loc if part != "[key]")
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+        allowed = _allowed_keys(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+        elif allowed:
+            message += f" (allowed: {', '.join(allowed)})"
+    elif kind == "missing":
+        message = "required but missing"
+    elif kind == "unknown_distribution":
+        given = error["input"].get("dist") if isinstance(error["input"], dict) else None
+        message += f"; got {given!r}" if given is not None else "; 'dist' is missing"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = f"expected a mapping of keys, got {error['input']!r}"
+    elif message.startswith(("Value error, ", "Assertion failed, ")):
+        message = message.split(", ", 1)[1]
+    elif kind == "too_short" and error.get("ctx", {}).get("min_length") == 1:
+        message = "must not be empty"
+    message = message.replace("Input should be", "must be")
+    return path or "(top level)", message
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Walk the models along ``loc`` to list the keys a mapping there may have."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, str) and part.startswith(TAG_PREFIX):
+            from ccsim.distributions import _KINDS  # the branch pydantic chose
+
+            current = _KINDS.get(part[len(TAG_PREFIX) :])
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        else:
+            current = _element_type(current)
+        if current is None:
+            return []
+        current = _model_in(current) or current
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _element_type(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", ())
+    return args[-1] if args else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The single model class inside ``X | None``, ``list[X]``, ``dict[str, X]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = [
+        arg
+        for arg in getattr(annotation, "__args__", ())
+        if isinstance(arg, type) and issubclass(arg, BaseModel)
+    ]
+    return models[0] if len(models) == 1 and not _is_container(annotation) else None
+
+
+def _is_container(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) in (list, dict)
