@@ -1,0 +1,30 @@
+"""ccsim: discrete-event simulation of contact centres, validated against queueing theory.
+
+The public API::
+
+    scenario = ccsim.load_scenario("configs/example.yaml")
+    result = ccsim.simulate(scenario, seed=1)
+    result.kpis            # one row per channel
+
+Exact Erlang B/C/A results live in :mod:`ccsim.analytic`.
+"""
+
+from ccsim import analytic
+from ccsim.config import ConfigError, Scenario, load_scenario, parse_scenario
+from ccsim.engine import SimulationResult, simulate
+from ccsim.experiment import run_replications, summarise
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "Scenario",
+    "SimulationResult",
+    "__version__",
+    "analytic",
+    "load_scenario",
+    "parse_scenario",
+    "run_replications",
+    "simulate",
+    "summarise",
+]

@@ -1,0 +1,175 @@
+"""The command line as a user meets it: outputs, byte-identical files, exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ccsim.cli import main
+from ccsim.experiment import REPLICATION_COLUMNS
+from ccsim.metrics import KPI_NAMES
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "configs" / "example.yaml"
+
+
+def ccsim_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real command in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "ccsim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_run_writes_replications_and_is_identical_for_any_number_of_jobs(tmp_path):
+    one = ccsim_cli(
+        "run",
+        str(EXAMPLE),
+        "--reps",
+        "6",
+        "--seed",
+        "7",
+        "--jobs",
+        "1",
+        "--out",
+        str(tmp_path / "j1"),
+    )
+    two = ccsim_cli(
+        "run",
+        str(EXAMPLE),
+        "--reps",
+        "6",
+        "--seed",
+        "7",
+        "--jobs",
+        "2",
+        "--out",
+        str(tmp_path / "j2"),
+    )
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    first = (tmp_path / "j1" / "replications.csv").read_bytes()
+    assert first == (tmp_path / "j2" / "replications.csv").read_bytes()
+    assert (tmp_path / "j1" / "summary.csv").read_bytes() == (
+        tmp_path / "j2" / "summary.csv"
+    ).read_bytes()
+    table = pd.read_csv(tmp_path / "j1" / "replications.csv")
+    assert list(table.columns[:2]) == ["replication", "channel"]
+    assert list(table.columns) == list(REPLICATION_COLUMNS)
+    assert set(KPI_NAMES) <= set(table.columns)
+    assert table.replication.tolist() == list(range(6))
+    # The printed summary names every KPI with an interval.
+    for kpi in KPI_NAMES:
+        assert kpi in one.stdout
+    assert "95% confidence intervals over 6 replications" in one.stdout
+
+
+def test_seed_changes_results(tmp_path):
+    for seed in ("1", "2"):
+        result = main(
+            ["run", str(EXAMPLE), "--reps", "2", "--seed", seed, "--out", str(tmp_path / seed)]
+        )
+        assert result == 0
+    a = (tmp_path / "1" / "replications.csv").read_bytes()
+    assert a != (tmp_path / "2" / "replications.csv").read_bytes()
+
+
+def test_default_output_directory_is_results_name(tmp_path):
+    assert ccsim_cli("run", str(EXAMPLE), "--reps", "2", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "results" / "example" / "replications.csv").exists()
+
+
+def test_erlang_prints_the_textbook_case(capsys):
+    # 100 calls per 30 minutes, 180 s handle time: 10 Erlangs; 14 agents meet 80/20.
+    assert (
+        main(
+            [
+                "erlang",
+                "--rate",
+                "100/30min",
+                "--aht",
+                "180s",
+                "--agents",
+                "13-14",
+                "--threshold",
+                "20s",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Erlang C" in out and "offered load 10.000 Erlangs" in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:2] in ("13", "14")]
+    service_level = {int(row[0]): float(row[2].rstrip("%")) for row in rows}
+    assert service_level[13] < 80 <= service_level[14]
+
+
+def test_erlang_with_patience_is_erlang_a(capsys):
+    assert (
+        main(["erlang", "--rate", "3/min", "--aht", "3min", "--agents", "11", "--patience", "2min"])
+        == 0
+    )
+    assert "Erlang A" in capsys.readouterr().out
+
+
+BAD_FILES = {
+    "missing": None,
+    "broken_yaml": "name: [oops\n",
+    "not_mapping": "- 1\n- 2\n",
+    "unknown_key": EXAMPLE.read_text().replace("warmup:", "warmpu:"),
+    "bad_unit": EXAMPLE.read_text().replace("mean: 3min", "mean: 3mins"),
+    "negative": EXAMPLE.read_text().replace("agents: 11", "agents: -2"),
+    "python_tag": "name: !!python/object/apply:os.system ['echo pwned']\n",
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, case):
+    path = tmp_path / f"{case}.yaml"
+    if BAD_FILES[case] is not None:
+        path.write_text(BAD_FILES[case])
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--reps", "2", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert str(path) in lines[0]
+    assert not out.exists()  # nothing half-written
+    assert "pwned" not in captured.out
+
+
+def test_bad_input_from_the_real_command_has_no_traceback(tmp_path):
+    path = tmp_path / "tag.yaml"
+    path.write_text(BAD_FILES["python_tag"])
+    result = ccsim_cli("run", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "not allowed" in result.stderr and "pwned" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", str(EXAMPLE), "--reps", "0"],
+        ["run", str(EXAMPLE), "--jobs", "0"],
+        ["run", str(EXAMPLE), "--seed", "-1"],
+        ["erlang", "--rate", "3", "--aht", "3min", "--agents", "11"],
+        ["erlang", "--rate", "3/min", "--aht", "-3min", "--agents", "11"],
+        ["erlang", "--rate", "3/min", "--aht", "3min", "--agents", "0"],
+        ["erlang", "--rate", "3/min", "--aht", "3min"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_options_exit_2_in_one_line(capsys, args):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
