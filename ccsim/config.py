@@ -111,6 +111,7 @@ class Scenario(_Frozen):
     description: str = ""
     horizon: PositiveDuration = Field(description="arrivals occur in [0, horizon)")
     warmup: Duration = Field(0.0, description="arrivals before this are simulated, not counted")
+    interval: PositiveDuration = Field(1800.0, description="reporting interval (default 30min)")
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
 
@@ -121,6 +122,14 @@ class Scenario(_Frozen):
         if horizon is not None and warmup >= horizon:
             raise ValueError("must be shorter than the horizon")
         return warmup
+
+    @field_validator("interval")
+    @classmethod
+    def _not_too_many_intervals(cls, interval: float, info: ValidationInfo) -> float:
+        horizon = info.data.get("horizon")
+        if horizon is not None and horizon / interval > 100_000:
+            raise ValueError("gives more than 100,000 intervals over the horizon: use a longer one")
+        return interval
 
     @field_validator("sites")
     @classmethod

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from simpy.events import NORMAL, Event
 
 from ccsim.arrivals import arrival_epochs
 from ccsim.config import Channel, Scenario
-from ccsim.metrics import ChannelTally, kpis
+from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, total
 from ccsim.streams import BatchedDraws, Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
@@ -60,34 +60,38 @@ class _Due(Event):
 
 
 class _Contact:
-    __slots__ = ("arrival", "channel", "counted", "handle_time", "patience", "state")
+    __slots__ = ("arrival", "channel", "handle_time", "patience", "state", "tally")
 
-    def __init__(self, channel, arrival, handle_time, patience, counted):
+    def __init__(self, channel, arrival, handle_time, patience, tally):
         self.channel = channel
         self.arrival = arrival
         self.handle_time = handle_time
         self.patience = patience
-        self.counted = counted
+        self.tally = tally  # its arrival interval's tally, or None before the warm-up
         self.state = _WAITING
 
 
 class _ChannelState:
-    """Runtime state of one channel: its queue, tally and random draws."""
+    """Runtime state of one channel: its queue, tallies per interval and random draws."""
 
     __slots__ = (
         "draw_handle_time",
         "draw_patience",
         "epochs",
+        "intervals",
         "name",
         "queue",
-        "tally",
+        "queue_time",
         "threshold",
     )
 
-    def __init__(self, name: str, channel: Channel, horizon: float, streams: Streams):
+    def __init__(
+        self, name: str, channel: Channel, horizon: float, n_intervals: int, streams: Streams
+    ):
         self.name = name
         self.queue: deque[_Contact] = deque()
-        self.tally = ChannelTally()
+        self.intervals = [ChannelTally() for _ in range(n_intervals)]
+        self.queue_time = [0.0] * n_intervals  # contact-seconds waiting, per interval
         self.threshold = channel.service_level.threshold
         self.epochs = arrival_epochs(channel.arrivals, horizon, streams.generator("arrivals", name))
         self.draw_handle_time = BatchedDraws(
@@ -106,19 +110,32 @@ class _Replication:
         self.env = simpy.Environment()
         self.warmup = scenario.warmup
         self.horizon = scenario.horizon
+        self.interval = scenario.interval
+        self.n_intervals = math.ceil(scenario.horizon / scenario.interval)
         self.n_agents = scenario.total_agents
         self.n_idle = self.n_agents
-        self.busy_time = 0.0
+        self.busy_time = [0.0] * self.n_intervals  # agent-seconds busy, per interval
         self.channels = [
-            _ChannelState(name, channel, scenario.horizon, streams)
+            _ChannelState(name, channel, scenario.horizon, self.n_intervals, streams)
             for name, channel in scenario.channels.items()
         ]
         self.records: list[tuple] | None = [] if record_contacts else None
 
-    def _window_overlap(self, start: float, end: float) -> float:
-        """Length of ``[start, end)`` inside the observation window ``[warmup, horizon)``."""
-        overlap = min(end, self.horizon) - max(start, self.warmup)
-        return overlap if overlap > 0.0 else 0.0
+    def _spread(self, start: float, end: float, series: list[float]) -> None:
+        """Add the part of ``[start, end)`` inside ``[warmup, horizon)`` to ``series``,
+        interval by interval (a service or a wait may cross an interval boundary)."""
+        low = start if start > self.warmup else self.warmup
+        high = end if end < self.horizon else self.horizon
+        if high <= low:
+            return
+        k = int(low / self.interval)
+        while True:
+            edge = (k + 1) * self.interval
+            if high <= edge:
+                series[k] += high - low
+                return
+            series[k] += edge - low
+            low, k = edge, k + 1
 
     # --- a contact's life ---------------------------------------------------------------
 
@@ -126,10 +143,10 @@ class _Replication:
         channel: _ChannelState = event._value
         now = self.env.now
         patience = channel.draw_patience() if channel.draw_patience is not None else _INF
-        counted = now >= self.warmup
-        contact = _Contact(channel, now, channel.draw_handle_time(), patience, counted)
-        if counted:
-            channel.tally.offered += 1
+        tally = channel.intervals[int(now / self.interval)] if now >= self.warmup else None
+        contact = _Contact(channel, now, channel.draw_handle_time(), patience, tally)
+        if tally is not None:
+            tally.offered += 1
         if self.n_idle:
             self._answer(contact, now)
         else:
@@ -146,8 +163,8 @@ class _Replication:
         wait = now - contact.arrival
         handle_time = contact.handle_time
         channel = contact.channel
-        if contact.counted:
-            tally = channel.tally
+        tally = contact.tally
+        if tally is not None:
             tally.answered += 1
             tally.wait_answered += wait
             tally.handle_time += handle_time
@@ -156,11 +173,11 @@ class _Replication:
             if wait <= channel.threshold:
                 tally.answered_within_threshold += 1
         if wait > 0.0:
-            channel.tally.queue_time += self._window_overlap(contact.arrival, now)
-        self.busy_time += self._window_overlap(now, now + handle_time)
+            self._spread(contact.arrival, now, channel.queue_time)
+        self._spread(now, now + handle_time, self.busy_time)
         if self.records is not None:
             self.records.append(
-                (channel.name, contact.arrival, wait, "answered", handle_time, contact.counted)
+                (channel.name, contact.arrival, wait, "answered", handle_time, tally is not None)
             )
         _Due(self.env, handle_time, self._release, contact)
 
@@ -171,17 +188,17 @@ class _Replication:
         contact.state = _ABANDONED
         channel = contact.channel
         wait = contact.patience
-        tally = channel.tally
-        if contact.counted:
+        tally = contact.tally
+        if tally is not None:
             tally.abandoned += 1
             tally.wait_abandoned += wait
             tally.waited += 1
             if wait > channel.threshold:
                 tally.abandoned_after_threshold += 1
-        tally.queue_time += self._window_overlap(contact.arrival, self.env.now)
+        self._spread(contact.arrival, self.env.now, channel.queue_time)
         if self.records is not None:
             self.records.append(
-                (channel.name, contact.arrival, wait, "abandoned", math.nan, contact.counted)
+                (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None)
             )
 
     def _release(self, event) -> None:
@@ -206,7 +223,7 @@ class _Replication:
 
     # --- the replication ----------------------------------------------------------------
 
-    def run(self) -> dict[str, ChannelTally]:
+    def run(self) -> dict[str, list[ChannelTally]]:
         for channel in self.channels:
             first = next(channel.epochs, None)
             if first is not None:
@@ -214,23 +231,34 @@ class _Replication:
         # No `until`: arrivals stop at the horizon, and the run goes on until every contact
         # still in the system has been answered and served or has abandoned.
         self.env.run()
-        observed = self.horizon - self.warmup
+        observed = [0.0] * self.n_intervals
+        self._spread(0.0, self.horizon, observed)
         for channel in self.channels:
-            # One pool serves every channel: each channel sees all agents' busy time.
-            channel.tally.busy_time = self.busy_time
-            channel.tally.staffed_time = self.n_agents * observed
-            channel.tally.observed_time = observed
-        return {channel.name: channel.tally for channel in self.channels}
+            for k, tally in enumerate(channel.intervals):
+                tally.queue_time = channel.queue_time[k]
+                # One pool serves every channel: each channel sees all agents' busy time.
+                tally.busy_time = self.busy_time[k]
+                tally.staffed_time = self.n_agents * observed[k]
+                tally.observed_time = observed[k]
+        return {channel.name: channel.intervals for channel in self.channels}
 
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """What one replication produced: tallies per channel, and contacts if asked for."""
+    """What one replication produced: tallies per channel (in total and per interval), and
+    contacts if asked for."""
 
     scenario: str
     seed: np.random.SeedSequence = field(repr=False)
-    tallies: dict[str, ChannelTally]
+    interval: float  # length of a reporting interval, s
+    warmup: float
+    interval_tallies: dict[str, list[ChannelTally]] = field(repr=False)
     contacts: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def tallies(self) -> dict[str, ChannelTally]:
+        """Totals per channel over the observation window."""
+        return {name: total(tallies) for name, tallies in self.interval_tallies.items()}
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -240,6 +268,28 @@ class SimulationResult:
         )
         frame.index.name = "channel"
         return frame
+
+    def interval_rows(self) -> list[dict]:
+        """One record per channel and interval inside the window: KPIs and tallies."""
+        first = int(self.warmup / self.interval)
+        return [
+            {
+                "channel": name,
+                "interval": k,
+                "interval_start": k * self.interval,
+                **kpis(tally),
+                **asdict(tally),
+            }
+            for name, tallies in self.interval_tallies.items()
+            for k, tally in enumerate(tallies)
+            if k >= first
+        ]
+
+    @property
+    def interval_kpis(self) -> pd.DataFrame:
+        """One row per channel and reporting interval (by arrival; time-based KPIs by overlap)."""
+        columns = ["channel", "interval", "interval_start", *KPI_NAMES]
+        return pd.DataFrame(self.interval_rows()).loc[:, columns]
 
 
 def simulate(
@@ -257,8 +307,10 @@ def simulate(
     """
     streams = Streams(seed)
     replication = _Replication(scenario, streams, record_contacts)
-    tallies = replication.run()
+    interval_tallies = replication.run()
     contacts = None
     if replication.records is not None:
         contacts = pd.DataFrame(replication.records, columns=list(CONTACT_COLUMNS))
-    return SimulationResult(scenario.name, streams.seed, tallies, contacts)
+    return SimulationResult(
+        scenario.name, streams.seed, scenario.interval, scenario.warmup, interval_tallies, contacts
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "TALLY_NAMES",
     "ChannelTally",
     "kpis",
+    "total",
 ]
 
 
@@ -82,3 +83,11 @@ def kpis(tally: ChannelTally) -> dict[str, float]:
     for name, (numerator, denominator) in RATIO_KPIS.items():
         row[name] = _ratio(sum(values[n] for n in numerator), sum(values[d] for d in denominator))
     return row
+
+
+def total(tallies: list[ChannelTally]) -> ChannelTally:
+    """The sum of several tallies (intervals of a day, say): every field is additive."""
+    result = ChannelTally()
+    for name in TALLY_NAMES:
+        setattr(result, name, sum(getattr(t, name) for t in tallies))
+    return result

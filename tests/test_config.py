@@ -163,6 +163,8 @@ BAD = [
     ("horizon: 8h", "horizon: -8h", "horizon", "positive"),
     ("warmup: 0s", "warmup: 9h", "warmup", "shorter than the horizon"),
     ("warmup: 0s", "warmup: -1s", "warmup", "negative"),
+    ("warmup: 0s", "warmup: 0s\ninterval: 0min", "interval", "positive"),
+    ("warmup: 0s", "warmup: 0s\ninterval: 0.1s", "interval", "100,000 intervals"),
     ("mean: 3min}", "mean: 3mins}", "channels.voice.handle_time.mean", "unknown time unit"),
     ("mean: 3min}", "mean: 3m}", "channels.voice.handle_time.mean", "unknown time unit"),
     ("rate: 3/min", "rate: 3", "channels.voice.arrivals.rate", "needs a unit"),

@@ -249,3 +249,27 @@ def test_more_agents_never_make_any_wait_longer(rate, agents, extra, handle, see
     ]
     fewer, more = (run.wait.to_numpy() for run in runs)
     assert np.all(more <= fewer + 1e-9)
+
+
+def test_interval_tallies_add_up_to_the_totals_and_follow_arrivals():
+    s = scenario(warmup="45min", horizon="4h")  # warm-up ends inside the second interval
+    result = ccsim.simulate(s, seed=12, record_contacts=True)
+    frame = result.interval_kpis
+    assert list(frame.interval) == list(range(1, 8))  # [30min, 4h): the first is all warm-up
+    assert np.allclose(frame.interval_start, np.arange(1, 8) * 1800)
+    assert frame.offered.sum() == result.tallies["voice"].offered
+    counted = result.contacts[result.contacts.counted]
+    by_arrival = (counted.arrival // 1800).astype(int).value_counts().sort_index()
+    assert by_arrival.to_dict() == dict(zip(frame.interval, frame.offered, strict=True))
+    rows = result.interval_rows()
+    assert sum(r["busy_time"] for r in rows) == pytest.approx(result.tallies["voice"].busy_time)
+    assert sum(r["queue_time"] for r in rows) == pytest.approx(result.tallies["voice"].queue_time)
+    observed = [r["observed_time"] for r in rows]
+    assert observed == [900.0] + [1800.0] * 6  # the part of interval 1 after the warm-up
+    assert all(r["staffed_time"] == 11 * r["observed_time"] for r in rows)
+    assert all(r["busy_time"] <= r["staffed_time"] + 1e-6 for r in rows)
+
+
+def test_interval_length_is_configurable():
+    result = ccsim.simulate(scenario(horizon="3h").model_copy(update={"interval": 900.0}), seed=1)
+    assert len(result.interval_kpis) == 12
