@@ -12,7 +12,8 @@ Exact Erlang B/C/A results live in :mod:`ccsim.analytic`.
 from ccsim import analytic
 from ccsim.config import ConfigError, Scenario, load_scenario, parse_scenario
 from ccsim.engine import SimulationResult, simulate
-from ccsim.experiment import run_replications, summarise
+from ccsim.experiment import load_experiment, run_experiment, run_replications
+from ccsim.summary import compare, summarise
 
 __version__ = "0.1.0"
 
@@ -22,8 +23,11 @@ __all__ = [
     "SimulationResult",
     "__version__",
     "analytic",
+    "compare",
+    "load_experiment",
     "load_scenario",
     "parse_scenario",
+    "run_experiment",
     "run_replications",
     "simulate",
     "summarise",

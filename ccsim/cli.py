@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
 
 from ccsim import __version__, analytic
+from ccsim.backends import BACKENDS, BackendError
 from ccsim.config import ConfigError, load_scenario
-from ccsim.experiment import run_replications, summarise
+from ccsim.experiment import load_experiment, run_experiment, run_replications
 from ccsim.metrics import COUNT_KPIS
 from ccsim.store import write_csv
+from ccsim.summary import summarise
 from ccsim.units import format_duration, parse_duration, parse_rate
 
 __all__ = ["main"]
@@ -97,6 +100,21 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
     run.add_argument("--out", type=Path, help="output directory (default results/<name>)")
 
+    experiment = commands.add_parser(
+        "experiment", help="run or resume an experiment file (scenarios, replications, CRN)"
+    )
+    experiment.add_argument("file", type=Path, help="experiment YAML file")
+    experiment.add_argument(
+        "--reps", type=_option(_positive_int, "--reps"), help="fixed number, replaces the file's"
+    )
+    experiment.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all")
+    experiment.add_argument("--out", type=Path, help="output directory (default results/<name>)")
+    experiment.add_argument("--backend", choices=BACKENDS, default="loky")
+    experiment.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    experiment.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (default: on a terminal)"
+    )
+
     erlang = commands.add_parser(
         "erlang", help="exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures"
     )
@@ -168,6 +186,70 @@ def _run(args) -> int:
     return 0
 
 
+#: KPIs shown per scenario on the terminal; every KPI is in summary.csv.
+_HEADLINE = ("offered", "service_level", "asa", "abandon_rate", "occupancy")
+
+
+def _experiment(args) -> int:
+    if args.scheduler is not None and args.backend != "dask":
+        raise BackendError("--scheduler only goes with --backend dask")
+    experiment = load_experiment(args.file)
+    result = run_experiment(
+        experiment,
+        reps=args.reps,
+        n_jobs=args.jobs,
+        out=args.out,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    manifest = result.manifest
+    stopped = " (precision target met)" if result.stopped_early else ""
+    print(
+        f"{manifest['experiment']}: {len(manifest['scenarios'])} scenarios x "
+        f"{manifest['replications']} replications{stopped}, seed {manifest['seed']}, "
+        f"common random numbers {'on' if manifest['common_random_numbers'] else 'off'}, "
+        f"{manifest['wall_time_s']:.1f}s wall"
+    )
+    summary = result.summary.set_index(["scenario", "channel", "kpi"])
+    width = max(len(name) for name in manifest["scenarios"])
+    for channel in result.summary.channel.unique():
+        print(f"\n{channel}: estimate [95% CI]")
+        print(f"  {'scenario':<{width}}  " + "  ".join(f"{k:>26}" for k in _HEADLINE))
+        for scenario in manifest["scenarios"]:
+            cells = []
+            for kpi in _HEADLINE:
+                row = summary.loc[(scenario, channel, kpi)]
+                cells.append(
+                    f"{_format(kpi, row.estimate)} [{_format(kpi, row.ci_low)}, "
+                    f"{_format(kpi, row.ci_high)}]"
+                )
+            print(f"  {scenario:<{width}}  " + "  ".join(f"{c:>26}" for c in cells))
+    if not result.comparisons.empty:
+        significant = result.comparisons[
+            result.comparisons.significant & result.comparisons.kpi.isin(_HEADLINE)
+        ]
+        print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
+        if significant.empty:
+            print("  none")
+        for row in significant.itertuples():
+            print(
+                f"  {row.scenario} {row.channel} {row.kpi}: {_signed(row.kpi, row.difference)} "
+                f"[{_signed(row.kpi, row.ci_low)}, {_signed(row.kpi, row.ci_high)}]"
+            )
+    print(
+        f"\nwrote {result.out}/: replications.parquet, intervals.parquet, summary.csv, "
+        "comparisons.csv, manifest.json"
+    )
+    return 0
+
+
+def _signed(kpi: str, value: float) -> str:
+    """A difference: percentage points for shares, the KPI's own unit otherwise."""
+    text = f"{100 * value:.2f} pts" if kpi in _PERCENT else _format(kpi, value)
+    return text if text.startswith("-") else f"+{text}"
+
+
 def _erlang(args) -> int:
     model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
     load = analytic.offered_load(args.rate, args.aht)
@@ -198,13 +280,24 @@ def _erlang(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    command = {"run": _run, "experiment": _experiment, "erlang": _erlang}[args.command]
     try:
-        return _run(args) if args.command == "run" else _erlang(args)
-    except ConfigError as exc:
+        return command(args)
+    except (ConfigError, BackendError) as exc:
         print(f"ccsim: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
-        print("ccsim: interrupted; nothing was written", file=sys.stderr)
+        if args.command == "experiment":
+            print(
+                "ccsim: interrupted; finished blocks are saved: run the same command again to "
+                "continue",
+                file=sys.stderr,
+            )
+        else:
+            print("ccsim: interrupted; nothing was written", file=sys.stderr)
         return 130
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from simpy.events import NORMAL, Event
 
 from ccsim.arrivals import arrival_epochs
 from ccsim.config import Channel, Scenario
-from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, total
+from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, tally_values, total
 from ccsim.streams import BatchedDraws, Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
@@ -278,7 +278,7 @@ class SimulationResult:
                 "interval": k,
                 "interval_start": k * self.interval,
                 **kpis(tally),
-                **asdict(tally),
+                **tally_values(tally),
             }
             for name, tallies in self.interval_tallies.items()
             for k, tally in enumerate(tallies)

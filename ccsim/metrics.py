@@ -14,7 +14,7 @@ activity with the same window.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 __all__ = [
     "COUNT_KPIS",
@@ -23,6 +23,7 @@ __all__ = [
     "TALLY_NAMES",
     "ChannelTally",
     "kpis",
+    "tally_values",
     "total",
 ]
 
@@ -76,9 +77,14 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else math.nan
 
 
+def tally_values(tally: ChannelTally) -> dict[str, float]:
+    """The tally as a flat dict (``dataclasses.asdict`` deep-copies, ten times slower)."""
+    return {name: getattr(tally, name) for name in TALLY_NAMES}
+
+
 def kpis(tally: ChannelTally) -> dict[str, float]:
     """The KPIs of one channel in one replication, in :data:`KPI_NAMES` order."""
-    values = asdict(tally)
+    values = tally_values(tally)
     row: dict[str, float] = {name: values[name] for name in COUNT_KPIS}
     for name, (numerator, denominator) in RATIO_KPIS.items():
         row[name] = _ratio(sum(values[n] for n in numerator), sum(values[d] for d in denominator))

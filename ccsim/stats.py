@@ -11,13 +11,22 @@ se(R) = sqrt(sum d_i^2 / (n (n - 1))) / mean(den).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as _scipy_stats
 
-__all__ = ["Estimate", "mean_ci", "ratio_ci"]
+__all__ = [
+    "Estimate",
+    "mean_ci",
+    "mean_ci_from_sums",
+    "paired_mean_difference_ci",
+    "paired_ratio_difference_ci",
+    "ratio_ci",
+    "ratio_ci_from_sums",
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Estimate:
         return self.low <= x <= self.high
 
 
+@functools.lru_cache(maxsize=4096)
 def _t(level: float, n: int) -> float:
     if not 0 < level < 1:
         raise ValueError(f"confidence level must be in (0, 1), got {level}")
@@ -72,3 +82,61 @@ def ratio_ci(numerators, denominators, level: float = 0.95) -> Estimate:
     residuals = num - ratio * den
     se = math.sqrt(float(np.sum(residuals**2)) / (n * (n - 1))) / (total / n)
     return Estimate(ratio, _t(level, n) * se, n, level)
+
+
+def mean_ci_from_sums(total: float, total_sq: float, n: int, level: float = 0.95) -> Estimate:
+    """:func:`mean_ci` from the running sums sum(x) and sum(x^2): for streaming aggregation,
+    where the values themselves are not kept."""
+    if n == 0:
+        return Estimate(math.nan, math.nan, 0, level)
+    mean = total / n
+    if n < 2:
+        return Estimate(mean, math.nan, n, level)
+    variance = max(total_sq - total * mean, 0.0) / (n - 1)
+    return Estimate(mean, _t(level, n) * math.sqrt(variance / n), n, level)
+
+
+def ratio_ci_from_sums(
+    num: float,
+    den: float,
+    num_sq: float,
+    den_sq: float,
+    num_den: float,
+    n: int,
+    level: float = 0.95,
+) -> Estimate:
+    """:func:`ratio_ci` from running sums: sum(d_i^2) = NN - 2 R ND + R^2 DD."""
+    if n == 0 or den <= 0:
+        return Estimate(math.nan, math.nan, n, level)
+    ratio = num / den
+    if n < 2:
+        return Estimate(ratio, math.nan, n, level)
+    squares = max(num_sq - 2 * ratio * num_den + ratio**2 * den_sq, 0.0)
+    se = math.sqrt(squares / (n * (n - 1))) / (den / n)
+    return Estimate(ratio, _t(level, n) * se, n, level)
+
+
+def paired_mean_difference_ci(x, y, level: float = 0.95) -> Estimate:
+    """Mean of x_i - y_i over paired replications (common random numbers) with a t interval."""
+    return mean_ci(np.asarray(x, dtype=float) - np.asarray(y, dtype=float), level)
+
+
+def paired_ratio_difference_ci(num_a, den_a, num_b, den_b, level: float = 0.95) -> Estimate:
+    """R_a - R_b for ratios of totals over paired replications, by the delta method.
+
+    Each replication contributes the difference of its linearised terms,
+    (num_a - R_a den_a)/mean(den_a) - (num_b - R_b den_b)/mean(den_b); the pairing (the same
+    random numbers in both scenarios) makes them strongly correlated, which is what shrinks
+    the interval of the difference.
+    """
+    num_a, den_a, num_b, den_b = (np.asarray(v, dtype=float) for v in (num_a, den_a, num_b, den_b))
+    n = len(num_a)
+    if n == 0 or den_a.sum() <= 0 or den_b.sum() <= 0:
+        return Estimate(math.nan, math.nan, n, level)
+    ratio_a, ratio_b = num_a.sum() / den_a.sum(), num_b.sum() / den_b.sum()
+    difference = float(ratio_a - ratio_b)
+    if n < 2:
+        return Estimate(difference, math.nan, n, level)
+    terms = (num_a - ratio_a * den_a) / den_a.mean() - (num_b - ratio_b * den_b) / den_b.mean()
+    se = math.sqrt(float(np.sum(terms**2)) / (n * (n - 1)))
+    return Estimate(difference, _t(level, n) * se, n, level)

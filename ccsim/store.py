@@ -12,16 +12,34 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["write_csv", "write_text"]
+__all__ = ["ChunkStore", "write_csv", "write_parquet", "write_text"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; results are meant to be shared like
+# any file the user writes, so give them the permissions the umask allows.
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def _temporary(path: Path) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _FILE_MODE)
+    return tmp
 
 
 def write_text(path: str | Path, text: str) -> Path:
     """Atomically write ``text`` to ``path``, creating parent directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _temporary(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -35,3 +53,75 @@ def write_text(path: str | Path, text: str) -> Path:
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     """Atomically write a DataFrame as CSV (no index; floats at full precision)."""
     return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Atomically write a DataFrame as Parquet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class ChunkStore:
+    """Completed blocks of replications, one pair of Parquet files per block.
+
+    Each block of a scenario is saved as soon as it is done, under a directory named by the
+    scenario's fingerprint (its validated content, the seeds and the ccsim version), so an
+    interrupted experiment resumes with every saved block and a changed scenario starts
+    afresh. The interval sums are written first and the replication rows last: a block
+    counts as done only once its replication rows exist.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root) / ".chunks"
+
+    def _paths(self, fingerprint: str, first: int, stop: int) -> tuple[Path, Path]:
+        stem = f"{first:08d}-{stop:08d}"
+        folder = self.root / fingerprint
+        return folder / f"reps-{stem}.parquet", folder / f"intervals-{stem}.parquet"
+
+    def done(self, fingerprint: str) -> set[tuple[int, int]]:
+        """The (first, stop) ranges already saved for a scenario."""
+        folder = self.root / fingerprint
+        if not folder.is_dir():
+            return set()
+        blocks = set()
+        for path in folder.glob("reps-*.parquet"):
+            first, stop = path.stem.removeprefix("reps-").split("-")
+            blocks.add((int(first), int(stop)))
+        return blocks
+
+    def save(
+        self, fingerprint: str, first: int, stop: int, reps: pd.DataFrame, sums: pd.DataFrame
+    ) -> None:
+        reps_path, sums_path = self._paths(fingerprint, first, stop)
+        write_parquet(sums_path, sums)
+        write_parquet(reps_path, reps)
+
+    def load(self, fingerprint: str, blocks: list[tuple[int, int]]) -> tuple[list, list]:
+        """Replication rows and interval sums of the given blocks, in the order given."""
+        reps, sums = [], []
+        for first, stop in blocks:
+            reps_path, sums_path = self._paths(fingerprint, first, stop)
+            reps.append(pd.read_parquet(reps_path))
+            sums.append(pd.read_parquet(sums_path))
+        return reps, sums
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove the blocks of scenarios that are no longer part of the experiment."""
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if folder.is_dir() and folder.name not in keep:
+                for path in folder.iterdir():
+                    path.unlink()
+                folder.rmdir()

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 __all__ = [
     "UNIT_SECONDS",
@@ -132,4 +132,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_non
 PositiveDuration = Annotated[
     float, BeforeValidator(parse_duration), AfterValidator(_positive), AfterValidator(_finite)
 ]
-Rate = Annotated[float, BeforeValidator(parse_rate)]
+# Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
+Rate = Annotated[
+    float, BeforeValidator(parse_rate), PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str)
+]

@@ -1,0 +1,95 @@
+"""Where replications run: local processes (joblib's loky) or a Dask cluster.
+
+Both backends take the same pure task function and hand results back as tasks complete,
+so the caller can save each block at once and show progress. Results do not depend on the
+backend or the number of workers: seeds are fixed before tasks are sent, and tables are
+put in replication order afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from joblib import Parallel, delayed
+
+__all__ = ["BACKENDS", "BackendError", "Executor", "open_executor"]
+
+BACKENDS = ("loky", "dask")
+
+
+class BackendError(ValueError):
+    """A backend that cannot be used as asked (not installed, bad combination of options)."""
+
+
+class Executor(AbstractContextManager):
+    """Runs ``function(*args)`` for each args tuple; yields results in completion order."""
+
+    def map_unordered(self, function: Callable, arguments: Iterable[tuple]) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class _Loky(Executor):
+    def __init__(self, n_jobs: int) -> None:
+        self.n_jobs = n_jobs
+        self.workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
+
+    def map_unordered(self, function, arguments):
+        if self.n_jobs == 1:  # in-process: no pickling, and tracebacks stay readable
+            for args in arguments:
+                yield function(*args)
+            return
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        yield from parallel(delayed(function)(*args) for args in arguments)
+
+
+class _Dask(Executor):
+    def __init__(self, n_jobs: int, scheduler: str | None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise BackendError(
+                'the dask backend needs the dask extra: pip install "ccsim[dask]"'
+            ) from None
+        if scheduler is not None:
+            self._cluster = None
+            self.client = Client(scheduler)
+        else:  # no scheduler given: a cluster of local processes, as many as --jobs
+            workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
+            self._cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self.client = Client(self._cluster)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map_unordered(self, function, arguments):
+        from distributed import as_completed
+
+        futures = [self.client.submit(function, *args, pure=False) for args in arguments]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def open_executor(backend: str, n_jobs: int, scheduler: str | None = None) -> Executor:
+    """An executor for ``backend`` ('loky' or 'dask'); use it as a context manager."""
+    if backend == "loky":
+        if scheduler is not None:
+            raise BackendError("a scheduler address only goes with the dask backend")
+        return _Loky(n_jobs)
+    if backend == "dask":
+        return _Dask(n_jobs, scheduler)
+    raise BackendError(f"unknown backend {backend!r} (use {' or '.join(BACKENDS)})")

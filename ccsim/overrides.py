@@ -1,0 +1,90 @@
+"""Scenario variants by dotted-path overrides, and grid sweeps over them.
+
+An experiment names its scenarios as changes to one base scenario: ``sites.0.agents: 40``
+or ``channels.voice.patience.mean: 3min``. A path is checked against the base scenario's
+full structure (every field, defaults included), so a misspelt path is an error that names
+it rather than a silently ignored key; the changed scenario is then validated like any
+scenario file. Variants are new frozen objects: the base is never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ccsim.config import Scenario, parse_scenario
+
+__all__ = ["OverrideError", "apply_overrides", "expand_grid"]
+
+
+class OverrideError(ValueError):
+    """A dotted path that does not lead to a field of the scenario."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.message = path, message
+        super().__init__(f"{path}: {message}")
+
+
+def _step(node: Any, part: str, path: str, walked: str) -> tuple[Any, Any]:
+    """The key (or index) for ``part`` inside ``node``, and the child there."""
+    where = walked or "the scenario"
+    if isinstance(node, dict):
+        if part not in node:
+            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"it has: {', '.join(node)}"
+            raise OverrideError(path, f"{where} has no field {part!r} ({hint})")
+        return part, node[part]
+    if isinstance(node, list):
+        if not part.isdigit() or int(part) >= len(node):
+            raise OverrideError(path, f"{where} is a list of {len(node)}: {part!r} is no index")
+        return int(part), node[int(part)]
+    raise OverrideError(path, f"{where} is a single value, not a mapping or a list")
+
+
+def apply_overrides(base: Scenario, overrides: Mapping[str, Any], source: str) -> Scenario:
+    """A validated copy of ``base`` with each dotted path set to its value.
+
+    Errors are :class:`OverrideError` for a path that does not exist, and
+    :class:`~ccsim.config.ConfigError` (with ``source``) for a value the scenario refuses.
+    """
+    data = copy.deepcopy(base.model_dump())
+    for path, value in overrides.items():
+        path = str(path)
+        parts = path.split(".")
+        node, walked = data, ""
+        for part in parts[:-1]:
+            key, child = _step(node, part, path, walked)
+            walked = f"{walked}.{part}".lstrip(".")
+            if child is None:
+                raise OverrideError(
+                    path, f"{walked} is not set in the base scenario: override it whole"
+                )
+            node = child
+        key, _ = _step(node, parts[-1], path, walked)
+        node[key] = value
+    return parse_scenario(data, source=source)
+
+
+def _grid_point_name(point: Mapping[str, Any], template: str | None) -> str:
+    if template is not None:
+        return re.sub(r"\{([^{}]+)\}", lambda m: str(point.get(m[1], m[0])), template)
+    # Default: the last path segment, or the whole path where two paths end alike.
+    lasts = [path.rsplit(".", 1)[-1] for path in point]
+    return ",".join(
+        f"{last if lasts.count(last) == 1 else path}={value}"
+        for (path, value), last in zip(point.items(), lasts, strict=True)
+    )
+
+
+def expand_grid(
+    grid: Mapping[str, list[Any]], template: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The cartesian product of override lists, each point named (by ``template`` if given,
+    with ``{dotted.path}`` placeholders, else ``agents=40,mean=3min``)."""
+    paths = list(grid)
+    points = [dict(zip(paths, values, strict=True)) for values in itertools.product(*grid.values())]
+    return {_grid_point_name(point, template): point for point in points}

@@ -1,0 +1,182 @@
+"""Tables over replications: KPI summaries, paired comparisons, and interval profiles.
+
+Every table is derived from the tallies of the replications, with the KPI definitions of
+:mod:`ccsim.metrics`: counts are averaged per replication, ratios are ratios of totals with
+delta-method intervals (:mod:`ccsim.stats`). Interval profiles are aggregated from running
+sums (:func:`interval_block_stats`) so that memory does not grow with the number of
+replications.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ccsim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, TALLY_NAMES
+from ccsim.stats import (
+    Estimate,
+    mean_ci,
+    mean_ci_from_sums,
+    paired_mean_difference_ci,
+    paired_ratio_difference_ci,
+    ratio_ci,
+    ratio_ci_from_sums,
+)
+
+__all__ = [
+    "compare",
+    "interval_block_stats",
+    "summarise",
+    "summarise_intervals",
+]
+
+
+def _parts(group: pd.DataFrame, kpi: str) -> tuple[pd.Series, pd.Series]:
+    numerator, denominator = RATIO_KPIS[kpi]
+    return group[list(numerator)].sum(axis=1), group[list(denominator)].sum(axis=1)
+
+
+def _keys(frame: pd.DataFrame) -> list[str]:
+    return ["scenario", "channel"] if "scenario" in frame.columns else ["channel"]
+
+
+def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -> dict:
+    return {
+        **dict(zip(names, keys, strict=True)),
+        "kpi": kpi,
+        **extra,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "half_width": interval.half_width,
+        "n": interval.n,
+    }
+
+
+def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per (scenario,) channel and KPI: estimate, sd, confidence interval and n.
+
+    ``estimate`` is the mean per replication for counts and the ratio of totals for ratios;
+    ``sd`` is the standard deviation of the per-replication values (for a ratio, of the
+    per-replication ratios), a measure of day-to-day spread rather than of precision.
+    """
+    names = _keys(replications)
+    rows = []
+    for keys, group in replications.groupby(names, sort=False):
+        for kpi in KPI_NAMES:
+            if kpi in COUNT_KPIS:
+                estimate, method = mean_ci(group[kpi], level), "mean"
+            else:
+                estimate, method = ratio_ci(*_parts(group, kpi), level), "ratio of totals"
+            values = group[kpi].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+            rows.append(
+                _row(keys, names, kpi, estimate, estimate=estimate.value, sd=sd, method=method)
+            )
+    return pd.DataFrame(rows)
+
+
+def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """Paired difference of every scenario to ``baseline`` per channel and KPI.
+
+    Replication r of each scenario used the same random numbers as replication r of the
+    baseline (common random numbers), so differences are taken replication by replication;
+    ``significant`` says whether the interval excludes 0.
+    """
+    base = replications[replications.scenario == baseline].set_index(["replication", "channel"])
+    rows = []
+    for scenario, group in replications.groupby("scenario", sort=False):
+        if scenario == baseline:
+            continue
+        other = group.set_index(["replication", "channel"])
+        paired = other.join(base, how="inner", lsuffix="", rsuffix="_base")
+        for channel, pair in paired.groupby(level="channel", sort=False):
+            for kpi in KPI_NAMES:
+                if kpi in COUNT_KPIS:
+                    estimate = paired_mean_difference_ci(pair[kpi], pair[f"{kpi}_base"], level)
+                    base_value = float(pair[f"{kpi}_base"].mean())
+                else:
+                    numerator, denominator = RATIO_KPIS[kpi]
+                    base_num = pair[[f"{c}_base" for c in numerator]].sum(axis=1)
+                    base_den = pair[[f"{c}_base" for c in denominator]].sum(axis=1)
+                    estimate = paired_ratio_difference_ci(
+                        *_parts(pair, kpi), base_num, base_den, level
+                    )
+                    base_value = base_num.sum() / base_den.sum() if base_den.sum() > 0 else math.nan
+                significant = bool(
+                    not math.isnan(estimate.half_width) and (estimate.low > 0 or estimate.high < 0)
+                )
+                rows.append(
+                    _row(
+                        (scenario, baseline, channel),
+                        ["scenario", "baseline", "channel"],
+                        kpi,
+                        estimate,
+                        baseline_value=base_value,
+                        difference=estimate.value,
+                    )
+                    | {"significant": significant}
+                )
+    return pd.DataFrame(rows)
+
+
+# --- interval profiles from running sums -----------------------------------------------------
+
+_GROUP = ["channel", "interval", "interval_start"]
+
+
+def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
+    """Running sums over a block of replications, per channel and interval.
+
+    ``interval_rows`` holds one row per replication, channel and interval with the tallies
+    (``SimulationResult.interval_rows``). The result has ``n``, the sum of every tally
+    (``s_<tally>``), and the squares and cross-products that the confidence intervals need
+    (``q_<count kpi>``; ``nn_``, ``dd_``, ``nd_<ratio kpi>``). Sums of blocks are sums.
+    """
+    frame = interval_rows.copy()
+    columns: dict[str, pd.Series] = {}
+    for name in TALLY_NAMES:
+        columns[f"s_{name}"] = frame[name]
+    for kpi in COUNT_KPIS:
+        columns[f"q_{kpi}"] = frame[kpi].astype(float) ** 2
+    for kpi in RATIO_KPIS:
+        num, den = _parts(frame, kpi)
+        columns[f"nn_{kpi}"], columns[f"dd_{kpi}"], columns[f"nd_{kpi}"] = num**2, den**2, num * den
+    sums = pd.DataFrame({**{key: frame[key] for key in _GROUP}, "n": 1, **columns})
+    return sums.groupby(_GROUP, sort=True).sum().reset_index()
+
+
+def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per (scenario,) channel, interval and KPI: estimate and confidence interval."""
+    rows = []
+    keys = (["scenario"] if "scenario" in stats.columns else []) + _GROUP
+    for record in stats.to_dict("records"):
+        ident = {key: record[key] for key in keys}
+        n = int(record["n"])
+        for kpi in KPI_NAMES:
+            if kpi in COUNT_KPIS:
+                estimate = mean_ci_from_sums(record[f"s_{kpi}"], record[f"q_{kpi}"], n, level)
+            else:
+                numerator, denominator = RATIO_KPIS[kpi]
+                estimate = ratio_ci_from_sums(
+                    sum(record[f"s_{c}"] for c in numerator),
+                    sum(record[f"s_{c}"] for c in denominator),
+                    record[f"nn_{kpi}"],
+                    record[f"dd_{kpi}"],
+                    record[f"nd_{kpi}"],
+                    n,
+                    level,
+                )
+            rows.append(
+                {
+                    **ident,
+                    "kpi": kpi,
+                    "estimate": estimate.value,
+                    "ci_low": estimate.low,
+                    "ci_high": estimate.high,
+                    "n": n,
+                }
+            )
+    return pd.DataFrame(rows)
