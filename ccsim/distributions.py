@@ -149,8 +149,9 @@ _KINDS: dict[str, type[_Base]] = {
 }
 DISTRIBUTION_NAMES: tuple[str, ...] = tuple(_KINDS)
 
-#: Marks the union branch in pydantic error paths; config error formatting drops it.
-TAG_PREFIX = "dist="
+#: Marks a union branch in pydantic error paths (any tagged union in the models uses it);
+#: config error formatting drops such parts, which mean nothing to the user.
+TAG_PREFIX = "branch="
 
 
 def _tag(value: object) -> str | None:

@@ -27,14 +27,23 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from ccsim.backends import open_executor
 from ccsim.config import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
+from ccsim.distributions import TAG_PREFIX
 from ccsim.engine import simulate
 from ccsim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES, kpis, tally_values
 from ccsim.overrides import OverrideError, apply_overrides, expand_grid
@@ -186,7 +195,13 @@ class ExperimentSpec(_Frozen):
     description: str = ""
     scenario: str = Field(min_length=1, description="base scenario file, relative to this one")
     seed: int = Field(0, ge=0)
-    replications: int | StoppingRule = Field(description="a number, or a stopping rule")
+    replications: Annotated[
+        Annotated[int, Tag(f"{TAG_PREFIX}count")]
+        | Annotated[StoppingRule, Tag(f"{TAG_PREFIX}rule")],
+        Discriminator(
+            lambda v: f"{TAG_PREFIX}{'rule' if isinstance(v, dict | StoppingRule) else 'count'}"
+        ),
+    ] = Field(description="a number, or a stopping rule")
     common_random_numbers: bool = True
     baseline: str | None = None
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -352,7 +367,7 @@ def _versions() -> dict[str, str]:
 
 
 def run_experiment(
-    experiment: str | Path | Experiment,
+    experiment: str | Path | Experiment | ExperimentSpec | dict,
     *,
     reps: int | None = None,
     n_jobs: int = 1,
@@ -361,7 +376,10 @@ def run_experiment(
     scheduler: str | None = None,
     progress: bool = False,
 ) -> ExperimentResult:
-    """Run (or resume) an experiment and return its tables; they are also written to ``out``
+    """Run (or resume) an experiment and return its tables.
+
+    ``experiment`` is an experiment file, a loaded :class:`Experiment`, or a spec as a dict
+    (its ``scenario`` path relative to the working directory). Tables also go to ``out``
     (default ``results/<name>``): ``replications.parquet``, ``intervals.parquet``,
     ``summary.csv``, ``comparisons.csv`` and ``manifest.json``.
 
@@ -370,7 +388,10 @@ def run_experiment(
     """
     from ccsim import __version__
 
-    if not isinstance(experiment, Experiment):
+    if isinstance(experiment, dict | ExperimentSpec):  # a spec built in a notebook
+        spec = validate(ExperimentSpec, experiment, "<experiment>")
+        experiment = build_experiment(spec, "<experiment>", Path.cwd())
+    elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     if reps is not None and reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")

@@ -85,6 +85,8 @@ def expand_grid(
 ) -> dict[str, dict[str, Any]]:
     """The cartesian product of override lists, each point named (by ``template`` if given,
     with ``{dotted.path}`` placeholders, else ``agents=40,mean=3min``)."""
+    if not grid:  # the product of no lists is one empty point: not a scenario
+        return {}
     paths = list(grid)
     points = [dict(zip(paths, values, strict=True)) for values in itertools.product(*grid.values())]
     return {_grid_point_name(point, template): point for point in points}

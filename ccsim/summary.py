@@ -91,7 +91,7 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
         if scenario == baseline:
             continue
         other = group.set_index(["replication", "channel"])
-        paired = other.join(base, how="inner", lsuffix="", rsuffix="_base")
+        paired = other.join(base.add_suffix("_base"), how="inner")
         for channel, pair in paired.groupby(level="channel", sort=False):
             for kpi in KPI_NAMES:
                 if kpi in COUNT_KPIS:
