@@ -1,8 +1,15 @@
 """Arrival processes: the epochs at which contacts of a channel arrive.
 
-An arrival process is an iterator of increasing arrival times (seconds) in ``[0, horizon)``,
-produced lazily in batches so memory does not grow with the horizon. The engine pulls one
-epoch at a time and keeps a single pending arrival event per channel on SimPy's heap.
+Every channel's arrivals are a Poisson process whose rate is constant within each reporting
+interval of the customers' wall clock: a constant ``rate``, or a daily ``volume`` shaped by an
+intraday ``profile`` and, optionally, scaled per day by a busyness factor B ~ Gamma(alpha,
+alpha). Epochs come from exact inversion of the cumulative rate: unit-rate Poisson points
+S_1 < S_2 < ... are mapped through Lambda^-1, where Lambda(t) is the expected number of
+arrivals by t. Unlike drawing the next gap at the current rate, this honours every interval
+exactly: a one-interval spike gets its full share of arrivals, and a zero-rate interval none.
+
+The process is an iterator of increasing times in ``[0, horizon)``, produced lazily in
+batches so memory does not grow with the horizon.
 """
 
 from __future__ import annotations
@@ -11,26 +18,75 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ccsim.calendar import Calendar
 from ccsim.config import Arrivals
 
-__all__ = ["arrival_epochs", "poisson_epochs"]
+__all__ = ["arrival_epochs", "expected_arrivals", "interval_rates", "piecewise_poisson_epochs"]
 
 _BATCH = 4096
 
 
-def poisson_epochs(rate: float, horizon: float, rng: np.random.Generator) -> Iterator[float]:
-    """Homogeneous Poisson process with ``rate`` per second on ``[0, horizon)``."""
-    mean_gap = 1.0 / rate
-    start = 0.0
+def interval_rates(
+    arrivals: Arrivals, calendar: Calendar, busyness: np.ndarray | None = None
+) -> np.ndarray:
+    """Arrival rate (per second) in each reporting interval of ``calendar``.
+
+    ``busyness`` holds one factor per local day (index ``slot.day``); None means 1.
+    """
+    if arrivals.rate is not None:
+        return np.full(len(calendar.slots), arrivals.rate)
+    weights = (
+        np.asarray(arrivals.profile, dtype=float)
+        if arrivals.profile is not None
+        else np.ones(calendar.slots_per_day)
+    )
+    shares = weights / weights.sum()
+    rates = np.empty(len(calendar.slots))
+    for k, slot in enumerate(calendar.slots):
+        day_factor = busyness[slot.day] if busyness is not None else 1.0
+        volume = arrivals.daily_volume(slot.weekday) * day_factor
+        rates[k] = volume * shares[slot.slot] / calendar.interval
+    return rates
+
+
+def expected_arrivals(arrivals: Arrivals, calendar: Calendar) -> float:
+    """Expected number of arrivals over the horizon (busyness has mean 1)."""
+    lengths = np.array([slot.end - slot.start for slot in calendar.slots])
+    return float(np.sum(interval_rates(arrivals, calendar) * lengths))
+
+
+def piecewise_poisson_epochs(
+    starts: np.ndarray, ends: np.ndarray, rates: np.ndarray, rng: np.random.Generator
+) -> Iterator[float]:
+    """Poisson process with rate ``rates[k]`` on ``[starts[k], ends[k])``, by inversion."""
+    masses = rates * (ends - starts)
+    cumulative = np.concatenate(([0.0], np.cumsum(masses)))
+    total = cumulative[-1]
+    position = 0.0
     while True:
-        epochs = start + np.cumsum(rng.exponential(mean_gap, _BATCH))
-        inside = epochs[epochs < horizon]
-        yield from inside.tolist()
+        points = position + np.cumsum(rng.exponential(1.0, _BATCH))
+        inside = points[points < total]
+        # side="right" skips segments of zero mass, which can hold no arrival.
+        k = np.searchsorted(cumulative, inside, side="right") - 1
+        yield from (starts[k] + (inside - cumulative[k]) / rates[k]).tolist()
         if len(inside) < _BATCH:
             return
-        start = float(epochs[-1])
+        position = float(points[-1])
 
 
-def arrival_epochs(arrivals: Arrivals, horizon: float, rng: np.random.Generator) -> Iterator[float]:
+def arrival_epochs(
+    arrivals: Arrivals,
+    calendar: Calendar,
+    rng: np.random.Generator,
+    busyness_rng: np.random.Generator | None = None,
+) -> Iterator[float]:
     """The arrival epochs of a channel as its scenario describes them."""
-    return poisson_epochs(arrivals.rate, horizon, rng)
+    busyness = None
+    if arrivals.busyness is not None:
+        alpha = arrivals.busyness.alpha
+        n_days = calendar.slots[-1].day + 1
+        rng_days = busyness_rng if busyness_rng is not None else rng
+        busyness = rng_days.gamma(alpha, 1.0 / alpha, n_days)
+    starts = np.array([slot.start for slot in calendar.slots])
+    ends = np.array([slot.end for slot in calendar.slots])
+    return piecewise_poisson_epochs(starts, ends, interval_rates(arrivals, calendar, busyness), rng)

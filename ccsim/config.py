@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -23,16 +25,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
+from ccsim.calendar import Calendar
 from ccsim.distributions import TAG_PREFIX, Distribution
-from ccsim.units import Duration, PositiveDuration, Rate
+from ccsim.units import Duration, PositiveDuration, Rate, format_duration
 
 __all__ = [
     "Arrivals",
+    "Busyness",
     "Channel",
     "ConfigError",
     "Scenario",
@@ -79,10 +85,98 @@ class ServiceLevel(_Frozen):
     target: float = Field(gt=0, le=1)
 
 
-class Arrivals(_Frozen):
-    """Arrival process of a channel: Poisson with a constant rate (per second inside)."""
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-    rate: Rate = Field(gt=0)
+
+class Busyness(_Frozen):
+    """Day-to-day forecast error: each day's rates are multiplied by B ~ Gamma(alpha, alpha)
+    (mean 1, variance 1/alpha), so a day's count is Poisson-gamma with variance
+    Lambda + Lambda^2 / alpha rather than Lambda."""
+
+    alpha: float = Field(gt=0)
+
+
+class Arrivals(_Frozen):
+    """Arrival process of a channel (a Poisson process; rates per second inside).
+
+    Either a constant ``rate``, or a ``volume`` of contacts per day (one number, or one per
+    weekday) spread over the day by ``profile``, a weight per reporting interval of the
+    customers' day (a list, or ``{file: profile.csv}`` with one weight per line); without a
+    profile the day is flat. ``busyness`` adds day-level forecast error.
+    """
+
+    rate: Rate | None = Field(None, gt=0)
+    volume: NonNegativeFloat | dict[str, NonNegativeFloat] | None = None
+    profile: list[NonNegativeFloat] | None = None
+    busyness: Busyness | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_profile_file(cls, data: Any, info: ValidationInfo) -> Any:
+        profile = data.get("profile") if isinstance(data, dict) else None
+        if isinstance(profile, dict):
+            if set(profile) != {"file"}:
+                raise ValueError("profile: give a list of weights or {file: PATH}")
+            base = Path((info.context or {}).get("base_dir", "."))
+            data = {**data, "profile": _read_weights(base / str(profile["file"]))}
+        return data
+
+    @field_validator("volume")
+    @classmethod
+    def _weekdays(cls, volume):
+        if isinstance(volume, dict):
+            unknown = sorted(set(volume) - set(WEEKDAYS))
+            if unknown:
+                raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(WEEKDAYS)})")
+            missing = [day for day in WEEKDAYS if day not in volume]
+            if missing:
+                raise ValueError(
+                    f"a volume per weekday needs all seven days; {missing[0]} is missing"
+                )
+        return volume
+
+    @field_validator("profile")
+    @classmethod
+    def _some_weight(cls, profile):
+        if profile is not None and not sum(profile) > 0:
+            raise ValueError("the weights must not all be zero")
+        return profile
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Arrivals:
+        if (self.rate is None) == (self.volume is None):
+            raise ValueError("give either a constant 'rate' or a daily 'volume', not both")
+        if self.rate is not None and (self.profile is not None or self.busyness is not None):
+            raise ValueError("'profile' and 'busyness' go with 'volume', not with 'rate'")
+        return self
+
+    def daily_volume(self, weekday: int) -> float:
+        """Contacts expected on a day with this weekday (0 = Monday)."""
+        if isinstance(self.volume, dict):
+            return self.volume[WEEKDAYS[weekday]]
+        return float(self.volume or 0.0)
+
+
+def _read_weights(path: Path) -> list[float]:
+    """Weights from a CSV file: the last column of each line, a header line allowed."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        raise ValueError(f"profile file {str(path)!r} cannot be read") from None
+    weights = []
+    for number, line in enumerate(lines, start=1):
+        cell = line.split(",")[-1].strip()
+        if not cell:
+            continue
+        try:
+            weights.append(float(cell))
+        except ValueError:
+            if number == 1:
+                continue  # a header
+            raise ValueError(
+                f"profile file {path.name!r}, line {number}: {cell!r} is no number"
+            ) from None
+    return weights
 
 
 class Channel(_Frozen):
@@ -112,6 +206,10 @@ class Scenario(_Frozen):
     horizon: PositiveDuration = Field(description="arrivals occur in [0, horizon)")
     warmup: Duration = Field(0.0, description="arrivals before this are simulated, not counted")
     interval: PositiveDuration = Field(1800.0, description="reporting interval (default 30min)")
+    start: datetime = Field(
+        datetime(2026, 1, 5), description="the customers' wall-clock time at simulated time 0"
+    )
+    timezone: str = Field("UTC", description="the customers' IANA time zone")
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
 
@@ -131,6 +229,42 @@ class Scenario(_Frozen):
             raise ValueError("gives more than 100,000 intervals over the horizon: use a longer one")
         return interval
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown IANA time zone {timezone!r}, e.g. America/New_York"
+            ) from None
+        return timezone
+
+    @field_validator("start")
+    @classmethod
+    def _naive_and_aligned(cls, start: datetime, info: ValidationInfo) -> datetime:
+        if start.tzinfo is not None:
+            raise ValueError("give a wall-clock time without offset; 'timezone' says where")
+        interval = info.data.get("interval")
+        seconds = start.hour * 3600 + start.minute * 60 + start.second
+        if interval is not None and (seconds % interval or start.microsecond):
+            raise ValueError("must fall on a reporting-interval boundary of the day")
+        return start
+
+    @model_validator(mode="after")
+    def _profiles_fit_the_day(self) -> Scenario:
+        per_day = 86400 / self.interval
+        for name, channel in self.channels.items():
+            profile = channel.arrivals.profile
+            if profile is not None and len(profile) != per_day:
+                raise ConfigError(
+                    "",
+                    f"channels.{name}.arrivals.profile",
+                    f"has {len(profile)} weights; a day has {per_day:g} intervals of "
+                    f"{format_duration(self.interval)}",
+                )
+        return self
+
     @field_validator("sites")
     @classmethod
     def _staffed_and_unique(cls, sites: list[Site]) -> list[Site]:
@@ -145,6 +279,10 @@ class Scenario(_Frozen):
     @property
     def total_agents(self) -> int:
         return sum(site.agents for site in self.sites)
+
+    def calendar(self) -> Calendar:
+        """Reporting intervals on the customers' wall clock."""
+        return Calendar(self.start, self.timezone, self.horizon, self.interval)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -202,20 +340,25 @@ def _describe_yaml_error(exc: yaml.YAMLError) -> str:
     return f"invalid YAML at {where}{problem}".replace(" at invalid", "")
 
 
-def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a mapping (as read from YAML) into a :class:`Scenario`."""
-    return validate(Scenario, data, source)
+def parse_scenario(
+    data: dict[str, Any], source: str = "<scenario>", base_dir: str | Path = "."
+) -> Scenario:
+    """Validate a mapping (as read from YAML) into a :class:`Scenario`; files it names
+    (profiles) are relative to ``base_dir``."""
+    return validate(Scenario, data, source, context={"base_dir": str(base_dir)})
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises :class:`ConfigError` on any bad input."""
-    return parse_scenario(read_yaml_mapping(path), source=str(path))
+    return parse_scenario(read_yaml_mapping(path), source=str(path), base_dir=Path(path).parent)
 
 
-def validate(model: type[BaseModel], data: Any, source: str) -> Any:
+def validate(
+    model: type[BaseModel], data: Any, source: str, context: dict[str, Any] | None = None
+) -> Any:
     """Validate ``data`` into ``model``, turning pydantic's report into one ConfigError."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         # A misspelt key also makes the intended key "missing": report the typo first.
         errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
@@ -228,6 +371,9 @@ def validate(model: type[BaseModel], data: Any, source: str) -> Any:
 def _describe_error(model: type[BaseModel], error: dict[str, Any]) -> tuple[str, str]:
     loc = [part for part in error["loc"] if not str(part).startswith(TAG_PREFIX)]
     path = ".".join(str(part) for part in loc if part != "[key]")
+    original = error.get("ctx", {}).get("error")
+    if isinstance(original, ConfigError):  # a whole-model check that knows the field's path
+        return ".".join(p for p in (path, original.path) if p), original.message
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}"

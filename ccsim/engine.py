@@ -31,6 +31,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from ccsim.arrivals import arrival_epochs
+from ccsim.calendar import Calendar
 from ccsim.config import Channel, Scenario
 from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, tally_values, total
 from ccsim.streams import BatchedDraws, Streams
@@ -85,15 +86,19 @@ class _ChannelState:
         "threshold",
     )
 
-    def __init__(
-        self, name: str, channel: Channel, horizon: float, n_intervals: int, streams: Streams
-    ):
+    def __init__(self, name: str, channel: Channel, calendar: Calendar, streams: Streams):
         self.name = name
         self.queue: deque[_Contact] = deque()
+        n_intervals = len(calendar.slots)
         self.intervals = [ChannelTally() for _ in range(n_intervals)]
         self.queue_time = [0.0] * n_intervals  # contact-seconds waiting, per interval
         self.threshold = channel.service_level.threshold
-        self.epochs = arrival_epochs(channel.arrivals, horizon, streams.generator("arrivals", name))
+        self.epochs = arrival_epochs(
+            channel.arrivals,
+            calendar,
+            streams.generator("arrivals", name),
+            streams.generator("busyness", name),
+        )
         self.draw_handle_time = BatchedDraws(
             channel.handle_time.sample, streams.generator("handle_time", name)
         )
@@ -111,12 +116,18 @@ class _Replication:
         self.warmup = scenario.warmup
         self.horizon = scenario.horizon
         self.interval = scenario.interval
-        self.n_intervals = math.ceil(scenario.horizon / scenario.interval)
+        self.calendar = calendar = scenario.calendar()
+        self.n_intervals = len(calendar.slots)
+        # Interval k spans [edges[k], edges[k + 1]); uniform intervals are found by division.
+        self.edges = [*calendar.edges, scenario.horizon]
+        self.interval_of = (
+            (lambda t: int(t / self.interval)) if calendar.uniform else calendar.index
+        )
         self.n_agents = scenario.total_agents
         self.n_idle = self.n_agents
         self.busy_time = [0.0] * self.n_intervals  # agent-seconds busy, per interval
         self.channels = [
-            _ChannelState(name, channel, scenario.horizon, self.n_intervals, streams)
+            _ChannelState(name, channel, calendar, streams)
             for name, channel in scenario.channels.items()
         ]
         self.records: list[tuple] | None = [] if record_contacts else None
@@ -128,9 +139,9 @@ class _Replication:
         high = end if end < self.horizon else self.horizon
         if high <= low:
             return
-        k = int(low / self.interval)
+        k = self.interval_of(low)
         while True:
-            edge = (k + 1) * self.interval
+            edge = self.edges[k + 1]
             if high <= edge:
                 series[k] += high - low
                 return
@@ -143,7 +154,7 @@ class _Replication:
         channel: _ChannelState = event._value
         now = self.env.now
         patience = channel.draw_patience() if channel.draw_patience is not None else _INF
-        tally = channel.intervals[int(now / self.interval)] if now >= self.warmup else None
+        tally = channel.intervals[self.interval_of(now)] if now >= self.warmup else None
         contact = _Contact(channel, now, channel.draw_handle_time(), patience, tally)
         if tally is not None:
             tally.offered += 1
@@ -250,8 +261,8 @@ class SimulationResult:
 
     scenario: str
     seed: np.random.SeedSequence = field(repr=False)
-    interval: float  # length of a reporting interval, s
     warmup: float
+    calendar: Calendar = field(repr=False)
     interval_tallies: dict[str, list[ChannelTally]] = field(repr=False)
     contacts: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -270,25 +281,30 @@ class SimulationResult:
         return frame
 
     def interval_rows(self) -> list[dict]:
-        """One record per channel and interval inside the window: KPIs and tallies."""
-        first = int(self.warmup / self.interval)
+        """One record per channel and interval inside the window: KPIs and tallies.
+
+        ``interval_start`` is in simulated seconds, ``local_start`` the customers' wall-clock
+        time (ISO 8601 with its UTC offset, so the repeated hour of autumn stays distinct).
+        """
+        slots = self.calendar.slots
         return [
             {
                 "channel": name,
                 "interval": k,
-                "interval_start": k * self.interval,
+                "interval_start": slots[k].start,
+                "local_start": slots[k].local_start.isoformat(),
                 **kpis(tally),
                 **tally_values(tally),
             }
             for name, tallies in self.interval_tallies.items()
             for k, tally in enumerate(tallies)
-            if k >= first
+            if slots[k].end > self.warmup
         ]
 
     @property
     def interval_kpis(self) -> pd.DataFrame:
         """One row per channel and reporting interval (by arrival; time-based KPIs by overlap)."""
-        columns = ["channel", "interval", "interval_start", *KPI_NAMES]
+        columns = ["channel", "interval", "interval_start", "local_start", *KPI_NAMES]
         return pd.DataFrame(self.interval_rows()).loc[:, columns]
 
 
@@ -312,5 +328,10 @@ def simulate(
     if replication.records is not None:
         contacts = pd.DataFrame(replication.records, columns=list(CONTACT_COLUMNS))
     return SimulationResult(
-        scenario.name, streams.seed, scenario.interval, scenario.warmup, interval_tallies, contacts
+        scenario.name,
+        streams.seed,
+        scenario.warmup,
+        replication.calendar,
+        interval_tallies,
+        contacts,
     )

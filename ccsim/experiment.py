@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from ccsim.arrivals import expected_arrivals
 from ccsim.backends import open_executor
 from ccsim.config import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
 from ccsim.distributions import TAG_PREFIX
@@ -49,7 +50,13 @@ from ccsim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES, kpis, tally_values
 from ccsim.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.stats import mean_ci, ratio_ci
 from ccsim.store import ChunkStore, write_csv, write_parquet, write_text
-from ccsim.summary import compare, interval_block_stats, summarise, summarise_intervals
+from ccsim.summary import (
+    INTERVAL_KEYS,
+    compare,
+    interval_block_stats,
+    summarise,
+    summarise_intervals,
+)
 
 __all__ = [
     "REPLICATION_COLUMNS",
@@ -323,7 +330,8 @@ class ExperimentResult:
 
 
 def _block_size(scenario: Scenario) -> int:
-    expected = sum(c.arrivals.rate for c in scenario.channels.values()) * scenario.horizon
+    calendar = scenario.calendar()
+    expected = sum(expected_arrivals(c.arrivals, calendar) for c in scenario.channels.values())
     return int(min(_MAX_BLOCK, max(1, math.ceil(_CONTACTS_PER_BLOCK / max(expected, 1.0)))))
 
 
@@ -487,11 +495,9 @@ def _finish(experiment, store, plans, fingerprints, last_round, out):
         reps_tables.append(table)
         # Blocks are summed in replication order, so the sums (and their last bits) do not
         # depend on how many workers produced them.
-        total = sums[0].set_index(["channel", "interval", "interval_start"])
+        total = sums[0].set_index(INTERVAL_KEYS)
         for block in sums[1:]:
-            total = total.add(
-                block.set_index(["channel", "interval", "interval_start"]), fill_value=0
-            )
+            total = total.add(block.set_index(INTERVAL_KEYS), fill_value=0)
         total = total.reset_index()
         total.insert(0, "scenario", name)
         interval_tables.append(summarise_intervals(total))

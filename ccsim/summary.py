@@ -26,6 +26,7 @@ from ccsim.stats import (
 )
 
 __all__ = [
+    "INTERVAL_KEYS",
     "compare",
     "interval_block_stats",
     "summarise",
@@ -124,7 +125,8 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
 
 # --- interval profiles from running sums -----------------------------------------------------
 
-_GROUP = ["channel", "interval", "interval_start"]
+#: Identify one reporting interval of one channel in interval tables.
+INTERVAL_KEYS = ["channel", "interval", "interval_start", "local_start"]
 
 
 def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
@@ -144,14 +146,14 @@ def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
     for kpi in RATIO_KPIS:
         num, den = _parts(frame, kpi)
         columns[f"nn_{kpi}"], columns[f"dd_{kpi}"], columns[f"nd_{kpi}"] = num**2, den**2, num * den
-    sums = pd.DataFrame({**{key: frame[key] for key in _GROUP}, "n": 1, **columns})
-    return sums.groupby(_GROUP, sort=True).sum().reset_index()
+    sums = pd.DataFrame({**{key: frame[key] for key in INTERVAL_KEYS}, "n": 1, **columns})
+    return sums.groupby(INTERVAL_KEYS, sort=True).sum().reset_index()
 
 
 def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per (scenario,) channel, interval and KPI: estimate and confidence interval."""
     rows = []
-    keys = (["scenario"] if "scenario" in stats.columns else []) + _GROUP
+    keys = (["scenario"] if "scenario" in stats.columns else []) + INTERVAL_KEYS
     for record in stats.to_dict("records"):
         ident = {key: record[key] for key in keys}
         n = int(record["n"])

@@ -381,7 +381,7 @@ def test_run_block_sums_are_additive():
     _, whole = run_block(scenario, seeds, 0)
     _, first = run_block(scenario, seeds[:2], 0)
     _, rest = run_block(scenario, seeds[2:], 2)
-    keys = ["channel", "interval", "interval_start"]
+    keys = ccsim.summary.INTERVAL_KEYS
     added = first.set_index(keys).add(rest.set_index(keys)).reset_index()
     pd.testing.assert_frame_equal(added, whole, check_exact=False, rtol=1e-12)
 
