@@ -55,18 +55,17 @@ def _option(parse, what: str):
     return convert
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int):
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return convert
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
-    return value
+_positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 
 def _jobs(text: str) -> int:
@@ -130,18 +129,15 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _duration(text: str) -> float:
+def _duration(text: str, positive: bool = False) -> float:
     value = parse_duration(text)
-    if value < 0:
-        raise ValueError(f"must not be negative, got {text!r}")
+    if value < 0 or (positive and value == 0) or math.isinf(value):
+        raise ValueError(f"must be {'positive' if positive else 'at least 0'}, got {text!r}")
     return value
 
 
 def _positive_duration(text: str) -> float:
-    value = parse_duration(text)
-    if value <= 0 or math.isinf(value):
-        raise ValueError(f"must be positive, got {text!r}")
-    return value
+    return _duration(text, positive=True)
 
 
 def _format(kpi: str, value: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -26,28 +27,27 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
-def _temporary(path: Path) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _FILE_MODE)
-    return tmp
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Atomically write ``text`` to ``path``, creating parent directories."""
+def _atomic(path: str | Path, write: Callable[[str], None]) -> Path:
+    """Call ``write(temporary_name)``, flush the file to disk, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
+        os.chmod(tmp, _FILE_MODE)
+        write(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Atomically write ``text`` to ``path``, creating parent directories."""
+    return _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8", newline=""))
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
@@ -57,18 +57,7 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     """Atomically write a DataFrame as Parquet."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 class ChunkStore:
