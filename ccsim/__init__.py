@@ -9,7 +9,6 @@ The public API::
 Exact Erlang B/C/A results live in :mod:`ccsim.analytic`.
 """
 
-from ccsim import analytic
 from ccsim.config import ConfigError, Scenario, load_scenario, parse_scenario
 from ccsim.engine import SimulationResult, simulate
 from ccsim.experiment import load_experiment, run_experiment, run_replications
@@ -32,3 +31,13 @@ __all__ = [
     "simulate",
     "summarise",
 ]
+
+
+def __getattr__(name: str):
+    # ccsim.analytic pulls in scipy's integrators: load it when first used, not in every
+    # worker process that only simulates.
+    if name == "analytic":
+        import importlib
+
+        return importlib.import_module("ccsim.analytic")
+    raise AttributeError(f"module 'ccsim' has no attribute {name!r}")

@@ -413,9 +413,12 @@ def run_experiment(
     fingerprints = {name: experiment.fingerprint(name) for name in names}
     plans = {name: _plan(rounds, _block_size(experiment.scenarios[name])) for name in names}
     store = ChunkStore(out)
-    saved = {name: store.done(fingerprints[name]) for name in names}
     started, clock = datetime.now(UTC), time.perf_counter()
 
+    collectors = {
+        name: _Collector(store, fingerprints[name], store.done(fingerprints[name]))
+        for name in names
+    }
     bar = _progress_bar(len(names) * rounds[-1], progress)
     completed_rounds = 0
     try:
@@ -423,31 +426,30 @@ def run_experiment(
             for index, _ in enumerate(rounds):
                 tasks = []
                 for name in names:
+                    collector = collectors[name]
                     for first, stop in plans[name][index]:
-                        if (first, stop) in saved[name]:
+                        if (first, stop) in collector.saved_before:
                             bar.update(stop - first)
                         else:
                             seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
                             tasks.append((name, experiment.scenarios[name], seeds, first))
+                    collector.extend(plans[name][index])
                 for name, first, stop, rows, sums in executor.map_unordered(_named_block, tasks):
                     store.save(fingerprints[name], first, stop, rows, sums)
-                    saved[name].add((first, stop))
+                    collectors[name].add((first, stop), rows, sums)
                     bar.update(stop - first)
                 completed_rounds = index + 1
-                if rule is not None and index + 1 < len(rounds):
-                    tables = {
-                        name: pd.concat(
-                            store.load(fingerprints[name], _flat(plans[name], index))[0]
-                        )
-                        for name in names
-                    }
-                    if _rule_met(rule, tables):
-                        break
+                if (
+                    rule is not None
+                    and index + 1 < len(rounds)
+                    and _rule_met(rule, {n: c.replications() for n, c in collectors.items()})
+                ):
+                    break
     finally:
         bar.close()
 
     n_reps = rounds[completed_rounds - 1]
-    result = _finish(experiment, store, plans, fingerprints, completed_rounds - 1, out)
+    result = _finish(experiment, collectors, out)
     manifest = {
         "experiment": spec.name,
         "file": experiment.source,
@@ -481,26 +483,70 @@ def _named_block(name, scenario, seeds, first):
     return name, first, first + len(seeds), reps, sums
 
 
-def _flat(plan: list[list[tuple[int, int]]], last_round: int) -> list[tuple[int, int]]:
-    return [block for blocks in plan[: last_round + 1] for block in blocks]
+class _Collector:
+    """The blocks of one scenario, folded in replication order as they arrive.
+
+    Workers finish blocks in any order; a block waits in ``pending`` until every block
+    before it has been folded in, so the interval sums are added in one fixed order (the
+    same last bits for any number of workers) and only out-of-order blocks are held in
+    memory. Blocks saved by an earlier, interrupted run are read from disk when their turn
+    comes.
+    """
+
+    def __init__(self, store: ChunkStore, fingerprint: str, saved_before: set) -> None:
+        self.store, self.fingerprint, self.saved_before = store, fingerprint, saved_before
+        self.order: list[tuple[int, int]] = []
+        self.pending: dict[tuple[int, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self.tables: list[pd.DataFrame] = []
+        self.keys: pd.DataFrame | None = None
+        self.totals: np.ndarray | None = None
+        self.columns: list[str] = []
+
+    def extend(self, blocks: list[tuple[int, int]]) -> None:
+        self.order.extend(blocks)
+        self._fold()
+
+    def add(self, block: tuple[int, int], reps: pd.DataFrame, sums: pd.DataFrame) -> None:
+        self.pending[block] = (reps, sums)
+        self._fold()
+
+    def _fold(self) -> None:
+        while len(self.tables) < len(self.order):
+            block = self.order[len(self.tables)]
+            if block in self.pending:
+                reps, sums = self.pending.pop(block)
+            elif block in self.saved_before:
+                reps, sums = self.store.load(self.fingerprint, block)
+            else:
+                return
+            self.tables.append(reps)
+            values = sums.drop(columns=INTERVAL_KEYS).to_numpy(dtype=float)
+            if self.totals is None:
+                self.keys = sums[INTERVAL_KEYS].reset_index(drop=True)
+                self.columns = [c for c in sums.columns if c not in INTERVAL_KEYS]
+                self.totals = values.copy()
+            else:
+                self.totals += values
+
+    def replications(self) -> pd.DataFrame:
+        return pd.concat(self.tables, ignore_index=True)
+
+    def interval_sums(self) -> pd.DataFrame:
+        sums = pd.concat([self.keys, pd.DataFrame(self.totals, columns=self.columns)], axis=1)
+        sums["n"] = sums["n"].astype(int)
+        return sums
 
 
-def _finish(experiment, store, plans, fingerprints, last_round, out):
-    """Build the final tables from the saved blocks, in scenario and replication order."""
+def _finish(experiment: Experiment, collectors: dict[str, _Collector], out: Path):
+    """Write the final tables, in scenario and replication order."""
     reps_tables, interval_tables = [], []
-    for name in experiment.scenarios:
-        reps, sums = store.load(fingerprints[name], _flat(plans[name], last_round))
-        table = pd.concat(reps, ignore_index=True)
+    for name, collector in collectors.items():
+        table = collector.replications()
         table.insert(0, "scenario", name)
         reps_tables.append(table)
-        # Blocks are summed in replication order, so the sums (and their last bits) do not
-        # depend on how many workers produced them.
-        total = sums[0].set_index(INTERVAL_KEYS)
-        for block in sums[1:]:
-            total = total.add(block.set_index(INTERVAL_KEYS), fill_value=0)
-        total = total.reset_index()
-        total.insert(0, "scenario", name)
-        interval_tables.append(summarise_intervals(total))
+        sums = collector.interval_sums()
+        sums.insert(0, "scenario", name)
+        interval_tables.append(summarise_intervals(sums))
     replications = pd.concat(reps_tables, ignore_index=True)
     intervals = pd.concat(interval_tables, ignore_index=True)
     summary = summarise(replications)

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 __all__ = [
     "Estimate",
@@ -54,7 +53,10 @@ class Estimate:
 def _t(level: float, n: int) -> float:
     if not 0 < level < 1:
         raise ValueError(f"confidence level must be in (0, 1), got {level}")
-    return float(_scipy_stats.t.ppf(0.5 + level / 2, n - 1)) if n > 1 else math.nan
+    # Imported here: scipy.stats costs a second at start-up, in every worker process.
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, n - 1)) if n > 1 else math.nan
 
 
 def mean_ci(values, level: float = 0.95) -> Estimate:

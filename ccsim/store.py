@@ -96,14 +96,10 @@ class ChunkStore:
         write_parquet(sums_path, sums)
         write_parquet(reps_path, reps)
 
-    def load(self, fingerprint: str, blocks: list[tuple[int, int]]) -> tuple[list, list]:
-        """Replication rows and interval sums of the given blocks, in the order given."""
-        reps, sums = [], []
-        for first, stop in blocks:
-            reps_path, sums_path = self._paths(fingerprint, first, stop)
-            reps.append(pd.read_parquet(reps_path))
-            sums.append(pd.read_parquet(sums_path))
-        return reps, sums
+    def load(self, fingerprint: str, block: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Replication rows and interval sums of one saved block."""
+        reps_path, sums_path = self._paths(fingerprint, *block)
+        return pd.read_parquet(reps_path), pd.read_parquet(sums_path)
 
     def prune(self, keep: set[str]) -> None:
         """Remove the blocks of scenarios that are no longer part of the experiment."""
