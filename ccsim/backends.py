@@ -27,6 +27,8 @@ class BackendError(ValueError):
 class Executor(AbstractContextManager):
     """Runs ``function(*args)`` for each args tuple; yields results in completion order."""
 
+    workers: int  # how many tasks run at once
+
     def map_unordered(self, function: Callable, arguments: Iterable[tuple]) -> Iterator[Any]:
         raise NotImplementedError
 

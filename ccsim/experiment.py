@@ -137,20 +137,12 @@ def run_replications(
     if n_reps < 1:
         raise ValueError(f"n_reps must be at least 1, got {n_reps}")
     seeds = replication_seeds(seed, n_reps)
-    workers = n_jobs if n_jobs > 0 else 2
-    size = max(1, math.ceil(n_reps / (4 * workers)))
-    blocks = _blocks(0, n_reps, size)
     with open_executor("loky", n_jobs) as executor:
-        done = list(
-            executor.map_unordered(_numbered_block, [(scenario, seeds[a:b], a) for a, b in blocks])
-        )
-    done.sort(key=lambda item: item[0])
-    return pd.concat([reps for _, reps, _ in done], ignore_index=True)
-
-
-def _numbered_block(scenario, seeds, first):
-    reps, sums = run_block(scenario, seeds, first)
-    return first, reps, sums
+        # Here blocks only spread the work (nothing is summed across them): a few per worker.
+        size = max(1, math.ceil(n_reps / (4 * executor.workers)))
+        tasks = [("", scenario, seeds[a:b], a) for a, b in _blocks(0, n_reps, size)]
+        done = sorted(executor.map_unordered(_named_block, tasks), key=lambda item: item[1])
+    return pd.concat([reps for _, _, _, reps, _ in done], ignore_index=True)
 
 
 # --- experiment files -----------------------------------------------------------------------
@@ -257,10 +249,6 @@ class Experiment:
             __version__,
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_experiment(path: str | Path) -> Experiment:
