@@ -360,12 +360,25 @@ def validate(
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        # A misspelt key also makes the intended key "missing": report the typo first.
-        errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+        errors = _without_echoes(model, exc.errors(include_url=False))
         path, message = _describe_error(model, errors[0])
         if len(errors) > 1:
             message += f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})"
         raise ConfigError(source, path, message) from None
+
+
+def _without_echoes(model: type[BaseModel], errors: list[dict[str, Any]]) -> list[dict]:
+    """Errors with the typos first, and without the "missing" errors that a typo causes:
+    ``handle_tme`` is one problem, not an unknown key plus a missing ``handle_time``."""
+    echoes = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent, key = error["loc"][:-1], str(error["loc"][-1])
+            close = difflib.get_close_matches(key, _allowed_keys(model, parent), n=1)
+            if close:
+                echoes.add((*parent, close[0]))
+    kept = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in echoes)]
+    return sorted(kept, key=lambda e: e["type"] != "extra_forbidden")
 
 
 def _describe_error(model: type[BaseModel], error: dict[str, Any]) -> tuple[str, str]:

@@ -296,3 +296,8 @@ def test_several_problems_are_counted_in_one_line(tmp_path):
     text = BASE.replace("horizon: 8h", "horizon: 0").replace("agents: 11", "agents: -1")
     error = error_for(tmp_path, text)
     assert "1 more problem" in error.message
+
+
+def test_a_typo_is_one_problem_not_also_a_missing_key(tmp_path):
+    error = error_for(tmp_path, BASE.replace("handle_time:", "handle_tme:"))
+    assert error.message == "unknown key 'handle_tme' (did you mean 'handle_time'?)"

@@ -1,0 +1,73 @@
+"""The README's examples run as written: its Python snippets, its YAML, its commands."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import ccsim
+from ccsim.cli import main
+from ccsim.config import parse_scenario
+from ccsim.experiment import ExperimentSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A working directory with the repository's scenario and experiment files."""
+    for folder in ("configs", "experiments"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_python_snippets_run(checkout):
+    snippets = blocks("python")
+    assert snippets
+    for snippet in snippets:
+        exec(compile(snippet, "README.md", "exec"), {})
+
+
+def test_the_scenario_shown_is_the_example_config():
+    shown = next(b for b in blocks("yaml") if b.startswith("name: example"))
+    assert yaml.safe_load(shown) == yaml.safe_load((ROOT / "configs/example.yaml").read_text())
+    parse_scenario(yaml.safe_load(shown))
+
+
+def test_the_experiment_shown_is_valid_and_matches_the_file():
+    shown = next(b for b in blocks("yaml") if b.startswith("name: staffing"))
+    file = yaml.safe_load((ROOT / "experiments/staffing.yaml").read_text())
+    assert yaml.safe_load(shown) == file
+    rule = next(b for b in blocks("yaml") if b.startswith("replications:"))
+    ExperimentSpec.model_validate(file | yaml.safe_load(rule))
+
+
+def test_erlang_commands_run(capsys):
+    commands = [line for b in blocks("sh") for line in b.splitlines()]
+    erlang = [
+        shlex.split(line.split("#")[0]) for line in commands if line.startswith("ccsim erlang")
+    ]
+    assert erlang
+    for argv in erlang:
+        assert main(argv[1:]) == 0
+    assert "Erlang" in capsys.readouterr().out
+
+
+def test_the_error_shown_is_the_error_given(checkout):
+    shown = next(line for line in README.splitlines() if line.startswith("ccsim: bad.yaml"))
+    text = (checkout / "configs/example.yaml").read_text().replace("handle_time", "handle_tme")
+    (checkout / "bad.yaml").write_text(text)
+    with pytest.raises(ccsim.ConfigError) as info:
+        ccsim.load_scenario("bad.yaml")
+    assert shown == f"ccsim: {info.value}"
