@@ -16,7 +16,7 @@ import difflib
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    PositiveFloat,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -41,6 +42,8 @@ __all__ = [
     "Busyness",
     "Channel",
     "ConfigError",
+    "OverflowStep",
+    "Routing",
     "Scenario",
     "ServiceLevel",
     "Site",
@@ -189,13 +192,42 @@ class Channel(_Frozen):
     handle_time: Distribution
     patience: Distribution | None = None
     service_level: ServiceLevel
+    priority: int = Field(0, description="an agent who comes free serves higher first")
 
 
 class Site(_Frozen):
-    """A place where agents work. For now a constant number of agents serving every channel."""
+    """A place where agents work: a pool of ``agents`` (constant staffing) with the skills
+    of ``skills`` (default: every channel). ``proficiency`` multiplies a channel's handle
+    times at this site (1.1 = 10% slower)."""
 
     name: Name
     agents: int = Field(ge=0)
+    skills: list[Name] | None = None
+    proficiency: dict[Name, PositiveFloat] = Field(default_factory=dict)
+
+    def serves(self, channel: str) -> bool:
+        return self.agents > 0 and (self.skills is None or channel in self.skills)
+
+
+class OverflowStep(_Frozen):
+    """A site that may take a channel's contact once it has waited ``after``."""
+
+    site: Name
+    after: Duration = 0.0
+
+
+class Routing(_Frozen):
+    """Which agent takes a contact.
+
+    A channel is served by the sites in ``overflow[channel]`` (in preference order, each
+    from its ``after`` wait on), or else by every site with its skill from the first second.
+    Among the eligible sites with an idle agent, ``policy`` picks: ``longest_idle`` (the
+    agent idle longest), ``preference`` (the first site in the channel's list). Within a
+    site the agent idle longest goes first.
+    """
+
+    policy: Literal["longest_idle", "preference"] = "longest_idle"
+    overflow: dict[Name, list[OverflowStep]] = Field(default_factory=dict)
 
 
 class Scenario(_Frozen):
@@ -212,6 +244,7 @@ class Scenario(_Frozen):
     timezone: str = Field("UTC", description="the customers' IANA time zone")
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
+    routing: Routing = Field(default_factory=Routing)
 
     @field_validator("warmup")
     @classmethod
@@ -250,6 +283,38 @@ class Scenario(_Frozen):
         if interval is not None and (seconds % interval or start.microsecond):
             raise ValueError("must fall on a reporting-interval boundary of the day")
         return start
+
+    @model_validator(mode="after")
+    def _every_channel_is_served(self) -> Scenario:
+        sites = {site.name: site for site in self.sites}
+        for index, site in enumerate(self.sites):
+            for field in ("skills", "proficiency"):
+                for channel in getattr(site, field) or ():
+                    if channel not in self.channels:
+                        raise ConfigError("", f"sites.{index}.{field}", f"no channel {channel!r}")
+        for channel, steps in self.routing.overflow.items():
+            where = f"routing.overflow.{channel}"
+            if channel not in self.channels:
+                raise ConfigError("", where, f"no channel {channel!r}")
+            for number, step in enumerate(steps):
+                if step.site not in sites:
+                    raise ConfigError("", f"{where}.{number}.site", f"no site {step.site!r}")
+                if not sites[step.site].serves(channel):
+                    raise ConfigError(
+                        "", f"{where}.{number}.site", f"{step.site!r} has no agent for {channel}"
+                    )
+        for channel in self.channels:
+            if not any(site.serves(channel) for site, _ in self.eligible_sites(channel)):
+                raise ConfigError("", f"channels.{channel}", "no site has agents for it")
+        return self
+
+    def eligible_sites(self, channel: str) -> list[tuple[Site, float]]:
+        """The sites that may answer ``channel``, with the wait after which they may."""
+        sites = {site.name: site for site in self.sites}
+        steps = self.routing.overflow.get(channel)
+        if steps is not None:
+            return [(sites[step.site], step.after) for step in steps]
+        return [(site, 0.0) for site in self.sites if site.serves(channel)]
 
     @model_validator(mode="after")
     def _profiles_fit_the_day(self) -> Scenario:

@@ -32,7 +32,7 @@ from simpy.events import NORMAL, Event
 
 from ccsim.arrivals import arrival_epochs
 from ccsim.calendar import Calendar
-from ccsim.config import Channel, Scenario
+from ccsim.config import Channel, Scenario, Site
 from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, tally_values, total
 from ccsim.streams import BatchedDraws, Streams
 
@@ -42,7 +42,7 @@ _WAITING, _ANSWERED, _ABANDONED = 0, 1, 2
 _INF = math.inf
 
 #: Columns of ``SimulationResult.contacts`` (only filled when asked for).
-CONTACT_COLUMNS = ("channel", "arrival", "wait", "outcome", "handle_time", "counted")
+CONTACT_COLUMNS = ("channel", "arrival", "wait", "outcome", "handle_time", "counted", "site")
 
 
 class _Due(Event):
@@ -79,15 +79,21 @@ class _ChannelState:
         "draw_handle_time",
         "draw_patience",
         "epochs",
+        "index",
         "intervals",
         "name",
+        "priority",
         "queue",
         "queue_time",
+        "steps",
         "threshold",
     )
 
-    def __init__(self, name: str, channel: Channel, calendar: Calendar, streams: Streams):
-        self.name = name
+    def __init__(
+        self, index: int, name: str, channel: Channel, calendar: Calendar, streams: Streams
+    ):
+        self.index, self.name, self.priority = index, name, channel.priority
+        self.steps: list[tuple[_SiteState, float]] = []  # eligible sites and their delays
         self.queue: deque[_Contact] = deque()
         n_intervals = len(calendar.slots)
         self.intervals = [ChannelTally() for _ in range(n_intervals)]
@@ -110,6 +116,28 @@ class _ChannelState:
         )
 
 
+class _Agent:
+    __slots__ = ("idle_since", "site")
+
+    def __init__(self, site: _SiteState) -> None:
+        self.site = site
+        self.idle_since = 0.0
+
+
+class _SiteState:
+    """Runtime state of one site: its idle agents (longest idle first) and busy time."""
+
+    __slots__ = ("busy_time", "channels", "idle", "n_agents", "name", "speed")
+
+    def __init__(self, site: Site, channel_names: list[str], n_intervals: int) -> None:
+        self.name, self.n_agents = site.name, site.agents
+        self.idle: deque[_Agent] = deque(_Agent(self) for _ in range(site.agents))
+        self.busy_time = [0.0] * n_intervals  # agent-seconds busy, per interval
+        # Handle-time multiplier by channel index.
+        self.speed = [site.proficiency.get(name, 1.0) for name in channel_names]
+        self.channels: list[tuple[_ChannelState, float]] = []  # highest priority first
+
+
 class _Replication:
     def __init__(self, scenario: Scenario, streams: Streams, record_contacts: bool):
         self.env = simpy.Environment()
@@ -123,13 +151,21 @@ class _Replication:
         self.interval_of = (
             (lambda t: int(t / self.interval)) if calendar.uniform else calendar.index
         )
-        self.n_agents = scenario.total_agents
-        self.n_idle = self.n_agents
-        self.busy_time = [0.0] * self.n_intervals  # agent-seconds busy, per interval
         self.channels = [
-            _ChannelState(name, channel, calendar, streams)
-            for name, channel in scenario.channels.items()
+            _ChannelState(index, name, channel, calendar, streams)
+            for index, (name, channel) in enumerate(scenario.channels.items())
         ]
+        names = list(scenario.channels)
+        self.sites = {
+            site.name: _SiteState(site, names, self.n_intervals) for site in scenario.sites
+        }
+        for channel in self.channels:
+            for site, after in scenario.eligible_sites(channel.name):
+                channel.steps.append((self.sites[site.name], after))
+                self.sites[site.name].channels.append((channel, after))
+        for site in self.sites.values():
+            site.channels.sort(key=lambda pair: -pair[0].priority)  # stable: FCFS within
+        self.prefer_first = scenario.routing.policy == "preference"
         self.records: list[tuple] | None = [] if record_contacts else None
 
     def _spread(self, start: float, end: float, series: list[float]) -> None:
@@ -158,22 +194,48 @@ class _Replication:
         contact = _Contact(channel, now, channel.draw_handle_time(), patience, tally)
         if tally is not None:
             tally.offered += 1
-        if self.n_idle:
-            self._answer(contact, now)
+        agent = self._idle_agent(channel.steps, 0.0)
+        if agent is not None:
+            self._answer(contact, agent, now)
         else:
             channel.queue.append(contact)
             if patience < _INF:
                 _Due(self.env, patience, self._abandon, contact)
+            for site, after in channel.steps:
+                if 0.0 < after < patience:  # an overflow step this contact may live to see
+                    _Due(self.env, after, self._overflow, (contact, site))
         following = next(channel.epochs, None)
         if following is not None:
             _Due(self.env, following - now, self._arrive, channel)
 
-    def _answer(self, contact: _Contact, now: float) -> None:
-        self.n_idle -= 1
+    def _idle_agent(self, steps: list[tuple[_SiteState, float]], wait: float) -> _Agent | None:
+        """The agent who takes a contact that has waited ``wait``, or None if none is free.
+
+        Among the sites whose step the contact has reached: the first one in preference
+        order, or the one whose head agent has been idle longest."""
+        best = None
+        for site, after in steps:
+            if after <= wait and site.idle:
+                if self.prefer_first:
+                    return site.idle.popleft()
+                if best is None or site.idle[0].idle_since < best.idle[0].idle_since:
+                    best = site
+        return best.idle.popleft() if best is not None else None
+
+    def _overflow(self, event) -> None:
+        """A waiting contact reaches the wait at which one more site may take it."""
+        contact, site = event._value
+        if contact.state == _WAITING and site.idle:
+            # Any contact that waited longer reached this step earlier, when the site had
+            # no idle agent, and would have been taken since: this one is next for it.
+            self._answer(contact, site.idle.popleft(), self.env.now)
+
+    def _answer(self, contact: _Contact, agent: _Agent, now: float) -> None:
         contact.state = _ANSWERED
         wait = now - contact.arrival
-        handle_time = contact.handle_time
         channel = contact.channel
+        site = agent.site
+        handle_time = contact.handle_time * site.speed[channel.index]
         tally = contact.tally
         if tally is not None:
             tally.answered += 1
@@ -185,12 +247,20 @@ class _Replication:
                 tally.answered_within_threshold += 1
         if wait > 0.0:
             self._spread(contact.arrival, now, channel.queue_time)
-        self._spread(now, now + handle_time, self.busy_time)
+        self._spread(now, now + handle_time, site.busy_time)
         if self.records is not None:
             self.records.append(
-                (channel.name, contact.arrival, wait, "answered", handle_time, tally is not None)
+                (
+                    channel.name,
+                    contact.arrival,
+                    wait,
+                    "answered",
+                    handle_time,
+                    tally is not None,
+                    site.name,
+                )
             )
-        _Due(self.env, handle_time, self._release, contact)
+        _Due(self.env, handle_time, self._release, agent)
 
     def _abandon(self, event) -> None:
         contact: _Contact = event._value
@@ -209,24 +279,35 @@ class _Replication:
         self._spread(contact.arrival, self.env.now, channel.queue_time)
         if self.records is not None:
             self.records.append(
-                (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None)
+                (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None, "")
             )
 
     def _release(self, event) -> None:
-        """An agent finishes a contact and takes the next one waiting, if any."""
-        self.n_idle += 1
-        following = self._next_waiting()
+        """An agent finishes a contact and takes the next one it may, if any."""
+        agent: _Agent = event._value
+        now = self.env.now
+        following = self._next_waiting(agent.site, now)
         if following is not None:
-            self._answer(following, self.env.now)
+            self._answer(following, agent, now)
+        else:
+            agent.idle_since = now
+            agent.site.idle.append(agent)
 
-    def _next_waiting(self) -> _Contact | None:
-        """The contact that has waited longest across channels (FCFS), or None."""
+    def _next_waiting(self, site: _SiteState, now: float) -> _Contact | None:
+        """The contact this site's agent takes: from the highest-priority channel with a
+        contact that has waited long enough for this site, the one waiting longest."""
         best = None
-        for channel in self.channels:
+        for channel, after in site.channels:
+            if best is not None and channel.priority < best.channel.priority:
+                break  # site.channels is sorted by priority: nothing better follows
             queue = channel.queue
             while queue and queue[0].state != _WAITING:
-                queue.popleft()  # abandoned while queued: dropped lazily here
-            if queue and (best is None or queue[0].arrival < best.arrival):
+                queue.popleft()  # abandoned or taken by an overflow site: dropped lazily
+            if (
+                queue
+                and now - queue[0].arrival >= after
+                and (best is None or queue[0].arrival < best.arrival)
+            ):
                 best = queue[0]
         if best is not None:
             best.channel.queue.popleft()
@@ -245,11 +326,12 @@ class _Replication:
         observed = [0.0] * self.n_intervals
         self._spread(0.0, self.horizon, observed)
         for channel in self.channels:
+            # A channel's occupancy is that of the sites that serve it, all their work included.
+            sites = [site for site, _ in channel.steps]
             for k, tally in enumerate(channel.intervals):
                 tally.queue_time = channel.queue_time[k]
-                # One pool serves every channel: each channel sees all agents' busy time.
-                tally.busy_time = self.busy_time[k]
-                tally.staffed_time = self.n_agents * observed[k]
+                tally.busy_time = sum(site.busy_time[k] for site in sites)
+                tally.staffed_time = sum(site.n_agents for site in sites) * observed[k]
                 tally.observed_time = observed[k]
         return {channel.name: channel.intervals for channel in self.channels}
 

@@ -71,3 +71,12 @@ def test_the_error_shown_is_the_error_given(checkout):
     with pytest.raises(ccsim.ConfigError) as info:
         ccsim.load_scenario("bad.yaml")
     assert shown == f"ccsim: {info.value}"
+
+
+def test_the_sites_and_routing_shown_are_valid():
+    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("sites:")))
+    example = yaml.safe_load((ROOT / "configs/example.yaml").read_text())
+    example["channels"]["chat"] = example["channels"]["voice"]
+    scenario = parse_scenario(example | shown)
+    assert [site for site, _ in scenario.eligible_sites("voice")][0].name == "offshore"
+    ccsim.simulate(scenario.model_copy(update={"horizon": 3600.0}), seed=1)
