@@ -1,0 +1,28 @@
+"""Every scenario in configs/ and experiment in experiments/ loads and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ccsim
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_scenario_runs(path):
+    scenario = ccsim.load_scenario(path)
+    kpis = ccsim.simulate(scenario, seed=1).kpis
+    assert (kpis.offered > 0).all()
+    assert (kpis.offered == kpis.answered + kpis.abandoned).all()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_experiment_runs(path, tmp_path):
+    result = ccsim.run_experiment(path, reps=2, out=tmp_path / "out")
+    assert result.manifest["replications"] == 2
+    assert not result.summary.empty
