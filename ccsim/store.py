@@ -83,6 +83,8 @@ class ChunkStore:
         folder = self.root / fingerprint
         if not folder.is_dir():
             return set()
+        for leftover in folder.glob(".*.tmp"):  # a write cut short by a kill: never renamed
+            leftover.unlink(missing_ok=True)
         blocks = set()
         for path in folder.glob("reps-*.parquet"):
             first, stop = path.stem.removeprefix("reps-").split("-")
