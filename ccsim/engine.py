@@ -1,12 +1,14 @@
 """The engine: one replication of a scenario, one contact's life on SimPy's clock.
 
-A contact **arrives** (:meth:`_Replication._arrive`), is answered at once if an agent is
-idle or else **waits** in its channel's FIFO queue with a patience timer; when an agent
-comes free (:meth:`_Replication._release`) it is **routed** to the contact that has waited
-longest across channels (:meth:`_Replication._next_waiting`); it is **served**
-(:meth:`_Replication._answer`) for its handle time; or it **abandons** when its patience
-runs out first (:meth:`_Replication._abandon`). Each outcome is **counted** in the
-channel's :class:`~ccsim.metrics.ChannelTally` at the moment it happens.
+A contact **arrives** (:meth:`_Replication._arrive`) and is **routed** at once to an idle
+agent of a site it may use (:meth:`_Replication._idle_agent`), or else **waits** in its
+channel's FIFO queue with a patience timer and, where routing has overflow steps, a timer
+for each; when an agent comes free (:meth:`_Replication._release`) its site takes the
+longest-waiting contact of the highest-priority channel that has waited long enough for it
+(:meth:`_Replication._next_waiting`); the contact is **served**
+(:meth:`_Replication._answer`) for its handle time times the site's proficiency; or it
+**abandons** when its patience runs out first (:meth:`_Replication._abandon`). Each outcome
+is **counted** in the tally of the channel's arrival interval at the moment it happens.
 
 Why not a SimPy process and a ``Resource`` request per contact: each costs a generator,
 several events and, for reneging, an O(n) removal from the resource queue. Here every step
