@@ -52,26 +52,28 @@ class Run:
 # --- ccsim -----------------------------------------------------------------------------------
 
 
+def mmc_scenario_dict(hours: float) -> dict:
+    """The benchmark model as a scenario mapping (shared by the other benchmarks)."""
+    return {
+        "name": "mmc_m",
+        "horizon": f"{hours:g}h",
+        "warmup": "0s",  # so every arrival is counted in `offered`
+        "channels": {
+            "voice": {
+                "arrivals": {"rate": "45/min"},
+                "handle_time": {"dist": "exponential", "mean": "1min"},
+                "patience": {"dist": "exponential", "mean": "2min"},
+                "service_level": {"threshold": "20s", "target": 0.8},
+            }
+        },
+        "sites": [{"name": "main", "agents": AGENTS}],
+    }
+
+
 def run_ccsim(hours: float) -> Run:
     import ccsim
 
-    scenario = ccsim.parse_scenario(
-        {
-            "name": "mmc_m",
-            "horizon": f"{hours:g}h",
-            "warmup": "0s",  # so every arrival is counted in `offered`
-            "channels": {
-                "voice": {
-                    "arrivals": {"rate": "45/min"},
-                    "handle_time": {"dist": "exponential", "mean": "1min"},
-                    "patience": {"dist": "exponential", "mean": "2min"},
-                    "service_level": {"threshold": "20s", "target": 0.8},
-                }
-            },
-            "sites": [{"name": "main", "agents": AGENTS}],
-        },
-        source="benchmark",
-    )
+    scenario = ccsim.parse_scenario(mmc_scenario_dict(hours), source="benchmark")
     kpis = ccsim.simulate(scenario, seed=SEED).kpis
     row = kpis.iloc[0]
     return Run(int(kpis["offered"].sum()), float(row["abandon_rate"]), float(row["asa"]))

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import yaml
-from bench_engine import machine_facts, verdict
+from bench_engine import machine_facts, mmc_scenario_dict, verdict
 
 # Benchmark the working tree's ccsim even when the package is not installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,25 +41,8 @@ TARGET_TWO_JOBS = 1.8
 TARGET_CEILING = 0.9
 
 
-def scenario_dict(hours: float) -> dict:
-    return {
-        "name": "mmc_m",
-        "horizon": f"{hours:g}h",
-        "warmup": "0s",
-        "channels": {
-            "voice": {
-                "arrivals": {"rate": "45/min"},
-                "handle_time": {"dist": "exponential", "mean": "1min"},
-                "patience": {"dist": "exponential", "mean": "2min"},
-                "service_level": {"threshold": "20s", "target": 0.8},
-            }
-        },
-        "sites": [{"name": "main", "agents": 50}],
-    }
-
-
 def write_experiment(folder: Path, hours: float) -> Path:
-    (folder / "scenario.yaml").write_text(yaml.safe_dump(scenario_dict(hours)))
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(mmc_scenario_dict(hours)))
     spec = {"name": "bench_parallel", "scenario": "scenario.yaml", "seed": SEED}
     spec |= {"replications": 1, "baseline": "base", "scenarios": {"base": {}}}
     (folder / "experiment.yaml").write_text(yaml.safe_dump(spec))
@@ -103,12 +86,12 @@ def timed_experiment(path: Path, reps: int, jobs: int, scratch: Path) -> tuple[d
 
 def warm_up() -> None:
     """A short replication, untimed: lazy imports and first-call costs stay out of timings."""
-    ccsim.simulate(ccsim.parse_scenario(scenario_dict(0.1), source="benchmark"), 0)
+    ccsim.simulate(ccsim.parse_scenario(mmc_scenario_dict(0.1), source="benchmark"), 0)
 
 
 def plain_loop(hours: float, replications: list[int], barrier, results) -> None:
     """One ceiling process: set up everything untimed, wait for the others, then loop."""
-    scenario = ccsim.parse_scenario(scenario_dict(hours), source="benchmark")
+    scenario = ccsim.parse_scenario(mmc_scenario_dict(hours), source="benchmark")
     seeds = [replication_seed(SEED, r) for r in replications]
     warm_up()
     barrier.wait()
@@ -191,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
     facts = machine_facts()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
-    scenario = ccsim.parse_scenario(scenario_dict(args.hours), source="benchmark")
+    scenario = ccsim.parse_scenario(mmc_scenario_dict(args.hours), source="benchmark")
     block = _block_size(scenario)
     warm_up()
     per_rep = []  # (wall, CPU) of three replications: what "about a second" refers to
