@@ -58,23 +58,25 @@ def test_index_finds_the_interval_of_any_instant_across_a_change():
         assert calendar.index((slot.start + slot.end) / 2) == slot.index
 
 
+def scenario_data(**fields) -> dict:
+    """A small one-channel scenario; ``fields`` set or replace top-level keys."""
+    return {
+        "name": "t",
+        "horizon": "8h",
+        "channels": {
+            "voice": {
+                "arrivals": {"rate": "60/h"},
+                "handle_time": {"dist": "exponential", "mean": "2min"},
+                "service_level": {"threshold": "20s", "target": 0.8},
+            }
+        },
+        "sites": [{"name": "main", "agents": 5}],
+    } | fields
+
+
 def test_interval_kpis_are_labelled_in_customer_time():
     scenario = ccsim.parse_scenario(
-        {
-            "name": "ny",
-            "start": "2026-03-07 22:00",
-            "timezone": "America/New_York",
-            "horizon": "8h",
-            "interval": "1h",
-            "channels": {
-                "voice": {
-                    "arrivals": {"rate": "60/h"},
-                    "handle_time": {"dist": "exponential", "mean": "2min"},
-                    "service_level": {"threshold": "20s", "target": 0.8},
-                }
-            },
-            "sites": [{"name": "main", "agents": 5}],
-        }
+        scenario_data(start="2026-03-07 22:00", timezone="America/New_York", interval="1h")
     )
     labels = list(ccsim.simulate(scenario, seed=1).interval_kpis.local_start)
     assert labels[:2] == ["2026-03-07T22:00:00-05:00", "2026-03-07T23:00:00-05:00"]
@@ -93,19 +95,7 @@ def test_interval_kpis_are_labelled_in_customer_time():
     ],
 )
 def test_bad_calendar_fields(field, value, words):
-    data = {
-        "name": "t",
-        "horizon": "8h",
-        "channels": {
-            "voice": {
-                "arrivals": {"rate": "60/h"},
-                "handle_time": {"dist": "exponential", "mean": "2min"},
-                "service_level": {"threshold": "20s", "target": 0.8},
-            }
-        },
-        "sites": [{"name": "main", "agents": 5}],
-        field: value,
-    }
+    data = scenario_data(**{field: value})
     with pytest.raises(ConfigError) as info:
         ccsim.parse_scenario(data, source="s.yaml")
     assert info.value.path == field and words in info.value.message

@@ -29,29 +29,20 @@ def ccsim_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
 
 
 def test_run_writes_replications_and_is_identical_for_any_number_of_jobs(tmp_path):
-    one = ccsim_cli(
-        "run",
-        str(EXAMPLE),
-        "--reps",
-        "6",
-        "--seed",
-        "7",
-        "--jobs",
-        "1",
-        "--out",
-        str(tmp_path / "j1"),
-    )
-    two = ccsim_cli(
-        "run",
-        str(EXAMPLE),
-        "--reps",
-        "6",
-        "--seed",
-        "7",
-        "--jobs",
-        "2",
-        "--out",
-        str(tmp_path / "j2"),
+    one, two = (
+        ccsim_cli(
+            "run",
+            str(EXAMPLE),
+            "--reps",
+            "6",
+            "--seed",
+            "7",
+            "--jobs",
+            jobs,
+            "--out",
+            str(tmp_path / f"j{jobs}"),
+        )
+        for jobs in ("1", "2")
     )
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
