@@ -36,6 +36,7 @@ _PERCENT = {
     "occupancy",
 }
 _SECONDS = {"mean_wait", "asa", "aht"}
+_MONEY = {"labour_cost", "cost_per_handled_contact"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,11 +148,14 @@ def _format(kpi: str, value: float) -> str:
         return f"{100 * value:.2f}%"
     if kpi in _SECONDS:
         return f"{value:.2f}s"
+    if kpi in _MONEY:
+        return f"{value:,.2f}"
     return f"{value:.4g}" if kpi not in COUNT_KPIS else f"{value:.1f}"
 
 
 def _print_summary(summary, n_reps: int) -> None:
-    for channel, group in summary.groupby("channel", sort=False):
+    whole = summary[summary.site == "all"]
+    for channel, group in whole.groupby("channel", sort=False):
         print(f"\n{channel}  (95% confidence intervals over {n_reps} replications)")
         width = max(len(k) for k in group["kpi"])
         for row in group.itertuples():
@@ -161,13 +165,28 @@ def _print_summary(summary, n_reps: int) -> None:
                 else ""
             )
             print(f"  {row.kpi:<{width}}  {_format(row.kpi, row.estimate):>10}  {interval}")
+    sites = summary[(summary.site != "all") & (summary.channel == "all")]
+    if not sites.empty:
+        table = sites.pivot(index="site", columns="kpi", values="estimate")
+        print("\nsites (estimates; intervals in summary.csv)")
+        print(f"  {'site':<12}" + "".join(f"{k:>26}" for k in _SITE_COLUMNS))
+        for site, row in table.iterrows():
+            cells = "".join(f"{_format(k, row[k]):>26}" for k in _SITE_COLUMNS)
+            print(f"  {site:<12}{cells}")
+
+
+#: Site KPIs shown on the terminal after the channels.
+_SITE_COLUMNS = ("answered", "available_agents", "occupancy", "labour_cost",
+                 "cost_per_handled_contact")
 
 
 def _run(args) -> int:
     scenario = load_scenario(args.config)
     out = args.out if args.out is not None else Path("results") / scenario.name
     started = time.perf_counter()
-    replications = run_replications(scenario, args.reps, seed=args.seed, n_jobs=args.jobs)
+    replications, intervals = run_replications(
+        scenario, args.reps, seed=args.seed, n_jobs=args.jobs, intervals=True
+    )
     summary = summarise(replications)
     elapsed = time.perf_counter() - started
     print(
@@ -177,8 +196,9 @@ def _run(args) -> int:
     )
     _print_summary(summary, args.reps)
     write_csv(out / "replications.csv", replications)
+    write_csv(out / "intervals.csv", intervals)
     write_csv(out / "summary.csv", summary)
-    print(f"\nwrote {out / 'replications.csv'} and {out / 'summary.csv'}")
+    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv")
     return 0
 
 
@@ -207,9 +227,10 @@ def _experiment(args) -> int:
         f"common random numbers {'on' if manifest['common_random_numbers'] else 'off'}, "
         f"{manifest['wall_time_s']:.1f}s wall"
     )
-    summary = result.summary.set_index(["scenario", "channel", "kpi"])
+    whole = result.summary[result.summary.site == "all"]
+    summary = whole.set_index(["scenario", "channel", "kpi"])
     width = max(len(name) for name in manifest["scenarios"])
-    for channel in result.summary.channel.unique():
+    for channel in whole.channel.unique():
         print(f"\n{channel}: estimate [95% CI]")
         print(f"  {'scenario':<{width}}  " + "  ".join(f"{k:>26}" for k in _HEADLINE))
         for scenario in manifest["scenarios"]:
@@ -222,8 +243,11 @@ def _experiment(args) -> int:
                 )
             print(f"  {scenario:<{width}}  " + "  ".join(f"{c:>26}" for c in cells))
     if not result.comparisons.empty:
-        significant = result.comparisons[
-            result.comparisons.significant & result.comparisons.kpi.isin(_HEADLINE)
+        comparisons = result.comparisons
+        significant = comparisons[
+            comparisons.significant
+            & comparisons.kpi.isin(_HEADLINE)
+            & (comparisons.site == "all")
         ]
         print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
         if significant.empty:

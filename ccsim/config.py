@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -39,13 +40,16 @@ from ccsim.units import Duration, PositiveDuration, Rate, format_duration
 
 __all__ = [
     "Arrivals",
+    "Break",
     "Busyness",
     "Channel",
     "ConfigError",
+    "NightDifferential",
     "OverflowStep",
     "Routing",
     "Scenario",
     "ServiceLevel",
+    "Shift",
     "Site",
     "load_scenario",
     "parse_scenario",
@@ -195,18 +199,130 @@ class Channel(_Frozen):
     priority: int = Field(0, description="an agent who comes free serves higher first")
 
 
+def _time_of_day(text: Any) -> int:
+    """Minutes after local midnight of a wall-clock time written ``"HH:MM"``."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(text).strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"expected a time of day as 'HH:MM' (e.g. '21:00'), got {text!r}")
+    return int(match[1]) * 60 + int(match[2])
+
+
+def _check_time_of_day(text: Any) -> str:
+    minutes = _time_of_day(text)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+TimeOfDay = Annotated[str, BeforeValidator(lambda v: str(v)), AfterValidator(_check_time_of_day)]
+
+
+def _check_zone(timezone: str) -> str:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {timezone!r}, e.g. America/New_York") from None
+    return timezone
+
+
+TimeZone = Annotated[str, AfterValidator(_check_zone)]
+
+
+class Break(_Frozen):
+    """A break in a shift, ``after`` its start. With ``within`` the shift's agents take it
+    in turn, their starts spread evenly over that window (so the floor never empties).
+    An agent busy when the break is due takes it, in full, once the contact is finished."""
+
+    after: Duration
+    length: PositiveDuration
+    within: Duration = 0.0
+    paid: bool = True
+
+
+class Shift(_Frozen):
+    """A shift template in the site's local time: ``headcount`` agents start at ``start``
+    on each of ``days`` (local weekdays, default every day) and stay ``length``."""
+
+    start: TimeOfDay
+    length: PositiveDuration
+    headcount: int = Field(ge=0)
+    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+    breaks: list[Break] = Field(default_factory=list)
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[str]) -> list[str]:
+        for day in days:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+        return days
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> Shift:
+        for number, item in enumerate(self.breaks):
+            if item.after + item.within + item.length > self.length:
+                raise ConfigError(
+                    "",
+                    f"breaks.{number}",
+                    f"ends after the shift: after + within + length exceeds "
+                    f"{format_duration(self.length)}",
+                )
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        return _time_of_day(self.start)
+
+    @property
+    def paid_hours(self) -> float:
+        """Paid hours of one agent's shift: its length less the unpaid breaks."""
+        unpaid = sum(item.length for item in self.breaks if not item.paid)
+        return (self.length - unpaid) / 3600
+
+
+class NightDifferential(_Frozen):
+    """A pay premium for hours worked inside a local night window (it may cross midnight),
+    e.g. the Philippine legal minimum of 10% for 22:00-06:00."""
+
+    start: TimeOfDay = "22:00"
+    end: TimeOfDay = "06:00"
+    premium: float = Field(gt=0, le=5, description="0.10 = 10% on top of the hourly cost")
+
+
 class Site(_Frozen):
-    """A place where agents work: a pool of ``agents`` (constant staffing) with the skills
-    of ``skills`` (default: every channel). ``proficiency`` multiplies a channel's handle
-    times at this site (1.1 = 10% slower)."""
+    """A place where agents work, in its own time zone and at its own cost.
+
+    Staffing is either constant (``agents``) or ``shifts`` in the site's local time.
+    ``shrinkage`` is the share of scheduled agents who are paid but not there (absence,
+    training, meetings; breaks given in the shifts come on top). ``skills`` lists the
+    channels the site's agents answer (default: all); ``proficiency`` multiplies a channel's
+    handle times here (1.1 = 10% slower). ``cost_per_hour`` is per paid agent hour, fully
+    loaded, in the currency of the study."""
 
     name: Name
-    agents: int = Field(ge=0)
+    location: Literal["onshore", "nearshore", "offshore"] | None = None
+    timezone: TimeZone | None = Field(None, description="default: the customers' time zone")
+    agents: int | None = Field(None, ge=0)
+    shifts: list[Shift] | None = None
+    shrinkage: float = Field(0.0, ge=0, lt=1)
+    cost_per_hour: NonNegativeFloat = 0.0
+    night_differential: NightDifferential | None = None
     skills: list[Name] | None = None
     proficiency: dict[Name, PositiveFloat] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _one_staffing(self) -> Site:
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give either a constant number of 'agents' or 'shifts', not both")
+        return self
+
+    @property
+    def staffed(self) -> bool:
+        """Whether any agent is ever scheduled here."""
+        if self.shifts is not None:
+            return any(shift.headcount > 0 and shift.days for shift in self.shifts)
+        return bool(self.agents)
+
     def serves(self, channel: str) -> bool:
-        return self.agents > 0 and (self.skills is None or channel in self.skills)
+        return self.staffed and (self.skills is None or channel in self.skills)
 
 
 class OverflowStep(_Frozen):
@@ -222,11 +338,12 @@ class Routing(_Frozen):
     A channel is served by the sites in ``overflow[channel]`` (in preference order, each
     from its ``after`` wait on), or else by every site with its skill from the first second.
     Among the eligible sites with an idle agent, ``policy`` picks: ``longest_idle`` (the
-    agent idle longest), ``preference`` (the first site in the channel's list). Within a
+    agent idle longest), ``preference`` (the first site in the channel's list), ``cheapest``
+    (the site with the lowest ``cost_per_hour``; the longest idle among equals). Within a
     site the agent idle longest goes first.
     """
 
-    policy: Literal["longest_idle", "preference"] = "longest_idle"
+    policy: Literal["longest_idle", "preference", "cheapest"] = "longest_idle"
     overflow: dict[Name, list[OverflowStep]] = Field(default_factory=dict)
 
 
@@ -265,13 +382,7 @@ class Scenario(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, timezone: str) -> str:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA time zone {timezone!r}, e.g. America/New_York"
-            ) from None
-        return timezone
+        return _check_zone(timezone)
 
     @field_validator("start")
     @classmethod
@@ -371,6 +482,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# YAML 1.1 reads 21:00 as the base-60 integer 1260, which would turn a shift start into a
+# number; ccsim resolves numbers as YAML 1.2 does, so times of day stay text.
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_StrictLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:

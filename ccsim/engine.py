@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,16 +34,15 @@ from simpy.events import NORMAL, Event
 from ccsim.arrivals import arrival_epochs
 from ccsim.calendar import Calendar
 from ccsim.config import Channel, Scenario, Site
-from ccsim.metrics import KPI_NAMES, ChannelTally, kpis, tally_values, total
+from ccsim.metrics import ChannelTally
+from ccsim.result import CONTACT_COLUMNS, SimulationResult
+from ccsim.shifts import PayScale, interval_pieces, roster, schedule_tallies
 from ccsim.streams import BatchedDraws, Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
 
 _WAITING, _ANSWERED, _ABANDONED = 0, 1, 2
 _INF = math.inf
-
-#: Columns of ``SimulationResult.contacts`` (only filled when asked for).
-CONTACT_COLUMNS = ("channel", "arrival", "wait", "outcome", "handle_time", "counted", "site")
 
 
 class _Due(Event):
@@ -63,14 +61,15 @@ class _Due(Event):
 
 
 class _Contact:
-    __slots__ = ("arrival", "channel", "handle_time", "patience", "state", "tally")
+    __slots__ = ("arrival", "channel", "handle_time", "patience", "slot", "state", "tally")
 
-    def __init__(self, channel, arrival, handle_time, patience, tally):
+    def __init__(self, channel, arrival, handle_time, patience, slot, tally):
         self.channel = channel
         self.arrival = arrival
         self.handle_time = handle_time
         self.patience = patience
-        self.tally = tally  # its arrival interval's tally, or None before the warm-up
+        self.slot = slot  # its arrival interval
+        self.tally = tally  # that interval's tally, or None before the warm-up
         self.state = _WAITING
 
 
@@ -119,25 +118,46 @@ class _ChannelState:
 
 
 class _Agent:
-    __slots__ = ("idle_since", "site")
+    """One agent of one shift. ``leaving`` is set when the agent's shift ends or a break is
+    due while a contact is in hand: the agent leaves (or takes the break) on finishing it."""
 
-    def __init__(self, site: _SiteState) -> None:
+    __slots__ = ("break_due", "ended", "idle_since", "leaving", "on", "on_since", "shift_end",
+                 "site")
+
+    def __init__(self, site: _SiteState, shift_end: float) -> None:
         self.site = site
+        self.shift_end = shift_end
         self.idle_since = 0.0
+        self.on = False  # logged on: idle or busy
+        self.on_since = 0.0
+        self.ended = False
+        self.leaving = False
+        self.break_due = 0.0  # length of a break waiting for the contact in hand to end
 
 
 class _SiteState:
-    """Runtime state of one site: its idle agents (longest idle first) and busy time."""
+    """Runtime state of one site: its idle agents (longest idle first), the time its agents
+    are logged on and busy, per channel and interval, and the contacts they answered."""
 
-    __slots__ = ("busy_time", "channels", "idle", "n_agents", "name", "speed")
+    __slots__ = ("agents", "answered", "available_time", "busy", "channels", "idle",
+                 "instances", "name", "overruns", "pay", "rank", "site", "speed")
 
-    def __init__(self, site: Site, channel_names: list[str], n_intervals: int) -> None:
-        self.name, self.n_agents = site.name, site.agents
-        self.idle: deque[_Agent] = deque(_Agent(self) for _ in range(site.agents))
-        self.busy_time = [0.0] * n_intervals  # agent-seconds busy, per interval
+    def __init__(self, site: Site, channel_names: list[str], calendar: Calendar) -> None:
+        self.site, self.name = site, site.name
+        n_intervals = len(calendar.slots)
+        self.instances = roster(site, calendar)
+        self.agents: list[_Agent] = []
+        self.idle: deque[_Agent] = deque()
+        self.available_time = [0.0] * n_intervals  # agent-seconds logged on, per interval
+        # Agent-seconds busy and contacts answered, per channel index and interval.
+        self.busy = [[0.0] * n_intervals for _ in channel_names]
+        self.answered = [[ChannelTally() for _ in range(n_intervals)] for _ in channel_names]
+        self.overruns: list[tuple[float, float]] = []  # (shift end, left), paid time
         # Handle-time multiplier by channel index.
         self.speed = [site.proficiency.get(name, 1.0) for name in channel_names]
         self.channels: list[tuple[_ChannelState, float]] = []  # highest priority first
+        self.rank = 0.0  # routing order among sites: lower first (see _Replication)
+        self.pay = PayScale(site, calendar, calendar.horizon + 86400.0)
 
 
 class _Replication:
@@ -158,17 +178,45 @@ class _Replication:
             for index, (name, channel) in enumerate(scenario.channels.items())
         ]
         names = list(scenario.channels)
-        self.sites = {
-            site.name: _SiteState(site, names, self.n_intervals) for site in scenario.sites
-        }
+        self.sites = {site.name: _SiteState(site, names, calendar) for site in scenario.sites}
         for channel in self.channels:
             for site, after in scenario.eligible_sites(channel.name):
                 channel.steps.append((self.sites[site.name], after))
                 self.sites[site.name].channels.append((channel, after))
         for site in self.sites.values():
             site.channels.sort(key=lambda pair: -pair[0].priority)  # stable: FCFS within
-        self.prefer_first = scenario.routing.policy == "preference"
+        # Routing picks, among the sites a contact has reached with an idle agent, the lowest
+        # rank and then the agent idle longest: the rank is 0 for longest_idle, the position
+        # in the channel's list for preference, the hourly cost for cheapest.
+        self.policy = scenario.routing.policy
+        for site in self.sites.values():
+            site.rank = site.site.cost_per_hour if self.policy == "cheapest" else 0.0
         self.records: list[tuple] | None = [] if record_contacts else None
+        self.absence = streams.generator("absence", "sites")
+        for site in self.sites.values():
+            self._schedule(site, site.site.shrinkage)
+
+    def _schedule(self, site: _SiteState, shrinkage: float) -> None:
+        """Create the agents of each of the site's shifts and their join, break and leave
+        events. Absent agents (shrinkage) are paid but never created: a shift of ``h``
+        has ``h(1 - shrinkage)`` agents present, rounded up or down at random so that the
+        mean is exact."""
+        env = self.env
+        for instance in site.instances:
+            present = instance.headcount
+            if shrinkage > 0:
+                expected = present * (1.0 - shrinkage)
+                present = int(expected + self.absence.random())
+            start = max(instance.start, 0.0)
+            for number in range(present):
+                agent = _Agent(site, instance.end)
+                site.agents.append(agent)
+                _Due(env, start, self._join, agent)
+                for begin, end, _ in instance.agent_breaks(number, present):
+                    if begin >= start:
+                        _Due(env, begin, self._break, (agent, end - begin))
+                if instance.end < _INF:
+                    _Due(env, instance.end, self._end_shift, agent)
 
     def _spread(self, start: float, end: float, series: list[float]) -> None:
         """Add the part of ``[start, end)`` inside ``[warmup, horizon)`` to ``series``,
@@ -192,8 +240,9 @@ class _Replication:
         channel: _ChannelState = event._value
         now = self.env.now
         patience = channel.draw_patience() if channel.draw_patience is not None else _INF
-        tally = channel.intervals[self.interval_of(now)] if now >= self.warmup else None
-        contact = _Contact(channel, now, channel.draw_handle_time(), patience, tally)
+        slot = self.interval_of(now)
+        tally = channel.intervals[slot] if now >= self.warmup else None
+        contact = _Contact(channel, now, channel.draw_handle_time(), patience, slot, tally)
         if tally is not None:
             tally.offered += 1
         agent = self._idle_agent(channel.steps, 0.0)
@@ -213,14 +262,18 @@ class _Replication:
     def _idle_agent(self, steps: list[tuple[_SiteState, float]], wait: float) -> _Agent | None:
         """The agent who takes a contact that has waited ``wait``, or None if none is free.
 
-        Among the sites whose step the contact has reached: the first one in preference
-        order, or the one whose head agent has been idle longest."""
+        Among the sites whose step the contact has reached and that have an idle agent: the
+        first in preference order, or else the lowest rank (cost, for ``cheapest``) and,
+        among equals, the one whose head agent has been idle longest."""
         best = None
         for site, after in steps:
             if after <= wait and site.idle:
-                if self.prefer_first:
+                if self.policy == "preference":
                     return site.idle.popleft()
-                if best is None or site.idle[0].idle_since < best.idle[0].idle_since:
+                if best is None or (site.rank, site.idle[0].idle_since) < (
+                    best.rank,
+                    best.idle[0].idle_since,
+                ):
                     best = site
         return best.idle.popleft() if best is not None else None
 
@@ -243,13 +296,19 @@ class _Replication:
             tally.answered += 1
             tally.wait_answered += wait
             tally.handle_time += handle_time
+            here = site.answered[channel.index][contact.slot]
+            here.answered += 1
+            here.wait_answered += wait
+            here.handle_time += handle_time
             if wait > 0.0:
                 tally.waited += 1
+                here.waited += 1
             if wait <= channel.threshold:
                 tally.answered_within_threshold += 1
+                here.answered_within_threshold += 1
         if wait > 0.0:
             self._spread(contact.arrival, now, channel.queue_time)
-        self._spread(now, now + handle_time, site.busy_time)
+        self._spread(now, now + handle_time, site.busy[channel.index])
         if self.records is not None:
             self.records.append(
                 (
@@ -285,15 +344,69 @@ class _Replication:
             )
 
     def _release(self, event) -> None:
-        """An agent finishes a contact and takes the next one it may, if any."""
+        """An agent finishes a contact: leaves if the shift is over, takes a break that was
+        due, or else takes the next contact it may."""
         agent: _Agent = event._value
-        now = self.env.now
+        if agent.leaving:
+            self._leave(agent)
+        else:
+            self._take_work(agent, self.env.now)
+
+    def _take_work(self, agent: _Agent, now: float) -> None:
         following = self._next_waiting(agent.site, now)
         if following is not None:
             self._answer(following, agent, now)
         else:
             agent.idle_since = now
             agent.site.idle.append(agent)
+
+    # --- an agent's day -----------------------------------------------------------------
+
+    def _join(self, event) -> None:
+        """An agent logs on (shift start or back from a break) and takes waiting work."""
+        agent: _Agent = event._value
+        if agent.ended or agent.on:
+            return
+        now = self.env.now
+        agent.on, agent.on_since = True, now
+        self._take_work(agent, now)
+
+    def _log_off(self, agent: _Agent, now: float) -> None:
+        agent.on = False
+        self._spread(agent.on_since, now, agent.site.available_time)
+
+    def _break(self, event) -> None:
+        agent, length = event._value
+        if agent.ended or not agent.on:
+            return
+        if agent in agent.site.idle:  # O(agents), but only a few times per agent and day
+            agent.site.idle.remove(agent)
+            self._log_off(agent, self.env.now)
+            _Due(self.env, length, self._join, agent)
+        else:
+            agent.break_due += length
+            agent.leaving = True
+
+    def _end_shift(self, event) -> None:
+        agent: _Agent = event._value
+        agent.ended = True
+        if agent.on:
+            if agent in agent.site.idle:
+                agent.site.idle.remove(agent)
+                self._log_off(agent, self.env.now)
+            else:
+                agent.leaving = True  # finishes the contact in hand: an overrun
+
+    def _leave(self, agent: _Agent) -> None:
+        """A busy agent whose shift ended or whose break was due puts the phone down."""
+        now = self.env.now
+        self._log_off(agent, now)
+        agent.leaving = False
+        if agent.ended:
+            agent.site.overruns.append((agent.shift_end, now))
+        else:
+            _Due(self.env, agent.break_due, self._join, agent)
+            agent.break_due = 0.0
 
     def _next_waiting(self, site: _SiteState, now: float) -> _Contact | None:
         """The contact this site's agent takes: from the highest-priority channel with a
@@ -317,79 +430,124 @@ class _Replication:
 
     # --- the replication ----------------------------------------------------------------
 
-    def run(self) -> dict[str, list[ChannelTally]]:
+    def run(self) -> dict[tuple[str, str], list[ChannelTally]]:
+        """Simulate, then account: tallies per (channel, site) and interval, where site
+        ``"all"`` is the channel as a whole and channel ``"all"`` every channel together."""
         for channel in self.channels:
             first = next(channel.epochs, None)
             if first is not None:
                 _Due(self.env, first, self._arrive, channel)
         # No `until`: arrivals stop at the horizon, and the run goes on until every contact
-        # still in the system has been answered and served or has abandoned.
+        # still in the system has been answered and served or has abandoned, or until the
+        # last agent has left (a contact still waiting then is carried over).
         self.env.run()
+        for site in self.sites.values():
+            for agent in site.agents:
+                if agent.on:
+                    self._log_off(agent, _INF)
+        for channel in self.channels:
+            for contact in channel.queue:
+                if contact.state == _WAITING:
+                    self._spread(contact.arrival, _INF, channel.queue_time)
+                    if contact.tally is not None:
+                        contact.tally.carried_over += 1
         observed = [0.0] * self.n_intervals
         self._spread(0.0, self.horizon, observed)
-        for channel in self.channels:
-            # A channel's occupancy is that of the sites that serve it, all their work included.
-            sites = [site for site, _ in channel.steps]
+        return account(self, observed)
+
+
+def _add_contacts(into: ChannelTally, tally: ChannelTally) -> None:
+    for name in _CONTACT_TALLIES:
+        setattr(into, name, getattr(into, name) + getattr(tally, name))
+
+
+#: Tallies of contacts, summed when channels are put together; agent times are added per
+#: site, so that a site serving two channels is counted once.
+_CONTACT_TALLIES = (
+    "offered", "answered", "abandoned", "waited", "answered_within_threshold",
+    "abandoned_after_threshold", "carried_over", "wait_answered", "wait_abandoned",
+    "handle_time", "queue_time",
+)
+
+
+def account(run: _Replication, observed: list[float]) -> dict[tuple[str, str], list[ChannelTally]]:
+    """Tallies per (channel, site) and interval, once the run is over.
+
+    A site's pay in an interval is split over the channels it serves in proportion to its
+    agents' busy time on each (evenly when they were all idle), so channel costs add up to
+    the site's. A row's agent times (scheduled, logged on) are those of the sites that may
+    serve the row's channels; its busy time is the time spent on them.
+    """
+    calendar, warmup, n = run.calendar, run.warmup, run.n_intervals
+    rows: dict[tuple[str, str], list[ChannelTally]] = {}
+    for channel in run.channels:
+        for k, tally in enumerate(channel.intervals):
+            tally.queue_time = channel.queue_time[k]
+            tally.observed_time = observed[k]
+        rows[(channel.name, "all")] = channel.intervals
+    multi_channel = len(run.channels) > 1
+    if multi_channel:
+        rows[("all", "all")] = [ChannelTally(observed_time=observed[k]) for k in range(n)]
+        for channel in run.channels:
             for k, tally in enumerate(channel.intervals):
-                tally.queue_time = channel.queue_time[k]
-                tally.busy_time = sum(site.busy_time[k] for site in sites)
-                tally.staffed_time = sum(site.n_agents for site in sites) * observed[k]
-                tally.observed_time = observed[k]
-        return {channel.name: channel.intervals for channel in self.channels}
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """What one replication produced: tallies per channel (in total and per interval), and
-    contacts if asked for."""
-
-    scenario: str
-    seed: np.random.SeedSequence = field(repr=False)
-    warmup: float
-    calendar: Calendar = field(repr=False)
-    interval_tallies: dict[str, list[ChannelTally]] = field(repr=False)
-    contacts: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def tallies(self) -> dict[str, ChannelTally]:
-        """Totals per channel over the observation window."""
-        return {name: total(tallies) for name, tallies in self.interval_tallies.items()}
-
-    @property
-    def kpis(self) -> pd.DataFrame:
-        """One row per channel (index ``channel``), one column per KPI."""
-        frame = pd.DataFrame.from_dict(
-            {name: kpis(tally) for name, tally in self.tallies.items()}, orient="index"
-        )
-        frame.index.name = "channel"
-        return frame
-
-    def interval_rows(self) -> list[dict]:
-        """One record per channel and interval inside the window: KPIs and tallies.
-
-        ``interval_start`` is in simulated seconds, ``local_start`` the customers' wall-clock
-        time (ISO 8601 with its UTC offset, so the repeated hour of autumn stays distinct).
-        """
-        slots = self.calendar.slots
-        return [
-            {
-                "channel": name,
-                "interval": k,
-                "interval_start": slots[k].start,
-                "local_start": slots[k].local_start.isoformat(),
-                **kpis(tally),
-                **tally_values(tally),
-            }
-            for name, tallies in self.interval_tallies.items()
-            for k, tally in enumerate(tallies)
-            if slots[k].end > self.warmup
+                _add_contacts(rows[("all", "all")][k], tally)
+    multi_site = len(run.sites) > 1
+    for site in run.sites.values():
+        scheduled, cost = schedule_tallies(site.instances, site.pay, calendar, warmup)
+        overrun = [0.0] * n
+        for shift_end, left in site.overruns:
+            for k, low, high in interval_pieces(shift_end, left, calendar, warmup):
+                overrun[k] += high - low
+                cost[k] += site.pay.cost(low, high)
+        served = [channel for channel in run.channels if any(s is site for s, _ in channel.steps)]
+        whole = [
+            ChannelTally(
+                staffed_time=site.available_time[k],
+                scheduled_time=scheduled[k],
+                overrun_time=overrun[k],
+                labour_cost=cost[k],
+                observed_time=observed[k],
+            )
+            for k in range(n)
         ]
-
-    @property
-    def interval_kpis(self) -> pd.DataFrame:
-        """One row per channel and reporting interval (by arrival; time-based KPIs by overlap)."""
-        columns = ["channel", "interval", "interval_start", "local_start", *KPI_NAMES]
-        return pd.DataFrame(self.interval_rows()).loc[:, columns]
+        for channel in served:
+            part = site.answered[channel.index]
+            busy = site.busy[channel.index]
+            for k in range(n):
+                total_busy = sum(site.busy[c.index][k] for c in served)
+                share = busy[k] / total_busy if total_busy > 0 else 1.0 / len(served)
+                cell = part[k]
+                cell.busy_time = busy[k]
+                cell.staffed_time = site.available_time[k]
+                cell.scheduled_time = scheduled[k]
+                cell.overrun_time = overrun[k] * share
+                cell.labour_cost = cost[k] * share
+                cell.observed_time = observed[k]
+                channel_row = channel.intervals[k]
+                channel_row.busy_time += busy[k]
+                channel_row.staffed_time += site.available_time[k]
+                channel_row.scheduled_time += scheduled[k]
+                channel_row.overrun_time += cell.overrun_time
+                channel_row.labour_cost += cell.labour_cost
+                whole[k].answered += cell.answered
+                whole[k].waited += cell.waited
+                whole[k].answered_within_threshold += cell.answered_within_threshold
+                whole[k].wait_answered += cell.wait_answered
+                whole[k].handle_time += cell.handle_time
+                whole[k].busy_time += busy[k]
+            if multi_site:
+                rows[(channel.name, site.name)] = part
+        if multi_channel:
+            for k in range(n):
+                everyone = rows[("all", "all")][k]
+                everyone.busy_time += whole[k].busy_time
+                everyone.staffed_time += whole[k].staffed_time
+                everyone.scheduled_time += whole[k].scheduled_time
+                everyone.overrun_time += whole[k].overrun_time
+                everyone.labour_cost += whole[k].labour_cost
+        if multi_site:
+            rows[("all", site.name)] = whole
+    return rows
 
 
 def simulate(

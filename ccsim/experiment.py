@@ -46,7 +46,7 @@ from ccsim.backends import open_executor
 from ccsim.config import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
 from ccsim.distributions import TAG_PREFIX
 from ccsim.engine import simulate
-from ccsim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES, kpis, tally_values
+from ccsim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES
 from ccsim.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.stats import mean_ci, ratio_ci
 from ccsim.store import ChunkStore, write_csv, write_parquet, write_text
@@ -76,6 +76,7 @@ __all__ = [
 REPLICATION_COLUMNS: tuple[str, ...] = (
     "replication",
     "channel",
+    "site",
     *KPI_NAMES,
     *(name for name in TALLY_NAMES if name not in KPI_NAMES),
 )
@@ -108,21 +109,25 @@ def replication_seeds(seed: int, n_reps: int) -> list[np.random.SeedSequence]:
 
 
 def run_block(
-    scenario: Scenario, seeds: list[np.random.SeedSequence], first: int
+    scenario: Scenario, seeds: list[np.random.SeedSequence], first: int, raw: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replications ``first, first+1, ...``: their rows, and the running sums of their
-    interval KPIs (:func:`ccsim.summary.interval_block_stats`)."""
+    interval KPIs (:func:`ccsim.summary.interval_block_stats`), or with ``raw`` the interval
+    rows themselves (one per replication, channel, site and interval)."""
     rows, interval_rows = [], []
     for offset, seed in enumerate(seeds):
         result = simulate(scenario, seed)
-        for channel, tally in result.tallies.items():
-            rows.append(
-                {"replication": first + offset, "channel": channel, **kpis(tally)}
-                | tally_values(tally)
-            )
-        interval_rows.extend(result.interval_rows())
+        rows.extend({"replication": first + offset, **row} for row in result.rows())
+        interval_rows.extend(
+            {"replication": first + offset, **row} if raw else row
+            for row in result.interval_rows()
+        )
     reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
-    return reps, interval_block_stats(pd.DataFrame(interval_rows))
+    intervals = pd.DataFrame(interval_rows)
+    if raw:
+        columns = ["replication", *INTERVAL_KEYS, *KPI_NAMES]
+        return reps, intervals.loc[:, columns + [c for c in TALLY_NAMES if c not in columns]]
+    return reps, interval_block_stats(intervals)
 
 
 def _blocks(start: int, stop: int, size: int) -> list[tuple[int, int]]:
@@ -130,19 +135,24 @@ def _blocks(start: int, stop: int, size: int) -> list[tuple[int, int]]:
 
 
 def run_replications(
-    scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1
-) -> pd.DataFrame:
-    """Run ``n_reps`` replications of one scenario in memory; one row per replication and
-    channel. The result depends only on (scenario, n_reps, seed), never on ``n_jobs``."""
+    scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, intervals: bool = False
+):
+    """Run ``n_reps`` replications of one scenario in memory; one row per replication,
+    channel and site (see :mod:`ccsim.result`). With ``intervals``, also return one row per
+    replication, channel, site and reporting interval. The result depends only on
+    (scenario, n_reps, seed), never on ``n_jobs``."""
     if n_reps < 1:
         raise ValueError(f"n_reps must be at least 1, got {n_reps}")
     seeds = replication_seeds(seed, n_reps)
     with open_executor("loky", n_jobs) as executor:
         # Here blocks only spread the work (nothing is summed across them): a few per worker.
         size = max(1, math.ceil(n_reps / (4 * executor.workers)))
-        tasks = [("", scenario, seeds[a:b], a) for a, b in _blocks(0, n_reps, size)]
+        tasks = [("", scenario, seeds[a:b], a, intervals) for a, b in _blocks(0, n_reps, size)]
         done = sorted(executor.map_unordered(_named_block, tasks), key=lambda item: item[1])
-    return pd.concat([reps for _, _, _, reps, _ in done], ignore_index=True)
+    reps = pd.concat([reps for _, _, _, reps, _ in done], ignore_index=True)
+    if not intervals:
+        return reps
+    return reps, pd.concat([rows for _, _, _, _, rows in done], ignore_index=True)
 
 
 # --- experiment files -----------------------------------------------------------------------
@@ -288,7 +298,7 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             source, "baseline", f"{baseline!r} is not a scenario ({', '.join(scenarios)})"
         )
     if isinstance(spec.replications, StoppingRule):
-        channels = set(base.channels)
+        channels = {*base.channels, "all"}
         for name in spec.replications.kpis:
             channel = name.rsplit(".", 1)[0] if "." in name else None
             if channel is not None and channel not in channels:
@@ -336,7 +346,8 @@ def _rule_met(rule: StoppingRule, reps: dict[str, pd.DataFrame]) -> bool:
     for table in reps.values():
         for name in rule.kpis:
             channel, _, kpi = name.rpartition(".")
-            groups = table[table.channel == channel] if channel else table
+            whole = table[table.site == "all"]
+            groups = whole[whole.channel == channel] if channel else whole
             for _, group in groups.groupby("channel"):
                 if kpi in RATIO_KPIS:
                     numerator, denominator = RATIO_KPIS[kpi]
@@ -466,8 +477,8 @@ def run_experiment(
     )
 
 
-def _named_block(name, scenario, seeds, first):
-    reps, sums = run_block(scenario, seeds, first)
+def _named_block(name, scenario, seeds, first, raw=False):
+    reps, sums = run_block(scenario, seeds, first, raw)
     return name, first, first + len(seeds), reps, sums
 
 

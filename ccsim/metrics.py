@@ -20,6 +20,7 @@ __all__ = [
     "COUNT_KPIS",
     "KPI_NAMES",
     "RATIO_KPIS",
+    "SITE_KPIS",
     "TALLY_NAMES",
     "ChannelTally",
     "kpis",
@@ -41,16 +42,20 @@ class ChannelTally:
     wait_answered: float = 0.0  # total queue time of answered contacts, s
     wait_abandoned: float = 0.0  # total queue time of abandoned contacts, s
     handle_time: float = 0.0  # total handle time of answered contacts, s
+    carried_over: int = 0  # counted contacts still waiting when the last agent left
     queue_time: float = 0.0  # contact-seconds spent waiting inside the window
-    busy_time: float = 0.0  # agent-seconds busy inside the window (agents serving this channel)
-    staffed_time: float = 0.0  # agent-seconds staffed inside the window (same agents)
+    busy_time: float = 0.0  # agent-seconds busy on this channel inside the window
+    staffed_time: float = 0.0  # agent-seconds logged on (idle or busy), agents who may serve it
+    scheduled_time: float = 0.0  # agent-seconds on the schedule (same sites; breaks, absence)
+    overrun_time: float = 0.0  # agent-seconds paid after shift end (share of this channel)
+    labour_cost: float = 0.0  # pay of the sites' agents (share of this channel)
     observed_time: float = 0.0  # length of the window, s
 
 
 TALLY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ChannelTally))
 
-#: KPIs that are plain counts per replication.
-COUNT_KPIS: tuple[str, ...] = ("offered", "answered", "abandoned")
+#: KPIs that are plain counts (or sums) per replication.
+COUNT_KPIS: tuple[str, ...] = ("offered", "answered", "abandoned", "carried_over", "labour_cost")
 
 #: KPI -> (numerator tallies, denominator tallies); the KPI is sum(num) / sum(den).
 RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -58,7 +63,10 @@ RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "mean_wait": (("wait_answered", "wait_abandoned"), ("answered", "abandoned")),
     "asa": (("wait_answered",), ("answered",)),
     "abandon_rate": (("abandoned",), ("answered", "abandoned")),
-    "service_level": (("answered_within_threshold",), ("answered", "abandoned")),
+    "service_level": (
+        ("answered_within_threshold",),
+        ("answered", "abandoned", "carried_over"),
+    ),
     "service_level_answered": (("answered_within_threshold",), ("answered",)),
     "service_level_excl_short_abandons": (
         ("answered_within_threshold",),
@@ -67,9 +75,29 @@ RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "occupancy": (("busy_time",), ("staffed_time",)),
     "aht": (("handle_time",), ("answered",)),
     "mean_queue_length": (("queue_time",), ("observed_time",)),
+    "scheduled_agents": (("scheduled_time",), ("observed_time",)),
+    "available_agents": (("staffed_time",), ("observed_time",)),
+    "busy_agents": (("busy_time",), ("observed_time",)),
+    "cost_per_handled_contact": (("labour_cost",), ("answered",)),
 }
 
 KPI_NAMES: tuple[str, ...] = COUNT_KPIS + tuple(RATIO_KPIS)
+
+#: KPIs that mean something for the part of a channel one site answered: a contact that
+#: abandons or is carried over had no site, so offered, abandonment, service level over
+#: all contacts and queue length exist only for a channel as a whole (``site == "all"``).
+SITE_KPIS: tuple[str, ...] = (
+    "answered",
+    "labour_cost",
+    "asa",
+    "service_level_answered",
+    "occupancy",
+    "aht",
+    "scheduled_agents",
+    "available_agents",
+    "busy_agents",
+    "cost_per_handled_contact",
+)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

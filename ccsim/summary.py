@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ccsim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, TALLY_NAMES
+from ccsim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, SITE_KPIS, TALLY_NAMES
 from ccsim.stats import (
     Estimate,
     mean_ci,
@@ -40,7 +40,13 @@ def _parts(group: pd.DataFrame, kpi: str) -> tuple[pd.Series, pd.Series]:
 
 
 def _keys(frame: pd.DataFrame) -> list[str]:
-    return ["scenario", "channel"] if "scenario" in frame.columns else ["channel"]
+    keys = ["scenario", "channel", "site"]
+    return [key for key in keys if key in frame.columns]
+
+
+def _applies(site: str, kpi: str) -> bool:
+    """Whether a KPI exists for a row: every KPI for a whole channel, fewer for one site."""
+    return site == "all" or kpi in SITE_KPIS
 
 
 def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -> dict:
@@ -56,7 +62,7 @@ def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -
 
 
 def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per (scenario,) channel and KPI: estimate, sd, confidence interval and n.
+    """Per (scenario,) channel, site and KPI: estimate, sd, confidence interval and n.
 
     ``estimate`` is the mean per replication for counts and the ratio of totals for ratios;
     ``sd`` is the standard deviation of the per-replication values (for a ratio, of the
@@ -65,7 +71,10 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     names = _keys(replications)
     rows = []
     for keys, group in replications.groupby(names, sort=False):
+        site = dict(zip(names, keys, strict=True)).get("site", "all")
         for kpi in KPI_NAMES:
+            if not _applies(site, kpi):
+                continue
             if kpi in COUNT_KPIS:
                 estimate, method = mean_ci(group[kpi], level), "mean"
             else:
@@ -80,21 +89,26 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 
 def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
-    """Paired difference of every scenario to ``baseline`` per channel and KPI.
+    """Paired difference of every scenario to ``baseline`` per channel, site and KPI.
 
     Replication r of each scenario used the same random numbers as replication r of the
     baseline (common random numbers), so differences are taken replication by replication;
     ``significant`` says whether the interval excludes 0.
     """
-    base = replications[replications.scenario == baseline].set_index(["replication", "channel"])
+    index = [key for key in ("replication", "channel", "site") if key in replications.columns]
+    base = replications[replications.scenario == baseline].set_index(index)
     rows = []
     for scenario, group in replications.groupby("scenario", sort=False):
         if scenario == baseline:
             continue
-        other = group.set_index(["replication", "channel"])
+        other = group.set_index(index)
         paired = other.join(base.add_suffix("_base"), how="inner")
-        for channel, pair in paired.groupby(level="channel", sort=False):
+        for keys, pair in paired.groupby(level=index[1:], sort=False):
+            keys = keys if isinstance(keys, tuple) else (keys,)
+            site = keys[1] if len(keys) > 1 else "all"
             for kpi in KPI_NAMES:
+                if not _applies(site, kpi):
+                    continue
                 if kpi in COUNT_KPIS:
                     estimate = paired_mean_difference_ci(pair[kpi], pair[f"{kpi}_base"], level)
                     base_value = float(pair[f"{kpi}_base"].mean())
@@ -111,8 +125,8 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                 )
                 rows.append(
                     _row(
-                        (scenario, baseline, channel),
-                        ["scenario", "baseline", "channel"],
+                        (scenario, baseline, *keys),
+                        ["scenario", "baseline", *index[1:]],
                         kpi,
                         estimate,
                         baseline_value=base_value,
@@ -125,12 +139,12 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
 
 # --- interval profiles from running sums -----------------------------------------------------
 
-#: Identify one reporting interval of one channel in interval tables.
-INTERVAL_KEYS = ["channel", "interval", "interval_start", "local_start"]
+#: Identify one reporting interval of one channel (and site) in interval tables.
+INTERVAL_KEYS = ["channel", "site", "interval", "interval_start", "local_start"]
 
 
 def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
-    """Running sums over a block of replications, per channel and interval.
+    """Running sums over a block of replications, per channel, site and interval.
 
     ``interval_rows`` holds one row per replication, channel and interval with the tallies
     (``SimulationResult.interval_rows``). The result has ``n``, the sum of every tally
@@ -151,13 +165,15 @@ def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per (scenario,) channel, interval and KPI: estimate and confidence interval."""
+    """Per (scenario,) channel, site, interval and KPI: estimate and confidence interval."""
     rows = []
     keys = (["scenario"] if "scenario" in stats.columns else []) + INTERVAL_KEYS
     for record in stats.to_dict("records"):
         ident = {key: record[key] for key in keys}
         n = int(record["n"])
         for kpi in KPI_NAMES:
+            if not _applies(record["site"], kpi):
+                continue
             if kpi in COUNT_KPIS:
                 estimate = mean_ci_from_sums(record[f"s_{kpi}"], record[f"q_{kpi}"], n, level)
             else:

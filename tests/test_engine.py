@@ -171,7 +171,11 @@ def test_two_channels_share_agents_first_come_first_served():
     waited = answered[answered.wait > 0].sort_values("start")
     assert waited.arrival.is_monotonic_increasing
     kpis = result.kpis
-    assert kpis.loc["voice", "occupancy"] == kpis.loc["chat", "occupancy"]  # one shared pool
+    # One shared pool: each channel's occupancy is its share of the pool's time.
+    assert kpis.loc["voice", "occupancy"] + kpis.loc["chat", "occupancy"] == pytest.approx(
+        kpis.loc["all", "occupancy"]
+    )
+    assert kpis.loc["all", "available_agents"] == 14
 
 
 # --- properties over random small scenarios --------------------------------------------------

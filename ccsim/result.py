@@ -1,0 +1,112 @@
+"""What one replication produced, and its tables.
+
+The engine hands over tallies per (channel, site) and reporting interval. Site ``"all"``
+is a channel as a whole; channel ``"all"`` (present when there are several channels) is
+every channel together; a named site (present when there are several sites) is the part
+of a channel that site answered, or with channel ``"all"`` the site itself. Every table
+here is made from those tallies with the KPI definitions of :mod:`ccsim.metrics`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ccsim.calendar import Calendar
+from ccsim.metrics import KPI_NAMES, SITE_KPIS, ChannelTally, kpis, tally_values, total
+
+__all__ = ["CONTACT_COLUMNS", "SimulationResult", "row_kpis"]
+
+#: Columns of ``SimulationResult.contacts`` (only filled when asked for).
+CONTACT_COLUMNS = ("channel", "arrival", "wait", "outcome", "handle_time", "counted", "site")
+
+
+def row_kpis(site: str, tally: ChannelTally) -> dict[str, float]:
+    """The KPIs of one row; for the part one site answered, only :data:`SITE_KPIS`."""
+    values = kpis(tally)
+    if site != "all":
+        values = {k: (v if k in SITE_KPIS else math.nan) for k, v in values.items()}
+    return values
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What one replication produced: tallies per (channel, site), in total and per
+    interval, and contacts if asked for."""
+
+    scenario: str
+    seed: np.random.SeedSequence = field(repr=False)
+    warmup: float
+    calendar: Calendar = field(repr=False)
+    interval_tallies: dict[tuple[str, str], list[ChannelTally]] = field(repr=False)
+    contacts: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def totals(self) -> dict[tuple[str, str], ChannelTally]:
+        """Totals over the observation window per (channel, site)."""
+        return {key: total(tallies) for key, tallies in self.interval_tallies.items()}
+
+    @property
+    def tallies(self) -> dict[str, ChannelTally]:
+        """Totals per channel (site ``"all"``) over the observation window."""
+        return {c: tally for (c, site), tally in self.totals.items() if site == "all"}
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """One row per channel (index ``channel``), one column per KPI."""
+        frame = pd.DataFrame.from_dict(
+            {name: kpis(tally) for name, tally in self.tallies.items()}, orient="index"
+        )
+        frame.index.name = "channel"
+        return frame
+
+    @property
+    def site_kpis(self) -> pd.DataFrame:
+        """One row per (channel, site) a named site served; empty with a single site."""
+        rows = [
+            {"channel": c, "site": s, **row_kpis(s, tally)}
+            for (c, s), tally in self.totals.items()
+            if s != "all"
+        ]
+        return pd.DataFrame(rows, columns=["channel", "site", *KPI_NAMES]).set_index(
+            ["channel", "site"]
+        )
+
+    def rows(self) -> list[dict]:
+        """One record per (channel, site): KPIs and the tallies behind them."""
+        return [
+            {"channel": c, "site": s, **row_kpis(s, tally), **tally_values(tally)}
+            for (c, s), tally in self.totals.items()
+        ]
+
+    def interval_rows(self) -> list[dict]:
+        """One record per (channel, site) and interval inside the window: KPIs and tallies.
+
+        ``interval_start`` is in simulated seconds, ``local_start`` the customers' wall-clock
+        time (ISO 8601 with its UTC offset, so the repeated hour of autumn stays distinct).
+        """
+        slots = self.calendar.slots
+        return [
+            {
+                "channel": c,
+                "site": s,
+                "interval": k,
+                "interval_start": slots[k].start,
+                "local_start": slots[k].local_start.isoformat(),
+                **row_kpis(s, tally),
+                **tally_values(tally),
+            }
+            for (c, s), tallies in self.interval_tallies.items()
+            for k, tally in enumerate(tallies)
+            if slots[k].end > self.warmup
+        ]
+
+    @property
+    def interval_kpis(self) -> pd.DataFrame:
+        """One row per (channel, site) and reporting interval (contacts by arrival interval,
+        agent times by overlap)."""
+        columns = ["channel", "site", "interval", "interval_start", "local_start", *KPI_NAMES]
+        return pd.DataFrame(self.interval_rows()).loc[:, columns]
