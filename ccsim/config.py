@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeFloat,
@@ -448,13 +448,22 @@ class Scenario(_Frozen):
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"site names must be unique, {repeated[0]!r} repeats")
-        if sum(site.agents for site in sites) < 1:
+        if not any(site.staffed for site in sites):
             raise ValueError("the sites have no agents: at least one is needed")
         return sites
 
+    @model_validator(mode="after")
+    def _costs_for_cheapest(self) -> Scenario:
+        if self.routing.policy == "cheapest" and len({s.cost_per_hour for s in self.sites}) < 2:
+            raise ConfigError(
+                "", "routing.policy", "'cheapest' needs sites with different cost_per_hour"
+            )
+        return self
+
     @property
     def total_agents(self) -> int:
-        return sum(site.agents for site in self.sites)
+        """Agents of the sites with constant staffing."""
+        return sum(site.agents or 0 for site in self.sites)
 
     def calendar(self) -> Calendar:
         """Reporting intervals on the customers' wall clock."""

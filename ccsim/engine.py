@@ -121,8 +121,16 @@ class _Agent:
     """One agent of one shift. ``leaving`` is set when the agent's shift ends or a break is
     due while a contact is in hand: the agent leaves (or takes the break) on finishing it."""
 
-    __slots__ = ("break_due", "ended", "idle_since", "leaving", "on", "on_since", "shift_end",
-                 "site")
+    __slots__ = (
+        "break_due",
+        "ended",
+        "idle_since",
+        "leaving",
+        "on",
+        "on_since",
+        "shift_end",
+        "site",
+    )
 
     def __init__(self, site: _SiteState, shift_end: float) -> None:
         self.site = site
@@ -139,8 +147,21 @@ class _SiteState:
     """Runtime state of one site: its idle agents (longest idle first), the time its agents
     are logged on and busy, per channel and interval, and the contacts they answered."""
 
-    __slots__ = ("agents", "answered", "available_time", "busy", "channels", "idle",
-                 "instances", "name", "overruns", "pay", "rank", "site", "speed")
+    __slots__ = (
+        "agents",
+        "answered",
+        "available_time",
+        "busy",
+        "channels",
+        "idle",
+        "instances",
+        "name",
+        "overruns",
+        "pay",
+        "rank",
+        "site",
+        "speed",
+    )
 
     def __init__(self, site: Site, channel_names: list[str], calendar: Calendar) -> None:
         self.site, self.name = site, site.name
@@ -464,9 +485,17 @@ def _add_contacts(into: ChannelTally, tally: ChannelTally) -> None:
 #: Tallies of contacts, summed when channels are put together; agent times are added per
 #: site, so that a site serving two channels is counted once.
 _CONTACT_TALLIES = (
-    "offered", "answered", "abandoned", "waited", "answered_within_threshold",
-    "abandoned_after_threshold", "carried_over", "wait_answered", "wait_abandoned",
-    "handle_time", "queue_time",
+    "offered",
+    "answered",
+    "abandoned",
+    "waited",
+    "answered_within_threshold",
+    "abandoned_after_threshold",
+    "carried_over",
+    "wait_answered",
+    "wait_abandoned",
+    "handle_time",
+    "queue_time",
 )
 
 

@@ -119,8 +119,7 @@ def run_block(
         result = simulate(scenario, seed)
         rows.extend({"replication": first + offset, **row} for row in result.rows())
         interval_rows.extend(
-            {"replication": first + offset, **row} if raw else row
-            for row in result.interval_rows()
+            {"replication": first + offset, **row} if raw else row for row in result.interval_rows()
         )
     reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
     intervals = pd.DataFrame(interval_rows)

@@ -41,8 +41,11 @@ class ShiftInstance:
         break's starts are spread evenly over its ``within`` window."""
         spread = [item.within * agent / n_agents if n_agents else 0.0 for item in self.breaks]
         return [
-            (self.start + item.after + offset, self.start + item.after + offset + item.length,
-             item.paid)
+            (
+                self.start + item.after + offset,
+                self.start + item.after + offset + item.length,
+                item.paid,
+            )
             for item, offset in zip(self.breaks, spread, strict=True)
         ]
 
