@@ -16,7 +16,7 @@ def test_scenario_runs(path):
     scenario = ccsim.load_scenario(path)
     kpis = ccsim.simulate(scenario, seed=1).kpis
     assert (kpis.offered > 0).all()
-    assert (kpis.offered == kpis.answered + kpis.abandoned).all()
+    assert (kpis.offered == kpis.answered + kpis.abandoned + kpis.carried_over).all()
 
 
 @pytest.mark.parametrize(
