@@ -1,12 +1,13 @@
-"""Multi-site benchmark: a week of time-varying demand on two sites against the single queue.
+"""Multi-site benchmark: weeks of follow-the-sun operation against the single queue.
 
-The multi-site model: New York customers, voice and chat with weekday volumes and an
-intraday profile (30-minute intervals, daylight saving honoured), a home site serving both
-channels and a second site taking voice after 30 s (overflow routing, channel priority).
-The single-queue model is the engine benchmark's M/M/50+M. Both run in the same process;
-the figures are contacts per wall and per CPU second (best of --repeat); the target uses CPU
-time: the multi-site model within a factor 1.5 of the single queue. Exit status 0 unless
---check is given.
+The multi-site model is ``configs/follow_the_sun.yaml`` run for several weeks: New York
+customers, voice and chat with weekday volumes, an intraday profile and day busyness
+(30-minute intervals, daylight saving honoured), a Dallas site and a Manila site on shifts
+in their own time zones with staggered breaks, shrinkage, overrun and night differential,
+and routing to the cheaper site. The single-queue model is the engine benchmark's
+M/M/50+M. Both run in the same process; the figures are contacts per wall and per CPU
+second (best of --repeat); the target uses CPU time: the multi-site model within a factor
+1.5 of the single queue. Exit status 0 unless --check is given.
 
     python benchmarks/bench_multisite.py [--weeks W] [--repeat R] [--json OUT] [--check]
 """
@@ -21,96 +22,65 @@ from pathlib import Path
 
 from bench_engine import machine_facts, mmc_scenario_dict, verdict
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import ccsim  # noqa: E402
+from ccsim.config import read_yaml_mapping  # noqa: E402
 
 TARGET_FACTOR = 1.5
-
-# Half-hour weights of an open day, 07:00-21:00, closed at night.
-DAY = [2, 3, 4, 5, 6, 7, 7, 7, 6, 6, 5, 5, 6, 7, 7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 3, 2, 2, 2]
-PROFILE = [0] * 14 + DAY + [0] * 6
-WEEK = {"mon": 9000, "tue": 8500, "wed": 8000, "thu": 8000, "fri": 7500, "sat": 4000, "sun": 0}
+CONFIG = ROOT / "configs" / "follow_the_sun.yaml"
 
 
 def multisite(weeks: float) -> ccsim.Scenario:
-    return ccsim.parse_scenario(
-        {
-            "name": "two_sites",
-            "start": "2026-03-02 00:00",  # a Monday; New York changes to summer time on the 8th
-            "timezone": "America/New_York",
-            "horizon": f"{7 * weeks:g}d",
-            "channels": {
-                "voice": {
-                    "arrivals": {"volume": WEEK, "profile": PROFILE},
-                    "handle_time": {"dist": "lognormal", "mean": "390s", "cv": 0.9},
-                    "patience": {"dist": "exponential", "mean": "180s"},
-                    "service_level": {"threshold": "20s", "target": 0.8},
-                    "priority": 1,
-                },
-                "chat": {
-                    "arrivals": {
-                        "volume": {k: v // 3 for k, v in WEEK.items()},
-                        "profile": PROFILE,
-                    },
-                    "handle_time": {"dist": "gamma", "mean": "600s", "cv": 0.7},
-                    "patience": {"dist": "exponential", "mean": "300s"},
-                    "service_level": {"threshold": "60s", "target": 0.8},
-                },
-            },
-            "sites": [
-                {"name": "home", "agents": 110, "skills": ["voice", "chat"]},
-                {"name": "offshore", "agents": 30, "skills": ["voice"]},
-            ],
-            "routing": {
-                "policy": "preference",
-                "overflow": {"voice": [{"site": "home"}, {"site": "offshore", "after": "30s"}]},
-            },
-        },
-        source="benchmark",
-    )
+    data = read_yaml_mapping(CONFIG)
+    data["horizon"] = f"{168 * weeks:g}h"
+    return ccsim.parse_scenario(data, source=str(CONFIG), base_dir=CONFIG.parent)
 
 
 def single_queue(hours: float) -> ccsim.Scenario:
     return ccsim.parse_scenario(mmc_scenario_dict(hours), source="benchmark")
 
 
-def rate(scenario: ccsim.Scenario, repeat: int) -> dict:
-    """Best wall and CPU time of ``repeat`` runs. The target uses CPU time: on a shared
-    machine another process's time slices would otherwise decide the ratio."""
-    wall = cpu = float("inf")
+def _measure(scenario: ccsim.Scenario, best: dict) -> None:
+    started, started_cpu = time.perf_counter(), time.process_time()
+    result = ccsim.simulate(scenario, seed=1)
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    contacts = sum(t.offered for channel, t in result.tallies.items() if channel != "all")
+    best["contacts"], best["kpis"] = contacts, result.kpis
+    best["wall_s"] = min(best.get("wall_s", float("inf")), wall)
+    best["cpu_s"] = min(best.get("cpu_s", float("inf")), cpu)
+    best["contacts_per_s"] = contacts / best["wall_s"]
+    best["contacts_per_cpu_s"] = contacts / best["cpu_s"]
+
+
+def rates(scenarios: list[ccsim.Scenario], repeat: int) -> list[dict]:
+    """Best wall and CPU time of ``repeat`` runs of each scenario, taken in turn (A, B, A,
+    B, ...) so that a busy spell on a shared machine hits both. The target uses CPU time;
+    on a 2-vCPU VM a neighbour on the sibling hyperthread still slows both, hence the
+    alternation and the best of several."""
+    best: list[dict] = [{} for _ in scenarios]
     for _ in range(repeat):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        result = ccsim.simulate(scenario, seed=1)
-        wall = min(wall, time.perf_counter() - started)
-        cpu = min(cpu, time.process_time() - started_cpu)
-    contacts = int(result.kpis.offered.sum())
-    return {
-        "contacts": contacts,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "contacts_per_s": contacts / wall,
-        "contacts_per_cpu_s": contacts / cpu,
-        "kpis": result.kpis,
-    }
+        for scenario, figures in zip(scenarios, best, strict=True):
+            _measure(scenario, figures)
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weeks", type=float, default=4, help="multi-site horizon (default 4)")
-    ap.add_argument("--repeat", type=int, default=3, help="repeats; best times are kept")
+    ap.add_argument("--repeat", type=int, default=5, help="repeats; best times are kept")
     ap.add_argument("--json", metavar="OUT", help="write the figures as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 if the target is missed")
     args = ap.parse_args(argv)
 
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine_facts().items()))
-    multi = rate(multisite(args.weeks), args.repeat)
-    single = rate(single_queue(100), args.repeat)
+    single, multi = rates([single_queue(100), multisite(args.weeks)], args.repeat)
     factor = single["contacts_per_cpu_s"] / multi["contacts_per_cpu_s"]
     print(f"{'model':<34}{'contacts':>10}{'wall s':>9}{'contacts/s':>12}{'per CPU s':>12}")
     for name, r in (
         ("single queue M/M/50+M, 100 h", single),
-        (f"two sites, {args.weeks:g} week(s), profiled", multi),
+        (f"follow the sun, {args.weeks:g} week(s)", multi),
     ):
         print(
             f"{name:<34}{r['contacts']:>10,}{r['wall_s']:>9.2f}{r['contacts_per_s']:>12,.0f}"

@@ -123,6 +123,7 @@ class _Agent:
 
     __slots__ = (
         "break_due",
+        "breaks",
         "ended",
         "idle_since",
         "leaving",
@@ -141,6 +142,7 @@ class _Agent:
         self.ended = False
         self.leaving = False
         self.break_due = 0.0  # length of a break waiting for the contact in hand to end
+        self.breaks: list[tuple[float, float]] = []  # (start, length) to come, last first
 
 
 class _SiteState:
@@ -159,14 +161,18 @@ class _SiteState:
         "overruns",
         "pay",
         "rank",
+        "shrinkage",
         "site",
         "speed",
+        "upcoming",
     )
 
     def __init__(self, site: Site, channel_names: list[str], calendar: Calendar) -> None:
         self.site, self.name = site, site.name
         n_intervals = len(calendar.slots)
         self.instances = roster(site, calendar)
+        self.upcoming = iter(self.instances)
+        self.shrinkage = site.shrinkage
         self.agents: list[_Agent] = []
         self.idle: deque[_Agent] = deque()
         self.available_time = [0.0] * n_intervals  # agent-seconds logged on, per interval
@@ -215,29 +221,47 @@ class _Replication:
         self.records: list[tuple] | None = [] if record_contacts else None
         self.absence = streams.generator("absence", "sites")
         for site in self.sites.values():
-            self._schedule(site, site.site.shrinkage)
+            self._next_shift(site)
 
-    def _schedule(self, site: _SiteState, shrinkage: float) -> None:
-        """Create the agents of each of the site's shifts and their join, break and leave
-        events. Absent agents (shrinkage) are paid but never created: a shift of ``h``
-        has ``h(1 - shrinkage)`` agents present, rounded up or down at random so that the
-        mean is exact."""
-        env = self.env
-        for instance in site.instances:
-            present = instance.headcount
-            if shrinkage > 0:
-                expected = present * (1.0 - shrinkage)
-                present = int(expected + self.absence.random())
-            start = max(instance.start, 0.0)
-            for number in range(present):
-                agent = _Agent(site, instance.end)
-                site.agents.append(agent)
-                _Due(env, start, self._join, agent)
-                for begin, end, _ in instance.agent_breaks(number, present):
-                    if begin >= start:
-                        _Due(env, begin, self._break, (agent, end - begin))
-                if instance.end < _INF:
-                    _Due(env, instance.end, self._end_shift, agent)
+    # --- an agent's day -----------------------------------------------------------------
+    # Shifts, breaks and ends are scheduled as they come due (one pending shift start per
+    # site, one pending break per agent), not all at once: weeks of agent events waiting in
+    # the heap would make every push and pop on it dearer.
+
+    def _next_shift(self, site: _SiteState) -> None:
+        instance = next(site.upcoming, None)
+        if instance is not None:
+            delay = max(instance.start, 0.0) - self.env.now
+            _Due(self.env, delay, self._start_shift, (site, instance))
+
+    def _start_shift(self, event) -> None:
+        """A shift begins: its agents who come to work log on. Absent agents (shrinkage)
+        are paid but never created: of ``h`` scheduled, ``h(1 - shrinkage)`` come, rounded
+        up or down at random so that the mean is exact."""
+        site, instance = event._value
+        now = self.env.now
+        present = instance.headcount
+        if site.shrinkage > 0:
+            present = int(present * (1.0 - site.shrinkage) + self.absence.random())
+        for number in range(present):
+            agent = _Agent(site, instance.end)
+            breaks = instance.agent_breaks(number, present)
+            agent.breaks = sorted((b, e - b) for b, e, _ in breaks if b >= now)[::-1]
+            site.agents.append(agent)
+            if instance.end < _INF:
+                _Due(self.env, instance.end - now, self._end_shift, agent)
+            self._next_break(agent, now)
+            self._log_on(agent, now)
+        self._next_shift(site)
+
+    def _next_break(self, agent: _Agent, now: float) -> None:
+        if agent.breaks:
+            begin, length = agent.breaks.pop()
+            _Due(self.env, begin - now, self._break, (agent, length))
+
+    def _log_on(self, agent: _Agent, now: float) -> None:
+        agent.on, agent.on_since = True, now
+        self._take_work(agent, now)
 
     def _spread(self, start: float, end: float, series: list[float]) -> None:
         """Add the part of ``[start, end)`` inside ``[warmup, horizon)`` to ``series``,
@@ -381,16 +405,11 @@ class _Replication:
             agent.idle_since = now
             agent.site.idle.append(agent)
 
-    # --- an agent's day -----------------------------------------------------------------
-
     def _join(self, event) -> None:
-        """An agent logs on (shift start or back from a break) and takes waiting work."""
+        """An agent comes back from a break and takes waiting work."""
         agent: _Agent = event._value
-        if agent.ended or agent.on:
-            return
-        now = self.env.now
-        agent.on, agent.on_since = True, now
-        self._take_work(agent, now)
+        if not (agent.ended or agent.on):
+            self._log_on(agent, self.env.now)
 
     def _log_off(self, agent: _Agent, now: float) -> None:
         agent.on = False
@@ -398,8 +417,12 @@ class _Replication:
 
     def _break(self, event) -> None:
         agent, length = event._value
-        if agent.ended or not agent.on:
+        if agent.ended:
             return
+        now = self.env.now
+        self._next_break(agent, now)
+        if not agent.on:
+            return  # still away on a break taken late: this one is skipped
         if agent in agent.site.idle:  # O(agents), but only a few times per agent and day
             agent.site.idle.remove(agent)
             self._log_off(agent, self.env.now)
