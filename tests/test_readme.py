@@ -80,3 +80,13 @@ def test_the_sites_and_routing_shown_are_valid():
     scenario = parse_scenario(example | shown)
     assert [site for site, _ in scenario.eligible_sites("voice")][0].name == "offshore"
     ccsim.simulate(scenario.model_copy(update={"horizon": 3600.0}), seed=1)
+
+
+def test_the_shifts_shown_are_valid():
+    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("# sites on shifts")))
+    example = yaml.safe_load((ROOT / "configs/example.yaml").read_text())
+    scenario = parse_scenario(example | shown | {"horizon": "2d", "timezone": "America/New_York"})
+    manila = scenario.sites[0]
+    assert manila.shifts[0].start == "21:00" and manila.night_differential.premium == 0.10
+    kpis = ccsim.simulate(scenario, seed=1).kpis
+    assert kpis.loc["voice", "labour_cost"] > 0
