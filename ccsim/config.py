@@ -40,16 +40,21 @@ from ccsim.units import Duration, PositiveDuration, Rate, format_duration
 
 __all__ = [
     "Arrivals",
+    "Bot",
     "Break",
     "Busyness",
+    "Callback",
     "Channel",
     "ConfigError",
     "NightDifferential",
     "OverflowStep",
+    "Repeat",
+    "Retrial",
     "Routing",
     "Scenario",
     "ServiceLevel",
     "Shift",
+    "SilentAbandonment",
     "Site",
     "load_scenario",
     "parse_scenario",
@@ -186,17 +191,137 @@ def _read_weights(path: Path) -> list[float]:
     return weights
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Retrial(_Frozen):
+    """A voice customer who abandons or is blocked calls again, with ``probability``,
+    after ``delay``: the same customer, counted as a retrial."""
+
+    probability: Probability
+    delay: Distribution
+
+
+class Repeat(_Frozen):
+    """A customer whose issue was not resolved (and not escalated) contacts the centre
+    again, with ``probability``, after ``delay``: a repeat contact."""
+
+    probability: Probability
+    delay: Distribution
+
+
+class Bot(_Frozen):
+    """AI deflection in front of the human queue.
+
+    A ``share`` of new contacts try the bot; a session lasts ``handle_time`` and ends
+    contained (``containment``: the bot resolved it), falsely contained
+    (``false_containment``: counted as contained, but the customer comes back as a repeat
+    contact after ``return_delay``), or handed over to the human queue, where handle time
+    and patience are multiplied by ``handle_time_multiplier`` and ``patience_multiplier``
+    (context lost or passed on). Cost: ``cost_per_session`` plus ``cost_per_minute``.
+    With ``concurrency`` the bot holds at most that many sessions; a contact arriving when
+    it is full goes straight to the humans.
+    """
+
+    share: Probability = 1.0
+    handle_time: Distribution
+    containment: Probability
+    false_containment: Probability = 0.0
+    return_delay: Distribution | None = None
+    handle_time_multiplier: PositiveFloat = 1.0
+    patience_multiplier: PositiveFloat = 1.0
+    cost_per_session: NonNegativeFloat = 0.0
+    cost_per_minute: NonNegativeFloat = 0.0
+    concurrency: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Bot:
+        if self.containment + self.false_containment > 1:
+            raise ValueError("containment + false_containment must not exceed 1")
+        if self.false_containment > 0 and self.return_delay is None:
+            raise ValueError("false_containment needs a return_delay (when customers come back)")
+        return self
+
+
+class Callback(_Frozen):
+    """Voice customers whose expected wait exceeds ``threshold`` are offered a call back;
+    a share ``acceptance`` accept, leave the queue, and are called back when an agent is
+    free and no live call waits, within ``deadline`` of their request (else missed)."""
+
+    threshold: Duration
+    acceptance: Probability
+    deadline: PositiveDuration
+
+
+class SilentAbandonment(_Frozen):
+    """A ``share`` of chat customers who give up do not close the chat: an agent finds out
+    on picking it up, after ``handle_time``."""
+
+    share: Probability
+    handle_time: Distribution
+
+
 class Channel(_Frozen):
     """A stream of contacts with its own demand, handle time, patience and objective.
 
-    ``patience`` left out means customers never abandon.
+    ``kind``: ``voice`` (real time; optional ``lines``, ``retrial`` and ``callback``),
+    ``chat`` (real time; an agent holds up to ``concurrency`` chats, each one's handle time
+    stretched by ``stretch`` per other chat held; optional ``silent_abandonment``) or
+    ``email`` (deferred work: no patience, worked when no real-time contact waits at the
+    same priority or by dedicated sites; open items carry over; the service level's
+    threshold is the response-time target). ``patience`` left out means customers never
+    abandon. A channel without ``arrivals`` is fed by escalations from another channel.
+
+    Tiers: an answered contact is resolved with probability ``resolution`` (sites may
+    override it); otherwise it is transferred to the ``escalation`` channel's queue, or,
+    with ``repeat``, the customer comes back later.
     """
 
-    arrivals: Arrivals
+    kind: Literal["voice", "chat", "email"] = "voice"
+    arrivals: Arrivals | None = None
     handle_time: Distribution
     patience: Distribution | None = None
     service_level: ServiceLevel
     priority: int = Field(0, description="an agent who comes free serves higher first")
+    lines: int | None = Field(None, ge=1)
+    retrial: Retrial | None = None
+    callback: Callback | None = None
+    concurrency: int = Field(1, ge=1)
+    stretch: NonNegativeFloat = 0.0
+    silent_abandonment: SilentAbandonment | None = None
+    bot: Bot | None = None
+    agent_assist: PositiveFloat = Field(1.0, description="human handle-time multiplier")
+    resolution: Probability = 1.0
+    escalation: Name | None = None
+    repeat: Repeat | None = None
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Channel:
+        voice_only = ("lines", "retrial", "callback")
+        chat_only = ("silent_abandonment",)
+        for name in voice_only:
+            if getattr(self, name) is not None and self.kind != "voice":
+                raise ConfigError("", name, f"only for voice channels, not {self.kind}")
+        for name in chat_only:
+            if getattr(self, name) is not None and self.kind != "chat":
+                raise ConfigError("", name, f"only for chat channels, not {self.kind}")
+        if (self.concurrency > 1 or self.stretch > 0) and self.kind != "chat":
+            raise ConfigError("", "concurrency", f"only for chat channels, not {self.kind}")
+        if self.kind == "email" and self.patience is not None:
+            raise ConfigError("", "patience", "email items do not abandon: leave it out")
+        if self.silent_abandonment is not None and self.patience is None:
+            raise ConfigError("", "silent_abandonment", "needs a patience (abandonment)")
+        return self
+
+    @property
+    def staged(self) -> bool:
+        """Whether contacts need more than the plain voice path: a bot, tiers, returns."""
+        return (
+            self.bot is not None
+            or self.escalation is not None
+            or self.repeat is not None
+            or self.resolution < 1
+        )
 
 
 def _time_of_day(text: Any) -> int:
@@ -290,6 +415,9 @@ class NightDifferential(_Frozen):
 class Site(_Frozen):
     """A place where agents work, in its own time zone and at its own cost.
 
+    ``resolution`` gives this site's own probability, per channel, that an answered
+    contact is resolved (first-contact resolution differs by site).
+
     Staffing is either constant (``agents``) or ``shifts`` in the site's local time.
     ``shrinkage`` is the share of scheduled agents who are paid but not there (absence,
     training, meetings; breaks given in the shifts come on top). ``skills`` lists the
@@ -307,6 +435,7 @@ class Site(_Frozen):
     night_differential: NightDifferential | None = None
     skills: list[Name] | None = None
     proficiency: dict[Name, PositiveFloat] = Field(default_factory=dict)
+    resolution: dict[Name, Probability] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_staffing(self) -> Site:
@@ -399,7 +528,7 @@ class Scenario(_Frozen):
     def _every_channel_is_served(self) -> Scenario:
         sites = {site.name: site for site in self.sites}
         for index, site in enumerate(self.sites):
-            for field in ("skills", "proficiency"):
+            for field in ("skills", "proficiency", "resolution"):
                 for channel in getattr(site, field) or ():
                     if channel not in self.channels:
                         raise ConfigError("", f"sites.{index}.{field}", f"no channel {channel!r}")
@@ -419,6 +548,29 @@ class Scenario(_Frozen):
                 raise ConfigError("", f"channels.{channel}", "no site has agents for it")
         return self
 
+    @model_validator(mode="after")
+    def _tiers_connect(self) -> Scenario:
+        fed = {c.escalation for c in self.channels.values() if c.escalation is not None}
+        for name, channel in self.channels.items():
+            if channel.escalation is not None:
+                if channel.escalation not in self.channels:
+                    raise ConfigError(
+                        "", f"channels.{name}.escalation", f"no channel {channel.escalation!r}"
+                    )
+                seen, step = {name}, channel.escalation
+                while step is not None:
+                    if step in seen:
+                        raise ConfigError("", f"channels.{name}.escalation", "tiers form a loop")
+                    seen.add(step)
+                    step = self.channels[step].escalation
+            if channel.arrivals is None and name not in fed:
+                raise ConfigError(
+                    "",
+                    f"channels.{name}.arrivals",
+                    "required unless another channel escalates here",
+                )
+        return self
+
     def eligible_sites(self, channel: str) -> list[tuple[Site, float]]:
         """The sites that may answer ``channel``, with the wait after which they may."""
         sites = {site.name: site for site in self.sites}
@@ -431,6 +583,8 @@ class Scenario(_Frozen):
     def _profiles_fit_the_day(self) -> Scenario:
         per_day = 86400 / self.interval
         for name, channel in self.channels.items():
+            if channel.arrivals is None:
+                continue
             profile = channel.arrivals.profile
             if profile is not None and len(profile) != per_day:
                 raise ConfigError(

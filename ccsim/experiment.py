@@ -328,7 +328,11 @@ class ExperimentResult:
 
 def _block_size(scenario: Scenario) -> int:
     calendar = scenario.calendar()
-    expected = sum(expected_arrivals(c.arrivals, calendar) for c in scenario.channels.values())
+    expected = sum(
+        expected_arrivals(c.arrivals, calendar)
+        for c in scenario.channels.values()
+        if c.arrivals is not None
+    )
     return int(min(_MAX_BLOCK, max(1, math.ceil(_CONTACTS_PER_BLOCK / max(expected, 1.0)))))
 
 

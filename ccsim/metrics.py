@@ -17,11 +17,14 @@ import math
 from dataclasses import dataclass, fields
 
 __all__ = [
+    "CONTACT_TALLIES",
     "COUNT_KPIS",
     "KPI_NAMES",
+    "LEVEL_TALLIES",
     "RATIO_KPIS",
     "SITE_KPIS",
     "TALLY_NAMES",
+    "WAIT_POINTS",
     "ChannelTally",
     "kpis",
     "tally_values",
@@ -31,18 +34,52 @@ __all__ = [
 
 @dataclass(slots=True)
 class ChannelTally:
-    """Counts and sums for one channel over one replication."""
+    """Counts and sums for one channel (or one site's part of it) over one window."""
 
-    offered: int = 0  # arrivals in the window
-    answered: int = 0  # counted contacts taken by an agent
-    abandoned: int = 0  # counted contacts that left the queue
-    waited: int = 0  # counted contacts with a queue time > 0
+    # Contacts, by the interval in which they arrived (a transfer, retrial or repeat
+    # contact arrives when it reaches this channel). Every contact ends as exactly one of:
+    # contained, blocked, abandoned, callbacks, carried_over, resolved, escalated, unresolved
+    # (the last three are answered).
+    offered: int = 0  # contacts arriving in the window, retrials, repeats and transfers too
+    answered: int = 0  # taken by an agent
+    abandoned: int = 0  # left the queue (patience ran out; a missed callback)
+    blocked: int = 0  # voice: all lines busy on arrival
+    contained: int = 0  # ended in the bot, truly or falsely contained
+    callbacks: int = 0  # voice: left the queue with a call back promised
+    carried_over: int = 0  # still waiting at the end (email: open at the horizon)
+    resolved: int = 0  # answered and resolved here
+    escalated: int = 0  # answered, not resolved, transferred to the next tier
+    unresolved: int = 0  # answered, not resolved, not transferred
+    retrials: int = 0  # offered contacts that were a voice customer calling again
+    repeat_contacts: int = 0  # offered contacts that were a customer coming back
+    transfers_in: int = 0  # offered contacts escalated from another tier
+    waited: int = 0  # answered or abandoned with a queue time > 0
     answered_within_threshold: int = 0  # answered with queue time <= threshold
     abandoned_after_threshold: int = 0  # abandoned with queue time > threshold
+    carried_over_after_threshold: int = 0  # carried over, already older than the threshold
+    silent_abandoned: int = 0  # chat: abandoned without closing; an agent found out
     wait_answered: float = 0.0  # total queue time of answered contacts, s
     wait_abandoned: float = 0.0  # total queue time of abandoned contacts, s
     handle_time: float = 0.0  # total handle time of answered contacts, s
-    carried_over: int = 0  # counted contacts still waiting when the last agent left
+    waits_within_0s: int = 0  # answered with queue time <= 0 s (the wait distribution)
+    waits_within_10s: int = 0
+    waits_within_20s: int = 0
+    waits_within_30s: int = 0
+    waits_within_60s: int = 0
+    waits_within_120s: int = 0
+    waits_within_300s: int = 0
+    waits_within_600s: int = 0
+    # Customers, on the row of the channel where they first arrived, by that interval.
+    customers: int = 0  # new customers (first arrivals)
+    first_contact_resolutions: int = 0  # resolved at their first handled contact
+    resolutions: int = 0  # resolved in the end (truly contained included)
+    resolution_time: float = 0.0  # first arrival to resolution, s, over resolutions
+    # AI deflection.
+    bot_sessions: int = 0  # contacts that tried the bot
+    bot_time: float = 0.0  # seconds in the bot
+    bot_cost: float = 0.0  # cost of the bot sessions
+    # Levels and agent times.
+    backlog: int = 0  # email items open at the end of the interval (a level, not a sum)
     queue_time: float = 0.0  # contact-seconds spent waiting inside the window
     busy_time: float = 0.0  # agent-seconds busy on this channel inside the window
     staffed_time: float = 0.0  # agent-seconds logged on (idle or busy), agents who may serve it
@@ -54,8 +91,30 @@ class ChannelTally:
 
 TALLY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ChannelTally))
 
+#: Tallies that are levels at the end of an interval: a total over intervals is the last.
+LEVEL_TALLIES: tuple[str, ...] = ("backlog",)
+
+#: Tallies of contacts and customers (not of agents): those added up over channels.
+CONTACT_TALLIES: tuple[str, ...] = TALLY_NAMES[: TALLY_NAMES.index("backlog") + 1]
+
+#: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
+WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)
+
 #: KPIs that are plain counts (or sums) per replication.
-COUNT_KPIS: tuple[str, ...] = ("offered", "answered", "abandoned", "carried_over", "labour_cost")
+COUNT_KPIS: tuple[str, ...] = (
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "contained",
+    "callbacks",
+    "carried_over",
+    "retrials",
+    "repeat_contacts",
+    "backlog",
+    "labour_cost",
+    "bot_cost",
+)
 
 #: KPI -> (numerator tallies, denominator tallies); the KPI is sum(num) / sum(den).
 RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -66,6 +125,10 @@ RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "service_level": (
         ("answered_within_threshold",),
         ("answered", "abandoned", "carried_over"),
+    ),
+    "within_target": (
+        ("answered_within_threshold",),
+        ("answered", "abandoned", "carried_over_after_threshold"),
     ),
     "service_level_answered": (("answered_within_threshold",), ("answered",)),
     "service_level_excl_short_abandons": (
@@ -79,6 +142,12 @@ RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "available_agents": (("staffed_time",), ("observed_time",)),
     "busy_agents": (("busy_time",), ("observed_time",)),
     "cost_per_handled_contact": (("labour_cost",), ("answered",)),
+    "containment_rate": (("contained",), ("bot_sessions",)),
+    "fcr": (("first_contact_resolutions",), ("customers",)),
+    "resolution_rate": (("resolutions",), ("customers",)),
+    "escalation_rate": (("escalated",), ("answered",)),
+    "mean_resolution_time": (("resolution_time",), ("resolutions",)),
+    "cost_per_resolved_contact": (("labour_cost", "bot_cost"), ("resolutions",)),
 }
 
 KPI_NAMES: tuple[str, ...] = COUNT_KPIS + tuple(RATIO_KPIS)
@@ -120,8 +189,10 @@ def kpis(tally: ChannelTally) -> dict[str, float]:
 
 
 def total(tallies: list[ChannelTally]) -> ChannelTally:
-    """The sum of several tallies (intervals of a day, say): every field is additive."""
+    """The tally of consecutive intervals: sums, except levels (the last interval's)."""
     result = ChannelTally()
     for name in TALLY_NAMES:
         setattr(result, name, sum(getattr(t, name) for t in tallies))
+    for name in LEVEL_TALLIES:
+        setattr(result, name, getattr(tallies[-1], name) if tallies else 0)
     return result
