@@ -89,7 +89,7 @@ def _callback_channel(voice: Channel, priority: int) -> Channel:
             **dict(voice),
             "kind": "voice",
             "arrivals": None,
-            "patience": Deterministic(value=callback.deadline),
+            "patience": Deterministic(dist="deterministic", value=callback.deadline),
             "service_level": voice.service_level.model_copy(
                 update={"threshold": callback.deadline}
             ),
