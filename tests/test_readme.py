@@ -90,3 +90,11 @@ def test_the_shifts_shown_are_valid():
     assert manila.shifts[0].start == "21:00" and manila.night_differential.premium == 0.10
     kpis = ccsim.simulate(scenario, seed=1).kpis
     assert kpis.loc["voice", "labour_cost"] > 0
+
+
+def test_the_channels_shown_are_valid():
+    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("# channels, bot")))
+    sites = [{"name": "a", "agents": 30}]
+    scenario = parse_scenario({"name": "x", "horizon": "4h", **shown, "sites": sites})
+    kpis = ccsim.simulate(scenario, seed=1).kpis
+    assert kpis.loc["chat", "contained"] > 0 and kpis.loc["tier2", "offered"] > 0
