@@ -19,25 +19,59 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "Scenario",
+    "Schedule",
     "SimulationResult",
     "__version__",
     "analytic",
+    "candidate_shifts",
     "compare",
+    "erlang_requirements",
     "load_experiment",
     "load_scenario",
     "parse_scenario",
+    "parse_target",
+    "render_report",
     "run_experiment",
     "run_replications",
+    "schedule_shifts",
+    "scheduling",
     "simulate",
+    "simulation_requirements",
+    "staffing",
     "summarise",
+    "write_schedule",
 ]
+
+#: Staffing requirements and shift scheduling (``ccsim staff``), by module.
+_PLANNING = {
+    "erlang_requirements": "ccsim.staffing",
+    "parse_target": "ccsim.staffing",
+    "simulation_requirements": "ccsim.staffing",
+    "Schedule": "ccsim.scheduling",
+    "candidate_shifts": "ccsim.scheduling",
+    "schedule_shifts": "ccsim.scheduling",
+    "write_schedule": "ccsim.scheduling",
+}
 
 
 def __getattr__(name: str):
-    # ccsim.analytic pulls in scipy's integrators: load it when first used, not in every
-    # worker process that only simulates.
+    # ccsim.analytic pulls in scipy's integrators, the report matplotlib: load them when
+    # first used, not in every worker process that only simulates.
     if name == "analytic":
         import importlib
 
         return importlib.import_module("ccsim.analytic")
+    if name == "render_report":
+        from ccsim.report import render_report
+
+        return render_report
+    # Staffing and scheduling need the Erlang formulas, scipy's optimiser and matplotlib.
+    if name in ("staffing", "scheduling"):
+        import importlib
+
+        return importlib.import_module(f"ccsim.{name}")
+    if name in _PLANNING:
+        import importlib
+
+        return getattr(importlib.import_module(_PLANNING[name]), name)
     raise AttributeError(f"module 'ccsim' has no attribute {name!r}")

@@ -18,6 +18,8 @@ from ccsim.backends import BACKENDS, BackendError
 from ccsim.config import ConfigError, load_scenario
 from ccsim.experiment import load_experiment, run_experiment, run_replications
 from ccsim.metrics import COUNT_KPIS
+from ccsim.staffing import METHODS as STAFFING_METHODS
+from ccsim.staffing import parse_target
 from ccsim.store import write_csv
 from ccsim.summary import summarise
 from ccsim.units import format_duration, parse_duration, parse_rate
@@ -34,9 +36,20 @@ _PERCENT = {
     "service_level_answered",
     "service_level_excl_short_abandons",
     "occupancy",
+    "within_target",
+    "containment_rate",
+    "fcr",
+    "resolution_rate",
+    "escalation_rate",
 }
-_SECONDS = {"mean_wait", "asa", "aht"}
-_MONEY = {"labour_cost", "cost_per_handled_contact"}
+_SECONDS = {"mean_wait", "asa", "aht", "mean_resolution_time"}
+_MONEY = {
+    "labour_cost",
+    "bot_cost",
+    "operating_cost",
+    "cost_per_handled_contact",
+    "cost_per_resolved_contact",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,6 +127,12 @@ def _build_parser() -> argparse.ArgumentParser:
     experiment.add_argument(
         "--no-progress", action="store_true", help="no progress bar (default: on a terminal)"
     )
+    experiment.add_argument(
+        "--no-report", action="store_true", help="do not render DIR/report.html"
+    )
+
+    report = commands.add_parser("report", help="render DIR/report.html from saved results")
+    report.add_argument("dir", type=Path, help="an experiment's output directory")
 
     erlang = commands.add_parser(
         "erlang", help="exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures"
@@ -127,7 +146,86 @@ def _build_parser() -> argparse.ArgumentParser:
     erlang.add_argument(
         "--patience", type=_option(_positive_duration, "--patience"), help="mean; Erlang A"
     )
+
+    staff = commands.add_parser(
+        "staff", help="agents required per interval, and the cheapest shifts that cover them"
+    )
+    staff.add_argument("config", type=Path, help="scenario YAML file")
+    staff.add_argument(
+        "--target",
+        type=_option(parse_target, "--target"),
+        help="e.g. 80/20s: 80%% within 20 s (default: each channel's service_level)",
+    )
+    staff.add_argument("--max-occupancy", type=_option(_share, "--max-occupancy"), help="e.g. 0.85")
+    staff.add_argument("--method", choices=STAFFING_METHODS, default="erlang-c")
+    staff.add_argument("--channel", action="append", help="plan this channel only (repeatable)")
+    staff.add_argument(
+        "--rule",
+        choices=("lower_bound", "estimate"),
+        default="lower_bound",
+        help="simulation: an interval meets the target by the lower end of its confidence "
+        "interval (default) or by its estimate",
+    )
+    staff.add_argument(
+        "--reps",
+        type=_option(_int_at_least(2), "--reps"),
+        default=20,
+        help="replications per simulation (default 20)",
+    )
+    staff.add_argument("--seed", type=_option(_non_negative_int, "--seed"), default=0)
+    staff.add_argument(
+        "--confidence", type=_option(_open_share, "--confidence"), default=0.95, help="of bands"
+    )
+    staff.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
+    staff.add_argument(
+        "--out", type=Path, help="output directory (default results/<name>-staffing)"
+    )
+    staff.add_argument(
+        "--shift-lengths",
+        type=_option(_durations, "--shift-lengths"),
+        default=[8.5 * 3600, 4 * 3600],
+        help="generated templates, for sites without shifts (default 8.5h,4h)",
+    )
+    staff.add_argument(
+        "--shift-step",
+        type=_option(_positive_duration, "--shift-step"),
+        default=1800.0,
+        help="between generated shift starts (default 30min)",
+    )
+    staff.add_argument(
+        "--min-headcount", type=_option(_non_negative_int, "--min-headcount"), default=0
+    )
+    staff.add_argument(
+        "--max-headcount", type=_option(_non_negative_int, "--max-headcount"), help="per shift"
+    )
+    staff.add_argument(
+        "--time-limit",
+        type=_option(_positive_duration, "--time-limit"),
+        default=60.0,
+        help="for the integer program (default 60s)",
+    )
     return parser
+
+
+def _share(text: str) -> float:
+    """A share in (0, 1]."""
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(f"must be in (0, 1], got {text!r}")
+    return value
+
+
+def _open_share(text: str) -> float:
+    """A share in (0, 1), such as a confidence level."""
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError(f"must be in (0, 1), got {text!r}")
+    return value
+
+
+def _durations(text: str) -> list[float]:
+    """``8.5h,4h``: positive durations."""
+    return [_positive_duration(part) for part in text.split(",")]
 
 
 def _duration(text: str, positive: bool = False) -> float:
@@ -147,9 +245,9 @@ def _format(kpi: str, value: float) -> str:
     if kpi in _PERCENT:
         return f"{100 * value:.2f}%"
     if kpi in _SECONDS:
-        return f"{value:.2f}s"
+        return f"{value:.2f}s" if abs(value) < 600 else f"{value / 60:,.1f}min"
     if kpi in _MONEY:
-        return f"{value:,.2f}"
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     return f"{value:.4g}" if kpi not in COUNT_KPIS else f"{value:.1f}"
 
 
@@ -176,8 +274,13 @@ def _print_summary(summary, n_reps: int) -> None:
 
 
 #: Site KPIs shown on the terminal after the channels.
-_SITE_COLUMNS = ("answered", "available_agents", "occupancy", "labour_cost",
-                 "cost_per_handled_contact")
+_SITE_COLUMNS = (
+    "answered",
+    "available_agents",
+    "occupancy",
+    "labour_cost",
+    "cost_per_handled_contact",
+)
 
 
 def _run(args) -> int:
@@ -202,8 +305,19 @@ def _run(args) -> int:
     return 0
 
 
-#: KPIs shown per scenario on the terminal; every KPI is in summary.csv.
-_HEADLINE = ("offered", "service_level", "asa", "abandon_rate", "occupancy")
+#: KPIs shown per scenario on the terminal, for all channels together; every KPI (per
+#: channel and site) is in summary.csv and the report.
+_HEADLINE = (
+    "offered",
+    "operating_cost",
+    "cost_per_resolved_contact",
+    "service_level",
+    "asa",
+    "abandon_rate",
+    "fcr",
+    "mean_resolution_time",
+    "occupancy",
+)
 
 
 def _experiment(args) -> int:
@@ -228,39 +342,72 @@ def _experiment(args) -> int:
         f"{manifest['wall_time_s']:.1f}s wall"
     )
     whole = result.summary[result.summary.site == "all"]
+    overall = "all" if "all" in set(whole.channel) else whole.channel.iloc[0]
     summary = whole.set_index(["scenario", "channel", "kpi"])
-    width = max(len(name) for name in manifest["scenarios"])
-    for channel in whole.channel.unique():
-        print(f"\n{channel}: estimate [95% CI]")
-        print(f"  {'scenario':<{width}}  " + "  ".join(f"{k:>26}" for k in _HEADLINE))
-        for scenario in manifest["scenarios"]:
-            cells = []
-            for kpi in _HEADLINE:
-                row = summary.loc[(scenario, channel, kpi)]
-                cells.append(
-                    f"{_format(kpi, row.estimate)} [{_format(kpi, row.ci_low)}, "
-                    f"{_format(kpi, row.ci_high)}]"
-                )
-            print(f"  {scenario:<{width}}  " + "  ".join(f"{c:>26}" for c in cells))
+    scenarios = manifest["scenarios"]
+    table = []
+    for kpi in _HEADLINE:
+        if (scenarios[0], overall, kpi) not in summary.index:
+            continue
+        cells = []
+        for name in scenarios:
+            row = summary.loc[(name, overall, kpi)]
+            cell = _format(kpi, row.estimate)
+            if not math.isnan(row.half_width) and row.half_width > 0:
+                cell += f" ±{_format(kpi, row.half_width)}"
+            cells.append(cell)
+        if any(cell != "-" for cell in cells):
+            table.append((kpi, cells))
+    width = max(len(c) for _, cells in table for c in [*cells, *scenarios]) + 2
+    print(f"\n{'all channels' if overall == 'all' else overall}: estimate ± 95% half-width")
+    print(f"  {'':<26}" + "".join(f"{name:>{width}}" for name in scenarios))
+    for kpi, cells in table:
+        print(f"  {kpi:<26}" + "".join(f"{c:>{width}}" for c in cells))
+    channels = [c for c in whole.channel.unique() if c != "all"]
+    if len(channels) > 1:
+        print("\nservice level by channel")
+        for channel in channels:
+            cells = [
+                _format("service_level", summary.loc[(n, channel, "service_level")].estimate)
+                for n in scenarios
+            ]
+            print(f"  {channel:<26}" + "".join(f"{c:>{width}}" for c in cells))
     if not result.comparisons.empty:
         comparisons = result.comparisons
         significant = comparisons[
             comparisons.significant
             & comparisons.kpi.isin(_HEADLINE)
             & (comparisons.site == "all")
+            & (comparisons.channel == overall)
         ]
         print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
         if significant.empty:
             print("  none")
         for row in significant.itertuples():
+            relative = (
+                f" ({row.difference / row.baseline_value:+.1%})"
+                if row.baseline_value and row.kpi not in _PERCENT
+                else ""
+            )
             print(
-                f"  {row.scenario} {row.channel} {row.kpi}: {_signed(row.kpi, row.difference)} "
+                f"  {row.scenario} {row.kpi}: {_signed(row.kpi, row.difference)}{relative} "
                 f"[{_signed(row.kpi, row.ci_low)}, {_signed(row.kpi, row.ci_high)}]"
             )
     print(
         f"\nwrote {result.out}/: replications.parquet, intervals.parquet, summary.csv, "
         "comparisons.csv, manifest.json"
     )
+    if not args.no_report:
+        from ccsim.report import render_report
+
+        print(f"report: {render_report(result.out)}")
+    return 0
+
+
+def _report(args) -> int:
+    from ccsim.report import render_report
+
+    print(f"wrote {render_report(args.dir)}")
     return 0
 
 
@@ -298,9 +445,117 @@ def _erlang(args) -> int:
     return 0
 
 
+def _staff(args) -> int:
+    # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
+    from ccsim.scheduling import (
+        candidate_shifts,
+        schedule_shifts,
+        staffing_table,
+        write_staffing,
+    )
+    from ccsim.staffing import (
+        erlang_requirements,
+        interval_service_levels,
+        simulation_requirements,
+    )
+
+    scenario = load_scenario(args.config)
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
+    started = time.perf_counter()
+    if args.method == "simulation":
+        requirements = simulation_requirements(
+            scenario,
+            args.target,
+            args.max_occupancy,
+            reps=args.reps,
+            seed=args.seed,
+            confidence=args.confidence,
+            rule=args.rule,
+            channels=args.channel,
+            n_jobs=args.jobs,
+        )
+    else:
+        requirements = erlang_requirements(
+            scenario, args.target, args.max_occupancy, args.method, args.channel
+        )
+    candidates = candidate_shifts(
+        scenario, args.shift_lengths, args.shift_step, args.min_headcount, args.max_headcount
+    )
+    schedule = schedule_shifts(
+        scenario, requirements, candidates, target=args.target, time_limit=args.time_limit
+    )
+    # Fresh random numbers (seed + 1): not those the simulation method tuned the staffing on.
+    levels = interval_service_levels(
+        schedule.scenario, args.reps, args.seed + 1, args.confidence, args.jobs
+    )
+    table = staffing_table(requirements, schedule, levels)
+    # Written before anything is printed: output piped into `head` still leaves the files.
+    paths = write_staffing(out, table, schedule)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{scenario.name}: requirement by {args.method}, shifts by integer program "
+        f"({schedule.status}, {schedule.solve_time:.2f}s), schedule simulated over "
+        f"{args.reps} replications (seed {args.seed + 1}); {elapsed:.1f}s wall"
+    )
+    for channel, rows in table.groupby("channel", sort=False):
+        _print_staffing(channel, rows, schedule.scenario.channels[channel].service_level, args)
+    print(
+        f"\nshifts: {int(schedule.headcounts.headcount.sum())} agents on "
+        f"{int((schedule.headcounts.headcount > 0).sum())} templates, cost {schedule.cost:,.2f} "
+        f"(within {schedule.mip_gap:.2%} of the least)"
+    )
+    print(f"wrote {out}/: {', '.join(path.name for path in paths)}")
+    return 0
+
+
+#: Intervals listed one by one on the terminal; beyond, only those below the target.
+_LISTED_INTERVALS = 48
+
+
+def _print_staffing(channel: str, rows, objective, args) -> None:
+    """One channel's requirement, schedule and simulated service level on the terminal."""
+    shown = rows[(rows.required > 0) | (rows.scheduled > 0)]
+    below = shown[shown.sl_simulated < objective.target]
+    print(
+        f"\n{channel}  (target {objective.target:.0%} within "
+        f"{format_duration(objective.threshold)}; service level with {args.confidence:.0%} "
+        f"interval over {args.reps} replications)"
+    )
+    if len(shown) > _LISTED_INTERVALS:
+        print(
+            f"  {len(shown)} staffed intervals, service level "
+            f"{_format('service_level', shown.sl_simulated.min())} to "
+            f"{_format('service_level', shown.sl_simulated.max())}; "
+            f"{len(below)} below the target{':' if len(below) else ''}"
+        )
+        shown = below.head(_LISTED_INTERVALS)
+    if not shown.empty:
+        print(f"  {'interval':<16} {'offered':>8} {'required':>8} {'scheduled':>9}  service level")
+    for row in shown.itertuples():
+        low, high = (
+            _format("service_level", min(max(v, 0.0), 1.0)) for v in (row.sl_low, row.sl_high)
+        )
+        print(
+            f"  {row.interval_start[:16].replace('T', ' '):<16} {row.offered:>8.1f} "
+            f"{row.required:>8d} {row.scheduled:>9.1f}  "
+            f"{_format('service_level', row.sl_simulated):>7} [{low}, {high}]"
+        )
+    if "met" in rows and not rows["met"].all():
+        print(
+            f"  warning: simulation staffing stopped after {rows['iterations'].iloc[0]} "
+            f"iterations with {int((~rows['met']).sum())} intervals below the target"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    command = {"run": _run, "experiment": _experiment, "erlang": _erlang}[args.command]
+    command = {
+        "run": _run,
+        "experiment": _experiment,
+        "erlang": _erlang,
+        "staff": _staff,
+        "report": _report,
+    }[args.command]
     try:
         return command(args)
     except (ConfigError, BackendError) as exc:
