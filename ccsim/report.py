@@ -1,0 +1,663 @@
+"""The experiment report: one self-contained HTML page that a planner opens in a browser.
+
+:func:`render_report` reads an experiment's output folder (``manifest.json``,
+``summary.csv``, ``comparisons.csv``, ``intervals.parquet``, ``replications.parquet``, and a
+``requirements.csv`` when staffing was planned) and writes ``report.html``: the question and
+the assumptions, the models side by side with 95% confidence intervals, the paired
+differences to the baseline in planners' words, and the figures of :mod:`ccsim.plots`,
+embedded as PNG data URIs (each also saved under ``figures/``). The page needs no other
+file, no network and no JavaScript, and prints cleanly.
+
+The report shows whatever KPIs the files hold: a KPI an older or newer ccsim did not write
+is left out, never an error. Every file is written atomically (:mod:`ccsim.store`), and the
+same folder always gives the same bytes. ``docs/report.md`` describes the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccsim.config import ConfigError
+from ccsim.store import _atomic, write_text
+from ccsim.units import format_duration
+
+__all__ = ["format_difference", "format_estimate", "render_report", "report_main"]
+
+_KEYS = ("scenario", "channel", "site", "kpi")
+_SUMMARY_COLUMNS = (*_KEYS, "estimate", "ci_low", "ci_high")
+_COMPARISON_COLUMNS = (*_KEYS, "difference", "ci_low", "ci_high", "significant")
+_INTERVAL_COLUMNS = (*_KEYS, "interval_start", "local_start", "estimate", "ci_low", "ci_high")
+_INTERVAL_KPIS = ["service_level", "busy_agents", "available_agents"]
+
+# fmt: off
+#: The KPIs the page may show: their label, and +1 where more is better for the operation,
+#: -1 where less is, 0 where neither (a significant difference is called better or worse).
+_KPIS: dict[str, tuple[str, int]] = {
+    "offered": ("Offered contacts", 0),
+    "answered": ("Answered contacts", 0),
+    "cost_per_handled_contact": ("Cost per handled contact", -1),
+    "cost_per_resolved_contact": ("Cost per resolved contact", -1),
+    "labour_cost": ("Labour cost", -1),  # the label names the period
+    "service_level": ("Service level", 1),
+    "asa": ("Average speed of answer", -1),
+    "abandon_rate": ("Abandonment", -1),
+    "aht": ("Average handle time", -1),
+    "occupancy": ("Occupancy", 0),
+    "available_agents": ("Agents at work (time average)", 0),
+    "containment_rate": ("Bot containment", 1),
+    "fcr": ("First-contact resolution", 1),
+    "escalation_rate": ("Escalation", -1),
+    "mean_resolution_time": ("Mean resolution time", -1),
+    "backlog": ("Backlog", -1),
+}
+#: Rows of each table, in order; KPIs absent from the files are left out.
+_MODEL_ROWS = ("cost_per_handled_contact", "cost_per_resolved_contact", "labour_cost",
+               "service_level", "asa", "abandon_rate", "containment_rate", "fcr",
+               "mean_resolution_time", "occupancy")
+_CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
+                 "containment_rate", "fcr", "escalation_rate", "mean_resolution_time",
+                 "backlog", "cost_per_handled_contact", "labour_cost")
+_SITE_ROWS = ("answered", "available_agents", "occupancy", "labour_cost",
+              "cost_per_handled_contact")
+# fmt: on
+_COST_KPIS = {"labour_cost", "cost_per_handled_contact", "cost_per_resolved_contact"}
+_MINUS = "\N{MINUS SIGN}"
+
+
+# --- reading an output folder ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """The tables of one experiment output folder, and what the page needs to know of them."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    summary: pd.DataFrame
+    comparisons: pd.DataFrame | None
+    intervals: pd.DataFrame | None
+    replications: pd.DataFrame | None
+    requirements: pd.DataFrame | None
+    scenarios: list[str]
+    baseline: str | None
+
+    @property
+    def channels(self) -> list[str]:  # without "all"
+        return [c for c in dict.fromkeys(self.summary["channel"]) if c != "all"]
+
+    @property
+    def headline(self) -> str:  # the channel of the headline figures
+        return "all" if "all" in set(self.summary["channel"]) else self.channels[0]
+
+    @property
+    def shown_channels(self) -> list[str]:  # the headline, then each channel if several
+        return [self.headline] + (self.channels if len(self.channels) > 1 else [])
+
+    @property
+    def priced(self) -> bool:
+        costs = self.summary.loc[self.summary["kpi"] == "labour_cost", "estimate"]
+        return bool((costs.abs() > 0).any())
+
+    @property
+    def window(self) -> float:
+        """Seconds counted per replication: the replications' observed time, else the
+        manifest's horizon less warm-up; NaN if unknown."""
+        reps, manifest = self.replications, self.manifest
+        if reps is not None and "observed_time" in reps:
+            return float(reps.loc[reps["site"] == "all", "observed_time"].max())
+        if isinstance(manifest.get("horizon_s"), int | float):
+            return float(manifest["horizon_s"]) - float(manifest.get("warmup_s") or 0)
+        return math.nan
+
+
+def _checked(path: Path, columns: Sequence[str], names: Sequence[str]) -> None:
+    missing = [column for column in columns if column not in names]
+    if missing:
+        raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
+
+
+def _csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        # Only an empty cell is missing: a channel or site called "NA" stays a name.
+        names = {"scenario": str, "channel": str, "site": str}
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+    _checked(path, columns, list(frame.columns))
+    return frame
+
+
+def _parquet(path: Path, columns: Sequence[str], wanted=lambda name: False, filters=None):
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+    _checked(path, columns, names)
+    keep = [name for name in names if name in columns or wanted(name)]
+    try:
+        return pd.read_parquet(path, columns=keep, filters=filters)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(str(folder), "", "no manifest.json: not an experiment's output folder")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(str(path), "", f"not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(str(path), "", "expected a JSON object")
+    return manifest
+
+
+def _read(out_dir: str | Path) -> _Outputs:
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise ConfigError(str(out_dir), "", what)
+    manifest = _manifest(folder)
+    summary = _csv(folder / "summary.csv", _SUMMARY_COLUMNS)
+    if summary is None or summary.empty:
+        raise ConfigError(str(folder), "", "no summary.csv: the experiment did not finish")
+    comparisons = _csv(folder / "comparisons.csv", _COMPARISON_COLUMNS)
+    intervals = _parquet(
+        folder / "intervals.parquet", _INTERVAL_COLUMNS, filters=[("kpi", "in", _INTERVAL_KPIS)]
+    )
+    replications = _parquet(
+        folder / "replications.parquet",
+        ("scenario", "channel", "site"),
+        lambda name: name in ("answered", "observed_time") or name.startswith("waits_within_"),
+    )
+    requirements = None
+    for path in (folder / "requirements.csv", folder / "staffing" / "requirements.csv"):
+        if requirements is None:
+            requirements = _csv(path, ("interval_start", "channel", "method", "required"))
+
+    found = list(dict.fromkeys(summary["scenario"]))
+    listed = [s for s in manifest.get("scenarios") or [] if s in found]
+    scenarios = listed + [s for s in found if s not in listed]
+    baseline = manifest.get("baseline")
+    if baseline not in scenarios and comparisons is not None and "baseline" in comparisons:
+        baseline = next(iter(comparisons["baseline"]), None)
+    baseline = baseline if baseline in scenarios else None
+    tables = (summary, comparisons, intervals, replications, requirements)
+    return _Outputs(folder, manifest, *tables, scenarios, baseline)
+
+
+# --- numbers in planners' words -------------------------------------------------------------
+
+
+def _kind(kpi: str) -> str:
+    """How a KPI reads: a share (%), a time, money, a count or a plain number."""
+    if (
+        kpi in ("p_wait", "occupancy", "fcr", "within_target")
+        or kpi.endswith("_rate")
+        or "service_level" in kpi
+    ):
+        return "share"
+    if kpi in ("asa", "aht") or kpi.endswith(("_time", "_wait")):
+        return "time"
+    if "cost" in kpi:
+        return "money"
+    return "number" if kpi.endswith("_agents") or kpi == "mean_queue_length" else "count"
+
+
+@dataclass(frozen=True)
+class _Scale:
+    factor: float
+    decimals: int
+    unit: str
+
+
+def _scale(kind: str, reference: float, difference: bool = False) -> _Scale:
+    size = abs(reference) if math.isfinite(reference) else 0.0
+    if kind == "share":
+        return _Scale(100.0, 1, " pts" if difference else "%")
+    if kind == "time":
+        for limit, factor, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
+            if size < limit:
+                return _Scale(1 / factor, 1, f" {unit}")
+        return _Scale(1 / 86400, 1, " d")
+    if kind == "number":
+        return _Scale(1.0, 1 if size < 100 else 0, "")
+    return _Scale(1.0, 0 if size >= (1000 if kind == "money" else 100) else 2, "")
+
+
+def _number(value: float, scale: _Scale, signed: bool = False) -> str:
+    if not math.isfinite(value):
+        return "—"
+    rounded = round(value * scale.factor, scale.decimals) + 0.0  # no "-0.0"
+    sign = "+" if signed and rounded != 0 else ""
+    return f"{rounded:{sign},.{scale.decimals}f}".replace("-", _MINUS)
+
+
+def _pair(value: float, low: float, high: float, scale: _Scale, signed: bool) -> tuple[str, str]:
+    text = _number(value, scale, signed)
+    text += scale.unit if math.isfinite(value) else ""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return text, ""
+    return text, f"[{_number(low, scale, signed)}, {_number(high, scale, signed)}]"
+
+
+def format_estimate(kpi: str, estimate: float, low: float, high: float) -> tuple[str, str]:
+    """An estimate with its unit and its interval: ``("96.2%", "[94.5, 98.0]")``."""
+    return _pair(estimate, low, high, _scale(_kind(kpi), estimate), signed=False)
+
+
+def format_difference(
+    kpi: str, difference: float, low: float, high: float, baseline: float = math.nan
+) -> tuple[str, str]:
+    """A paired difference with its unit and interval: ``("−3.2 pts", "[−4.0, −2.4]")``.
+    Money and counts take their decimals from the baseline's value, times their unit from
+    the difference."""
+    kind = _kind(kpi)
+    reference = max((abs(v) for v in (difference, low, high) if math.isfinite(v)), default=0)
+    if kind in ("money", "count", "number") and math.isfinite(baseline):
+        reference = baseline
+    return _pair(difference, low, high, _scale(kind, reference, difference=True), signed=True)
+
+
+def _duration(seconds: float) -> str:
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if unit == 'day' and count > 1 else ''}"
+    return format_duration(seconds)
+
+
+def _cost_label(window: float) -> str:
+    if not math.isfinite(window) or window <= 0:
+        return "Labour cost per run"
+    for length, name in ((7 * 86400, "week"), (86400, "day")):
+        if abs(window - length) <= 3600:  # a week or a day with a daylight-saving change
+            return f"Labour cost per {name}"
+    return f"Labour cost per run ({_duration(window)})"
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _rows(frame: pd.DataFrame, kpis: Sequence[str], channels, outputs: _Outputs, site="all"):
+    """The (KPI, label) rows with a value somewhere, the cost rows only if costs exist."""
+    value = "estimate" if "estimate" in frame else "difference"
+    rows = frame[frame["channel"].isin(channels) & (frame["site"] == site) & frame[value].notna()]
+    present = set(rows["kpi"])
+    return [
+        (kpi, _cost_label(outputs.window) if kpi == "labour_cost" else _KPIS[kpi][0])
+        for kpi in kpis
+        if kpi in present and (outputs.priced or kpi not in _COST_KPIS)
+    ]
+
+
+def _estimate_cell(row: pd.Series | None) -> str:
+    if row is None:
+        return '<td class="na">—</td>'
+    text, interval = format_estimate(row["kpi"], row["estimate"], row["ci_low"], row["ci_high"])
+    return f'<td>{text}<br><span class="ci">{interval}</span></td>'
+
+
+def _difference_cell(row: pd.Series | None) -> str:
+    if row is None:
+        return '<td class="na">—</td>'
+    kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
+    text, interval = format_difference(kpi, value, low, high, row.get("baseline_value", math.nan))
+    if str(row["significant"]).strip().lower() in ("true", "1"):
+        direction = _KPIS.get(kpi, ("", 0))[1] * math.copysign(1, value) if value else 0
+        css = {1: "better", -1: "worse"}.get(int(direction), "sig")
+        words = f"significant, {css}" if css != "sig" else "significant"
+    elif value == 0 and low == 0 and high == 0:
+        css, words = "same", "no difference"
+    else:
+        css, words = "ns", "not significant"
+    return (
+        f'<td class="{css}"><strong>{text}</strong><br><span class="ci">{interval}</span>'
+        f'<br><span class="verdict">{words}</span></td>'
+    )
+
+
+def _kpi_table(table_id: str, frame: pd.DataFrame, groups, rows, outputs, cell, scenarios=None):
+    """One column per scenario and, per group ``(heading, channel, site)``, one row per
+    ``(KPI, label)``, each cell drawn by ``cell``; group headings only for several groups."""
+    scenarios = outputs.scenarios if scenarios is None else scenarios
+    frame = frame[frame["kpi"].isin([kpi for kpi, _ in rows])]
+    index = {tuple(row[k] for k in _KEYS): row for _, row in frame.iterrows()}
+    mark = {outputs.baseline: "<br><small>baseline</small>"}
+    head = "".join(
+        f'<th scope="col" data-scenario="{_e(s)}">{_e(s)}{mark.get(s, "")}</th>' for s in scenarios
+    )
+    body = []
+    for heading, channel, site in groups:
+        if len(groups) > 1:
+            body.append(
+                f'<tr class="group"><th colspan="{len(scenarios) + 1}">{_e(heading)}</th></tr>'
+            )
+        for kpi, label in rows:
+            cells = "".join(cell(index.get((s, channel, site, kpi))) for s in scenarios)
+            body.append(
+                f'<tr data-kpi="{_e(kpi)}" data-channel="{_e(channel)}" data-site="{_e(site)}">'
+                f'<th scope="row">{_e(label)}</th>{cells}</tr>'
+            )
+    return (
+        f'<div class="wide"><table id="{_e(table_id)}"><thead><tr><th scope="col"></th>{head}'
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _heading(channel: str) -> str:
+    return "All channels" if channel == "all" else f"Channel {channel}"
+
+
+def _models_section(outputs: _Outputs) -> str:
+    summary, headline = outputs.summary, outputs.headline
+    rows = _rows(summary, _MODEL_ROWS, [headline], outputs)
+    parts = [
+        '<section id="models"><h2>The models side by side</h2>'
+        f"<p>{_e(_heading(headline))}, every site. Each cell: the estimate over "
+        f"{_e(_replications(outputs))} replications, and below it its 95% confidence "
+        "interval.</p>",
+        _kpi_table("models", summary, [("", headline, "all")], rows, outputs, _estimate_cell),
+    ]
+    if not outputs.priced:
+        parts.append(
+            '<p class="note">Labour cost is zero in every model (no site has a cost_per_hour), '
+            "so the cost rows are left out.</p>"
+        )
+    if len(outputs.channels) > 1:
+        groups = [(_heading(c), c, "all") for c in outputs.channels]
+        rows = _rows(summary, _CHANNEL_ROWS, outputs.channels, outputs)
+        parts.append("<h3>By channel</h3>")
+        parts.append(_kpi_table("channels", summary, groups, rows, outputs, _estimate_cell))
+    sites = dict.fromkeys(summary.loc[summary["channel"] == headline, "site"])
+    sites = [s for s in sites if s != "all"]
+    if sites:
+        groups = [(f"Site {s}", headline, s) for s in sites]
+        rows = _rows(summary, _SITE_ROWS, [headline], outputs, sites[0])
+        parts.append("<h3>By site</h3><p>What each site answered, its agents and their cost.</p>")
+        parts.append(_kpi_table("sites", summary, groups, rows, outputs, _estimate_cell))
+    return "".join(parts) + "</section>"
+
+
+def _differences_section(outputs: _Outputs) -> str:
+    head = '<section id="differences"><h2>Differences to the baseline</h2>'
+    comparisons, baseline = outputs.comparisons, outputs.baseline
+    others = [s for s in outputs.scenarios if s != baseline]
+    if comparisons is None or baseline is None or not others:
+        why = "no comparisons.csv" if comparisons is None else "a single model"
+        return f'{head}<p class="note">No paired differences ({why}).</p></section>'
+    pairing = (
+        "Replication <em>r</em> of every model saw the same contacts (common random numbers), "
+        "so each difference is taken replication by replication and is far more precise than "
+        "the intervals of the two models suggest."
+        if outputs.manifest.get("common_random_numbers", True)
+        else "The models ran on independent random numbers: the differences are not paired."
+    )
+    channels = outputs.shown_channels
+    groups = [(_heading(c), c, "all") for c in channels]
+    rows = _rows(comparisons, _MODEL_ROWS, channels, outputs)
+    table = _kpi_table("differences", comparisons, groups, rows, outputs, _difference_cell, others)
+    return (
+        f"{head}<p>Each model minus the baseline <strong>{_e(baseline)}</strong>, with the 95% "
+        f"confidence interval of the difference. {pairing} A difference is <em>significant</em> "
+        "when its interval excludes zero; it is then called better or worse for the operation. "
+        f"Shares differ in percentage points (pts).</p>{table}</section>"
+    )
+
+
+# --- the question, the assumptions, the footer ----------------------------------------------
+
+
+def _replications(outputs: _Outputs) -> str:
+    n = outputs.manifest.get("replications")  # else the most replications behind a row
+    return str(n if n is not None else outputs.summary.get("n", pd.Series(["?"])).max())
+
+
+def _experiment_file(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The experiment file, if it is still the one that ran (the manifest's sha256)."""
+    from ccsim.config import read_yaml_mapping
+
+    try:
+        paths = [Path(manifest["file"]), Path(manifest["scenario_file"])]
+        digest = hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()
+        return read_yaml_mapping(paths[0]) if digest == manifest.get("sha256") else None
+    except (KeyError, TypeError, OSError, ConfigError):
+        return None
+
+
+def _descriptions(manifest: dict[str, Any], spec: dict[str, Any] | None) -> dict[str, str]:
+    """Each model in words: its scenario's description, else its overrides, else both."""
+    given = manifest.get("descriptions") if isinstance(manifest.get("descriptions"), dict) else {}
+    given = {str(k): str(v) for k, v in given.items() if v}
+    if spec is None:
+        return given
+    from ccsim.overrides import expand_grid
+
+    points = dict(spec.get("scenarios") or {})
+    if isinstance(spec.get("grid"), dict) and spec["grid"]:
+        points.update(expand_grid(spec["grid"], spec.get("grid_name")))
+    changes = {
+        str(name): "; ".join(
+            f"{path} = {v if isinstance(v, str) else json.dumps(v)}"
+            for path, v in point.items()
+            if path != "scenario"
+        )
+        for name, point in points.items()
+        if isinstance(point, dict)
+    }
+    names = set(given) | set(changes)
+    return {
+        name: " — ".join(part for part in (given.get(name), changes.get(name)) if part)
+        or "the base scenario unchanged"
+        for name in names
+    }
+
+
+def _derived_assumptions(outputs: _Outputs) -> list[str]:
+    m = outputs.manifest
+    items = []
+    if m.get("scenario_file"):
+        items.append(f"Base scenario {m['scenario_file']}, experiment file {m.get('file', '?')}.")
+    runs = f"{_replications(outputs)} replications of each model, seed {m.get('seed', '?')}"
+    rule = m.get("stopping_rule")
+    if isinstance(rule, dict):
+        runs += (
+            f", by a stopping rule (95% intervals of {', '.join(map(str, rule.get('kpis', [])))} "
+            f"within {100 * float(rule.get('relative_half_width', 0)):g}% of the estimate, at "
+            f"most {rule.get('max')} replications{'; met early' if m.get('stopped_early') else ''})"
+        )
+    items.append(runs + ".")
+    items.append(
+        "Common random numbers on: in replication r every model sees the same arrivals, handle "
+        "times and patience."
+        if m.get("common_random_numbers", True)
+        else "Common random numbers off: each model has random numbers of its own."
+    )
+    if math.isfinite(outputs.window):
+        text = f"Each replication counts {_duration(outputs.window)} of customer time"
+        intervals = outputs.intervals
+        if intervals is not None and not intervals.empty:
+            starts = intervals.drop_duplicates("interval_start").sort_values("interval_start")
+            first = str(starts["local_start"].iloc[0])
+            step = starts["interval_start"].diff().median()
+            text += f" from {first[:10]} {first[11:16]} (UTC{first[19:] or '+00:00'})"
+            text += f", in {_duration(step)} reporting intervals" if math.isfinite(step) else ""
+        items.append(text + ".")
+    items.append(
+        "Counts and costs are means per replication; rates, times and costs per contact are "
+        "ratios of totals over replications; every interval is a 95% confidence interval "
+        "(docs/metrics.md)."
+    )
+    return items
+
+
+def _question_section(outputs: _Outputs, question, assumptions) -> str:
+    m, baseline = outputs.manifest, outputs.baseline
+    spec = _experiment_file(m)
+    question = question or m.get("question") or m.get("description")
+    question = question or (spec or {}).get("description")
+    if not question:
+        others = [s for s in outputs.scenarios if s != baseline]
+        against = f" with the baseline {baseline}" if baseline and others else ""
+        question = f"How do the models {', '.join(others or outputs.scenarios)} compare{against}?"
+    if assumptions is None:
+        assumptions = _derived_assumptions(outputs)
+    elif isinstance(assumptions, str):
+        assumptions = [assumptions]
+    descriptions = _descriptions(m, spec)
+    models = "".join(
+        f"<dt>{_e(s)}{' (baseline)' if s == baseline else ''}</dt>"
+        f"<dd>{_e(descriptions.get(s, 'no description'))}</dd>"
+        for s in outputs.scenarios
+    )
+    return (
+        f'<section id="question"><h2>The question</h2><p class="question">{_e(question)}</p>'
+        f"<h3>Assumptions</h3><ul>{''.join(f'<li>{_e(a)}</li>' for a in assumptions)}</ul>"
+        f"<h3>Models</h3><dl>{models}</dl></section>"
+    )
+
+
+def _footer(outputs: _Outputs) -> str:
+    from ccsim import __version__
+
+    m = outputs.manifest
+    facts = [
+        f"experiment {m.get('experiment', '?')}",
+        f"seed {m.get('seed', '?')}",
+        f"{_replications(outputs)} replications",
+        f"common random numbers {'on' if m.get('common_random_numbers', True) else 'off'}",
+        f"started {m.get('started', '?')}",
+        f"wall time {m.get('wall_time_s', '?')} s",
+        f"backend {m.get('backend', '?')}, {m.get('jobs', '?')} job(s)",
+        str(m.get("platform", "")),
+    ]
+    versions = m.get("versions") if isinstance(m.get("versions"), dict) else {}
+    software = [f"report by ccsim {__version__}", f"run by ccsim {m.get('ccsim', '?')}"]
+    software += [f"{name} {version}" for name, version in versions.items()]
+    command = f"<p><code>{_e(m['command'])}</code></p>" if m.get("command") else ""
+    return (
+        f"<footer><p>{_e(' · '.join(f for f in facts if f))}</p>"
+        f"<p>{_e(' · '.join(software))}</p>{command}</footer>"
+    )
+
+
+# --- figures and the page -------------------------------------------------------------------
+
+
+def _figure_html(chart) -> str:
+    name, title = _e(chart.name), _e(chart.title)
+    if chart.png is None:
+        note = _e(chart.note)
+        return f'<p class="note" id="fig-{name}"><strong>{title}</strong>: not shown. {note}</p>'
+    width, height = struct.unpack(">II", chart.png[16:24])  # the PNG's IHDR chunk
+    data = base64.b64encode(chart.png).decode("ascii")
+    return (
+        f'<figure id="fig-{name}"><img src="data:image/png;base64,{data}" width="{width}" '
+        f'height="{height}" alt="{title}"><figcaption><strong>{title}.</strong> '
+        f"{_e(chart.caption)}</figcaption></figure>"
+    )
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;
+ max-width:1180px;margin:2em auto;padding:0 1em}h1{font-size:1.7em;margin:0 0 .2em}
+h2{margin-top:2em;border-bottom:1px solid #bbb}.question{font-size:1.15em}dt{font-weight:bold}
+dd{margin:0 0 .4em 1.5em}.wide{overflow-x:auto}table{border-collapse:collapse;margin:.6em 0 1em;
+ font-variant-numeric:tabular-nums}th,td{border:1px solid #cfcfcf;padding:.3em .6em;
+ vertical-align:top}thead th{background:#f1f1f1}tbody th{text-align:left;font-weight:normal}
+td{text-align:right;white-space:nowrap}tr.group th{background:#f8f8f8;font-weight:bold}
+.ci,.verdict{color:#555;font-size:.85em}.better,.better .verdict{color:#17692f}
+.worse,.worse .verdict{color:#a8231b}.ns{color:#555}.na{color:#999;text-align:center}
+figure{margin:1.5em 0}img{max-width:100%;height:auto}figcaption{font-size:.9em;max-width:80ch}
+.note{color:#555;font-style:italic}footer{margin-top:3em;border-top:1px solid #bbb;
+ font-size:.8em;color:#555}@media print{body{max-width:none;margin:0;font-size:11pt}
+ h2,h3{break-after:avoid}figure,tr{break-inside:avoid}.wide{overflow:visible}}
+"""
+
+
+def _page(outputs: _Outputs, charts, title, question, assumptions) -> str:
+    name = outputs.manifest.get("experiment") or outputs.folder.name
+    title = title or f"{name}: {len(outputs.scenarios)} models compared"
+    sections = [
+        _question_section(outputs, question, assumptions),
+        _models_section(outputs),
+        _differences_section(outputs),
+        '<section id="figures"><h2>Figures</h2>'
+        + "".join(_figure_html(chart) for chart in charts)
+        + "</section>",
+        _footer(outputs),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body><header>"
+        f"<h1>{_e(title)}</h1><p>Experiment <strong>{_e(name)}</strong>: "
+        f"{len(outputs.scenarios)} models, {_e(_replications(outputs))} replications each.</p>"
+        "</header>\n" + "\n".join(sections) + "\n</body></html>\n"
+    )
+
+
+def render_report(
+    out_dir: str | Path,
+    *,
+    title: str | None = None,
+    question: str | None = None,
+    assumptions: Sequence[str] | str | None = None,
+) -> Path:
+    """Write ``out_dir/report.html`` (self-contained) and ``out_dir/figures/*.png`` for the
+    experiment whose outputs are in ``out_dir``; return the page's path.
+
+    ``title``, ``question`` and ``assumptions`` (sentences) replace what the page would
+    otherwise take from the manifest and the experiment file. A missing folder or a
+    missing or unreadable file raises :class:`~ccsim.config.ConfigError`.
+    """
+    from ccsim import plots  # matplotlib: loaded only when a report is drawn
+
+    outputs = _read(out_dir)
+    channels, scenarios, baseline = outputs.shown_channels, outputs.scenarios, outputs.baseline
+    charts = [
+        plots.service_level_chart(outputs.intervals, scenarios, channels, baseline),
+        plots.cost_service_chart(outputs.summary, scenarios, outputs.headline, baseline),
+        plots.occupancy_chart(outputs.intervals, scenarios, outputs.headline),
+        plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
+        plots.staffing_chart(outputs.requirements, outputs.intervals),
+    ]
+    for chart in charts:
+        path = outputs.folder / "figures" / f"{chart.name}.png"
+        if chart.png is not None:
+            _atomic(path, lambda tmp, png=chart.png: Path(tmp).write_bytes(png))
+        else:  # a figure of an earlier report that no longer applies
+            path.unlink(missing_ok=True)
+    page = _page(outputs, charts, title, question, assumptions)
+    return write_text(outputs.folder / "report.html", page)
+
+
+def report_main(out_dir: str | Path) -> int:
+    """``ccsim report DIR``: render the report and say where it is. Bad input raises
+    :class:`~ccsim.config.ConfigError` (the command line prints it in one line, exit 2)."""
+    print(f"wrote {render_report(out_dir)}")
+    return 0
