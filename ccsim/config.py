@@ -713,8 +713,37 @@ def parse_scenario(
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raises :class:`ConfigError` on any bad input."""
-    return parse_scenario(read_yaml_mapping(path), source=str(path), base_dir=Path(path).parent)
+    """Read and validate a scenario file; raises :class:`ConfigError` on any bad input.
+
+    A file may start from another with ``extends: other.yaml`` (relative to it): its own
+    keys are merged into the other's, mappings key by key, anything else replaced. Several
+    operating models can so share one customer demand."""
+    return parse_scenario(
+        _read_extended(Path(path), []), source=str(path), base_dir=Path(path).parent
+    )
+
+
+def _read_extended(path: Path, chain: list[Path]) -> dict[str, Any]:
+    data = read_yaml_mapping(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    base = (path.parent / str(parent)).resolve()
+    if base in chain or base == path.resolve():
+        raise ConfigError(str(path), "extends", f"{parent}: files extend each other in a loop")
+    if not base.is_file():
+        raise ConfigError(str(path), "extends", f"{parent}: file not found")
+    return _merge(_read_extended(base, [*chain, path.resolve()]), data)
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def validate(

@@ -286,9 +286,19 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     if not definitions:
         definitions["base"] = ("scenarios", {})
     scenarios = {}
+    files = [scenario_path]
     for name, (where, overrides) in definitions.items():
+        overrides = dict(overrides)
+        own = overrides.pop("scenario", None)  # a model described by a scenario file of its own
+        start = base
+        if own is not None:
+            path = (base_dir / str(own)).resolve()
+            if not path.is_file():
+                raise ConfigError(source, f"{where}.scenario", f"{own}: file not found")
+            start = load_scenario(path)
+            files.append(path)
         try:
-            scenarios[name] = apply_overrides(base, overrides, source=f"{source}: {where}")
+            scenarios[name] = apply_overrides(start, overrides, source=f"{source}: {where}")
         except OverrideError as exc:
             raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
     baseline = spec.baseline if spec.baseline is not None else next(iter(scenarios))
@@ -306,7 +316,8 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     source_path = Path(source)
     if source_path.is_file():
         digest.update(source_path.read_bytes())
-    digest.update(scenario_path.read_bytes())
+    for path in files:
+        digest.update(path.read_bytes())
     return Experiment(spec, source, scenarios, baseline, digest.hexdigest(), str(scenario_path))
 
 
@@ -463,6 +474,10 @@ def run_experiment(
         "seed": spec.seed,
         "common_random_numbers": spec.common_random_numbers,
         "scenarios": names,
+        "descriptions": {name: experiment.scenarios[name].description for name in names},
+        "question": spec.description.strip(),
+        "horizon_s": experiment.scenarios[experiment.baseline].horizon,
+        "warmup_s": experiment.scenarios[experiment.baseline].warmup,
         "baseline": experiment.baseline,
         "replications": n_reps,
         "stopping_rule": rule.model_dump() if rule is not None else None,

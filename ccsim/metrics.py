@@ -23,6 +23,7 @@ __all__ = [
     "LEVEL_TALLIES",
     "RATIO_KPIS",
     "SITE_KPIS",
+    "SUM_KPIS",
     "TALLY_NAMES",
     "WAIT_POINTS",
     "ChannelTally",
@@ -114,7 +115,11 @@ COUNT_KPIS: tuple[str, ...] = (
     "backlog",
     "labour_cost",
     "bot_cost",
+    "operating_cost",
 )
+
+#: Count KPIs that are sums of tallies rather than tallies themselves.
+SUM_KPIS: dict[str, tuple[str, ...]] = {"operating_cost": ("labour_cost", "bot_cost")}
 
 #: KPI -> (numerator tallies, denominator tallies); the KPI is sum(num) / sum(den).
 RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -158,6 +163,7 @@ KPI_NAMES: tuple[str, ...] = COUNT_KPIS + tuple(RATIO_KPIS)
 SITE_KPIS: tuple[str, ...] = (
     "answered",
     "labour_cost",
+    "operating_cost",
     "asa",
     "service_level_answered",
     "occupancy",
@@ -182,6 +188,8 @@ def tally_values(tally: ChannelTally) -> dict[str, float]:
 def kpis(tally: ChannelTally) -> dict[str, float]:
     """The KPIs of one channel in one replication, in :data:`KPI_NAMES` order."""
     values = tally_values(tally)
+    for name, parts in SUM_KPIS.items():
+        values[name] = sum(values[part] for part in parts)
     row: dict[str, float] = {name: values[name] for name in COUNT_KPIS}
     for name, (numerator, denominator) in RATIO_KPIS.items():
         row[name] = _ratio(sum(values[n] for n in numerator), sum(values[d] for d in denominator))

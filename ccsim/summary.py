@@ -156,6 +156,8 @@ def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
     for name in TALLY_NAMES:
         columns[f"s_{name}"] = frame[name]
     for kpi in COUNT_KPIS:
+        if kpi not in TALLY_NAMES:  # a sum of tallies: its own running sum
+            columns[f"s_{kpi}"] = frame[kpi].astype(float)
         columns[f"q_{kpi}"] = frame[kpi].astype(float) ** 2
     for kpi in RATIO_KPIS:
         num, den = _parts(frame, kpi)

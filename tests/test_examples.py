@@ -11,7 +11,10 @@ import ccsim
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+SCENARIOS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if not p.name.startswith("_"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT / "configs")))
 def test_scenario_runs(path):
     scenario = ccsim.load_scenario(path)
     kpis = ccsim.simulate(scenario, seed=1).kpis
