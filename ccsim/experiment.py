@@ -114,15 +114,16 @@ def run_block(
     """Replications ``first, first+1, ...``: their rows, and the running sums of their
     interval KPIs (:func:`ccsim.summary.interval_block_stats`), or with ``raw`` the interval
     rows themselves (one per replication, channel, site and interval)."""
-    rows, interval_rows = [], []
+    rows, tables = [], []
     for offset, seed in enumerate(seeds):
         result = simulate(scenario, seed)
         rows.extend({"replication": first + offset, **row} for row in result.rows())
-        interval_rows.extend(
-            {"replication": first + offset, **row} if raw else row for row in result.interval_rows()
-        )
+        table = result.interval_table()
+        if raw:
+            table.insert(0, "replication", first + offset)
+        tables.append(table)
     reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
-    intervals = pd.DataFrame(interval_rows)
+    intervals = pd.concat(tables, ignore_index=True)
     if raw:
         columns = ["replication", *INTERVAL_KEYS, *KPI_NAMES]
         return reps, intervals.loc[:, columns + [c for c in TALLY_NAMES if c not in columns]]

@@ -27,6 +27,7 @@ __all__ = [
     "TALLY_NAMES",
     "WAIT_POINTS",
     "ChannelTally",
+    "kpi_frame",
     "kpis",
     "tally_values",
     "total",
@@ -194,6 +195,28 @@ def kpis(tally: ChannelTally) -> dict[str, float]:
     for name, (numerator, denominator) in RATIO_KPIS.items():
         row[name] = _ratio(sum(values[n] for n in numerator), sum(values[d] for d in denominator))
     return row
+
+
+def kpi_frame(tallies, sites) -> dict:
+    """The KPIs of many rows at once: ``tallies`` a mapping of tally name to an array (one
+    value per row), ``sites`` the rows' site names. Same definitions as :func:`kpis`."""
+    import numpy as np
+
+    values = {name: np.asarray(tallies[name], dtype=float) for name in TALLY_NAMES}
+    for name, parts in SUM_KPIS.items():
+        values[name] = sum(values[part] for part in parts)
+    columns: dict[str, np.ndarray] = {name: values[name] for name in COUNT_KPIS}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, (numerator, denominator) in RATIO_KPIS.items():
+            num = sum(values[n] for n in numerator)
+            den = sum(values[d] for d in denominator)
+            columns[name] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    one_site = np.asarray(sites) != "all"
+    if one_site.any():
+        for name in KPI_NAMES:
+            if name not in SITE_KPIS:
+                columns[name] = np.where(one_site, np.nan, columns[name])
+    return columns
 
 
 def total(tallies: list[ChannelTally]) -> ChannelTally:
