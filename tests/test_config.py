@@ -301,3 +301,31 @@ def test_several_problems_are_counted_in_one_line(tmp_path):
 def test_a_typo_is_one_problem_not_also_a_missing_key(tmp_path):
     error = error_for(tmp_path, BASE.replace("handle_time:", "handle_tme:"))
     assert error.message == "unknown key 'handle_tme' (did you mean 'handle_time'?)"
+
+
+def test_a_scenario_file_may_extend_another(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nhorizon: 1h\nchannels:\n  voice:\n    arrivals: {rate: 1/min}\n"
+        "    handle_time: {dist: exponential, mean: 3min}\n"
+        "    service_level: {threshold: 20s, target: 0.8}\nsites: [{name: a, agents: 3}]\n"
+    )
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\nchannels:\n  voice:\n    patience: "
+        "{dist: exponential, mean: 2min}\nsites: [{name: b, agents: 5}]\n"
+    )
+    child = ccsim.load_scenario(tmp_path / "child.yaml")
+    assert child.name == "child" and child.horizon == 3600
+    assert child.channels["voice"].patience.mean == 120  # merged into the base's channel
+    assert child.channels["voice"].handle_time.mean == 180
+    assert [s.name for s in child.sites] == ["b"]  # lists are replaced
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("extends: missing.yaml\n", "file not found"), ("extends: loop.yaml\n", "loop")],
+)
+def test_a_bad_extends_is_one_line(tmp_path, text, message):
+    (tmp_path / "loop.yaml").write_text(text)
+    with pytest.raises(ccsim.ConfigError) as error:
+        ccsim.load_scenario(tmp_path / "loop.yaml")
+    assert error.value.path == "extends" and message in error.value.message

@@ -401,3 +401,31 @@ def test_a_spec_from_a_notebook(tmp_path, monkeypatch):
     assert result.out == Path("results") / "nb"
     assert set(result.summary.scenario) == {"a", "b"}
     assert (tmp_path / "results" / "nb" / "summary.csv").is_file()
+
+
+def test_a_scenario_may_come_from_a_file_of_its_own(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        EXPERIMENT.replace(
+            "  patient: {channels.voice.patience.mean: 4min}",
+            "  other: {scenario: other.yaml, sites.0.agents: 12}",
+        ),
+    )
+    (tmp_path / "other.yaml").write_text(
+        "extends: scenario.yaml\nname: other\ndescription: a second site file\n"
+    )
+    experiment = ccsim.load_experiment(path)
+    other = experiment.scenarios["other"]
+    assert other.name == "other" and other.sites[0].agents == 12
+    assert other.description == "a second site file"
+    with pytest.raises(ccsim.ConfigError) as error:
+        ccsim.load_experiment(
+            write_experiment(
+                tmp_path / "bad",
+                EXPERIMENT.replace(
+                    "  patient: {channels.voice.patience.mean: 4min}",
+                    "  x: {scenario: nowhere.yaml}",
+                ),
+            )
+        )
+    assert error.value.path == "scenarios.x.scenario"
