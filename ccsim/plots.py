@@ -97,8 +97,14 @@ def _percent_axis(axis, which: str = "y", decimals: int | None = 0) -> None:
 
 
 def _legend(figure: Figure, axes, n_entries: int, **kwargs) -> None:
-    """One legend for the figure, under the panels."""
-    handles, labels = axes.get_legend_handles_labels()
+    """One legend for the figure, under the panels: every label of every panel, once (the
+    sites of one model need not be those of another)."""
+    handles, labels = [], []
+    for panel in figure.axes:
+        for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
     ncols = min(n_entries, 5)
     figure.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False, **kwargs)
 
@@ -227,23 +233,32 @@ def _summary_value(summary: pd.DataFrame, scenario: str, channel: str, kpi: str)
 def cost_service_chart(
     summary: pd.DataFrame, scenarios: list[str], channel: str, baseline: str | None
 ) -> Chart:
-    """Each model as a point: service level across, cost per handled contact up, with both
-    95% intervals as error bars."""
+    """Each model as a point: service level across, cost per resolved contact (or, in
+    older results, per handled contact) up, with both 95% intervals as error bars."""
     name, title = "cost_service_level", "Cost against service level"
+    kpis = set(summary["kpi"])
+    cost_kpi = (
+        "cost_per_resolved_contact"
+        if "cost_per_resolved_contact" in kpis
+        else "cost_per_handled_contact"
+    )
+    per = (
+        "operating cost (labour and bot) per resolved customer"
+        if cost_kpi == "cost_per_resolved_contact"
+        else "labour cost per handled contact (total labour cost over total answered contacts)"
+    )
     caption = (
         f"Each model over the whole run ({_channel_title(channel)}): service level (ratio of "
-        "totals) across and labour cost per handled contact (total labour cost over total "
-        "answered contacts) up; the bars are each model's 95% confidence intervals. Down and to "
-        "the right is better. With common random numbers the paired differences (the table of "
-        "differences) are much more precise than these intervals suggest."
+        f"totals) across and {per} up; the bars are each model's 95% confidence intervals. "
+        "Down and to the right is better. With common random numbers the paired differences "
+        "(the table of differences) are much more precise than these intervals suggest."
     )
-    kpis = set(summary["kpi"])
-    if not {"service_level", "cost_per_handled_contact"} <= kpis:
+    if not {"service_level", cost_kpi} <= kpis:
         return Chart(name, title, note="summary.csv lacks service_level or cost per contact.")
     points = {
         scenario: (
             _summary_value(summary, scenario, channel, "service_level"),
-            _summary_value(summary, scenario, channel, "cost_per_handled_contact"),
+            _summary_value(summary, scenario, channel, cost_kpi),
         )
         for scenario in scenarios
     }
@@ -265,7 +280,11 @@ def cost_service_chart(
             offset = (6, 6) if number % 2 == 0 else (6, -14)
             axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
         axes.set_xlabel("service level (answered within threshold)")
-        axes.set_ylabel("labour cost per handled contact (currency)")
+        axes.set_ylabel(
+            "cost per resolved customer (currency)"
+            if cost_kpi == "cost_per_resolved_contact"
+            else "labour cost per handled contact (currency)"
+        )
         _percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
         axes.margins(0.15)
         _legend(figure, axes, len(scenarios))

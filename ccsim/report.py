@@ -49,6 +49,8 @@ _KPIS: dict[str, tuple[str, int]] = {
     "cost_per_handled_contact": ("Cost per handled contact", -1),
     "cost_per_resolved_contact": ("Cost per resolved contact", -1),
     "labour_cost": ("Labour cost", -1),  # the label names the period
+    "bot_cost": ("Bot cost", -1),
+    "operating_cost": ("Operating cost", -1),  # labour + bot; the label names the period
     "service_level": ("Service level", 1),
     "asa": ("Average speed of answer", -1),
     "abandon_rate": ("Abandonment", -1),
@@ -62,16 +64,22 @@ _KPIS: dict[str, tuple[str, int]] = {
     "backlog": ("Backlog", -1),
 }
 #: Rows of each table, in order; KPIs absent from the files are left out.
-_MODEL_ROWS = ("cost_per_handled_contact", "cost_per_resolved_contact", "labour_cost",
-               "service_level", "asa", "abandon_rate", "containment_rate", "fcr",
-               "mean_resolution_time", "occupancy")
+_MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operating_cost",
+               "labour_cost", "bot_cost", "service_level", "asa", "abandon_rate",
+               "containment_rate", "fcr", "mean_resolution_time", "occupancy")
 _CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
                  "containment_rate", "fcr", "escalation_rate", "mean_resolution_time",
                  "backlog", "cost_per_handled_contact", "labour_cost")
 _SITE_ROWS = ("answered", "available_agents", "occupancy", "labour_cost",
               "cost_per_handled_contact")
 # fmt: on
-_COST_KPIS = {"labour_cost", "cost_per_handled_contact", "cost_per_resolved_contact"}
+_COST_KPIS = {
+    "labour_cost",
+    "bot_cost",
+    "operating_cost",
+    "cost_per_handled_contact",
+    "cost_per_resolved_contact",
+}
 _MINUS = "\N{MINUS SIGN}"
 
 
@@ -287,13 +295,13 @@ def _duration(seconds: float) -> str:
     return format_duration(seconds)
 
 
-def _cost_label(window: float) -> str:
+def _cost_label(window: float, what: str = "Labour cost") -> str:
     if not math.isfinite(window) or window <= 0:
-        return "Labour cost per run"
+        return f"{what} per run"
     for length, name in ((7 * 86400, "week"), (86400, "day")):
         if abs(window - length) <= 3600:  # a week or a day with a daylight-saving change
-            return f"Labour cost per {name}"
-    return f"Labour cost per run ({_duration(window)})"
+            return f"{what} per {name}"
+    return f"{what} per run ({_duration(window)})"
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -309,7 +317,12 @@ def _rows(frame: pd.DataFrame, kpis: Sequence[str], channels, outputs: _Outputs,
     rows = frame[frame["channel"].isin(channels) & (frame["site"] == site) & frame[value].notna()]
     present = set(rows["kpi"])
     return [
-        (kpi, _cost_label(outputs.window) if kpi == "labour_cost" else _KPIS[kpi][0])
+        (
+            kpi,
+            _cost_label(outputs.window, _KPIS[kpi][0])
+            if kpi in ("labour_cost", "bot_cost", "operating_cost")
+            else _KPIS[kpi][0],
+        )
         for kpi in kpis
         if kpi in present and (outputs.priced or kpi not in _COST_KPIS)
     ]
