@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from bench_engine import machine_facts, mmc_scenario_dict
-from bench_multisite import rates
+from bench_multisite import print_rates, rates
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -138,15 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     single_queue = ccsim.parse_scenario(mmc_scenario_dict(100), source="benchmark")
     single, mixed = rates([single_queue, hybrid(args.days)], args.repeat)
     factor = single["contacts_per_cpu_s"] / mixed["contacts_per_cpu_s"]
-    print(f"{'model':<42}{'contacts':>10}{'wall s':>9}{'contacts/s':>12}{'per CPU s':>12}")
-    for name, r in (
-        ("single queue M/M/50+M, 100 h", single),
-        (f"hybrid: bot, 3 tiers, 3 channels, {args.days:g} d", mixed),
-    ):
-        print(
-            f"{name:<42}{r['contacts']:>10,}{r['wall_s']:>9.2f}{r['contacts_per_s']:>12,.0f}"
-            f"{r['contacts_per_cpu_s']:>12,.0f}"
-        )
+    print_rates(
+        [
+            ("single queue M/M/50+M, 100 h", single),
+            (f"hybrid: bot, 3 tiers, 3 channels, {args.days:g} d", mixed),
+        ]
+    )
     print(f"single / hybrid, per CPU second: {factor:.2f}x")
     kpis = mixed["kpis"]
     print(

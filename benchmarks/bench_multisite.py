@@ -66,6 +66,17 @@ def rates(scenarios: list[ccsim.Scenario], repeat: int) -> list[dict]:
     return best
 
 
+def print_rates(rows: list[tuple[str, dict]]) -> None:
+    """The figures of each model, one line each."""
+    width = max(34, *(len(name) + 2 for name, _ in rows))
+    print(f"{'model':<{width}}{'contacts':>10}{'wall s':>9}{'contacts/s':>12}{'per CPU s':>12}")
+    for name, r in rows:
+        print(
+            f"{name:<{width}}{r['contacts']:>10,}{r['wall_s']:>9.2f}{r['contacts_per_s']:>12,.0f}"
+            f"{r['contacts_per_cpu_s']:>12,.0f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weeks", type=float, default=4, help="multi-site horizon (default 4)")
@@ -77,15 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine_facts().items()))
     single, multi = rates([single_queue(100), multisite(args.weeks)], args.repeat)
     factor = single["contacts_per_cpu_s"] / multi["contacts_per_cpu_s"]
-    print(f"{'model':<34}{'contacts':>10}{'wall s':>9}{'contacts/s':>12}{'per CPU s':>12}")
-    for name, r in (
-        ("single queue M/M/50+M, 100 h", single),
-        (f"follow the sun, {args.weeks:g} week(s)", multi),
-    ):
-        print(
-            f"{name:<34}{r['contacts']:>10,}{r['wall_s']:>9.2f}{r['contacts_per_s']:>12,.0f}"
-            f"{r['contacts_per_cpu_s']:>12,.0f}"
-        )
+    print_rates(
+        [
+            ("single queue M/M/50+M, 100 h", single),
+            (f"follow the sun, {args.weeks:g} week(s)", multi),
+        ]
+    )
     print(f"single / multi-site, per CPU second: {factor:.2f}x (target <= {TARGET_FACTOR})")
     print(
         "multi-site service level by channel: "
