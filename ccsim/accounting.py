@@ -40,6 +40,26 @@ def _waits(channel) -> None:
             setattr(tally, f"waits_within_{point}s", within)
 
 
+def _customers(channel) -> None:
+    """Counts the engine leaves to totals: new customers (offered less retrials, repeats
+    and transfers; a call back is no new customer), contacts resolved (answered less
+    escalated and unresolved), and the plain first contacts, each its own customer resolved
+    at first contact with its wait and handle time."""
+    for k, tally in enumerate(channel.intervals):
+        if not channel.is_callback:
+            tally.customers = (
+                tally.offered - tally.retrials - tally.repeat_contacts - tally.transfers_in
+            )
+        tally.resolved = tally.answered - tally.escalated - tally.unresolved
+        plain = tally.answered - channel.staged_answered[k]
+        if plain:
+            tally.first_contact_resolutions += plain
+            tally.resolutions += plain
+            tally.resolution_time += (
+                tally.wait_answered + tally.handle_time - channel.staged_time[k]
+            )
+
+
 def account(run, observed: list[float]) -> dict[tuple[str, str], list[ChannelTally]]:
     """Tallies per (channel, site) and interval of the finished replication ``run``.
 
@@ -54,6 +74,7 @@ def account(run, observed: list[float]) -> dict[tuple[str, str], list[ChannelTal
         if channel.deferred:
             _backlogs(channel)
         _waits(channel)
+        _customers(channel)
         for k, tally in enumerate(channel.intervals):
             tally.queue_time = channel.queue_time[k]
             tally.observed_time = observed[k]
@@ -91,6 +112,7 @@ def account(run, observed: list[float]) -> dict[tuple[str, str], list[ChannelTal
                 total_busy = sum(site.busy[c.index][k] for c in served)
                 share = busy[k] / total_busy if total_busy > 0 else 1.0 / len(served)
                 cell = part[k]
+                cell.resolved = cell.answered - cell.escalated - cell.unresolved
                 cell.busy_time = busy[k]
                 cell.staffed_time = site.available_time[k]
                 cell.scheduled_time = scheduled[k]

@@ -142,6 +142,7 @@ class _Replication:
                 state.channels.append((channel, after))
                 state.after[channel.index] = after
             config = configs[channel.name]
+            channel.is_callback = channel.name not in scenario.channels
             if config.escalation is not None:
                 channel.escalation = by_name[config.escalation]
             if config.callback is not None:
@@ -284,8 +285,7 @@ class _Replication:
         tally = channel.intervals[slot] if now >= self.warmup else None
         contact = Contact(channel, now, channel.draw_handle_time(), patience, slot, tally)
         if tally is not None:
-            tally.offered += 1
-            tally.customers += 1
+            tally.offered += 1  # customers = offered less returns and transfers (accounting)
         if channel.staged:
             contact.customer = Customer(now, tally, channel)
             if channel.bot is None or not self._to_bot(contact, now):
@@ -393,14 +393,12 @@ class _Replication:
                 tally.answered_within_threshold += 1
                 here.answered_within_threshold += 1
             channel.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
-            if contact.customer is None and channel.always_resolved:
-                # A plain first contact, resolved: its own customer.
-                tally.resolved += 1
-                here.resolved += 1
-                tally.first_contact_resolutions += 1
-                tally.resolutions += 1
-                tally.resolution_time += wait + handle_time
-            else:
+            # A plain first contact (no customer history, always resolved) is its own
+            # customer, resolved at first contact: accounting counts those from the totals,
+            # so that the common case adds nothing here.
+            if contact.customer is not None or not channel.always_resolved:
+                channel.staged_answered[contact.slot] += 1
+                channel.staged_time[contact.slot] += wait + handle_time
                 self._resolve(contact, site, here, now + handle_time)
         elif contact.customer is not None or not channel.always_resolved:
             self._resolve(contact, site, None, now + handle_time)
@@ -450,8 +448,7 @@ class _Replication:
         resolution = channel.site_resolution[site.name]
         resolved = resolution >= 1.0 or channel.draw_uniform["resolution"]() < resolution
         tally = contact.tally
-        if resolved:
-            outcome = "resolved"
+        if resolved:  # counted as answered less escalated and unresolved, by accounting
             first = customer.tally
             if first is not None:
                 first.resolutions += 1
@@ -466,10 +463,10 @@ class _Replication:
             else:
                 outcome = "unresolved"
                 self._maybe_repeat(customer, ends)
-        if tally is not None:
-            setattr(tally, outcome, getattr(tally, outcome) + 1)
-            if here is not None:
-                setattr(here, outcome, getattr(here, outcome) + 1)
+            if tally is not None:
+                setattr(tally, outcome, getattr(tally, outcome) + 1)
+                if here is not None:
+                    setattr(here, outcome, getattr(here, outcome) + 1)
 
     def _abandon(self, event) -> None:
         contact: Contact = event._value

@@ -117,6 +117,9 @@ class ChannelState:
         "staged",
         "steps",
         "stretch",
+        "staged_answered",
+        "staged_time",
+        "is_callback",
         "threshold",
         "wait_bins",
     )
@@ -140,6 +143,11 @@ class ChannelState:
         # Answered contacts per interval by wait: bin i holds waits in (P[i-1], P[i]] of
         # WAIT_POINTS, the last bin those above; accounting turns them into waits_within_*.
         self.wait_bins = [[0] * (len(WAIT_POINTS) + 1) for _ in range(n)]
+        # Answered contacts per interval that were not plain first contacts, and their
+        # wait + handle time: the rest are resolved at first contact (see accounting).
+        self.staged_answered = [0] * n
+        self.staged_time = [0.0] * n
+        self.is_callback = False  # a call-back channel: its contacts are not new customers
         self.threshold = channel.service_level.threshold
         self.staged = channel.staged
         self.concurrency, self.stretch = channel.concurrency, channel.stretch
