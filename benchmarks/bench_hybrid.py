@@ -14,12 +14,11 @@ engine benchmark's M/M/50+M. The two are run in turn (A, B, A, B, ...), best of 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from bench_engine import machine_facts, mmc_scenario_dict
-from bench_multisite import print_rates, rates
+from bench_multisite import print_rates, rates, write_figures
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -158,12 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         f"cost per resolved contact {kpis.loc['all', 'cost_per_resolved_contact']:.2f}"
     )
     if args.json:
-        figures = {
-            "single": {k: v for k, v in single.items() if k != "kpis"},
-            "hybrid": {k: v for k, v in mixed.items() if k != "kpis"},
-            "factor": factor,
-        }
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+        write_figures(args.json, {"single": single, "hybrid": mixed}, factor)
     return 0
 
 

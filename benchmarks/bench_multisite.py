@@ -77,6 +77,12 @@ def print_rates(rows: list[tuple[str, dict]]) -> None:
         )
 
 
+def write_figures(path: str, named: dict[str, dict], factor: float) -> None:
+    """The measured figures as JSON (each model's, less its KPI table, and the factor)."""
+    figures = {name: {k: v for k, v in r.items() if k != "kpis"} for name, r in named.items()}
+    Path(path).write_text(json.dumps({**figures, "factor": factor}, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weeks", type=float, default=4, help="multi-site horizon (default 4)")
@@ -102,12 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = factor <= TARGET_FACTOR
     print(f"{verdict(ok)}: multi-site within {TARGET_FACTOR}x of the single queue")
     if args.json:
-        figures = {
-            "single": {k: v for k, v in single.items() if k != "kpis"},
-            "multisite": {k: v for k, v in multi.items() if k != "kpis"},
-            "factor": factor,
-        }
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+        write_figures(args.json, {"single": single, "multisite": multi}, factor)
     return 1 if args.check and not ok else 0
 
 

@@ -158,6 +158,7 @@ class _Replication:
         # rank and then the agent idle longest: the rank is 0 for longest_idle, the position
         # in the channel's list for preference, the hourly cost for cheapest.
         self.policy = scenario.routing.policy
+        self.prefer_first = self.policy == "preference"  # read on every arrival
         for site in self.sites.values():
             site.rank = site.site.cost_per_hour if self.policy == "cheapest" else 0.0
         self.records: list[tuple] | None = [] if record_contacts else None
@@ -336,7 +337,7 @@ class _Replication:
         best = None
         for site, after in steps:
             if after <= wait and site.idle:
-                if self.policy == "preference":
+                if self.prefer_first:
                     return site.idle.popleft()
                 if best is None or (site.rank, site.idle[0].idle_since) < (
                     best.rank,

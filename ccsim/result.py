@@ -97,7 +97,7 @@ class SimulationResult:
 
     def interval_table(self) -> pd.DataFrame:
         """One row per (channel, site) and interval inside the window: keys, KPIs and
-        tallies, built column-wise (the fast path of :meth:`interval_rows`)."""
+        tallies, built column-wise."""
         slots = self.calendar.slots
         kept = [k for k, slot in enumerate(slots) if slot.end > self.warmup]
         get = attrgetter(*TALLY_NAMES)
@@ -123,25 +123,10 @@ class SimulationResult:
         ``interval_start`` is in simulated seconds, ``local_start`` the customers' wall-clock
         time (ISO 8601 with its UTC offset, so the repeated hour of autumn stays distinct).
         """
-        slots = self.calendar.slots
-        return [
-            {
-                "channel": c,
-                "site": s,
-                "interval": k,
-                "interval_start": slots[k].start,
-                "local_start": slots[k].local_start.isoformat(),
-                **row_kpis(s, tally),
-                **tally_values(tally),
-            }
-            for (c, s), tallies in self.interval_tallies.items()
-            for k, tally in enumerate(tallies)
-            if slots[k].end > self.warmup
-        ]
+        return self.interval_table().to_dict("records")
 
     @property
     def interval_kpis(self) -> pd.DataFrame:
         """One row per (channel, site) and reporting interval (contacts by arrival interval,
         agent times by overlap)."""
-        columns = ["channel", "site", "interval", "interval_start", "local_start", *KPI_NAMES]
-        return pd.DataFrame(self.interval_rows()).loc[:, columns]
+        return self.interval_table().loc[:, [*INTERVAL_COLUMNS, *KPI_NAMES]]
