@@ -298,12 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     p_ab, asa = erlang_a(RATE, 1 / MEAN_HANDLE, AGENTS, 1 / MEAN_PATIENCE)
     theory = {"abandon_rate": p_ab, "asa_s": asa}
     try:  # the library's own formula, when it exists (rate per second, times in seconds)
-        from ccsim.analytic import ErlangA
+        from ccsim.theory.erlang import ErlangA
 
         erlang = ErlangA(RATE, MEAN_HANDLE, AGENTS, MEAN_PATIENCE)
         theory["ccsim_erlang_a"] = float(erlang.p_abandon)
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        print(f"ccsim.analytic.ErlangA not usable: {exc}")
+        print(f"ccsim.theory.erlang.ErlangA not usable: {exc}")
     print_table(results, theory)
     busy = [name for name, r in results.items() if r["wall_s"] > 1.15 * r["cpu_s"]]
     if busy:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ccsim  # noqa: E402
-from ccsim.config import read_yaml_mapping  # noqa: E402
+from ccsim.model import read_yaml_mapping  # noqa: E402
 
 TARGET_FACTOR = 1.5
 CONFIG = ROOT / "configs" / "follow_the_sun.yaml"

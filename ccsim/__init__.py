@@ -6,13 +6,13 @@ The public API::
     result = ccsim.simulate(scenario, seed=1)
     result.kpis            # one row per channel
 
-Exact Erlang B/C/A results live in :mod:`ccsim.analytic`.
+Exact Erlang B/C/A results live in :mod:`ccsim.theory.erlang`.
 """
 
-from ccsim.config import ConfigError, Scenario, load_scenario, parse_scenario
-from ccsim.engine import SimulationResult, simulate
-from ccsim.experiment import load_experiment, run_experiment, run_replications
-from ccsim.summary import compare, summarise
+from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
+from ccsim.experiment.summary import compare, summarise
+from ccsim.model import ConfigError, Scenario, load_scenario, parse_scenario
+from ccsim.sim.engine import SimulationResult, simulate
 
 __version__ = "0.1.0"
 
@@ -44,32 +44,32 @@ __all__ = [
 
 #: Staffing requirements and shift scheduling (``ccsim staff``), by module.
 _PLANNING = {
-    "erlang_requirements": "ccsim.staffing",
-    "parse_target": "ccsim.staffing",
-    "simulation_requirements": "ccsim.staffing",
-    "Schedule": "ccsim.scheduling",
-    "candidate_shifts": "ccsim.scheduling",
-    "schedule_shifts": "ccsim.scheduling",
-    "write_schedule": "ccsim.scheduling",
+    "erlang_requirements": "ccsim.planning.staffing",
+    "parse_target": "ccsim.planning.staffing",
+    "simulation_requirements": "ccsim.planning.staffing",
+    "Schedule": "ccsim.planning.scheduling",
+    "candidate_shifts": "ccsim.planning.scheduling",
+    "schedule_shifts": "ccsim.planning.scheduling",
+    "write_schedule": "ccsim.planning.scheduling",
 }
 
 
 def __getattr__(name: str):
-    # ccsim.analytic pulls in scipy's integrators, the report matplotlib: load them when
+    # ccsim.theory.erlang pulls in scipy's integrators, the report matplotlib: load them when
     # first used, not in every worker process that only simulates.
     if name == "analytic":
         import importlib
 
-        return importlib.import_module("ccsim.analytic")
+        return importlib.import_module("ccsim.theory.erlang")
     if name == "render_report":
-        from ccsim.report import render_report
+        from ccsim.report.html import render_report
 
         return render_report
     # Staffing and scheduling need the Erlang formulas, scipy's optimiser and matplotlib.
     if name in ("staffing", "scheduling"):
         import importlib
 
-        return importlib.import_module(f"ccsim.{name}")
+        return importlib.import_module(f"ccsim.planning.{name}")
     if name in _PLANNING:
         import importlib
 

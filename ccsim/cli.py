@@ -13,16 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from ccsim import __version__, analytic
-from ccsim.backends import BACKENDS, BackendError
-from ccsim.config import ConfigError, load_scenario
-from ccsim.experiment import load_experiment, run_experiment, run_replications
-from ccsim.metrics import COUNT_KPIS
-from ccsim.staffing import METHODS as STAFFING_METHODS
-from ccsim.staffing import parse_target
-from ccsim.store import write_csv
-from ccsim.summary import summarise
-from ccsim.units import format_duration, parse_duration, parse_rate
+from ccsim import __version__
+from ccsim.experiment.backends import BACKENDS, BackendError
+from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
+from ccsim.experiment.store import write_csv
+from ccsim.experiment.summary import summarise
+from ccsim.model import ConfigError, load_scenario
+from ccsim.model.units import format_duration, parse_duration, parse_rate
+from ccsim.planning.staffing import METHODS as STAFFING_METHODS
+from ccsim.planning.staffing import parse_target
+from ccsim.sim.metrics import COUNT_KPIS
+from ccsim.theory import erlang as analytic
 
 __all__ = ["main"]
 
@@ -398,14 +399,14 @@ def _experiment(args) -> int:
         "comparisons.csv, manifest.json"
     )
     if not args.no_report:
-        from ccsim.report import render_report
+        from ccsim.report.html import render_report
 
         print(f"report: {render_report(result.out)}")
     return 0
 
 
 def _report(args) -> int:
-    from ccsim.report import render_report
+    from ccsim.report.html import render_report
 
     print(f"wrote {render_report(args.dir)}")
     return 0
@@ -447,13 +448,13 @@ def _erlang(args) -> int:
 
 def _staff(args) -> int:
     # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
-    from ccsim.scheduling import (
+    from ccsim.planning.scheduling import (
         candidate_shifts,
         schedule_shifts,
         staffing_table,
         write_staffing,
     )
-    from ccsim.staffing import (
+    from ccsim.planning.staffing import (
         erlang_requirements,
         interval_service_levels,
         simulation_requirements,

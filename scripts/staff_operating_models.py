@@ -4,13 +4,13 @@ For each design in ``configs/models/design/`` (sites, skills, costs, AI; demand 
 ``configs/models/_demand.yaml``) this script
 
 1. works out, per channel and half hour, the agents required to meet the channel's own
-   service-level objective (Erlang A, ``ccsim.staffing.agents_for_service_level``) for the
+   service-level objective (Erlang A, ``ccsim.planning.staffing.agents_for_service_level``) for the
    contacts that reach humans: arrivals less what the bot truly contains, handle times and
    patience after a failed bot and agent assist, chats as ``concurrency`` servers per agent
    each slowed by the stretch, email as its workload at 90% occupancy, tier 2 fed by what
    tier 1 leaves unresolved;
 2. chooses the cheapest shifts covering that requirement at every site that may answer
-   (``ccsim.scheduling.schedule_shifts``: 8.5-hour shifts starting on the hour, per local
+   (``ccsim.planning.scheduling.schedule_shifts``: 8.5-hour shifts starting on the hour, per local
    weekday, an integer program);
 3. simulates the staffed model (``--reps`` replications) and, for every channel whose service
    level over the week misses its target, raises that channel's requirement by 10% and goes
@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ccsim  # noqa: E402
-from ccsim.arrivals import interval_rates  # noqa: E402
-from ccsim.scheduling import candidate_shifts, schedule_shifts  # noqa: E402
-from ccsim.staffing import agents_for_service_level  # noqa: E402
+from ccsim.planning.scheduling import candidate_shifts, schedule_shifts  # noqa: E402
+from ccsim.planning.staffing import agents_for_service_level  # noqa: E402
+from ccsim.sim.arrivals import interval_rates  # noqa: E402
 
 DESIGNS = ROOT / "configs" / "models" / "design"
 MODELS = ROOT / "configs" / "models"
@@ -178,7 +178,7 @@ def staff(name: str, reps: int, rounds: int, designs: Path = DESIGNS, out: Path 
         width=100,
         default_flow_style=None,
     )
-    from ccsim.store import write_text
+    from ccsim.experiment.store import write_text
 
     write_text(out / f"{name}.yaml", header + body)
     print(f"wrote {out / f'{name}.yaml'}", flush=True)

@@ -1,4 +1,4 @@
-"""Validation of ccsim.analytic against independent computations.
+"""Validation of ccsim.theory.erlang against independent computations.
 
 Each Erlang formula is checked against the Markov chain it summarises, solved numerically here:
 the birth-death chain of the number in system (stationary distribution from log-ratios of
@@ -15,7 +15,7 @@ from scipy import integrate, linalg
 from scipy.special import logsumexp
 from scipy.stats import poisson
 
-from ccsim.analytic import (
+from ccsim.theory.erlang import (
     ErlangA,
     Performance,
     erlang_a_performance,

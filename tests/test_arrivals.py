@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 import ccsim
-from ccsim.arrivals import arrival_epochs, expected_arrivals, interval_rates
-from ccsim.calendar import Calendar
-from ccsim.config import Arrivals, ConfigError
+from ccsim.model import Arrivals, ConfigError
+from ccsim.model.calendar import Calendar
+from ccsim.sim.arrivals import arrival_epochs, expected_arrivals, interval_rates
 
 #: 24 hourly weights: a quiet night, a morning ramp, a one-hour spike at 14:00, an evening.
 PROFILE = [1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 8, 8, 9, 40, 8, 7, 6, 5, 4, 3, 2, 1, 1]

@@ -12,8 +12,8 @@ from datetime import datetime
 import pytest
 
 import ccsim
-from ccsim.calendar import Calendar
-from ccsim.config import ConfigError
+from ccsim.model import ConfigError
+from ccsim.model.calendar import Calendar
 
 HOUR = 3600.0
 

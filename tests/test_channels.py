@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.analytic import erlang_b, erlang_c_performance
-from ccsim.stats import ratio_ci
+from ccsim.experiment.stats import ratio_ci
+from ccsim.theory.erlang import erlang_b, erlang_c_performance
 
 LEVEL = 0.999
 OUTCOMES = (
@@ -116,7 +116,7 @@ def test_chats_held_at_once_without_stretch_are_erlang_c_with_one_server_per_slo
         ("service_level", exact.service_level),
         ("asa", exact.asa),
     ):
-        numerator, denominator = ccsim.metrics.RATIO_KPIS[kpi]
+        numerator, denominator = ccsim.sim.metrics.RATIO_KPIS[kpi]
         estimate = ratio_ci(
             table[list(numerator)].sum(axis=1), table[list(denominator)].sum(axis=1), LEVEL
         )

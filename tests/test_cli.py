@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from ccsim.cli import main
-from ccsim.experiment import REPLICATION_COLUMNS
-from ccsim.metrics import KPI_NAMES
+from ccsim.experiment.runner import REPLICATION_COLUMNS
+from ccsim.sim.metrics import KPI_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "example.yaml"

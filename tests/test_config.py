@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import ccsim
-from ccsim.config import ConfigError, read_yaml_mapping
-from ccsim.units import format_duration, parse_duration, parse_rate
+from ccsim.model import ConfigError, read_yaml_mapping
+from ccsim.model.units import format_duration, parse_duration, parse_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "example.yaml"

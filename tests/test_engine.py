@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ccsim
-from ccsim.engine import CONTACT_COLUMNS
+from ccsim.sim.engine import CONTACT_COLUMNS
 
 
 def scenario(
@@ -56,7 +56,7 @@ def _flow(text):
 def test_kpis_frame_has_one_row_per_channel_and_every_kpi():
     result = ccsim.simulate(scenario(), seed=1)
     assert list(result.kpis.index) == ["voice"]
-    assert list(result.kpis.columns) == list(ccsim.metrics.KPI_NAMES)
+    assert list(result.kpis.columns) == list(ccsim.sim.metrics.KPI_NAMES)
     assert result.contacts is None  # nothing per contact unless asked
 
 

@@ -18,10 +18,10 @@ import pytest
 
 import ccsim
 from ccsim.cli import main
-from ccsim.config import ConfigError
-from ccsim.experiment import run_block
-from ccsim.metrics import KPI_NAMES
-from ccsim.stats import ratio_ci
+from ccsim.experiment.runner import run_block
+from ccsim.experiment.stats import ratio_ci
+from ccsim.model import ConfigError
+from ccsim.sim.metrics import KPI_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -317,7 +317,7 @@ def test_resume_after_kill_minus_9_matches_an_uninterrupted_run(tmp_path):
 
 
 def _relative_half_width(table: pd.DataFrame, kpi: str) -> float:
-    from ccsim.metrics import RATIO_KPIS
+    from ccsim.sim.metrics import RATIO_KPIS
 
     numerator, denominator = RATIO_KPIS[kpi]
     estimate = ratio_ci(table[list(numerator)].sum(axis=1), table[list(denominator)].sum(axis=1))
@@ -379,11 +379,11 @@ def test_run_block_sums_are_additive():
     scenario = ccsim.parse_scenario(
         ccsim.load_scenario(ROOT / "configs" / "example.yaml").model_dump() | {"horizon": 3600.0}
     )
-    seeds = ccsim.experiment.replication_seeds(3, 6)
+    seeds = ccsim.experiment.runner.replication_seeds(3, 6)
     _, whole = run_block(scenario, seeds, 0)
     _, first = run_block(scenario, seeds[:2], 0)
     _, rest = run_block(scenario, seeds[2:], 2)
-    keys = ccsim.summary.INTERVAL_KEYS
+    keys = ccsim.experiment.summary.INTERVAL_KEYS
     added = first.set_index(keys).add(rest.set_index(keys)).reset_index()
     pd.testing.assert_frame_equal(added, whole, check_exact=False, rtol=1e-12)
 

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.config import ConfigError
-from ccsim.report import format_difference, format_estimate, render_report, report_main
+from ccsim.model import ConfigError
+from ccsim.report.html import format_difference, format_estimate, render_report, report_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["after_0s", "after_30s", "never"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import ccsim
-from ccsim.config import ConfigError
+from ccsim.model import ConfigError
 
 
 def channel(rate: str, handle: str = "3min", patience: str | None = "2min", priority: int = 0):

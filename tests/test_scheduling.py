@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.config import ConfigError, Shift
-from ccsim.scheduling import (
+from ccsim.model import ConfigError, Shift
+from ccsim.planning.scheduling import (
     Candidate,
     candidate_shifts,
     schedule_shifts,
@@ -22,7 +22,7 @@ from ccsim.scheduling import (
     template_coverage,
     write_schedule,
 )
-from ccsim.staffing import erlang_requirements
+from ccsim.planning.staffing import erlang_requirements
 
 VOICE = {
     "arrivals": {"rate": "1/min"},
@@ -233,7 +233,7 @@ def test_standard_breaks_fit_their_shifts():
 def test_schedule_is_written_back_as_a_scenario_file(tmp_path):
     required = [3, 4, 2, 6, 5, 5]
     scenario = morning([small_site()])
-    target = ccsim.staffing.parse_target("90/15s")
+    target = ccsim.planning.staffing.parse_target("90/15s")
     schedule = schedule_shifts(scenario, requirement(required), target=target)
     path = write_schedule(tmp_path / "schedule.yaml", schedule)
     loaded = ccsim.load_scenario(path)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ccsim
-from ccsim.config import ConfigError
+from ccsim.model import ConfigError
 
 HOUR = 3600.0
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]

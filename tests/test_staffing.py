@@ -22,9 +22,8 @@ from scipy.sparse.linalg import expm_multiply
 
 import ccsim
 from ccsim.cli import main
-from ccsim.config import ConfigError
-from ccsim.shifts import roster
-from ccsim.staffing import (
+from ccsim.model import ConfigError
+from ccsim.planning.staffing import (
     agents_for_service_level,
     erlang_requirements,
     interval_service_levels,
@@ -33,6 +32,7 @@ from ccsim.staffing import (
     staffed_scenario,
     stationary_service_level,
 )
+from ccsim.sim.shifts import roster
 
 ROOT = Path(__file__).resolve().parents[1]
 RAMP = ROOT / "configs" / "ramp.yaml"
@@ -148,7 +148,7 @@ def test_stationary_service_level_is_the_performance_field_of_docs_metrics():
     for n in (9, 12, 20):
         shortcut = stationary_service_level(0.05, 180, n, 20, patience=90)
         assert shortcut == pytest.approx(
-            ccsim.analytic.performance(0.05, 180, n, 20, 90).service_level, abs=1e-12
+            ccsim.theory.erlang.performance(0.05, 180, n, 20, 90).service_level, abs=1e-12
         )
         assert shortcut == pytest.approx(erlang_a_service_level(0.05, 180, n, 20, 90), abs=1e-9)
 

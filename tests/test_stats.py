@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ccsim.stats import mean_ci, ratio_ci
+from ccsim.experiment.stats import mean_ci, ratio_ci
 
 
 def test_mean_ci_matches_scipy_t_interval():

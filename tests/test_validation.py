@@ -1,7 +1,7 @@
 """Simulation against queueing theory: Erlang C (M/M/n) and Erlang A (M/M/n+M).
 
 Each case runs independent replications with a warm-up and compares the simulated KPIs
-with the exact steady-state values of :mod:`ccsim.analytic`. The tolerance is the
+with the exact steady-state values of :mod:`ccsim.theory.erlang`. The tolerance is the
 replications' own confidence interval, never a hand-picked epsilon: the exact value must
 lie inside the interval at a family-wise error rate of 1% (Bonferroni over every
 comparison in this module). So that a wide interval cannot make a test pass vacuously,
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import pytest
 
 import ccsim
-from ccsim.analytic import performance
-from ccsim.metrics import RATIO_KPIS
-from ccsim.stats import mean_ci, ratio_ci
+from ccsim.experiment.stats import mean_ci, ratio_ci
+from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.theory.erlang import performance
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The requirement of an interval is the number of agents *available* to take contacts (on
 shift, not on break, not absent) that meets the channel's service-level objective, counted
-before shrinkage; :mod:`ccsim.scheduling` then turns requirements into paid shifts.
+before shrinkage; :mod:`ccsim.planning.scheduling` then turns requirements into paid shifts.
 
 Two ways to get it:
 
@@ -21,7 +21,7 @@ Two ways to get it:
 
 The service level is the one of ``docs/metrics.md``: answered within the threshold over all
 counted contacts (answered, abandoned or carried over), ``S_t / (S + L)``, which in steady
-state is :attr:`ccsim.analytic.Performance.service_level`, P(served and W <= t).
+state is :attr:`ccsim.theory.erlang.Performance.service_level`, P(served and W <= t).
 
 Each channel is staffed as a dedicated pool of agents: pooling across channels (agents with
 several skills) would need fewer, so requirements of several channels are conservative.
@@ -38,14 +38,14 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ccsim import analytic
-from ccsim.arrivals import interval_rates
-from ccsim.calendar import WEEKDAYS
-from ccsim.config import Channel, ConfigError, Scenario, ServiceLevel, parse_scenario
-from ccsim.experiment import run_replications
-from ccsim.metrics import RATIO_KPIS
-from ccsim.stats import ratio_ci
-from ccsim.units import parse_duration
+from ccsim.experiment.runner import run_replications
+from ccsim.experiment.stats import ratio_ci
+from ccsim.model import Channel, ConfigError, Scenario, ServiceLevel, parse_scenario
+from ccsim.model.calendar import WEEKDAYS
+from ccsim.model.units import parse_duration
+from ccsim.sim.arrivals import interval_rates
+from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.theory import erlang as analytic
 
 __all__ = [
     "METHODS",

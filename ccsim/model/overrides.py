@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ccsim.config import Scenario, parse_scenario
+from ccsim.model import Scenario, parse_scenario
 
 __all__ = ["OverrideError", "apply_overrides", "expand_grid"]
 
@@ -49,7 +49,7 @@ def apply_overrides(base: Scenario, overrides: Mapping[str, Any], source: str) -
     """A validated copy of ``base`` with each dotted path set to its value.
 
     Errors are :class:`OverrideError` for a path that does not exist, and
-    :class:`~ccsim.config.ConfigError` (with ``source``) for a value the scenario refuses.
+    :class:`~ccsim.model.ConfigError` (with ``source``) for a value the scenario refuses.
     """
     data = copy.deepcopy(base.model_dump())
     for path, value in overrides.items():

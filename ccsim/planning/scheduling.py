@@ -1,14 +1,14 @@
 """Shift scheduling: how many agents to put on each shift template so that the requirement is
 covered in every interval at the least labour cost.
 
-The requirement (:mod:`ccsim.staffing`) says how many agents must be *available* in each
+The requirement (:mod:`ccsim.planning.staffing`) says how many agents must be *available* in each
 reporting interval and channel. A shift template at a site (start, length, days, breaks, in
 the site's local time) puts each of its agents on the floor for part of some intervals: its
 **coverage** of interval k is the share of k its agents are on shift and not on break, times
 ``1 - shrinkage`` (the share of scheduled agents who are paid but absent). Breaks taken in turn
 (``within``) are spread evenly over their window, as the engine does, so a break covers each
 interval fractionally: its expected share. The **cost** of a template is the pay of one agent
-for every day it runs inside the horizon, from :class:`ccsim.shifts.PayScale` (hourly cost,
+for every day it runs inside the horizon, from :class:`ccsim.sim.shifts.PayScale` (hourly cost,
 night differential in the site's local night, unpaid breaks left out); a shift that starts
 before or ends after the horizon is paid in full.
 
@@ -42,11 +42,11 @@ import pandas as pd
 import yaml
 from scipy import optimize, sparse
 
-from ccsim.calendar import WEEKDAYS, Calendar
-from ccsim.config import Break, ConfigError, Scenario, ServiceLevel, Shift, Site, parse_scenario
-from ccsim.shifts import PayScale, interval_pieces, roster, site_zone
-from ccsim.store import _atomic, write_csv, write_text
-from ccsim.units import format_duration, parse_duration
+from ccsim.experiment.store import _atomic, write_csv, write_text
+from ccsim.model import Break, ConfigError, Scenario, ServiceLevel, Shift, Site, parse_scenario
+from ccsim.model.calendar import WEEKDAYS, Calendar
+from ccsim.model.units import format_duration, parse_duration
+from ccsim.sim.shifts import PayScale, interval_pieces, roster, site_zone
 
 __all__ = [
     "DEFAULT_LENGTHS",
@@ -193,7 +193,7 @@ class TemplateCoverage:
 
 
 def template_coverage(site: Site, shift: Shift, calendar: Calendar) -> TemplateCoverage:
-    """One agent of ``shift`` at ``site``, laid on ``calendar`` by :func:`ccsim.shifts.roster`:
+    """One agent of ``shift`` at ``site``, laid on ``calendar`` by :func:`ccsim.sim.shifts.roster`:
     per reporting interval the share on shift and the share available, and the pay for every
     day the template runs inside the horizon."""
     one = site.model_copy(
@@ -527,9 +527,9 @@ def _readable(node, key: str | None = None):
 
 
 def scenario_yaml(scenario: Scenario) -> str:
-    """A scenario as a YAML file that :func:`ccsim.config.load_scenario` reads back to it."""
+    """A scenario as a YAML file that :func:`ccsim.model.load_scenario` reads back to it."""
     data = _readable(scenario.model_dump(mode="json", exclude_defaults=True))
-    header = f"# {scenario.name}: shifts chosen by `ccsim staff` (ccsim.scheduling)\n"
+    header = f"# {scenario.name}: shifts chosen by `ccsim staff` (ccsim.planning.scheduling)\n"
     return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 

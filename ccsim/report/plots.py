@@ -3,7 +3,7 @@
 One function per figure takes the tables it needs and returns a :class:`Chart`: PNG bytes,
 a title and a caption that says how the figure was computed, or no image and a note saying
 why the figure was left out (a table or a column the experiment did not write). The report
-(:mod:`ccsim.report`) only lays the charts out.
+(:mod:`ccsim.report.html`) only lays the charts out.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects with the Agg renderer and a
 local ``rc_context``: no pyplot, no global backend or style change, so rendering a report
@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from ccsim.stats import ratio_ci
+from ccsim.experiment.stats import ratio_ci
 
 __all__ = [
     "FIGURE_NAMES",

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ccsim.calendar import Calendar
-from ccsim.config import Arrivals
+from ccsim.model import Arrivals
+from ccsim.model.calendar import Calendar
 
 __all__ = ["arrival_epochs", "expected_arrivals", "interval_rates", "piecewise_poisson_epochs"]
 

@@ -1,7 +1,7 @@
 """Runtime state of a replication: contacts, customers, channels, agents and sites.
 
 These are plain slotted objects the engine's callbacks read and change; they hold no logic
-beyond their set-up. The engine (:mod:`ccsim.engine`) is where a contact's life happens.
+beyond their set-up. The engine (:mod:`ccsim.sim.engine`) is where a contact's life happens.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from collections import deque
 
 import numpy as np
 
-from ccsim.arrivals import arrival_epochs
-from ccsim.calendar import Calendar
-from ccsim.config import Channel, Site
-from ccsim.metrics import WAIT_POINTS, ChannelTally
-from ccsim.shifts import PayScale, roster
-from ccsim.streams import BatchedDraws, Streams
+from ccsim.model import Channel, Site
+from ccsim.model.calendar import Calendar
+from ccsim.sim.arrivals import arrival_epochs
+from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
+from ccsim.sim.shifts import PayScale, roster
+from ccsim.sim.streams import BatchedDraws, Streams
 
 __all__ = ["AgentState", "ChannelState", "Contact", "Customer", "SiteState"]
 

@@ -3,7 +3,7 @@
 The engine only adds to tallies (counts and sums); every KPI is then a count or a ratio of
 tally totals, defined once in :data:`RATIO_KPIS`. The same definition serves a single
 replication (ratio of its totals) and many (ratio of the totals over replications, with a
-delta-method interval, see :mod:`ccsim.stats`) so the two can never drift apart.
+delta-method interval, see :mod:`ccsim.experiment.stats`) so the two can never drift apart.
 ``docs/metrics.md`` states each definition in words.
 
 Counted contacts are those arriving in ``[warmup, horizon)``; their waits are counted

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from ccsim.units import Duration, PositiveDuration
+from ccsim.model.units import Duration, PositiveDuration
 
 __all__ = [
     "DISTRIBUTION_NAMES",

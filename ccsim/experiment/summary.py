@@ -1,8 +1,8 @@
 """Tables over replications: KPI summaries, paired comparisons, and interval profiles.
 
 Every table is derived from the tallies of the replications, with the KPI definitions of
-:mod:`ccsim.metrics`: counts are averaged per replication, ratios are ratios of totals with
-delta-method intervals (:mod:`ccsim.stats`). Interval profiles are aggregated from running
+:mod:`ccsim.sim.metrics`: counts are averaged per replication, ratios are ratios of totals with
+delta-method intervals (:mod:`.stats`). Interval profiles are aggregated from running
 sums (:func:`interval_block_stats`) so that memory does not grow with the number of
 replications.
 """
@@ -14,8 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ccsim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, SITE_KPIS, TALLY_NAMES
-from ccsim.stats import (
+from ccsim.experiment.stats import (
     Estimate,
     mean_ci,
     mean_ci_from_sums,
@@ -24,6 +23,7 @@ from ccsim.stats import (
     ratio_ci,
     ratio_ci_from_sums,
 )
+from ccsim.sim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, SITE_KPIS, TALLY_NAMES
 
 __all__ = [
     "INTERVAL_KEYS",

@@ -24,7 +24,7 @@ is a plain callback on a minimal timed event; a patience timer is never cancelle
 cannot cancel a timeout) but ignored when it fires for a contact that is no longer waiting;
 queues are deques from which abandoned contacts are dropped lazily when they reach the head.
 
-All randomness comes from named streams (:mod:`ccsim.streams`), and each contact draws its
+All randomness comes from named streams (:mod:`ccsim.sim.streams`), and each contact draws its
 handle time and patience at arrival, so contact *i* of a channel gets the same values in
 every scenario run with the same seed: the basis of common random numbers.
 """
@@ -39,12 +39,12 @@ import pandas as pd
 import simpy
 from simpy.events import NORMAL, Event
 
-from ccsim.accounting import account
-from ccsim.config import Channel, Scenario
-from ccsim.distributions import Deterministic
-from ccsim.metrics import WAIT_POINTS
-from ccsim.result import CONTACT_COLUMNS, SimulationResult
-from ccsim.state import (
+from ccsim.model import Channel, Scenario
+from ccsim.model.distributions import Deterministic
+from ccsim.sim.accounting import account
+from ccsim.sim.metrics import WAIT_POINTS
+from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
+from ccsim.sim.state import (
     ABANDONED,
     ANSWERED,
     ESCALATE,
@@ -57,7 +57,7 @@ from ccsim.state import (
     Customer,
     SiteState,
 )
-from ccsim.streams import Streams
+from ccsim.sim.streams import Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ccsim.calendar import WEEKDAYS, Calendar
-from ccsim.config import Break, NightDifferential, Site
+from ccsim.model import Break, NightDifferential, Site
+from ccsim.model.calendar import WEEKDAYS, Calendar
 
 __all__ = ["PayScale", "ShiftInstance", "interval_pieces", "roster", "schedule_tallies"]
 

@@ -1,7 +1,7 @@
 """Experiments: several scenarios, many replications, common random numbers, saved as they go.
 
 An experiment file names a base scenario file, variants of it (dotted-path overrides and
-grid sweeps, :mod:`ccsim.overrides`), a baseline, a master seed and how many replications
+grid sweeps, :mod:`ccsim.model.overrides`), a baseline, a master seed and how many replications
 to run: a fixed number, or a stopping rule that adds batches until the 95% confidence
 intervals of named KPIs are narrow enough.
 
@@ -9,7 +9,7 @@ Replication ``r`` of every scenario is seeded with child ``r`` of ``SeedSequence
 scenarios see the same arrivals, handle times and patience (common random numbers) and
 paired differences are precise. Replications run in blocks whose boundaries depend only on
 the experiment, never on the number of workers; each finished block is saved at once
-(:class:`~ccsim.store.ChunkStore`), so an interrupted run resumes where it stopped, and the
+(:class:`~.store.ChunkStore`), so an interrupted run resumes where it stopped, and the
 final tables are built from the blocks in replication order: identical for any ``--jobs``,
 either backend, and with or without interruptions.
 """
@@ -41,22 +41,22 @@ from pydantic import (
     model_validator,
 )
 
-from ccsim.arrivals import expected_arrivals
-from ccsim.backends import open_executor
-from ccsim.config import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
-from ccsim.distributions import TAG_PREFIX
-from ccsim.engine import simulate
-from ccsim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES
-from ccsim.overrides import OverrideError, apply_overrides, expand_grid
-from ccsim.stats import mean_ci, ratio_ci
-from ccsim.store import ChunkStore, write_csv, write_parquet, write_text
-from ccsim.summary import (
+from ccsim.experiment.backends import open_executor
+from ccsim.experiment.stats import mean_ci, ratio_ci
+from ccsim.experiment.store import ChunkStore, write_csv, write_parquet, write_text
+from ccsim.experiment.summary import (
     INTERVAL_KEYS,
     compare,
     interval_block_stats,
     summarise,
     summarise_intervals,
 )
+from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
+from ccsim.model.distributions import TAG_PREFIX
+from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
+from ccsim.sim.arrivals import expected_arrivals
+from ccsim.sim.engine import simulate
+from ccsim.sim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES
 
 __all__ = [
     "REPLICATION_COLUMNS",
@@ -112,7 +112,7 @@ def run_block(
     scenario: Scenario, seeds: list[np.random.SeedSequence], first: int, raw: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replications ``first, first+1, ...``: their rows, and the running sums of their
-    interval KPIs (:func:`ccsim.summary.interval_block_stats`), or with ``raw`` the interval
+    interval KPIs (:func:`.summary.interval_block_stats`), or with ``raw`` the interval
     rows themselves (one per replication, channel, site and interval)."""
     rows, tables = [], []
     for offset, seed in enumerate(seeds):
@@ -138,7 +138,7 @@ def run_replications(
     scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, intervals: bool = False
 ):
     """Run ``n_reps`` replications of one scenario in memory; one row per replication,
-    channel and site (see :mod:`ccsim.result`). With ``intervals``, also return one row per
+    channel and site (see :mod:`ccsim.sim.result`). With ``intervals``, also return one row per
     replication, channel, site and reporting interval. The result depends only on
     (scenario, n_reps, seed), never on ``n_jobs``."""
     if n_reps < 1:

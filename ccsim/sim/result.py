@@ -4,7 +4,7 @@ The engine hands over tallies per (channel, site) and reporting interval. Site `
 is a channel as a whole; channel ``"all"`` (present when there are several channels) is
 every channel together; a named site (present when there are several sites) is the part
 of a channel that site answered, or with channel ``"all"`` the site itself. Every table
-here is made from those tallies with the KPI definitions of :mod:`ccsim.metrics`.
+here is made from those tallies with the KPI definitions of :mod:`ccsim.sim.metrics`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from ccsim.calendar import Calendar
-from ccsim.metrics import (
+from ccsim.model.calendar import Calendar
+from ccsim.sim.metrics import (
     KPI_NAMES,
     SITE_KPIS,
     TALLY_NAMES,

@@ -2,7 +2,7 @@
 
 The engine counts contacts as their outcomes happen; agent time, pay and levels are put
 together here, once the run is over: logged-on and busy time per site and channel, the
-schedule's scheduled time and pay (:func:`ccsim.shifts.schedule_tallies`), overruns, and
+schedule's scheduled time and pay (:func:`ccsim.sim.shifts.schedule_tallies`), overruns, and
 email backlogs. Row ``(channel, "all")`` is a channel as a whole, ``("all", "all")`` every
 channel together, ``(channel, site)`` and ``("all", site)`` a site's part and the site
 itself (see ``docs/metrics.md``).
@@ -10,8 +10,8 @@ itself (see ``docs/metrics.md``).
 
 from __future__ import annotations
 
-from ccsim.metrics import CONTACT_TALLIES, LEVEL_TALLIES, WAIT_POINTS, ChannelTally
-from ccsim.shifts import interval_pieces, schedule_tallies
+from ccsim.sim.metrics import CONTACT_TALLIES, LEVEL_TALLIES, WAIT_POINTS, ChannelTally
+from ccsim.sim.shifts import interval_pieces, schedule_tallies
 
 __all__ = ["account"]
 

@@ -4,13 +4,13 @@
 ``summary.csv``, ``comparisons.csv``, ``intervals.parquet``, ``replications.parquet``, and a
 ``requirements.csv`` when staffing was planned) and writes ``report.html``: the question and
 the assumptions, the models side by side with 95% confidence intervals, the paired
-differences to the baseline in planners' words, and the figures of :mod:`ccsim.plots`,
+differences to the baseline in planners' words, and the figures of :mod:`ccsim.report.plots`,
 embedded as PNG data URIs (each also saved under ``figures/``). The page needs no other
 file, no network and no JavaScript, and prints cleanly.
 
 The report shows whatever KPIs the files hold: a KPI an older or newer ccsim did not write
-is left out, never an error. Every file is written atomically (:mod:`ccsim.store`), and the
-same folder always gives the same bytes. ``docs/report.md`` describes the page.
+is left out, never an error. Every file is written atomically (:mod:`~ccsim.experiment.store`),
+and the same folder always gives the same bytes. ``docs/report.md`` describes the page.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.config import ConfigError
-from ccsim.store import _atomic, write_text
-from ccsim.units import format_duration
+from ccsim.experiment.store import _atomic, write_text
+from ccsim.model import ConfigError
+from ccsim.model.units import format_duration
 
 __all__ = ["format_difference", "format_estimate", "render_report", "report_main"]
 
@@ -452,7 +452,7 @@ def _replications(outputs: _Outputs) -> str:
 
 def _experiment_file(manifest: dict[str, Any]) -> dict[str, Any] | None:
     """The experiment file, if it is still the one that ran (the manifest's sha256)."""
-    from ccsim.config import read_yaml_mapping
+    from ccsim.model import read_yaml_mapping
 
     try:
         paths = [Path(manifest["file"]), Path(manifest["scenario_file"])]
@@ -468,7 +468,7 @@ def _descriptions(manifest: dict[str, Any], spec: dict[str, Any] | None) -> dict
     given = {str(k): str(v) for k, v in given.items() if v}
     if spec is None:
         return given
-    from ccsim.overrides import expand_grid
+    from ccsim.model.overrides import expand_grid
 
     points = dict(spec.get("scenarios") or {})
     if isinstance(spec.get("grid"), dict) and spec["grid"]:
@@ -646,9 +646,9 @@ def render_report(
 
     ``title``, ``question`` and ``assumptions`` (sentences) replace what the page would
     otherwise take from the manifest and the experiment file. A missing folder or a
-    missing or unreadable file raises :class:`~ccsim.config.ConfigError`.
+    missing or unreadable file raises :class:`~ccsim.model.ConfigError`.
     """
-    from ccsim import plots  # matplotlib: loaded only when a report is drawn
+    from ccsim.report import plots  # matplotlib: loaded only when a report is drawn
 
     outputs = _read(out_dir)
     channels, scenarios, baseline = outputs.shown_channels, outputs.scenarios, outputs.baseline
@@ -671,6 +671,6 @@ def render_report(
 
 def report_main(out_dir: str | Path) -> int:
     """``ccsim report DIR``: render the report and say where it is. Bad input raises
-    :class:`~ccsim.config.ConfigError` (the command line prints it in one line, exit 2)."""
+    :class:`~ccsim.model.ConfigError` (the command line prints it in one line, exit 2)."""
     print(f"wrote {render_report(out_dir)}")
     return 0

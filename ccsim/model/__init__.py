@@ -1,0 +1,47 @@
+"""What a contact centre is: units, distributions, calendar, the scenario models, loading
+and errors, overrides. Knows nothing of simulation."""
+
+from ccsim.model.errors import ConfigError
+from ccsim.model.loading import load_scenario, parse_scenario, read_yaml_mapping, validate
+from ccsim.model.scenario import (
+    Arrivals,
+    Bot,
+    Break,
+    Busyness,
+    Callback,
+    Channel,
+    NightDifferential,
+    OverflowStep,
+    Repeat,
+    Retrial,
+    Routing,
+    Scenario,
+    ServiceLevel,
+    Shift,
+    SilentAbandonment,
+    Site,
+)
+
+__all__ = [
+    "Arrivals",
+    "Bot",
+    "Break",
+    "Busyness",
+    "Callback",
+    "Channel",
+    "ConfigError",
+    "NightDifferential",
+    "OverflowStep",
+    "Repeat",
+    "Retrial",
+    "Routing",
+    "Scenario",
+    "ServiceLevel",
+    "Shift",
+    "SilentAbandonment",
+    "Site",
+    "load_scenario",
+    "parse_scenario",
+    "read_yaml_mapping",
+    "validate",
+]

@@ -1,0 +1,1 @@
+"""Staffing requirements and the cheapest shifts that cover them (``ccsim staff``)."""

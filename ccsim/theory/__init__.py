@@ -1,0 +1,1 @@
+"""Exact queueing results (Erlang B, C and A): no simulation."""
