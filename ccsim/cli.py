@@ -18,7 +18,8 @@ from ccsim.experiment.backends import BACKENDS, BackendError
 from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
 from ccsim.experiment.store import write_csv
 from ccsim.experiment.summary import summarise
-from ccsim.model import ConfigError, load_scenario
+from ccsim.model import load_scenario
+from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration, parse_duration, parse_rate
 from ccsim.planning.staffing import METHODS as STAFFING_METHODS
 from ccsim.planning.staffing import parse_target
@@ -559,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     }[args.command]
     try:
         return command(args)
-    except (ConfigError, BackendError) as exc:
+    except UserError as exc:
         print(f"ccsim: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head` and the like: not an error of ours

@@ -15,12 +15,14 @@ from typing import Any
 
 from joblib import Parallel, delayed
 
+from ccsim.model.errors import UserError
+
 __all__ = ["BACKENDS", "BackendError", "Executor", "open_executor"]
 
 BACKENDS = ("loky", "dask")
 
 
-class BackendError(ValueError):
+class BackendError(UserError, ValueError):
     """A backend that cannot be used as asked (not installed, bad combination of options)."""
 
 

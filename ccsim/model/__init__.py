@@ -1,7 +1,7 @@
 """What a contact centre is: units, distributions, calendar, the scenario models, loading
 and errors, overrides. Knows nothing of simulation."""
 
-from ccsim.model.errors import ConfigError
+from ccsim.model.errors import ConfigError, UserError
 from ccsim.model.loading import load_scenario, parse_scenario, read_yaml_mapping, validate
 from ccsim.model.scenario import (
     Arrivals,
@@ -30,6 +30,7 @@ __all__ = [
     "Callback",
     "Channel",
     "ConfigError",
+    "UserError",
     "NightDifferential",
     "OverflowStep",
     "Repeat",
