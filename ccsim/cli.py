@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -549,8 +551,26 @@ def _print_staffing(channel: str, rows, objective, args) -> None:
         )
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that workers are stopped and files closed."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # signals need the main one
+        return _dispatch(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _dispatch(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args) -> int:
     command = {
         "run": _run,
         "experiment": _experiment,
@@ -566,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        status = 128 + signal.SIGTERM if isinstance(exc, _Terminated) else 130
         if args.command == "experiment":
             print(
                 "ccsim: interrupted; finished blocks are saved: run the same command again to "
@@ -575,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print("ccsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return status
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@ put in replication order afterwards.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 from joblib import Parallel, delayed
+from joblib._parallel_backends import LokyBackend
 
 from ccsim.model.errors import UserError
 
@@ -38,6 +41,33 @@ class Executor(AbstractContextManager):
         return None
 
 
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Run in each worker: exit when ``parent``, the process that started it, is gone.
+
+    loky keeps its workers for reuse, and a parent killed outright (``kill -9``, an OOM kill)
+    cannot tell them to stop: without this they would finish their block, then idle for
+    minutes. A worker whose parent died is re-parented, so its parent id changes. The id is
+    passed in rather than read here: a parent may die while the worker is still starting.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ccsim-watch-parent", daemon=True).start()
+
+
+def _kill_workers() -> None:
+    """Stop loky's reusable workers now, tasks in flight included (after Ctrl-C or SIGTERM:
+    their blocks would be thrown away anyway, and they would hold the CPUs meanwhile)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
+
+
 class _Loky(Executor):
     def __init__(self, n_jobs: int) -> None:
         self.n_jobs = n_jobs
@@ -48,8 +78,16 @@ class _Loky(Executor):
             for args in arguments:
                 yield function(*args)
             return
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-        yield from parallel(delayed(function)(*args) for args in arguments)
+        parallel = Parallel(
+            n_jobs=self.n_jobs,
+            backend=LokyBackend(initializer=_watch_parent, initargs=(os.getpid(),)),
+            return_as="generator_unordered",
+        )
+        try:
+            yield from parallel(delayed(function)(*args) for args in arguments)
+        except BaseException:  # interrupted, or a task failed: nothing more is wanted
+            _kill_workers()
+            raise
 
 
 class _Dask(Executor):
