@@ -245,6 +245,7 @@ def test_staffed_scenario_refuses_more_than_a_week():
 # --- time-varying demand: simulation staffing against interval-by-interval Erlang C --------------
 
 
+@pytest.mark.slow
 def test_simulation_staffing_meets_the_target_where_erlang_c_misses_it():
     """After the rush the reduced staff inherits the peak's queue and busy agents: staffed
     interval by interval from Erlang C, the quarter hour after it misses the target by about
