@@ -348,11 +348,11 @@ def _experiment(args) -> int:
                 if row.baseline_value and KPIS[row.kpi].kind != "share"
                 else ""
             )
-            print(
-                f"  {row.scenario} {row.kpi}: {_signed(row.kpi, row.difference)}{relative} "
-                f"[{_signed(row.kpi, row.ci_low, row.difference)}, "
-                f"{_signed(row.kpi, row.ci_high, row.difference)}]"
+            interval = format_interval(
+                row.kpi, row.ci_low, row.ci_high, row.difference, signed=True, difference=True
             )
+            difference = _signed(row.kpi, row.difference)
+            print(f"  {row.scenario} {row.kpi}: {difference}{relative} {interval}")
     print(
         f"\nwrote {result.out}/: replications.parquet, intervals.parquet, summary.csv, "
         "comparisons.csv, manifest.json"
@@ -371,9 +371,9 @@ def _report(args) -> int:
     return 0
 
 
-def _signed(kpi: str, value: float, reference: float | None = None) -> str:
+def _signed(kpi: str, value: float) -> str:
     """A difference: percentage points for shares, the KPI's own unit otherwise."""
-    return format_value(kpi, value, reference=reference, signed=True, difference=True)
+    return format_value(kpi, value, signed=True, difference=True)
 
 
 def _erlang(args) -> int:
