@@ -25,35 +25,13 @@ from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration, parse_duration, parse_rate
 from ccsim.planning.staffing import METHODS as STAFFING_METHODS
 from ccsim.planning.staffing import parse_target
-from ccsim.sim.metrics import COUNT_KPIS
+from ccsim.report.formatting import format_interval, format_value
+from ccsim.sim.kpis import KPIS, SITE_SUMMARY
 from ccsim.theory import erlang as analytic
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
-
-#: How each KPI is shown on the terminal: percentages, seconds or plain numbers.
-_PERCENT = {
-    "p_wait",
-    "abandon_rate",
-    "service_level",
-    "service_level_answered",
-    "service_level_excl_short_abandons",
-    "occupancy",
-    "within_target",
-    "containment_rate",
-    "fcr",
-    "resolution_rate",
-    "escalation_rate",
-}
-_SECONDS = {"mean_wait", "asa", "aht", "mean_resolution_time"}
-_MONEY = {
-    "labour_cost",
-    "bot_cost",
-    "operating_cost",
-    "cost_per_handled_contact",
-    "cost_per_resolved_contact",
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -243,16 +221,9 @@ def _positive_duration(text: str) -> float:
     return _duration(text, positive=True)
 
 
-def _format(kpi: str, value: float) -> str:
-    if math.isnan(value):
-        return "-"
-    if kpi in _PERCENT:
-        return f"{100 * value:.2f}%"
-    if kpi in _SECONDS:
-        return f"{value:.2f}s" if abs(value) < 600 else f"{value / 60:,.1f}min"
-    if kpi in _MONEY:
-        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{value:.4g}" if kpi not in COUNT_KPIS else f"{value:.1f}"
+def _format(kpi: str, value: float, reference: float | None = None) -> str:
+    """A KPI's value on the terminal, in the unit and precision of ``reference`` if given."""
+    return format_value(kpi, value, reference=reference)
 
 
 def _print_summary(summary, n_reps: int) -> None:
@@ -261,30 +232,16 @@ def _print_summary(summary, n_reps: int) -> None:
         print(f"\n{channel}  (95% confidence intervals over {n_reps} replications)")
         width = max(len(k) for k in group["kpi"])
         for row in group.itertuples():
-            interval = (
-                f"[{_format(row.kpi, row.ci_low)}, {_format(row.kpi, row.ci_high)}]"
-                if not math.isnan(row.half_width)
-                else ""
-            )
+            interval = format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate)
             print(f"  {row.kpi:<{width}}  {_format(row.kpi, row.estimate):>10}  {interval}")
     sites = summary[(summary.site != "all") & (summary.channel == "all")]
     if not sites.empty:
         table = sites.pivot(index="site", columns="kpi", values="estimate")
         print("\nsites (estimates; intervals in summary.csv)")
-        print(f"  {'site':<12}" + "".join(f"{k:>26}" for k in _SITE_COLUMNS))
+        print(f"  {'site':<12}" + "".join(f"{k:>26}" for k in SITE_SUMMARY))
         for site, row in table.iterrows():
-            cells = "".join(f"{_format(k, row[k]):>26}" for k in _SITE_COLUMNS)
+            cells = "".join(f"{_format(k, row[k]):>26}" for k in SITE_SUMMARY)
             print(f"  {site:<12}{cells}")
-
-
-#: Site KPIs shown on the terminal after the channels.
-_SITE_COLUMNS = (
-    "answered",
-    "available_agents",
-    "occupancy",
-    "labour_cost",
-    "cost_per_handled_contact",
-)
 
 
 def _run(args) -> int:
@@ -358,7 +315,7 @@ def _experiment(args) -> int:
             row = summary.loc[(name, overall, kpi)]
             cell = _format(kpi, row.estimate)
             if not math.isnan(row.half_width) and row.half_width > 0:
-                cell += f" ±{_format(kpi, row.half_width)}"
+                cell += f" ±{_format(kpi, row.half_width, reference=row.estimate)}"
             cells.append(cell)
         if any(cell != "-" for cell in cells):
             table.append((kpi, cells))
@@ -390,13 +347,14 @@ def _experiment(args) -> int:
         for row in significant.itertuples():
             relative = (
                 f" ({row.difference / row.baseline_value:+.1%})"
-                if row.baseline_value and row.kpi not in _PERCENT
+                if row.baseline_value and KPIS[row.kpi].kind != "share"
                 else ""
             )
-            print(
-                f"  {row.scenario} {row.kpi}: {_signed(row.kpi, row.difference)}{relative} "
-                f"[{_signed(row.kpi, row.ci_low)}, {_signed(row.kpi, row.ci_high)}]"
+            interval = format_interval(
+                row.kpi, row.ci_low, row.ci_high, row.difference, signed=True, difference=True
             )
+            difference = _signed(row.kpi, row.difference)
+            print(f"  {row.scenario} {row.kpi}: {difference}{relative} {interval}")
     print(
         f"\nwrote {result.out}/: replications.parquet, intervals.parquet, summary.csv, "
         "comparisons.csv, manifest.json"
@@ -417,8 +375,7 @@ def _report(args) -> int:
 
 def _signed(kpi: str, value: float) -> str:
     """A difference: percentage points for shares, the KPI's own unit otherwise."""
-    text = f"{100 * value:.2f} pts" if kpi in _PERCENT else _format(kpi, value)
-    return text if text.startswith("-") else f"+{text}"
+    return format_value(kpi, value, signed=True, difference=True)
 
 
 def _erlang(args) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from conftest import channel
+from conftest import scenario_data as base_data
 
 import ccsim
 from ccsim.model import ConfigError
@@ -60,18 +62,8 @@ def test_index_finds_the_interval_of_any_instant_across_a_change():
 
 def scenario_data(**fields) -> dict:
     """A small one-channel scenario; ``fields`` set or replace top-level keys."""
-    return {
-        "name": "t",
-        "horizon": "8h",
-        "channels": {
-            "voice": {
-                "arrivals": {"rate": "60/h"},
-                "handle_time": {"dist": "exponential", "mean": "2min"},
-                "service_level": {"threshold": "20s", "target": 0.8},
-            }
-        },
-        "sites": [{"name": "main", "agents": 5}],
-    } | fields
+    voice = channel("60/h", "2min", patience=None)
+    return base_data({"voice": voice}, [{"name": "main", "agents": 5}], horizon="8h", **fields)
 
 
 def test_interval_kpis_are_labelled_in_customer_time():

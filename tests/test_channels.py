@@ -7,9 +7,13 @@ Tolerances come from the replications' own 99.9% intervals (several comparisons 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import exponential, service_level
+from conftest import scenario as build_scenario
 
 import ccsim
 from ccsim.experiment.stats import ratio_ci
@@ -28,26 +32,8 @@ OUTCOMES = (
 )
 
 
-def scenario(channels, sites, horizon="20h", warmup="0s", routing=None, **extra):
-    data = {
-        "name": "c",
-        "horizon": horizon,
-        "warmup": warmup,
-        "channels": channels,
-        "sites": sites,
-        **extra,
-    }
-    if routing is not None:
-        data["routing"] = routing
-    return ccsim.parse_scenario(data, source="channels.yaml")
-
-
-def exp(mean):
-    return {"dist": "exponential", "mean": mean}
-
-
-def sl(threshold="20s"):
-    return {"threshold": threshold, "target": 0.8}
+#: Channels in a 20-hour day that starts empty.
+scenario = partial(build_scenario, name="c", horizon="20h", warmup="0s", source="channels.yaml")
 
 
 def replications(s, reps, seed=11):
@@ -73,8 +59,8 @@ def test_voice_with_as_many_lines_as_agents_blocks_as_erlang_b():
         {
             "voice": {
                 "arrivals": {"rate": "6/min"},
-                "handle_time": exp("1min"),
-                "service_level": sl(),
+                "handle_time": exponential("1min"),
+                "service_level": service_level(),
                 "lines": n,
             }
         },
@@ -99,8 +85,8 @@ def test_chats_held_at_once_without_stretch_are_erlang_c_with_one_server_per_slo
             "chat": {
                 "kind": "chat",
                 "arrivals": {"rate": "8/min"},
-                "handle_time": exp("1min"),
-                "service_level": sl("20s"),
+                "handle_time": exponential("1min"),
+                "service_level": service_level("20s"),
                 "concurrency": concurrency,
             }
         },
@@ -128,7 +114,7 @@ def test_stretch_slows_each_chat_by_the_chats_already_held():
         "kind": "chat",
         "arrivals": {"rate": "12/min"},
         "handle_time": {"dist": "deterministic", "value": "2min"},
-        "service_level": sl("60s"),
+        "service_level": service_level("60s"),
         "concurrency": 3,
         "stretch": 0.25,
     }
@@ -149,10 +135,10 @@ def test_stretch_slows_each_chat_by_the_chats_already_held():
 
 BOT = {
     "share": 0.8,
-    "handle_time": exp("2min"),
+    "handle_time": exponential("2min"),
     "containment": 0.3,
     "false_containment": 0.1,
-    "return_delay": exp("1h"),
+    "return_delay": exponential("1h"),
     "handle_time_multiplier": 1.2,
     "patience_multiplier": 0.5,
     "cost_per_session": 1.0,
@@ -164,9 +150,9 @@ def test_the_bot_contains_its_configured_share_and_costs_what_it_says():
     chat = {
         "kind": "chat",
         "arrivals": {"rate": "6/min"},
-        "handle_time": exp("4min"),
-        "patience": exp("5min"),
-        "service_level": sl("60s"),
+        "handle_time": exponential("4min"),
+        "patience": exponential("5min"),
+        "service_level": service_level("60s"),
         "bot": BOT,
     }
     table = whole(replications(scenario({"chat": chat}, [{"name": "a", "agents": 20}]), 20), "chat")
@@ -190,8 +176,8 @@ def test_falsely_contained_customers_come_back_after_the_return_delay():
     chat = {
         "kind": "chat",
         "arrivals": {"rate": "2/min"},
-        "handle_time": exp("3min"),
-        "service_level": sl("60s"),
+        "handle_time": exponential("3min"),
+        "service_level": service_level("60s"),
         "bot": bot,
     }
     result = ccsim.simulate(
@@ -207,7 +193,11 @@ def test_falsely_contained_customers_come_back_after_the_return_delay():
 
 def test_a_handed_over_contact_keeps_the_multipliers():
     bot = {**BOT, "containment": 0.0, "false_containment": 0.0, "share": 1.0}
-    base = {"arrivals": {"rate": "3/min"}, "handle_time": exp("3min"), "service_level": sl()}
+    base = {
+        "arrivals": {"rate": "3/min"},
+        "handle_time": exponential("3min"),
+        "service_level": service_level(),
+    }
     plain = whole(replications(scenario({"v": base}, [{"name": "a", "agents": 30}]), 10), "v")
     botted = whole(
         replications(scenario({"v": {**base, "bot": bot}}, [{"name": "a", "agents": 30}]), 10), "v"
@@ -225,23 +215,27 @@ def tiers(resolution=0.0, repeat=None, **tier1):
     return {
         "voice": {
             "arrivals": {"rate": "4/min"},
-            "handle_time": exp("3min"),
-            "patience": exp("3min"),
-            "service_level": sl(),
+            "handle_time": exponential("3min"),
+            "patience": exponential("3min"),
+            "service_level": service_level(),
             "resolution": resolution,
             "escalation": "tier2",
             **({"repeat": repeat} if repeat else {}),
             **tier1,
         },
         "tier2": {
-            "handle_time": exp("6min"),
-            "patience": exp("10min"),
-            "service_level": sl(),
+            "handle_time": exponential("6min"),
+            "patience": exponential("10min"),
+            "service_level": service_level(),
             "priority": 1,
             "resolution": 0.8,
             "escalation": "specialist",
         },
-        "specialist": {"handle_time": exp("10min"), "service_level": sl("60s"), "priority": 2},
+        "specialist": {
+            "handle_time": exponential("10min"),
+            "service_level": service_level("60s"),
+            "priority": 2,
+        },
     }
 
 
@@ -280,10 +274,10 @@ def test_unresolved_customers_come_back_as_repeat_contacts():
     channels = {
         "voice": {
             "arrivals": {"rate": "3/min"},
-            "handle_time": exp("3min"),
-            "service_level": sl(),
+            "handle_time": exponential("3min"),
+            "service_level": service_level(),
             "resolution": 0.6,
-            "repeat": {"probability": 0.5, "delay": exp("20min")},
+            "repeat": {"probability": 0.5, "delay": exponential("20min")},
         }
     }
     table = whole(replications(scenario(channels, [{"name": "a", "agents": 14}]), 15), "voice")
@@ -300,11 +294,11 @@ def test_unresolved_customers_come_back_as_repeat_contacts():
 def test_blocked_and_abandoning_callers_retry():
     voice = {
         "arrivals": {"rate": "10/min"},
-        "handle_time": exp("1min"),
-        "patience": exp("1min"),
-        "service_level": sl(),
+        "handle_time": exponential("1min"),
+        "patience": exponential("1min"),
+        "service_level": service_level(),
         "lines": 10,
-        "retrial": {"probability": 0.5, "delay": exp("5min")},
+        "retrial": {"probability": 0.5, "delay": exponential("5min")},
     }
     t = ccsim.simulate(scenario({"voice": voice}, [{"name": "a", "agents": 8}]), seed=5).tallies
     voice_t = t["voice"]
@@ -316,9 +310,9 @@ def test_blocked_and_abandoning_callers_retry():
 def test_call_backs_leave_the_queue_and_are_called_back_before_the_deadline():
     voice = {
         "arrivals": {"rate": "12/min"},
-        "handle_time": exp("1min"),
-        "patience": exp("4min"),
-        "service_level": sl(),
+        "handle_time": exponential("1min"),
+        "patience": exponential("4min"),
+        "service_level": service_level(),
         "callback": {"threshold": "1min", "acceptance": 0.6, "deadline": "2h"},
     }
     t = ccsim.simulate(
@@ -336,8 +330,8 @@ def test_email_items_carry_over_between_days_and_none_is_lost():
     email = {
         "kind": "email",
         "arrivals": {"rate": "20/h"},
-        "handle_time": exp("7min"),
-        "service_level": sl("24h"),
+        "handle_time": exponential("7min"),
+        "service_level": service_level("24h"),
     }
     site = {"name": "a", "shifts": [{"start": "08:00", "length": "8h", "headcount": 3}]}
     s = scenario({"email": email}, [site], horizon="3d", timezone="UTC")
@@ -363,9 +357,9 @@ def test_silent_abandons_cost_an_agent_a_short_handle_time():
     chat = {
         "kind": "chat",
         "arrivals": {"rate": "10/min"},
-        "handle_time": exp("2min"),
-        "patience": exp("30s"),
-        "service_level": sl("60s"),
+        "handle_time": exponential("2min"),
+        "patience": exponential("30s"),
+        "service_level": service_level("60s"),
         "silent_abandonment": {
             "share": 1.0,
             "handle_time": {"dist": "deterministic", "value": "30s"},
@@ -386,48 +380,52 @@ def hybrid():
     channels = {
         "voice": {
             "arrivals": {"rate": "5/min"},
-            "handle_time": exp("6min"),
-            "patience": exp("3min"),
-            "service_level": sl(),
+            "handle_time": exponential("6min"),
+            "patience": exponential("3min"),
+            "service_level": service_level(),
             "lines": 45,
-            "retrial": {"probability": 0.4, "delay": exp("10min")},
+            "retrial": {"probability": 0.4, "delay": exponential("10min")},
             "callback": {"threshold": "2min", "acceptance": 0.5, "deadline": "2h"},
             "bot": {**BOT, "share": 0.5},
             "resolution": 0.75,
             "escalation": "tier2",
-            "repeat": {"probability": 0.3, "delay": exp("1h")},
+            "repeat": {"probability": 0.3, "delay": exponential("1h")},
             "agent_assist": 0.9,
         },
         "chat": {
             "kind": "chat",
             "arrivals": {"rate": "4/min"},
-            "handle_time": exp("8min"),
-            "patience": exp("5min"),
-            "service_level": sl("60s"),
+            "handle_time": exponential("8min"),
+            "patience": exponential("5min"),
+            "service_level": service_level("60s"),
             "concurrency": 3,
             "stretch": 0.2,
             "bot": BOT,
             "resolution": 0.8,
             "escalation": "tier2",
-            "silent_abandonment": {"share": 0.3, "handle_time": exp("30s")},
+            "silent_abandonment": {"share": 0.3, "handle_time": exponential("30s")},
         },
         "email": {
             "kind": "email",
             "arrivals": {"rate": "1/min"},
-            "handle_time": exp("7min"),
-            "service_level": sl("4h"),
+            "handle_time": exponential("7min"),
+            "service_level": service_level("4h"),
             "resolution": 0.9,
             "escalation": "tier2",
         },
         "tier2": {
-            "handle_time": exp("10min"),
-            "patience": exp("10min"),
-            "service_level": sl(),
+            "handle_time": exponential("10min"),
+            "patience": exponential("10min"),
+            "service_level": service_level(),
             "priority": 1,
             "resolution": 0.85,
             "escalation": "specialist",
         },
-        "specialist": {"handle_time": exp("15min"), "service_level": sl("60s"), "priority": 2},
+        "specialist": {
+            "handle_time": exponential("15min"),
+            "service_level": service_level("60s"),
+            "priority": 2,
+        },
     }
     sites = [
         {
@@ -493,7 +491,7 @@ def test_the_hybrid_reports_its_outcome_kpis():
             {
                 "voice": {
                     "bot": {
-                        "handle_time": exp("1min"),
+                        "handle_time": exponential("1min"),
                         "containment": 0.8,
                         "false_containment": 0.3,
                     }
@@ -508,9 +506,9 @@ def test_the_hybrid_reports_its_outcome_kpis():
 def test_bad_channel_input_names_the_field(change, path, message):
     voice = {
         "arrivals": {"rate": "1/min"},
-        "handle_time": exp("3min"),
-        "patience": exp("2min"),
-        "service_level": sl(),
+        "handle_time": exponential("3min"),
+        "patience": exponential("2min"),
+        "service_level": service_level(),
     }
     voice.update(change["voice"])
     with pytest.raises(ccsim.ConfigError) as error:

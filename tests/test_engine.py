@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from conftest import channel
+from conftest import scenario as build_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,22 +30,15 @@ def scenario(
     threshold="20s",
     extra_channels=None,
 ):
-    channel = {
-        "arrivals": {"rate": rate},
-        "handle_time": _flow(handle),
-        "service_level": {"threshold": threshold, "target": 0.8},
-    }
-    if patience is not None:
-        channel["patience"] = _flow(patience)
-    channels = {"voice": channel, **(extra_channels or {})}
-    return ccsim.parse_scenario(
-        {
-            "name": "t",
-            "horizon": horizon,
-            "warmup": warmup,
-            "channels": channels,
-            "sites": [{"name": "main", "agents": agents}],
-        }
+    """One voice channel and one site; ``handle`` and ``patience`` in YAML flow style."""
+    voice = channel(
+        rate, _flow(handle), None if patience is None else _flow(patience), threshold=threshold
+    )
+    return build_scenario(
+        {"voice": voice, **(extra_channels or {})},
+        [{"name": "main", "agents": agents}],
+        horizon=horizon,
+        warmup=warmup,
     )
 
 

@@ -24,8 +24,18 @@ def test_scenario_runs(path):
     assert (kpis.offered == ended.sum(axis=1)).all()
 
 
+#: Experiments of six week-long models (about 10 s each even at two replications): in the
+#: full suite only; the shorter ones keep an example experiment in the fast tier.
+LONG_EXPERIMENTS = {"hybrid_claims.yaml", "operating_models.yaml"}
+
+
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name
+    "path",
+    [
+        pytest.param(path, marks=[pytest.mark.slow] if path.name in LONG_EXPERIMENTS else [])
+        for path in sorted((ROOT / "experiments").glob("*.yaml"))
+    ],
+    ids=lambda p: p.name,
 )
 def test_experiment_runs(path, tmp_path):
     result = ccsim.run_experiment(path, reps=2, out=tmp_path / "out")

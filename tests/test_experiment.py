@@ -277,6 +277,7 @@ def test_changing_one_scenario_recomputes_only_that_one(reference, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_resume_after_kill_minus_9_matches_an_uninterrupted_run(tmp_path):
     # Long enough that the kill lands mid-run: 2 scenarios x 60 replications of 40 h, saved
     # in blocks of 42 replications (about 300,000 contacts) as they finish.

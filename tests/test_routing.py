@@ -9,30 +9,18 @@ pool itself is validated against Erlang C/A in test_validation.py.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
+from conftest import channel
+from conftest import scenario as build_scenario
 
 import ccsim
 from ccsim.model import ConfigError
 
-
-def channel(rate: str, handle: str = "3min", patience: str | None = "2min", priority: int = 0):
-    spec = {
-        "arrivals": {"rate": rate},
-        "handle_time": {"dist": "exponential", "mean": handle},
-        "service_level": {"threshold": "20s", "target": 0.8},
-        "priority": priority,
-    }
-    if patience is not None:
-        spec["patience"] = {"dist": "exponential", "mean": patience}
-    return spec
-
-
-def scenario(channels: dict, sites: list, routing: dict | None = None, horizon: str = "12h"):
-    data = {"name": "r", "horizon": horizon, "channels": channels, "sites": sites}
-    if routing is not None:
-        data["routing"] = routing
-    return ccsim.parse_scenario(data, source="routing.yaml")
+#: Pools and routing over a 12-hour day.
+scenario = partial(build_scenario, name="r", horizon="12h", source="routing.yaml")
 
 
 def contacts(s, seed=5):

@@ -11,6 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import channel
+from conftest import scenario as build_scenario
 
 import ccsim
 from ccsim.model import ConfigError, Shift
@@ -24,24 +26,18 @@ from ccsim.planning.scheduling import (
 )
 from ccsim.planning.staffing import erlang_requirements
 
-VOICE = {
-    "arrivals": {"rate": "1/min"},
-    "handle_time": {"dist": "exponential", "mean": "3min"},
-    "service_level": {"threshold": "20s", "target": 0.8},
-}
+VOICE = channel("1/min", "3min", patience=None)
 
 
 def morning(sites, horizon="3h", channels=None, start="2026-03-02T06:00", timezone="UTC"):
     """A Monday morning from 06:00 in 30-minute intervals."""
-    return ccsim.parse_scenario(
-        {
-            "name": "morning",
-            "start": start,
-            "timezone": timezone,
-            "horizon": horizon,
-            "channels": channels or {"voice": VOICE},
-            "sites": sites,
-        }
+    return build_scenario(
+        channels or {"voice": VOICE},
+        sites,
+        name="morning",
+        start=start,
+        timezone=timezone,
+        horizon=horizon,
     )
 
 

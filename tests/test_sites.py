@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import channel
+from conftest import scenario as build_scenario
 
 import ccsim
 from ccsim.model import ConfigError
@@ -17,39 +19,13 @@ HOUR = 3600.0
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 
 
-def channel(rate="1/min", handle="3min", patience="2min", dist="exponential"):
-    key = "value" if dist == "deterministic" else "mean"
-    spec = {
-        "arrivals": {"rate": rate},
-        "handle_time": {"dist": dist, key: handle},
-        "service_level": {"threshold": "20s", "target": 0.8},
-    }
-    if patience is not None:
-        spec["patience"] = {"dist": "exponential", "mean": patience}
-    return spec
-
-
-def scenario(
-    sites,
-    horizon="1d",
-    start="2026-03-02T00:00",
-    timezone="America/New_York",
-    channels=None,
-    routing=None,
-    interval="30min",
-):
-    data = {
-        "name": "sites",
-        "horizon": horizon,
-        "start": start,
-        "timezone": timezone,
-        "interval": interval,
-        "channels": channels or {"voice": channel()},
-        "sites": sites,
-    }
-    if routing is not None:
-        data["routing"] = routing
-    return ccsim.parse_scenario(data, source="sites.yaml")
+def scenario(sites, channels=None, **fields):
+    """A day from Monday 2 March 2026 on New York's clock, one voice channel by default."""
+    day = {"horizon": "1d", "start": "2026-03-02T00:00", "timezone": "America/New_York"}
+    fields = day | {"interval": "30min"} | fields
+    return build_scenario(
+        channels or {"voice": channel()}, sites, name="sites", source="sites.yaml", **fields
+    )
 
 
 def site_rows(result, site="all"):

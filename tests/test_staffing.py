@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import channel
+from conftest import scenario as build_scenario
 from scipy.sparse.linalg import expm_multiply
 
 import ccsim
@@ -87,20 +89,11 @@ def smallest(meets, start: int = 1) -> int:
 def one_interval(
     rate: str, aht: str, patience: str | None = None, threshold="20s"
 ) -> ccsim.Scenario:
-    channel = {
-        "arrivals": {"rate": rate},
-        "handle_time": {"dist": "exponential", "mean": aht},
-        "service_level": {"threshold": threshold, "target": 0.8},
-    }
-    if patience is not None:
-        channel["patience"] = {"dist": "exponential", "mean": patience}
-    return ccsim.parse_scenario(
-        {
-            "name": "case",
-            "horizon": "30min",
-            "channels": {"voice": channel},
-            "sites": [{"name": "main", "agents": 1}],
-        }
+    return build_scenario(
+        {"voice": channel(rate, aht, patience, threshold=threshold)},
+        [{"name": "main", "agents": 1}],
+        name="case",
+        horizon="30min",
     )
 
 
@@ -252,6 +245,7 @@ def test_staffed_scenario_refuses_more_than_a_week():
 # --- time-varying demand: simulation staffing against interval-by-interval Erlang C --------------
 
 
+@pytest.mark.slow
 def test_simulation_staffing_meets_the_target_where_erlang_c_misses_it():
     """After the rush the reduced staff inherits the peak's queue and busy agents: staffed
     interval by interval from Erlang C, the quarter hour after it misses the target by about

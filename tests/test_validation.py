@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 
 import pytest
+from conftest import channel, scenario
 
 import ccsim
 from ccsim.experiment.stats import mean_ci, ratio_ci
@@ -72,21 +73,15 @@ ABSOLUTE_FLOOR = 0.005
 
 
 def _scenario(case: Case) -> ccsim.Scenario:
-    channel = {
-        "arrivals": {"rate": f"{case.rate_per_min}/min"},
-        "handle_time": {"dist": "exponential", "mean": case.aht_s},
-        "service_level": {"threshold": case.threshold_s, "target": 0.8},
-    }
-    if case.patience_s is not None:
-        channel["patience"] = {"dist": "exponential", "mean": case.patience_s}
-    return ccsim.parse_scenario(
-        {
-            "name": case.id,
-            "horizon": f"{case.horizon_h}h",
-            "warmup": f"{case.warmup_h}h",
-            "channels": {"voice": channel},
-            "sites": [{"name": "main", "agents": case.agents}],
-        }
+    voice = channel(
+        f"{case.rate_per_min}/min", case.aht_s, case.patience_s, threshold=case.threshold_s
+    )
+    return scenario(
+        {"voice": voice},
+        [{"name": "main", "agents": case.agents}],
+        name=case.id,
+        horizon=f"{case.horizon_h}h",
+        warmup=f"{case.warmup_h}h",
     )
 
 

@@ -1,8 +1,9 @@
 """Tables over replications: KPI summaries, paired comparisons, and interval profiles.
 
-Every table is derived from the tallies of the replications, with the KPI definitions of
-:mod:`ccsim.sim.metrics`: counts are averaged per replication, ratios are ratios of totals with
-delta-method intervals (:mod:`.stats`). Interval profiles are aggregated from running
+Every table is derived from the tallies of the replications, with the KPI table of
+:mod:`ccsim.sim.kpis`: each KPI's ``aggregate`` says how it goes over replications (counts and
+amounts averaged per replication, ratios as ratios of totals with delta-method intervals,
+:mod:`.stats`). Interval profiles are aggregated from running
 sums (:func:`interval_block_stats`) so that memory does not grow with the number of
 replications.
 """
@@ -23,7 +24,8 @@ from ccsim.experiment.stats import (
     ratio_ci,
     ratio_ci_from_sums,
 )
-from ccsim.sim.metrics import COUNT_KPIS, KPI_NAMES, RATIO_KPIS, SITE_KPIS, TALLY_NAMES
+from ccsim.sim.kpis import KPIS, MEAN, Kpi
+from ccsim.sim.metrics import TALLY_NAMES
 
 __all__ = [
     "INTERVAL_KEYS",
@@ -34,9 +36,12 @@ __all__ = [
 ]
 
 
-def _parts(group: pd.DataFrame, kpi: str) -> tuple[pd.Series, pd.Series]:
-    numerator, denominator = RATIO_KPIS[kpi]
-    return group[list(numerator)].sum(axis=1), group[list(denominator)].sum(axis=1)
+def _parts(group: pd.DataFrame, kpi: Kpi, suffix: str = "") -> tuple[pd.Series, pd.Series]:
+    """Per replication, a ratio KPI's numerator and denominator (columns ``<tally><suffix>``)."""
+    return (
+        group[[f"{c}{suffix}" for c in kpi.numerator]].sum(axis=1),
+        group[[f"{c}{suffix}" for c in kpi.denominator]].sum(axis=1),
+    )
 
 
 def _keys(frame: pd.DataFrame) -> list[str]:
@@ -44,9 +49,9 @@ def _keys(frame: pd.DataFrame) -> list[str]:
     return [key for key in keys if key in frame.columns]
 
 
-def _applies(site: str, kpi: str) -> bool:
-    """Whether a KPI exists for a row: every KPI for a whole channel, fewer for one site."""
-    return site == "all" or kpi in SITE_KPIS
+def _kpis(site: str) -> list[Kpi]:
+    """The KPIs of a row: every KPI for a whole channel, fewer for the part one site answered."""
+    return [kpi for kpi in KPIS.values() if site == "all" or kpi.site_level]
 
 
 def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -> dict:
@@ -72,18 +77,24 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     rows = []
     for keys, group in replications.groupby(names, sort=False):
         site = dict(zip(names, keys, strict=True)).get("site", "all")
-        for kpi in KPI_NAMES:
-            if not _applies(site, kpi):
-                continue
-            if kpi in COUNT_KPIS:
-                estimate, method = mean_ci(group[kpi], level), "mean"
+        for kpi in _kpis(site):
+            if kpi.aggregate == MEAN:
+                estimate = mean_ci(group[kpi.name], level)
             else:
-                estimate, method = ratio_ci(*_parts(group, kpi), level), "ratio of totals"
-            values = group[kpi].to_numpy(dtype=float)
+                estimate = ratio_ci(*_parts(group, kpi), level)
+            values = group[kpi.name].to_numpy(dtype=float)
             values = values[~np.isnan(values)]
             sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
             rows.append(
-                _row(keys, names, kpi, estimate, estimate=estimate.value, sd=sd, method=method)
+                _row(
+                    keys,
+                    names,
+                    kpi.name,
+                    estimate,
+                    estimate=estimate.value,
+                    sd=sd,
+                    method=kpi.aggregate,
+                )
             )
     return pd.DataFrame(rows)
 
@@ -106,16 +117,14 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
         for keys, pair in paired.groupby(level=index[1:], sort=False):
             keys = keys if isinstance(keys, tuple) else (keys,)
             site = keys[1] if len(keys) > 1 else "all"
-            for kpi in KPI_NAMES:
-                if not _applies(site, kpi):
-                    continue
-                if kpi in COUNT_KPIS:
-                    estimate = paired_mean_difference_ci(pair[kpi], pair[f"{kpi}_base"], level)
-                    base_value = float(pair[f"{kpi}_base"].mean())
+            for kpi in _kpis(site):
+                if kpi.aggregate == MEAN:
+                    estimate = paired_mean_difference_ci(
+                        pair[kpi.name], pair[f"{kpi.name}_base"], level
+                    )
+                    base_value = float(pair[f"{kpi.name}_base"].mean())
                 else:
-                    numerator, denominator = RATIO_KPIS[kpi]
-                    base_num = pair[[f"{c}_base" for c in numerator]].sum(axis=1)
-                    base_den = pair[[f"{c}_base" for c in denominator]].sum(axis=1)
+                    base_num, base_den = _parts(pair, kpi, "_base")
                     estimate = paired_ratio_difference_ci(
                         *_parts(pair, kpi), base_num, base_den, level
                     )
@@ -127,7 +136,7 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                     _row(
                         (scenario, baseline, *keys),
                         ["scenario", "baseline", *index[1:]],
-                        kpi,
+                        kpi.name,
                         estimate,
                         baseline_value=base_value,
                         difference=estimate.value,
@@ -155,13 +164,19 @@ def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for name in TALLY_NAMES:
         columns[f"s_{name}"] = frame[name]
-    for kpi in COUNT_KPIS:
-        if kpi not in TALLY_NAMES:  # a sum of tallies: its own running sum
-            columns[f"s_{kpi}"] = frame[kpi].astype(float)
-        columns[f"q_{kpi}"] = frame[kpi].astype(float) ** 2
-    for kpi in RATIO_KPIS:
-        num, den = _parts(frame, kpi)
-        columns[f"nn_{kpi}"], columns[f"dd_{kpi}"], columns[f"nd_{kpi}"] = num**2, den**2, num * den
+    for kpi in KPIS.values():
+        name = kpi.name
+        if kpi.aggregate == MEAN:
+            if name not in TALLY_NAMES:  # a sum of tallies: its own running sum
+                columns[f"s_{name}"] = frame[name].astype(float)
+            columns[f"q_{name}"] = frame[name].astype(float) ** 2
+        else:
+            num, den = _parts(frame, kpi)
+            columns[f"nn_{name}"], columns[f"dd_{name}"], columns[f"nd_{name}"] = (
+                num**2,
+                den**2,
+                num * den,
+            )
     sums = pd.DataFrame({**{key: frame[key] for key in INTERVAL_KEYS}, "n": 1, **columns})
     return sums.groupby(INTERVAL_KEYS, sort=True).sum().reset_index()
 
@@ -173,26 +188,24 @@ def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFram
     for record in stats.to_dict("records"):
         ident = {key: record[key] for key in keys}
         n = int(record["n"])
-        for kpi in KPI_NAMES:
-            if not _applies(record["site"], kpi):
-                continue
-            if kpi in COUNT_KPIS:
-                estimate = mean_ci_from_sums(record[f"s_{kpi}"], record[f"q_{kpi}"], n, level)
+        for kpi in _kpis(record["site"]):
+            name = kpi.name
+            if kpi.aggregate == MEAN:
+                estimate = mean_ci_from_sums(record[f"s_{name}"], record[f"q_{name}"], n, level)
             else:
-                numerator, denominator = RATIO_KPIS[kpi]
                 estimate = ratio_ci_from_sums(
-                    sum(record[f"s_{c}"] for c in numerator),
-                    sum(record[f"s_{c}"] for c in denominator),
-                    record[f"nn_{kpi}"],
-                    record[f"dd_{kpi}"],
-                    record[f"nd_{kpi}"],
+                    sum(record[f"s_{c}"] for c in kpi.numerator),
+                    sum(record[f"s_{c}"] for c in kpi.denominator),
+                    record[f"nn_{name}"],
+                    record[f"dd_{name}"],
+                    record[f"nd_{name}"],
                     n,
                     level,
                 )
             rows.append(
                 {
                     **ident,
-                    "kpi": kpi,
+                    "kpi": name,
                     "estimate": estimate.value,
                     "ci_low": estimate.low,
                     "ci_high": estimate.high,

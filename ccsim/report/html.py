@@ -31,6 +31,8 @@ import pandas as pd
 from ccsim.experiment.store import _atomic, write_text
 from ccsim.model import ConfigError
 from ccsim.model.units import format_duration
+from ccsim.report.formatting import format_difference, format_estimate
+from ccsim.sim.kpis import KPIS, MEAN, SITE_SUMMARY
 
 __all__ = ["format_difference", "format_estimate", "render_report", "report_main"]
 
@@ -41,28 +43,6 @@ _INTERVAL_COLUMNS = (*_KEYS, "interval_start", "local_start", "estimate", "ci_lo
 _INTERVAL_KPIS = ["service_level", "busy_agents", "available_agents"]
 
 # fmt: off
-#: The KPIs the page may show: their label, and +1 where more is better for the operation,
-#: -1 where less is, 0 where neither (a significant difference is called better or worse).
-_KPIS: dict[str, tuple[str, int]] = {
-    "offered": ("Offered contacts", 0),
-    "answered": ("Answered contacts", 0),
-    "cost_per_handled_contact": ("Cost per handled contact", -1),
-    "cost_per_resolved_contact": ("Cost per resolved contact", -1),
-    "labour_cost": ("Labour cost", -1),  # the label names the period
-    "bot_cost": ("Bot cost", -1),
-    "operating_cost": ("Operating cost", -1),  # labour + bot; the label names the period
-    "service_level": ("Service level", 1),
-    "asa": ("Average speed of answer", -1),
-    "abandon_rate": ("Abandonment", -1),
-    "aht": ("Average handle time", -1),
-    "occupancy": ("Occupancy", 0),
-    "available_agents": ("Agents at work (time average)", 0),
-    "containment_rate": ("Bot containment", 1),
-    "fcr": ("First-contact resolution", 1),
-    "escalation_rate": ("Escalation", -1),
-    "mean_resolution_time": ("Mean resolution time", -1),
-    "backlog": ("Backlog", -1),
-}
 #: Rows of each table, in order; KPIs absent from the files are left out.
 _MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operating_cost",
                "labour_cost", "bot_cost", "service_level", "asa", "abandon_rate",
@@ -70,17 +50,7 @@ _MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operati
 _CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
                  "containment_rate", "fcr", "escalation_rate", "mean_resolution_time",
                  "backlog", "cost_per_handled_contact", "labour_cost")
-_SITE_ROWS = ("answered", "available_agents", "occupancy", "labour_cost",
-              "cost_per_handled_contact")
 # fmt: on
-_COST_KPIS = {
-    "labour_cost",
-    "bot_cost",
-    "operating_cost",
-    "cost_per_handled_contact",
-    "cost_per_resolved_contact",
-}
-_MINUS = "\N{MINUS SIGN}"
 
 
 # --- reading an output folder ---------------------------------------------------------------
@@ -217,76 +187,6 @@ def _read(out_dir: str | Path) -> _Outputs:
 # --- numbers in planners' words -------------------------------------------------------------
 
 
-def _kind(kpi: str) -> str:
-    """How a KPI reads: a share (%), a time, money, a count or a plain number."""
-    if (
-        kpi in ("p_wait", "occupancy", "fcr", "within_target")
-        or kpi.endswith("_rate")
-        or "service_level" in kpi
-    ):
-        return "share"
-    if kpi in ("asa", "aht") or kpi.endswith(("_time", "_wait")):
-        return "time"
-    if "cost" in kpi:
-        return "money"
-    return "number" if kpi.endswith("_agents") or kpi == "mean_queue_length" else "count"
-
-
-@dataclass(frozen=True)
-class _Scale:
-    factor: float
-    decimals: int
-    unit: str
-
-
-def _scale(kind: str, reference: float, difference: bool = False) -> _Scale:
-    size = abs(reference) if math.isfinite(reference) else 0.0
-    if kind == "share":
-        return _Scale(100.0, 1, " pts" if difference else "%")
-    if kind == "time":
-        for limit, factor, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
-            if size < limit:
-                return _Scale(1 / factor, 1, f" {unit}")
-        return _Scale(1 / 86400, 1, " d")
-    if kind == "number":
-        return _Scale(1.0, 1 if size < 100 else 0, "")
-    return _Scale(1.0, 0 if size >= (1000 if kind == "money" else 100) else 2, "")
-
-
-def _number(value: float, scale: _Scale, signed: bool = False) -> str:
-    if not math.isfinite(value):
-        return "—"
-    rounded = round(value * scale.factor, scale.decimals) + 0.0  # no "-0.0"
-    sign = "+" if signed and rounded != 0 else ""
-    return f"{rounded:{sign},.{scale.decimals}f}".replace("-", _MINUS)
-
-
-def _pair(value: float, low: float, high: float, scale: _Scale, signed: bool) -> tuple[str, str]:
-    text = _number(value, scale, signed)
-    text += scale.unit if math.isfinite(value) else ""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return text, ""
-    return text, f"[{_number(low, scale, signed)}, {_number(high, scale, signed)}]"
-
-
-def format_estimate(kpi: str, estimate: float, low: float, high: float) -> tuple[str, str]:
-    """An estimate with its unit and its interval: ``("96.2%", "[94.5, 98.0]")``."""
-    return _pair(estimate, low, high, _scale(_kind(kpi), estimate), signed=False)
-
-
-def format_difference(
-    kpi: str, difference: float, low: float, high: float, baseline: float = math.nan
-) -> tuple[str, str]:
-    """A paired difference with its unit and interval: ``("−3.2 pts", "[−4.0, −2.4]")``.
-    Money and counts take their decimals from the baseline's value, times their unit from
-    the difference."""
-    kind = _kind(kpi)
-    reference = max((abs(v) for v in (difference, low, high) if math.isfinite(v)), default=0)
-    if kind in ("money", "count", "number") and math.isfinite(baseline):
-        reference = baseline
-    return _pair(difference, low, high, _scale(kind, reference, difference=True), signed=True)
-
-
 def _duration(seconds: float) -> str:
     for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
         if seconds >= size and seconds % size == 0:
@@ -317,15 +217,16 @@ def _rows(frame: pd.DataFrame, kpis: Sequence[str], channels, outputs: _Outputs,
     rows = frame[frame["channel"].isin(channels) & (frame["site"] == site) & frame[value].notna()]
     present = set(rows["kpi"])
     return [
-        (
-            kpi,
-            _cost_label(outputs.window, _KPIS[kpi][0])
-            if kpi in ("labour_cost", "bot_cost", "operating_cost")
-            else _KPIS[kpi][0],
-        )
+        (kpi, _cost_label(outputs.window, KPIS[kpi].label) if _per_period(kpi) else KPIS[kpi].label)
         for kpi in kpis
-        if kpi in present and (outputs.priced or kpi not in _COST_KPIS)
+        if kpi in present and (outputs.priced or KPIS[kpi].kind != "money")
     ]
+
+
+def _per_period(kpi: str) -> bool:
+    """An amount over the whole window (labour, bot, operating cost), not per contact: its
+    label names the period."""
+    return KPIS[kpi].kind == "money" and KPIS[kpi].aggregate == MEAN
 
 
 def _estimate_cell(row: pd.Series | None) -> str:
@@ -341,7 +242,7 @@ def _difference_cell(row: pd.Series | None) -> str:
     kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
     text, interval = format_difference(kpi, value, low, high, row.get("baseline_value", math.nan))
     if str(row["significant"]).strip().lower() in ("true", "1"):
-        direction = _KPIS.get(kpi, ("", 0))[1] * math.copysign(1, value) if value else 0
+        direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
         css = {1: "better", -1: "worse"}.get(int(direction), "sig")
         words = f"significant, {css}" if css != "sig" else "significant"
     elif value == 0 and low == 0 and high == 0:
@@ -410,7 +311,7 @@ def _models_section(outputs: _Outputs) -> str:
     sites = [s for s in sites if s != "all"]
     if sites:
         groups = [(f"Site {s}", headline, s) for s in sites]
-        rows = _rows(summary, _SITE_ROWS, [headline], outputs, sites[0])
+        rows = _rows(summary, SITE_SUMMARY, [headline], outputs, sites[0])
         parts.append("<h3>By site</h3><p>What each site answered, its agents and their cost.</p>")
         parts.append(_kpi_table("sites", summary, groups, rows, outputs, _estimate_cell))
     return "".join(parts) + "</section>"

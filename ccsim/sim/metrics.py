@@ -1,9 +1,10 @@
 """Tallies and KPIs: what the engine counts, and how counts become the reported figures.
 
 The engine only adds to tallies (counts and sums); every KPI is then a count or a ratio of
-tally totals, defined once in :data:`RATIO_KPIS`. The same definition serves a single
-replication (ratio of its totals) and many (ratio of the totals over replications, with a
-delta-method interval, see :mod:`ccsim.experiment.stats`) so the two can never drift apart.
+tally totals, defined once in the KPI table (:data:`ccsim.sim.kpis.KPIS`). The same
+definition serves a single replication (ratio of its totals) and many (ratio of the totals
+over replications, with a delta-method interval, see :mod:`ccsim.experiment.stats`) so the
+two can never drift apart.
 ``docs/metrics.md`` states each definition in words.
 
 Counted contacts are those arriving in ``[warmup, horizon)``; their waits are counted
@@ -16,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from ccsim.sim.kpis import KPIS, MEAN, RATIO
+
 __all__ = [
     "CONTACT_TALLIES",
     "COUNT_KPIS",
@@ -23,7 +26,6 @@ __all__ = [
     "LEVEL_TALLIES",
     "RATIO_KPIS",
     "SITE_KPIS",
-    "SUM_KPIS",
     "TALLY_NAMES",
     "WAIT_POINTS",
     "ChannelTally",
@@ -102,78 +104,19 @@ CONTACT_TALLIES: tuple[str, ...] = TALLY_NAMES[: TALLY_NAMES.index("backlog") + 
 #: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
 WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)
 
-#: KPIs that are plain counts (or sums) per replication.
-COUNT_KPIS: tuple[str, ...] = (
-    "offered",
-    "answered",
-    "abandoned",
-    "blocked",
-    "contained",
-    "callbacks",
-    "carried_over",
-    "retrials",
-    "repeat_contacts",
-    "backlog",
-    "labour_cost",
-    "bot_cost",
-    "operating_cost",
-)
+#: The KPI names, in the order of every output table (:data:`ccsim.sim.kpis.KPIS`).
+KPI_NAMES: tuple[str, ...] = tuple(KPIS)
 
-#: Count KPIs that are sums of tallies rather than tallies themselves.
-SUM_KPIS: dict[str, tuple[str, ...]] = {"operating_cost": ("labour_cost", "bot_cost")}
+#: KPIs that are counts or amounts per replication (a mean over replications).
+COUNT_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS.values() if k.aggregate == MEAN)
 
 #: KPI -> (numerator tallies, denominator tallies); the KPI is sum(num) / sum(den).
 RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "p_wait": (("waited",), ("answered", "abandoned")),
-    "mean_wait": (("wait_answered", "wait_abandoned"), ("answered", "abandoned")),
-    "asa": (("wait_answered",), ("answered",)),
-    "abandon_rate": (("abandoned",), ("answered", "abandoned")),
-    "service_level": (
-        ("answered_within_threshold",),
-        ("answered", "abandoned", "carried_over"),
-    ),
-    "within_target": (
-        ("answered_within_threshold",),
-        ("answered", "abandoned", "carried_over_after_threshold"),
-    ),
-    "service_level_answered": (("answered_within_threshold",), ("answered",)),
-    "service_level_excl_short_abandons": (
-        ("answered_within_threshold",),
-        ("answered", "abandoned_after_threshold"),
-    ),
-    "occupancy": (("busy_time",), ("staffed_time",)),
-    "aht": (("handle_time",), ("answered",)),
-    "mean_queue_length": (("queue_time",), ("observed_time",)),
-    "scheduled_agents": (("scheduled_time",), ("observed_time",)),
-    "available_agents": (("staffed_time",), ("observed_time",)),
-    "busy_agents": (("busy_time",), ("observed_time",)),
-    "cost_per_handled_contact": (("labour_cost",), ("answered",)),
-    "containment_rate": (("contained",), ("bot_sessions",)),
-    "fcr": (("first_contact_resolutions",), ("customers",)),
-    "resolution_rate": (("resolutions",), ("customers",)),
-    "escalation_rate": (("escalated",), ("answered",)),
-    "mean_resolution_time": (("resolution_time",), ("resolutions",)),
-    "cost_per_resolved_contact": (("labour_cost", "bot_cost"), ("resolutions",)),
+    k.name: (k.numerator, k.denominator) for k in KPIS.values() if k.aggregate == RATIO
 }
 
-KPI_NAMES: tuple[str, ...] = COUNT_KPIS + tuple(RATIO_KPIS)
-
-#: KPIs that mean something for the part of a channel one site answered: a contact that
-#: abandons or is carried over had no site, so offered, abandonment, service level over
-#: all contacts and queue length exist only for a channel as a whole (``site == "all"``).
-SITE_KPIS: tuple[str, ...] = (
-    "answered",
-    "labour_cost",
-    "operating_cost",
-    "asa",
-    "service_level_answered",
-    "occupancy",
-    "aht",
-    "scheduled_agents",
-    "available_agents",
-    "busy_agents",
-    "cost_per_handled_contact",
-)
+#: KPIs that mean something for the part of a channel one site answered.
+SITE_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS.values() if k.site_level)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -189,11 +132,14 @@ def tally_values(tally: ChannelTally) -> dict[str, float]:
 def kpis(tally: ChannelTally) -> dict[str, float]:
     """The KPIs of one channel in one replication, in :data:`KPI_NAMES` order."""
     values = tally_values(tally)
-    for name, parts in SUM_KPIS.items():
-        values[name] = sum(values[part] for part in parts)
-    row: dict[str, float] = {name: values[name] for name in COUNT_KPIS}
-    for name, (numerator, denominator) in RATIO_KPIS.items():
-        row[name] = _ratio(sum(values[n] for n in numerator), sum(values[d] for d in denominator))
+    row: dict[str, float] = {}
+    for kpi in KPIS.values():
+        numerator = sum(values[n] for n in kpi.numerator)
+        row[kpi.name] = (
+            _ratio(numerator, sum(values[d] for d in kpi.denominator))
+            if kpi.denominator
+            else numerator
+        )
     return row
 
 
@@ -203,19 +149,17 @@ def kpi_frame(tallies, sites) -> dict:
     import numpy as np
 
     values = {name: np.asarray(tallies[name], dtype=float) for name in TALLY_NAMES}
-    for name, parts in SUM_KPIS.items():
-        values[name] = sum(values[part] for part in parts)
-    columns: dict[str, np.ndarray] = {name: values[name] for name in COUNT_KPIS}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name, (numerator, denominator) in RATIO_KPIS.items():
-            num = sum(values[n] for n in numerator)
-            den = sum(values[d] for d in denominator)
-            columns[name] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     one_site = np.asarray(sites) != "all"
-    if one_site.any():
-        for name in KPI_NAMES:
-            if name not in SITE_KPIS:
-                columns[name] = np.where(one_site, np.nan, columns[name])
+    columns: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for kpi in KPIS.values():
+            column = sum(values[n] for n in kpi.numerator)
+            if kpi.denominator:
+                den = sum(values[d] for d in kpi.denominator)
+                column = np.where(den > 0, column / np.where(den > 0, den, 1.0), np.nan)
+            if not kpi.site_level and one_site.any():
+                column = np.where(one_site, np.nan, column)
+            columns[kpi.name] = column
     return columns
 
 

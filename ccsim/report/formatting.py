@@ -1,0 +1,187 @@
+"""KPI values as text, in the KPI's unit: the terminal's and the report's numbers.
+
+How a number reads follows from its KPI's kind (:data:`ccsim.sim.kpis.KPIS`): a share in
+per cent (a difference of shares in percentage points), a duration in seconds or, when long,
+in minutes and more, money and counts with a precision that depends on their size. The
+terminal (:data:`TERMINAL`) shows more digits, for reading figures off; the report
+(:data:`PAGE`) fewer, for planners. An interval and a ± half-width take the unit and
+precision of their estimate, so that the three numbers read alike.
+
+This module imports neither pandas nor matplotlib: the command line loads it on every run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ccsim.sim.kpis import KPIS, Kpi
+
+__all__ = [
+    "PAGE",
+    "TERMINAL",
+    "Scale",
+    "Style",
+    "format_difference",
+    "format_estimate",
+    "format_interval",
+    "format_value",
+]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Numbers of magnitude below ``below`` are shown times ``factor`` with the format
+    ``spec`` and the unit ``unit``."""
+
+    below: float
+    factor: float
+    spec: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Style:
+    """The scales of each kind of KPI (the first whose ``below`` exceeds the magnitude) and
+    how a missing value, a minus sign and the unit of a difference of shares are written;
+    ``interval_units`` says whether the bounds of an interval carry the unit too."""
+
+    scales: dict[str, tuple[Scale, ...]]
+    missing: str
+    minus: str
+    points: str
+    interval_units: bool
+
+
+_INF = math.inf
+
+#: The command line: two decimals for shares and short durations; `.4g` for levels.
+TERMINAL = Style(
+    scales={
+        "share": (Scale(_INF, 100.0, ".2f", "%"),),
+        "duration": (Scale(600, 1.0, ".2f", "s"), Scale(_INF, 1 / 60, ",.1f", "min")),
+        "money": (Scale(1000, 1.0, ",.2f", ""), Scale(_INF, 1.0, ",.0f", "")),
+        "count": (Scale(_INF, 1.0, ".1f", ""),),
+        "level": (Scale(_INF, 1.0, ".4g", ""),),
+    },
+    missing="-",
+    minus="-",
+    points=" pts",
+    interval_units=True,
+)
+
+#: The report: one decimal for shares and durations, which go up to days.
+PAGE = Style(
+    scales={
+        "share": (Scale(_INF, 100.0, ",.1f", "%"),),
+        "duration": (
+            Scale(120, 1.0, ",.1f", " s"),
+            Scale(7200, 1 / 60, ",.1f", " min"),
+            Scale(172800, 1 / 3600, ",.1f", " h"),
+            Scale(_INF, 1 / 86400, ",.1f", " d"),
+        ),
+        "money": (Scale(1000, 1.0, ",.2f", ""), Scale(_INF, 1.0, ",.0f", "")),
+        "count": (Scale(100, 1.0, ",.2f", ""), Scale(_INF, 1.0, ",.0f", "")),
+        "level": (Scale(100, 1.0, ",.1f", ""), Scale(_INF, 1.0, ",.0f", "")),
+    },
+    missing="\N{EM DASH}",
+    minus="\N{MINUS SIGN}",
+    points=" pts",
+    interval_units=False,
+)
+
+
+def _kpi(kpi: str | Kpi) -> Kpi:
+    return kpi if isinstance(kpi, Kpi) else KPIS[kpi]
+
+
+def _scale(kpi: Kpi, reference: float, style: Style, difference: bool) -> Scale:
+    size = abs(reference) if math.isfinite(reference) else 0.0
+    scale = next(s for s in style.scales[kpi.kind] if size < s.below)
+    if difference and kpi.kind == "share":
+        return Scale(scale.below, scale.factor, scale.spec, style.points)
+    return scale
+
+
+def _number(value: float, scale: Scale, style: Style, signed: bool) -> str:
+    if not math.isfinite(value):
+        return style.missing
+    text = format(value * scale.factor, scale.spec)
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]  # a negative that rounds to zero is zero, not "-0.0"
+    if signed and not text.startswith("-") and any(c in "123456789" for c in text):
+        text = "+" + text
+    return text.replace("-", style.minus)
+
+
+def format_value(
+    kpi: str | Kpi,
+    value: float,
+    style: Style = TERMINAL,
+    *,
+    reference: float | None = None,
+    signed: bool = False,
+    difference: bool = False,
+) -> str:
+    """``value`` in the KPI's unit: ``"96.21%"``, ``"4.31s"``, ``"1,234"``. The unit and
+    precision follow ``reference`` (an interval's bounds follow their estimate), else the
+    value itself; ``difference`` shows shares in percentage points; ``signed`` puts a +
+    before a positive number."""
+    kpi = _kpi(kpi)
+    scale = _scale(kpi, value if reference is None else reference, style, difference)
+    text = _number(value, scale, style, signed)
+    return text + scale.unit if math.isfinite(value) else text
+
+
+def format_interval(
+    kpi: str | Kpi,
+    low: float,
+    high: float,
+    reference: float,
+    style: Style = TERMINAL,
+    *,
+    signed: bool = False,
+    difference: bool = False,
+) -> str:
+    """``"[low, high]"`` in the unit and precision of ``reference`` (the estimate), or
+    ``""`` if either bound is missing."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    kpi = _kpi(kpi)
+    scale = _scale(kpi, reference, style, difference)
+    unit = scale.unit if style.interval_units else ""
+    bounds = (_number(bound, scale, style, signed) + unit for bound in (low, high))
+    return "[{}, {}]".format(*bounds)
+
+
+def format_estimate(
+    kpi: str | Kpi, estimate: float, low: float, high: float, style: Style = PAGE
+) -> tuple[str, str]:
+    """An estimate with its unit and its interval: ``("96.2%", "[94.5, 98.0]")``."""
+    return (
+        format_value(kpi, estimate, style),
+        format_interval(kpi, low, high, estimate, style),
+    )
+
+
+def format_difference(
+    kpi: str | Kpi,
+    difference: float,
+    low: float,
+    high: float,
+    baseline: float = math.nan,
+    style: Style = PAGE,
+) -> tuple[str, str]:
+    """A paired difference with its unit and interval: ``("−3.2 pts", "[−4.0, −2.4]")``.
+    Money, counts and levels take their precision from the baseline's value (a difference
+    of 193 on 154,634 is shown as whole units), durations their unit from the difference."""
+    kpi = _kpi(kpi)
+    finite = [abs(v) for v in (difference, low, high) if math.isfinite(v)]
+    reference = max(finite, default=0.0)
+    if kpi.kind in ("money", "count", "level") and math.isfinite(baseline):
+        reference = baseline
+    options = {"reference": reference, "signed": True, "difference": True}
+    return (
+        format_value(kpi, difference, style, **options),
+        format_interval(kpi, low, high, style=style, **options),
+    )

@@ -1,0 +1,142 @@
+"""The KPI table: every figure ccsim reports, defined once.
+
+Each :class:`Kpi` says how the figure is computed from the tallies (its numerator and, for a
+ratio, its denominator), how it reads (its kind and label), which way is better for the
+operation, and whether it exists for the part of a channel one site answered. Everything
+else reads this table: the per-replication KPIs (:mod:`ccsim.sim.metrics`), the summaries
+and paired comparisons over replications (:mod:`ccsim.experiment.summary`), and the
+formatting of the terminal and the report (:mod:`ccsim.report.formatting`).
+``docs/metrics.md`` defines each KPI in words; ``tests/test_kpis.py`` keeps the two in step.
+
+The order of :data:`KPIS` is the order of the KPI columns in every output table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["KINDS", "KPIS", "MEAN", "RATIO", "SITE_SUMMARY", "Kpi"]
+
+#: How a KPI reads: a share of 1 (shown as %), a duration in seconds, an amount of money in
+#: the study's currency, a count (mean per replication), or a time-average level (agents,
+#: contacts in queue).
+KINDS = ("share", "duration", "money", "count", "level")
+
+#: How a KPI goes over replications (also the ``method`` column of ``summary.csv``).
+MEAN = "mean"  # the mean of the per-replication values, Student-t interval
+RATIO = "ratio of totals"  # sum of numerators / sum of denominators, delta-method interval
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    """One KPI: ``sum(numerator) / sum(denominator)`` of tally totals, or, without a
+    denominator, ``sum(numerator)`` itself (a count or an amount)."""
+
+    name: str
+    label: str  # in planners' words, for the report
+    kind: Literal["share", "duration", "money", "count", "level"]
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+    better: Literal["higher", "lower"] | None = None  # for the operation; None: neither
+    site_level: bool = False  # also defined for the part of a channel one site answered
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
+        if self.kind == "share" and not self.denominator:
+            raise ValueError(f"{self.name}: a share needs a denominator")
+
+    @property
+    def aggregate(self) -> str:
+        """Over replications: a ratio KPI is the ratio of the totals (never the mean of
+        per-replication ratios, which weights a quiet day like a busy one); a count or an
+        amount is the mean per replication."""
+        return RATIO if self.denominator else MEAN
+
+    @property
+    def direction(self) -> int:
+        """+1 where more is better for the operation, -1 where less is, 0 where neither."""
+        return {"higher": 1, "lower": -1, None: 0}[self.better]
+
+
+def _count(name, label, kind="count", better=None, site_level=False, parts=None) -> Kpi:
+    return Kpi(name, label, kind, parts or (name,), (), better, site_level)
+
+
+def _ratio(name, label, kind, numerator, denominator, better=None, site_level=False) -> Kpi:
+    return Kpi(name, label, kind, numerator, denominator, better, site_level)
+
+
+# Abandonment, service level and queue length exist only for a channel as a whole: a
+# contact that abandons or is carried over never reached a site, so it has no site's row.
+_QUEUED = ("answered", "abandoned")
+
+# fmt: off
+KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
+    _count("offered", "Offered contacts"),
+    _count("answered", "Answered contacts", site_level=True),
+    _count("abandoned", "Abandoned contacts", better="lower"),
+    _count("blocked", "Blocked calls", better="lower"),
+    _count("contained", "Contained by the bot"),
+    _count("callbacks", "Call backs promised"),
+    _count("carried_over", "Carried over", better="lower"),
+    _count("retrials", "Retrials", better="lower"),
+    _count("repeat_contacts", "Repeat contacts", better="lower"),
+    _count("backlog", "Backlog", better="lower"),
+    _count("labour_cost", "Labour cost", "money", "lower", site_level=True),
+    _count("bot_cost", "Bot cost", "money", "lower"),
+    _count("operating_cost", "Operating cost", "money", "lower", site_level=True,
+           parts=("labour_cost", "bot_cost")),
+    _ratio("p_wait", "Contacts that waited", "share", ("waited",), _QUEUED, "lower"),
+    _ratio("mean_wait", "Mean wait", "duration", ("wait_answered", "wait_abandoned"), _QUEUED,
+           "lower"),
+    _ratio("asa", "Average speed of answer", "duration", ("wait_answered",), ("answered",),
+           "lower", site_level=True),
+    _ratio("abandon_rate", "Abandonment", "share", ("abandoned",), _QUEUED, "lower"),
+    _ratio("service_level", "Service level", "share", ("answered_within_threshold",),
+           ("answered", "abandoned", "carried_over"), "higher"),
+    _ratio("within_target", "Answered within target", "share",
+           ("answered_within_threshold",),
+           ("answered", "abandoned", "carried_over_after_threshold"), "higher"),
+    _ratio("service_level_answered", "Service level of answered", "share",
+           ("answered_within_threshold",), ("answered",), "higher", site_level=True),
+    _ratio("service_level_excl_short_abandons", "Service level without short abandons",
+           "share", ("answered_within_threshold",), ("answered", "abandoned_after_threshold"),
+           "higher"),
+    _ratio("occupancy", "Occupancy", "share", ("busy_time",), ("staffed_time",),
+           site_level=True),
+    _ratio("aht", "Average handle time", "duration", ("handle_time",), ("answered",), "lower",
+           site_level=True),
+    _ratio("mean_queue_length", "Contacts in queue (time average)", "level", ("queue_time",),
+           ("observed_time",), "lower"),
+    _ratio("scheduled_agents", "Agents scheduled (time average)", "level", ("scheduled_time",),
+           ("observed_time",), site_level=True),
+    _ratio("available_agents", "Agents at work (time average)", "level", ("staffed_time",),
+           ("observed_time",), site_level=True),
+    _ratio("busy_agents", "Agents busy (time average)", "level", ("busy_time",),
+           ("observed_time",), site_level=True),
+    _ratio("cost_per_handled_contact", "Cost per handled contact", "money", ("labour_cost",),
+           ("answered",), "lower", site_level=True),
+    _ratio("containment_rate", "Bot containment", "share", ("contained",), ("bot_sessions",),
+           "higher"),
+    _ratio("fcr", "First-contact resolution", "share", ("first_contact_resolutions",),
+           ("customers",), "higher"),
+    _ratio("resolution_rate", "Resolution", "share", ("resolutions",), ("customers",),
+           "higher"),
+    _ratio("escalation_rate", "Escalation", "share", ("escalated",), ("answered",), "lower"),
+    _ratio("mean_resolution_time", "Mean resolution time", "duration", ("resolution_time",),
+           ("resolutions",), "lower"),
+    _ratio("cost_per_resolved_contact", "Cost per resolved contact", "money",
+           ("labour_cost", "bot_cost"), ("resolutions",), "lower"),
+)}
+# fmt: on
+
+#: What sums up a site, on the terminal after the channels and in the report's site table.
+SITE_SUMMARY = (
+    "answered",
+    "available_agents",
+    "occupancy",
+    "labour_cost",
+    "cost_per_handled_contact",
+)
