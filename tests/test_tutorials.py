@@ -74,7 +74,7 @@ def test_code_blocks_are_found_with_their_lines(tmp_path):
     with pytest.raises(AssertionError) as info:
         RUN.run_lesson(lesson)
     # The traceback points at the Markdown line of the failing assertion.
-    assert any(
-        entry.path == lesson and entry.lineno + 1 == 5 for entry in info.traceback
-    ), info.traceback
+    assert any(entry.path == lesson and entry.lineno + 1 == 5 for entry in info.traceback), (
+        info.traceback
+    )
     assert re.fullmatch(r"\d\d_\w+\.md", lesson.name)
