@@ -94,6 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_option(_non_negative_int, "--seed"), default=0)
     run.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
     run.add_argument("--out", type=Path, help="output directory (default results/<name>)")
+    run.add_argument("--plot", action="store_true", help="also write OUT/run.html with figures")
 
     experiment = commands.add_parser(
         "experiment", help="run or resume an experiment file (scenarios, replications, CRN)"
@@ -113,8 +114,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--no-report", action="store_true", help="do not render DIR/report.html"
     )
 
-    report = commands.add_parser("report", help="render DIR/report.html from saved results")
-    report.add_argument("dir", type=Path, help="an experiment's output directory")
+    report = commands.add_parser(
+        "report", help="render DIR/report.html (an experiment) or DIR/run.html (a run)"
+    )
+    report.add_argument("dir", type=Path, help="an experiment's or a run's output directory")
 
     erlang = commands.add_parser(
         "erlang", help="exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures"
@@ -263,6 +266,10 @@ def _run(args) -> int:
     write_csv(out / "intervals.csv", intervals)
     write_csv(out / "summary.csv", summary)
     print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv")
+    if args.plot:
+        from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
+
+        print(f"page: {render_run_page(out, scenario.name)}")
     return 0
 
 
@@ -368,8 +375,10 @@ def _experiment(args) -> int:
 
 def _report(args) -> int:
     from ccsim.report.html import render_report
+    from ccsim.report.run_page import is_run_folder, render_run_page
 
-    print(f"wrote {render_report(args.dir)}")
+    render = render_run_page if is_run_folder(args.dir) else render_report
+    print(f"wrote {render(args.dir)}")
     return 0
 
 

@@ -1,0 +1,76 @@
+"""``ccsim run --plot`` and ``ccsim report`` on a run's folder: one self-contained page."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+
+from ccsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _scenario(tmp_path: Path) -> Path:
+    """The README's example, shortened: two hours are enough to draw every figure."""
+    data = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text())
+    data["horizon"] = "2h"
+    path = tmp_path / "example.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _images(page: str) -> list[bytes]:
+    return [
+        base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    ]
+
+
+def test_run_plot_writes_a_self_contained_page(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path)), "--reps", "4", "--out", str(out), "--plot"]) == 0
+    assert f"page: {out / 'run.html'}" in capsys.readouterr().out
+    page = (out / "run.html").read_text(encoding="utf-8")
+    images = _images(page)
+    assert len(images) == 4 and all(image.startswith(PNG) for image in images)
+    assert 'class="note"' not in page  # every figure drawn, none left out
+    # Nothing outside the page: no other source, stylesheet, script or address.
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert all(source.startswith("data:image/png;base64,") for source in sources), sources
+    assert "<script" not in page and "<link" not in page and "http" not in page
+    for heading in ("Service level", "Offered load", "Waiting-time", "Occupancy"):
+        assert heading in page, heading
+    assert "Average speed of answer" in page and "95% interval" in page
+
+
+def test_run_without_plot_writes_no_page(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path)), "--reps", "2", "--out", str(out)]) == 0
+    assert not (out / "run.html").exists()
+
+
+def test_report_renders_a_run_folder_again(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path)), "--reps", "3", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0
+    assert f"wrote {out / 'run.html'}" in capsys.readouterr().out
+    assert all(image.startswith(PNG) for image in _images((out / "run.html").read_text()))
+    # Without intervals.csv the page still comes, with the figures that need it left out.
+    copy = tmp_path / "partial"
+    shutil.copytree(out, copy)
+    (copy / "intervals.csv").unlink()
+    assert main(["report", str(copy)]) == 0
+    assert "No intervals.csv" in (copy / "run.html").read_text()
+
+
+def test_report_of_a_folder_without_results_is_one_line(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("ccsim: ")
