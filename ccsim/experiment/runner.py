@@ -17,7 +17,6 @@ interruptions, in memory that does not grow with the number of replications.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import math
@@ -53,7 +52,7 @@ from ccsim.experiment.blocks import (
 )
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
 from ccsim.experiment.stats import mean_ci, ratio_ci
-from ccsim.experiment.store import OutputError, commit_generation, output_folder
+from ccsim.experiment.store import OutputError, commit_generation, output_folder, writing_to
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.experiment.tables import write_tables
 from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
@@ -399,19 +398,6 @@ def _stderr(line: str) -> None:
     print(f"ccsim: {line}", file=sys.stderr, flush=True)
 
 
-@contextlib.contextmanager
-def _writing(out: Path, what: str) -> Iterator[None]:
-    """A full disk or a folder that became unwritable mid-run, in one line."""
-    try:
-        yield
-    except OSError as exc:
-        where = exc.filename or out
-        raise OutputError(
-            f"{where}: cannot write {what} ({exc.strerror or exc}); finished blocks are "
-            "kept: make room and run the same command again"
-        ) from None
-
-
 def run_experiment(
     experiment: str | Path | Experiment | ExperimentSpec | dict,
     *,
@@ -490,7 +476,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
                             tasks.append((name, experiment.scenarios[name], seeds, first))
                     collector.extend(plans[name][index])
                 for name, first, stop, rows, sums in executor.map_unordered(_named_block, tasks):
-                    with _writing(out, "a saved block"):
+                    with writing_to(out, "a saved block"):
                         store.save(fingerprints[name], first, stop, rows, sums)
                     del rows
                     collectors[name].add((first, stop), sums)
@@ -506,7 +492,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
         bar.close()
 
     n_reps = rounds[completed_rounds - 1]
-    with _writing(out, "the final tables"):
+    with writing_to(out, "the final tables"):
         summary, comparisons, paths = write_tables(
             out,
             store,

@@ -46,6 +46,7 @@ __all__ = [
     "write_csv",
     "write_parquet",
     "write_text",
+    "writing_to",
 ]
 
 LOCK_NAME = ".ccsim.lock"
@@ -201,6 +202,18 @@ def output_folder(out: str | Path) -> Iterator[Path]:
             del _HELD[key]
     finally:
         handle.close()  # closing the descriptor releases the lock
+
+
+@contextlib.contextmanager
+def writing_to(out: str | Path, what: str) -> Iterator[None]:
+    """A full disk, or a folder that became unwritable during a run, as one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"{exc.filename or out}: cannot write {what} ({_why(exc)}); make room and run "
+            "the same command again"
+        ) from None
 
 
 # --- complete generations --------------------------------------------------------------------
