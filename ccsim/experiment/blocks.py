@@ -26,6 +26,7 @@ from ccsim.sim.metrics import KPI_NAMES, TALLY_NAMES
 __all__ = [
     "REPLICATION_COLUMNS",
     "code_digest",
+    "digest_of",
     "replication_seed",
     "replication_seeds",
     "run_block",
@@ -54,9 +55,13 @@ _RESULT_LIBRARIES = ("numpy", "simpy")
 def code_digest() -> str:
     """sha256 of the source files in :data:`_RESULT_CODE` and the versions of
     :data:`_RESULT_LIBRARIES`; computed once per process."""
+    return digest_of(Path(__file__).resolve().parents[1])
+
+
+def digest_of(package: Path) -> str:
+    """:func:`code_digest` of the package in folder ``package``."""
     from ccsim import __version__
 
-    package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"ccsim {__version__}\n".encode())
     for part in _RESULT_CODE:
         path = package / part
