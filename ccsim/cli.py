@@ -1,7 +1,9 @@
 """Command line: ``ccsim run`` (replications of a scenario) and ``ccsim erlang`` (theory).
 
 Bad input ends with one line on stderr naming the file and field (or the option) and exit
-status 2; nothing is written unless the whole run succeeded.
+status 2, before any simulation when the output folder cannot be written or another run
+holds it. No table is written unless the whole run succeeded, and the tables of a run are
+committed together with their manifest (:mod:`ccsim.experiment.store`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from ccsim import __version__
 from ccsim.experiment.backends import BACKENDS, BackendError
-from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
-from ccsim.experiment.store import write_csv
+from ccsim.experiment.runner import iter_replications, load_experiment, run_experiment
+from ccsim.experiment.store import (
+    commit_generation,
+    output_folder,
+    start_generation,
+    write_csv,
+    writing_to,
+)
 from ccsim.experiment.summary import summarise
 from ccsim.model import load_scenario
 from ccsim.model.errors import UserError
@@ -250,27 +260,58 @@ def _print_summary(summary, n_reps: int) -> None:
 def _run(args) -> int:
     scenario = load_scenario(args.config)
     out = args.out if args.out is not None else Path("results") / scenario.name
-    started = time.perf_counter()
-    replications, intervals = run_replications(
-        scenario, args.reps, seed=args.seed, n_jobs=args.jobs, intervals=True
-    )
-    summary = summarise(replications)
-    elapsed = time.perf_counter() - started
+    with output_folder(out), writing_to(out, "the tables"):
+        started = time.perf_counter()
+        replications, staged = _simulate_into(out, scenario, args)
+        summary = summarise(replications)
+        elapsed = time.perf_counter() - started
+        # One generation: the tables, then the manifest that lists them (ccsim.experiment.store).
+        start_generation(out)
+        os.replace(staged, out / "intervals.csv")
+        paths = [
+            write_csv(out / "replications.csv", replications),
+            out / "intervals.csv",
+            write_csv(out / "summary.csv", summary),
+        ]
+        facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
+        facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
+        commit_generation(out, paths, facts)
     print(
         f"{scenario.name}: {args.reps} replications of {format_duration(scenario.horizon)} "
         f"(warm-up {format_duration(scenario.warmup)}), seed {args.seed}, "
         f"{elapsed:.1f}s wall"
     )
     _print_summary(summary, args.reps)
-    write_csv(out / "replications.csv", replications)
-    write_csv(out / "intervals.csv", intervals)
-    write_csv(out / "summary.csv", summary)
-    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv")
+    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv, manifest.json")
     if args.plot:
         from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
 
         print(f"page: {render_run_page(out, scenario.name)}")
     return 0
+
+
+def _simulate_into(out: Path, scenario, args):
+    """Run the replications, writing their interval rows block by block (in replication
+    order) to a temporary file in ``out``; return the replication rows and that file.
+    Interval rows are most of the output: streaming them keeps memory flat in ``--reps``."""
+    for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
+        leftover.unlink(missing_ok=True)
+    staged = out / f".intervals.csv.{os.getpid()}.tmp"
+    tables = []
+    try:
+        with open(staged, "w", encoding="utf-8", newline="") as handle:
+            blocks = iter_replications(
+                scenario, args.reps, seed=args.seed, n_jobs=args.jobs, intervals=True
+            )
+            for reps, rows in blocks:
+                tables.append(reps)
+                rows.to_csv(handle, index=False, header=handle.tell() == 0, lineterminator="\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return pd.concat(tables, ignore_index=True), staged
 
 
 #: KPIs shown per scenario on the terminal, for all channels together; every KPI (per
@@ -292,11 +333,17 @@ def _experiment(args) -> int:
     if args.scheduler is not None and args.backend != "dask":
         raise BackendError("--scheduler only goes with --backend dask")
     experiment = load_experiment(args.file)
+    out = args.out if args.out is not None else Path("results") / experiment.spec.name
+    with output_folder(out):  # held until the report is drawn
+        return _run_experiment(experiment, out, args)
+
+
+def _run_experiment(experiment, out: Path, args) -> int:
     result = run_experiment(
         experiment,
         reps=args.reps,
         n_jobs=args.jobs,
-        out=args.out,
+        out=out,
         backend=args.backend,
         scheduler=args.scheduler,
         progress=not args.no_progress and sys.stderr.isatty(),
@@ -416,6 +463,13 @@ def _erlang(args) -> int:
 
 
 def _staff(args) -> int:
+    scenario = load_scenario(args.config)
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
+    with output_folder(out):
+        return _plan_staff(scenario, out, args)
+
+
+def _plan_staff(scenario, out: Path, args) -> int:
     # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
     from ccsim.planning.scheduling import (
         candidate_shifts,
@@ -429,8 +483,6 @@ def _staff(args) -> int:
         simulation_requirements,
     )
 
-    scenario = load_scenario(args.config)
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
     started = time.perf_counter()
     if args.method == "simulation":
         requirements = simulation_requirements(
@@ -460,7 +512,8 @@ def _staff(args) -> int:
     )
     table = staffing_table(requirements, schedule, levels)
     # Written before anything is printed: output piped into `head` still leaves the files.
-    paths = write_staffing(out, table, schedule)
+    with writing_to(out, "the staffing plan"):
+        paths = write_staffing(out, table, schedule)
     elapsed = time.perf_counter() - started
     print(
         f"{scenario.name}: requirement by {args.method}, shifts by integer program "

@@ -8,29 +8,30 @@ intervals of named KPIs are narrow enough.
 Replication ``r`` of every scenario is seeded with child ``r`` of ``SeedSequence(seed)``, so
 scenarios see the same arrivals, handle times and patience (common random numbers) and
 paired differences are precise. Replications run in blocks whose boundaries depend only on
-the experiment, never on the number of workers; each finished block is saved at once
-(:class:`~.store.ChunkStore`), so an interrupted run resumes where it stopped, and the
-final tables are built from the blocks in replication order: identical for any ``--jobs``,
-either backend, and with or without interruptions.
+the experiment, never on the number of workers; each finished block is saved at once with
+its checksums (:class:`~.chunks.ChunkStore`), so an interrupted run resumes where it
+stopped, and the final tables are streamed from the blocks in replication order
+(:mod:`.tables`): identical for any ``--jobs``, either backend, and with or without
+interruptions, in memory that does not grow with the number of replications.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 import math
 import platform
 import sys
 import time
-import zlib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -42,21 +43,23 @@ from pydantic import (
 )
 
 from ccsim.experiment.backends import open_executor
-from ccsim.experiment.stats import mean_ci, ratio_ci
-from ccsim.experiment.store import ChunkStore, write_csv, write_parquet, write_text
-from ccsim.experiment.summary import (
-    INTERVAL_KEYS,
-    compare,
-    interval_block_stats,
-    summarise,
-    summarise_intervals,
+from ccsim.experiment.blocks import (
+    REPLICATION_COLUMNS,
+    code_digest,
+    replication_seed,
+    replication_seeds,
+    run_block,
 )
+from ccsim.experiment.chunks import Block, BlockError, ChunkStore
+from ccsim.experiment.stats import mean_ci, ratio_ci
+from ccsim.experiment.store import OutputError, commit_generation, output_folder, writing_to
+from ccsim.experiment.summary import INTERVAL_KEYS
+from ccsim.experiment.tables import write_tables
 from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
 from ccsim.model.distributions import TAG_PREFIX
 from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.sim.arrivals import expected_arrivals
-from ccsim.sim.engine import simulate
-from ccsim.sim.metrics import KPI_NAMES, RATIO_KPIS, TALLY_NAMES
+from ccsim.sim.metrics import KPI_NAMES, RATIO_KPIS
 
 __all__ = [
     "REPLICATION_COLUMNS",
@@ -64,74 +67,58 @@ __all__ = [
     "ExperimentResult",
     "ExperimentSpec",
     "StoppingRule",
+    "iter_replications",
     "load_experiment",
     "replication_seed",
     "replication_seeds",
+    "run_block",
     "run_experiment",
     "run_replications",
 ]
-
-#: Columns of a replications table: identification, KPIs, then the tallies behind them
-#: (kept so that ratios over replications can be taken as ratios of totals).
-REPLICATION_COLUMNS: tuple[str, ...] = (
-    "replication",
-    "channel",
-    "site",
-    *KPI_NAMES,
-    *(name for name in TALLY_NAMES if name not in KPI_NAMES),
-)
 
 #: Blocks aim at about this many simulated contacts: a second or two of work, so that the
 #: cost of sending a task and saving its block stays small next to the simulation.
 _CONTACTS_PER_BLOCK = 300_000
 _MAX_BLOCK = 100
+#: Interval rows a block of ``iter_replications`` may hold (replications x intervals):
+#: what bounds the memory of ``ccsim run``, whose interval rows are written as they come.
+_INTERVAL_ROWS_PER_BLOCK = 2_000
 
 
-# --- seeds ---------------------------------------------------------------------------------
-
-
-def replication_seed(seed: int, replication: int, stream: str | None = None):
-    """Seed of replication ``r``: child ``r`` of ``SeedSequence(seed)`` (what ``spawn`` gives).
-
-    With ``stream`` (a scenario name) the replication gets streams of its own instead:
-    independent sampling, used to measure what common random numbers gain.
-    """
-    key = (replication,) if stream is None else (zlib.crc32(stream.encode()), replication)
-    return np.random.SeedSequence(seed, spawn_key=key)
-
-
-def replication_seeds(seed: int, n_reps: int) -> list[np.random.SeedSequence]:
-    """Seeds of replications ``0..n_reps-1``, as ``SeedSequence(seed).spawn(n_reps)``."""
-    return np.random.SeedSequence(seed).spawn(n_reps)
-
-
-# --- one block of replications (the task sent to workers) -----------------------------------
-
-
-def run_block(
-    scenario: Scenario, seeds: list[np.random.SeedSequence], first: int, raw: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replications ``first, first+1, ...``: their rows, and the running sums of their
-    interval KPIs (:func:`.summary.interval_block_stats`), or with ``raw`` the interval
-    rows themselves (one per replication, channel, site and interval)."""
-    rows, tables = [], []
-    for offset, seed in enumerate(seeds):
-        result = simulate(scenario, seed)
-        rows.extend({"replication": first + offset, **row} for row in result.rows())
-        table = result.interval_table()
-        if raw:
-            table.insert(0, "replication", first + offset)
-        tables.append(table)
-    reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
-    intervals = pd.concat(tables, ignore_index=True)
-    if raw:
-        columns = ["replication", *INTERVAL_KEYS, *KPI_NAMES]
-        return reps, intervals.loc[:, columns + [c for c in TALLY_NAMES if c not in columns]]
-    return reps, interval_block_stats(intervals)
-
-
-def _blocks(start: int, stop: int, size: int) -> list[tuple[int, int]]:
+def _blocks(start: int, stop: int, size: int) -> list[Block]:
     return [(lo, min(lo + size, stop)) for lo in range(start, stop, size)]
+
+
+def _named_block(name, scenario, seeds, first, raw=False):
+    reps, sums = run_block(scenario, seeds, first, raw)
+    return name, first, first + len(seeds), reps, sums
+
+
+def iter_replications(
+    scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, intervals: bool = False
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Run ``n_reps`` replications of one scenario and yield them block by block, in
+    replication order: the replication rows and, with ``intervals``, the interval rows
+    (otherwise the interval running sums). Blocks finished out of order wait for their
+    turn; a block's size is bounded, so memory does not grow with ``n_reps``. The rows
+    depend only on (scenario, n_reps, seed), never on ``n_jobs``."""
+    if n_reps < 1:
+        raise ValueError(f"n_reps must be at least 1, got {n_reps}")
+    seeds = replication_seeds(seed, n_reps)
+    n_intervals = max(1, len(scenario.calendar().slots))
+    with open_executor("loky", n_jobs) as executor:
+        # Blocks only spread the work here (nothing is summed across them): a few per worker.
+        size = max(1, math.ceil(n_reps / (4 * executor.workers)))
+        size = max(1, min(size, _block_size(scenario), _INTERVAL_ROWS_PER_BLOCK // n_intervals))
+        tasks = [("", scenario, seeds[a:b], a, intervals) for a, b in _blocks(0, n_reps, size)]
+        waiting: dict[int, tuple[int, pd.DataFrame, pd.DataFrame]] = {}
+        turn = 0
+        for _, first, stop, reps, rows in executor.map_unordered(_named_block, tasks):
+            waiting[first] = (stop, reps, rows)
+            while turn in waiting:
+                stop, reps, rows = waiting.pop(turn)
+                yield reps, rows
+                turn = stop
 
 
 def run_replications(
@@ -141,18 +128,11 @@ def run_replications(
     channel and site (see :mod:`ccsim.sim.result`). With ``intervals``, also return one row per
     replication, channel, site and reporting interval. The result depends only on
     (scenario, n_reps, seed), never on ``n_jobs``."""
-    if n_reps < 1:
-        raise ValueError(f"n_reps must be at least 1, got {n_reps}")
-    seeds = replication_seeds(seed, n_reps)
-    with open_executor("loky", n_jobs) as executor:
-        # Here blocks only spread the work (nothing is summed across them): a few per worker.
-        size = max(1, math.ceil(n_reps / (4 * executor.workers)))
-        tasks = [("", scenario, seeds[a:b], a, intervals) for a, b in _blocks(0, n_reps, size)]
-        done = sorted(executor.map_unordered(_named_block, tasks), key=lambda item: item[1])
-    reps = pd.concat([reps for _, _, _, reps, _ in done], ignore_index=True)
+    done = list(iter_replications(scenario, n_reps, seed, n_jobs, intervals))
+    reps = pd.concat([reps for reps, _ in done], ignore_index=True)
     if not intervals:
         return reps
-    return reps, pd.concat([rows for _, _, _, _, rows in done], ignore_index=True)
+    return reps, pd.concat([rows for _, rows in done], ignore_index=True)
 
 
 # --- experiment files -----------------------------------------------------------------------
@@ -249,14 +229,14 @@ class Experiment:
         return replication_seed(self.spec.seed, replication, stream)
 
     def fingerprint(self, scenario: str) -> str:
-        """Identity of a scenario's replications: content, seeding and code version."""
-        from ccsim import __version__
-
+        """Identity of a scenario's replications: what determines their rows, i.e. the
+        validated scenario, the seeding and the code that simulates
+        (:func:`~.blocks.code_digest`). Each saved block also names its replication range."""
         parts = [
             self.scenarios[scenario].model_dump_json(),
             str(self.spec.seed),
             "crn" if self.spec.common_random_numbers else f"independent:{scenario}",
-            __version__,
+            code_digest(),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
@@ -325,17 +305,36 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
 # --- running --------------------------------------------------------------------------------
 
 
-@dataclass
 class ExperimentResult:
-    """The tables of a finished experiment (also saved in ``out``)."""
+    """A finished experiment: its summary and comparisons, and the larger tables, which
+    are read from ``out`` on first use (they can be far larger than memory needs to be)."""
 
-    replications: pd.DataFrame
-    intervals: pd.DataFrame
-    summary: pd.DataFrame
-    comparisons: pd.DataFrame
-    manifest: dict[str, Any]
-    out: Path
-    stopped_early: bool = field(default=False)
+    def __init__(
+        self,
+        summary: pd.DataFrame,
+        comparisons: pd.DataFrame,
+        manifest: dict[str, Any],
+        out: Path,
+        stopped_early: bool = False,
+    ) -> None:
+        self.summary, self.comparisons, self.manifest = summary, comparisons, manifest
+        self.out, self.stopped_early = out, stopped_early
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            self._tables[name] = pd.read_parquet(self.out / f"{name}.parquet")
+        return self._tables[name]
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per scenario, replication, channel and site (``replications.parquet``)."""
+        return self._table("replications")
+
+    @property
+    def intervals(self) -> pd.DataFrame:
+        """One row per scenario, channel, site, interval and KPI (``intervals.parquet``)."""
+        return self._table("intervals")
 
 
 def _block_size(scenario: Scenario) -> int:
@@ -348,7 +347,7 @@ def _block_size(scenario: Scenario) -> int:
     return int(min(_MAX_BLOCK, max(1, math.ceil(_CONTACTS_PER_BLOCK / max(expected, 1.0)))))
 
 
-def _plan(rounds: list[int], size: int) -> list[list[tuple[int, int]]]:
+def _plan(rounds: list[int], size: int) -> list[list[Block]]:
     """Blocks of each round; boundaries depend only on the rounds and the block size."""
     plan, start = [], 0
     for stop in rounds:
@@ -357,8 +356,15 @@ def _plan(rounds: list[int], size: int) -> list[list[tuple[int, int]]]:
     return plan
 
 
-def _rule_met(rule: StoppingRule, reps: dict[str, pd.DataFrame]) -> bool:
-    for table in reps.values():
+def _rule_met(rule: StoppingRule, reps: dict[str, Callable[[list[str]], pd.DataFrame]]) -> bool:
+    """Whether every scenario meets the rule; ``reps[name](columns)`` reads those columns of
+    the scenario's saved rows (only the columns the rule needs are read)."""
+    columns = {"channel", "site"}
+    for name in rule.kpis:
+        kpi = name.rpartition(".")[2]
+        columns.update((*RATIO_KPIS[kpi][0], *RATIO_KPIS[kpi][1]) if kpi in RATIO_KPIS else (kpi,))
+    for read in reps.values():
+        table = read(sorted(columns))
         for name in rule.kpis:
             channel, _, kpi = name.rpartition(".")
             whole = table[table.site == "all"]
@@ -388,6 +394,10 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def _stderr(line: str) -> None:
+    print(f"ccsim: {line}", file=sys.stderr, flush=True)
+
+
 def run_experiment(
     experiment: str | Path | Experiment | ExperimentSpec | dict,
     *,
@@ -397,19 +407,22 @@ def run_experiment(
     backend: str = "loky",
     scheduler: str | None = None,
     progress: bool = False,
+    notify: Callable[[str], None] = _stderr,
 ) -> ExperimentResult:
     """Run (or resume) an experiment and return its tables.
 
     ``experiment`` is an experiment file, a loaded :class:`Experiment`, or a spec as a dict
     (its ``scenario`` path relative to the working directory). Tables also go to ``out``
     (default ``results/<name>``): ``replications.parquet``, ``intervals.parquet``,
-    ``summary.csv``, ``comparisons.csv`` and ``manifest.json``.
+    ``summary.csv``, ``comparisons.csv`` and, last, ``manifest.json`` with their checksums.
+    ``out`` is locked for the run: a second run on it raises
+    :class:`~.store.OutputLockedError`.
 
     ``reps`` replaces the file's replications by a fixed number. Blocks already saved in
-    ``out`` by an earlier, interrupted run of the same scenarios are reused.
+    ``out`` by an earlier, interrupted run of the same scenarios are reused once their
+    checksums are verified; a block that fails its check is recomputed, and ``notify``
+    (default: a line on stderr) says which and why.
     """
-    from ccsim import __version__
-
     if isinstance(experiment, dict | ExperimentSpec):  # a spec built in a notebook
         spec = validate(ExperimentSpec, experiment, "<experiment>")
         experiment = build_experiment(spec, "<experiment>", Path.cwd())
@@ -417,8 +430,15 @@ def run_experiment(
         experiment = load_experiment(experiment)
     if reps is not None and reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")
+    out = Path(out) if out is not None else Path("results") / experiment.spec.name
+    with output_folder(out):
+        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify)
+
+
+def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
+    from ccsim import __version__
+
     spec = experiment.spec
-    out = Path(out) if out is not None else Path("results") / spec.name
     rule = spec.replications if isinstance(spec.replications, StoppingRule) else None
     if reps is not None:
         rule = None
@@ -429,10 +449,17 @@ def run_experiment(
     store = ChunkStore(out)
     started, clock = datetime.now(UTC), time.perf_counter()
 
-    collectors = {
-        name: _Collector(store, fingerprints[name], store.done(fingerprints[name]))
-        for name in names
-    }
+    collectors = {}
+    for name in names:
+        good, bad = store.saved(fingerprints[name])
+        planned = {block for blocks in plans[name] for block in blocks}
+        for (first, stop), why in sorted(bad.items()):
+            if (first, stop) in planned:
+                notify(
+                    f"saved block {first}-{stop} of scenario {name!r} "
+                    f"({store.root.name}/{fingerprints[name]}): {why}; recomputing"
+                )
+        collectors[name] = _Collector(store, fingerprints[name], good)
     bar = _progress_bar(len(names) * rounds[-1], progress)
     completed_rounds = 0
     try:
@@ -449,95 +476,99 @@ def run_experiment(
                             tasks.append((name, experiment.scenarios[name], seeds, first))
                     collector.extend(plans[name][index])
                 for name, first, stop, rows, sums in executor.map_unordered(_named_block, tasks):
-                    store.save(fingerprints[name], first, stop, rows, sums)
-                    collectors[name].add((first, stop), rows, sums)
+                    with writing_to(out, "a saved block"):
+                        store.save(fingerprints[name], first, stop, rows, sums)
+                    del rows
+                    collectors[name].add((first, stop), sums)
                     bar.update(stop - first)
                 completed_rounds = index + 1
                 if (
                     rule is not None
                     and index + 1 < len(rounds)
-                    and _rule_met(rule, {n: c.replications() for n, c in collectors.items()})
+                    and _rule_met(rule, {n: c.read_columns for n, c in collectors.items()})
                 ):
                     break
     finally:
         bar.close()
 
     n_reps = rounds[completed_rounds - 1]
-    result = _finish(experiment, collectors, out)
-    manifest = {
-        "experiment": spec.name,
-        "file": experiment.source,
-        "scenario_file": experiment.scenario_file,
-        "sha256": experiment.digest,
-        "ccsim": __version__,
-        "versions": _versions(),
-        "platform": platform.platform(),
-        "seed": spec.seed,
-        "common_random_numbers": spec.common_random_numbers,
-        "scenarios": names,
-        "descriptions": {name: experiment.scenarios[name].description for name in names},
-        "question": spec.description.strip(),
-        "horizon_s": experiment.scenarios[experiment.baseline].horizon,
-        "warmup_s": experiment.scenarios[experiment.baseline].warmup,
-        "baseline": experiment.baseline,
-        "replications": n_reps,
-        "stopping_rule": rule.model_dump() if rule is not None else None,
-        "stopped_early": rule is not None and n_reps < rounds[-1],
-        "backend": backend,
-        "jobs": n_jobs,
-        "started": started.isoformat(timespec="seconds"),
-        "wall_time_s": round(time.perf_counter() - clock, 3),
-        "command": " ".join(sys.argv),
-    }
-    write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    store.prune(set(fingerprints.values()))
-    return ExperimentResult(
-        *result, manifest=manifest, out=out, stopped_early=manifest["stopped_early"]
-    )
-
-
-def _named_block(name, scenario, seeds, first, raw=False):
-    reps, sums = run_block(scenario, seeds, first, raw)
-    return name, first, first + len(seeds), reps, sums
+    with writing_to(out, "the final tables"):
+        summary, comparisons, paths = write_tables(
+            out,
+            store,
+            {name: (fingerprints[name], collectors[name].order) for name in names},
+            {name: collectors[name].interval_sums() for name in names},
+            experiment.baseline,
+        )
+        manifest = {
+            "experiment": spec.name,
+            "file": experiment.source,
+            "scenario_file": experiment.scenario_file,
+            "sha256": experiment.digest,
+            "ccsim": __version__,
+            "code": code_digest()[:20],
+            "versions": _versions(),
+            "platform": platform.platform(),
+            "seed": spec.seed,
+            "common_random_numbers": spec.common_random_numbers,
+            "scenarios": names,
+            "fingerprints": fingerprints,
+            "descriptions": {name: experiment.scenarios[name].description for name in names},
+            "question": spec.description.strip(),
+            "horizon_s": experiment.scenarios[experiment.baseline].horizon,
+            "warmup_s": experiment.scenarios[experiment.baseline].warmup,
+            "baseline": experiment.baseline,
+            "replications": n_reps,
+            "stopping_rule": rule.model_dump() if rule is not None else None,
+            "stopped_early": rule is not None and n_reps < rounds[-1],
+            "backend": backend,
+            "jobs": n_jobs,
+            "started": started.isoformat(timespec="seconds"),
+            "wall_time_s": round(time.perf_counter() - clock, 3),
+            "command": " ".join(sys.argv),
+        }
+        manifest = commit_generation(out, paths, manifest)
+        store.prune(set(fingerprints.values()))
+    return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"])
 
 
 class _Collector:
-    """The blocks of one scenario, folded in replication order as they arrive.
+    """The blocks of one scenario: their order, and the interval running sums folded in
+    replication order as blocks arrive.
 
-    Workers finish blocks in any order; a block waits in ``pending`` until every block
-    before it has been folded in, so the interval sums are added in one fixed order (the
-    same last bits for any number of workers) and only out-of-order blocks are held in
-    memory. Blocks saved by an earlier, interrupted run are read from disk when their turn
-    comes.
+    Workers finish blocks in any order; a block's sums wait in ``pending`` until every
+    block before it has been folded in, so the sums are added in one fixed order (the same
+    last bits for any number of workers). Replication rows are not kept: they are saved
+    with the block and read back from the store when needed, one block at a time.
     """
 
-    def __init__(self, store: ChunkStore, fingerprint: str, saved_before: set) -> None:
+    def __init__(self, store: ChunkStore, fingerprint: str, saved_before: set[Block]) -> None:
         self.store, self.fingerprint, self.saved_before = store, fingerprint, saved_before
-        self.order: list[tuple[int, int]] = []
-        self.pending: dict[tuple[int, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
-        self.tables: list[pd.DataFrame] = []
+        self.order: list[Block] = []
+        self.folded = 0
+        self.pending: dict[Block, pd.DataFrame] = {}
         self.keys: pd.DataFrame | None = None
         self.totals: np.ndarray | None = None
         self.columns: list[str] = []
 
-    def extend(self, blocks: list[tuple[int, int]]) -> None:
+    def extend(self, blocks: list[Block]) -> None:
         self.order.extend(blocks)
         self._fold()
 
-    def add(self, block: tuple[int, int], reps: pd.DataFrame, sums: pd.DataFrame) -> None:
-        self.pending[block] = (reps, sums)
+    def add(self, block: Block, sums: pd.DataFrame) -> None:
+        self.pending[block] = sums
         self._fold()
 
     def _fold(self) -> None:
-        while len(self.tables) < len(self.order):
-            block = self.order[len(self.tables)]
+        while self.folded < len(self.order):
+            block = self.order[self.folded]
             if block in self.pending:
-                reps, sums = self.pending.pop(block)
+                sums = self.pending.pop(block)
             elif block in self.saved_before:
-                reps, sums = self.store.load(self.fingerprint, block)
+                sums = self._checked(lambda b=block: self.store.sums(self.fingerprint, b))
             else:
                 return
-            self.tables.append(reps)
+            self.folded += 1
             values = sums.drop(columns=INTERVAL_KEYS).to_numpy(dtype=float)
             if self.totals is None:
                 self.keys = sums[INTERVAL_KEYS].reset_index(drop=True)
@@ -546,34 +577,27 @@ class _Collector:
             else:
                 self.totals += values
 
-    def replications(self) -> pd.DataFrame:
-        return pd.concat(self.tables, ignore_index=True)
+    def _checked(self, read):
+        try:
+            return read()
+        except BlockError as exc:  # it was checked when the run started
+            raise OutputError(
+                f"{self.store.root / self.fingerprint}: a saved block changed during the run "
+                f"({exc}); run the same command again"
+            ) from None
+
+    def read_columns(self, columns: list[str]) -> pd.DataFrame:
+        """Those columns of the rows of every block folded so far."""
+        blocks = self.order[: self.folded]
+        tables = [
+            self._checked(lambda b=b: self.store.reps(self.fingerprint, b, columns)) for b in blocks
+        ]
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
     def interval_sums(self) -> pd.DataFrame:
         sums = pd.concat([self.keys, pd.DataFrame(self.totals, columns=self.columns)], axis=1)
         sums["n"] = sums["n"].astype(int)
         return sums
-
-
-def _finish(experiment: Experiment, collectors: dict[str, _Collector], out: Path):
-    """Write the final tables, in scenario and replication order."""
-    reps_tables, interval_tables = [], []
-    for name, collector in collectors.items():
-        table = collector.replications()
-        table.insert(0, "scenario", name)
-        reps_tables.append(table)
-        sums = collector.interval_sums()
-        sums.insert(0, "scenario", name)
-        interval_tables.append(summarise_intervals(sums))
-    replications = pd.concat(reps_tables, ignore_index=True)
-    intervals = pd.concat(interval_tables, ignore_index=True)
-    summary = summarise(replications)
-    comparisons = compare(replications, experiment.baseline)
-    write_parquet(out / "replications.parquet", replications)
-    write_parquet(out / "intervals.parquet", intervals)
-    write_csv(out / "summary.csv", summary)
-    write_csv(out / "comparisons.csv", comparisons)
-    return replications, intervals, summary, comparisons
 
 
 def _progress_bar(total: int, enabled: bool):

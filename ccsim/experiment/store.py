@@ -1,19 +1,73 @@
-"""Results on disk, written atomically: a reader sees the old file or the new one, never half.
+"""Results on disk: atomic files, one writer per output folder, complete generations.
 
-Each file is written to a temporary name in the same directory, flushed to disk, then
-renamed over the target (``os.replace`` is atomic on POSIX and Windows).
+Three guarantees, each against a different way of losing or mixing results:
+
+* **Atomic files.** Each file is written to a temporary name in the same directory, flushed
+  to disk, then renamed over the target (``os.replace`` is atomic on POSIX and Windows): a
+  reader sees the old file or the new one, never half.
+* **One writer per folder.** :func:`output_folder` takes an exclusive OS lock on
+  ``<out>/.ccsim.lock`` (``flock``): a second run on the same folder stops at once with one
+  line. The operating system drops the lock when its process ends, ``kill -9`` included,
+  so a lock is never stale. It also checks, before any work, that the folder can be
+  created and written.
+* **Complete generations.** The final tables of a run are written one by one, then
+  ``manifest.json`` is written last and lists each table's size and sha256
+  (:func:`commit_generation`). The old manifest is removed before the first table is
+  replaced, so a run killed half-way leaves a folder with no manifest, or with tables
+  that do not match it; :func:`check_generation` refuses both.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-__all__ = ["ChunkStore", "write_csv", "write_parquet", "write_text"]
+from ccsim.model.errors import UserError
+
+__all__ = [
+    "LOCK_NAME",
+    "MANIFEST_NAME",
+    "IncompleteOutputError",
+    "OutputError",
+    "OutputLockedError",
+    "check_generation",
+    "commit_generation",
+    "file_digest",
+    "output_folder",
+    "start_generation",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+    "writing_to",
+]
+
+LOCK_NAME = ".ccsim.lock"
+MANIFEST_NAME = "manifest.json"
+_REPAIR = "run the same command again (it resumes from the saved blocks and rewrites the tables)"
+
+
+class OutputError(UserError):
+    """An output folder that cannot be created or written."""
+
+
+class OutputLockedError(OutputError):
+    """An output folder another ccsim process is writing to."""
+
+
+class IncompleteOutputError(UserError):
+    """An output folder whose tables are not one complete generation."""
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or exc.__class__.__name__
 
 
 def _umask() -> int:
@@ -60,55 +114,145 @@ def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
-class ChunkStore:
-    """Completed blocks of replications, one pair of Parquet files per block.
+def file_digest(path: str | Path) -> dict[str, Any]:
+    """Size and sha256 of a file, read in pieces (tables can be large)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+            size += len(piece)
+    return {"size": size, "sha256": digest.hexdigest()}
 
-    Each block of a scenario is saved as soon as it is done, under a directory named by the
-    scenario's fingerprint (its validated content, the seeds and the ccsim version), so an
-    interrupted experiment resumes with every saved block and a changed scenario starts
-    afresh. The interval sums are written first and the replication rows last: a block
-    counts as done only once its replication rows exist.
-    """
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root) / ".chunks"
+# --- one writer per folder -------------------------------------------------------------------
 
-    def _paths(self, fingerprint: str, first: int, stop: int) -> tuple[Path, Path]:
-        stem = f"{first:08d}-{stop:08d}"
-        folder = self.root / fingerprint
-        return folder / f"reps-{stem}.parquet", folder / f"intervals-{stem}.parquet"
+try:  # POSIX
+    import fcntl
 
-    def done(self, fingerprint: str) -> set[tuple[int, int]]:
-        """The (first, stop) ranges already saved for a scenario."""
-        folder = self.root / fingerprint
-        if not folder.is_dir():
-            return set()
-        for leftover in folder.glob(".*.tmp"):  # a write cut short by a kill: never renamed
-            leftover.unlink(missing_ok=True)
-        blocks = set()
-        for path in folder.glob("reps-*.parquet"):
-            first, stop = path.stem.removeprefix("reps-").split("-")
-            blocks.add((int(first), int(stop)))
-        return blocks
+    def _try_lock(handle) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
-    def save(
-        self, fingerprint: str, first: int, stop: int, reps: pd.DataFrame, sums: pd.DataFrame
-    ) -> None:
-        reps_path, sums_path = self._paths(fingerprint, first, stop)
-        write_parquet(sums_path, sums)
-        write_parquet(reps_path, reps)
+except ImportError:  # Windows: a byte-range lock, also released when the process dies
+    import msvcrt
 
-    def load(self, fingerprint: str, block: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Replication rows and interval sums of one saved block."""
-        reps_path, sums_path = self._paths(fingerprint, *block)
-        return pd.read_parquet(reps_path), pd.read_parquet(sums_path)
+    def _try_lock(handle) -> bool:
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
 
-    def prune(self, keep: set[str]) -> None:
-        """Remove the blocks of scenarios that are no longer part of the experiment."""
-        if not self.root.is_dir():
-            return
-        for folder in self.root.iterdir():
-            if folder.is_dir() and folder.name not in keep:
-                for path in folder.iterdir():
-                    path.unlink()
-                folder.rmdir()
+
+#: Folders this process holds: a run that renders its report takes the lock again, and a
+#: second ``flock`` on a new descriptor would fail against the process's own lock.
+_HELD: dict[Path, int] = {}
+
+
+@contextlib.contextmanager
+def output_folder(out: str | Path) -> Iterator[Path]:
+    """Create ``out``, take its lock and check that it can be written; hold the lock for
+    the ``with`` block. Raises :class:`OutputError` (or :class:`OutputLockedError`) in one
+    line, before any work is done."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        key = out.resolve()
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({_why(exc)})") from None
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield out
+        finally:
+            _HELD[key] -= 1
+        return
+    try:
+        handle = open(key / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
+    try:
+        if not _try_lock(handle):
+            handle.seek(0)
+            holder = handle.read().strip()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise OutputLockedError(
+                f"{out}: another ccsim run{who} is writing to this folder; "
+                "wait for it to finish or choose another --out"
+            )
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            probe = key / f".ccsim-probe-{os.getpid()}"
+            probe.write_bytes(b"ccsim")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
+        _HELD[key] = 1
+        try:
+            yield out
+        finally:
+            del _HELD[key]
+    finally:
+        handle.close()  # closing the descriptor releases the lock
+
+
+@contextlib.contextmanager
+def writing_to(out: str | Path, what: str) -> Iterator[None]:
+    """A full disk, or a folder that became unwritable during a run, as one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"{exc.filename or out}: cannot write {what} ({_why(exc)}); make room and run "
+            "the same command again"
+        ) from None
+
+
+# --- complete generations --------------------------------------------------------------------
+
+
+def start_generation(out: str | Path) -> None:
+    """Mark ``out`` as being rewritten: remove the manifest before any table is replaced."""
+    (Path(out) / MANIFEST_NAME).unlink(missing_ok=True)
+
+
+def commit_generation(out: str | Path, files: list[Path], manifest: dict[str, Any]) -> dict:
+    """Write ``manifest.json`` last, listing each of ``files`` with its size and sha256;
+    return the manifest as written."""
+    manifest = {**manifest, "files": {path.name: file_digest(path) for path in files}}
+    write_text(Path(out) / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def check_generation(out: str | Path, manifest: dict[str, Any]) -> None:
+    """Refuse a folder whose tables are not those its manifest lists (a run killed while it
+    rewrote them, or a file changed by hand). A manifest without a file list (an older
+    ccsim) cannot be checked and is accepted."""
+    files = manifest.get("files")
+    if files is None:
+        return
+    folder = Path(out)
+    if not isinstance(files, dict):
+        raise IncompleteOutputError(f"{folder / MANIFEST_NAME}: 'files' is not a mapping")
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IncompleteOutputError(
+                f"{folder}: {name} is missing, the folder is incomplete; {_REPAIR}"
+            )
+        if not isinstance(expected, dict) or file_digest(path) != {
+            "size": expected.get("size"),
+            "sha256": expected.get("sha256"),
+        }:
+            raise IncompleteOutputError(
+                f"{folder}: {name} does not match {MANIFEST_NAME} (tables from different "
+                f"runs, or a file changed since); {_REPAIR}"
+            )

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.experiment.store import _atomic, write_text
+from ccsim.experiment.store import _atomic, check_generation, output_folder, write_text
 from ccsim.model import ConfigError
 from ccsim.model.units import format_duration
 from ccsim.report.formatting import format_difference, format_estimate
@@ -41,6 +41,7 @@ _SUMMARY_COLUMNS = (*_KEYS, "estimate", "ci_low", "ci_high")
 _COMPARISON_COLUMNS = (*_KEYS, "difference", "ci_low", "ci_high", "significant")
 _INTERVAL_COLUMNS = (*_KEYS, "interval_start", "local_start", "estimate", "ci_low", "ci_high")
 _INTERVAL_KPIS = ["service_level", "busy_agents", "available_agents"]
+_TABLES = ("summary.csv", "comparisons.csv", "replications.parquet", "intervals.parquet")
 
 # fmt: off
 #: Rows of each table, in order; KPIs absent from the files are left out.
@@ -138,6 +139,14 @@ def _parquet(path: Path, columns: Sequence[str], wanted=lambda name: False, filt
 def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / "manifest.json"
     if not path.is_file():
+        if any((folder / name).is_file() for name in _TABLES):
+            # A run writes the manifest last: tables without it are a run cut short.
+            raise ConfigError(
+                str(folder),
+                "",
+                "no manifest.json: the run that wrote these tables did not finish; run the "
+                "experiment again (it resumes from the saved blocks and rewrites the tables)",
+            )
         raise ConfigError(str(folder), "", "no manifest.json: not an experiment's output folder")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -156,6 +165,7 @@ def _read(out_dir: str | Path) -> _Outputs:
         what = "not a folder" if folder.exists() else "no such folder"
         raise ConfigError(str(out_dir), "", what)
     manifest = _manifest(folder)
+    check_generation(folder, manifest)  # never a page from tables of different runs
     summary = _csv(folder / "summary.csv", _SUMMARY_COLUMNS)
     if summary is None or summary.empty:
         raise ConfigError(str(folder), "", "no summary.csv: the experiment did not finish")
@@ -547,10 +557,20 @@ def render_report(
 
     ``title``, ``question`` and ``assumptions`` (sentences) replace what the page would
     otherwise take from the manifest and the experiment file. A missing folder or a
-    missing or unreadable file raises :class:`~ccsim.model.ConfigError`.
+    missing or unreadable file raises :class:`~ccsim.model.ConfigError`; tables that do not
+    match the manifest's checksums (a run cut short, or files from different runs) raise
+    :class:`~ccsim.experiment.store.IncompleteOutputError`, and a folder another run is
+    writing to :class:`~ccsim.experiment.store.OutputLockedError`.
     """
     from ccsim.report import plots  # matplotlib: loaded only when a report is drawn
 
+    if not Path(out_dir).is_dir():
+        _read(out_dir)  # says which: no such folder, or not a folder
+    with output_folder(out_dir):  # no run rewrites the tables while the page is drawn
+        return _render(plots, out_dir, title, question, assumptions)
+
+
+def _render(plots, out_dir, title, question, assumptions) -> Path:
     outputs = _read(out_dir)
     channels, scenarios, baseline = outputs.shown_channels, outputs.scenarios, outputs.baseline
     charts = [

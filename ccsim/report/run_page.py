@@ -14,6 +14,7 @@ rows with the same running sums and delta-method intervals as an experiment's
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.store import write_text
+from ccsim.experiment.store import check_generation, write_text
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
 from ccsim.model import ConfigError
 from ccsim.report.html import _CSS, _csv, _e, _figure_html, format_estimate
@@ -65,9 +66,18 @@ _KEYS = ("channel", "site")
 
 
 def is_run_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` holds what ``ccsim run`` writes (and no experiment manifest)."""
+    """Whether ``folder`` holds what ``ccsim run`` writes: its manifest says so (an older
+    run wrote none; an experiment's manifest names no command)."""
     folder = Path(folder)
-    return (folder / "summary.csv").is_file() and not (folder / "manifest.json").is_file()
+    if not (folder / "summary.csv").is_file():
+        return False
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("command") == "run"
 
 
 def _read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
@@ -197,6 +207,9 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
 
     folder = Path(out_dir)
     summary, replications, intervals = _read(folder)
+    manifest = folder / "manifest.json"
+    if manifest.is_file():  # never a page from tables of different runs
+        check_generation(folder, json.loads(manifest.read_text(encoding="utf-8")))
     name = name or folder.resolve().name
     channels = [c for c in dict.fromkeys(summary["channel"]) if c != "all"]
     shown = (["all"] if "all" in set(summary["channel"]) else []) + channels

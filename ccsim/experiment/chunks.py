@@ -1,0 +1,174 @@
+"""Saved blocks of replications: what lets an interrupted experiment resume.
+
+Each finished block of a scenario is saved under ``<out>/.chunks/<fingerprint>/`` as two
+Parquet tables (``reps-F-S.parquet``, the replication rows, and ``intervals-F-S.parquet``,
+the interval running sums) and, written last, a record ``block-F-S.json`` that names the
+block (fingerprint, first and stop replication) and lists each table's size and sha256.
+A block counts as saved only when its record exists and both tables match it: a block
+truncated by a full disk, flipped by a bad sector or edited by hand is recomputed, never
+read as results. The records are also the store's list of its own files: :meth:`prune`
+deletes only files a record names (and ccsim's own temporary files), never follows a
+symbolic link, and leaves anything else in ``.chunks`` alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ccsim.experiment.store import _atomic, file_digest, write_text
+
+__all__ = ["Block", "BlockError", "ChunkStore"]
+
+Block = tuple[int, int]
+
+_RECORD = re.compile(r"block-(\d{8})-(\d{8})\.json")
+#: Temporary files of :func:`.store._atomic` for a block's files, left by a kill mid-write.
+_LEFTOVER = re.compile(r"\.(?:reps|intervals|block)-\d{8}-\d{8}\.(?:parquet|json)\..+\.tmp")
+_FINGERPRINT = re.compile(r"[0-9a-f]{20,64}")
+
+
+class BlockError(Exception):
+    """A saved block that cannot be trusted: missing, truncated or changed."""
+
+
+def _plain_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+class ChunkStore:
+    """The saved blocks of an output folder, checked against their records when read."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root) / ".chunks"
+
+    def _stem(self, block: Block) -> str:
+        return f"{block[0]:08d}-{block[1]:08d}"
+
+    def _paths(self, fingerprint: str, block: Block) -> dict[str, Path]:
+        folder, stem = self.root / fingerprint, self._stem(block)
+        return {
+            "reps": folder / f"reps-{stem}.parquet",
+            "intervals": folder / f"intervals-{stem}.parquet",
+            "record": folder / f"block-{stem}.json",
+        }
+
+    def path(self, fingerprint: str, block: Block, kind: str) -> Path:
+        """Where a block's ``reps`` or ``intervals`` table is saved."""
+        return self._paths(fingerprint, block)[kind]
+
+    def _record(self, fingerprint: str, block: Block) -> dict:
+        path = self._paths(fingerprint, block)["record"]
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BlockError("no record") from None
+        except (OSError, ValueError) as exc:
+            raise BlockError(f"unreadable record ({exc.__class__.__name__})") from None
+        expected = {"fingerprint": fingerprint, "first": block[0], "stop": block[1]}
+        if not isinstance(record, dict) or any(record.get(k) != v for k, v in expected.items()):
+            raise BlockError("record names another block")
+        return record
+
+    def save(
+        self, fingerprint: str, first: int, stop: int, reps: pd.DataFrame, sums: pd.DataFrame
+    ) -> None:
+        """Save a block: both tables, then the record that makes it count."""
+        paths = self._paths(fingerprint, (first, stop))
+        paths["record"].unlink(missing_ok=True)  # a block being replaced does not count
+        files = {}
+        for kind, frame in (("reps", reps), ("intervals", sums)):
+            data = io.BytesIO()
+            frame.to_parquet(data, index=False)
+            payload = data.getvalue()
+            _atomic(paths[kind], lambda tmp, p=payload: Path(tmp).write_bytes(p))
+            files[kind] = file_digest(paths[kind])
+        record = {"fingerprint": fingerprint, "first": first, "stop": stop, "files": files}
+        write_text(paths["record"], json.dumps(record, indent=1) + "\n")
+
+    def saved(self, fingerprint: str) -> tuple[set[Block], dict[Block, str]]:
+        """The blocks of a scenario whose record exists, checked: (good ones, bad ones with
+        why). Temporary files left by a kill are removed."""
+        folder = self.root / fingerprint
+        if not folder.is_dir():
+            return set(), {}
+        good, bad = set(), {}
+        for path in sorted(folder.iterdir()):  # a list: files are removed on the way
+            if _LEFTOVER.fullmatch(path.name) and _plain_file(path):
+                path.unlink(missing_ok=True)
+                continue
+            match = _RECORD.fullmatch(path.name)
+            if match is None:
+                continue
+            block = (int(match[1]), int(match[2]))
+            try:
+                for kind in ("reps", "intervals"):
+                    self._read(fingerprint, block, kind)
+            except BlockError as exc:
+                bad[block] = str(exc)
+            else:
+                good.add(block)
+        return good, bad
+
+    def _read(self, fingerprint: str, block: Block, kind: str, columns=None) -> pa.Table:
+        expected = self._record(fingerprint, block).get("files", {}).get(kind)
+        path = self._paths(fingerprint, block)[kind]
+        try:
+            payload = path.read_bytes()
+        except FileNotFoundError:
+            raise BlockError(f"{path.name} is missing") from None
+        except OSError as exc:
+            raise BlockError(f"{path.name} cannot be read ({exc.strerror})") from None
+        if not isinstance(expected, dict) or len(payload) != expected.get("size"):
+            raise BlockError(f"{path.name} has the wrong size (truncated?)")
+        if hashlib.sha256(payload).hexdigest() != expected.get("sha256"):
+            raise BlockError(f"{path.name} fails its checksum")
+        try:
+            return pq.read_table(pa.BufferReader(payload), columns=columns)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise BlockError(f"{path.name} is not a readable table ({exc})") from None
+
+    def reps(self, fingerprint: str, block: Block, columns=None) -> pa.Table:
+        """The replication rows of a saved block, checked (:class:`BlockError` if bad)."""
+        return self._read(fingerprint, block, "reps", columns)
+
+    def sums(self, fingerprint: str, block: Block) -> pd.DataFrame:
+        """The interval running sums of a saved block, checked."""
+        return self._read(fingerprint, block, "intervals").to_pandas()
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete the saved blocks of scenarios no longer in the experiment: only the files
+        ccsim's records name, in folders that are not symbolic links."""
+        if not _plain_dir(self.root):
+            return
+        for folder in list(self.root.iterdir()):
+            if folder.name in keep or not _FINGERPRINT.fullmatch(folder.name):
+                continue
+            if not _plain_dir(folder):
+                continue
+            for record in list(folder.iterdir()):
+                match = _RECORD.fullmatch(record.name)
+                if _LEFTOVER.fullmatch(record.name) and _plain_file(record):
+                    record.unlink(missing_ok=True)
+                if match is None or not _plain_file(record):
+                    continue
+                block = (int(match[1]), int(match[2]))
+                for kind, path in self._paths(folder.name, block).items():
+                    if kind != "record" and _plain_file(path):
+                        path.unlink(missing_ok=True)
+                record.unlink(missing_ok=True)
+            # Something ccsim did not write is left in it: so is the folder.
+            with contextlib.suppress(OSError):
+                folder.rmdir()

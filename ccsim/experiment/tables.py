@@ -1,0 +1,114 @@
+"""The final tables of an experiment, streamed from its saved blocks.
+
+``replications.parquet`` is written one row group per block, in scenario and replication
+order, reading one block at a time from the :class:`~.chunks.ChunkStore`; the summary
+and the paired comparisons are computed one scenario at a time (with the baseline's rows
+beside it), from the same rows and with the same functions as over the whole table, so
+every estimate is exact; interval profiles come from running sums. Memory therefore holds
+at most two scenarios' replication rows, never every replication of every scenario.
+
+The tables form one generation (:mod:`.store`): the old manifest is removed first, the
+tables are written, and the manifest listing their checksums is written by the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ccsim.experiment.chunks import Block, BlockError, ChunkStore
+from ccsim.experiment.store import _atomic, start_generation, write_csv, write_parquet
+from ccsim.experiment.summary import compare, summarise, summarise_intervals
+
+__all__ = ["write_tables"]
+
+TABLE_NAMES = (
+    "replications.parquet",
+    "intervals.parquet",
+    "summary.csv",
+    "comparisons.csv",
+)
+
+
+class _Blocks:
+    """The saved blocks of every scenario, read one at a time as one table's rows: a
+    column that is an integer in one scenario and has gaps (NaN) in another is a float
+    everywhere, as concatenating the tables would make it."""
+
+    def __init__(self, store: ChunkStore, plans: dict[str, tuple[str, list[Block]]]) -> None:
+        self.store, self.plans = store, plans
+        schemas = []
+        for fingerprint, blocks in plans.values():
+            for block in blocks:
+                path = store.path(fingerprint, block, "reps")
+                try:
+                    schemas.append(pq.read_schema(path).remove_metadata())
+                except (OSError, pa.ArrowException) as exc:
+                    raise BlockError(f"{path.name} is not a readable table ({exc})") from None
+        self.schema = pa.unify_schemas(schemas, promote_options="permissive")
+        self.label = self.schema.field("channel").type
+
+    def table(self, name: str, block: Block) -> pa.Table:
+        fingerprint = self.plans[name][0]
+        table = self.store.reps(fingerprint, block).select(self.schema.names)
+        table = table.cast(self.schema)
+        return table.add_column(
+            0, pa.field("scenario", self.label), pa.array([name] * len(table), self.label)
+        )
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Every replication row of one scenario."""
+        blocks = self.plans[name][1]
+        return pa.concat_tables([self.table(name, block) for block in blocks]).to_pandas()
+
+
+def _write_replications(path: Path, blocks: _Blocks) -> Path:
+    def write(tmp: str) -> None:
+        schema = blocks.schema.insert(0, pa.field("scenario", blocks.label))
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for name, (_, order) in blocks.plans.items():
+                for block in order:
+                    writer.write_table(blocks.table(name, block))
+
+    return _atomic(path, write)
+
+
+def write_tables(
+    out: Path,
+    store: ChunkStore,
+    plans: dict[str, tuple[str, list[Block]]],
+    interval_sums: dict[str, pd.DataFrame],
+    baseline: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    """Write the tables of :data:`TABLE_NAMES` into ``out`` from the saved blocks;
+    ``plans`` maps each scenario, in order, to its fingerprint and blocks in replication
+    order. Returns the summary, the comparisons and the paths written."""
+    start_generation(out)
+    blocks = _Blocks(store, plans)
+    paths = [_write_replications(out / "replications.parquet", blocks)]
+
+    profiles = []
+    for name, sums in interval_sums.items():
+        sums = sums.copy()
+        sums.insert(0, "scenario", name)
+        profiles.append(summarise_intervals(sums))
+    paths.append(write_parquet(out / "intervals.parquet", pd.concat(profiles, ignore_index=True)))
+
+    # Summaries and paired differences are per scenario (and per channel and site), so
+    # taking them scenario by scenario gives the rows of the whole table, in its order.
+    base = blocks.frame(baseline)
+    summaries, comparisons = [], []
+    for name in plans:
+        frame = base if name == baseline else blocks.frame(name)
+        summaries.append(summarise(frame))
+        if name != baseline:
+            comparisons.append(compare(pd.concat([frame, base], ignore_index=True), baseline))
+        del frame
+    summary = pd.concat(summaries, ignore_index=True)
+    comparison = pd.concat(comparisons, ignore_index=True) if comparisons else pd.DataFrame()
+    paths.append(write_csv(out / "summary.csv", summary))
+    paths.append(write_csv(out / "comparisons.csv", comparison))
+    return summary, comparison, paths
