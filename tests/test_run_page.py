@@ -60,10 +60,14 @@ def test_report_renders_a_run_folder_again(tmp_path, capsys):
     assert main(["report", str(out)]) == 0
     assert f"wrote {out / 'run.html'}" in capsys.readouterr().out
     assert all(image.startswith(PNG) for image in _images((out / "run.html").read_text()))
-    # Without intervals.csv the page still comes, with the figures that need it left out.
+    # A table its manifest lists is missing: refused, never a page from part of a run.
     copy = tmp_path / "partial"
     shutil.copytree(out, copy)
     (copy / "intervals.csv").unlink()
+    assert main(["report", str(copy)]) == 2
+    # An older run's folder (no manifest) without intervals.csv: the page leaves out the
+    # figures that need it.
+    (copy / "manifest.json").unlink()
     assert main(["report", str(copy)]) == 0
     assert "No intervals.csv" in (copy / "run.html").read_text()
 

@@ -73,8 +73,8 @@ def is_run_folder(folder: str | Path) -> bool:
         return False
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return True
+    except FileNotFoundError:  # an older run's, or a folder cut short: look at the tables
+        return not (folder / "replications.parquet").exists()
     except (OSError, ValueError):
         return False
     return isinstance(manifest, dict) and manifest.get("command") == "run"
