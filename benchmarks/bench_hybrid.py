@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(
             f"{ch} SL {row.service_level:.1%}"
             for ch, row in kpis.iterrows()
-            if ch not in ("all", "voice_callback")
+            if ch not in ("all", "voice:callback")
         )
         + f"; containment {kpis.loc['all', 'containment_rate']:.1%}, "
         f"FCR {kpis.loc['all', 'fcr']:.1%}, "

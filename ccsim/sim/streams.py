@@ -45,6 +45,23 @@ class Streams:
         child = np.random.SeedSequence(self.seed.entropy, spawn_key=key)
         return np.random.Generator(np.random.PCG64(child))
 
+    def draws(self, purpose: str, entity: str, distribution, scale: float = 1.0) -> BatchedDraws:
+        """Values of ``distribution`` (times ``scale``) from the stream of ``(purpose, entity)``."""
+        sample = distribution.sample
+        if scale != 1.0:
+            return BatchedDraws(
+                lambda rng, size: sample(rng, size) * scale, self.generator(purpose, entity)
+            )
+        return BatchedDraws(sample, self.generator(purpose, entity))
+
+    def uniforms(self, purpose: str, entity: str) -> BatchedDraws:
+        """Uniform values in [0, 1) from the stream of ``(purpose, entity)``."""
+        return BatchedDraws(_uniform, self.generator(purpose, entity))
+
+
+def _uniform(rng: np.random.Generator, size: int) -> np.ndarray:
+    return rng.random(size)
+
 
 class BatchedDraws:
     """Hands out one value at a time from batches drawn by ``sample(rng, size)``.
