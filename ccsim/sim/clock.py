@@ -24,7 +24,10 @@ class Due(Event):
     """A callback due at a time: a ``Timeout`` without its argument checks.
 
     ``callbacks`` holds the one callback; SimPy reads it, as ``_ok`` and ``_value``, when
-    the event is processed. The callback gets the event and reads its ``_value``.
+    the event is processed. The callback gets the event and reads its ``_value``. Since
+    :meth:`Clock.run` leaves a processed ``Due`` as it was, one that is never pending twice
+    at once (an agent's end of service, a channel's next arrival) is scheduled again and
+    again rather than made anew for every contact.
     """
 
     _ok = True  # a Due never fails
@@ -50,6 +53,10 @@ class Clock:
         """Call ``callback(event)`` ``delay`` seconds from now (``event._value`` is ``value``)."""
         env = self.env
         heappush(self._queue, (env._now + delay, NORMAL, next(self._eid), Due(callback, value)))
+
+    def schedule(self, delay: float, due: Due) -> None:
+        """Schedule ``due`` (again) ``delay`` seconds from now."""
+        heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), due))
 
     def first(self, when: float, callback, value=None) -> None:
         """Call ``callback`` at ``when`` before any other event due at the same moment

@@ -29,8 +29,11 @@ queues are deques from which contacts that left are dropped when they reach the 
 from __future__ import annotations
 
 import math
+from heapq import heappush
 
-from ccsim.sim.clock import Clock
+from simpy.events import NORMAL
+
+from ccsim.sim.clock import Clock, Due
 from ccsim.sim.counting import Counter
 from ccsim.sim.state import (
     ABANDONED,
@@ -70,44 +73,55 @@ class Core:
         # What a busy agent who must leave (shift over, break due) does on finishing: set
         # by the staffing feature.
         self.leave = None
+        # Bound methods made once: the hot path schedules them for every contact.
+        self._arrive, self._release, self._abandon = self.arrive, self.release, self.abandon
+        self._queue, self._eid = clock.env._queue, clock.env._eid
         for channel in channels:
-            channel.serve = self.serve_one
             channel.route = policy.router(channel)
+            channel.due = Due(self._arrive, channel)
 
     # --- a contact's life ---------------------------------------------------------------
     # The hot path reads the time as ``env._now``: the clock's loop keeps it, and the
     # public property costs a call per read.
 
     def start(self) -> None:
-        """Schedule each channel's first arrival."""
+        """Schedule each channel's first arrival (once the features are attached)."""
+        for channel in self.channels:
+            channel.hooked = bool(channel.on_arrive or channel.on_enter or channel.on_wait)
         for channel in self.channels:
             first = next(channel.epochs, None)
             if first is not None:
-                self.after(first, self.arrive, channel)
+                self.clock.schedule(first, channel.due)
 
     def arrive(self, event) -> None:
         """A new customer's contact reaches the channel: it draws its handle time and
         patience from the channel's streams (contact *i* gets the same in every scenario
-        with the same seed), then tries the channel's arrive hooks (the bot) or enters."""
+        with the same seed), then tries the channel's arrive hooks (the bot) or enters.
+        It was counted as offered when its epoch was drawn (``Counter.arrivals``)."""
         channel: ChannelState = event._value
         now = self.env._now
-        count = self.count
         draw_patience = channel.draw_patience
         patience = draw_patience() if draw_patience is not None else _INF
-        tally = channel.intervals[count.slot] if now >= self.warmup else None
-        contact = Contact(channel, now, channel.draw_handle_time(), patience, count.slot, tally)
-        count.offered(tally)
-        if channel.on_arrive:
+        slot = self.count.slot
+        tally = channel.intervals[slot] if now >= self.warmup else None
+        contact = Contact(channel, now, channel.draw_handle_time(), patience, slot, tally)
+        if channel.hooked:
             for hook in channel.on_arrive:
                 if hook(contact, now):
                     break
             else:
                 self.enter(contact, now)
-        else:
-            self.enter(contact, now)
+        else:  # as `enter` does, inline: no hook to ask
+            agent = channel.route(contact)
+            if agent is not None:
+                self.answer(contact, agent, now)
+            else:
+                self.wait(contact, now)
         following = next(channel.epochs, None)
         if following is not None:
-            self.after(following - now, self.arrive, channel)
+            # As ``Clock.after`` does, inline (the commonest event of all), with the
+            # channel's one arrival event: it has one pending arrival at a time.
+            heappush(self._queue, (now + (following - now), NORMAL, next(self._eid), channel.due))
 
     def bring(self, channel, handle_time, patience, counted, customer, kind="") -> None:
         """A contact a feature brings to ``channel`` now (a transfer, a retrial, a repeat,
@@ -146,9 +160,12 @@ class Core:
         lane.queue.append(contact)
         patience = contact.patience
         if patience < _INF:
-            self.after(patience, self.abandon, contact)
-        for site, after in lane.steps:
-            if 0.0 < after < patience:
+            heappush(
+                self._queue,
+                (now + patience, NORMAL, next(self._eid), Due(self._abandon, contact)),
+            )
+        for site, after in lane.later:
+            if after < patience:
                 self.after(after, self.overflow, (contact, site))
 
     def overflow(self, event) -> None:
@@ -176,17 +193,31 @@ class Core:
         if channel.on_answer:
             for hook in channel.on_answer:
                 hook(contact, site, handle_time, now)
-        channel.serve(agent, contact, handle_time, now)
+        if channel.serve is None:  # one contact at a time: as Core.serve, inline
+            count = self.count
+            if now >= self.warmup and now + handle_time <= count.slot_end:
+                site.busy[channel.index][count.slot] += handle_time  # Counter.serving's case
+            else:
+                count.serving(site, channel, now, handle_time)
+            agent.contact = contact
+            heappush(self._queue, (now + handle_time, NORMAL, next(self._eid), agent.due))
+        else:
+            channel.serve(agent, contact, handle_time, now)
 
-    def serve_one(self, agent: AgentState, contact: Contact, handle_time: float, now: float):
-        """The agent is busy with this one contact for ``handle_time``."""
-        self.count.serving(agent.site, contact.channel, now, handle_time)
+    def serve(self, agent: AgentState, contact: Contact, handle_time: float, now: float):
+        """The agent works on the contact for ``handle_time`` (a feature's pick-up)."""
+        channel = contact.channel
+        if channel.serve is not None:
+            channel.serve(agent, contact, handle_time, now)
+            return
+        self.count.serving(agent.site, channel, now, handle_time)
         agent.contact = contact
-        self.after(handle_time, self.release, agent)
+        heappush(self._queue, (now + handle_time, NORMAL, next(self._eid), agent.due))
 
     def release(self, event) -> None:
         """An agent finishes a contact: the channel's end hooks run (a line is freed, an
-        escalation moves on), then the agent leaves if it must, or takes the next contact."""
+        escalation moves on), then the agent leaves if it must, or takes the next contact
+        (as :meth:`take_work`, inline)."""
         agent: AgentState = event._value
         contact = agent.contact
         if contact.channel.on_end:
@@ -194,8 +225,22 @@ class Core:
                 hook(contact, agent)
         if agent.leaving:
             self.leave(agent)
+            return
+        now = self.env._now
+        lanes = agent.site.lanes
+        if len(lanes) == 1:  # as `next_waiting` does for one lane, inline
+            lane, after = lanes[0]
+            queue = lane.queue
+            while queue and queue[0].state != WAITING and queue[0].state != SILENT:
+                queue.popleft()
+            following = queue.popleft() if queue and now - queue[0].arrival >= after else None
         else:
-            self.take_work(agent, self.env._now)
+            following = self.next_waiting(lanes, now)
+        if following is not None:
+            self.answer(following, agent, now)
+        else:
+            agent.idle_since = now
+            agent.site.idle.append(agent)
 
     def take_work(self, agent: AgentState, now: float) -> None:
         """The agent takes the next contact it may, or joins its site's idle agents."""

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
 
 from ccsim.model.calendar import Calendar
 from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
@@ -107,6 +111,7 @@ class Counter:
         self.interval_of = (lambda t: int(t / interval)) if calendar.uniform else calendar.index
         self.slot = 0  # the interval of the present moment (after the horizon: the last)
         self.slot_end = self.edges[1]
+        self.by_site = False  # count each site's part of a channel (with several sites)
         self.channels: list[ChannelCounts] = []
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
@@ -167,6 +172,24 @@ class Counter:
         """The tally of a contact reaching ``channel`` now, or None (warm-up)."""
         return channel.intervals[self.slot] if now >= self.warmup else None
 
+    def arrivals(self, channel, batches) -> Iterator[float]:
+        """The epochs of ``channel``'s new contacts, from arrays of epochs: each batch is
+        counted as offered (by the interval of each epoch inside the window) when it is
+        drawn, since every contact that arrives is simulated, rather than one by one."""
+        edges = np.asarray(self.edges)
+        intervals = channel.intervals
+
+        def counted():
+            for batch in batches:
+                inside = batch[batch >= self.warmup]
+                slots = np.searchsorted(edges, inside, side="right") - 1
+                counts = np.bincount(slots, minlength=self.n)
+                for k in np.flatnonzero(counts):
+                    intervals[k].offered += int(counts[k])
+                yield batch.tolist()
+
+        return chain.from_iterable(counted())
+
     def offered(self, tally: ChannelTally | None, kind: str = "") -> None:
         """A contact reached a channel: new, or a ``retrials``, ``repeat_contacts`` or
         ``transfers_in`` contact (customers = offered less those, see :meth:`record`)."""
@@ -176,38 +199,54 @@ class Counter:
                 setattr(tally, kind, getattr(tally, kind) + 1)
 
     def answered(self, contact, site, wait: float, handle_time: float, now: float) -> None:
-        channel = contact.channel
+        """An agent of ``site`` took the contact after ``wait``.
+
+        A contact answered at once adds only to ``answered`` and ``handle_time``: its share
+        of ``answered_within_threshold`` and of the wait distribution is the count of
+        answered contacts that did not wait, which :meth:`record` adds once at the end."""
         tally = contact.tally
         if tally is not None:
-            slot = contact.slot
-            here = site.counts.answered[channel.index][slot]
             tally.answered += 1
-            tally.wait_answered += wait
             tally.handle_time += handle_time
-            here.answered += 1
-            here.wait_answered += wait
-            here.handle_time += handle_time
+            here = None
+            if self.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                here.answered += 1
+                here.handle_time += handle_time
             if wait > 0.0:
-                tally.waited += 1
-                here.waited += 1
-            if wait <= channel.threshold:
-                tally.answered_within_threshold += 1
-                here.answered_within_threshold += 1
-            counts = channel.counts
-            counts.wait_bins[slot][bisect_left(WAIT_POINTS, wait)] += 1
+                self._waited(contact, tally, here, wait, now)
+            channel = contact.channel
             # A plain first contact (no customer history, always resolved) is its own
             # customer, resolved at first contact: `record` counts those from the totals,
             # so that the common case adds nothing here.
             if contact.customer is not None or not channel.always_resolved:
-                counts.staged_answered[slot] += 1
-                counts.staged_time[slot] += wait + handle_time
-        if wait > 0.0:
-            self.spread(contact.arrival, now, channel.counts.queue_time)
+                counts = channel.counts
+                counts.staged_answered[contact.slot] += 1
+                counts.staged_time[contact.slot] += wait + handle_time
+        elif wait > 0.0:
+            self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
             self.contacts.append(
-                (channel.name, contact.arrival, wait, "answered", handle_time, tally is not None,
-                 site.name)
+                (contact.channel.name, contact.arrival, wait, "answered", handle_time,
+                 tally is not None, site.name)
             )  # fmt: skip
+
+    def _waited(self, contact, tally, here, wait: float, now: float) -> None:
+        """The part of :meth:`answered` for a counted contact that waited."""
+        channel = contact.channel
+        tally.wait_answered += wait
+        tally.waited += 1
+        within = wait <= channel.threshold
+        if within:
+            tally.answered_within_threshold += 1
+        if here is not None:
+            here.wait_answered += wait
+            here.waited += 1
+            if within:
+                here.answered_within_threshold += 1
+        counts = channel.counts
+        counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
+        self.spread(contact.arrival, now, counts.queue_time)
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -283,6 +322,7 @@ class Counter:
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
         for counts in self.channels:
+            _at_once(counts.intervals, counts.wait_bins)
             _customers(counts)
             _waits(counts)
             if counts.deferred:
@@ -290,7 +330,22 @@ class Counter:
             for k, tally in enumerate(counts.intervals):
                 tally.queue_time = counts.queue_time[k]
                 tally.observed_time = observed[k]
+        if self.by_site:
+            for site in self.sites:
+                for cells in site.answered:
+                    _at_once(cells, None)
         return RunRecord(self.calendar, self.warmup, observed, self.channels, self.sites)
+
+
+def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> None:
+    """Answered contacts that did not wait were counted only as answered (a channel's
+    abandoned contacts all count as waited): they were answered within the threshold, in
+    the first bin of the wait distribution."""
+    for k, tally in enumerate(tallies):
+        at_once = tally.answered - (tally.waited - tally.abandoned)
+        tally.answered_within_threshold += at_once
+        if wait_bins is not None:
+            wait_bins[k][0] += at_once
 
 
 def _customers(counts: ChannelCounts) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 from ccsim.model import Scenario
 from ccsim.model.calendar import Calendar
 from ccsim.sim.accounting import account
-from ccsim.sim.arrivals import arrival_epochs
+from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
 from ccsim.sim.counting import ChannelCounts, Counter, SiteCounts
@@ -35,7 +35,9 @@ from ccsim.sim.streams import Streams
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
 
 
-def _channels(scenario: Scenario, calendar: Calendar, streams: Streams) -> list[ChannelState]:
+def _channels(
+    scenario: Scenario, calendar: Calendar, streams: Streams, counter: Counter
+) -> list[ChannelState]:
     """The user's channels, then the internal call-back channels. Email and call backs
     come after every live channel unless given a priority (deferred work)."""
     n = len(calendar.slots)
@@ -52,12 +54,13 @@ def _channels(scenario: Scenario, calendar: Calendar, streams: Streams) -> list[
         channel.concurrency, channel.stretch = config.concurrency, config.stretch
         channel.mean_handle_time = config.handle_time.expected() * config.agent_assist
         if config.arrivals is not None:
-            channel.epochs = arrival_epochs(
+            batches = arrival_batches(
                 config.arrivals,
                 calendar,
                 streams.generator("arrivals", name),
                 streams.generator("busyness", name),
             )
+            channel.epochs = counter.arrivals(channel, batches)
         channel.draw_handle_time = streams.draws(
             "handle_time", name, config.handle_time, config.agent_assist
         )
@@ -112,6 +115,7 @@ def _route(scenario, channels, sites, policy: RoutingPolicy) -> None:
             site.counts.served.append(channel.index)
         channel.lanes = policy.lanes(channel)
         for lane in channel.lanes:
+            lane.later = [(site, after) for site, after in lane.steps if after > 0.0]
             for site, after in lane.steps:
                 site.lanes.append((lane, after))
                 site.lanes_of.setdefault(channel.index, []).append((lane, after))
@@ -135,10 +139,11 @@ def simulate(
     streams = Streams(seed)
     calendar = scenario.calendar()
     counter = Counter(calendar, scenario.warmup, record_contacts)
-    channels = _channels(scenario, calendar, streams)
+    channels = _channels(scenario, calendar, streams, counter)
     sites = _sites(scenario, calendar, channels)
     counter.channels = [channel.counts for channel in channels]
     counter.sites = [site.counts for site in sites]
+    counter.by_site = len(sites) > 1
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
     clock = Clock()

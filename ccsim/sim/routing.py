@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ccsim.model import Scenario
 from ccsim.sim.state import AgentState, ChannelState, Contact, Lane, SiteState
-from ccsim.sim.streams import BatchedDraws, Streams
+from ccsim.sim.streams import Streams
 
 __all__ = [
     "POLICIES",
@@ -133,9 +133,9 @@ class RandomAgent(RoutingPolicy):
 
     def __init__(self, scenario: Scenario, streams: Streams) -> None:
         super().__init__(scenario, streams)
-        self._draws: dict[str, BatchedDraws] = {}
+        self._draws: dict[str, Callable[[], float]] = {}
 
-    def _draw(self, channel: ChannelState) -> BatchedDraws:
+    def _draw(self, channel: ChannelState) -> Callable[[], float]:
         if channel.name not in self._draws:
             self._draws[channel.name] = self.streams.uniforms("routing", channel.name)
         return self._draws[channel.name]
@@ -171,7 +171,7 @@ class RandomAgent(RoutingPolicy):
         del idle[pick]
         return agent
 
-    def _draw_site(self, site: SiteState) -> BatchedDraws:
+    def _draw_site(self, site: SiteState) -> Callable[[], float]:
         key = "site:" + site.name  # not a channel name: those cannot hold ':'
         if key not in self._draws:
             self._draws[key] = self.streams.uniforms("routing", key)

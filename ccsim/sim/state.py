@@ -69,11 +69,12 @@ class Lane:
     between sites (one lane per site). Contacts that left are dropped when they reach the
     head."""
 
-    __slots__ = ("channel", "queue", "steps")
+    __slots__ = ("channel", "later", "queue", "steps")
 
     def __init__(self, channel: ChannelState, steps: list[tuple[SiteState, float]]) -> None:
         self.channel = channel
         self.steps = steps  # (site, after): the sites that may take a contact, and from when
+        self.later: list[tuple[SiteState, float]] = []  # the steps with after > 0
         self.queue: deque[Contact] = deque()
 
 
@@ -91,7 +92,9 @@ class ChannelState:
         "counts",
         "draw_handle_time",
         "draw_patience",
+        "due",
         "epochs",
+        "hooked",
         "index",
         "intervals",
         "internal",
@@ -134,8 +137,10 @@ class ChannelState:
         self.draw_handle_time = None
         self.draw_patience = None  # None: contacts never abandon
         self.route = None  # set by the routing policy: an idle agent for a contact, or None
-        self.serve = None  # set by the core or the chats feature
+        self.serve = None  # None: one contact at a time (the core); else the chats feature's
         self.pick_up = None  # an answered contact no longer waiting (silent abandonment)
+        self.due = None  # the event of its next arrival (the core's)
+        self.hooked = False  # whether a hook runs before the route (set when the run starts)
         self.on_arrive = self.on_enter = self.on_wait = ()
         self.on_answer = self.on_end = self.on_abandon = self.on_leave = ()
 
@@ -155,6 +160,7 @@ class AgentState:
         "breaks",
         "busy_since",
         "contact",
+        "due",
         "ended",
         "generation",
         "idle_since",
@@ -180,6 +186,7 @@ class AgentState:
         self.n_chats = 0  # chats in hand, on a channel with concurrency
         self.busy_since = 0.0  # when the agent's first chat in hand began
         self.generation = 0  # invalidates the agent's free chat slots once it is idle
+        self.due = None  # the event of the end of its service (one at a time)
 
 
 class SiteState:
@@ -188,6 +195,7 @@ class SiteState:
 
     __slots__ = (
         "agents",
+        "busy",
         "config",
         "cost",
         "counts",
@@ -203,6 +211,7 @@ class SiteState:
     def __init__(self, index: int, config, counts: SiteCounts, speed: list[float]) -> None:
         self.index, self.config, self.name = index, config, config.name
         self.counts = counts
+        self.busy = counts.busy  # agent-seconds busy per channel index and interval
         self.cost = config.cost_per_hour
         self.agents: list[AgentState] = []
         self.idle: deque[AgentState] = deque()

@@ -43,5 +43,4 @@ class SilentAbandonment:
     def pick_up(self, contact, agent, now: float) -> None:
         """An agent takes a silently abandoned chat: already counted; busy a short while."""
         contact.state = GONE
-        channel = contact.channel
-        channel.serve(agent, contact, self.draw_time[channel.index](), now)
+        self.core.serve(agent, contact, self.draw_time[contact.channel.index](), now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from ccsim.sim.clock import Due
 from ccsim.sim.state import AgentState, SiteState
 
 __all__ = ["Staffing"]
@@ -55,6 +56,7 @@ class Staffing:
             present = int(present * (1.0 - shrinkage) + self.absence.random())
         for number in range(present):
             agent = AgentState(site, instance.end)
+            agent.due = Due(self.core._release, agent)
             breaks = instance.agent_breaks(number, present)
             agent.breaks = sorted((b, e - b) for b, e, _ in breaks if b >= now)[::-1]
             site.agents.append(agent)
