@@ -23,7 +23,7 @@ from ccsim.sim.accounting import account
 from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
-from ccsim.sim.counting import ChannelCounts, Counter, SiteCounts
+from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
 from ccsim.sim.features import install
 from ccsim.sim.features.callbacks import callback_name
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
@@ -32,7 +32,7 @@ from ccsim.sim.shifts import PayScale, roster
 from ccsim.sim.state import ChannelState, SiteState
 from ccsim.sim.streams import Streams
 
-__all__ = ["CONTACT_COLUMNS", "SimulationResult", "simulate"]
+__all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
 
 
 def _channels(
@@ -123,6 +123,41 @@ def _route(scenario, channels, sites, policy: RoutingPolicy) -> None:
         site.lanes.sort(key=lambda pair: -pair[0].channel.priority)
 
 
+def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -> Core:
+    """The core of one replication, with the routing policy and the features the
+    scenario uses attached (``core.features``), ready to :func:`run`."""
+    calendar = scenario.calendar()
+    counter = Counter(calendar, scenario.warmup, record_contacts)
+    channels = _channels(scenario, calendar, streams, counter)
+    sites = _sites(scenario, calendar, channels)
+    counter.channels = [channel.counts for channel in channels]
+    counter.sites = [site.counts for site in sites]
+    counter.by_site = len(sites) > 1
+    policy = make_policy(scenario, streams)
+    _route(scenario, channels, sites, policy)
+    core = Core(Clock(), counter, channels, sites, policy)
+    install(core, scenario, streams)
+    return core
+
+
+def run(core: Core) -> RunRecord:
+    """Run the replication until no event is left, then close it: agents log off and
+    contacts still waiting are carried over."""
+    features = list(core.features.values())
+    core.count.start(core.clock)
+    core.start()
+    for feature in features:
+        if hasattr(feature, "start"):
+            feature.start()
+    core.clock.run()
+    end = max(core.clock.now, core.horizon)
+    for feature in features:
+        if hasattr(feature, "finish"):
+            feature.finish(end)
+    core.carry_over(end)
+    return core.count.record()
+
+
 def simulate(
     scenario: Scenario,
     seed: int | np.random.SeedSequence = 0,
@@ -137,33 +172,11 @@ def simulate(
     in which their outcomes happened; otherwise nothing per contact is kept.
     """
     streams = Streams(seed)
-    calendar = scenario.calendar()
-    counter = Counter(calendar, scenario.warmup, record_contacts)
-    channels = _channels(scenario, calendar, streams, counter)
-    sites = _sites(scenario, calendar, channels)
-    counter.channels = [channel.counts for channel in channels]
-    counter.sites = [site.counts for site in sites]
-    counter.by_site = len(sites) > 1
-    policy = make_policy(scenario, streams)
-    _route(scenario, channels, sites, policy)
-    clock = Clock()
-    core = Core(clock, counter, channels, sites, policy)
-    features = install(core, scenario, streams)
-    counter.start(clock)
-    core.start()
-    for feature in features:
-        if hasattr(feature, "start"):
-            feature.start()
-    clock.run()
-    end = max(clock.now, scenario.horizon)
-    for feature in features:
-        if hasattr(feature, "finish"):
-            feature.finish(end)
-    core.carry_over(end)
-    interval_tallies = account(counter.record())
+    core = build(scenario, streams, record_contacts)
+    record = run(core)
     contacts = None
-    if counter.contacts is not None:
-        contacts = pd.DataFrame(counter.contacts, columns=list(CONTACT_COLUMNS))
+    if core.count.contacts is not None:
+        contacts = pd.DataFrame(core.count.contacts, columns=list(CONTACT_COLUMNS))
     return SimulationResult(
-        scenario.name, streams.seed, scenario.warmup, calendar, interval_tallies, contacts
+        scenario.name, streams.seed, scenario.warmup, record.calendar, account(record), contacts
     )
