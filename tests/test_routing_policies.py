@@ -139,9 +139,11 @@ def test_every_policy_gives_each_contact_the_same_draws(policy, layout):
     def draws(frame):
         answered = frame[frame.outcome == "answered"]
         speed = answered.site.map(SPEED).where(answered.channel == "voice", 1.0)
-        handle = dict(zip(zip(answered.channel, answered.arrival), answered.handle_time / speed))
+        keys = zip(answered.channel, answered.arrival, strict=True)
+        handle = dict(zip(keys, answered.handle_time / speed, strict=True))
         gone = frame[frame.outcome == "abandoned"]
-        patience = dict(zip(zip(gone.channel, gone.arrival), gone.wait))
+        keys = zip(gone.channel, gone.arrival, strict=True)
+        patience = dict(zip(keys, gone.wait, strict=True))
         return handle, patience
 
     handle, patience = draws(run(policy, layout).contacts)
@@ -235,26 +237,29 @@ def test_random_chooses_agents_not_sites():
     assert low - 0.02 < (answered.site == "vendor").mean() < high
 
 
+def split(shares: dict, **extra) -> dict:
+    return {"policy": "split", "shares": shares, **extra}
+
+
 @pytest.mark.parametrize(
     ("routing", "path", "words"),
     [
-        ({"policy": "split", "shares": {"chat": {"vendor": 0.4, "inhouse": 0.5}}}, "routing.shares.chat", "sum to 1"),
-        ({"policy": "split", "shares": {"chat": {"vendor": 0.4, "nowhere": 0.6}}}, "routing.shares.chat.nowhere", "no site"),
-        ({"policy": "split", "shares": {"fax": {"vendor": 1.0}}}, "routing.shares.fax", "no channel"),
+        (split({"chat": {"vendor": 0.4, "inhouse": 0.5}}), "routing.shares.chat", "sum to 1"),
+        (split({"chat": {"vendor": 0.4, "x": 0.6}}), "routing.shares.chat.x", "no site"),
+        (split({"fax": {"vendor": 1.0}}), "routing.shares.fax", "no channel"),
         ({"policy": "split"}, "routing.shares", "needs shares"),
         ({"shares": {"chat": {"vendor": 1.0}}}, "routing.shares", "only with policy 'split'"),
-        ({"policy": "split", "shares": {"chat": {"vendor": 1.5}}}, "routing.shares.chat.vendor", "less than or equal"),
+        (split({"chat": {"vendor": 1.5}}), "routing.shares.chat.vendor", "less than or equal"),
         (
-            {
-                "policy": "split",
-                "shares": {"chat": {"vendor": 0.5, "inhouse": 0.5}},
-                "overflow": {"chat": [{"site": "vendor"}]},
-            },
+            split(
+                {"chat": {"vendor": 0.5, "inhouse": 0.5}},
+                overflow={"chat": [{"site": "vendor"}]},
+            ),
             "routing.shares.chat.inhouse",
             "no agent for chat",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_shares_name_the_field(routing, path, words):
     with pytest.raises(ConfigError) as info:
         two_sites(routing)
