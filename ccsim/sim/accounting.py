@@ -10,7 +10,7 @@ itself (see ``docs/metrics.md``).
 
 from __future__ import annotations
 
-from ccsim.sim.counting import RunRecord
+from ccsim.sim.counting import RunRecord, SiteCounts
 from ccsim.sim.metrics import AGENT_TALLIES, CONTACT_TALLIES, LEVEL_TALLIES, ChannelTally
 from ccsim.sim.shifts import interval_pieces, schedule_tallies
 
@@ -33,7 +33,7 @@ def account(run: RunRecord) -> dict[tuple[str, str], list[ChannelTally]]:
     the site's. A row's agent times (scheduled, logged on) are those of the sites that may
     serve the row's channels; its busy time is the time spent on them.
     """
-    calendar, warmup, observed = run.calendar, run.warmup, run.observed
+    observed = run.observed
     n = len(observed)
     rows: dict[tuple[str, str], list[ChannelTally]] = {}
     for channel in run.channels:
@@ -47,47 +47,53 @@ def account(run: RunRecord) -> dict[tuple[str, str], list[ChannelTally]]:
                 _add(everyone[k], tally, CONTACT_TALLIES)
     multi_site = len(run.sites) > 1
     for site in run.sites:
-        scheduled, cost = schedule_tallies(site.instances, site.pay, calendar, warmup)
-        overrun = [0.0] * n
-        for shift_end, left in site.overruns:
-            for k, low, high in interval_pieces(shift_end, left, calendar, warmup):
-                overrun[k] += high - low
-                cost[k] += site.pay.cost(low, high)
-        served = site.served
-        whole = [
-            ChannelTally(
-                staffed_time=site.available_time[k],
-                scheduled_time=scheduled[k],
-                overrun_time=overrun[k],
-                labour_cost=cost[k],
-                observed_time=observed[k],
-            )
-            for k in range(n)
-        ]
-        for index in served:
-            channel = run.channels[index]
-            part = site.answered[index]
-            busy = site.busy[index]
-            for k in range(n):
-                total_busy = sum(site.busy[other][k] for other in served)
-                share = busy[k] / total_busy if total_busy > 0 else 1.0 / len(served)
-                cell = part[k]
-                cell.resolved = cell.answered - cell.escalated - cell.unresolved
-                cell.busy_time = busy[k]
-                cell.staffed_time = site.available_time[k]
-                cell.scheduled_time = scheduled[k]
-                cell.overrun_time = overrun[k] * share
-                cell.labour_cost = cost[k] * share
-                cell.observed_time = observed[k]
-                channel_row = channel.intervals[k]
-                _add(channel_row, cell, _SITE_TIMES)
-                _add(whole[k], cell, _ADDED)
-                whole[k].busy_time += busy[k]
-            if multi_site:
-                rows[(channel.name, site.name)] = part
+        whole = _site(run, site)
+        if multi_site:
+            for index in site.served:
+                rows[(run.channels[index].name, site.name)] = site.answered[index]
+            rows[("all", site.name)] = whole
         if multi_channel:
             for k in range(n):
                 _add(everyone[k], whole[k], _SITE_TIMES)
-        if multi_site:
-            rows[("all", site.name)] = whole
     return rows
+
+
+def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
+    """The site's tallies per interval; its agent times and pay also go to its part of
+    each channel it serves and to the channel's row."""
+    calendar, warmup, observed = run.calendar, run.warmup, run.observed
+    n = len(observed)
+    scheduled, cost = schedule_tallies(site.instances, site.pay, calendar, warmup)
+    overrun = [0.0] * n
+    for shift_end, left in site.overruns:
+        for k, low, high in interval_pieces(shift_end, left, calendar, warmup):
+            overrun[k] += high - low
+            cost[k] += site.pay.cost(low, high)
+    whole = [
+        ChannelTally(
+            staffed_time=site.available_time[k],
+            scheduled_time=scheduled[k],
+            overrun_time=overrun[k],
+            labour_cost=cost[k],
+            observed_time=observed[k],
+        )
+        for k in range(n)
+    ]
+    served = site.served
+    for index in served:
+        busy = site.busy[index]
+        for k in range(n):
+            total_busy = sum(site.busy[other][k] for other in served)
+            share = busy[k] / total_busy if total_busy > 0 else 1.0 / len(served)
+            cell = site.answered[index][k]
+            cell.resolved = cell.answered - cell.escalated - cell.unresolved
+            cell.busy_time = busy[k]
+            cell.staffed_time = site.available_time[k]
+            cell.scheduled_time = scheduled[k]
+            cell.overrun_time = overrun[k] * share
+            cell.labour_cost = cost[k] * share
+            cell.observed_time = observed[k]
+            _add(run.channels[index].intervals[k], cell, _SITE_TIMES)
+            _add(whole[k], cell, _ADDED)
+            whole[k].busy_time += busy[k]
+    return whole
