@@ -35,6 +35,7 @@ from simpy.events import NORMAL
 
 from ccsim.sim.clock import Clock, Due
 from ccsim.sim.counting import Counter
+from ccsim.sim.routing import RoutingPolicy
 from ccsim.sim.state import (
     ABANDONED,
     ANSWERED,
@@ -61,7 +62,7 @@ class Core:
         counter: Counter,
         channels: list[ChannelState],
         sites: list[SiteState],
-        policy,
+        policy: RoutingPolicy,
     ) -> None:
         self.clock, self.count, self.policy = clock, counter, policy
         self.env = clock.env
