@@ -319,7 +319,7 @@ def test_call_backs_leave_the_queue_and_are_called_back_before_the_deadline():
         scenario({"voice": voice}, [{"name": "a", "agents": 11}], horizon="8h"), seed=6
     ).tallies
     assert t["voice"].callbacks > 0
-    back = t["voice_callback"]
+    back = t["voice:callback"]
     assert back.offered == t["voice"].callbacks
     assert back.offered == back.answered + back.abandoned + back.carried_over
     assert back.wait_answered / back.answered < 2 * 3600
@@ -457,7 +457,7 @@ def test_every_contact_ends_as_exactly_one_outcome(seed):
         assert tally.answered == tally.resolved + tally.escalated + tally.unresolved
     totals = result.tallies
     assert totals["tier2"].transfers_in == sum(
-        totals[c].escalated for c in ("voice", "chat", "email", "voice_callback")
+        totals[c].escalated for c in ("voice", "chat", "email", "voice:callback")
     )
     assert totals["specialist"].transfers_in == totals["tier2"].escalated
     everyone = totals["all"]

@@ -172,7 +172,7 @@ def test_proficiency_multiplies_handle_times_at_that_site():
             "routing.overflow.voice.1.site",
             "no agent for voice",
         ),
-        ([{"name": "a", "agents": 3}], {"policy": "random"}, "routing.policy", "longest_idle"),
+        ([{"name": "a", "agents": 3}], {"policy": "fastest"}, "routing.policy", "longest_idle"),
     ],
 )
 def test_bad_routing_names_the_field(sites, routing, path, words):

@@ -454,12 +454,31 @@ class Routing(_Frozen):
     from its ``after`` wait on), or else by every site with its skill from the first second.
     Among the eligible sites with an idle agent, ``policy`` picks: ``longest_idle`` (the
     agent idle longest), ``preference`` (the first site in the channel's list), ``cheapest``
-    (the site with the lowest ``cost_per_hour``; the longest idle among equals). Within a
-    site the agent idle longest goes first.
+    (the site with the lowest ``cost_per_hour``; the longest idle among equals),
+    ``random`` (a free agent chosen uniformly at random) or ``split`` (each contact of a
+    channel in ``shares`` goes to a site drawn with the stated shares, e.g.
+    ``{chat: {vendor: 0.4, inhouse: 0.6}}``; other sites take it only from their overflow
+    step's wait on). Within a site the agent idle longest goes first, except for
+    ``random``.
     """
 
-    policy: Literal["longest_idle", "preference", "cheapest"] = "longest_idle"
+    policy: Literal["longest_idle", "preference", "cheapest", "random", "split"] = "longest_idle"
     overflow: dict[Name, list[OverflowStep]] = Field(default_factory=dict)
+    shares: dict[Name, dict[Name, Probability]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shares_for_split(self) -> Routing:
+        if self.shares and self.policy != "split":
+            raise ConfigError("", "routing.shares", "only with policy 'split'")
+        if self.policy == "split" and not self.shares:
+            raise ConfigError("", "routing.shares", "policy 'split' needs shares per channel")
+        for channel, shares in self.shares.items():
+            total = sum(shares.values())
+            if not shares or abs(total - 1.0) > 1e-9:
+                raise ConfigError(
+                    "", f"routing.shares.{channel}", f"shares must sum to 1, got {total:g}"
+                )
+        return self
 
 
 class Scenario(_Frozen):
@@ -598,6 +617,21 @@ class Scenario(_Frozen):
             raise ConfigError(
                 "", "routing.policy", "'cheapest' needs sites with different cost_per_hour"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _shares_fit_the_sites(self) -> Scenario:
+        for channel, shares in self.routing.shares.items():
+            where = f"routing.shares.{channel}"
+            if channel not in self.channels:
+                raise ConfigError("", where, f"no channel {channel!r}")
+            eligible = {site.name for site, _ in self.eligible_sites(channel)}
+            for name in shares:
+                site = next((s for s in self.sites if s.name == name), None)
+                if site is None:
+                    raise ConfigError("", f"{where}.{name}", f"no site {name!r}")
+                if name not in eligible or not site.serves(channel):
+                    raise ConfigError("", f"{where}.{name}", f"{name!r} has no agent for {channel}")
         return self
 
     @property

@@ -15,13 +15,21 @@ batches so memory does not grow with the horizon.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 
 from ccsim.model import Arrivals
 from ccsim.model.calendar import Calendar
 
-__all__ = ["arrival_epochs", "expected_arrivals", "interval_rates", "piecewise_poisson_epochs"]
+__all__ = [
+    "arrival_batches",
+    "arrival_epochs",
+    "expected_arrivals",
+    "interval_rates",
+    "piecewise_poisson_batches",
+    "piecewise_poisson_epochs",
+]
 
 _BATCH = 4096
 
@@ -55,10 +63,11 @@ def expected_arrivals(arrivals: Arrivals, calendar: Calendar) -> float:
     return float(np.sum(interval_rates(arrivals, calendar) * lengths))
 
 
-def piecewise_poisson_epochs(
+def piecewise_poisson_batches(
     starts: np.ndarray, ends: np.ndarray, rates: np.ndarray, rng: np.random.Generator
-) -> Iterator[float]:
-    """Poisson process with rate ``rates[k]`` on ``[starts[k], ends[k])``, by inversion."""
+) -> Iterator[np.ndarray]:
+    """Poisson process with rate ``rates[k]`` on ``[starts[k], ends[k])``, by inversion,
+    as arrays of increasing epochs."""
     masses = rates * (ends - starts)
     cumulative = np.concatenate(([0.0], np.cumsum(masses)))
     total = cumulative[-1]
@@ -68,10 +77,37 @@ def piecewise_poisson_epochs(
         inside = points[points < total]
         # side="right" skips segments of zero mass, which can hold no arrival.
         k = np.searchsorted(cumulative, inside, side="right") - 1
-        yield from (starts[k] + (inside - cumulative[k]) / rates[k]).tolist()
+        yield starts[k] + (inside - cumulative[k]) / rates[k]
         if len(inside) < _BATCH:
             return
         position = float(points[-1])
+
+
+def piecewise_poisson_epochs(
+    starts: np.ndarray, ends: np.ndarray, rates: np.ndarray, rng: np.random.Generator
+) -> Iterator[float]:
+    """Poisson process with rate ``rates[k]`` on ``[starts[k], ends[k])``, by inversion."""
+    batches = piecewise_poisson_batches(starts, ends, rates, rng)
+    return chain.from_iterable(batch.tolist() for batch in batches)
+
+
+def arrival_batches(
+    arrivals: Arrivals,
+    calendar: Calendar,
+    rng: np.random.Generator,
+    busyness_rng: np.random.Generator | None = None,
+) -> Iterator[np.ndarray]:
+    """The arrival epochs of a channel as its scenario describes them, batch by batch."""
+    busyness = None
+    if arrivals.busyness is not None:
+        alpha = arrivals.busyness.alpha
+        n_days = calendar.slots[-1].day + 1
+        rng_days = busyness_rng if busyness_rng is not None else rng
+        busyness = rng_days.gamma(alpha, 1.0 / alpha, n_days)
+    starts = np.array([slot.start for slot in calendar.slots])
+    ends = np.array([slot.end for slot in calendar.slots])
+    rates = interval_rates(arrivals, calendar, busyness)
+    return piecewise_poisson_batches(starts, ends, rates, rng)
 
 
 def arrival_epochs(
@@ -81,12 +117,5 @@ def arrival_epochs(
     busyness_rng: np.random.Generator | None = None,
 ) -> Iterator[float]:
     """The arrival epochs of a channel as its scenario describes them."""
-    busyness = None
-    if arrivals.busyness is not None:
-        alpha = arrivals.busyness.alpha
-        n_days = calendar.slots[-1].day + 1
-        rng_days = busyness_rng if busyness_rng is not None else rng
-        busyness = rng_days.gamma(alpha, 1.0 / alpha, n_days)
-    starts = np.array([slot.start for slot in calendar.slots])
-    ends = np.array([slot.end for slot in calendar.slots])
-    return piecewise_poisson_epochs(starts, ends, interval_rates(arrivals, calendar, busyness), rng)
+    batches = arrival_batches(arrivals, calendar, rng, busyness_rng)
+    return chain.from_iterable(batch.tolist() for batch in batches)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from ccsim.sim.kpis import KPIS, MEAN, RATIO
 
 __all__ = [
+    "AGENT_TALLIES",
     "CONTACT_TALLIES",
     "COUNT_KPIS",
     "KPI_NAMES",
@@ -98,8 +99,62 @@ TALLY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ChannelTally))
 #: Tallies that are levels at the end of an interval: a total over intervals is the last.
 LEVEL_TALLIES: tuple[str, ...] = ("backlog",)
 
-#: Tallies of contacts and customers (not of agents): those added up over channels.
-CONTACT_TALLIES: tuple[str, ...] = TALLY_NAMES[: TALLY_NAMES.index("backlog") + 1]
+#: Tallies of agents and of the window (not of contacts): a row of several channels adds
+#: up the agent times of its sites, each site once, not those of its channels.
+AGENT_TALLIES: tuple[str, ...] = (
+    "busy_time",
+    "staffed_time",
+    "scheduled_time",
+    "overrun_time",
+    "labour_cost",
+    "observed_time",
+)
+
+#: Tallies of contacts and customers (queue time included): added up over channels.
+CONTACT_TALLIES: tuple[str, ...] = (
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "contained",
+    "callbacks",
+    "carried_over",
+    "resolved",
+    "escalated",
+    "unresolved",
+    "retrials",
+    "repeat_contacts",
+    "transfers_in",
+    "waited",
+    "answered_within_threshold",
+    "abandoned_after_threshold",
+    "carried_over_after_threshold",
+    "silent_abandoned",
+    "wait_answered",
+    "wait_abandoned",
+    "handle_time",
+    "waits_within_0s",
+    "waits_within_10s",
+    "waits_within_20s",
+    "waits_within_30s",
+    "waits_within_60s",
+    "waits_within_120s",
+    "waits_within_300s",
+    "waits_within_600s",
+    "customers",
+    "first_contact_resolutions",
+    "resolutions",
+    "resolution_time",
+    "bot_sessions",
+    "bot_time",
+    "bot_cost",
+    "backlog",
+    "queue_time",
+)
+
+# Every tally is one or the other: a new field must be classified here (not by its place).
+if sorted(CONTACT_TALLIES + AGENT_TALLIES) != sorted(TALLY_NAMES):
+    raise TypeError("every ChannelTally field must be in CONTACT_TALLIES or AGENT_TALLIES")
 
 #: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
 WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)

@@ -1,33 +1,24 @@
-"""Runtime state of a replication: contacts, customers, channels, agents and sites.
+"""Runtime state of a replication: contacts, customers, lanes, channels, agents and sites.
 
-These are plain slotted objects the engine's callbacks read and change; they hold no logic
-beyond their set-up. The engine (:mod:`ccsim.sim.engine`) is where a contact's life happens.
+These are plain slotted objects that the core (:mod:`ccsim.sim.core`) and the features
+(:mod:`ccsim.sim.features`) read and change; they hold no logic. A feature keeps its own
+state (bot sessions, lines in use, ...) in its own object, not here.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-import numpy as np
+from ccsim.sim.counting import ChannelCounts, SiteCounts
+from ccsim.sim.metrics import ChannelTally
 
-from ccsim.model import Channel, Site
-from ccsim.model.calendar import Calendar
-from ccsim.sim.arrivals import arrival_epochs
-from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
-from ccsim.sim.shifts import PayScale, roster
-from ccsim.sim.streams import BatchedDraws, Streams
-
-__all__ = ["AgentState", "ChannelState", "Contact", "Customer", "SiteState"]
+__all__ = ["AgentState", "ChannelState", "Contact", "Customer", "Lane", "SiteState", "attach"]
 
 # Contact states.
 WAITING, ANSWERED, ABANDONED, SILENT, GONE = 0, 1, 2, 3, 4
 
-# What happens when a contact's service ends (beyond freeing the agent).
-NOTHING, ESCALATE = 0, 1
-
-
-def _uniform(rng: np.random.Generator, size: int) -> np.ndarray:
-    return rng.random(size)
+# Flags of ``Contact.followup``: what remains to do when the contact leaves its channel.
+NOTHING, ESCALATE, LINE = 0, 1, 2
 
 
 class Customer:
@@ -52,6 +43,7 @@ class Contact:
         "customer",
         "followup",
         "handle_time",
+        "lane",
         "patience",
         "slot",
         "state",
@@ -60,6 +52,7 @@ class Contact:
 
     def __init__(self, channel, arrival, handle_time, patience, slot, tally):
         self.channel = channel
+        self.lane = channel.lane  # the queue it waits in; a routing policy may change it
         self.arrival = arrival  # when it reached this channel's queue (or bot)
         self.handle_time = handle_time
         self.patience = patience
@@ -70,155 +63,92 @@ class Contact:
         self.followup = NOTHING
 
 
-class ChannelState:
-    """One channel: its queue, tallies per interval, behaviour flags and random draws.
+class Lane:
+    """A FIFO queue of one channel's contacts that the same sites may take, each site from
+    its ``after`` wait on. A channel has one lane, unless its routing splits its contacts
+    between sites (one lane per site). Contacts that left are dropped when they reach the
+    head."""
 
-    Each purpose draws from its own stream (arrivals, handle times, patience, bot, retrials,
-    resolution, ...), so turning a feature on leaves the others' draws unchanged."""
+    __slots__ = ("channel", "later", "queue", "steps")
+
+    def __init__(self, channel: ChannelState, steps: list[tuple[SiteState, float]]) -> None:
+        self.channel = channel
+        self.steps = steps  # (site, after): the sites that may take a contact, and from when
+        self.later: list[tuple[SiteState, float]] = []  # the steps with after > 0
+        self.queue: deque[Contact] = deque()
+
+
+class ChannelState:
+    """One channel as the core sees it: its lanes, counts, draws and hooks.
+
+    Each ``on_*`` tuple holds the hooks features attach to one point of a contact's life
+    (see :mod:`ccsim.sim.features`); a channel no feature touches has them all empty and
+    its contacts take the core's path alone.
+    """
 
     __slots__ = (
         "always_resolved",
-        "bot",
-        "bot_sessions",
-        "callback",
-        "callback_channel",
-        "closed",
         "concurrency",
-        "config",
-        "deferred",
-        "draw_bot_return",
-        "draw_bot_time",
+        "counts",
         "draw_handle_time",
         "draw_patience",
-        "draw_repeat_delay",
-        "draw_retrial_delay",
-        "draw_return_handle_time",
-        "draw_return_patience",
-        "draw_silent_time",
-        "draw_uniform",
+        "due",
         "epochs",
-        "escalation",
-        "in_system",
+        "hooked",
         "index",
         "intervals",
+        "internal",
         "kind",
-        "lines",
+        "lane",
+        "lanes",
         "mean_handle_time",
         "name",
-        "opened",
+        "on_abandon",
+        "on_answer",
+        "on_arrive",
+        "on_end",
+        "on_enter",
+        "on_leave",
+        "on_wait",
+        "pick_up",
         "priority",
-        "queue",
-        "queue_time",
-        "repeat",
-        "resolution",
-        "retrial",
-        "silent",
-        "site_resolution",
-        "staged",
+        "route",
+        "serve",
+        "served_as",
         "steps",
         "stretch",
-        "staged_answered",
-        "staged_time",
-        "is_callback",
         "threshold",
-        "wait_bins",
     )
 
-    def __init__(
-        self,
-        index: int,
-        name: str,
-        channel: Channel,
-        calendar: Calendar,
-        streams: Streams,
-        priority: int,
-    ):
-        self.index, self.name, self.config, self.priority = index, name, channel, priority
-        self.kind = channel.kind
-        self.steps: list[tuple[SiteState, float]] = []  # eligible sites and their delays
-        self.queue: deque[Contact] = deque()
-        n = len(calendar.slots)
-        self.intervals = [ChannelTally() for _ in range(n)]
-        self.queue_time = [0.0] * n  # contact-seconds waiting, per interval
-        # Answered contacts per interval by wait: bin i holds waits in (P[i-1], P[i]] of
-        # WAIT_POINTS, the last bin those above; accounting turns them into waits_within_*.
-        self.wait_bins = [[0] * (len(WAIT_POINTS) + 1) for _ in range(n)]
-        # Answered contacts per interval that were not plain first contacts, and their
-        # wait + handle time: the rest are resolved at first contact (see accounting).
-        self.staged_answered = [0] * n
-        self.staged_time = [0.0] * n
-        self.is_callback = False  # a call-back channel: its contacts are not new customers
-        self.threshold = channel.service_level.threshold
-        self.staged = channel.staged
-        self.concurrency, self.stretch = channel.concurrency, channel.stretch
-        self.lines = channel.lines
-        self.in_system = 0  # voice with lines: contacts waiting or being served
-        self.deferred = channel.kind == "email"
-        self.opened = [0] * n  # email: items entering the queue, per interval
-        self.closed = [0] * n  # email: items taken by an agent, per interval
-        self.escalation: ChannelState | None = None
-        self.callback_channel: ChannelState | None = None
-        self.callback = channel.callback
-        self.mean_handle_time = channel.handle_time.expected() * channel.agent_assist
-        self.resolution = channel.resolution
-        self.site_resolution: dict[str, float] = {}
-        self.always_resolved = channel.resolution >= 1.0
-        self.bot = channel.bot
-        self.bot_sessions = 0  # sessions in progress
-        self.repeat = channel.repeat
-        self.retrial = channel.retrial
-        self.silent = channel.silent_abandonment
-        self.epochs = (
-            arrival_epochs(
-                channel.arrivals,
-                calendar,
-                streams.generator("arrivals", name),
-                streams.generator("busyness", name),
-            )
-            if channel.arrivals is not None
-            else iter(())
-        )
-        assist = channel.agent_assist
+    def __init__(self, index: int, name: str, kind: str, priority: int, counts: ChannelCounts):
+        self.index, self.name, self.kind, self.priority = index, name, kind, priority
+        self.served_as = name  # the user channel whose sites and skills it uses
+        self.internal = False  # made by a feature (call backs), not written by the user
+        self.counts = counts
+        self.intervals = counts.intervals
+        self.threshold = 0.0
+        self.concurrency, self.stretch = 1, 0.0
+        self.mean_handle_time = 0.0
+        self.always_resolved = True
+        self.steps: list[tuple[SiteState, float]] = []  # eligible sites and their waits
+        self.lane = Lane(self, self.steps)
+        self.lanes = [self.lane]
+        self.epochs = iter(())
+        self.draw_handle_time = None
+        self.draw_patience = None  # None: contacts never abandon
+        self.route = None  # set by the routing policy: an idle agent for a contact, or None
+        self.serve = None  # None: one contact at a time (the core); else the chats feature's
+        self.pick_up = None  # an answered contact no longer waiting (silent abandonment)
+        self.due = None  # the event of its next arrival (the core's)
+        self.hooked = False  # whether a hook runs before the route (set when the run starts)
+        self.on_arrive = self.on_enter = self.on_wait = ()
+        self.on_answer = self.on_end = self.on_abandon = self.on_leave = ()
 
-        def draws(purpose: str, distribution, scale: float = 1.0):
-            sample = distribution.sample
-            if scale != 1.0:
-                return BatchedDraws(
-                    lambda rng, size: sample(rng, size) * scale, streams.generator(purpose, name)
-                )
-            return BatchedDraws(sample, streams.generator(purpose, name))
 
-        self.draw_handle_time = draws("handle_time", channel.handle_time, assist)
-        patience = channel.patience
-        self.draw_patience = draws("patience", patience) if patience is not None else None
-        # Returning customers (retrials, repeats) draw from streams of their own, so that
-        # new arrivals keep the same draws whatever the returns do.
-        self.draw_return_handle_time = draws("return_handle_time", channel.handle_time, assist)
-        self.draw_return_patience = (
-            draws("return_patience", patience) if patience is not None else None
-        )
-        self.draw_uniform = {
-            purpose: BatchedDraws(_uniform, streams.generator(purpose, name))
-            for purpose in (
-                "bot",
-                "bot_outcome",
-                "resolution",
-                "repeat",
-                "retrial",
-                "callback",
-                "silent",
-            )
-        }
-        if channel.bot is not None:
-            self.draw_bot_time = draws("bot_time", channel.bot.handle_time)
-            if channel.bot.return_delay is not None:
-                self.draw_bot_return = draws("bot_return", channel.bot.return_delay)
-        if channel.repeat is not None:
-            self.draw_repeat_delay = draws("repeat_delay", channel.repeat.delay)
-        if channel.retrial is not None:
-            self.draw_retrial_delay = draws("retrial_delay", channel.retrial.delay)
-        if channel.silent_abandonment is not None:
-            self.draw_silent_time = draws("silent_time", channel.silent_abandonment.handle_time)
+def attach(channel: ChannelState, point: str, hook) -> None:
+    """Add ``hook`` to ``channel``'s hooks at ``point`` (``"on_enter"``, ...), after those
+    already there."""
+    setattr(channel, point, (*getattr(channel, point), hook))
 
 
 class AgentState:
@@ -230,6 +160,7 @@ class AgentState:
         "breaks",
         "busy_since",
         "contact",
+        "due",
         "ended",
         "generation",
         "idle_since",
@@ -255,30 +186,36 @@ class AgentState:
         self.n_chats = 0  # chats in hand, on a channel with concurrency
         self.busy_since = 0.0  # when the agent's first chat in hand began
         self.generation = 0  # invalidates the agent's free chat slots once it is idle
+        self.due = None  # the event of the end of its service (one at a time)
 
 
 class SiteState:
-    """One site: its idle agents (longest idle first), free chat slots, the time its agents
-    are logged on and busy, per channel and interval, and the contacts they answered."""
+    """One site: its idle agents (longest idle first), the lanes its agents take from
+    (highest channel priority first) and its counts."""
 
-    def __init__(self, index: int, site: Site, channel_names: list[str], calendar: Calendar):
-        self.index, self.site, self.name = index, site, site.name
-        n = len(calendar.slots)
-        self.instances = roster(site, calendar)
-        self.upcoming = iter(self.instances)
-        self.shrinkage = site.shrinkage
+    __slots__ = (
+        "agents",
+        "busy",
+        "config",
+        "cost",
+        "counts",
+        "idle",
+        "index",
+        "lanes",
+        "lanes_of",
+        "n_on",
+        "name",
+        "speed",
+    )
+
+    def __init__(self, index: int, config, counts: SiteCounts, speed: list[float]) -> None:
+        self.index, self.config, self.name = index, config, config.name
+        self.counts = counts
+        self.busy = counts.busy  # agent-seconds busy per channel index and interval
+        self.cost = config.cost_per_hour
         self.agents: list[AgentState] = []
         self.idle: deque[AgentState] = deque()
         self.n_on = 0  # agents logged on now
-        self.available_time = [0.0] * n  # agent-seconds logged on, per interval
-        # Agent-seconds busy and contacts answered, per channel index and interval.
-        self.busy = [[0.0] * n for _ in channel_names]
-        self.answered = [[ChannelTally() for _ in range(n)] for _ in channel_names]
-        # Free chat slots per channel index: (agent, generation), stale ones skipped.
-        self.slots: list[deque[tuple[AgentState, int]]] = [deque() for _ in channel_names]
-        self.overruns: list[tuple[float, float]] = []  # (shift end, left), paid time
-        self.speed = [site.proficiency.get(name, 1.0) for name in channel_names]
-        self.channels: list[tuple[ChannelState, float]] = []  # highest priority first
-        self.after: dict[int, float] = {}  # channel index -> wait before this site may take it
-        self.rank = 0.0  # routing order among sites: lower first
-        self.pay = PayScale(site, calendar, calendar.horizon + 86400.0)
+        self.speed = speed  # handle-time multiplier per channel index
+        self.lanes: list[tuple[Lane, float]] = []  # highest priority first
+        self.lanes_of: dict[int, list[tuple[Lane, float]]] = {}  # per channel index

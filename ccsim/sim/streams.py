@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from functools import partial
+from itertools import chain
 
 import numpy as np
 
-__all__ = ["BatchedDraws", "Streams", "as_seed_sequence"]
+__all__ = ["batched_draws", "Streams", "as_seed_sequence"]
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -45,30 +47,40 @@ class Streams:
         child = np.random.SeedSequence(self.seed.entropy, spawn_key=key)
         return np.random.Generator(np.random.PCG64(child))
 
+    def draws(
+        self, purpose: str, entity: str, distribution, scale: float = 1.0
+    ) -> Callable[[], float]:
+        """Values of ``distribution`` (times ``scale``) from the stream of ``(purpose, entity)``."""
+        sample = distribution.sample
+        if scale != 1.0:
+            return batched_draws(
+                lambda rng, size: sample(rng, size) * scale, self.generator(purpose, entity)
+            )
+        return batched_draws(sample, self.generator(purpose, entity))
 
-class BatchedDraws:
-    """Hands out one value at a time from batches drawn by ``sample(rng, size)``.
+    def uniforms(self, purpose: str, entity: str) -> Callable[[], float]:
+        """Uniform values in [0, 1) from the stream of ``(purpose, entity)``."""
+        return batched_draws(_uniform, self.generator(purpose, entity))
+
+
+def _uniform(rng: np.random.Generator, size: int) -> np.ndarray:
+    return rng.random(size)
+
+
+def batched_draws(
+    sample: Callable[[np.random.Generator, int], np.ndarray],
+    rng: np.random.Generator,
+    size: int = 2048,
+) -> Callable[[], float]:
+    """One value at a time from batches drawn by ``sample(rng, size)``.
 
     The sequence of values is what ``sample`` yields batch after batch, so it is the same
-    whichever order the engine asks for other streams.
+    whichever order the engine asks for other streams. The function returned is
+    ``next`` on a chain of batches: a call costs no Python frame, only a new batch does.
     """
 
-    __slots__ = ("_batch", "_index", "_rng", "_sample", "_size")
+    def batches():
+        while True:
+            yield sample(rng, size).tolist()
 
-    def __init__(
-        self,
-        sample: Callable[[np.random.Generator, int], np.ndarray],
-        rng: np.random.Generator,
-        size: int = 2048,
-    ) -> None:
-        self._sample, self._rng, self._size = sample, rng, size
-        self._batch: list[float] = []
-        self._index = 0
-
-    def __call__(self) -> float:
-        index = self._index
-        if index == len(self._batch):
-            self._batch = self._sample(self._rng, self._size).tolist()
-            index = 0
-        self._index = index + 1
-        return self._batch[index]
+    return partial(next, chain.from_iterable(batches()))

@@ -1,0 +1,383 @@
+"""Counting: every tally of a replication's contacts is added here, and nowhere else.
+
+The core and the features report what happened to a contact (offered, answered,
+abandoned, resolved, ...) through a :class:`Counter`; it adds to the tally of the interval
+in which the contact reached its channel (customer outcomes to the first arrival's) and to
+the time series (queue time, busy and logged-on time) the overlap with the observation
+window ``[warmup, horizon)``. When the run is over, :meth:`Counter.record` completes the
+counts left to totals and hands a :class:`RunRecord` to :mod:`ccsim.sim.accounting`.
+
+The clock advances the current interval (:meth:`Counter.start`) rather than each event
+computing it, so a service that ends in the interval it began in is counted with one
+addition.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+
+from ccsim.model.calendar import Calendar
+from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
+from ccsim.sim.shifts import PayScale, ShiftInstance
+
+__all__ = ["ChannelCounts", "Counter", "RunRecord", "SiteCounts"]
+
+
+def _zeros(n: int) -> list:
+    return [0] * n
+
+
+@dataclass
+class ChannelCounts:
+    """What a run counted for one channel, per interval."""
+
+    name: str
+    n: int
+    deferred: bool = False  # email: opened and closed items give the backlog
+    new_customers: bool = True  # False for call backs: their contacts are no new customers
+    intervals: list[ChannelTally] = field(init=False)
+    queue_time: list[float] = field(init=False)  # contact-seconds waiting
+    # Answered contacts by wait: bin i holds waits in (P[i-1], P[i]] of WAIT_POINTS.
+    wait_bins: list[list[int]] = field(init=False)
+    # Answered contacts that were not plain first contacts, and their wait + handle time:
+    # the rest are each their own customer, resolved at first contact.
+    staged_answered: list[int] = field(init=False)
+    staged_time: list[float] = field(init=False)
+    opened: list[int] = field(init=False)  # email items entering the queue
+    closed: list[int] = field(init=False)  # email items taken by an agent
+
+    def __post_init__(self) -> None:
+        n = self.n
+        self.intervals = [ChannelTally() for _ in range(n)]
+        self.queue_time = [0.0] * n
+        self.wait_bins = [_zeros(len(WAIT_POINTS) + 1) for _ in range(n)]
+        self.staged_answered = _zeros(n)
+        self.staged_time = [0.0] * n
+        self.opened = _zeros(n)
+        self.closed = _zeros(n)
+
+
+@dataclass
+class SiteCounts:
+    """What a run counted for one site: agent time per interval, answered contacts and
+    busy time per channel index, overruns, and the schedule it was given."""
+
+    name: str
+    n: int
+    n_channels: int
+    instances: list[ShiftInstance]
+    pay: PayScale
+    served: list[int] = field(default_factory=list)  # channel indices it may serve
+    available_time: list[float] = field(init=False)  # agent-seconds logged on
+    busy: list[list[float]] = field(init=False)  # per channel index: agent-seconds busy
+    answered: list[list[ChannelTally]] = field(init=False)  # per channel index
+    overruns: list[tuple[float, float]] = field(default_factory=list)  # (shift end, left)
+
+    def __post_init__(self) -> None:
+        n = self.n
+        self.available_time = [0.0] * n
+        self.busy = [[0.0] * n for _ in range(self.n_channels)]
+        self.answered = [[ChannelTally() for _ in range(n)] for _ in range(self.n_channels)]
+
+
+@dataclass
+class RunRecord:
+    """A finished replication, as counted: the input of :func:`ccsim.sim.accounting.account`."""
+
+    calendar: Calendar
+    warmup: float
+    observed: list[float]  # seconds of each interval inside the window
+    channels: list[ChannelCounts]
+    sites: list[SiteCounts]
+
+
+class Counter:
+    """Adds a replication's outcomes to its counts as they happen."""
+
+    def __init__(self, calendar: Calendar, warmup: float, record_contacts: bool) -> None:
+        self.calendar = calendar
+        self.warmup = warmup
+        self.horizon = horizon = calendar.horizon
+        self.n = len(calendar.slots)
+        # Interval k spans [edges[k], edges[k + 1]); uniform intervals are found by division.
+        self.edges = [*calendar.edges, horizon]
+        interval = calendar.interval
+        self.interval_of = (lambda t: int(t / interval)) if calendar.uniform else calendar.index
+        self.slot = 0  # the interval of the present moment (after the horizon: the last)
+        self.slot_end = self.edges[1]
+        self.by_site = False  # count each site's part of a channel (with several sites)
+        self.channels: list[ChannelCounts] = []
+        self.sites: list[SiteCounts] = []
+        #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
+        self.contacts: list[tuple] | None = [] if record_contacts else None
+
+    # --- the clock's side --------------------------------------------------------------
+
+    def start(self, clock) -> None:
+        """Advance :attr:`slot` at each interval edge, before anything else due then."""
+        self._clock = clock
+        if self.n > 1:
+            clock.first(self.edges[1], self._advance)
+
+    def _advance(self, event) -> None:
+        self.slot += 1
+        self.slot_end = self.edges[self.slot + 1]
+        if self.slot + 1 < self.n:
+            self._clock.first(self.slot_end, self._advance)
+
+    def spread(self, start: float, end: float, series: list[float]) -> None:
+        """Add the part of ``[start, end)`` inside the window to ``series``, interval by
+        interval (a service or a wait may cross an interval edge)."""
+        low = start if start > self.warmup else self.warmup
+        high = end if end < self.horizon else self.horizon
+        if high <= low:
+            return
+        k = self.interval_of(low)
+        edges = self.edges
+        while True:
+            edge = edges[k + 1]
+            if high <= edge:
+                series[k] += high - low
+                return
+            series[k] += edge - low
+            low, k = edge, k + 1
+
+    def serving(self, site, channel, now: float, duration: float) -> None:
+        """An agent of ``site`` starts ``duration`` seconds of work on ``channel`` now."""
+        series = site.counts.busy[channel.index]
+        if now >= self.warmup and now + duration <= self.slot_end:
+            series[self.slot] += duration  # the common case: inside the present interval
+        else:
+            self.spread(now, now + duration, series)
+
+    def busy(self, site, channel, start: float, end: float) -> None:
+        """An agent of ``site`` was busy on ``channel`` over ``[start, end)``."""
+        self.spread(start, end, site.counts.busy[channel.index])
+
+    def logged_on(self, site, start: float, end: float) -> None:
+        self.spread(start, end, site.counts.available_time)
+
+    def overrun(self, site, shift_end: float, left: float) -> None:
+        site.counts.overruns.append((shift_end, left))
+
+    # --- contacts ----------------------------------------------------------------------
+
+    def tally(self, channel, now: float) -> ChannelTally | None:
+        """The tally of a contact reaching ``channel`` now, or None (warm-up)."""
+        return channel.intervals[self.slot] if now >= self.warmup else None
+
+    def arrivals(self, channel, batches) -> Iterator[float]:
+        """The epochs of ``channel``'s new contacts, from arrays of epochs: each batch is
+        counted as offered (by the interval of each epoch inside the window) when it is
+        drawn, since every contact that arrives is simulated, rather than one by one."""
+        edges = np.asarray(self.edges)
+        intervals = channel.intervals
+
+        def counted():
+            for batch in batches:
+                inside = batch[batch >= self.warmup]
+                slots = np.searchsorted(edges, inside, side="right") - 1
+                counts = np.bincount(slots, minlength=self.n)
+                for k in np.flatnonzero(counts):
+                    intervals[k].offered += int(counts[k])
+                yield batch.tolist()
+
+        return chain.from_iterable(counted())
+
+    def offered(self, tally: ChannelTally | None, kind: str = "") -> None:
+        """A contact reached a channel: new, or a ``retrials``, ``repeat_contacts`` or
+        ``transfers_in`` contact (customers = offered less those, see :meth:`record`)."""
+        if tally is not None:
+            tally.offered += 1
+            if kind:
+                setattr(tally, kind, getattr(tally, kind) + 1)
+
+    def answered(self, contact, site, wait: float, handle_time: float, now: float) -> None:
+        """An agent of ``site`` took the contact after ``wait``.
+
+        A contact answered at once adds only to ``answered`` and ``handle_time``: its share
+        of ``answered_within_threshold`` and of the wait distribution is the count of
+        answered contacts that did not wait, which :meth:`record` adds once at the end."""
+        tally = contact.tally
+        if tally is not None:
+            tally.answered += 1
+            tally.handle_time += handle_time
+            here = None
+            if self.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                here.answered += 1
+                here.handle_time += handle_time
+            if wait > 0.0:
+                self._waited(contact, tally, here, wait, now)
+            channel = contact.channel
+            # A plain first contact (no customer history, always resolved) is its own
+            # customer, resolved at first contact: `record` counts those from the totals,
+            # so that the common case adds nothing here.
+            if contact.customer is not None or not channel.always_resolved:
+                counts = channel.counts
+                counts.staged_answered[contact.slot] += 1
+                counts.staged_time[contact.slot] += wait + handle_time
+        elif wait > 0.0:
+            self.spread(contact.arrival, now, contact.channel.counts.queue_time)
+        if self.contacts is not None:
+            self.contacts.append(
+                (contact.channel.name, contact.arrival, wait, "answered", handle_time,
+                 tally is not None, site.name)
+            )  # fmt: skip
+
+    def _waited(self, contact, tally, here, wait: float, now: float) -> None:
+        """The part of :meth:`answered` for a counted contact that waited."""
+        channel = contact.channel
+        tally.wait_answered += wait
+        tally.waited += 1
+        within = wait <= channel.threshold
+        if within:
+            tally.answered_within_threshold += 1
+        if here is not None:
+            here.wait_answered += wait
+            here.waited += 1
+            if within:
+                here.answered_within_threshold += 1
+        counts = channel.counts
+        counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
+        self.spread(contact.arrival, now, counts.queue_time)
+
+    def abandoned(self, contact, wait: float, now: float) -> None:
+        """Its patience ran out while waiting (a missed call back too)."""
+        channel = contact.channel
+        tally = contact.tally
+        if tally is not None:
+            tally.abandoned += 1
+            tally.wait_abandoned += wait
+            tally.waited += 1
+            if wait > channel.threshold:
+                tally.abandoned_after_threshold += 1
+        self.spread(contact.arrival, now, channel.counts.queue_time)
+        if self.contacts is not None:
+            self.contacts.append(
+                (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None, "")
+            )
+
+    def outcome(self, contact, name: str) -> None:
+        """A contact ends as ``name`` (``blocked``, ``contained``, ``callbacks``) or is
+        marked (``silent_abandoned``): one more in its tally."""
+        tally = contact.tally
+        if tally is not None:
+            setattr(tally, name, getattr(tally, name) + 1)
+
+    def not_resolved(self, contact, site, name: str) -> None:
+        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``."""
+        tally = contact.tally
+        if tally is not None:
+            setattr(tally, name, getattr(tally, name) + 1)
+            here = site.counts.answered[contact.channel.index][contact.slot]
+            setattr(here, name, getattr(here, name) + 1)
+
+    def resolution(self, customer, ends: float) -> None:
+        """The customer's need was met at ``ends`` (by an agent or truly by the bot):
+        counted on the first arrival's tally. Plain first contacts are counted in bulk by
+        :meth:`record`, the same way."""
+        first = customer.tally
+        if first is not None:
+            first.resolutions += 1
+            first.resolution_time += ends - customer.arrival
+            if customer.first:
+                first.first_contact_resolutions += 1
+
+    def carried_over(self, contact, now: float) -> None:
+        """Still waiting when the run ends (email: open at the horizon)."""
+        channel = contact.channel
+        self.spread(contact.arrival, math.inf, channel.counts.queue_time)
+        tally = contact.tally
+        if tally is not None:
+            tally.carried_over += 1
+            if now - contact.arrival > channel.threshold:
+                tally.carried_over_after_threshold += 1
+
+    def bot_session(self, contact, session: float, cost: float) -> None:
+        tally = contact.tally
+        if tally is not None:
+            tally.bot_sessions += 1
+            tally.bot_time += session
+            tally.bot_cost += cost
+
+    def opened(self, channel) -> None:
+        """An email item entered the queue now."""
+        channel.counts.opened[self.slot] += 1
+
+    def closed(self, channel) -> None:
+        """An email item was taken by an agent now."""
+        channel.counts.closed[self.slot] += 1
+
+    # --- the end of the run ------------------------------------------------------------
+
+    def record(self) -> RunRecord:
+        """Complete the counts left to totals and hand the run over."""
+        observed = [0.0] * self.n
+        self.spread(0.0, self.horizon, observed)
+        for counts in self.channels:
+            _at_once(counts.intervals, counts.wait_bins)
+            _customers(counts)
+            _waits(counts)
+            if counts.deferred:
+                _backlogs(counts)
+            for k, tally in enumerate(counts.intervals):
+                tally.queue_time = counts.queue_time[k]
+                tally.observed_time = observed[k]
+        if self.by_site:
+            for site in self.sites:
+                for cells in site.answered:
+                    _at_once(cells, None)
+        return RunRecord(self.calendar, self.warmup, observed, self.channels, self.sites)
+
+
+def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> None:
+    """Answered contacts that did not wait were counted only as answered (a channel's
+    abandoned contacts all count as waited): they were answered within the threshold, in
+    the first bin of the wait distribution."""
+    for k, tally in enumerate(tallies):
+        at_once = tally.answered - (tally.waited - tally.abandoned)
+        tally.answered_within_threshold += at_once
+        if wait_bins is not None:
+            wait_bins[k][0] += at_once
+
+
+def _customers(counts: ChannelCounts) -> None:
+    """New customers (offered less retrials, repeats and transfers; a call back is no new
+    customer), contacts resolved (answered less escalated and unresolved), and the plain
+    first contacts: each its own customer, resolved at first contact with its wait and
+    handle time, as :meth:`Counter.resolution` counts the others."""
+    for k, tally in enumerate(counts.intervals):
+        if counts.new_customers:
+            tally.customers = (
+                tally.offered - tally.retrials - tally.repeat_contacts - tally.transfers_in
+            )
+        tally.resolved = tally.answered - tally.escalated - tally.unresolved
+        plain = tally.answered - counts.staged_answered[k]
+        if plain:
+            tally.first_contact_resolutions += plain
+            tally.resolutions += plain
+            tally.resolution_time += tally.wait_answered + tally.handle_time - counts.staged_time[k]
+
+
+def _waits(counts: ChannelCounts) -> None:
+    """Cumulative wait counts (answered within each point) from the bins."""
+    for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
+        within = 0
+        for point, count in zip(WAIT_POINTS, bins, strict=False):
+            within += count
+            setattr(tally, f"waits_within_{point}s", within)
+
+
+def _backlogs(counts: ChannelCounts) -> None:
+    """Email items open at the end of each interval: opened so far less taken so far."""
+    level = 0
+    for k, tally in enumerate(counts.intervals):
+        level += counts.opened[k] - counts.closed[k]
+        tally.backlog = level

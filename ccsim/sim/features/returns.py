@@ -1,0 +1,125 @@
+"""Customers coming back: retrials and repeats.
+
+A voice caller who abandoned or was blocked calls again with the channel's ``retrial``
+probability after its delay (:meth:`Returns.maybe_retry`): a retrial, the same customer. A
+customer left unresolved comes back with the entry channel's ``repeat`` probability after
+its delay (:meth:`Returns.maybe_repeat`), and a customer falsely contained by the bot
+after the bot's ``return_delay`` (:meth:`Returns.come_back_at`): a repeat contact, straight
+to the humans. Returns due after the horizon are not simulated. Returning contacts draw
+their handle time and patience from streams of their own (``return_handle_time``,
+``return_patience``), so new arrivals keep the same draws whatever the returns do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ccsim.sim.state import Customer, attach
+
+__all__ = ["Returns"]
+
+
+class Returns:
+    name = "returns"
+
+    @staticmethod
+    def used(scenario) -> bool:
+        return any(
+            c.retrial is not None
+            or c.repeat is not None
+            or (c.bot is not None and c.bot.false_containment > 0)
+            for c in scenario.channels.values()
+        )
+
+    def __init__(self, core, scenario, streams) -> None:
+        self.core, self.streams = core, streams
+        self.after, self.env, self.horizon = core.after, core.env, core.horizon
+        self.configs = scenario.channels
+        self.retrial = {}  # channel index -> (probability, draw uniform, draw delay)
+        self.repeat = {}
+        self._returning = {}  # channel index -> (draw handle time, draw patience or None)
+        for channel in core.channels:
+            config = scenario.channels.get(channel.name)
+            if channel.internal or config is None:
+                continue
+            if config.retrial is not None:
+                self.retrial[channel.index] = (
+                    config.retrial.probability,
+                    streams.uniforms("retrial", channel.name),
+                    streams.draws("retrial_delay", channel.name, config.retrial.delay),
+                )
+                attach(channel, "on_abandon", self.maybe_retry)
+            if config.repeat is not None:
+                self.repeat[channel.index] = (
+                    config.repeat.probability,
+                    streams.uniforms("repeat", channel.name),
+                    streams.draws("repeat_delay", channel.name, config.repeat.delay),
+                )
+
+    def _draws(self, channel):
+        if channel.index not in self._returning:
+            config = self.configs[channel.name]
+            patience = config.patience
+            self._returning[channel.index] = (
+                self.streams.draws(
+                    "return_handle_time", channel.name, config.handle_time, config.agent_assist
+                ),
+                self.streams.draws("return_patience", channel.name, patience)
+                if patience is not None
+                else None,
+            )
+        return self._returning[channel.index]
+
+    def maybe_retry(self, contact, now: float) -> None:
+        """A voice caller who abandoned or was blocked may call again later."""
+        channel = contact.channel
+        retrial = self.retrial.get(channel.index)
+        if retrial is None:
+            return
+        probability, uniform, delay = retrial
+        if uniform() >= probability:
+            return
+        back = now + delay()
+        if back >= self.horizon:
+            return
+        if contact.customer is None:
+            contact.customer = Customer(contact.arrival, contact.tally, channel)
+        self.after(back - now, self._retry, contact)
+
+    def _retry(self, event) -> None:
+        contact = event._value
+        channel = contact.channel
+        now = self.env.now
+        draw_patience = self._draws(channel)[1]
+        patience = draw_patience() if draw_patience is not None else math.inf
+        self.core.bring(
+            channel, contact.handle_time, patience, now >= self.core.warmup,
+            contact.customer, "retrials",
+        )  # fmt: skip
+
+    def maybe_repeat(self, customer, ends: float) -> None:
+        """An unresolved customer may contact the entry channel again."""
+        repeat = self.repeat.get(customer.entry.index)
+        if repeat is None:
+            return
+        probability, uniform, delay = repeat
+        if uniform() >= probability:
+            return
+        self.come_back_at(customer, ends + delay())
+
+    def come_back_at(self, customer, back: float) -> None:
+        if back < self.horizon:
+            self.after(back - self.env.now, self._come_back, customer)
+
+    def _come_back(self, event) -> None:
+        """A customer not (truly) resolved contacts the centre again: a repeat contact,
+        straight to the humans."""
+        customer = event._value
+        channel = customer.entry
+        now = self.env.now
+        draw_handle_time, draw_patience = self._draws(channel)
+        patience = draw_patience() if draw_patience is not None else math.inf
+        self.core.bring(
+            channel, draw_handle_time(), patience, now >= self.core.warmup, customer,
+            "repeat_contacts",
+        )  # fmt: skip

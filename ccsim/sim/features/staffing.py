@@ -1,0 +1,132 @@
+"""Shifts and breaks: agents log on and off as their site's schedule says.
+
+``shifts.roster`` laid each site's shifts on the simulation clock; here the agents who come
+to work (headcount less shrinkage) are created at each shift start, go on their breaks and
+leave at the shift end. An idle agent leaving is taken out of its site's idle agents (a few
+times per agent and day); a busy one gets ``leaving`` set, and the core hands it back here
+on finishing its contact (:meth:`Staffing.leave`) instead of giving it the next one: the
+time after its shift end is an overrun, paid.
+
+Shifts, breaks and ends are scheduled as they come due (one pending shift start per site,
+one pending break per agent), not all at once: weeks of agent events waiting in the heap
+would make every push and pop on it dearer.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ccsim.sim.clock import Due
+from ccsim.sim.state import AgentState, SiteState
+
+__all__ = ["Staffing"]
+
+
+class Staffing:
+    name = "staffing"
+
+    @staticmethod
+    def used(scenario) -> bool:
+        return True  # every scenario has agents; constant staffing is one endless shift
+
+    def __init__(self, core, scenario, streams) -> None:
+        self.core, self.count, self.after = core, core.count, core.after
+        self.env = core.env
+        self.absence = streams.generator("absence", "sites")
+        self.upcoming = {site.index: iter(site.counts.instances) for site in core.sites}
+        core.leave = self.leave
+        for site in core.sites:
+            self._next_shift(site)
+
+    def _next_shift(self, site: SiteState) -> None:
+        instance = next(self.upcoming[site.index], None)
+        if instance is not None:
+            delay = max(instance.start, 0.0) - self.env.now
+            self.after(delay, self._start_shift, (site, instance))
+
+    def _start_shift(self, event) -> None:
+        """A shift begins: its agents who come to work log on. Absent agents (shrinkage)
+        are paid but never created: of ``h`` scheduled, ``h(1 - shrinkage)`` come, rounded
+        up or down at random so that the mean is exact."""
+        site, instance = event._value
+        now = self.env.now
+        present = instance.headcount
+        shrinkage = site.config.shrinkage
+        if shrinkage > 0:
+            present = int(present * (1.0 - shrinkage) + self.absence.random())
+        for number in range(present):
+            agent = AgentState(site, instance.end)
+            agent.due = Due(self.core._release, agent)
+            breaks = instance.agent_breaks(number, present)
+            agent.breaks = sorted((b, e - b) for b, e, _ in breaks if b >= now)[::-1]
+            site.agents.append(agent)
+            if instance.end < math.inf:
+                self.after(instance.end - now, self._end_shift, agent)
+            self._next_break(agent, now)
+            self._log_on(agent, now)
+        self._next_shift(site)
+
+    def _next_break(self, agent: AgentState, now: float) -> None:
+        if agent.breaks:
+            begin, length = agent.breaks.pop()
+            self.after(begin - now, self._break, (agent, length))
+
+    def _log_on(self, agent: AgentState, now: float) -> None:
+        agent.on, agent.on_since = True, now
+        agent.site.n_on += 1
+        self.core.take_work(agent, now)
+
+    def _log_off(self, agent: AgentState, now: float) -> None:
+        agent.on = False
+        agent.site.n_on -= 1
+        self.count.logged_on(agent.site, agent.on_since, now)
+
+    def _join(self, event) -> None:
+        """An agent comes back from a break and takes waiting work."""
+        agent: AgentState = event._value
+        if not (agent.ended or agent.on):
+            self._log_on(agent, self.env.now)
+
+    def _break(self, event) -> None:
+        agent, length = event._value
+        if agent.ended:
+            return
+        now = self.env.now
+        self._next_break(agent, now)
+        if not agent.on:
+            return  # still away on a break taken late: this one is skipped
+        if agent in agent.site.idle:  # O(agents), but only a few times per agent and day
+            agent.site.idle.remove(agent)
+            self._log_off(agent, now)
+            self.after(length, self._join, agent)
+        else:
+            agent.break_due += length
+            agent.leaving = True
+
+    def _end_shift(self, event) -> None:
+        agent: AgentState = event._value
+        agent.ended = True
+        if agent.on:
+            if agent in agent.site.idle:
+                agent.site.idle.remove(agent)
+                self._log_off(agent, self.env.now)
+            else:
+                agent.leaving = True  # finishes the contact in hand: an overrun
+
+    def leave(self, agent: AgentState) -> None:
+        """A busy agent whose shift ended or whose break was due puts the phone down."""
+        now = self.env.now
+        self._log_off(agent, now)
+        agent.leaving = False
+        if agent.ended:
+            self.count.overrun(agent.site, agent.shift_end, now)
+        else:
+            self.after(agent.break_due, self._join, agent)
+            agent.break_due = 0.0
+
+    def finish(self, end: float) -> None:
+        """Agents still logged on when the run ends (constant staffing) log off."""
+        for site in self.core.sites:
+            for agent in site.agents:
+                if agent.on:
+                    self._log_off(agent, math.inf)
