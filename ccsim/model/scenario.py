@@ -38,11 +38,13 @@ from ccsim.model.units import Duration, PositiveDuration, Rate, format_duration
 
 __all__ = [
     "Arrivals",
+    "Balking",
     "Bot",
     "Break",
     "Busyness",
     "Callback",
     "Channel",
+    "Message",
     "NightDifferential",
     "OverflowStep",
     "Repeat",
@@ -53,6 +55,7 @@ __all__ = [
     "Shift",
     "SilentAbandonment",
     "Site",
+    "Trunk",
 ]
 
 
@@ -181,11 +184,15 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 class Retrial(_Frozen):
-    """A voice customer who abandons or is blocked calls again, with ``probability``,
-    after ``delay``: the same customer, counted as a retrial."""
+    """A voice customer who abandons, is blocked or balks calls again, with
+    ``probability``, after ``delay``: the same customer, counted as a retrial. A retrial
+    draws a new patience, unless ``keep_patience``: then it waits as long as the caller's
+    first attempt would have (the patience drawn at the first attempt, after any bot
+    multiplier), not what was left of it (an abandoner has none left)."""
 
     probability: Probability
     delay: Distribution
+    keep_patience: bool = False
 
 
 class Repeat(_Frozen):
@@ -239,6 +246,39 @@ class Callback(_Frozen):
     deadline: PositiveDuration
 
 
+class Balking(_Frozen):
+    """A contact that arrives when no agent is free to take it leaves at once (balks)
+    with ``probability``: one number, or a list whose item k applies when k contacts
+    already wait (the last item repeated), e.g. ``[0.0, 0.1, 0.3]``."""
+
+    probability: Probability | list[Probability]
+
+    @field_validator("probability")
+    @classmethod
+    def _some(cls, probability):
+        if isinstance(probability, list) and not probability:
+            raise ValueError("give a probability, or a list of at least one")
+        return probability
+
+    def by_waiting(self) -> tuple[float, ...]:
+        """The probability for 0, 1, ... contacts waiting (the last one repeated)."""
+        p = self.probability
+        return tuple(p) if isinstance(p, list) else (p,)
+
+
+class Message(_Frozen):
+    """A caller or chat customer still waiting after ``max_wait`` leaves a message and
+    the queue (outcome ``messages``). With ``served`` the message is worked later as
+    deferred work, like email, in the internal channel ``<channel>:message`` (after every
+    live channel, with the caller's handle time, open messages carried over at the
+    horizon; its service-level threshold is ``response_target``); without, it is only
+    counted."""
+
+    max_wait: PositiveDuration
+    served: bool = True
+    response_target: PositiveDuration = 86400.0
+
+
 class SilentAbandonment(_Frozen):
     """A ``share`` of chat customers who give up do not close the chat: an agent finds out
     on picking it up, after ``handle_time``."""
@@ -261,6 +301,12 @@ class Channel(_Frozen):
     Tiers: an answered contact is resolved with probability ``resolution`` (sites may
     override it); otherwise it is transferred to the ``escalation`` channel's queue, or,
     with ``repeat``, the customer comes back later.
+
+    The queue (voice and chat): with ``balking`` a contact that finds no agent free may
+    leave at once; with ``message`` one still waiting after ``message.max_wait`` leaves a
+    message; with ``close`` the contacts still waiting at that time of the customers' day
+    are disconnected, every day. Lines shared by several voice channels are the
+    scenario's ``trunks``.
     """
 
     kind: Literal["voice", "chat", "email"] = "voice"
@@ -275,6 +321,11 @@ class Channel(_Frozen):
     concurrency: int = Field(1, ge=1)
     stretch: NonNegativeFloat = 0.0
     silent_abandonment: SilentAbandonment | None = None
+    balking: Balking | None = None
+    message: Message | None = None
+    close: TimeOfDay | None = Field(
+        None, description="each day at this customers' time the queue is disconnected"
+    )
     bot: Bot | None = None
     agent_assist: PositiveFloat = Field(1.0, description="human handle-time multiplier")
     resolution: Probability = 1.0
@@ -297,6 +348,14 @@ class Channel(_Frozen):
             raise ConfigError("", "patience", "email items do not abandon: leave it out")
         if self.silent_abandonment is not None and self.patience is None:
             raise ConfigError("", "silent_abandonment", "needs a patience (abandonment)")
+        return self
+
+    @model_validator(mode="after")
+    def _queue_features_are_live(self) -> Channel:
+        # Email items never leave the queue: no balking, message or disconnection.
+        for name in ("balking", "message", "close"):
+            if getattr(self, name) is not None and self.kind == "email":
+                raise ConfigError("", name, "only for voice and chat channels, not email")
         return self
 
     @property
@@ -440,6 +499,15 @@ class Site(_Frozen):
         return self.staffed and (self.skills is None or channel in self.skills)
 
 
+class Trunk(_Frozen):
+    """Lines shared by voice channels: a call of any of ``channels`` needs one of the
+    ``lines`` free to enter, holds it while it waits and is served, and is blocked when
+    every line is busy."""
+
+    lines: int = Field(ge=1)
+    channels: list[Name] = Field(min_length=1)
+
+
 class OverflowStep(_Frozen):
     """A site that may take a channel's contact once it has waited ``after``."""
 
@@ -496,6 +564,7 @@ class Scenario(_Frozen):
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     routing: Routing = Field(default_factory=Routing)
+    trunks: dict[Name, Trunk] = Field(default_factory=dict)
 
     @field_validator("warmup")
     @classmethod
@@ -574,6 +643,25 @@ class Scenario(_Frozen):
                     f"channels.{name}.arrivals",
                     "required unless another channel escalates here",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _trunks_carry_voice(self) -> Scenario:
+        owner: dict[str, str] = {}
+        for name, trunk in self.trunks.items():
+            for number, channel in enumerate(trunk.channels):
+                where = f"trunks.{name}.channels.{number}"
+                if channel not in self.channels:
+                    raise ConfigError("", where, f"no channel {channel!r}")
+                if self.channels[channel].kind != "voice":
+                    raise ConfigError("", where, f"{channel!r} is no voice channel")
+                if self.channels[channel].lines is not None:
+                    raise ConfigError(
+                        "", where, f"{channel!r} has lines of its own: leave them out"
+                    )
+                if channel in owner:
+                    raise ConfigError("", where, f"{channel!r} is already on {owner[channel]!r}")
+                owner[channel] = name
         return self
 
     def eligible_sites(self, channel: str) -> list[tuple[Site, float]]:

@@ -49,6 +49,9 @@ class ChannelCounts:
     # the rest are each their own customer, resolved at first contact.
     staged_answered: list[int] = field(init=False)
     staged_time: list[float] = field(init=False)
+    # Answered contacts with a customer history, within the threshold: the rest of those
+    # answered within it are plain first contacts, each a customer within it.
+    customer_within: list[int] = field(init=False)
     opened: list[int] = field(init=False)  # email items entering the queue
     closed: list[int] = field(init=False)  # email items taken by an agent
 
@@ -59,6 +62,7 @@ class ChannelCounts:
         self.wait_bins = [_zeros(len(WAIT_POINTS) + 1) for _ in range(n)]
         self.staged_answered = _zeros(n)
         self.staged_time = [0.0] * n
+        self.customer_within = _zeros(n)
         self.opened = _zeros(n)
         self.closed = _zeros(n)
 
@@ -223,6 +227,8 @@ class Counter:
                 counts = channel.counts
                 counts.staged_answered[contact.slot] += 1
                 counts.staged_time[contact.slot] += wait + handle_time
+                if contact.customer is not None:
+                    self._customer_answered(contact, wait)
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
@@ -248,6 +254,20 @@ class Counter:
         counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
         self.spread(contact.arrival, now, counts.queue_time)
 
+    def _customer_answered(self, contact, wait: float) -> None:
+        """The part of :meth:`answered` for a counted contact with a customer history: the
+        customer's first answer at the entry channel counts, on the first arrival's tally,
+        as within the threshold when the queue time over all its attempts is."""
+        channel = contact.channel
+        customer = contact.customer
+        if wait <= channel.threshold:
+            channel.counts.customer_within[contact.slot] += 1
+        if channel is customer.entry and not customer.answered:
+            customer.answered = True
+            first = customer.tally
+            if first is not None and customer.wait + wait <= channel.threshold:
+                first.customers_within_threshold += 1
+
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
         channel = contact.channel
@@ -270,6 +290,20 @@ class Counter:
         tally = contact.tally
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + 1)
+
+    def left(self, contact, name: str, now: float) -> None:
+        """A contact leaves the queue unanswered now as ``name`` (``balked``, ``messages``,
+        ``disconnected``): one more in its tally, and its queue time."""
+        channel = contact.channel
+        tally = contact.tally
+        if tally is not None:
+            setattr(tally, name, getattr(tally, name) + 1)
+        wait = now - contact.arrival
+        self.spread(contact.arrival, now, channel.counts.queue_time)
+        if self.contacts is not None:
+            self.contacts.append(
+                (channel.name, contact.arrival, wait, name, math.nan, tally is not None, "")
+            )
 
     def not_resolved(self, contact, site, name: str) -> None:
         """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``."""
@@ -357,6 +391,9 @@ def _customers(counts: ChannelCounts) -> None:
         if counts.new_customers:
             tally.customers = (
                 tally.offered - tally.retrials - tally.repeat_contacts - tally.transfers_in
+            )
+            tally.customers_within_threshold += (
+                tally.answered_within_threshold - counts.customer_within[k]
             )
         tally.resolved = tally.answered - tally.escalated - tally.unresolved
         plain = tally.answered - counts.staged_answered[k]

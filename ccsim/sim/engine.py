@@ -26,6 +26,7 @@ from ccsim.sim.core import Core
 from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
 from ccsim.sim.features import install
 from ccsim.sim.features.callbacks import callback_name
+from ccsim.sim.features.messages import message_name
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
 from ccsim.sim.shifts import PayScale, roster
@@ -38,8 +39,9 @@ __all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
 def _channels(
     scenario: Scenario, calendar: Calendar, streams: Streams, counter: Counter
 ) -> list[ChannelState]:
-    """The user's channels, then the internal call-back channels. Email and call backs
-    come after every live channel unless given a priority (deferred work)."""
+    """The user's channels, then the internal call-back and message channels. Email, call
+    backs and messages come after every live channel unless given a priority (deferred
+    work)."""
     n = len(calendar.slots)
     live = [c.priority for c in scenario.channels.values() if c.kind != "email"]
     deferred = min(live or [0]) - 1
@@ -78,6 +80,19 @@ def _channels(
         channel.served_as, channel.internal = voice.name, True
         channel.threshold = config.callback.deadline  # its patience is the deadline
         channel.mean_handle_time = voice.mean_handle_time
+        channels.append(channel)
+    for live in list(channels):
+        if live.internal:
+            continue
+        config = scenario.channels[live.name]
+        if config.message is None or not config.message.served:
+            continue
+        name = message_name(live.name)
+        counts = ChannelCounts(name, n, deferred=True, new_customers=False)
+        channel = ChannelState(len(channels), name, live.kind, deferred, counts)
+        channel.served_as, channel.internal = live.name, True
+        channel.threshold = config.message.response_target
+        channel.mean_handle_time = live.mean_handle_time
         channels.append(channel)
     for channel in channels:
         served_as = channel.served_as

@@ -71,6 +71,9 @@ def _ratio(name, label, kind, numerator, denominator, better=None, site_level=Fa
 # Abandonment, service level and queue length exist only for a channel as a whole: a
 # contact that abandons or is carried over never reached a site, so it has no site's row.
 _QUEUED = ("answered", "abandoned")
+# The service level counts against itself every contact that queued and was not answered:
+# abandoned, carried over, left a message or disconnected at close.
+_NOT_ANSWERED = ("abandoned", "carried_over", "messages", "disconnected")
 
 # fmt: off
 KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
@@ -80,6 +83,9 @@ KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
     _count("blocked", "Blocked calls", better="lower"),
     _count("contained", "Contained by the bot"),
     _count("callbacks", "Call backs promised"),
+    _count("balked", "Balked contacts", better="lower"),
+    _count("messages", "Messages left", better="lower"),
+    _count("disconnected", "Disconnected at close", better="lower"),
     _count("carried_over", "Carried over", better="lower"),
     _count("retrials", "Retrials", better="lower"),
     _count("repeat_contacts", "Repeat contacts", better="lower"),
@@ -94,11 +100,15 @@ KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
     _ratio("asa", "Average speed of answer", "duration", ("wait_answered",), ("answered",),
            "lower", site_level=True),
     _ratio("abandon_rate", "Abandonment", "share", ("abandoned",), _QUEUED, "lower"),
+    _ratio("balk_rate", "Balking", "share", ("balked",), ("offered",), "lower"),
     _ratio("service_level", "Service level", "share", ("answered_within_threshold",),
-           ("answered", "abandoned", "carried_over"), "higher"),
+           ("answered", *_NOT_ANSWERED), "higher"),
+    _ratio("service_level_total_wait", "Service level over all attempts", "share",
+           ("customers_within_threshold",), ("customers",), "higher"),
     _ratio("within_target", "Answered within target", "share",
            ("answered_within_threshold",),
-           ("answered", "abandoned", "carried_over_after_threshold"), "higher"),
+           ("answered", "abandoned", "carried_over_after_threshold", "messages",
+            "disconnected"), "higher"),
     _ratio("service_level_answered", "Service level of answered", "share",
            ("answered_within_threshold",), ("answered",), "higher", site_level=True),
     _ratio("service_level_excl_short_abandons", "Service level without short abandons",

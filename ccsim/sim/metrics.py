@@ -43,14 +43,17 @@ class ChannelTally:
 
     # Contacts, by the interval in which they arrived (a transfer, retrial or repeat
     # contact arrives when it reaches this channel). Every contact ends as exactly one of:
-    # contained, blocked, abandoned, callbacks, carried_over, resolved, escalated, unresolved
-    # (the last three are answered).
+    # contained, blocked, balked, abandoned, callbacks, messages, disconnected, carried_over,
+    # resolved, escalated, unresolved (the last three are answered).
     offered: int = 0  # contacts arriving in the window, retrials, repeats and transfers too
     answered: int = 0  # taken by an agent
     abandoned: int = 0  # left the queue (patience ran out; a missed callback)
     blocked: int = 0  # voice: all lines busy on arrival
     contained: int = 0  # ended in the bot, truly or falsely contained
     callbacks: int = 0  # voice: left the queue with a call back promised
+    balked: int = 0  # found no agent free and left at once
+    messages: int = 0  # waited the maximum wait and left a message
+    disconnected: int = 0  # still waiting when the channel closed
     carried_over: int = 0  # still waiting at the end (email: open at the horizon)
     resolved: int = 0  # answered and resolved here
     escalated: int = 0  # answered, not resolved, transferred to the next tier
@@ -77,6 +80,8 @@ class ChannelTally:
     # Customers, on the row of the channel where they first arrived, by that interval.
     customers: int = 0  # new customers (first arrivals)
     first_contact_resolutions: int = 0  # resolved at their first handled contact
+    # answered at the entry channel with a queue time over all attempts <= its threshold
+    customers_within_threshold: int = 0
     resolutions: int = 0  # resolved in the end (truly contained included)
     resolution_time: float = 0.0  # first arrival to resolution, s, over resolutions
     # AI deflection.
@@ -118,6 +123,9 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "blocked",
     "contained",
     "callbacks",
+    "balked",
+    "messages",
+    "disconnected",
     "carried_over",
     "resolved",
     "escalated",
@@ -143,6 +151,7 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "waits_within_600s",
     "customers",
     "first_contact_resolutions",
+    "customers_within_threshold",
     "resolutions",
     "resolution_time",
     "bot_sessions",

@@ -17,21 +17,25 @@ __all__ = ["AgentState", "ChannelState", "Contact", "Customer", "Lane", "SiteSta
 # Contact states.
 WAITING, ANSWERED, ABANDONED, SILENT, GONE = 0, 1, 2, 3, 4
 
-# Flags of ``Contact.followup``: what remains to do when the contact leaves its channel.
-NOTHING, ESCALATE, LINE = 0, 1, 2
+# Flags of ``Contact.followup``: what remains to do when the contact leaves its channel
+# (QUEUED: counted among the contacts waiting, for balking; TRUNK: holds a shared line).
+NOTHING, ESCALATE, LINE, QUEUED, TRUNK = 0, 1, 2, 4, 8
 
 
 class Customer:
     """A customer across contacts (bot, queues, transfers, retrials, repeats): where and
-    when they first arrived, and whether they are still on their first handled contact."""
+    when they first arrived, whether they are still on their first handled contact, and
+    their queue time over the attempts at the entry channel until one is answered."""
 
-    __slots__ = ("arrival", "entry", "first", "tally")
+    __slots__ = ("answered", "arrival", "entry", "first", "tally", "wait")
 
     def __init__(self, arrival: float, tally: ChannelTally | None, entry: ChannelState):
         self.arrival = arrival
         self.tally = tally  # the entry channel's tally of the first arrival (None: warm-up)
         self.entry = entry
         self.first = True
+        self.wait = 0.0  # queue time of the entry channel's attempts not answered
+        self.answered = False  # an attempt at the entry channel was answered
 
 
 class Contact:

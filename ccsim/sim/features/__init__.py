@@ -10,7 +10,8 @@ point       called                                 a hook returns
 =========== ====================================== =====================================
 on_arrive   a new contact, before the human queue  True: it took the contact
 on_enter    the contact reaches the human queue    False: turned away
-on_wait     no agent was free                      True: it took the contact
+on_wait     no agent was free                      True: it took the contact (balking
+                                                   is the last: after it, the queue)
 on_answer   an agent took it (after counting)      -
 on_end      its service ended                      -
 on_abandon  its patience ran out                   -
@@ -25,22 +26,40 @@ features find each other in ``core.features`` by name.
 from __future__ import annotations
 
 from ccsim.model import Scenario
+from ccsim.sim.features.balking import Balking
 from ccsim.sim.features.bot import Bot
 from ccsim.sim.features.callbacks import Callbacks
 from ccsim.sim.features.chats import Chats
+from ccsim.sim.features.closing import Closing
 from ccsim.sim.features.email import Email
 from ccsim.sim.features.lines import Lines
+from ccsim.sim.features.messages import Messages
 from ccsim.sim.features.returns import Returns
 from ccsim.sim.features.silent import SilentAbandonment
 from ccsim.sim.features.staffing import Staffing
 from ccsim.sim.features.tiers import Tiers
+from ccsim.sim.features.trunks import Trunks
 from ccsim.sim.state import attach
 from ccsim.sim.streams import Streams
 
 __all__ = ["FEATURES", "attach", "install"]
 
 #: Every feature, in the order its hooks run at a point they share.
-FEATURES = (Staffing, Lines, Chats, SilentAbandonment, Returns, Tiers, Bot, Callbacks, Email)
+FEATURES = (
+    Staffing,
+    Lines,
+    Trunks,
+    Chats,
+    SilentAbandonment,
+    Returns,
+    Tiers,
+    Bot,
+    Callbacks,
+    Balking,
+    Messages,
+    Closing,
+    Email,
+)
 
 
 def install(core, scenario: Scenario, streams: Streams) -> list:

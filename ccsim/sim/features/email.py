@@ -1,4 +1,5 @@
-"""Email: deferred work. Items never abandon; they are worked when no live contact waits at
+"""Email: deferred work (email, and messages left in a queue: ``<channel>:message``).
+Items never abandon; they are worked when no live contact waits at
 a higher priority (by default email comes after every live channel) or by dedicated sites.
 The counter keeps items opened and taken per interval (the backlog); at the horizon the
 items still open are carried over."""
@@ -15,7 +16,10 @@ class Email:
 
     @staticmethod
     def used(scenario) -> bool:
-        return any(channel.kind == "email" for channel in scenario.channels.values())
+        return any(
+            channel.kind == "email" or (channel.message is not None and channel.message.served)
+            for channel in scenario.channels.values()
+        )
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.count = core, core.count

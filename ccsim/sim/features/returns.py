@@ -1,7 +1,9 @@
 """Customers coming back: retrials and repeats.
 
-A voice caller who abandoned or was blocked calls again with the channel's ``retrial``
-probability after its delay (:meth:`Returns.maybe_retry`): a retrial, the same customer. A
+A voice caller who abandoned, was blocked or balked calls again with the channel's
+``retrial`` probability after its delay (:meth:`Returns.maybe_retry`): a retrial, the same
+customer, with a new patience or, with ``keep_patience``, the first attempt's; the
+customer's queue time adds up over the attempts (``service_level_total_wait``). A
 customer left unresolved comes back with the entry channel's ``repeat`` probability after
 its delay (:meth:`Returns.maybe_repeat`), and a customer falsely contained by the bot
 after the bot's ``return_delay`` (:meth:`Returns.come_back_at`): a repeat contact, straight
@@ -38,6 +40,7 @@ class Returns:
         self.retrial = {}  # channel index -> (probability, draw uniform, draw delay)
         self.repeat = {}
         self._returning = {}  # channel index -> (draw handle time, draw patience or None)
+        self.keep_patience: set[int] = set()  # channels whose retrials keep their patience
         for channel in core.channels:
             config = scenario.channels.get(channel.name)
             if channel.internal or config is None:
@@ -48,6 +51,8 @@ class Returns:
                     streams.uniforms("retrial", channel.name),
                     streams.draws("retrial_delay", channel.name, config.retrial.delay),
                 )
+                if config.retrial.keep_patience:
+                    self.keep_patience.add(channel.index)
                 attach(channel, "on_abandon", self.maybe_retry)
             if config.repeat is not None:
                 self.repeat[channel.index] = (
@@ -71,7 +76,7 @@ class Returns:
         return self._returning[channel.index]
 
     def maybe_retry(self, contact, now: float) -> None:
-        """A voice caller who abandoned or was blocked may call again later."""
+        """A voice caller who abandoned, was blocked or balked may call again later."""
         channel = contact.channel
         retrial = self.retrial.get(channel.index)
         if retrial is None:
@@ -82,16 +87,22 @@ class Returns:
         back = now + delay()
         if back >= self.horizon:
             return
-        if contact.customer is None:
-            contact.customer = Customer(contact.arrival, contact.tally, channel)
+        customer = contact.customer
+        if customer is None:
+            customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
+        if channel is customer.entry:
+            customer.wait += now - contact.arrival  # this attempt's queue time
         self.after(back - now, self._retry, contact)
 
     def _retry(self, event) -> None:
         contact = event._value
         channel = contact.channel
         now = self.env.now
-        draw_patience = self._draws(channel)[1]
-        patience = draw_patience() if draw_patience is not None else math.inf
+        if channel.index in self.keep_patience:
+            patience = contact.patience
+        else:
+            draw_patience = self._draws(channel)[1]
+            patience = draw_patience() if draw_patience is not None else math.inf
         self.core.bring(
             channel, contact.handle_time, patience, now >= self.core.warmup,
             contact.customer, "retrials",

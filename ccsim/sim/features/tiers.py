@@ -24,10 +24,13 @@ class Tiers:
 
     @staticmethod
     def used(scenario) -> bool:
-        # Customers exist with a bot, tiers, partial resolution, repeats, retrials or call
-        # backs; any of them makes answered contacts resolve here.
+        # Customers exist with a bot, tiers, partial resolution, repeats, retrials, call
+        # backs or messages served; any of them makes answered contacts resolve here.
         return any(
-            c.staged or c.retrial is not None or c.callback is not None
+            c.staged
+            or c.retrial is not None
+            or c.callback is not None
+            or (c.message is not None and c.message.served)
             for c in scenario.channels.values()
         ) or any(site.resolution for site in scenario.sites)
 
@@ -65,6 +68,7 @@ class Tiers:
             if channel.always_resolved:
                 return  # a plain first contact: counted from the totals
             customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
+            customer.answered = True  # counted as a plain first contact
         ends = now + handle_time
         resolution = self.resolution[channel.index][site.index]
         if resolution >= 1.0 or self.draw[channel.index]() < resolution:
