@@ -251,19 +251,23 @@ class Balking(_Frozen):
     with ``probability``: one number, or a list whose item k applies when k contacts
     already wait (the last item repeated), e.g. ``[0.0, 0.1, 0.3]``."""
 
-    probability: Probability | list[Probability]
+    probability: list[float]
 
-    @field_validator("probability")
+    @field_validator("probability", mode="before")
     @classmethod
-    def _some(cls, probability):
-        if isinstance(probability, list) and not probability:
+    def _probabilities(cls, value: Any) -> list[float]:
+        # One check for both forms: a union type would report each form's error.
+        items = value if isinstance(value, list) else [value]
+        if not items:
             raise ValueError("give a probability, or a list of at least one")
-        return probability
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int | float) or not 0 <= item <= 1:
+                raise ValueError(f"expected a probability from 0 to 1 (or a list), got {item!r}")
+        return [float(item) for item in items]
 
     def by_waiting(self) -> tuple[float, ...]:
         """The probability for 0, 1, ... contacts waiting (the last one repeated)."""
-        p = self.probability
-        return tuple(p) if isinstance(p, list) else (p,)
+        return tuple(self.probability)
 
 
 class Message(_Frozen):

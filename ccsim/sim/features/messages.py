@@ -69,6 +69,4 @@ class Messages:
         customer = contact.customer
         if customer is None:
             customer = Customer(contact.arrival, contact.tally, channel)
-        self.core.bring(
-            target, contact.handle_time, math.inf, contact.tally is not None, customer
-        )
+        self.core.bring(target, contact.handle_time, math.inf, contact.tally is not None, customer)
