@@ -23,8 +23,11 @@ LEVEL = 0.999
 OUTCOMES = (
     "contained",
     "blocked",
+    "balked",
     "abandoned",
     "callbacks",
+    "messages",
+    "disconnected",
     "carried_over",
     "resolved",
     "escalated",

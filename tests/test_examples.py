@@ -20,7 +20,19 @@ def test_scenario_runs(path):
     kpis = ccsim.simulate(scenario, seed=1).kpis
     demand = [name for name, channel in scenario.channels.items() if channel.arrivals is not None]
     assert (kpis.loc[demand, "offered"] > 0).all()
-    ended = kpis[["contained", "blocked", "abandoned", "callbacks", "carried_over", "answered"]]
+    ended = kpis[
+        [
+            "contained",
+            "blocked",
+            "balked",
+            "abandoned",
+            "callbacks",
+            "messages",
+            "disconnected",
+            "carried_over",
+            "answered",
+        ]
+    ]
     assert (kpis.offered == ended.sum(axis=1)).all()
 
 

@@ -89,6 +89,7 @@ def test_every_contact_has_exactly_one_outcome(policy, layout):
     result = run(policy, layout)
     for name, t in result.tallies.items():
         ends = t.answered + t.abandoned + t.carried_over + t.blocked + t.contained + t.callbacks
+        ends += t.balked + t.messages + t.disconnected
         assert t.offered == ends, name
     assert len(result.contacts) == sum(
         t.answered + t.abandoned for n, t in result.tallies.items() if n != "all"
