@@ -568,7 +568,9 @@ class Scenario(_Frozen):
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     routing: Routing = Field(default_factory=Routing)
-    trunks: dict[Name, Trunk] = Field(default_factory=dict)
+    trunks: dict[Name, Trunk] = Field(
+        default_factory=dict, description="lines shared by voice channels, by trunk name"
+    )
 
     @field_validator("warmup")
     @classmethod
