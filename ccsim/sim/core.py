@@ -14,8 +14,8 @@ runs out first (:meth:`Core.abandon`). Every outcome is counted by the
 Everything else (shifts and breaks, chats held at once, the bot, tiers, retrials and
 repeats, call backs, lines and trunks, balking, messages, closing, email) is a feature
 (:mod:`ccsim.sim.features`) that hooks into the points of a contact's life named by a
-channel's ``on_*`` tuples: ``arrive`` (before
-the human queue; a hook may take the contact), ``enter`` (a hook may turn it away),
+channel's ``on_*`` tuples: ``arrive`` (before the human queue; a hook may take the
+contact), ``enter`` (a hook may turn it away),
 ``wait`` (no agent free; a hook may take it instead of the queue), ``answer``, ``end``
 (the service ended), ``abandon`` and ``leave`` (taken out of the queue by a feature). A
 channel without features runs the core alone.
