@@ -105,6 +105,11 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
     run.add_argument("--out", type=Path, help="output directory (default results/<name>)")
     run.add_argument("--plot", action="store_true", help="also write OUT/run.html with figures")
+    run.add_argument(
+        "--record-contacts",
+        action="store_true",
+        help="also write OUT/contacts.csv, one row per contact (input for 'ccsim fit')",
+    )
 
     experiment = commands.add_parser(
         "experiment", help="run or resume an experiment file (scenarios, replications, CRN)"
@@ -199,7 +204,106 @@ def _build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="for the integer program (default 60s)",
     )
+    _add_fit_commands(commands)
     return parser
+
+
+def _add_fit_commands(commands) -> None:
+    from ccsim.fit.records import parse_columns
+
+    fit = commands.add_parser(
+        "fit", help="fit a scenario (demand, handle times, patience) to a contact log"
+    )
+    fit.add_argument("records", type=Path, help="contact records CSV (one row per contact)")
+    fit.add_argument("--out", type=Path, required=True, help="the fitted scenario YAML")
+    fit.add_argument(
+        "--columns",
+        type=_option(parse_columns, "--columns"),
+        help="FIELD=COLUMN,... e.g. arrival=CallStart,wait=QueueSec",
+    )
+    fit.add_argument(
+        "--outcomes",
+        type=_option(_word_map, "--outcomes"),
+        help="WORD=answered|abandoned,... for the log's outcome words",
+    )
+    fit.add_argument("--timezone", help="customers' IANA zone (default: the file's, else UTC)")
+    fit.add_argument("--interval", type=_option(_positive_duration, "--interval"), default=1800.0)
+    fit.add_argument("--threshold", type=_option(_duration, "--threshold"), default=20.0)
+    fit.add_argument("--target", type=_option(_share, "--target"), default=0.8)
+    fit.add_argument(
+        "--agents",
+        type=_option(_site_agents, "--agents"),
+        help="N, or SITE=N,...; default: the most busy at once in the log",
+    )
+    fit.add_argument("--name", default="fitted", help="the scenario's name")
+    fit.add_argument(
+        "--forecast",
+        type=_option(_positive_int, "--forecast"),
+        metavar="WEEKS",
+        help="demand from a forecast of the next WEEKS weeks",
+    )
+    fit.add_argument(
+        "--holdout",
+        type=_option(_positive_int, "--holdout"),
+        default=4,
+        help="weeks held out to judge the forecast (default 4)",
+    )
+    fit.add_argument(
+        "--validate",
+        action="store_true",
+        help="simulate the fit; write validation.csv/.html beside --out",
+    )
+    fit.add_argument("--reps", type=_option(_positive_int, "--reps"), default=20)
+    fit.add_argument("--seed", type=_option(_non_negative_int, "--seed"), default=1)
+    fit.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
+
+    forecast = commands.add_parser(
+        "forecast", help="forecast next weeks' volumes per interval from interval history"
+    )
+    forecast.add_argument("history", type=Path, help="CSV: interval_start, volume[, channel]")
+    forecast.add_argument("--weeks", type=_option(_positive_int, "--weeks"), required=True)
+    forecast.add_argument("--out", type=Path, default=Path("forecast.csv"))
+    forecast.add_argument(
+        "--columns",
+        type=_option(_history_columns, "--columns"),
+        help="FIELD=COLUMN,... for interval_start, volume, channel",
+    )
+    forecast.add_argument("--timezone", default="UTC", help="customers' IANA time zone")
+    forecast.add_argument(
+        "--holdout",
+        type=_option(_positive_int, "--holdout"),
+        default=4,
+        help="weeks held out to judge the methods (default 4)",
+    )
+    forecast.add_argument(
+        "--method",
+        choices=("seasonal_naive", "holt_winters"),
+        help="default: the better on the hold-out",
+    )
+
+
+def _word_map(text: str) -> dict[str, str]:
+    """``ANS=answered,ABN=abandoned``."""
+    pairs = dict(part.split("=", 1) for part in text.split(",") if "=" in part)
+    if not pairs or any(v not in ("answered", "abandoned") for v in pairs.values()):
+        raise ValueError(f"expected WORD=answered or WORD=abandoned pairs, got {text!r}")
+    return pairs
+
+
+def _history_columns(text: str) -> dict[str, str]:
+    pairs = dict(part.split("=", 1) for part in text.split(",") if "=" in part)
+    unknown = set(pairs) - {"interval_start", "volume", "channel"}
+    if not pairs or unknown:
+        raise ValueError(f"expected interval_start=, volume=, channel= pairs, got {text!r}")
+    return pairs
+
+
+def _site_agents(text: str) -> int | dict[str, int]:
+    """``25`` or ``inhouse=20,vendor=12``."""
+    if "=" not in text:
+        return _positive_int(text)
+    pairs = (part.split("=", 1) for part in text.split(","))
+    return {site.strip(): _positive_int(n) for site, n in pairs}
 
 
 def _share(text: str) -> float:
@@ -273,6 +377,8 @@ def _run(args) -> int:
             out / "intervals.csv",
             write_csv(out / "summary.csv", summary),
         ]
+        if args.record_contacts:
+            paths.append(_write_contacts(out / "contacts.csv", scenario, args))
         facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
         facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
         commit_generation(out, paths, facts)
@@ -282,11 +388,86 @@ def _run(args) -> int:
         f"{elapsed:.1f}s wall"
     )
     _print_summary(summary, args.reps)
-    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv, manifest.json")
+    contacts = ", contacts.csv" if args.record_contacts else ""
+    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json")
     if args.plot:
         from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
 
         print(f"page: {render_run_page(out, scenario.name)}")
+    return 0
+
+
+def _write_contacts(path: Path, scenario, args) -> Path:
+    """One row per contact of every replication (the seeds of the run: the same contacts)."""
+    from ccsim.experiment.blocks import replication_seeds
+    from ccsim.fit.records import contact_log
+    from ccsim.sim.engine import simulate
+
+    logs = [
+        contact_log(simulate(scenario, seed, record_contacts=True), replication)
+        for replication, seed in enumerate(replication_seeds(args.seed, args.reps))
+    ]
+    return write_csv(path, pd.concat(logs, ignore_index=True))
+
+
+def _fit(args) -> int:
+    from ccsim.experiment.store import write_text
+    from ccsim.fit import fit_centre, read_records, scenario_text
+
+    records = read_records(args.records, args.columns, args.timezone, args.outcomes)
+    fitted = fit_centre(
+        records, args.interval, args.agents, args.threshold, args.target, args.forecast,
+        args.holdout,
+    )  # fmt: skip
+    with writing_to(args.out.parent, "the fitted scenario"):
+        write_text(args.out, scenario_text(fitted, args.name))
+    scenario = load_scenario(args.out)  # the file must load as any scenario does
+    print(f"{args.records}: {len(records.frame):,} contacts over {fitted.n_days} days")
+    for what, count in records.odd.items():
+        print(f"  odd rows, kept: {what}: {count:,}")
+    for channel in fitted.channels.values():
+        print(f"\n{channel.name}  ({channel.n_contacts:,} contacts)")
+        print(f"  busyness   {channel.demand.alpha.describe()}")
+        print(f"  handle     {channel.handle_time.describe()}")
+        if channel.patience is not None:
+            print(f"  patience   {channel.patience.describe()}")
+        if channel.forecast is not None:
+            from ccsim.fit.forecast import describe
+
+            print("  forecast   " + "\n  ".join(describe(channel.forecast)))
+    agents = ", ".join(f"{site} {n}" for site, n in fitted.agents.items())
+    how = "most busy at once in the log" if fitted.agents_estimated else "given"
+    print(f"\nagents: {agents} ({how})\nwrote {args.out}")
+    if args.validate:
+        from ccsim.fit.validate import validate, write_validation
+
+        result = validate(scenario, records, args.reps, args.seed, args.jobs)
+        with writing_to(args.out.parent, "the validation"):
+            paths = write_validation(args.out.parent, result, f"{scenario.name}: validation")
+        print(f"\nvalidation: the log against {args.reps} simulated replications")
+        for row in result.agreement().itertuples():
+            verdict = {True: "agrees", False: "DIFFERS", None: "-"}[row.agrees]
+            print(
+                f"  {row.channel:<10} {row.kpi:<14} log {_format(row.kpi, row.observed):>10}  "
+                f"simulated {_format(row.kpi, row.simulated):>10}  "
+                f"[{_format(row.kpi, row.prediction_low)}, "
+                f"{_format(row.kpi, row.prediction_high)}]  {verdict}"
+            )
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _forecast(args) -> int:
+    from ccsim.fit.forecast import describe, forecast_volumes, read_history, write_forecast
+
+    histories = read_history(args.history, args.columns, args.timezone)
+    results = {}
+    for channel, series in histories.items():
+        results[channel] = forecast_volumes(series, args.weeks, args.holdout, args.method)
+        print(f"{channel}: " + "\n  ".join(describe(results[channel])))
+    with writing_to(args.out.parent, "the forecast"):
+        write_forecast(args.out, results)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -596,6 +777,8 @@ def _dispatch(args) -> int:
         "erlang": _erlang,
         "staff": _staff,
         "report": _report,
+        "fit": _fit,
+        "forecast": _forecast,
     }[args.command]
     try:
         return command(args)

@@ -1,0 +1,293 @@
+"""A contact log turned into a scenario: each channel's demand, handle time and patience,
+the sites and their agents, written as a normal scenario file with comments that state each
+estimate's 95% interval and sample size.
+
+Staffing is not in a contact log; each site gets a constant number of agents: the number
+given, or else the most contacts the site's agents handled at once in the log. That is the
+site's staffing when staffing was constant and a queue formed at some point (every agent
+was busy then); otherwise it is a lower bound and ``agents`` should be given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ccsim.fit.demand import DemandFit, fit_demand
+from ccsim.fit.durations import HandleTimeFit, fit_handle_times
+from ccsim.fit.forecast import ForecastResult, forecast_volumes
+from ccsim.fit.patience import PatienceFit, fit_patience
+from ccsim.fit.records import Records
+from ccsim.model.errors import UserError
+from ccsim.model.scenario import WEEKDAYS
+from ccsim.model.units import format_duration
+
+__all__ = ["ChannelFit", "FittedCentre", "fit_centre", "peak_busy_agents", "scenario_text"]
+
+#: Outcomes that never queued: left out of the service level's denominator.
+NOT_QUEUED = frozenset({"balked", "blocked", "contained", "callbacks"})
+
+
+class FitError(UserError):
+    """Records that cannot give an estimate (no answered contact, one day, ...)."""
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    name: str
+    n_contacts: int
+    demand: DemandFit
+    handle_time: HandleTimeFit
+    patience: PatienceFit | None  # None: nobody abandoned
+    forecast: ForecastResult | None = None
+
+
+@dataclass(frozen=True)
+class FittedCentre:
+    source: str
+    timezone: str
+    interval: float
+    first_date: pd.Timestamp
+    n_days: int
+    n_replications: int
+    channels: dict[str, ChannelFit]
+    agents: dict[str, int]
+    agents_estimated: bool
+    threshold: float
+    target: float
+    odd: dict[str, int] = field(default_factory=dict)
+    skills: dict[str, list[str]] = field(default_factory=dict)  # site -> channels it answered
+
+
+#: Times in exports are rounded (often to the second): a service that ends this close
+#: before the next one starts on the same agent is not counted as overlapping it.
+_RESOLUTION = 1.0
+
+
+def peak_busy_agents(frame: pd.DataFrame) -> int:
+    """The most answered contacts in service at once (per replication, the largest)."""
+    answered = frame[(frame["outcome"] == "answered") & frame["handle_time"].notna()]
+    best = 0
+    for _, run in answered.groupby("replication"):
+        start = (run["arrival"] - run["arrival"].iloc[0]).dt.total_seconds() + run["wait"]
+        start = start.to_numpy()
+        end = start + run["handle_time"].to_numpy() - _RESOLUTION
+        times = np.concatenate((start, end))
+        steps = np.concatenate((np.ones(len(start)), -np.ones(len(end))))
+        # Ends before starts at the same instant: an agent freed takes the next contact.
+        order = np.lexsort((steps, times))
+        best = max(best, int(np.cumsum(steps[order]).max()))
+    return best
+
+
+def fit_centre(
+    records: Records,
+    interval: float = 1800.0,
+    agents: dict[str, int] | int | None = None,
+    threshold: float = 20.0,
+    target: float = 0.8,
+    forecast_weeks: int | None = None,
+    holdout_weeks: int = 4,
+) -> FittedCentre:
+    """Fit every channel of ``records`` (see the modules of :mod:`ccsim.fit`)."""
+    frame = records.frame
+    local = frame["arrival"].dt.tz_localize(None).dt.normalize()
+    dates = pd.date_range(local.min(), local.max(), freq="D")
+    runs = sorted(frame["replication"].unique())
+    channels: dict[str, ChannelFit] = {}
+    for name in records.channels:
+        rows = records.channel(name)
+        demand = fit_demand(rows["arrival"], rows["replication"], (runs, dates), interval)
+        handled = rows.loc[rows["outcome"] == "answered", "handle_time"]
+        try:
+            handle_time = fit_handle_times(handled.to_numpy())
+        except ValueError as exc:
+            raise FitError(f"{records.source}: channel {name}: {exc}") from None
+        queued = rows[~rows["outcome"].isin(NOT_QUEUED)]
+        abandoned = queued["outcome"] == "abandoned"
+        patience = (
+            fit_patience(queued["wait"].to_numpy(), abandoned.to_numpy())
+            if abandoned.any()
+            else None
+        )
+        forecast = None
+        if forecast_weeks:
+            history = _interval_counts(rows, interval)
+            forecast = forecast_volumes(history, forecast_weeks, holdout_weeks)
+        channels[name] = ChannelFit(name, len(rows), demand, handle_time, patience, forecast)
+    sites = [s for s in dict.fromkeys(frame.loc[frame.outcome == "answered", "site"]) if s]
+    estimated = agents is None
+    if isinstance(agents, int):
+        if len(sites) > 1:
+            raise FitError(f"the log has {len(sites)} sites: give agents per site (site=N,...)")
+        staffing = {sites[0] if sites else "main": agents}
+    elif agents:
+        unknown = sorted(set(agents) - set(sites)) if sites else []
+        if unknown:
+            raise FitError(f"no site {unknown[0]!r} answers in the log (sites: {sites})")
+        staffing = dict(agents)
+    else:
+        staffing = {
+            site or "main": max(1, peak_busy_agents(frame[frame["site"] == site]))
+            for site in (sites or [""])
+        }
+    answered = frame[frame.outcome == "answered"]
+    skills = {
+        site or "main": list(dict.fromkeys(group["channel"]))
+        for site, group in answered.groupby("site", sort=False)
+    }
+    return FittedCentre(
+        records.source,
+        records.timezone,
+        interval,
+        dates[0],
+        len(dates),
+        len(runs),
+        channels,
+        staffing,
+        estimated,
+        threshold,
+        target,
+        dict(records.odd),
+        skills,
+    )
+
+
+def _interval_counts(rows: pd.DataFrame, interval: float) -> pd.Series:
+    """Arrivals per reporting interval (one replication: the first), as a history."""
+    first = rows[rows["replication"] == rows["replication"].min()]
+    local = first["arrival"].dt.tz_localize(None)
+    starts = local.dt.floor(f"{int(interval)}s")
+    counts = starts.value_counts().sort_index()
+    zone = first["arrival"].dt.tz
+    full = pd.date_range(
+        counts.index[0].normalize(),
+        counts.index[-1].normalize() + timedelta(days=1),
+        freq=f"{int(interval)}s",
+        inclusive="left",
+    )
+    counts = counts.reindex(full, fill_value=0)
+    index = counts.index.tz_localize(zone, ambiguous=True, nonexistent="NaT")
+    return pd.Series(counts.to_numpy(float), index=index)[~index.isna()]
+
+
+# --- the scenario file ----------------------------------------------------------------------
+
+
+def _flow(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _wrapped_list(key: str, values: list[float], indent: str) -> list[str]:
+    cells = [f"{v:.6g}" for v in values]
+    lines, line = [], f"{indent}{key}: ["
+    for k, cell in enumerate(cells):
+        piece = cell + ("]" if k == len(cells) - 1 else ", ")
+        if len(line) + len(piece) > 96:
+            lines.append(line.rstrip())
+            line = indent + "  "
+        line += piece
+    lines.append(line)
+    return lines
+
+
+def _distribution(spec: dict) -> str:
+    parts = [f"dist: {spec['dist']}", f"mean: {spec['mean']:.6g}s"]
+    parts += [f"{k}: {spec[k]}" for k in ("cv", "k") if k in spec]
+    return "{" + ", ".join(parts) + "}"
+
+
+def scenario_text(fitted: FittedCentre, name: str = "fitted") -> str:
+    """The fitted scenario as YAML, each estimate commented with its interval and n."""
+    start = datetime.combine(fitted.first_date.date(), datetime.min.time())
+    days = fitted.n_days
+    forecasting = any(c.forecast is not None for c in fitted.channels.values())
+    if forecasting:
+        first = min(c.forecast.daily["date"].min() for c in fitted.channels.values())
+        last = max(c.forecast.daily["date"].max() for c in fitted.channels.values())
+        start = datetime.combine(first, datetime.min.time())
+        days = (last - first).days + 1
+    runs = f" x {fitted.n_replications} runs" if fitted.n_replications > 1 else ""
+    out = [
+        f"# Fitted by `ccsim fit` from {fitted.source}: {fitted.n_days} days{runs} of contacts "
+        f"from {fitted.first_date.date()}, {fitted.timezone}.",
+        "# Every estimate is commented with its 95% interval and sample size; see docs/fitting.md.",
+    ]
+    if fitted.odd:
+        out.append(
+            "# Odd rows, kept and counted: "
+            + "; ".join(f"{what}: {count:,}" for what, count in fitted.odd.items())
+        )
+    if forecasting:
+        out.append(
+            "# Demand: the forecast of the next weeks (volumes by weekday), busyness "
+            "from the forecast's hold-out error."
+        )
+    out += [
+        f"name: {name}",
+        f"horizon: {days}d",
+        f"interval: {format_duration(fitted.interval)}",
+        f"start: {start.isoformat()}",
+        f"timezone: {fitted.timezone}",
+        "channels:",
+    ]
+    for channel in fitted.channels.values():
+        out += _channel_lines(channel, fitted)
+    out.append("sites:")
+    for site, n in fitted.agents.items():
+        how = (
+            "the most agents busy at once in the log (a lower bound unless a queue formed)"
+            if fitted.agents_estimated
+            else "given on the command line"
+        )
+        out.append(f"  - name: {site}")
+        out.append(f"    agents: {n}  # {how}")
+        served = fitted.skills.get(site)
+        if len(fitted.agents) > 1 and served:
+            out.append(f"    skills: {_flow(served)}")
+    return "\n".join(out) + "\n"
+
+
+def _channel_lines(channel: ChannelFit, fitted: FittedCentre) -> list[str]:
+    d, h, p = channel.demand, channel.handle_time, channel.patience
+    out = [f"  {channel.name}:", "    kind: voice", "    arrivals:"]
+    if channel.forecast is not None:
+        f = channel.forecast
+        volume = f.volume_by_weekday()
+        alpha = f.alpha
+        best = f.errors.set_index("method").loc[f.method]
+        out.append(
+            f"      # volume per weekday: mean of the {f.method} forecast; hold-out MAPE "
+            f"{best.mape_interval:.1f}% per interval, MASE {best.mase_interval:.3f}"
+        )
+    else:
+        volume, alpha = d.volume, d.alpha
+        out.append(f"      # volume per weekday: mean day total; {d.describe_volume()}")
+    out.append(f"      volume: {_flow({w: round(volume[w], 2) for w in WEEKDAYS})}")
+    out.append(
+        f"      # share of the day's contacts per {format_duration(d.interval)} of the "
+        f"customers' day, from {d.n_arrivals:,} arrivals"
+    )
+    out += _wrapped_list("profile", [float(x) for x in d.profile], "      ")
+    out.append(f"      # busyness (day-level overdispersion): {alpha.describe()}")
+    if math.isfinite(alpha.alpha) and alpha.overdispersed:
+        out.append(f"      busyness: {{alpha: {alpha.alpha:.4g}}}")
+    else:
+        out.append("      # no busyness: plain Poisson days are not rejected")
+    out.append(f"    # handle time: {h.describe()}")
+    out.append(f"    handle_time: {_distribution(h.chosen.distribution())}")
+    if p is None:
+        out.append("    # patience: nobody abandoned in the log, so none is set (no abandonment)")
+    else:
+        out.append(f"    # patience: {p.describe()}")
+        out.append(f"    patience: {_distribution(p.chosen.distribution())}")
+    out.append(
+        f"    service_level: {{threshold: {format_duration(fitted.threshold)}, "
+        f"target: {fitted.target:g}}}"
+    )
+    return out

@@ -1,0 +1,354 @@
+"""Contact records: a planner's ACD/CRM export (or ccsim's own ``contacts.csv``), read and
+checked into one typed table.
+
+One row is one contact: when it arrived, on which channel, how long it waited, whether it
+was answered or abandoned (or left otherwise), its handle time and the site that answered
+it. The column names of an export are mapped onto ccsim's (``ColumnMap``); ccsim's own
+records need no mapping. Arrival times are put on the customers' wall clock: a time with
+a UTC offset is converted, a time without one is read as wall-clock time in ``timezone``
+(a time in the hour skipped in spring is an error; one in the hour repeated in autumn is
+taken as the first and counted).
+
+Bad data stops the read with one line naming the file, the CSV line and the column
+(:class:`RecordError`); rows that are merely odd (a zero handle time, an answered contact
+without one) are kept, counted in ``Records.odd`` and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from ccsim.model.errors import ConfigError
+
+__all__ = [
+    "FIELDS",
+    "LOG_COLUMNS",
+    "ColumnMap",
+    "RecordError",
+    "Records",
+    "check_timezone",
+    "contact_log",
+    "local_times",
+    "parse_columns",
+    "read_table",
+    "read_records",
+    "seconds",
+]
+
+#: ccsim's names for the fields of a contact record; those marked True are required.
+FIELDS: dict[str, bool] = {
+    "arrival": True,
+    "wait": True,
+    "outcome": True,
+    "channel": False,
+    "handle_time": False,
+    "site": False,
+    "replication": False,
+}
+
+#: Outcome values understood without a mapping (lower case).
+ANSWERED = frozenset({"answered", "answer", "handled", "served", "completed", "connected", "ans"})
+ABANDONED = frozenset({"abandoned", "abandon", "aban", "abn", "lost", "hangup_in_queue"})
+
+#: A header line precedes the first record: the first record is CSV line 2.
+_FIRST_LINE = 2
+
+_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+class RecordError(ConfigError):
+    """Bad contact records: file, line and column, what is wrong (exit status 2)."""
+
+
+ColumnMap = dict[str, str]
+"""ccsim field -> the export's column name, e.g. ``{"arrival": "CallStart"}``."""
+
+
+def parse_columns(text: str) -> ColumnMap:
+    """``arrival=CallStart,wait=QueueSec``: a column map from the command line."""
+    mapping: ColumnMap = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, column = part.partition("=")
+        name = name.strip()
+        if not sep or not column.strip():
+            raise ValueError(f"expected FIELD=COLUMN pairs, got {part!r}")
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {name!r} (fields: {', '.join(FIELDS)})")
+        mapping[name] = column.strip()
+    return mapping
+
+
+def check_timezone(timezone: str, where: str = "--timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "", where, f"unknown IANA time zone {timezone!r}, e.g. America/New_York"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Records:
+    """Checked contact records: one row per contact with the columns ``channel``,
+    ``arrival`` (aware, in ``timezone``), ``wait`` and ``handle_time`` (seconds),
+    ``outcome`` (``answered``, ``abandoned`` or the export's own word for anything else),
+    ``site``, ``replication`` and ``line`` (the CSV line it came from)."""
+
+    source: str
+    frame: pd.DataFrame
+    timezone: str
+    odd: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["channel"]))
+
+    def channel(self, name: str) -> pd.DataFrame:
+        return self.frame[self.frame["channel"] == name]
+
+
+def _fail(source: str, line: int, column: str, message: str) -> RecordError:
+    return RecordError(source, f"line {line}, column {column!r}", message)
+
+
+def seconds(raw: pd.Series, source: str, column: str, lines: np.ndarray) -> pd.Series:
+    """Durations as seconds: a number, or a clock duration such as ``00:03:20``."""
+    values = pd.to_numeric(raw, errors="coerce")
+    text = raw.astype("string").str.strip()
+    todo = values.isna() & text.notna() & (text != "")
+    if todo.any():
+        values[todo] = pd.to_timedelta(text[todo], errors="coerce").dt.total_seconds()
+    bad = values.isna() & text.notna() & (text != "")
+    if bad.any():
+        at = int(np.flatnonzero(bad.to_numpy())[0])
+        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no duration (seconds)")
+    negative = values < 0
+    if negative.any():
+        at = int(np.flatnonzero(negative.to_numpy())[0])
+        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is negative")
+    if np.isinf(values).any():
+        at = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
+        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is not finite")
+    return values.astype(float)
+
+
+def local_times(
+    raw: pd.Series, zone: ZoneInfo, source: str, column: str, lines: np.ndarray, odd: dict
+) -> pd.Series:
+    """Instants on the customers' wall clock (aware, in ``zone``) from the text of a
+    column: converted when it carries a UTC offset, read as wall-clock time otherwise."""
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    if missing.any():
+        at = int(np.flatnonzero(missing.to_numpy())[0])
+        raise _fail(source, lines[at], column, "missing arrival time")
+    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    result = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {zone.key}]")
+    if offset.any():
+        aware = pd.to_datetime(text[offset], utc=True, errors="coerce", format="ISO8601")
+        result[offset] = aware.dt.tz_convert(zone.key)
+    if (~offset).any():
+        naive = pd.to_datetime(text[~offset], errors="coerce", format="ISO8601")
+        if naive.isna().any():  # not ISO 8601: let pandas guess, element by element
+            naive = pd.to_datetime(text[~offset], errors="coerce", format="mixed")
+        unparsed = naive.isna()
+        if unparsed.any():
+            at = int(np.flatnonzero((~offset).to_numpy())[np.flatnonzero(unparsed.to_numpy())[0]])
+            raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no date and time")
+        local = naive.dt.tz_localize(zone.key, ambiguous="NaT", nonexistent="NaT")
+        skipped = local.isna()
+        if skipped.any():
+            first = naive.dt.tz_localize(zone.key, ambiguous=True, nonexistent="NaT")
+            gone = first.isna()
+            if gone.any():
+                at = int(np.flatnonzero((~offset).to_numpy())[np.flatnonzero(gone.to_numpy())[0]])
+                raise _fail(
+                    source,
+                    lines[at],
+                    column,
+                    f"{raw.iloc[at]!r} does not exist in {zone.key} (the hour skipped when "
+                    "daylight saving starts): give times with their UTC offset",
+                )
+            odd["ambiguous local times (autumn's repeated hour), taken as the first"] = int(
+                skipped.sum()
+            )
+            local = first
+        result[~offset] = local
+    unparsed = result.isna()
+    if unparsed.any():
+        at = int(np.flatnonzero(unparsed.to_numpy())[0])
+        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no date and time")
+    return result
+
+
+def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, lines) -> pd.Series:
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    if missing.any():
+        at = int(np.flatnonzero(missing.to_numpy())[0])
+        raise _fail(source, lines[at], column, "missing outcome")
+    lower = text.str.lower()
+    mapped = {key.lower(): value for key, value in mapping.items()}
+    result = lower.map(
+        lambda word: (
+            mapped.get(word)
+            or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else word)
+        )
+    )
+    return result.astype(str)
+
+
+def _channel_name(name: str) -> str:
+    # Scenario names must be plain (they appear in dotted paths and CSV columns).
+    plain = _NAME.sub("_", str(name).strip()).strip("_") or "voice"
+    return plain if plain[0].isalpha() or plain[0] == "_" else f"q_{plain}"
+
+
+def read_records(
+    path: str | Path,
+    columns: ColumnMap | None = None,
+    timezone: str | None = None,
+    outcomes: dict[str, str] | None = None,
+) -> Records:
+    """Read and check a contact log (CSV).
+
+    ``columns`` maps ccsim's field names (:data:`FIELDS`) to the file's column names where
+    they differ; ``outcomes`` maps the file's outcome words to ``answered`` or
+    ``abandoned`` beyond the common ones (:data:`ANSWERED`, :data:`ABANDONED`). Rows with
+    another outcome (a message left, a transfer, ...) are kept and counted: for patience
+    they are contacts that waited that long without abandoning.
+    """
+    source = str(path)
+    for word, meaning in (outcomes or {}).items():
+        if meaning not in ("answered", "abandoned"):
+            raise ConfigError("", "--outcomes", f"{word}={meaning}: map to answered or abandoned")
+    raw = read_table(path)
+    if timezone is None:
+        given = raw["timezone"].dropna() if "timezone" in raw.columns else []
+        zone = (
+            check_timezone(str(given.iloc[0]), f"{source}: timezone")
+            if len(given)
+            else (check_timezone("UTC"))
+        )
+    else:
+        zone = check_timezone(timezone)
+    names = {name: (columns or {}).get(name, name) for name in FIELDS}
+    for name, required in FIELDS.items():
+        if required and names[name] not in raw.columns:
+            shown = ", ".join(raw.columns[:12])
+            raise RecordError(
+                source,
+                "columns",
+                f"no column {names[name]!r} for {name} (the file has: {shown}); map it with "
+                f"--columns {name}=COLUMN",
+            )
+    lines = np.arange(_FIRST_LINE, _FIRST_LINE + len(raw))
+    odd: dict[str, int] = {}
+    frame = pd.DataFrame(index=raw.index)
+    channel = names["channel"]
+    frame["channel"] = (
+        raw[channel].fillna("voice").map(_channel_name) if channel in raw.columns else "voice"
+    )
+    frame["arrival"] = local_times(
+        raw[names["arrival"]], zone, source, names["arrival"], lines, odd
+    )
+    frame["wait"] = seconds(raw[names["wait"]], source, names["wait"], lines)
+    missing_wait = frame["wait"].isna()
+    if missing_wait.any():
+        at = int(np.flatnonzero(missing_wait.to_numpy())[0])
+        raise _fail(source, lines[at], names["wait"], "missing wait")
+    frame["outcome"] = _outcomes(
+        raw[names["outcome"]], outcomes or {}, source, names["outcome"], lines
+    )
+    handle = names["handle_time"]
+    frame["handle_time"] = (
+        seconds(raw[handle], source, handle, lines) if handle in raw.columns else np.nan
+    )
+    site = names["site"]
+    frame["site"] = raw[site].fillna("").astype(str) if site in raw.columns else ""
+    replication = names["replication"]
+    if replication in raw.columns:
+        numbers = pd.to_numeric(raw[replication], errors="coerce")
+        bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
+        if bad.any():
+            at = int(np.flatnonzero(bad.to_numpy())[0])
+            raise _fail(source, lines[at], replication, f"{raw[replication].iloc[at]!r} is no run")
+        frame["replication"] = numbers.astype(int)
+    else:
+        frame["replication"] = 0
+    frame["line"] = lines
+    answered = frame["outcome"] == "answered"
+    if handle in raw.columns:
+        _count(odd, "answered without a handle time", answered & frame["handle_time"].isna())
+        _count(odd, "zero handle time (left out of the handle-time fit)", frame["handle_time"] == 0)
+    _count(odd, "abandoned at once (wait 0)", (frame["outcome"] == "abandoned") & (frame.wait == 0))
+    others = frame.loc[~answered & (frame["outcome"] != "abandoned"), "outcome"]
+    for word, count in others.value_counts().items():
+        odd[f"outcome {word!r} (neither answered nor abandoned)"] = int(count)
+    frame = frame.sort_values(["replication", "arrival"], kind="stable").reset_index(drop=True)
+    return Records(source, frame, zone.key, odd)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV file as text cells (a header line, then at least one row)."""
+    source = str(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise ConfigError(source, "", "no such file") from None
+    except pd.errors.EmptyDataError:
+        raise ConfigError(source, "", "is empty: no header and no records") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ConfigError(source, "", f"cannot be read as CSV: {exc}".splitlines()[0]) from None
+    if raw.empty:
+        raise ConfigError(source, "", "has a header but no records")
+    return raw
+
+
+def _count(odd: dict[str, int], what: str, mask: pd.Series) -> None:
+    if mask.any():
+        odd[what] = int(mask.sum())
+
+
+#: Columns of ``contacts.csv`` (``ccsim run --record-contacts``): the contact records of
+#: ``simulate(record_contacts=True)`` with the replication, arrival on the wall clock.
+LOG_COLUMNS = (
+    "replication",
+    "channel",
+    "arrival",
+    "wait",
+    "outcome",
+    "handle_time",
+    "counted",
+    "site",
+    "timezone",
+)
+
+
+def contact_log(result, replication: int = 0) -> pd.DataFrame:
+    """A simulation's contacts (``simulate(..., record_contacts=True)``) as a contact log:
+    the arrival as an instant in the customers' time zone, durations in seconds."""
+    contacts = result.contacts
+    if contacts is None:
+        raise ValueError("the run kept no contacts: simulate with record_contacts=True")
+    calendar = result.calendar
+    origin = pd.Timestamp(calendar.origin)
+    arrival = (origin + pd.to_timedelta(contacts["arrival"].to_numpy(), unit="s")).tz_convert(
+        calendar.zone.key
+    )
+    log = contacts.assign(
+        replication=replication,
+        arrival=arrival.round("ms"),
+        wait=contacts["wait"].round(3),
+        handle_time=contacts["handle_time"].round(3),
+        timezone=calendar.zone.key,
+    )
+    # Internal channels (call backs, messages) are ccsim's machinery, not customer demand.
+    log = log[~log["channel"].str.contains(":", regex=False)]
+    return log.loc[:, list(LOG_COLUMNS)].reset_index(drop=True)

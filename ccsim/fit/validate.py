@@ -1,0 +1,266 @@
+"""Is the fitted model the centre? Simulate the fitted scenario and set its KPIs beside the
+log's, by time of day.
+
+The log's KPIs are computed with ccsim's own definitions (``docs/metrics.md``): service
+level = answered within the threshold / contacts that queued (answered, abandoned, or left
+otherwise; balked and blocked never queued), abandon rate = abandoned / (answered +
+abandoned), ASA = mean wait of the answered; offered per day. Contacts count in the
+reporting interval of their arrival, on the customers' wall clock, pooled over the log's
+days. The fitted scenario is simulated over the same days (``reps`` replications); each KPI
+gets the simulation's 95% interval of its mean and a 95% prediction interval for one log
+as long as the observed one (the per-replication spread, scaled by the log's runs). A log
+KPI inside its prediction interval *agrees*: it could have come from the model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ccsim.fit.centre import NOT_QUEUED
+from ccsim.fit.records import Records
+from ccsim.model.scenario import Scenario
+
+__all__ = ["VALIDATION_KPIS", "Validation", "validate", "write_validation"]
+
+VALIDATION_KPIS = ("offered", "service_level", "abandon_rate", "asa")
+
+
+def _kpis(t: pd.DataFrame, days: float) -> pd.DataFrame:
+    """KPIs from summed tallies (columns offered, queued, answered, abandoned, within,
+    wait_answered)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "offered": t["offered"] / days,
+                "service_level": t["within"] / t["queued"],
+                "abandon_rate": t["abandoned"] / (t["answered"] + t["abandoned"]),
+                "asa": t["wait_answered"] / t["answered"],
+            },
+            index=t.index,
+        )
+
+
+def _label(slot: int, interval: float) -> str:
+    minutes = int(slot * interval // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def observed_tallies(rows: pd.DataFrame, interval: float, threshold: float) -> pd.DataFrame:
+    """One channel's log summed per reporting interval of the day."""
+    local = rows["arrival"].dt.tz_localize(None)
+    slot = ((local.dt.hour * 60 + local.dt.minute) * 60 // interval).astype(int)
+    answered = rows["outcome"] == "answered"
+    frame = pd.DataFrame(
+        {
+            "slot": slot.to_numpy(),
+            "offered": 1.0,
+            "queued": (~rows["outcome"].isin(NOT_QUEUED)).to_numpy(float),
+            "answered": answered.to_numpy(float),
+            "abandoned": (rows["outcome"] == "abandoned").to_numpy(float),
+            "within": (answered & (rows["wait"] <= threshold)).to_numpy(float),
+            "wait_answered": rows["wait"].where(answered, 0.0).to_numpy(),
+        }
+    )
+    return frame.groupby("slot").sum()
+
+
+def simulated_tallies(intervals: pd.DataFrame, channel: str, interval: float) -> pd.DataFrame:
+    """Interval rows of a run (``run_replications(..., intervals=True)``) summed per
+    (replication, reporting interval of the day)."""
+    rows = intervals[(intervals["channel"] == channel) & (intervals["site"] == "all")]
+    clock = rows["local_start"].str.slice(11, 16)
+    minutes = clock.str.slice(0, 2).astype(int) * 60 + clock.str.slice(3, 5).astype(int)
+    frame = pd.DataFrame(
+        {
+            "replication": rows["replication"].to_numpy(),
+            "slot": (minutes * 60 // interval).astype(int).to_numpy(),
+            "offered": rows["offered"].to_numpy(),
+            "queued": (
+                rows["answered"]
+                + rows["abandoned"]
+                + rows["carried_over"]
+                + rows["messages"]
+                + rows["disconnected"]
+            ).to_numpy(),
+            "answered": rows["answered"].to_numpy(),
+            "abandoned": rows["abandoned"].to_numpy(),
+            "within": rows["answered_within_threshold"].to_numpy(),
+            "wait_answered": rows["wait_answered"].to_numpy(),
+        }
+    )
+    return frame.groupby(["replication", "slot"]).sum()
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Observed and simulated KPIs side by side: one row per (channel, interval of the
+    day or ``all``, KPI)."""
+
+    table: pd.DataFrame
+    reps: int
+    seed: int
+
+    def agreement(self, channel: str | None = None) -> pd.DataFrame:
+        """The whole-day rows."""
+        rows = self.table[self.table["interval"] == "all"]
+        return rows if channel is None else rows[rows["channel"] == channel]
+
+
+def _compare(
+    channel: str,
+    observed: pd.DataFrame,
+    simulated: pd.DataFrame,
+    days: int,
+    log_runs: int,
+    interval: float,
+) -> list[dict]:
+    reps = simulated.index.get_level_values("replication").nunique()
+    z = stats.norm.ppf(0.975)
+    t = stats.t.ppf(0.975, max(reps - 1, 1))
+    groups = {
+        "all": (observed.sum().to_frame().T, simulated.groupby("replication").sum()),
+    }
+    for slot in observed.index.union(simulated.index.get_level_values("slot").unique()):
+        obs = observed.loc[[slot]] if slot in observed.index else None
+        sim = (
+            simulated.xs(slot, level="slot")
+            if slot in simulated.index.get_level_values("slot")
+            else None
+        )
+        if obs is None or sim is None:
+            continue
+        groups[_label(int(slot), interval)] = (obs, sim)
+    rows = []
+    for label, (obs, sim) in groups.items():
+        seen = _kpis(obs.reset_index(drop=True), days * log_runs).iloc[0]
+        per_rep = _kpis(sim, days)
+        totals = _kpis(sim.sum().to_frame().T, days * reps).iloc[0]
+        for kpi in VALIDATION_KPIS:
+            values = per_rep[kpi].dropna()
+            sd = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+            half = t * sd / math.sqrt(len(values)) if len(values) > 1 else math.nan
+            spread = z * sd * math.sqrt(1.0 / log_runs + 1.0 / max(len(values), 1))
+            estimate = float(totals[kpi])
+            low, high = estimate - spread, estimate + spread
+            observed_value = float(seen[kpi])
+            rows.append(
+                {
+                    "channel": channel,
+                    "interval": label,
+                    "kpi": kpi,
+                    "observed": observed_value,
+                    "simulated": estimate,
+                    "ci_low": estimate - half,
+                    "ci_high": estimate + half,
+                    "prediction_low": low,
+                    "prediction_high": high,
+                    "agrees": bool(low <= observed_value <= high)
+                    if math.isfinite(observed_value) and math.isfinite(sd)
+                    else None,
+                }
+            )
+    return rows
+
+
+def validate(
+    scenario: Scenario, records: Records, reps: int = 20, seed: int = 1, n_jobs: int = 1
+) -> Validation:
+    """Simulate ``scenario`` (fitted to ``records``) and compare interval KPIs."""
+    from ccsim.experiment.runner import run_replications
+
+    _, intervals = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
+    threshold_of = {name: ch.service_level.threshold for name, ch in scenario.channels.items()}
+    days = round(scenario.horizon / 86400) or 1
+    log_runs = records.frame["replication"].nunique()
+    rows: list[dict] = []
+    for channel in records.channels:
+        if channel not in scenario.channels:
+            continue
+        observed = observed_tallies(
+            records.channel(channel), scenario.interval, threshold_of[channel]
+        )
+        simulated = simulated_tallies(intervals, channel, scenario.interval)
+        rows += _compare(channel, observed, simulated, days, log_runs, scenario.interval)
+    return Validation(pd.DataFrame(rows), reps, seed)
+
+
+def _chart(table: pd.DataFrame, channel: str):
+    from matplotlib.figure import Figure
+
+    from ccsim.report.plots import Chart, _png
+
+    rows = table[(table["channel"] == channel) & (table["interval"] != "all")]
+    figure = Figure(figsize=(10, 6.5), layout="constrained")
+    panels = figure.subplots(2, 2, sharex=True).ravel()
+    for axes, kpi in zip(panels, VALIDATION_KPIS, strict=True):
+        part = rows[rows["kpi"] == kpi]
+        x = np.arange(len(part))
+        axes.fill_between(
+            x,
+            part["prediction_low"],
+            part["prediction_high"],
+            alpha=0.25,
+            label="simulated, 95% prediction",
+        )
+        axes.plot(x, part["simulated"], label="simulated mean")
+        axes.plot(x, part["observed"], "o", markersize=3, color="black", label="log")
+        axes.set_title(kpi.replace("_", " "))
+        step = max(1, len(part) // 8)
+        axes.set_xticks(x[::step], part["interval"].iloc[::step])
+    panels[0].legend(loc="best", fontsize=8)
+    return Chart(
+        f"validation-{channel}",
+        f"{channel}: the log against the fitted model",
+        "By reporting interval of the customers' day, pooled over the log's days.",
+        _png(figure),
+    )
+
+
+def _cell(kpi: str, value: float) -> str:
+    from ccsim.report.formatting import PAGE, format_value
+
+    return format_value(kpi, value, style=PAGE) if math.isfinite(value) else "-"
+
+
+def write_validation(out: str | Path, validation: Validation, title: str) -> list[Path]:
+    """``validation.csv`` and ``validation.html`` in ``out`` (written atomically)."""
+    from ccsim.experiment.store import write_csv, write_text
+    from ccsim.report.html import _CSS, _e, _figure_html
+
+    out = Path(out)
+    table = validation.table
+    paths = [write_csv(out / "validation.csv", table)]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}"
+        f"</title><style>{_CSS}</style></head><body><h1>{_e(title)}</h1>",
+        f"<p>The fitted scenario simulated over the log's days, {validation.reps} "
+        f"replications (seed {validation.seed}). A log KPI <em>agrees</em> when it lies in the "
+        "simulation's 95% prediction interval for a log of that length.</p>",
+    ]
+    for channel, rows in table.groupby("channel", sort=False):
+        whole = rows[rows["interval"] == "all"]
+        parts.append(
+            f"<h2>{_e(channel)}</h2><table><thead><tr><th>KPI</th><th>log</th>"
+            "<th>simulated</th><th>95% prediction</th><th>agrees</th></tr></thead>"
+            "<tbody>"
+        )
+        for row in whole.itertuples():
+            parts.append(
+                f"<tr><th>{_e(row.kpi)}</th><td>{_cell(row.kpi, row.observed)}</td>"
+                f"<td>{_cell(row.kpi, row.simulated)}</td><td>{_cell(row.kpi, row.prediction_low)}"
+                f" - {_cell(row.kpi, row.prediction_high)}</td><td>"
+                f"{'yes' if row.agrees else 'no' if row.agrees is not None else '-'}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+        parts.append(_figure_html(_chart(table, channel)))
+    parts.append(
+        "<footer>ccsim fit --validate; the numbers are in validation.csv</footer></body></html>"
+    )
+    paths.append(write_text(out / "validation.html", "\n".join(parts)))
+    return paths
