@@ -7,7 +7,8 @@ the mean (and of the cv) comes from the observed information, the numerical Hess
 negative log-likelihood at the optimum (Wald on the log scale, so it stays positive). The
 families are compared by AIC = 2k - 2 log L; the Kolmogorov-Smirnov distance of the chosen
 one to the data says how far off it is (its p-value would be too kind: the parameters were
-fitted to the same data, so only the distance is reported).
+fitted to the same data, so only the distance is reported). Erlang is the gamma with an
+integer shape k; its k is not counted as a parameter (see ``_fit_erlang``).
 """
 
 from __future__ import annotations
@@ -201,7 +202,10 @@ def _fit_erlang(events: np.ndarray, censored: np.ndarray) -> FamilyFit:
             k,
             None,
             -found.fun,
-            2,
+            # k is an integer picked next to the gamma's shape, not a free continuous
+            # parameter: counted as none, so that the phase model wins over the gamma it
+            # is nested in when the shape is an integer up to sampling noise.
+            1,
             len(events),
             len(censored),
         )

@@ -195,13 +195,11 @@ def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, line
         raise _fail(source, lines[at], column, "missing outcome")
     lower = text.str.lower()
     mapped = {key.lower(): value for key, value in mapping.items()}
-    result = lower.map(
-        lambda word: (
-            mapped.get(word)
-            or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else word)
-        )
+    known = lower.map(
+        lambda word: mapped.get(word)
+        or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else None)
     )
-    return result.astype(str)
+    return known.fillna(text).astype(str)  # another word is kept as the file has it
 
 
 def _channel_name(name: str) -> str:
