@@ -422,7 +422,8 @@ def _fit(args) -> int:
     with writing_to(args.out.parent, "the fitted scenario"):
         write_text(args.out, scenario_text(fitted, args.name))
     scenario = load_scenario(args.out)  # the file must load as any scenario does
-    print(f"{args.records}: {len(records.frame):,} contacts over {fitted.n_days} days")
+    runs = f" x {fitted.n_replications} runs" if fitted.n_replications > 1 else ""
+    print(f"{args.records}: {len(records.frame):,} contacts, {fitted.n_days} day(s){runs}")
     for what, count in records.odd.items():
         print(f"  odd rows, kept: {what}: {count:,}")
     for channel in fitted.channels.values():

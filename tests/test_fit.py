@@ -383,8 +383,9 @@ def test_real_calls_holt_winters_beats_seasonal_naive_on_the_hold_out():
     pytest.importorskip("statsmodels", reason="Holt-Winters needs statsmodels ('ccsim[fit]')")
     result = forecast_volumes(bank_calls(), weeks=2, holdout_weeks=4)
     errors = result.errors.set_index("method")
-    assert errors.loc["holt_winters", "mase_interval"] < errors.loc["seasonal_naive",
-                                                                    "mase_interval"]
+    assert (
+        errors.loc["holt_winters", "mase_interval"] < errors.loc["seasonal_naive", "mase_interval"]
+    )
     assert result.method == "holt_winters"
     assert result.alpha.overdispersed and result.alpha.alpha > 20  # a few % day error
     assert len(result.intervals) == 2 * 5 * 169

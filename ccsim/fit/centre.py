@@ -202,6 +202,10 @@ def _distribution(spec: dict) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def scenario_text(fitted: FittedCentre, name: str = "fitted") -> str:
     """The fitted scenario as YAML, each estimate commented with its interval and n."""
     start = datetime.combine(fitted.first_date.date(), datetime.min.time())
@@ -214,7 +218,7 @@ def scenario_text(fitted: FittedCentre, name: str = "fitted") -> str:
         days = (last - first).days + 1
     runs = f" x {fitted.n_replications} runs" if fitted.n_replications > 1 else ""
     out = [
-        f"# Fitted by `ccsim fit` from {fitted.source}: {fitted.n_days} days{runs} of contacts "
+        f"# Fitted by `ccsim fit` from {fitted.source}: {_days(fitted.n_days)}{runs} of contacts "
         f"from {fitted.first_date.date()}, {fitted.timezone}.",
         "# Every estimate is commented with its 95% interval and sample size; see docs/fitting.md.",
     ]

@@ -196,8 +196,10 @@ def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, line
     lower = text.str.lower()
     mapped = {key.lower(): value for key, value in mapping.items()}
     known = lower.map(
-        lambda word: mapped.get(word)
-        or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else None)
+        lambda word: (
+            mapped.get(word)
+            or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else None)
+        )
     )
     return known.fillna(text).astype(str)  # another word is kept as the file has it
 
