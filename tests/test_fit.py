@@ -389,3 +389,17 @@ def test_real_calls_holt_winters_beats_seasonal_naive_on_the_hold_out():
     assert result.method == "holt_winters"
     assert result.alpha.overdispersed and result.alpha.alpha > 20  # a few % day error
     assert len(result.intervals) == 2 * 5 * 169
+
+
+def test_fit_with_forecast_writes_the_next_weeks_with_the_forecast_error_as_busyness(tmp_path):
+    records = read_records(log_of(truth(days=42), 8, tmp_path / "log.csv"))
+    fitted = fit_centre(records, agents=22, forecast_weeks=2, holdout_weeks=2)
+    forecast = fitted.channels["voice"].forecast
+    assert len(forecast.intervals) == 2 * 7 * 48
+    path = tmp_path / "fitted.yaml"
+    path.write_text(scenario_text(fitted))
+    scenario = load_scenario(path)
+    assert scenario.horizon == 14 * 86400 and str(scenario.start.date()) == "2026-04-13"
+    arrivals = scenario.channels["voice"].arrivals
+    assert arrivals.volume == pytest.approx(forecast.volume_by_weekday(), abs=0.01)
+    assert arrivals.busyness.alpha == pytest.approx(forecast.alpha.alpha, rel=1e-3)

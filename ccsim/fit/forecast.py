@@ -152,7 +152,7 @@ def _shares(table: pd.DataFrame) -> pd.DataFrame:
     totals = table.sum(axis=1)
     kept = table[totals > 0]
     shares = kept.div(kept.sum(axis=1), axis=0)
-    by_weekday = shares.groupby([d.weekday() for d in shares.index]).mean()
+    by_weekday = shares.groupby(shares.index.day_of_week).mean()
     return by_weekday.div(by_weekday.sum(axis=1), axis=0)
 
 
