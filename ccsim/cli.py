@@ -209,8 +209,6 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_fit_commands(commands) -> None:
-    from ccsim.fit.records import parse_columns
-
     fit = commands.add_parser(
         "fit", help="fit a scenario (demand, handle times, patience) to a contact log"
     )
@@ -218,7 +216,7 @@ def _add_fit_commands(commands) -> None:
     fit.add_argument("--out", type=Path, required=True, help="the fitted scenario YAML")
     fit.add_argument(
         "--columns",
-        type=_option(parse_columns, "--columns"),
+        type=_option(_record_columns, "--columns"),
         help="FIELD=COLUMN,... e.g. arrival=CallStart,wait=QueueSec",
     )
     fit.add_argument(
@@ -280,6 +278,12 @@ def _add_fit_commands(commands) -> None:
         choices=("seasonal_naive", "holt_winters"),
         help="default: the better on the hold-out",
     )
+
+
+def _record_columns(text: str) -> dict[str, str]:
+    from ccsim.fit.records import parse_columns  # scipy and friends: only for `ccsim fit`
+
+    return parse_columns(text)
 
 
 def _word_map(text: str) -> dict[str, str]:

@@ -147,7 +147,11 @@ def _compare(
             half = t * sd / math.sqrt(len(values)) if len(values) > 1 else math.nan
             spread = z * sd * math.sqrt(1.0 / log_runs + 1.0 / max(len(values), 1))
             estimate = float(totals[kpi])
-            low, high = estimate - spread, estimate + spread
+            # Every KPI here is non-negative and the shares are at most 1.
+            low = max(estimate - spread, 0.0)
+            high = estimate + spread
+            if kpi in ("service_level", "abandon_rate"):
+                high = min(high, 1.0)
             observed_value = float(seen[kpi])
             rows.append(
                 {
