@@ -91,6 +91,12 @@ def _jobs(text: str) -> int:
     return value
 
 
+#: ``ccsim erlang --agents``: the most agents in a row (Erlang B's recursion is linear in
+#: them) and the most rows, so that a typo such as 1-10000000000 is an error, not a hang.
+_MAX_ERLANG_AGENTS = 100_000
+_MAX_ERLANG_ROWS = 1_000
+
+
 def _agent_counts(text: str) -> list[int]:
     """``14``, ``12,14,16`` or a range ``12-16``."""
     counts: list[int] = []
@@ -99,6 +105,10 @@ def _agent_counts(text: str) -> list[int]:
         first, last = int(low), int(high or low)
         if first < 1 or last < first:
             raise ValueError(f"expected agents like 14, 12,14 or 12-16, got {text!r}")
+        if last > _MAX_ERLANG_AGENTS:
+            raise ValueError(f"at most {_MAX_ERLANG_AGENTS:,} agents, got {last:,}")
+        if len(counts) + last - first + 1 > _MAX_ERLANG_ROWS:
+            raise ValueError(f"at most {_MAX_ERLANG_ROWS:,} agent counts in one table")
         counts.extend(range(first, last + 1))
     return counts
 
@@ -562,6 +572,12 @@ def main(argv: list[str] | None = None) -> int:
         return command(args)
     except UserError as exc:
         print(f"ccsim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (RecursionError, MemoryError) as exc:
+        # Input too big or too deep for what the loaders check (they refuse what they
+        # know of): still one line, not a traceback.
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large for memory"
+        print(f"ccsim: the input is {what} ({type(exc).__name__})", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
