@@ -273,18 +273,19 @@ def test_override_with_a_non_finite_value_is_refused(tmp_path, capsys):
     experiment = write(
         tmp_path,
         "name: e\nscenario: base.yaml\nreplications: 2\n"
-        "scenarios:\n  a: {channels.voice.handle_time.mean: .inf}\n",
+        "scenarios:\n  a: {sites.0.cost_per_hour: .inf}\n",
         "e.yaml",
     )
     code, err = run_here(capsys, "experiment", str(experiment), "--out", str(tmp_path / "o"))
-    assert_refused(code, err, "scenarios.a", "handle_time.mean")
+    assert_refused(code, err, "scenarios.a", "sites.0.cost_per_hour")
     grid = write(
         tmp_path,
-        "name: e\nscenario: base.yaml\nreplications: 2\ngrid: {sites.0.agents: [10, .nan]}\n",
+        "name: e\nscenario: base.yaml\nreplications: 2\n"
+        "grid: {channels.voice.agent_assist: [1, .nan]}\n",
         "g.yaml",
     )
     code, err = run_here(capsys, "experiment", str(grid), "--out", str(tmp_path / "o"))
-    assert_refused(code, err, "grid", "sites.0.agents")
+    assert_refused(code, err, "grid", "channels.voice.agent_assist")
 
 
 CLI_OPTIONS = [
@@ -305,6 +306,26 @@ def test_erlang_options_are_finite_and_bounded(capsys, options, named):
     with pytest.raises(SystemExit) as stop:
         main(["erlang", *options])
     assert_refused(stop.value.code, capsys.readouterr().err, named)
+
+
+ERLANG_DOMAIN = [
+    (["--rate", "1e300/min", "--aht", "3min", "--agents", "10"], "--rate x --aht"),
+    (["--rate", "1/1e-300s", "--aht", "3min", "--agents", "5", "--patience", "2min"], "--rate"),
+    (
+        ["--rate", "1e-300/min", "--aht", "3min", "--agents", "1", "--patience", "1e-300s"],
+        "--rate x --aht",
+    ),
+    (["--rate", "3/min", "--aht", "3min", "--agents", "1", "--patience", "1e-9s"], "--patience"),
+    (["--rate", "3/min", "--aht", "3min", "--agents", "1", "--patience", "1000d"], "--patience"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"), ERLANG_DOMAIN, ids=[" ".join(c[0]) for c in ERLANG_DOMAIN]
+)
+def test_erlang_figures_outside_the_formulas_domain_are_refused(capsys, options, named):
+    """Where the Erlang formulas divide by zero, leave the domain of log, or take minutes."""
+    assert_refused(*run_here(capsys, "erlang", *options), named)
 
 
 # --- impossible values -------------------------------------------------------------------
@@ -335,6 +356,14 @@ IMPOSSIBLE = [
         "k",
     ),
     ("5,000-digit integer", VOICE, "agents: 11", "agents: " + "9" * 5000, "5,000 digits"),
+    ("gamma cv 1e-300", CHAT, "cv: 0.7", "cv: 1.0e-300", "channels.chat.handle_time.cv"),
+    (
+        "profile weights whose sum overflows",
+        CHAT,
+        "volume: 480,",
+        "volume: 480, profile: [" + ", ".join(["1.0e+308"] * 48) + "],",
+        "arrivals.profile",
+    ),
     ("dist given as a list", VOICE, "dist: exponential", "dist: [exponential]", "dist"),
     ("complex mapping key", VOICE, "  - {name: main", "  - {? [a, b]: 1, name: main", "key"),
     ("lone surrogate", VOICE, "name: t\n", 'name: t\ndescription: "\\uD800"\n', "description"),

@@ -37,6 +37,9 @@ __all__ = [
 #: at cv 1e6 a lognormal's median is a millionth of its mean (a loop through it would spin
 #: almost in place), and at cv 1e200 its parameters overflow.
 MAX_CV = 10.0
+#: Smallest: a gamma's shape is 1/cv^2, which at cv 1e-300 divides by zero. Below this,
+#: the distribution is a constant: say ``deterministic``.
+MIN_CV = 1e-6
 
 
 class _Base(BaseModel):
@@ -72,7 +75,7 @@ class Exponential(_Base):
 class Lognormal(_Base):
     dist: Literal["lognormal"]
     mean: PositiveDuration
-    cv: float = Field(gt=0, le=MAX_CV, description="coefficient of variation, sd/mean")
+    cv: float = Field(ge=MIN_CV, le=MAX_CV, description="coefficient of variation, sd/mean")
 
     def expected(self) -> float:
         return self.mean
@@ -88,7 +91,7 @@ class Lognormal(_Base):
 class Gamma(_Base):
     dist: Literal["gamma"]
     mean: PositiveDuration
-    cv: float = Field(gt=0, le=MAX_CV, description="coefficient of variation, sd/mean")
+    cv: float = Field(ge=MIN_CV, le=MAX_CV, description="coefficient of variation, sd/mean")
 
     def expected(self) -> float:
         return self.mean

@@ -138,7 +138,7 @@ def _check_plain(data: dict[str, Any], source: str) -> None:
         if not isinstance(node, dict | list):
             continue
         if len(path) >= MAX_DEPTH:
-            where = _dotted(path[:4]) + ".…"
+            where = _dotted(path[:4]) + "..."
             raise ConfigError(source, where, f"nested more than {MAX_DEPTH} levels deep")
         if deepest.get(id(node), -1) >= len(path):
             continue

@@ -12,6 +12,7 @@ Models are frozen: a variant of a scenario is a validated copy, never a mutation
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -144,6 +145,8 @@ class Arrivals(_Frozen):
     def _some_weight(cls, profile):
         if profile is not None and not sum(profile) > 0:
             raise ValueError("the weights must not all be zero")
+        if profile is not None and not math.isfinite(sum(profile)):  # shares would be 0
+            raise ValueError("the weights add up to more than a float holds: scale them down")
         return profile
 
     @model_validator(mode="after")
