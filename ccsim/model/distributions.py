@@ -16,7 +16,15 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from ccsim.model.units import Duration, PositiveDuration
 
@@ -40,6 +48,19 @@ MAX_CV = 10.0
 #: Smallest: a gamma's shape is 1/cv^2, which at cv 1e-300 divides by zero. Below this,
 #: the distribution is a constant: say ``deterministic``.
 MIN_CV = 1e-6
+
+
+def _not_constant(cv: float) -> float:
+    if cv < MIN_CV:
+        raise ValueError(f"must be at least {MIN_CV:g}; for a constant use 'deterministic'")
+    return cv
+
+
+Cv = Annotated[
+    float,
+    Field(gt=0, le=MAX_CV, description="coefficient of variation, sd/mean"),
+    AfterValidator(_not_constant),
+]
 
 
 class _Base(BaseModel):
@@ -75,7 +96,7 @@ class Exponential(_Base):
 class Lognormal(_Base):
     dist: Literal["lognormal"]
     mean: PositiveDuration
-    cv: float = Field(ge=MIN_CV, le=MAX_CV, description="coefficient of variation, sd/mean")
+    cv: Cv
 
     def expected(self) -> float:
         return self.mean
@@ -91,7 +112,7 @@ class Lognormal(_Base):
 class Gamma(_Base):
     dist: Literal["gamma"]
     mean: PositiveDuration
-    cv: float = Field(ge=MIN_CV, le=MAX_CV, description="coefficient of variation, sd/mean")
+    cv: Cv
 
     def expected(self) -> float:
         return self.mean

@@ -582,7 +582,7 @@ class Scenario(_Frozen):
                 moment.replace(tzinfo=zone).astimezone(UTC)
         except (OverflowError, ValueError):
             raise ConfigError(
-                "", "horizon", "runs past the last date the calendar knows (year 9999)"
+                "", "horizon", "from start, the calendar must stay within the years 1 to 9999"
             ) from None
         return self
 
