@@ -288,6 +288,22 @@ def test_override_with_a_non_finite_value_is_refused(tmp_path, capsys):
     assert_refused(code, err, "grid", "channels.voice.agent_assist")
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        "seed: .inf",
+        "replications: .inf",
+        "replications: {min: 2, max: 10, batch: 2, relative_half_width: .nan, kpis: [asa]}",
+    ],
+)
+def test_experiment_file_numbers_are_finite(tmp_path, capsys, field):
+    write(tmp_path, VOICE, "base.yaml")
+    replications = "" if field.startswith("replications") else "replications: 2\n"
+    experiment = write(tmp_path, f"name: e\nscenario: base.yaml\n{replications}{field}\n", "e.yaml")
+    code, err = run_here(capsys, "experiment", str(experiment), "--out", str(tmp_path / "o"))
+    assert_refused(code, err, field.split(":")[0])
+
+
 CLI_OPTIONS = [
     (["--rate", "1e400/min", "--aht", "3min", "--agents", "10"], "--rate"),
     (["--rate", "nan/min", "--aht", "3min", "--agents", "10"], "--rate"),
