@@ -81,6 +81,18 @@ def _jobs(text: str) -> int:
     return value
 
 
+#: ``ccsim erlang --agents``: the most agents in a row (Erlang B's recursion is linear in
+#: them) and the most rows, so that a typo such as 1-10000000000 is an error, not a hang.
+_MAX_ERLANG_AGENTS = 100_000
+_MAX_ERLANG_ROWS = 200
+#: The domain where the formulas are evaluated reliably and fast. Offered loads beyond the
+#: largest need more agents than a table may list; patience beyond 10,000 handle times is no
+#: abandonment to speak of (use Erlang C) and makes the Erlang A series slow (its terms grow
+#: with n x patience / aht); below 1/10,000 of one, nobody waits at all.
+_ERLANG_LOADS = (1e-6, 1e6)
+_PATIENCE_RATIO = 1e4
+
+
 def _agent_counts(text: str) -> list[int]:
     """``14``, ``12,14,16`` or a range ``12-16``."""
     counts: list[int] = []
@@ -89,6 +101,10 @@ def _agent_counts(text: str) -> list[int]:
         first, last = int(low), int(high or low)
         if first < 1 or last < first:
             raise ValueError(f"expected agents like 14, 12,14 or 12-16, got {text!r}")
+        if last > _MAX_ERLANG_AGENTS:
+            raise ValueError(f"at most {_MAX_ERLANG_AGENTS:,} agents, got {last:,}")
+        if len(counts) + last - first + 1 > _MAX_ERLANG_ROWS:
+            raise ValueError(f"at most {_MAX_ERLANG_ROWS:,} agent counts in one table")
         counts.extend(range(first, last + 1))
     return counts
 
@@ -622,6 +638,17 @@ def _signed(kpi: str, value: float) -> str:
 
 def _erlang(args) -> int:
     model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
+    low, high = _ERLANG_LOADS
+    if not low <= args.rate * args.aht <= high:
+        raise UserError(
+            f"--rate x --aht: an offered load of {args.rate * args.aht:g} Erlangs, outside "
+            f"[{low:g}, {high:g}]"
+        )
+    if args.patience and not 1 / _PATIENCE_RATIO <= args.patience / args.aht <= _PATIENCE_RATIO:
+        raise UserError(
+            f"--patience: must lie within {_PATIENCE_RATIO:g} times --aht either way "
+            "(leave it out for Erlang C: no abandonment)"
+        )
     load = analytic.offered_load(args.rate, args.aht)
     print(
         f"{model}: {args.rate * 3600:g} contacts/h, handle time {format_duration(args.aht)}, "
@@ -789,6 +816,12 @@ def _dispatch(args) -> int:
         return command(args)
     except UserError as exc:
         print(f"ccsim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (RecursionError, MemoryError) as exc:
+        # Input too big or too deep for what the loaders check (they refuse what they
+        # know of): still one line, not a traceback.
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large for memory"
+        print(f"ccsim: the input is {what} ({type(exc).__name__})", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

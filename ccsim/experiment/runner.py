@@ -57,6 +57,7 @@ from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.experiment.tables import write_tables
 from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
 from ccsim.model.distributions import TAG_PREFIX
+from ccsim.model.loading import resolve_path
 from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.sim.arrivals import expected_arrivals
 from ccsim.sim.metrics import KPI_NAMES, RATIO_KPIS
@@ -250,7 +251,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Experiment:
     """Resolve the base scenario and the variants of ``spec``; errors name ``source``."""
-    scenario_path = (base_dir / spec.scenario).resolve()
+    scenario_path = resolve_path(base_dir / spec.scenario, source, "scenario")
     try:
         base = load_scenario(scenario_path)
     except ConfigError as exc:
@@ -273,7 +274,7 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
         own = overrides.pop("scenario", None)  # a model described by a scenario file of its own
         start = base
         if own is not None:
-            path = (base_dir / str(own)).resolve()
+            path = resolve_path(base_dir / str(own), source, f"{where}.scenario")
             if not path.is_file():
                 raise ConfigError(source, f"{where}.scenario", f"{own}: file not found")
             start = load_scenario(path)

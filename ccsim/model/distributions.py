@@ -16,7 +16,15 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from ccsim.model.units import Duration, PositiveDuration
 
@@ -33,11 +41,37 @@ __all__ = [
 ]
 
 
+#: Largest coefficient of variation accepted. Handle times in the field have cv near 1;
+#: at cv 1e6 a lognormal's median is a millionth of its mean (a loop through it would spin
+#: almost in place), and at cv 1e200 its parameters overflow.
+MAX_CV = 10.0
+#: Smallest: a gamma's shape is 1/cv^2, which at cv 1e-300 divides by zero. Below this,
+#: the distribution is a constant: say ``deterministic``.
+MIN_CV = 1e-6
+
+
+def _not_constant(cv: float) -> float:
+    if cv < MIN_CV:
+        raise ValueError(f"must be at least {MIN_CV:g}; for a constant use 'deterministic'")
+    return cv
+
+
+Cv = Annotated[
+    float,
+    Field(gt=0, le=MAX_CV, description="coefficient of variation, sd/mean"),
+    AfterValidator(_not_constant),
+]
+
+
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def expected(self) -> float:
         """Mean of the distribution in seconds."""
+        raise NotImplementedError
+
+    def mean_square(self) -> float:
+        """E[X^2] in seconds squared: what bounds how often a loop through it may turn."""
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -52,6 +86,9 @@ class Exponential(_Base):
     def expected(self) -> float:
         return self.mean
 
+    def mean_square(self) -> float:
+        return 2 * self.mean**2
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean, size)
 
@@ -59,10 +96,13 @@ class Exponential(_Base):
 class Lognormal(_Base):
     dist: Literal["lognormal"]
     mean: PositiveDuration
-    cv: float = Field(gt=0, description="coefficient of variation, sd/mean")
+    cv: Cv
 
     def expected(self) -> float:
         return self.mean
+
+    def mean_square(self) -> float:
+        return self.mean**2 * (1 + self.cv**2)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -72,10 +112,13 @@ class Lognormal(_Base):
 class Gamma(_Base):
     dist: Literal["gamma"]
     mean: PositiveDuration
-    cv: float = Field(gt=0, description="coefficient of variation, sd/mean")
+    cv: Cv
 
     def expected(self) -> float:
         return self.mean
+
+    def mean_square(self) -> float:
+        return self.mean**2 * (1 + self.cv**2)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
@@ -85,10 +128,13 @@ class Gamma(_Base):
 class Erlang(_Base):
     dist: Literal["erlang"]
     mean: PositiveDuration
-    k: int = Field(ge=1, description="number of exponential phases")
+    k: int = Field(ge=1, le=10_000, description="number of exponential phases")
 
     def expected(self) -> float:
         return self.mean
+
+    def mean_square(self) -> float:
+        return self.mean**2 * (1 + 1 / self.k)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.gamma(self.k, self.mean / self.k, size)
@@ -108,6 +154,9 @@ class Uniform(_Base):
     def expected(self) -> float:
         return (self.low + self.high) / 2
 
+    def mean_square(self) -> float:
+        return (self.low**2 + self.low * self.high + self.high**2) / 3
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
 
@@ -118,6 +167,9 @@ class Deterministic(_Base):
 
     def expected(self) -> float:
         return self.value
+
+    def mean_square(self) -> float:
+        return self.value**2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # Consume nothing from rng: a constant needs no randomness, and drawing anyway
@@ -133,6 +185,9 @@ class Empirical(_Base):
 
     def expected(self) -> float:
         return float(np.mean(self.values))
+
+    def mean_square(self) -> float:
+        return float(np.mean(np.square(self.values)))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=float), size)
@@ -156,7 +211,8 @@ TAG_PREFIX = "branch="
 
 def _tag(value: object) -> str | None:
     name = value.get("dist") if isinstance(value, dict) else getattr(value, "dist", None)
-    return f"{TAG_PREFIX}{name}" if name in _KINDS else None
+    # Only text names a distribution: `dist: [exponential]` is refused, not looked up.
+    return f"{TAG_PREFIX}{name}" if isinstance(name, str) and name in _KINDS else None
 
 
 Distribution = Annotated[

@@ -19,7 +19,7 @@ from ccsim.model.distributions import TAG_PREFIX
 from ccsim.model.errors import ConfigError
 from ccsim.model.scenario import Scenario
 
-__all__ = ["load_scenario", "parse_scenario", "read_yaml_mapping", "validate"]
+__all__ = ["load_scenario", "parse_scenario", "read_yaml_mapping", "resolve_path", "validate"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -34,6 +34,10 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
+        if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: no field is named so
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -44,6 +48,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+#: Digits an integer may have: more is no count of anything (and Python refuses to read
+#: integers of over 4,300 digits from text, with an error that is no message for the user).
+_MAX_DIGITS = 30
+
+
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    digits = node.value.replace("_", "").lstrip("+-")
+    if len(digits) > _MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {len(digits):,} digits is too large", node.start_mark
+        )
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+#: How deep mappings and lists may nest. A scenario needs about eight levels; the limit
+#: keeps every later walk over the data (validation, merging, copying) far from Python's
+#: recursion limit.
+MAX_DEPTH = 64
 
 # YAML 1.1 reads 21:00 as the base-60 integer 1260, which would turn a shift start into a
 # number; ccsim resolves numbers as YAML 1.2 does, so times of day stay text.
@@ -82,11 +107,51 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(source, "", _describe_yaml_error(exc)) from None
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        raise ConfigError(source, "", f"nested more than {MAX_DEPTH} levels deep") from None
     if data is None:
         raise ConfigError(source, "", "file is empty")
     if not isinstance(data, dict):
         raise ConfigError(source, "", f"expected a mapping of keys, got a {type(data).__name__}")
+    _check_plain(data, source)
     return data
+
+
+def _check_plain(data: dict[str, Any], source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and text that cannot be written out
+    (a lone surrogate such as ``"\ud800"``), naming the field.
+
+    Without recursion, and visiting a node shared through YAML aliases again only when it
+    is reached deeper than before, so that an alias bomb costs no more than its nodes."""
+    deepest: dict[int, int] = {}
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ConfigError(
+                    source, _dotted(path), "contains a lone surrogate (not valid Unicode text)"
+                ) from None
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if len(path) >= MAX_DEPTH:
+            where = _dotted(path[:4]) + "..."
+            raise ConfigError(source, where, f"nested more than {MAX_DEPTH} levels deep")
+        if deepest.get(id(node), -1) >= len(path):
+            continue
+        deepest[id(node)] = len(path)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(key, str):
+                stack.append((key, path))
+            stack.append((value, (*path, key)))
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in path) or "(top level)"
 
 
 def _describe_yaml_error(exc: yaml.YAMLError) -> str:
@@ -104,7 +169,14 @@ def parse_scenario(
 ) -> Scenario:
     """Validate a mapping (as read from YAML) into a :class:`Scenario`; files it names
     (profiles) are relative to ``base_dir``."""
-    return validate(Scenario, data, source, context={"base_dir": str(base_dir)})
+    context: dict[str, Any] = {"base_dir": str(base_dir)}
+    # Profile files are read while the channels are validated, before the scenario's own
+    # limits are: take the size limit from the raw mapping (validated with the rest).
+    limits = data.get("limits") if isinstance(data, dict) else None
+    size = limits.get("profile_bytes") if isinstance(limits, dict) else None
+    if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+        context["profile_bytes"] = size
+    return validate(Scenario, data, source, context=context)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -113,22 +185,48 @@ def load_scenario(path: str | Path) -> Scenario:
     A file may start from another with ``extends: other.yaml`` (relative to it): its own
     keys are merged into the other's, mappings key by key, anything else replaced. Several
     operating models can so share one customer demand."""
-    return parse_scenario(
-        _read_extended(Path(path), []), source=str(path), base_dir=Path(path).parent
-    )
+    return parse_scenario(_read_extended(Path(path)), source=str(path), base_dir=Path(path).parent)
 
 
-def _read_extended(path: Path, chain: list[Path]) -> dict[str, Any]:
-    data = read_yaml_mapping(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    base = (path.parent / str(parent)).resolve()
-    if base in chain or base == path.resolve():
-        raise ConfigError(str(path), "extends", f"{parent}: files extend each other in a loop")
-    if not base.is_file():
-        raise ConfigError(str(path), "extends", f"{parent}: file not found")
-    return _merge(_read_extended(base, [*chain, path.resolve()]), data)
+#: Files in one chain of ``extends``: a scenario, the one it extends, and so on.
+MAX_EXTENDS = 32
+
+
+def _read_extended(path: Path) -> dict[str, Any]:
+    """The file's mapping merged onto the chain of files it extends (read in a loop, not
+    by recursion, so a long chain is an error in the user's words)."""
+    layers = [read_yaml_mapping(path)]
+    seen = {resolve_path(path, str(path))}
+    while (parent := layers[-1].pop("extends", None)) is not None:
+        if not isinstance(parent, str):
+            raise ConfigError(str(path), "extends", f"expected a file name, got {parent!r}")
+        base = resolve_path(path.parent / parent, str(path), "extends")
+        if base in seen:
+            raise ConfigError(str(path), "extends", f"{parent}: files extend each other in a loop")
+        if len(layers) >= MAX_EXTENDS:
+            raise ConfigError(
+                str(path), "extends", f"a chain of more than {MAX_EXTENDS} files extending others"
+            )
+        if not base.is_file():
+            raise ConfigError(str(path), "extends", f"{parent}: file not found")
+        seen.add(base)
+        path = base
+        layers.append(read_yaml_mapping(base))
+    merged: dict[str, Any] = {}
+    for layer in reversed(layers):
+        merged = _merge(merged, layer)
+    return merged
+
+
+def resolve_path(path: Path, source: str, field: str = "") -> Path:
+    """``path`` made absolute, its links followed; a loop of symbolic links (which
+    :meth:`Path.resolve` reports as a RuntimeError) is a :class:`ConfigError`."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        raise ConfigError(
+            source, field, f"{path}: cannot be resolved (a loop of symbolic links?)"
+        ) from None
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -166,11 +264,40 @@ def _without_echoes(model: type[BaseModel], errors: list[dict[str, Any]]) -> lis
             if close:
                 echoes.add((*parent, close[0]))
     kept = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in echoes)]
+    # A value of a union type (a number, or a mapping of numbers) fails every branch; the
+    # branch of the wrong shape only says "must be a valid dictionary": keep the other.
+    unions = {_union_loc(e["loc"]) for e in kept if not _wrong_shape(e)}
+    kept = [e for e in kept if not (_wrong_shape(e) and _union_loc(e["loc"]) in unions)]
     return sorted(kept, key=lambda e: e["type"] != "extra_forbidden")
 
 
+#: Labels pydantic puts in an error's location for the branch of a union it tried:
+#: ``constrained-float``, ``dict[str,constrained-float]``, ``function-after[...]``.
+_BRANCH = re.compile(r"^(constrained-)?(float|int|str|bool)$|^(list|dict|function-\w+)\[")
+
+
+def _is_branch(part: Any) -> bool:
+    return isinstance(part, str) and bool(_BRANCH.match(part))
+
+
+def _union_loc(loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The location of the union a branch error belongs to, or None."""
+    for index, part in enumerate(loc):
+        if _is_branch(part):
+            return tuple(loc[:index])
+    return None
+
+
+def _wrong_shape(error: dict[str, Any]) -> bool:
+    return _union_loc(error["loc"]) is not None and error["type"].endswith("_type")
+
+
 def _describe_error(model: type[BaseModel], error: dict[str, Any]) -> tuple[str, str]:
-    loc = [part for part in error["loc"] if not str(part).startswith(TAG_PREFIX)]
+    loc = [
+        part
+        for part in error["loc"]
+        if not str(part).startswith(TAG_PREFIX) and not _is_branch(part)
+    ]
     path = ".".join(str(part) for part in loc if part != "[key]")
     original = error.get("ctx", {}).get("error")
     if isinstance(original, ConfigError):  # a whole-model check that knows the field's path

@@ -12,8 +12,11 @@ Models are frozen: a variant of a scenario is a validated copy, never a mutation
 
 from __future__ import annotations
 
+import math
+import os
 import re
-from datetime import datetime
+import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +37,7 @@ from pydantic import (
 from ccsim.model.calendar import Calendar
 from ccsim.model.distributions import Distribution
 from ccsim.model.errors import ConfigError
+from ccsim.model.limits import MIN_LOOP_DELAY, Limits, check_limits
 from ccsim.model.units import Duration, PositiveDuration, Rate, format_duration
 
 __all__ = [
@@ -60,7 +64,8 @@ __all__ = [
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No infinities or NaNs in any number: an infinite cv or weight runs, and gives nonsense.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -118,8 +123,10 @@ class Arrivals(_Frozen):
         if isinstance(profile, dict):
             if set(profile) != {"file"}:
                 raise ValueError("profile: give a list of weights or {file: PATH}")
-            base = Path((info.context or {}).get("base_dir", "."))
-            data = {**data, "profile": _read_weights(base / str(profile["file"]))}
+            context = info.context or {}
+            base = Path(context.get("base_dir", "."))
+            size = context.get("profile_bytes", Limits().profile_bytes)
+            data = {**data, "profile": _read_weights(base / str(profile["file"]), size)}
         return data
 
     @field_validator("volume")
@@ -141,6 +148,8 @@ class Arrivals(_Frozen):
     def _some_weight(cls, profile):
         if profile is not None and not sum(profile) > 0:
             raise ValueError("the weights must not all be zero")
+        if profile is not None and not math.isfinite(sum(profile)):  # shares would be 0
+            raise ValueError("the weights add up to more than a float holds: scale them down")
         return profile
 
     @model_validator(mode="after")
@@ -158,12 +167,28 @@ class Arrivals(_Frozen):
         return float(self.volume or 0.0)
 
 
-def _read_weights(path: Path) -> list[float]:
-    """Weights from a CSV file: the last column of each line, a header line allowed."""
+def _read_weights(path: Path, max_bytes: int) -> list[float]:
+    """Weights from a CSV file: the last column of each line, a header line allowed.
+
+    Only a regular file of at most ``max_bytes`` is read: a device such as /dev/zero or a
+    pipe would be read without end."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        raise ValueError(f"profile file {str(path)!r} cannot be read") from None
+        # Checked before opening too: opening a pipe waits for a writer.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError("", "profile", f"{str(path)!r} is not a regular file")
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError("", "profile", f"{str(path)!r} is not a regular file")
+            data = file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ConfigError(
+                "",
+                "profile",
+                f"{str(path)!r} is larger than limits.profile_bytes = {max_bytes:,} bytes",
+            )
+        lines = data.decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("", "profile", f"{str(path)!r} cannot be read") from None
     weights = []
     for number, line in enumerate(lines, start=1):
         cell = line.split(",")[-1].strip()
@@ -174,8 +199,10 @@ def _read_weights(path: Path) -> list[float]:
         except ValueError:
             if number == 1:
                 continue  # a header
-            raise ValueError(
-                f"profile file {path.name!r}, line {number}: {cell!r} is no number"
+            raise ConfigError(
+                "",
+                "profile",
+                f"{path.name!r}, line {number}: {cell!r} is no number",
             ) from None
     return weights
 
@@ -194,6 +221,21 @@ class Retrial(_Frozen):
     delay: Distribution
     keep_patience: bool = False
 
+    @field_validator("delay")
+    @classmethod
+    def _not_at_once(cls, delay):
+        return _loop_delay(delay)
+
+
+def _loop_delay(delay):
+    """A customer who comes back at once would hold the clock at one instant."""
+    if delay is not None and delay.expected() < MIN_LOOP_DELAY:
+        raise ValueError(
+            f"a delay before coming back must average at least {MIN_LOOP_DELAY:g}s, got "
+            f"{format_duration(delay.expected())}"
+        )
+    return delay
+
 
 class Repeat(_Frozen):
     """A customer whose issue was not resolved (and not escalated) contacts the centre
@@ -201,6 +243,11 @@ class Repeat(_Frozen):
 
     probability: Probability
     delay: Distribution
+
+    @field_validator("delay")
+    @classmethod
+    def _not_at_once(cls, delay):
+        return _loop_delay(delay)
 
 
 class Bot(_Frozen):
@@ -226,6 +273,11 @@ class Bot(_Frozen):
     cost_per_session: NonNegativeFloat = 0.0
     cost_per_minute: NonNegativeFloat = 0.0
     concurrency: int | None = Field(None, ge=1)
+
+    @field_validator("return_delay")
+    @classmethod
+    def _not_at_once(cls, delay):
+        return _loop_delay(delay)
 
     @model_validator(mode="after")
     def _consistent(self) -> Bot:
@@ -421,6 +473,14 @@ class Shift(_Frozen):
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
     breaks: list[Break] = Field(default_factory=list)
 
+    @field_validator("length")
+    @classmethod
+    def _at_most_a_day(cls, length: float) -> float:
+        # Longer would put the same agents on the floor twice (and shifts are laid per day).
+        if length > 86400:
+            raise ValueError(f"must be at most 24h, got {format_duration(length)}")
+        return length
+
     @field_validator("days")
     @classmethod
     def _weekdays(cls, days: list[str]) -> list[str]:
@@ -571,6 +631,7 @@ class Scenario(_Frozen):
     trunks: dict[Name, Trunk] = Field(
         default_factory=dict, description="lines shared by voice channels, by trunk name"
     )
+    limits: Limits = Field(default_factory=Limits, description="what one replication may cost")
 
     @field_validator("warmup")
     @classmethod
@@ -582,10 +643,10 @@ class Scenario(_Frozen):
 
     @field_validator("interval")
     @classmethod
-    def _not_too_many_intervals(cls, interval: float, info: ValidationInfo) -> float:
-        horizon = info.data.get("horizon")
-        if horizon is not None and horizon / interval > 100_000:
-            raise ValueError("gives more than 100,000 intervals over the horizon: use a longer one")
+    def _part_of_a_day(cls, interval: float) -> float:
+        # Intervals are parts of the customers' day: a profile has a weight for each.
+        if interval > 86400:
+            raise ValueError(f"must be at most 1d, got {format_duration(interval)}")
         return interval
 
     @field_validator("timezone")
@@ -603,6 +664,21 @@ class Scenario(_Frozen):
         if interval is not None and (seconds % interval or start.microsecond):
             raise ValueError("must fall on a reporting-interval boundary of the day")
         return start
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Scenario:
+        # Before anything is built for the run: intervals, agents, contacts (limits.py).
+        check_limits(self)
+        try:  # the calendar's wall clock must stay within the years datetime knows
+            zone = ZoneInfo(self.timezone)
+            first = datetime.combine(self.start.date(), datetime.min.time())
+            for moment in (first, self.start + timedelta(seconds=self.horizon, days=2)):
+                moment.replace(tzinfo=zone).astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ConfigError(
+                "", "horizon", "from start, the calendar must stay within the years 1 to 9999"
+            ) from None
+        return self
 
     @model_validator(mode="after")
     def _every_channel_is_served(self) -> Scenario:

@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 __all__ = [
+    "MAX_SECONDS",
     "UNIT_SECONDS",
     "Duration",
     "PositiveDuration",
@@ -33,6 +34,10 @@ UNIT_SECONDS: dict[str, float] = {
     "h": 3600.0,
     "d": 86400.0,
 }
+
+#: Longest duration accepted: a thousand years. Anything longer is a typo, and bounding
+#: every duration keeps the arithmetic on them (squares, dates) finite.
+MAX_SECONDS = 1000 * 365.25 * 86400
 
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION = re.compile(rf"^\s*(?P<value>{_NUMBER})\s*(?P<unit>[A-Za-z]*)\s*$")
@@ -53,7 +58,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = float(value) if abs(value) <= MAX_SECONDS else math.inf  # no int overflow
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match is None:
@@ -66,6 +71,8 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
     if math.isnan(seconds):
         raise ValueError("a duration cannot be NaN")
+    if abs(seconds) > MAX_SECONDS:
+        raise ValueError(f"must be finite and at most 1000 years, got {value!r}")
     return seconds
 
 
@@ -95,6 +102,8 @@ def parse_rate(value: object) -> float:
     count = float(match["count"])
     if count < 0 or math.isnan(count):
         raise ValueError(f"a rate cannot be negative, got {value!r}")
+    if not math.isfinite(count / period):
+        raise ValueError(f"a rate must be finite, got {value!r}")
     return count / period
 
 
@@ -121,17 +130,9 @@ def _positive(seconds: float) -> float:
     return seconds
 
 
-def _finite(seconds: float) -> float:
-    if math.isinf(seconds):
-        raise ValueError("must be finite")
-    return seconds
-
-
 #: Field types for the scenario models: parsed from text, stored as float seconds.
 Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_non_negative)]
-PositiveDuration = Annotated[
-    float, BeforeValidator(parse_duration), AfterValidator(_positive), AfterValidator(_finite)
-]
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_positive)]
 # Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
 Rate = Annotated[
     float, BeforeValidator(parse_rate), PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str)
