@@ -64,7 +64,7 @@ class Bot:
         index = contact.channel.index
         bot = self.config[index]
         self.sessions[index] -= 1
-        now = self.env.now
+        now = self.env._now
         customer = contact.customer
         if outcome < bot.containment + bot.false_containment:
             contact.state = GONE
