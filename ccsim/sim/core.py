@@ -218,8 +218,8 @@ class Core:
 
     def release(self, event) -> None:
         """An agent finishes a contact: the channel's end hooks run if something remains to
-        do (``followup``: a line is freed, an escalation moves on), then the agent leaves if it must, or takes the next contact
-        (as :meth:`take_work`, inline)."""
+        do (``followup``: a line is freed, an escalation moves on), then the agent leaves if
+        it must, or takes the next contact (as :meth:`take_work`, inline)."""
         agent: AgentState = event._value
         contact = agent.contact
         if contact.followup:  # every end hook acts on a followup flag: none, nothing to do

@@ -220,10 +220,10 @@ class Counter:
             if wait > 0.0:
                 self._waited(contact, tally, here, wait, now)
             channel = contact.channel
-            # A plain first contact (no customer history, always resolved) is its own
+            # A plain first contact (no customer history, a plain channel) is its own
             # customer, resolved at first contact: `record` counts those from the totals,
             # so that the common case adds nothing here.
-            if contact.customer is not None or not channel.always_resolved:
+            if contact.customer is not None or not channel.plain:
                 counts = channel.counts
                 counts.staged_answered[contact.slot] += 1
                 counts.staged_time[contact.slot] += wait + handle_time

@@ -95,10 +95,10 @@ def _channels(
         channel.mean_handle_time = live.mean_handle_time
         channels.append(channel)
     for channel in channels:
-        served_as = channel.served_as
-        default = scenario.channels[served_as].resolution
-        channel.always_resolved = all(
-            site.resolution.get(served_as, default) >= 1.0 for site in scenario.sites
+        config = scenario.channels[channel.served_as]
+        channel.plain = not config.staged and all(
+            site.resolution.get(channel.served_as, config.resolution) >= 1.0
+            for site in scenario.sites
         )
     return channels
 

@@ -63,7 +63,7 @@ class Contact:
         self.slot = slot  # its arrival interval
         self.tally = tally  # that interval's tally, or None before the warm-up
         self.state = WAITING
-        self.customer: Customer | None = None  # None: a plain first contact
+        self.customer: Customer | None = None  # None: a first contact, made when needed
         self.followup = NOTHING
 
 
@@ -91,7 +91,6 @@ class ChannelState:
     """
 
     __slots__ = (
-        "always_resolved",
         "concurrency",
         "counts",
         "draw_handle_time",
@@ -115,6 +114,7 @@ class ChannelState:
         "on_leave",
         "on_wait",
         "pick_up",
+        "plain",
         "priority",
         "route",
         "serve",
@@ -133,7 +133,9 @@ class ChannelState:
         self.threshold = 0.0
         self.concurrency, self.stretch = 1, 0.0
         self.mean_handle_time = 0.0
-        self.always_resolved = True
+        # A first contact is its own customer, resolved at first contact (no bot, tiers or
+        # repeats; every site resolves): the counter counts those from its totals.
+        self.plain = True
         self.steps: list[tuple[SiteState, float]] = []  # eligible sites and their waits
         self.lane = Lane(self, self.steps)
         self.lanes = [self.lane]
