@@ -115,6 +115,9 @@ class Counter:
         self.interval_of = (lambda t: int(t / interval)) if calendar.uniform else calendar.index
         self.slot = 0  # the interval of the present moment (after the horizon: the last)
         self.slot_end = self.edges[1]
+        # Where the present interval's part of the window starts: a span from a time at or
+        # after it to one at or before slot_end lies in the present interval alone.
+        self.slot_from = warmup
         self.by_site = False  # count each site's part of a channel (with several sites)
         self.channels: list[ChannelCounts] = []
         self.sites: list[SiteCounts] = []
@@ -132,6 +135,7 @@ class Counter:
     def _advance(self, event) -> None:
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
+        self.slot_from = max(self.edges[self.slot], self.warmup)
         if self.slot + 1 < self.n:
             self._clock.first(self.slot_end, self._advance)
 
@@ -227,8 +231,18 @@ class Counter:
                 counts = channel.counts
                 counts.staged_answered[contact.slot] += 1
                 counts.staged_time[contact.slot] += wait + handle_time
-                if contact.customer is not None:
-                    self._customer_answered(contact, wait)
+                customer = contact.customer
+                if customer is not None:
+                    # The customer's first answer at the entry channel counts, on the first
+                    # arrival's tally, as within the threshold when the queue time over all
+                    # its attempts is.
+                    if wait <= channel.threshold:
+                        counts.customer_within[contact.slot] += 1
+                    if channel is customer.entry and not customer.answered:
+                        customer.answered = True
+                        first = customer.tally
+                        if first is not None and customer.wait + wait <= channel.threshold:
+                            first.customers_within_threshold += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
@@ -252,21 +266,10 @@ class Counter:
                 here.answered_within_threshold += 1
         counts = channel.counts
         counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
-        self.spread(contact.arrival, now, counts.queue_time)
-
-    def _customer_answered(self, contact, wait: float) -> None:
-        """The part of :meth:`answered` for a counted contact with a customer history: the
-        customer's first answer at the entry channel counts, on the first arrival's tally,
-        as within the threshold when the queue time over all its attempts is."""
-        channel = contact.channel
-        customer = contact.customer
-        if wait <= channel.threshold:
-            channel.counts.customer_within[contact.slot] += 1
-        if channel is customer.entry and not customer.answered:
-            customer.answered = True
-            first = customer.tally
-            if first is not None and customer.wait + wait <= channel.threshold:
-                first.customers_within_threshold += 1
+        if contact.arrival >= self.slot_from and now <= self.slot_end:
+            counts.queue_time[self.slot] += wait  # the common case, as `spread` would add it
+        else:
+            self.spread(contact.arrival, now, counts.queue_time)
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -278,7 +281,10 @@ class Counter:
             tally.waited += 1
             if wait > channel.threshold:
                 tally.abandoned_after_threshold += 1
-        self.spread(contact.arrival, now, channel.counts.queue_time)
+        if contact.arrival >= self.slot_from and now <= self.slot_end:
+            channel.counts.queue_time[self.slot] += now - contact.arrival  # as `spread` would
+        else:
+            self.spread(contact.arrival, now, channel.counts.queue_time)
         if self.contacts is not None:
             self.contacts.append(
                 (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None, "")
