@@ -52,6 +52,9 @@ class ChannelCounts:
     # Answered contacts with a customer history, within the threshold: the rest of those
     # answered within it are plain first contacts, each a customer within it.
     customer_within: list[int] = field(init=False)
+    # The index of the one site that may answer it: that site's part of the channel is the
+    # channel's answered counts, copied by `Counter.record` (None: several sites or none).
+    sole_site: int | None = None
     opened: list[int] = field(init=False)  # email items entering the queue
     closed: list[int] = field(init=False)  # email items taken by an agent
 
@@ -118,7 +121,7 @@ class Counter:
         # Where the present interval's part of the window starts: a span from a time at or
         # after it to one at or before slot_end lies in the present interval alone.
         self.slot_from = warmup
-        self.by_site = False  # count each site's part of a channel (with several sites)
+        self.by_site = False  # report each site's part of a channel (with several sites)
         self.channels: list[ChannelCounts] = []
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
@@ -217,7 +220,7 @@ class Counter:
             tally.answered += 1
             tally.handle_time += handle_time
             here = None
-            if self.by_site:
+            if contact.channel.by_site:
                 here = site.counts.answered[contact.channel.index][contact.slot]
                 here.answered += 1
                 here.handle_time += handle_time
@@ -316,8 +319,9 @@ class Counter:
         tally = contact.tally
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + 1)
-            here = site.counts.answered[contact.channel.index][contact.slot]
-            setattr(here, name, getattr(here, name) + 1)
+            if contact.channel.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                setattr(here, name, getattr(here, name) + 1)
 
     def resolution(self, customer, ends: float) -> None:
         """The customer's need was met at ``ends`` (by an agent or truly by the bot):
@@ -361,6 +365,9 @@ class Counter:
         """Complete the counts left to totals and hand the run over."""
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
+        for index, counts in enumerate(self.channels):
+            if counts.sole_site is not None:
+                _sole_site(counts.intervals, self.sites[counts.sole_site].answered[index])
         for counts in self.channels:
             _at_once(counts.intervals, counts.wait_bins)
             _customers(counts)
@@ -375,6 +382,17 @@ class Counter:
                 for cells in site.answered:
                     _at_once(cells, None)
         return RunRecord(self.calendar, self.warmup, observed, self.channels, self.sites)
+
+
+def _sole_site(tallies: list[ChannelTally], cells: list[ChannelTally]) -> None:
+    """The part of a channel that its one site answered is all of its answered contacts:
+    the channel's counts of them, before :func:`_at_once` (every abandoned contact
+    waited). The same additions in the same order: the same sums."""
+    for tally, cell in zip(tallies, cells, strict=True):
+        cell.answered, cell.handle_time = tally.answered, tally.handle_time
+        cell.wait_answered, cell.waited = tally.wait_answered, tally.waited - tally.abandoned
+        cell.answered_within_threshold = tally.answered_within_threshold
+        cell.escalated, cell.unresolved = tally.escalated, tally.unresolved
 
 
 def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> None:

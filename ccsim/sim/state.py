@@ -91,6 +91,7 @@ class ChannelState:
     """
 
     __slots__ = (
+        "by_site",
         "concurrency",
         "counts",
         "draw_handle_time",
@@ -131,6 +132,7 @@ class ChannelState:
         self.counts = counts
         self.intervals = counts.intervals
         self.threshold = 0.0
+        self.by_site = False  # count each site's part as contacts are answered (several sites)
         self.concurrency, self.stretch = 1, 0.0
         self.mean_handle_time = 0.0
         # A first contact is its own customer, resolved at first contact (no bot, tiers or
