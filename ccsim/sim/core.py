@@ -217,12 +217,12 @@ class Core:
         heappush(self._queue, (now + handle_time, NORMAL, next(self._eid), agent.due))
 
     def release(self, event) -> None:
-        """An agent finishes a contact: the channel's end hooks run (a line is freed, an
-        escalation moves on), then the agent leaves if it must, or takes the next contact
-        (as :meth:`take_work`, inline)."""
+        """An agent finishes a contact: the channel's end hooks run if something remains to
+        do (``followup``: a line is freed, an escalation moves on), then the agent leaves if
+        it must, or takes the next contact (as :meth:`take_work`, inline)."""
         agent: AgentState = event._value
         contact = agent.contact
-        if contact.channel.on_end:
+        if contact.followup:  # every end hook acts on a followup flag: none, nothing to do
             for hook in contact.channel.on_end:
                 hook(contact, agent)
         if agent.leaving:

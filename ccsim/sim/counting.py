@@ -52,6 +52,9 @@ class ChannelCounts:
     # Answered contacts with a customer history, within the threshold: the rest of those
     # answered within it are plain first contacts, each a customer within it.
     customer_within: list[int] = field(init=False)
+    # The index of the one site that may answer it: that site's part of the channel is the
+    # channel's answered counts, copied by `Counter.record` (None: several sites or none).
+    sole_site: int | None = None
     opened: list[int] = field(init=False)  # email items entering the queue
     closed: list[int] = field(init=False)  # email items taken by an agent
 
@@ -115,7 +118,10 @@ class Counter:
         self.interval_of = (lambda t: int(t / interval)) if calendar.uniform else calendar.index
         self.slot = 0  # the interval of the present moment (after the horizon: the last)
         self.slot_end = self.edges[1]
-        self.by_site = False  # count each site's part of a channel (with several sites)
+        # Where the present interval's part of the window starts: a span from a time at or
+        # after it to one at or before slot_end lies in the present interval alone.
+        self.slot_from = warmup
+        self.by_site = False  # report each site's part of a channel (with several sites)
         self.channels: list[ChannelCounts] = []
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
@@ -132,6 +138,7 @@ class Counter:
     def _advance(self, event) -> None:
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
+        self.slot_from = max(self.edges[self.slot], self.warmup)
         if self.slot + 1 < self.n:
             self._clock.first(self.slot_end, self._advance)
 
@@ -213,22 +220,32 @@ class Counter:
             tally.answered += 1
             tally.handle_time += handle_time
             here = None
-            if self.by_site:
+            if contact.channel.by_site:
                 here = site.counts.answered[contact.channel.index][contact.slot]
                 here.answered += 1
                 here.handle_time += handle_time
             if wait > 0.0:
                 self._waited(contact, tally, here, wait, now)
             channel = contact.channel
-            # A plain first contact (no customer history, always resolved) is its own
+            # A plain first contact (no customer history, a plain channel) is its own
             # customer, resolved at first contact: `record` counts those from the totals,
             # so that the common case adds nothing here.
-            if contact.customer is not None or not channel.always_resolved:
+            if contact.customer is not None or not channel.plain:
                 counts = channel.counts
                 counts.staged_answered[contact.slot] += 1
                 counts.staged_time[contact.slot] += wait + handle_time
-                if contact.customer is not None:
-                    self._customer_answered(contact, wait)
+                customer = contact.customer
+                if customer is not None:
+                    # The customer's first answer at the entry channel counts, on the first
+                    # arrival's tally, as within the threshold when the queue time over all
+                    # its attempts is.
+                    if wait <= channel.threshold:
+                        counts.customer_within[contact.slot] += 1
+                    if channel is customer.entry and not customer.answered:
+                        customer.answered = True
+                        first = customer.tally
+                        if first is not None and customer.wait + wait <= channel.threshold:
+                            first.customers_within_threshold += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
@@ -252,21 +269,10 @@ class Counter:
                 here.answered_within_threshold += 1
         counts = channel.counts
         counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
-        self.spread(contact.arrival, now, counts.queue_time)
-
-    def _customer_answered(self, contact, wait: float) -> None:
-        """The part of :meth:`answered` for a counted contact with a customer history: the
-        customer's first answer at the entry channel counts, on the first arrival's tally,
-        as within the threshold when the queue time over all its attempts is."""
-        channel = contact.channel
-        customer = contact.customer
-        if wait <= channel.threshold:
-            channel.counts.customer_within[contact.slot] += 1
-        if channel is customer.entry and not customer.answered:
-            customer.answered = True
-            first = customer.tally
-            if first is not None and customer.wait + wait <= channel.threshold:
-                first.customers_within_threshold += 1
+        if contact.arrival >= self.slot_from and now <= self.slot_end:
+            counts.queue_time[self.slot] += wait  # the common case, as `spread` would add it
+        else:
+            self.spread(contact.arrival, now, counts.queue_time)
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -278,7 +284,10 @@ class Counter:
             tally.waited += 1
             if wait > channel.threshold:
                 tally.abandoned_after_threshold += 1
-        self.spread(contact.arrival, now, channel.counts.queue_time)
+        if contact.arrival >= self.slot_from and now <= self.slot_end:
+            channel.counts.queue_time[self.slot] += now - contact.arrival  # as `spread` would
+        else:
+            self.spread(contact.arrival, now, channel.counts.queue_time)
         if self.contacts is not None:
             self.contacts.append(
                 (channel.name, contact.arrival, wait, "abandoned", math.nan, tally is not None, "")
@@ -310,8 +319,9 @@ class Counter:
         tally = contact.tally
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + 1)
-            here = site.counts.answered[contact.channel.index][contact.slot]
-            setattr(here, name, getattr(here, name) + 1)
+            if contact.channel.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                setattr(here, name, getattr(here, name) + 1)
 
     def resolution(self, customer, ends: float) -> None:
         """The customer's need was met at ``ends`` (by an agent or truly by the bot):
@@ -355,6 +365,9 @@ class Counter:
         """Complete the counts left to totals and hand the run over."""
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
+        for index, counts in enumerate(self.channels):
+            if counts.sole_site is not None:
+                _sole_site(counts.intervals, self.sites[counts.sole_site].answered[index])
         for counts in self.channels:
             _at_once(counts.intervals, counts.wait_bins)
             _customers(counts)
@@ -369,6 +382,17 @@ class Counter:
                 for cells in site.answered:
                     _at_once(cells, None)
         return RunRecord(self.calendar, self.warmup, observed, self.channels, self.sites)
+
+
+def _sole_site(tallies: list[ChannelTally], cells: list[ChannelTally]) -> None:
+    """The part of a channel that its one site answered is all of its answered contacts:
+    the channel's counts of them, before :func:`_at_once` (every abandoned contact
+    waited). The same additions in the same order: the same sums."""
+    for tally, cell in zip(tallies, cells, strict=True):
+        cell.answered, cell.handle_time = tally.answered, tally.handle_time
+        cell.wait_answered, cell.waited = tally.wait_answered, tally.waited - tally.abandoned
+        cell.answered_within_threshold = tally.answered_within_threshold
+        cell.escalated, cell.unresolved = tally.escalated, tally.unresolved
 
 
 def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> None:

@@ -95,10 +95,10 @@ def _channels(
         channel.mean_handle_time = live.mean_handle_time
         channels.append(channel)
     for channel in channels:
-        served_as = channel.served_as
-        default = scenario.channels[served_as].resolution
-        channel.always_resolved = all(
-            site.resolution.get(served_as, default) >= 1.0 for site in scenario.sites
+        config = scenario.channels[channel.served_as]
+        channel.plain = not config.staged and all(
+            site.resolution.get(channel.served_as, config.resolution) >= 1.0
+            for site in scenario.sites
         )
     return channels
 
@@ -128,6 +128,10 @@ def _route(scenario, channels, sites, policy: RoutingPolicy) -> None:
             site = by_name[config.name]
             channel.steps.append((site, after))
             site.counts.served.append(channel.index)
+        # A channel one site serves has that site's part copied from its own counts at the
+        # end (Counter.record) rather than counted twice as contacts are answered.
+        channel.by_site = len(channel.steps) > 1
+        channel.counts.sole_site = channel.steps[0][0].index if len(channel.steps) == 1 else None
         channel.lanes = policy.lanes(channel)
         for lane in channel.lanes:
             lane.later = [(site, after) for site, after in lane.steps if after > 0.0]

@@ -63,7 +63,7 @@ class Contact:
         self.slot = slot  # its arrival interval
         self.tally = tally  # that interval's tally, or None before the warm-up
         self.state = WAITING
-        self.customer: Customer | None = None  # None: a plain first contact
+        self.customer: Customer | None = None  # None: a first contact, made when needed
         self.followup = NOTHING
 
 
@@ -91,7 +91,7 @@ class ChannelState:
     """
 
     __slots__ = (
-        "always_resolved",
+        "by_site",
         "concurrency",
         "counts",
         "draw_handle_time",
@@ -115,6 +115,7 @@ class ChannelState:
         "on_leave",
         "on_wait",
         "pick_up",
+        "plain",
         "priority",
         "route",
         "serve",
@@ -131,9 +132,12 @@ class ChannelState:
         self.counts = counts
         self.intervals = counts.intervals
         self.threshold = 0.0
+        self.by_site = False  # count each site's part as contacts are answered (several sites)
         self.concurrency, self.stretch = 1, 0.0
         self.mean_handle_time = 0.0
-        self.always_resolved = True
+        # A first contact is its own customer, resolved at first contact (no bot, tiers or
+        # repeats; every site resolves): the counter counts those from its totals.
+        self.plain = True
         self.steps: list[tuple[SiteState, float]] = []  # eligible sites and their waits
         self.lane = Lane(self, self.steps)
         self.lanes = [self.lane]

@@ -13,7 +13,8 @@ on_enter    the contact reaches the human queue    False: turned away
 on_wait     no agent was free                      True: it took the contact (balking
                                                    is the last: after it, the queue)
 on_answer   an agent took it (after counting)      -
-on_end      its service ended                      -
+on_end      its service ended, if it has a         -
+            ``followup`` flag (what remains to do)
 on_abandon  its patience ran out                   -
 on_leave    a feature took it out of the queue     -
 =========== ====================================== =====================================

@@ -4,13 +4,75 @@ customer comes back later) or handed over to the human queue, its handle time an
 patience multiplied (context lost or passed on).
 
 Every new contact draws its bot choice, session time and outcome, so the draws stay aligned
-across scenarios whatever the share."""
+across scenarios whatever the share. A contact the bot takes gets its
+:class:`~ccsim.sim.state.Customer` then (its first arrival is the bot's). Each channel gets
+its own :class:`_Bot`, whose bound method is the channel's arrive hook."""
 
 from __future__ import annotations
 
-from ccsim.sim.state import GONE, attach
+from ccsim.sim.state import GONE, Customer, attach
 
 __all__ = ["Bot"]
+
+
+class _Bot:
+    """One channel's bot: its settings, streams and sessions in progress."""
+
+    __slots__ = (
+        "config", "contained", "core", "count", "draw_outcome", "draw_return", "draw_session",
+        "draw_tries", "env", "returns", "sessions",
+    )  # fmt: skip
+
+    def __init__(self, core, config, streams, name: str) -> None:
+        self.core, self.count, self.env = core, core.count, core.env
+        self.config = config
+        self.contained = config.containment + config.false_containment
+        self.sessions = 0
+        self.draw_tries = streams.uniforms("bot", name)
+        self.draw_session = streams.draws("bot_time", name, config.handle_time)
+        self.draw_outcome = streams.uniforms("bot_outcome", name)
+        self.draw_return = (
+            streams.draws("bot_return", name, config.return_delay)
+            if config.return_delay is not None
+            else None
+        )
+        self.returns = None  # the returns feature, once every feature is built
+
+    def start_session(self, contact, now: float) -> bool:
+        """Start a bot session for a new contact, if it tries the bot and there is room."""
+        bot = self.config
+        tries = self.draw_tries() < bot.share
+        session = self.draw_session()
+        outcome = self.draw_outcome()
+        if not tries or (bot.concurrency is not None and self.sessions >= bot.concurrency):
+            return False
+        self.sessions += 1
+        contact.customer = Customer(now, contact.tally, contact.channel)
+        cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
+        self.count.bot_session(contact, session, cost)
+        self.core.after(session, self._done, (contact, outcome))
+        return True
+
+    def _done(self, event) -> None:
+        contact, outcome = event._value
+        bot = self.config
+        self.sessions -= 1
+        now = self.env._now
+        if outcome < self.contained:
+            contact.state = GONE
+            self.count.outcome(contact, "contained")
+            customer = contact.customer
+            if outcome < bot.containment:
+                self.count.resolution(customer, now)
+            else:  # falsely contained: the customer comes back
+                customer.first = False
+                self.returns.come_back_at(customer, now + self.draw_return())
+            return
+        # Handed over: the customer queues for a human, with the context lost or passed on.
+        contact.handle_time *= bot.handle_time_multiplier
+        contact.patience *= bot.patience_multiplier
+        contact.arrival = now
+        self.core.enter(contact, now)
 
 
 class Bot:
@@ -21,63 +83,16 @@ class Bot:
         return any(channel.bot is not None for channel in scenario.channels.values())
 
     def __init__(self, core, scenario, streams) -> None:
-        self.core, self.count, self.after = core, core.count, core.after
-        self.env = core.env
-        self.config = {}
-        self.sessions = {}  # channel index -> sessions in progress
-        self.draws = {}
+        self.core = core
+        self.bots: dict[int, _Bot] = {}  # channel index -> its bot
         for channel in core.channels:
             config = scenario.channels.get(channel.name)
             if channel.internal or config is None or config.bot is None:
                 continue
-            bot = config.bot
-            self.config[channel.index] = bot
-            self.sessions[channel.index] = 0
-            self.draws[channel.index] = (
-                streams.uniforms("bot", channel.name),
-                streams.draws("bot_time", channel.name, bot.handle_time),
-                streams.uniforms("bot_outcome", channel.name),
-                streams.draws("bot_return", channel.name, bot.return_delay)
-                if bot.return_delay is not None
-                else None,
-            )
-            attach(channel, "on_arrive", self.start_session)
+            bot = self.bots[channel.index] = _Bot(core, config.bot, streams, channel.name)
+            attach(channel, "on_arrive", bot.start_session)
 
-    def start_session(self, contact, now: float) -> bool:
-        """Start a bot session for a new contact, if it tries the bot and there is room."""
-        index = contact.channel.index
-        bot = self.config[index]
-        tries, session_time, outcome, _ = self.draws[index]
-        tries = tries() < bot.share
-        session = session_time()
-        outcome = outcome()
-        if not tries or (bot.concurrency is not None and self.sessions[index] >= bot.concurrency):
-            return False
-        self.sessions[index] += 1
-        cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
-        self.count.bot_session(contact, session, cost)
-        self.after(session, self._done, (contact, outcome))
-        return True
-
-    def _done(self, event) -> None:
-        contact, outcome = event._value
-        index = contact.channel.index
-        bot = self.config[index]
-        self.sessions[index] -= 1
-        now = self.env.now
-        customer = contact.customer
-        if outcome < bot.containment + bot.false_containment:
-            contact.state = GONE
-            self.count.outcome(contact, "contained")
-            if outcome < bot.containment:
-                self.count.resolution(customer, now)
-            else:  # falsely contained: the customer comes back
-                customer.first = False
-                back = now + self.draws[index][3]()
-                self.core.features["returns"].come_back_at(customer, back)
-            return
-        # Handed over: the customer queues for a human, with the context lost or passed on.
-        contact.handle_time *= bot.handle_time_multiplier
-        contact.patience *= bot.patience_multiplier
-        contact.arrival = now
-        self.core.enter(contact, now)
+    def start(self) -> None:
+        returns = self.core.features.get("returns")
+        for bot in self.bots.values():
+            bot.returns = returns

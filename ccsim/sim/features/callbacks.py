@@ -23,38 +23,27 @@ def callback_name(voice: str) -> str:
     return f"{voice}:callback"
 
 
-class Callbacks:
-    name = "callbacks"
+class _Offer:
+    """One voice channel's call-back offer: its settings, stream and call-back channel."""
 
-    @staticmethod
-    def used(scenario) -> bool:
-        return any(channel.callback is not None for channel in scenario.channels.values())
+    __slots__ = ("callback", "channel", "core", "draw", "lanes", "sites", "target")
 
-    def __init__(self, core, scenario, streams) -> None:
-        self.core = core
-        self.config = {}
-        self.target = {}
-        self.draw = {}
-        by_name = {channel.name: channel for channel in core.channels}
-        for channel in core.channels:
-            config = scenario.channels.get(channel.name)
-            if channel.internal or config is None or config.callback is None:
-                continue
-            self.config[channel.index] = config.callback
-            self.target[channel.index] = by_name[callback_name(channel.name)]
-            self.draw[channel.index] = streams.uniforms("callback", channel.name)
-            attach(channel, "on_wait", self.offer)
+    def __init__(self, core, channel, callback, target, draw) -> None:
+        self.core, self.channel, self.callback = core, channel, callback
+        self.target, self.draw = target, draw
+        self.sites = [site for site, _ in channel.steps]
+        self.lanes = channel.lanes
 
     def offer(self, contact, now: float) -> bool:
         """Offer a call back when the expected wait exceeds the threshold; an accepting
         caller leaves the queue for the call-back channel."""
-        channel = contact.channel
-        callback = self.config[channel.index]
-        agents = sum(site.n_on for site, _ in channel.steps) or 1
-        ahead = sum(len(lane.queue) for lane in channel.lanes)
+        channel, callback, sites, lanes = self.channel, self.callback, self.sites, self.lanes
+        # One site and one lane (the common case) without a generator.
+        agents = (sites[0].n_on if len(sites) == 1 else sum(site.n_on for site in sites)) or 1
+        ahead = len(lanes[0].queue) if len(lanes) == 1 else sum(len(lane.queue) for lane in lanes)
         if (ahead + 1) * channel.mean_handle_time / agents <= callback.threshold:
             return False
-        if self.draw[channel.index]() >= callback.acceptance:
+        if self.draw() >= callback.acceptance:
             return False
         self.core.leave_queue(contact, now)
         self.core.count.outcome(contact, "callbacks")
@@ -63,7 +52,28 @@ class Callbacks:
         if customer is None:
             customer = Customer(contact.arrival, contact.tally, channel)
         self.core.bring(
-            self.target[channel.index], contact.handle_time, callback.deadline,
-            contact.tally is not None, customer,
+            self.target, contact.handle_time, callback.deadline, contact.tally is not None,
+            customer,
         )  # fmt: skip
         return True
+
+
+class Callbacks:
+    name = "callbacks"
+
+    @staticmethod
+    def used(scenario) -> bool:
+        return any(channel.callback is not None for channel in scenario.channels.values())
+
+    def __init__(self, core, scenario, streams) -> None:
+        self.offers: dict[int, _Offer] = {}  # channel index -> its offer
+        by_name = {channel.name: channel for channel in core.channels}
+        for channel in core.channels:
+            config = scenario.channels.get(channel.name)
+            if channel.internal or config is None or config.callback is None:
+                continue
+            offer = self.offers[channel.index] = _Offer(
+                core, channel, config.callback, by_name[callback_name(channel.name)],
+                streams.uniforms("callback", channel.name),
+            )  # fmt: skip
+            attach(channel, "on_wait", offer.offer)

@@ -73,9 +73,10 @@ class Chats:
     def _release(self, event) -> None:
         agent, contact = event._value
         channel = contact.channel
-        now = self.env.now
-        for hook in channel.on_end:
-            hook(contact, agent)
+        now = self.env._now
+        if contact.followup:  # as in Core.release
+            for hook in channel.on_end:
+                hook(contact, agent)
         agent.n_chats -= 1
         if agent.n_chats == 0:
             self.count.busy(agent.site, channel, agent.busy_since, now)

@@ -62,11 +62,11 @@ class Closing:
     def _next(self, channel) -> None:
         t = next(self.closes[channel], None)
         if t is not None:
-            self.core.after(t - self.core.env.now, self._close, channel)
+            self.core.after(t - self.core.env._now, self._close, channel)
 
     def _close(self, event) -> None:
         channel = event._value
-        now = self.core.env.now
+        now = self.core.env._now
         for lane in channel.lanes:
             for contact in lane.queue:
                 if contact.state == WAITING:

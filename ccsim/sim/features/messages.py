@@ -59,7 +59,7 @@ class Messages:
         contact = event._value
         if contact.state != WAITING:  # answered, abandoned or gone meanwhile
             return
-        now = self.core.env.now
+        now = self.core.env._now
         channel = contact.channel
         self.core.leave_queue(contact, now)
         self.count.left(contact, "messages", now)

@@ -97,7 +97,7 @@ class Returns:
     def _retry(self, event) -> None:
         contact = event._value
         channel = contact.channel
-        now = self.env.now
+        now = self.env._now
         if channel.index in self.keep_patience:
             patience = contact.patience
         else:
@@ -120,14 +120,14 @@ class Returns:
 
     def come_back_at(self, customer, back: float) -> None:
         if back < self.horizon:
-            self.after(back - self.env.now, self._come_back, customer)
+            self.after(back - self.env._now, self._come_back, customer)
 
     def _come_back(self, event) -> None:
         """A customer not (truly) resolved contacts the centre again: a repeat contact,
         straight to the humans."""
         customer = event._value
         channel = customer.entry
-        now = self.env.now
+        now = self.env._now
         draw_handle_time, draw_patience = self._draws(channel)
         patience = draw_patience() if draw_patience is not None else math.inf
         self.core.bring(
