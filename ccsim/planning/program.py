@@ -148,8 +148,8 @@ def solve(
         raise ConfigError(
             "",
             "shifts",
-            f"no schedule within the headcount bounds (and part-time shares) covers the requirement "
-            f"({reason}); add templates or relax the bounds",
+            f"no schedule within the headcount bounds (and part-time shares) covers the "
+            f"requirement ({reason}); add templates or relax the bounds",
         )
     headcounts = np.zeros(n_x, dtype=int)
     headcounts[useful] = np.round(result.x[:n_u]).astype(int)

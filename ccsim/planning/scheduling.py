@@ -78,6 +78,7 @@ class Candidate:
     shift: Shift  # its headcount is ignored
     min_headcount: int = 0
     max_headcount: int | None = None
+    part_time: bool = False
 
     def describe(self) -> str:
         days = ",".join(self.shift.days) if len(self.shift.days) < 7 else "every day"
