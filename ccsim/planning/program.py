@@ -18,7 +18,9 @@ agents).
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,36 +134,176 @@ def solve(
     # Ties (sites that cost nothing, say) go to the fewest paid hours: a millionth of a
     # currency unit per hour changes no choice between different costs.
     objective = np.concatenate([costs[useful] + 1e-6 * paid_hours[useful], np.zeros(n_y)])
+    bounds = (np.concatenate([low, np.zeros(n_y)]), np.concatenate([high, np.full(n_y, np.inf)]))
+
+    def run(
+        integral: bool,
+        fixed: np.ndarray | None = None,
+        limit: float = time_limit,
+        at_least: np.ndarray | None = None,
+    ):
+        lower, upper = bounds[0].copy(), bounds[1].copy()
+        if fixed is not None:
+            lower[:n_u] = upper[:n_u] = fixed
+        if at_least is not None:
+            lower[:n_u] = np.maximum(lower[:n_u], at_least)
+        return optimize.milp(
+            objective,
+            integrality=np.array([int(integral)] * n_u + [0] * n_y),
+            bounds=optimize.Bounds(lower, upper),
+            constraints=constraints,
+            options={"time_limit": limit, "mip_rel_gap": mip_gap, "disp": False},
+        )
+
     started = time.perf_counter()
-    result = optimize.milp(
-        objective,
-        integrality=np.array([1] * n_u + [0] * n_y),
-        bounds=optimize.Bounds(
-            np.concatenate([low, np.zeros(n_y)]), np.concatenate([high, np.full(n_y, np.inf)])
-        ),
-        constraints=constraints,
-        options={"time_limit": time_limit, "mip_rel_gap": mip_gap, "disp": False},
-    )
-    solve_time = time.perf_counter() - started
-    if result.x is None:
-        reason = "infeasible" if result.status == 2 else result.message
+    relaxed = run(False)
+    if relaxed.x is None:
+        reason = "infeasible" if relaxed.status == 2 else relaxed.message
         raise ConfigError(
             "",
             "shifts",
             f"no schedule within the headcount bounds (and part-time shares) covers the "
             f"requirement ({reason}); add templates or relax the bounds",
         )
+    bound = float(relaxed.fun)
+    # A large covering program can take HiGHS long to find a good integer solution while
+    # its LP relaxation is near-integral: round the relaxation up and drop what is not
+    # needed, and only run branch and bound if that is not already within the gap.
+    rounded = _round(
+        _dive(relaxed.x[:n_u], run), useful, template_sites, coverage, demands, low, objective[:n_u]
+    )
+    if rounded is not None and part_time is not None:
+        rounded = (
+            rounded
+            if _shares_hold(
+                rounded, useful, template_sites, paid_hours, part_time, part_time_bounds
+            )
+            else None
+        )
+    chosen, status, gap = None, "time limit", math.inf
+    if rounded is not None:
+        cost = float(objective[:n_u] @ rounded)
+        chosen, gap = rounded, (cost - bound) / cost if cost > 0 else 0.0
+        status = "optimal" if gap <= mip_gap + 1e-12 else "time limit"
+    if status != "optimal":
+        result = run(True)
+        if result.x is not None:
+            exact = np.round(result.x[:n_u])
+            cost = float(objective[:n_u] @ exact)
+            proven = float(getattr(result, "mip_dual_bound", bound) or bound)
+            bound = max(bound, proven if math.isfinite(proven) else bound)
+            if chosen is None or cost < float(objective[:n_u] @ chosen):
+                chosen = exact
+            cost = float(objective[:n_u] @ chosen)
+            gap = max(0.0, (cost - bound) / cost) if cost > 0 else 0.0
+            status = "optimal" if result.status == 0 or gap <= mip_gap + 1e-12 else "time limit"
+    if chosen is None:
+        raise ConfigError("", "shifts", "the integer program found no schedule in its time limit")
+    allocation_of = run(False, fixed=chosen)  # the agents of each site given to each demand
+    solve_time = time.perf_counter() - started
     headcounts = np.zeros(n_x, dtype=int)
-    headcounts[useful] = np.round(result.x[:n_u]).astype(int)
+    headcounts[useful] = np.round(chosen).astype(int)
     given = {
         (sites_name, demands[d].name, k): float(value)
-        for (sites_name, d, k), value in zip(allocation, result.x[n_u:], strict=True)
+        for (sites_name, d, k), value in zip(allocation, allocation_of.x[n_u:], strict=True)
     }
     return Solution(
         headcounts=headcounts,
         given=given,
         cost=float(costs @ headcounts),
-        status="optimal" if result.status == 0 else "time limit",
-        mip_gap=float(getattr(result, "mip_gap", 0.0) or 0.0),
+        status=status,
+        mip_gap=float(gap),
         solve_time=solve_time,
     )
+
+
+def _shares_hold(x, useful, template_sites, paid_hours, part_time, part_time_bounds) -> bool:
+    for site, (low, high) in (part_time_bounds or {}).items():
+        at = np.array([template_sites[j] == site for j in useful])
+        if not at.any():
+            continue
+        hours = paid_hours[useful][at] @ x[at]
+        part = (paid_hours[useful] * part_time[useful])[at] @ x[at]
+        if hours > 0 and not low - 1e-9 <= part / hours <= high + 1e-9:
+            return False
+    return True
+
+
+def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict]]) -> bool:
+    """Whether sites with ``capacity`` agents in one interval can supply every demand
+    ``(required, speed per site)``: a transportation problem, trivial when each site serves
+    one demand."""
+    served = defaultdict(int)
+    for _, speed in needs:
+        for s in speed:
+            served[s] += 1
+    if all(served[s] == 1 for _, speed in needs for s in speed):
+        return all(
+            sum(speed[s] * capacity.get(s, 0.0) for s in speed) >= required - 1e-9
+            for required, speed in needs
+        )
+    pairs = [(d, s) for d, (_, speed) in enumerate(needs) for s in speed]
+    sites = sorted({s for _, s in pairs})
+    a_ub, b_ub = [], []
+    for d, (required, speed) in enumerate(needs):
+        a_ub.append([-speed[s] if dd == d else 0.0 for dd, s in pairs])
+        b_ub.append(-required)
+    for site in sites:
+        a_ub.append([1.0 if s == site else 0.0 for _, s in pairs])
+        b_ub.append(capacity.get(site, 0.0))
+    result = optimize.linprog(np.zeros(len(pairs)), A_ub=a_ub, b_ub=b_ub, method="highs")
+    return result.status == 0
+
+
+def _dive(x: np.ndarray, run, rounds: int = 40) -> np.ndarray:
+    """An integral point near the LP optimum: keep every headcount at least at its integer
+    part, round up the fractions of one half or more (else the largest), re-solve, repeat."""
+    at_least = np.zeros(len(x))
+    for _ in range(rounds):
+        fraction = x - np.floor(x + 1e-7)
+        fraction[fraction < 1e-7] = 0.0
+        if not fraction.any():
+            break
+        up = fraction >= 0.5
+        if not up.any():
+            up[np.argmax(fraction)] = True
+        at_least = np.maximum(at_least, np.floor(x + 1e-7))
+        at_least[up] = np.ceil(x[up] - 1e-7)
+        result = run(False, at_least=at_least)
+        if result.x is None:
+            break
+        x = result.x[: len(x)]
+    return x
+
+
+def _round(x, useful, template_sites, coverage, demands, low, costs) -> np.ndarray | None:
+    """The LP solution rounded up, then, dearest template first, each headcount lowered while
+    every interval stays covered (None if rounding up does not cover, which cannot happen
+    unless the relaxation was solved loosely)."""
+    x = np.ceil(np.asarray(x) - 1e-7)
+    rows = coverage[useful]
+    sites = sorted({template_sites[j] for j in useful})
+    site_of = np.array([sites.index(template_sites[j]) for j in useful])
+    capacity = np.zeros((len(sites), rows.shape[1]))
+    for c in range(len(useful)):
+        capacity[site_of[c]] += rows[c] * x[c]
+    needs = [
+        [(float(d.required[k]), d.speed) for d in demands if d.required[k] > 0]
+        for k in range(rows.shape[1])
+    ]
+
+    def covered(k: int) -> bool:
+        return _interval_feasible({s: capacity[i, k] for i, s in enumerate(sites)}, needs[k])
+
+    if not all(covered(k) for k in range(rows.shape[1]) if needs[k]):
+        return None
+    for c in np.argsort(-np.asarray(costs), kind="stable"):
+        touched = np.flatnonzero(rows[c])
+        while x[c] > low[c]:
+            capacity[site_of[c]] -= rows[c]
+            if all(covered(int(k)) for k in touched if needs[k]):
+                x[c] -= 1
+            else:
+                capacity[site_of[c]] += rows[c]
+                break
+    return x
