@@ -435,7 +435,7 @@ def staff_scenario(
             time_limited = True
             say(
                 f"round {round_}: the integer program stopped at its time limit "
-                f"({time_limit:g}s), within {solution.mip_gap:.2%} of the least cost"
+                f"({time_limit:g}s), within {solution.mip_gap:.2%} of its lower bound"
             )
         x = solution.headcounts.copy()
         evaluation = judge(x, f"raise {round_}")
