@@ -384,7 +384,8 @@ class Shift(_Frozen):
 
     @model_validator(mode="after")
     def _breaks_inside(self) -> Shift:
-        if isinstance(self.headcount, dict) and "days" in self.model_fields_set:
+        # The full week is the default (and what a dumped model writes back): not a conflict.
+        if isinstance(self.headcount, dict) and list(self.days) != list(WEEKDAYS):
             raise ConfigError(
                 "", "days", "a headcount per weekday says the days already: leave 'days' out"
             )

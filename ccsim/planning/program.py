@@ -166,20 +166,37 @@ def solve(
             f"requirement ({reason}); add templates or relax the bounds",
         )
     bound = float(relaxed.fun)
+
     # A large covering program can take HiGHS long to find a good integer solution while
     # its LP relaxation is near-integral: round the relaxation up and drop what is not
     # needed, and only run branch and bound if that is not already within the gap.
+    share_rows = []  # per bounded site: paid hours, part-time paid hours, bounds
+    for site, (low_share, high_share) in (part_time_bounds or {}).items():
+        if part_time is None or (low_share <= 0 and high_share >= 1):
+            continue
+        at = np.array([template_sites[j] == site for j in useful])
+        hours = np.where(at, paid_hours[useful], 0.0)
+        share_rows.append((hours, hours * part_time[useful], low_share, high_share))
+
+    def shares_hold(x: np.ndarray) -> bool:
+        for hours, part, low_share, high_share in share_rows:
+            paid, on_part = hours @ x, part @ x
+            if paid > 0 and not low_share - 1e-9 <= on_part / paid <= high_share + 1e-9:
+                return False
+        return True
+
     rounded = _round(
-        _dive(relaxed.x[:n_u], run), useful, template_sites, coverage, demands, low, objective[:n_u]
+        _dive(relaxed.x[:n_u], run),
+        useful,
+        template_sites,
+        coverage,
+        demands,
+        low,
+        objective[:n_u],
+        shares_hold,
     )
-    if rounded is not None and part_time is not None:
-        rounded = (
-            rounded
-            if _shares_hold(
-                rounded, useful, template_sites, paid_hours, part_time, part_time_bounds
-            )
-            else None
-        )
+    if rounded is not None and not shares_hold(rounded):
+        rounded = None
     chosen, status, gap = None, "time limit", math.inf
     if rounded is not None:
         cost = float(objective[:n_u] @ rounded)
@@ -215,18 +232,6 @@ def solve(
         mip_gap=float(gap),
         solve_time=solve_time,
     )
-
-
-def _shares_hold(x, useful, template_sites, paid_hours, part_time, part_time_bounds) -> bool:
-    for site, (low, high) in (part_time_bounds or {}).items():
-        at = np.array([template_sites[j] == site for j in useful])
-        if not at.any():
-            continue
-        hours = paid_hours[useful][at] @ x[at]
-        part = (paid_hours[useful] * part_time[useful])[at] @ x[at]
-        if hours > 0 and not low - 1e-9 <= part / hours <= high + 1e-9:
-            return False
-    return True
 
 
 def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict]]) -> bool:
@@ -276,7 +281,9 @@ def _dive(x: np.ndarray, run, rounds: int = 40) -> np.ndarray:
     return x
 
 
-def _round(x, useful, template_sites, coverage, demands, low, costs) -> np.ndarray | None:
+def _round(
+    x, useful, template_sites, coverage, demands, low, costs, shares_hold
+) -> np.ndarray | None:
     """The LP solution rounded up, then, dearest template first, each headcount lowered while
     every interval stays covered (None if rounding up does not cover, which cannot happen
     unless the relaxation was solved loosely)."""
@@ -301,9 +308,10 @@ def _round(x, useful, template_sites, coverage, demands, low, costs) -> np.ndarr
         touched = np.flatnonzero(rows[c])
         while x[c] > low[c]:
             capacity[site_of[c]] -= rows[c]
-            if all(covered(int(k)) for k in touched if needs[k]):
-                x[c] -= 1
-            else:
-                capacity[site_of[c]] += rows[c]
-                break
+            x[c] -= 1
+            if all(covered(int(k)) for k in touched if needs[k]) and shares_hold(x):
+                continue
+            x[c] += 1
+            capacity[site_of[c]] += rows[c]
+            break
     return x
