@@ -354,3 +354,45 @@ def test_cost_at_target_brackets_the_erlang_c_crossing(tmp_path):
     path = write_frontier(tmp_path, table, "mmn")
     written = ccsim.experiment.store.pd.read_csv(path)
     assert (written.kind == "cost_at_target").sum() == 2
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _design(tmp_path):
+    import yaml
+
+    path = tmp_path / "design" / "morning.yaml"
+    path.parent.mkdir()
+    data = two_channels(MULTI_SKILL).model_dump(mode="json", exclude_defaults=True)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.slow
+def test_staff_search_writes_a_staffed_model_that_extends_the_design(tmp_path, capsys):
+    from ccsim.cli import main
+
+    design = _design(tmp_path)
+    model = tmp_path / "morning.yaml"
+    flags = ["--reps", "8", "--seed", "3", "--shift-step", "1h", "--part-time", "4h"]
+    flags += ["--part-time-share", "0,1", "--out", str(tmp_path / "out"), "--model", str(model)]
+    assert main(["staff", str(design), "--method", "search", *flags]) == 0
+    printed = capsys.readouterr().out
+    assert "weekly" in printed and "occupancy" in printed and "MISSED" not in printed
+    assert model.read_text().count("extends: design/morning.yaml") == 1
+    staffed = ccsim.load_scenario(model)
+    assert staffed.sites[0].shifts and staffed.sites[0].breaks
+    assert (tmp_path / "out" / "plan.csv").exists() and (tmp_path / "out" / "service.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--part-time-share", "0.6,0.2"), ("--interval-floor", "2"), ("--full-time", "x")]
+)
+def test_staff_search_bad_flag_exits_2_with_one_line(tmp_path, flag, value, capsys):
+    from ccsim.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["staff", str(_design(tmp_path)), "--method", "search", flag, value])
+    assert stop.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) <= 2  # usage line and the error

@@ -84,10 +84,8 @@ def frontier(
     records = []
     for scale in sorted(float(s) for s in scales):
         rows = run_replications(scaled_scenario(scenario, scale), reps, seed=seed, n_jobs=n_jobs)
-        total = rows[(rows.site == "all") & (rows.channel == "all")].sort_values("replication")
-        cost = mean_ci(
-            (total["labour_cost"] + total["bot_cost"]).to_numpy(float), targets.confidence
-        )
+        total = _totals(rows)
+        cost = mean_ci(total["operating_cost"].to_numpy(float), targets.confidence)
         for name, target in targets.channels.items():
             own = rows[(rows.site == "all") & (rows.channel == name)]
             level = ratio_ci(
@@ -109,6 +107,15 @@ def frontier(
                 }
             )
     return pd.DataFrame(records)
+
+
+def _totals(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per replication for the whole centre (a scenario with one channel has no
+    ``all`` row: its channel is the whole)."""
+    whole = rows[rows.site == "all"]
+    if (whole.channel == "all").any():
+        whole = whole[whole.channel == "all"]
+    return whole.sort_values("replication")
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ class Evaluation:
     ``intervals`` (with demand), ``share_at_floor`` (of those reaching target - floor),
     ``met_floor``, ``met``. ``intervals``: one row per channel and interval: ``offered``
     (mean per replication), ``sl``, ``low``, ``high``. ``sites``: occupancy per site with its
-    interval. ``cost``: mean labour and bot cost per replication.
+    interval. ``cost``: mean operating cost (labour and bot) per replication.
     """
 
     channels: pd.DataFrame
@@ -206,7 +206,9 @@ def evaluate(
                 "labour_cost": float(own["labour_cost"].sum() / reps),
             }
         )
-    everything = rows[(rows.site == "all") & (rows.channel == "all")]
+    everything = rows[rows.site == "all"]
+    if (everything.channel == "all").any():  # one channel has no "all" row: it is the whole
+        everything = everything[everything.channel == "all"]
     return Evaluation(
         channels=pd.DataFrame(records),
         intervals=pd.DataFrame(
@@ -215,7 +217,7 @@ def evaluate(
         sites=pd.DataFrame(
             site_records, columns=["site", "occupancy", "low", "high", "labour_cost"]
         ),
-        cost=float((everything["labour_cost"] + everything["bot_cost"]).sum() / reps),
+        cost=float(everything["operating_cost"].sum() / reps),
         reps=reps,
         seed=seed,
     )
