@@ -244,7 +244,7 @@ def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict
             served[s] += 1
     if all(served[s] == 1 for _, speed in needs for s in speed):
         return all(
-            sum(speed[s] * capacity.get(s, 0.0) for s in speed) >= required - 1e-9
+            sum(speed[s] * capacity.get(s, 0.0) for s in speed) >= required - 1e-6
             for required, speed in needs
         )
     pairs = [(d, s) for d, (_, speed) in enumerate(needs) for s in speed]
@@ -260,18 +260,17 @@ def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict
     return result.status == 0
 
 
-def _dive(x: np.ndarray, run, rounds: int = 40) -> np.ndarray:
+def _dive(x: np.ndarray, run, rounds: int = 60) -> np.ndarray:
     """An integral point near the LP optimum: keep every headcount at least at its integer
-    part, round up the fractions of one half or more (else the largest), re-solve, repeat."""
+    part, round up the fractions of one half or more (or, when none is, those of at least half the
+    largest), re-solve, repeat."""
     at_least = np.zeros(len(x))
     for _ in range(rounds):
         fraction = x - np.floor(x + 1e-7)
         fraction[fraction < 1e-7] = 0.0
         if not fraction.any():
             break
-        up = fraction >= 0.5
-        if not up.any():
-            up[np.argmax(fraction)] = True
+        up = fraction >= min(0.5, 0.5 * fraction.max())  # the largest fractions at least
         at_least = np.maximum(at_least, np.floor(x + 1e-7))
         at_least[up] = np.ceil(x[up] - 1e-7)
         result = run(False, at_least=at_least)
@@ -287,7 +286,7 @@ def _round(
     """The LP solution rounded up, then, dearest template first, each headcount lowered while
     every interval stays covered (None if rounding up does not cover, which cannot happen
     unless the relaxation was solved loosely)."""
-    x = np.ceil(np.asarray(x) - 1e-7)
+    x = np.ceil(np.asarray(x) - 1e-6)
     rows = coverage[useful]
     sites = sorted({template_sites[j] for j in useful})
     site_of = np.array([sites.index(template_sites[j]) for j in useful])
