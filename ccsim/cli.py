@@ -253,6 +253,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--max-rounds", type=_option(_int_at_least(1), "--max-rounds"), default=12)
     search.add_argument(
+        "--mip-gap",
+        type=_option(_share, "--mip-gap"),
+        default=0.01,
+        help="integer program: stop within this of its lower bound (default 0.01)",
+    )
+    search.add_argument(
         "--max-trim",
         type=_option(_non_negative_int, "--max-trim"),
         help="most simulations for trimming (default: until no shift can be removed)",
@@ -613,6 +619,7 @@ def _staff_search(args, scenario, out: Path, started: float) -> int:
         max_rounds=args.max_rounds,
         max_trim_simulations=args.max_trim,
         time_limit=args.time_limit,
+        mip_gap=args.mip_gap,
         progress=lambda line: print(f"  {time.perf_counter() - started:6.0f}s  {line}", flush=True),
     )
     model = args.model if args.model is not None else out / "staffed.yaml"

@@ -104,7 +104,11 @@ def test_a_trimmed_plan_has_no_removable_shift(pooled_plan):
     targets = Targets.of(plan.scenario)
     for row in plan.headcounts.itertuples():
         fewer = _remove_one(
-            plan.scenario, row.site, row.start, ccsim.model.units.parse_duration(row.length), row.days
+            plan.scenario,
+            row.site,
+            row.start,
+            ccsim.model.units.parse_duration(row.length),
+            row.days,
         )
         try:
             verdict = evaluate(fewer, targets, REPS, SEED).met
@@ -201,7 +205,9 @@ def test_offered_templates_are_full_and_part_time_every_half_hour_or_tours():
     daily = offer_candidates(scenario, ShiftOffer())
     lengths = {c.shift.length for c in daily}
     assert lengths == {8.5 * 3600, 6 * 3600, 4 * 3600}
-    assert {c.shift.start for c in daily} == {f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)}
+    assert {c.shift.start for c in daily} == {
+        f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)
+    }
     assert all(c.part_time == (c.shift.length < 8 * 3600) for c in daily)
     tours = offer_candidates(scenario, ShiftOffer(tours=True, days_off="any"))
     assert {len(c.shift.days) for c in tours} == {5}
@@ -387,7 +393,8 @@ def test_staff_search_writes_a_staffed_model_that_extends_the_design(tmp_path, c
 
 
 @pytest.mark.parametrize(
-    "flag, value", [("--part-time-share", "0.6,0.2"), ("--interval-floor", "2"), ("--full-time", "x")]
+    "flag, value",
+    [("--part-time-share", "0.6,0.2"), ("--interval-floor", "2"), ("--full-time", "x")],
 )
 def test_staff_search_bad_flag_exits_2_with_one_line(tmp_path, flag, value, capsys):
     from ccsim.cli import main
