@@ -27,6 +27,7 @@ import yaml
 
 from ccsim.experiment.store import write_text
 from ccsim.model import Scenario
+from ccsim.model.units import format_duration
 from ccsim.planning.scheduling import _Dumper, _readable
 from ccsim.planning.search import StaffingPlan
 
@@ -57,15 +58,17 @@ def _inline(node):
 
 
 def _site(data: dict) -> dict:
+    """A site's fields, then its break rules, then one line per shift."""
     data = dict(data)
     data.pop("agents", None)
-    if "breaks" in data:
+    rules, shifts = data.pop("breaks", None), data.pop("shifts", None)
+    if rules:
         data["breaks"] = [
-            {"at_least": rule["at_least"], "breaks": _inline(rule["breaks"])}
-            for rule in data["breaks"]
+            {"at_least": format_duration(rule["at_least"]), "breaks": _inline(rule["breaks"])}
+            for rule in rules
         ]
-    if "shifts" in data:
-        data["shifts"] = [_inline(shift) for shift in data["shifts"]]
+    if shifts is not None:
+        data["shifts"] = [_inline(shift) for shift in shifts]
     return data
 
 
@@ -74,8 +77,8 @@ def staffed_model_yaml(
 ) -> str:
     """The text of a staffed model at ``path`` that extends the ``design`` file."""
     scenario: Scenario = plan.scenario
-    design_data = scenario.model_dump(mode="json", exclude_defaults=True)
-    sites = [_site(_readable(site)) for site in design_data["sites"]]
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    sites = [_site(_readable(site)) for site in data["sites"]]
     levels = ", ".join(
         f"{row.channel} {row.service_level:.1%} [{row.low:.1%}, {row.high:.1%}]"
         for row in plan.evaluation.channels.itertuples()
@@ -86,15 +89,15 @@ def staffed_model_yaml(
     relative = os.path.relpath(Path(design).resolve(), Path(path).resolve().parent)
     header = [
         f"# {scenario.description or scenario.name}",
-        f"# Staffed by `{command or 'ccsim staff'}` (docs/staffing.md): the cheapest shifts "
-        "that meet every target,",
-        f"# judged on {plan.evaluation.reps} replications (seed {plan.evaluation.seed}); "
-        f"weekly pay {plan.cost:,.0f}"
+        f"# Staffed by `{command or 'ccsim staff'}`",
+        "# (docs/staffing.md): the cheapest shifts that meet every target, judged on "
+        f"{plan.evaluation.reps} replications",
+        f"# (seed {plan.evaluation.seed}); pay over the horizon {plan.cost:,.0f}"
         + ("" if plan.met else "; TARGETS NOT MET")
         + ("" if plan.trimmed or not plan.met else "; trimming stopped early")
         + (" ; an integer program stopped at its time limit" if plan.time_limited else "")
         + ".",
-        f"# Service level (weekly, 95% interval): {levels}.",
+        f"# Service level over the window (95% interval): {levels}.",
         f"# Occupancy: {occupancy}.",
     ]
     body = {"extends": relative.replace(os.sep, "/"), "sites": sites}

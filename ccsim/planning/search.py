@@ -1,10 +1,11 @@
 """Staffing a whole scenario at least cost, with simulation as the judge.
 
-:func:`staff_scenario` chooses headcounts on the shift templates of every site the program
-staffs (those with constant ``agents``, given the templates of a :class:`ShiftOffer`) so
-that every channel meets its :class:`~ccsim.planning.targets.Targets`, and no shift can be
+:func:`staff_scenario` chooses headcounts on the shift templates of every site so that
+every channel meets its :class:`~ccsim.planning.targets.Targets`, and no shift can be
 removed without missing one:
 
+0. **Templates.** A site with constant ``agents`` (a placeholder) is offered the templates of
+   a :class:`ShiftOffer`; a site with ``shifts`` offers its own, headcounts to be chosen.
 1. **Seed.** A requirement per *pool* and interval: a pool is the channels that the same
    sites answer (a multi-skill site's channels form one). Each channel's human traffic is
    what its bot leaves (true containment removed, handle time and patience multiplied after a
@@ -221,7 +222,7 @@ class _Planner:
     """The state of one search: candidates, their coverage and cost, and the scenario builder."""
 
     def __init__(self, scenario: Scenario, targets: Targets, offer: ShiftOffer) -> None:
-        self.staffed_sites = [s.name for s in scenario.sites if s.shifts is None]
+        self.staffed_sites = [s.name for s in scenario.sites]
         self.scenario = targets.apply(with_break_rules(scenario))
         self.targets = targets
         self.offer = offer
@@ -230,10 +231,6 @@ class _Planner:
         self.candidates: list[Candidate] = [
             c for c in offer_candidates(self.scenario, offer) if c.site in self.staffed_sites
         ]
-        if not self.candidates:
-            raise ConfigError(
-                "", "sites", "no site to staff: give the sites constant 'agents' as a placeholder"
-            )
         self.templates: list[TemplateCoverage] = [
             template_coverage(sites[c.site], c.shift, self.calendar) for c in self.candidates
         ]
@@ -302,15 +299,18 @@ class _Planner:
                 entry["headcount"][shift.days[0]] = entry["headcount"].get(shift.days[0], 0) + int(
                     count
                 )
-            else:
-                key = (shift.start_minute, shift.length, tuple(shift.days))
+            else:  # a tour, or a site's own template: one headcount for its days
+                days = list(shift.days)
+                if isinstance(shift.headcount, dict):  # the days it had staff on
+                    days = [d for d in WEEKDAYS if shift.headcount.get(d, 0) > 0]
+                key = (shift.start_minute, shift.length, tuple(days))
                 entry = shifts.setdefault(
                     key,
                     {
                         "start": shift.start,
                         "length": shift.length,
                         "headcount": 0,
-                        "days": list(shift.days),
+                        "days": list(days),
                     },
                 )
                 entry["headcount"] += int(count)
@@ -387,10 +387,10 @@ def staff_scenario(
     mip_gap: float = 0.01,
     progress: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
-    """Staff every site of ``scenario`` that has constant ``agents`` (a placeholder: the
-    program replaces them by shifts) at least cost for ``targets`` (default: each channel's
+    """Staff every site of ``scenario`` at least cost for ``targets`` (default: each channel's
     own objective, interval floor 15 points for 95% of intervals), by the search of the
-    module docstring. Sites with ``shifts`` keep them as they are.
+    module docstring. A site with constant ``agents`` (a placeholder) gets the templates of
+    ``offer``; a site with ``shifts`` offers its own, whose headcounts the search chooses.
 
     ``reps`` replications with ``seed`` judge every staffing (common random numbers);
     ``max_rounds`` bounds the raise loop; ``max_trim_simulations`` the trimming (None: until

@@ -129,6 +129,15 @@ def _ratio(frame: pd.DataFrame, kpi: str, confidence: float):
     )
 
 
+def _whole(rows: pd.DataFrame, site: str) -> pd.DataFrame:
+    """The rows of ``site`` over all its channels. One site has no rows of its own (its
+    figures are those of ``all``), and one channel no ``all`` row (it is the whole)."""
+    own = rows[rows.site == site]
+    if (own.channel == "all").any():
+        own = own[own.channel == "all"]
+    return own
+
+
 def evaluate(
     scenario: Scenario, targets: Targets, reps: int, seed: int = 0, n_jobs: int = 1
 ) -> Evaluation:
@@ -191,9 +200,7 @@ def evaluate(
         )
     site_records = []
     for site in scenario.sites:
-        # One site has no rows of its own: its figures are those of "all".
-        name = site.name if len(scenario.sites) > 1 else "all"
-        own = rows[(rows.site == name) & (rows.channel == "all")]
+        own = _whole(rows, site.name if len(scenario.sites) > 1 else "all")
         if own.empty or own["staffed_time"].sum() <= 0:
             continue
         occupancy = _ratio(own, "occupancy", targets.confidence)
@@ -206,9 +213,7 @@ def evaluate(
                 "labour_cost": float(own["labour_cost"].sum() / reps),
             }
         )
-    everything = rows[rows.site == "all"]
-    if (everything.channel == "all").any():  # one channel has no "all" row: it is the whole
-        everything = everything[everything.channel == "all"]
+    everything = _whole(rows, "all")
     return Evaluation(
         channels=pd.DataFrame(records),
         intervals=pd.DataFrame(

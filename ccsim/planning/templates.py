@@ -16,6 +16,7 @@ working day, as a planner hires them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -102,7 +103,8 @@ class ShiftOffer:
         return {s: bounds.get(s, every) for s in sites if bounds.get(s, every) is not None}
 
     def is_part_time(self, length: float) -> bool:
-        return length not in self.full_time and length in self.part_time
+        """Shorter than the shortest full-time shift."""
+        return length < min(self.full_time, default=math.inf)
 
     def day_patterns(self) -> list[tuple[str, ...]]:
         """The working days of each tour offered (or of each single-day template)."""
@@ -138,10 +140,8 @@ def offer_candidates(scenario: Scenario, offer: ShiftOffer | None = None) -> lis
     calendar = scenario.calendar()
     candidates = []
     for site in scenario.sites:
-        if site.shifts is not None:
-            candidates.extend(
-                Candidate(site.name, s, part_time=offer.is_part_time(s.length)) for s in site.shifts
-            )
+        if site.shifts is not None:  # its own templates: not bound by the part-time share
+            candidates.extend(Candidate(site.name, s) for s in site.shifts)
             continue
         touched = set(_local_weekdays(site, calendar, max(offer.lengths)))
         for days in offer.day_patterns():
