@@ -22,10 +22,12 @@ removed without missing one:
 4. **Raise** where a channel misses: for a weekly miss, its pool's requirement in the
    intervals below the target; for an interval-floor miss, in the intervals below the floor;
    by 10% (one agent at least). Back to 2.
-5. **Trim** once every target holds: try to remove one agent from each shift template in use,
-   dearest first, keeping the removal if every target still holds on the same replications,
-   and pass over the templates again until a whole pass removes nothing. The plan then has no
-   removable shift (on those replications).
+5. **Trim** once every target holds: take one agent from several templates in use at once,
+   dearest first, keeping the removal if every target still holds on the same replications;
+   on a failure try fewer at once, down to one template, which is then left alone for the
+   pass (adaptive group testing, :func:`_trim`). Passes repeat until one removes nothing:
+   every template was then tried alone and failed, so the plan has no removable shift (on
+   those replications).
 """
 
 from __future__ import annotations
@@ -448,31 +450,7 @@ def staff_scenario(
     met = evaluation.met
     trimmed = False
     if met and trim:
-        trimmed = True
-        budget = math.inf if max_trim_simulations is None else max_trim_simulations
-        used = 0
-        order = np.argsort(-planner.costs, kind="stable")
-        while True:
-            removed = 0
-            for j in order:
-                while x[j] > 0:
-                    if used >= budget:
-                        trimmed = False
-                        break
-                    trial = x.copy()
-                    trial[j] -= 1
-                    if not planner.part_time_ok(trial):
-                        break
-                    used += 1
-                    result = judge(trial, "trim")
-                    if result is None or not result.met:
-                        break
-                    x, evaluation, removed = trial, result, removed + 1
-                if not trimmed:
-                    break
-            say(_line(f"trim pass: {removed} removed", planner.costs @ x, evaluation))
-            if removed == 0 or not trimmed:
-                break
+        x, evaluation, trimmed = _trim(planner, x, evaluation, judge, max_trim_simulations, say)
     if not met:
         say(f"the targets are not met after {max_rounds} rounds: the plan is the last one tried")
     return StaffingPlan(
@@ -490,6 +468,50 @@ def staff_scenario(
         elapsed=time.perf_counter() - started,
         pools=planner.pools,
     )
+
+
+def _trim(planner, x, evaluation, judge, max_simulations, say):
+    """Step 5: remove agents while every target holds, by adaptive group testing.
+
+    A pass queues the templates in use, dearest first, and tries taking one agent from each
+    of the next ``size`` at once: if every target still holds, all go (and the group size
+    doubles, the templates rejoin the queue's end); if not, the size halves, down to a
+    single template, which leaves the queue when it cannot give an agent. Passes repeat
+    until one removes nothing: then every template in use was tried alone and failed, so no
+    single shift can be removed. Returns the headcounts, their evaluation and whether the
+    trimming ran to that end (not stopped by ``max_simulations``).
+    """
+    budget = math.inf if max_simulations is None else max_simulations
+    used = 0
+    order = [int(j) for j in np.argsort(-planner.costs, kind="stable")]
+    while True:
+        queue, removed, size = [j for j in order if x[j] > 0], 0, 8
+        while queue:
+            if used >= budget:
+                say(
+                    _line(
+                        f"trimming stopped after {used} simulations", planner.costs @ x, evaluation
+                    )
+                )
+                return x, evaluation, False
+            group = queue[:size]
+            trial = x.copy()
+            trial[group] -= 1
+            result = None
+            if planner.part_time_ok(trial):
+                used += 1
+                result = judge(trial, "trim")
+            if result is not None and result.met:
+                x, evaluation, removed = trial, result, removed + len(group)
+                queue = queue[len(group) :] + [j for j in group if x[j] > 0]
+                size = min(2 * size, 32)
+            elif len(group) > 1:
+                size = max(1, len(group) // 2)
+            else:
+                queue.pop(0)
+        say(_line(f"trim pass: {removed} agents removed", planner.costs @ x, evaluation))
+        if removed == 0:
+            return x, evaluation, True
 
 
 def _line(step: str, cost: float, evaluation: Evaluation) -> str:
