@@ -403,3 +403,30 @@ def test_staff_search_bad_flag_exits_2_with_one_line(tmp_path, flag, value, caps
         main(["staff", str(_design(tmp_path)), "--method", "search", flag, value])
     assert stop.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) <= 2  # usage line and the error
+
+
+@pytest.mark.parametrize("scale", [0.85, 0.95, 1.0, 1.05, 1.15])
+def test_a_scaled_compact_week_has_the_scaled_total(scale):
+    """Scaling a week of one to three agents per template and day changes the total by the
+    scale (rounding each count alone would leave most of them as they are)."""
+    shifts = [
+        {"start": f"{h:02d}:00", "length": "8h", "headcount": {"mon": 1 + h % 3, "tue": 2}}
+        for h in range(6, 14)
+    ]
+    scenario = ccsim.parse_scenario(
+        {
+            "name": "week",
+            "horizon": "2d",
+            "channels": {"voice": VOICE},
+            "sites": [{"name": "floor", "shifts": shifts}],
+        }
+    )
+    days = ["mon", "tue"]
+    total = sum(s.headcount_on(d) for s in scenario.sites[0].shifts for d in days)
+    scaled = scaled_scenario(scenario, scale).sites[0].shifts
+    assert sum(s.headcount_on(d) for s in scaled for d in days) == math.floor(total * scale + 0.5)
+    assert all(
+        abs(a.headcount_on(d) - b.headcount_on(d) * scale) < 1
+        for a, b in zip(scaled, scenario.sites[0].shifts, strict=True)
+        for d in days
+    )
