@@ -12,8 +12,8 @@ for every day it runs inside the horizon, from :class:`ccsim.sim.shifts.PayScale
 night differential in the site's local night, unpaid breaks left out); a shift that starts
 before or ends after the horizon is paid in full.
 
-Choosing headcounts is an integer program, solved with HiGHS through
-:func:`scipy.optimize.milp`::
+Choosing headcounts is an integer program, solved by :mod:`ccsim.planning.program` (HiGHS
+through :func:`scipy.optimize.milp`, after an LP rounding dive)::
 
     minimise    sum_j cost_j x_j
     subject to  sum_s y[s,c,k] / proficiency[s,c]  >= required[c,k]   each channel c, interval k
