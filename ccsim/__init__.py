@@ -20,7 +20,10 @@ __all__ = [
     "ConfigError",
     "Scenario",
     "Schedule",
+    "ShiftOffer",
     "SimulationResult",
+    "StaffingPlan",
+    "Targets",
     "__version__",
     "analytic",
     "candidate_shifts",
@@ -37,6 +40,7 @@ __all__ = [
     "scheduling",
     "simulate",
     "simulation_requirements",
+    "staff_scenario",
     "staffing",
     "summarise",
     "write_schedule",
@@ -51,6 +55,10 @@ _PLANNING = {
     "candidate_shifts": "ccsim.planning.scheduling",
     "schedule_shifts": "ccsim.planning.scheduling",
     "write_schedule": "ccsim.planning.scheduling",
+    "staff_scenario": "ccsim.planning.search",
+    "StaffingPlan": "ccsim.planning.search",
+    "ShiftOffer": "ccsim.planning.templates",
+    "Targets": "ccsim.planning.targets",
 }
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    NonNegativeInt,
     PositiveFloat,
     ValidationInfo,
     field_validator,
@@ -45,6 +46,7 @@ __all__ = [
     "Balking",
     "Bot",
     "Break",
+    "BreakRule",
     "Busyness",
     "Callback",
     "Channel",
@@ -464,12 +466,17 @@ class Break(_Frozen):
 
 
 class Shift(_Frozen):
-    """A shift template in the site's local time: ``headcount`` agents start at ``start``
-    on each of ``days`` (local weekdays, default every day) and stay ``length``."""
+    """A shift template in the site's local time: agents start at ``start`` and stay
+    ``length``.
+
+    ``headcount`` is one number for each of ``days`` (local weekdays, default every day), or
+    a headcount per local weekday (``{mon: 12, tue: 10}``; a day left out has none), the
+    compact form of a week's schedule. A shift without ``breaks`` takes its site's break
+    rules (:class:`BreakRule`)."""
 
     start: TimeOfDay
     length: PositiveDuration
-    headcount: int = Field(ge=0)
+    headcount: NonNegativeInt | dict[str, NonNegativeInt]
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
     breaks: list[Break] = Field(default_factory=list)
 
@@ -489,17 +496,30 @@ class Shift(_Frozen):
                 raise ValueError(f"unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
         return days
 
+    @field_validator("headcount")
+    @classmethod
+    def _headcount_weekdays(cls, headcount):
+        if isinstance(headcount, dict):
+            unknown = sorted(set(headcount) - set(WEEKDAYS))
+            if unknown:
+                raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(WEEKDAYS)})")
+        return headcount
+
     @model_validator(mode="after")
     def _breaks_inside(self) -> Shift:
-        for number, item in enumerate(self.breaks):
-            if item.after + item.within + item.length > self.length:
-                raise ConfigError(
-                    "",
-                    f"breaks.{number}",
-                    f"ends after the shift: after + within + length exceeds "
-                    f"{format_duration(self.length)}",
-                )
+        # The full week is the default (and what a dumped model writes back): not a conflict.
+        if isinstance(self.headcount, dict) and list(self.days) != list(WEEKDAYS):
+            raise ConfigError(
+                "", "days", "a headcount per weekday says the days already: leave 'days' out"
+            )
+        _check_breaks_fit(self.breaks, self.length, "breaks")
         return self
+
+    def headcount_on(self, weekday: str) -> int:
+        """Agents who start this shift on a local ``weekday`` (``"mon"`` ...)."""
+        if isinstance(self.headcount, dict):
+            return self.headcount.get(weekday, 0)
+        return self.headcount if weekday in self.days else 0
 
     @property
     def start_minute(self) -> int:
@@ -507,9 +527,34 @@ class Shift(_Frozen):
 
     @property
     def paid_hours(self) -> float:
-        """Paid hours of one agent's shift: its length less the unpaid breaks."""
+        """Paid hours of one agent's shift: its length less its own unpaid breaks."""
         unpaid = sum(item.length for item in self.breaks if not item.paid)
         return (self.length - unpaid) / 3600
+
+
+def _check_breaks_fit(breaks: list[Break], length: float, where: str) -> None:
+    for number, item in enumerate(breaks):
+        if item.after + item.within + item.length > length:
+            raise ConfigError(
+                "",
+                f"{where}.{number}",
+                f"ends after the shift: after + within + length exceeds {format_duration(length)}",
+            )
+
+
+class BreakRule(_Frozen):
+    """The breaks of a site's shifts that state none: those of the rule with the longest
+    ``at_least`` not above the shift's length (a shift shorter than every rule has none).
+    Stated once per site, e.g. 8 h and more: two paid 15-minute breaks and an unpaid lunch;
+    from 4 h: one paid 15-minute break."""
+
+    at_least: PositiveDuration
+    breaks: list[Break] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fits(self) -> BreakRule:
+        _check_breaks_fit(self.breaks, self.at_least, "breaks")
+        return self
 
 
 class NightDifferential(_Frozen):
@@ -539,6 +584,7 @@ class Site(_Frozen):
     timezone: TimeZone | None = Field(None, description="default: the customers' time zone")
     agents: int | None = Field(None, ge=0)
     shifts: list[Shift] | None = None
+    breaks: list[BreakRule] = Field(default_factory=list)
     shrinkage: float = Field(0.0, ge=0, lt=1)
     cost_per_hour: NonNegativeFloat = 0.0
     night_differential: NightDifferential | None = None
@@ -552,12 +598,30 @@ class Site(_Frozen):
             raise ValueError("give either a constant number of 'agents' or 'shifts', not both")
         return self
 
+    @field_validator("breaks")
+    @classmethod
+    def _distinct_rules(cls, rules: list[BreakRule]) -> list[BreakRule]:
+        lengths = [rule.at_least for rule in rules]
+        if len(set(lengths)) < len(lengths):
+            raise ValueError("two break rules for the same 'at_least': keep one")
+        return sorted(rules, key=lambda rule: rule.at_least)
+
     @property
     def staffed(self) -> bool:
         """Whether any agent is ever scheduled here."""
         if self.shifts is not None:
-            return any(shift.headcount > 0 and shift.days for shift in self.shifts)
+            return any(shift.headcount_on(day) > 0 for shift in self.shifts for day in WEEKDAYS)
         return bool(self.agents)
+
+    def shift_breaks(self, shift: Shift) -> list[Break]:
+        """The breaks ``shift`` takes here: its own, or else the site's rule for its length."""
+        if shift.breaks:
+            return list(shift.breaks)
+        rule = None
+        for candidate in self.breaks:  # sorted by at_least
+            if candidate.at_least <= shift.length:
+                rule = candidate
+        return list(rule.breaks) if rule is not None else []
 
     def serves(self, channel: str) -> bool:
         return self.staffed and (self.skills is None or channel in self.skills)

@@ -12,8 +12,8 @@ for every day it runs inside the horizon, from :class:`ccsim.sim.shifts.PayScale
 night differential in the site's local night, unpaid breaks left out); a shift that starts
 before or ends after the horizon is paid in full.
 
-Choosing headcounts is an integer program, solved with HiGHS through
-:func:`scipy.optimize.milp`::
+Choosing headcounts is an integer program, solved by :mod:`ccsim.planning.program` (HiGHS
+through :func:`scipy.optimize.milp`, after an LP rounding dive)::
 
     minimise    sum_j cost_j x_j
     subject to  sum_s y[s,c,k] / proficiency[s,c]  >= required[c,k]   each channel c, interval k
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,12 +39,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import optimize, sparse
 
 from ccsim.experiment.store import _atomic, write_csv, write_text
 from ccsim.model import Break, ConfigError, Scenario, ServiceLevel, Shift, Site, parse_scenario
 from ccsim.model.calendar import WEEKDAYS, Calendar
 from ccsim.model.units import format_duration, parse_duration
+from ccsim.planning import program
+from ccsim.planning.program import Demand
 from ccsim.sim.shifts import PayScale, interval_pieces, roster, site_zone
 
 __all__ = [
@@ -78,6 +78,7 @@ class Candidate:
     shift: Shift  # its headcount is ignored
     min_headcount: int = 0
     max_headcount: int | None = None
+    part_time: bool = False
 
     def describe(self) -> str:
         days = ",".join(self.shift.days) if len(self.shift.days) < 7 else "every day"
@@ -293,81 +294,45 @@ def schedule_shifts(
     # Templates that never touch the horizon can only cost: leave them out.
     useful = [j for j, t in enumerate(templates) if t.coverage.any()]
 
-    # Allocation variables: one per (site, channel, interval) with a requirement there.
     pairs = [
         (site.name, channel)
         for site in scenario.sites
         for channel in needed
         if _may_answer(scenario, site, channel)
     ]
-    allocation = [(s, c, k) for s, c in pairs for k in np.flatnonzero(needed[c] > 0)]
-    n_x, n_y = len(useful), len(allocation)
     _check_coverable(needed, pairs, useful, candidates, templates, slots)
-
-    demand_rows = {
-        (c, k): i
-        for i, (c, k) in enumerate(
-            (c, int(k)) for c in needed for k in np.flatnonzero(needed[c] > 0)
+    demands = [
+        Demand(
+            channel,
+            row,
+            {s: 1.0 / sites[s].proficiency.get(channel, 1.0) for s, c in pairs if c == channel},
         )
-    }
-    capacity_rows = {
-        key: i for i, key in enumerate(sorted({(s, int(k)) for s, _, k in allocation}))
-    }
-    demand = sparse.lil_array((len(demand_rows), n_x + n_y))
-    capacity = sparse.lil_array((len(capacity_rows), n_x + n_y))
-    for column, (s, c, k) in enumerate(allocation, start=n_x):
-        demand[demand_rows[(c, int(k))], column] = 1.0 / sites[s].proficiency.get(c, 1.0)
-        capacity[capacity_rows[(s, int(k))], column] = 1.0
-    for column, j in enumerate(useful):
-        site = candidates[j].site
-        for k in np.flatnonzero(templates[j].coverage):
-            row = capacity_rows.get((site, int(k)))
-            if row is not None:
-                capacity[row, column] = -templates[j].coverage[k]
-    required = np.array([needed[c][k] for c, k in demand_rows])
-    constraints = [
-        optimize.LinearConstraint(demand.tocsr(), required, np.inf),
-        optimize.LinearConstraint(capacity.tocsr(), -np.inf, 0.0),
+        for channel, row in needed.items()
     ]
-    lower = [candidates[j].min_headcount for j in useful] + [0.0] * n_y
-    upper = [
-        np.inf if candidates[j].max_headcount is None else candidates[j].max_headcount
-        for j in useful
-    ] + [np.inf] * n_y
-    # Ties (sites that cost nothing, say) go to the fewest paid hours: a millionth of a
-    # currency unit per hour changes no choice between different costs.
-    costs = np.array([templates[j].cost + 1e-6 * templates[j].paid_hours for j in useful])
-    costs = np.concatenate([costs, np.zeros(n_y)])
-    started = time.perf_counter()
-    result = optimize.milp(
-        costs,
-        integrality=np.array([1] * n_x + [0] * n_y),
-        bounds=optimize.Bounds(lower, upper),
-        constraints=constraints,
-        options={"time_limit": time_limit, "mip_rel_gap": mip_gap, "disp": False},
+    solution = program.solve(
+        list(sites),
+        [c.site for c in candidates],
+        np.array([t.coverage for t in templates]),
+        np.array([t.cost for t in templates]),
+        demands,
+        paid_hours=np.array([t.paid_hours for t in templates]),
+        min_headcount=np.array([c.min_headcount for c in candidates], dtype=float),
+        max_headcount=np.array(
+            [np.inf if c.max_headcount is None else c.max_headcount for c in candidates]
+        ),
+        time_limit=time_limit,
+        mip_gap=mip_gap,
     )
-    solve_time = time.perf_counter() - started
-    if result.x is None:
-        reason = "infeasible" if result.status == 2 else result.message
-        raise ConfigError(
-            "",
-            "shifts",
-            f"no schedule within the headcount bounds covers the requirement ({reason}); add "
-            "templates or raise the maximum headcount",
-        )
-    chosen = np.zeros(len(candidates), dtype=int)
-    chosen[useful] = np.round(result.x[:n_x]).astype(int)
-    given = defaultdict(float)  # agents of site s given to channel c in interval k
-    for (s, c, k), value in zip(allocation, result.x[n_x:], strict=True):
-        given[(s, c, int(k))] = float(value)
+    chosen = solution.headcounts
+    given = defaultdict(float, solution.given)  # agents of site s given to channel c in k
     return Schedule(
         headcounts=_headcount_table(candidates, templates, chosen),
         coverage=_coverage_table(scenario, needed, candidates, templates, chosen, given),
         cost=float(sum(templates[j].cost * chosen[j] for j in range(len(candidates)))),
         scenario=_scheduled_scenario(scenario, candidates, chosen, target, list(needed)),
-        solve_time=solve_time,
-        mip_gap=float(getattr(result, "mip_gap", 0.0) or 0.0),
-        status="solved" if result.status == 0 else "time limit",
+        solve_time=solution.solve_time,
+        mip_gap=solution.mip_gap,
+        status="solved" if solution.status == "optimal" else "time limit",
     )
 
 

@@ -72,6 +72,8 @@ def roster(site: Site, calendar: Calendar) -> list[ShiftInstance]:
     """The shifts of ``site`` that overlap ``[0, horizon)``, in order of start.
 
     Constant staffing is one shift from 0 that never ends (its agents see the queue out).
+    A shift's headcount may differ by local weekday; a shift without breaks of its own takes
+    the site's break rule for its length.
     A local start time that does not exist (inside a spring-forward gap) is read as
     :mod:`zoneinfo` does, an hour later on the wall clock.
     """
@@ -83,12 +85,14 @@ def roster(site: Site, calendar: Calendar) -> list[ShiftInstance]:
     for day in _local_days(zone, calendar.origin, -longest, calendar.horizon):
         weekday = WEEKDAYS[day.weekday()]
         for shift in site.shifts:
-            if shift.headcount == 0 or weekday not in shift.days:
+            headcount = shift.headcount_on(weekday)
+            if headcount == 0:
                 continue
             start = _local_instant(day, shift.start_minute, zone, calendar.origin)
             end = start + shift.length
             if end > 0 and start < calendar.horizon:
-                instances.append(ShiftInstance(start, end, shift.headcount, tuple(shift.breaks)))
+                breaks = tuple(site.shift_breaks(shift))
+                instances.append(ShiftInstance(start, end, headcount, breaks))
     instances.sort(key=lambda instance: instance.start)
     return instances
 

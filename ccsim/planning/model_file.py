@@ -1,0 +1,112 @@
+"""Staffed model files: a staffing plan written as a short scenario file that ``extends`` its
+design, one line per shift template.
+
+A staffed model states only what the plan chose: each staffed site in full (a list replaces
+the design's list when a file extends another), with its break rules once and one line per
+template, its headcount per local weekday::
+
+    extends: design/onshore.yaml
+    sites:
+    - name: dallas
+      ...
+      breaks:
+      - at_least: 8h
+        breaks: [{after: 2h, length: 15min, within: 30min}, ...]
+      shifts:
+      - {start: "07:30", length: 8.5h, headcount: {mon: 12, tue: 11, wed: 11, thu: 10, fri: 9}}
+
+:func:`ccsim.model.load_scenario` reads it back to the plan's scenario.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from ccsim.experiment.store import write_text
+from ccsim.model import Scenario
+from ccsim.model.units import format_duration
+from ccsim.planning.scheduling import _Dumper, _readable
+from ccsim.planning.search import StaffingPlan
+
+__all__ = ["staffed_model_yaml", "write_staffed_model"]
+
+
+class _Inline(dict):
+    """A mapping written on one line."""
+
+
+class _ModelDumper(_Dumper):
+    pass
+
+
+_ModelDumper.add_representer(
+    _Inline,
+    lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
+)
+
+
+def _inline(node):
+    """Every mapping inside ``node`` written on one line."""
+    if isinstance(node, dict):
+        return _Inline({k: _inline(v) for k, v in node.items()})
+    if isinstance(node, list):
+        return [_inline(item) for item in node]
+    return node
+
+
+def _site(data: dict) -> dict:
+    """A site's fields, then its break rules, then one line per shift."""
+    data = dict(data)
+    data.pop("agents", None)
+    rules, shifts = data.pop("breaks", None), data.pop("shifts", None)
+    if rules:
+        data["breaks"] = [
+            {"at_least": format_duration(rule["at_least"]), "breaks": _inline(rule["breaks"])}
+            for rule in rules
+        ]
+    if shifts is not None:
+        data["shifts"] = [_inline(shift) for shift in shifts]
+    return data
+
+
+def staffed_model_yaml(
+    plan: StaffingPlan, design: str | Path, path: str | Path, command: str = ""
+) -> str:
+    """The text of a staffed model at ``path`` that extends the ``design`` file."""
+    scenario: Scenario = plan.scenario
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    sites = [_site(_readable(site)) for site in data["sites"]]
+    levels = ", ".join(
+        f"{row.channel} {row.service_level:.1%} [{row.low:.1%}, {row.high:.1%}]"
+        for row in plan.evaluation.channels.itertuples()
+    )
+    occupancy = ", ".join(
+        f"{row.site} {row.occupancy:.1%}" for row in plan.evaluation.sites.itertuples()
+    )
+    relative = os.path.relpath(Path(design).resolve(), Path(path).resolve().parent)
+    header = [
+        f"# {scenario.description or scenario.name}",
+        f"# Staffed by `{command or 'ccsim staff'}`",
+        "# (docs/staffing.md): the cheapest shifts that meet every target, judged on "
+        f"{plan.evaluation.reps} replications",
+        f"# (seed {plan.evaluation.seed}); pay over the horizon {plan.cost:,.0f}"
+        + ("" if plan.met else "; TARGETS NOT MET")
+        + ("" if plan.trimmed or not plan.met else "; trimming stopped early")
+        + (" ; an integer program stopped at its time limit" if plan.time_limited else "")
+        + ".",
+        f"# Service level over the window (95% interval): {levels}.",
+        f"# Occupancy: {occupancy}.",
+    ]
+    body = {"extends": relative.replace(os.sep, "/"), "sites": sites}
+    text = yaml.dump(body, Dumper=_ModelDumper, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(header) + "\n" + text
+
+
+def write_staffed_model(
+    path: str | Path, plan: StaffingPlan, design: str | Path, command: str = ""
+) -> Path:
+    """Write :func:`staffed_model_yaml` to ``path``, atomically."""
+    return write_text(path, staffed_model_yaml(plan, design, path, command))

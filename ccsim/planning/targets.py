@@ -1,0 +1,228 @@
+"""Service targets as planners state them, and a staffing judged against them by simulation.
+
+Per channel, two targets: a **weekly service level** (over the whole observation window, the
+ratio of totals ``S_t / (S + L)`` of docs/metrics.md over the replications) whose lower
+confidence bound must reach the objective, and an **interval floor**: of the reporting
+intervals with demand, at least ``interval_share`` (default 95%) must reach the objective less
+``interval_floor`` (default 15 points), each interval judged by its estimate over the
+replications (a night interval with two calls has too wide an interval for its lower bound
+to mean anything; the 5% allowance is for such noise).
+
+:func:`evaluate` runs the replications (the same seeds every time it is called with the same
+``seed``: common random numbers) and says, per channel, what was reached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccsim.experiment.runner import run_replications
+from ccsim.experiment.stats import ratio_ci
+from ccsim.model import ConfigError, Scenario, ServiceLevel
+from ccsim.sim.metrics import RATIO_KPIS
+
+__all__ = ["ChannelTarget", "Evaluation", "Targets", "evaluate"]
+
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class ChannelTarget:
+    """One channel's objective (share within a threshold) and its interval floor."""
+
+    service_level: ServiceLevel
+    interval_floor: float = 0.15
+    interval_share: float = 0.95
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.interval_floor <= 1:
+            raise ConfigError("", "interval_floor", f"must be in [0, 1], got {self.interval_floor}")
+        if not 0 <= self.interval_share <= 1:
+            raise ConfigError("", "interval_share", f"must be in [0, 1], got {self.interval_share}")
+
+    @property
+    def target(self) -> float:
+        return self.service_level.target
+
+    @property
+    def floor(self) -> float:
+        return self.target - self.interval_floor
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets of every channel staffed, and the confidence of the weekly bound."""
+
+    channels: Mapping[str, ChannelTarget]
+    confidence: float = 0.95
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        service_level: ServiceLevel | Mapping[str, ServiceLevel] | None = None,
+        interval_floor: float = 0.15,
+        interval_share: float = 0.95,
+        confidence: float = 0.95,
+    ) -> Targets:
+        """Every channel's own objective (or ``service_level``: one for all, or per channel),
+        with the same interval floor."""
+        if not 0 < confidence < 1:
+            raise ConfigError("", "confidence", f"must be in (0, 1), got {confidence!r}")
+        channels = {}
+        for name, channel in scenario.channels.items():
+            objective = channel.service_level
+            if isinstance(service_level, ServiceLevel):
+                objective = service_level
+            elif service_level is not None and name in service_level:
+                objective = service_level[name]
+            channels[name] = ChannelTarget(objective, interval_floor, interval_share)
+        return cls(channels, confidence)
+
+    def apply(self, scenario: Scenario) -> Scenario:
+        """``scenario`` with each channel's objective set to its target (the simulation
+        measures the service level at the channel's own threshold)."""
+        channels = {
+            name: channel.model_copy(update={"service_level": self.channels[name].service_level})
+            if name in self.channels
+            else channel
+            for name, channel in scenario.channels.items()
+        }
+        return scenario.model_copy(update={"channels": channels})
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A staffing simulated over ``reps`` replications and judged against its targets.
+
+    ``channels``: one row per channel: ``service_level`` with ``low`` and ``high`` (weekly,
+    the confidence interval of the ratio of totals), ``target``, ``met_weekly``,
+    ``intervals`` (with demand), ``share_at_floor`` (of those reaching target - floor),
+    ``met_floor``, ``met``. ``intervals``: one row per channel and interval: ``offered``
+    (mean per replication), ``sl``, ``low``, ``high``. ``sites``: occupancy per site with its
+    interval. ``cost``: mean operating cost (labour and bot) per replication.
+    """
+
+    channels: pd.DataFrame
+    intervals: pd.DataFrame
+    sites: pd.DataFrame
+    cost: float
+    reps: int
+    seed: int
+
+    @property
+    def met(self) -> bool:
+        return bool(self.channels["met"].all())
+
+
+def _ratio(frame: pd.DataFrame, kpi: str, confidence: float):
+    numerator, denominator = RATIO_KPIS[kpi]
+    return ratio_ci(
+        frame[list(numerator)].sum(axis=1).to_numpy(float),
+        frame[list(denominator)].sum(axis=1).to_numpy(float),
+        confidence,
+    )
+
+
+def _whole(rows: pd.DataFrame, site: str) -> pd.DataFrame:
+    """The rows of ``site`` over all its channels. One site has no rows of its own (its
+    figures are those of ``all``), and one channel no ``all`` row (it is the whole)."""
+    own = rows[rows.site == site]
+    if (own.channel == "all").any():
+        own = own[own.channel == "all"]
+    return own
+
+
+def evaluate(
+    scenario: Scenario, targets: Targets, reps: int, seed: int = 0, n_jobs: int = 1
+) -> Evaluation:
+    """Simulate ``scenario`` over ``reps`` replications with ``seed`` and judge every target."""
+    if reps < 2:
+        raise ConfigError("", "reps", "judging a staffing needs at least 2 replications")
+    rows, interval_rows = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
+    numerator, denominator = RATIO_KPIS["service_level"]
+    per_interval = interval_rows[interval_rows.site == "all"]
+    per_interval = per_interval.assign(
+        _num=per_interval[list(numerator)].sum(axis=1),
+        _den=per_interval[list(denominator)].sum(axis=1),
+    )
+    records, interval_records = [], []
+    for name, target in targets.channels.items():
+        weekly = rows[(rows.site == "all") & (rows.channel == name)]
+        estimate = _ratio(weekly, "service_level", targets.confidence)
+        own = per_interval[per_interval.channel == name]
+        levels = []
+        for interval, group in own.groupby("interval", sort=True):
+            level = (
+                ratio_ci(
+                    group["_num"].to_numpy(float), group["_den"].to_numpy(float), targets.confidence
+                )
+                if group["_den"].sum() > 0
+                else None
+            )
+            interval_records.append(
+                {
+                    "channel": name,
+                    "interval": int(interval),
+                    "offered": float(group["offered"].sum() / reps),
+                    "sl": level.value if level else math.nan,
+                    "low": level.low if level else math.nan,
+                    "high": level.high if level else math.nan,
+                }
+            )
+            if level is not None:
+                levels.append(level.value)
+        levels = np.array(levels)
+        share = float((levels >= target.floor - _EPS).mean()) if len(levels) else 1.0
+        value = estimate.value if weekly[list(denominator)].to_numpy().sum() > 0 else 1.0
+        low = estimate.low if math.isfinite(estimate.low) else value
+        met_weekly = low >= target.target - _EPS
+        met_floor = share >= target.interval_share - _EPS
+        records.append(
+            {
+                "channel": name,
+                "service_level": value,
+                "low": low,
+                "high": estimate.high if math.isfinite(estimate.high) else value,
+                "target": target.target,
+                "met_weekly": bool(met_weekly),
+                "intervals": len(levels),
+                "share_at_floor": share,
+                "interval_share": target.interval_share,
+                "met_floor": bool(met_floor),
+                "met": bool(met_weekly and met_floor),
+            }
+        )
+    site_records = []
+    for site in scenario.sites:
+        own = _whole(rows, site.name if len(scenario.sites) > 1 else "all")
+        if own.empty or own["staffed_time"].sum() <= 0:
+            continue
+        occupancy = _ratio(own, "occupancy", targets.confidence)
+        site_records.append(
+            {
+                "site": site.name,
+                "occupancy": occupancy.value,
+                "low": occupancy.low,
+                "high": occupancy.high,
+                "labour_cost": float(own["labour_cost"].sum() / reps),
+            }
+        )
+    everything = _whole(rows, "all")
+    return Evaluation(
+        channels=pd.DataFrame(records),
+        intervals=pd.DataFrame(
+            interval_records, columns=["channel", "interval", "offered", "sl", "low", "high"]
+        ),
+        sites=pd.DataFrame(
+            site_records, columns=["site", "occupancy", "low", "high", "labour_cost"]
+        ),
+        cost=float(everything["operating_cost"].sum() / reps),
+        reps=reps,
+        seed=seed,
+    )

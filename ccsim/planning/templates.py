@@ -1,0 +1,161 @@
+"""Shift templates a planner offers: full-time and part-time shifts starting every half hour,
+per weekday or as weekly tours, with the site's break rules.
+
+A full-time shift is 8.5 hours by default: 8 paid, a 30-minute unpaid lunch, and two paid
+15-minute breaks; part-time shifts are 4 and 6 hours with one or two paid 15-minute breaks
+(shared/domain.md section 4). Breaks are stated once per site as rules by shift length
+(:class:`ccsim.model.BreakRule`), so generated shifts carry none of their own.
+
+**Per weekday** (the default), a template is a start and a length on one local weekday, with
+its own headcount: the integer program chooses each day's staff freely. A **weekly tour** is
+a start and a length worked on five days of seven, the two days off chosen by the program
+among the tours offered (two consecutive days by default, or any two): the same agents every
+working day, as a planner hires them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ccsim.model import Break, BreakRule, ConfigError, Scenario, Shift
+from ccsim.model.calendar import WEEKDAYS
+from ccsim.planning.scheduling import Candidate, _local_weekdays
+
+__all__ = [
+    "STANDARD_BREAK_RULES",
+    "ShiftOffer",
+    "offer_candidates",
+    "with_break_rules",
+]
+
+_HOUR = 3600.0
+
+#: Break rules of a site that states none: from 8 h, a paid 15-minute break after 2 h, an
+#: unpaid 30-minute lunch after 4 h and a paid 15-minute break after 6.5 h; from 6 h, paid
+#: 15-minute breaks after 1.5 h and 4 h; from 4 h, one after 1.5 h. Each is taken in turn
+#: over a window (``within``) so that the floor never empties.
+STANDARD_BREAK_RULES = (
+    BreakRule(
+        at_least=8 * _HOUR,
+        breaks=[
+            Break(after=2 * _HOUR, length=900, within=1800),
+            Break(after=4 * _HOUR, length=1800, within=_HOUR, paid=False),
+            Break(after=6.5 * _HOUR, length=900, within=1800),
+        ],
+    ),
+    BreakRule(
+        at_least=6 * _HOUR,
+        breaks=[
+            Break(after=1.5 * _HOUR, length=900, within=1800),
+            Break(after=4 * _HOUR, length=900, within=1800),
+        ],
+    ),
+    BreakRule(at_least=4 * _HOUR, breaks=[Break(after=1.5 * _HOUR, length=900, within=_HOUR)]),
+)
+
+
+@dataclass(frozen=True)
+class ShiftOffer:
+    """The shifts a planner offers at every site staffed by the program.
+
+    ``full_time`` and ``part_time`` lengths (seconds), a start every ``step`` seconds around
+    the clock; ``tours`` for weekly tours of five days (``days_off``: ``"consecutive"`` or
+    ``"any"`` two days), else one template per local weekday. ``part_time_share`` bounds the
+    share of a site's paid hours worked on part-time shifts: ``(low, high)`` for every site,
+    or a mapping from site name to bounds (sites left out are unbounded).
+    """
+
+    full_time: tuple[float, ...] = (8.5 * _HOUR,)
+    part_time: tuple[float, ...] = (4 * _HOUR, 6 * _HOUR)
+    step: float = 1800.0
+    tours: bool = False
+    days_off: str = "consecutive"
+    part_time_share: tuple[float, float] | Mapping[str, tuple[float, float]] = (0.0, 0.5)
+    lengths: tuple[float, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        lengths = tuple(float(x) for x in (*self.full_time, *self.part_time))
+        if not lengths or min(lengths) <= 0:
+            raise ConfigError("", "shift lengths", "give at least one positive length")
+        if not 0 < self.step <= 86400 or 86400 % self.step or self.step % 60:
+            raise ConfigError("", "shift step", "must be whole minutes that divide a day")
+        if self.days_off not in ("consecutive", "any"):
+            raise ConfigError("", "days_off", f"expected consecutive or any, got {self.days_off!r}")
+        for low, high in self._bounds().values():
+            if not 0 <= low <= high <= 1:
+                raise ConfigError(
+                    "", "part_time_share", f"expected 0 <= low <= high <= 1, got {(low, high)}"
+                )
+        object.__setattr__(self, "lengths", lengths)
+
+    def _bounds(self) -> dict[str, tuple[float, float]]:
+        if isinstance(self.part_time_share, Mapping):
+            return {str(k): (float(v[0]), float(v[1])) for k, v in self.part_time_share.items()}
+        return {"*": (float(self.part_time_share[0]), float(self.part_time_share[1]))}
+
+    def part_time_bounds(self, sites: Iterable[str]) -> dict[str, tuple[float, float]]:
+        """The part-time share bounds per site."""
+        bounds = self._bounds()
+        every = bounds.get("*")
+        return {s: bounds.get(s, every) for s in sites if bounds.get(s, every) is not None}
+
+    def is_part_time(self, length: float) -> bool:
+        """Shorter than the shortest full-time shift."""
+        return length < min(self.full_time, default=math.inf)
+
+    def day_patterns(self) -> list[tuple[str, ...]]:
+        """The working days of each tour offered (or of each single-day template)."""
+        if not self.tours:
+            return [(day,) for day in WEEKDAYS]
+        if self.days_off == "consecutive":
+            offs = [(WEEKDAYS[i], WEEKDAYS[(i + 1) % 7]) for i in range(7)]
+        else:
+            offs = list(itertools.combinations(WEEKDAYS, 2))
+        return [tuple(d for d in WEEKDAYS if d not in off) for off in offs]
+
+
+def with_break_rules(scenario: Scenario, sites: Iterable[str] | None = None) -> Scenario:
+    """``scenario`` with :data:`STANDARD_BREAK_RULES` at each of ``sites`` (default: those with
+    constant ``agents``, which the program staffs) that states no break rules of its own."""
+    chosen = {s.name for s in scenario.sites if s.shifts is None} if sites is None else set(sites)
+    updated = [
+        site.model_copy(update={"breaks": list(STANDARD_BREAK_RULES)})
+        if site.name in chosen and not site.breaks
+        else site
+        for site in scenario.sites
+    ]
+    return scenario.model_copy(update={"sites": updated})
+
+
+def offer_candidates(scenario: Scenario, offer: ShiftOffer | None = None) -> list[Candidate]:
+    """The templates the program chooses from. A site with ``shifts`` offers its own (their
+    headcounts ignored, one candidate per shift); a site with constant ``agents`` gets
+    ``offer``'s: each length, starting every ``offer.step``, per local weekday the horizon
+    touches (or as weekly tours). Generated shifts state no breaks: the site's rules apply
+    (:func:`with_break_rules`)."""
+    offer = ShiftOffer() if offer is None else offer
+    calendar = scenario.calendar()
+    candidates = []
+    for site in scenario.sites:
+        if site.shifts is not None:  # its own templates: not bound by the part-time share
+            candidates.extend(Candidate(site.name, s) for s in site.shifts)
+            continue
+        touched = set(_local_weekdays(site, calendar, max(offer.lengths)))
+        for days in offer.day_patterns():
+            if not touched.intersection(days):
+                continue
+            for minute in range(0, 1440, int(offer.step // 60)):
+                for length in offer.lengths:
+                    shift = Shift(
+                        start=f"{minute // 60:02d}:{minute % 60:02d}",
+                        length=length,
+                        headcount=0,
+                        days=list(days),
+                    )
+                    candidates.append(
+                        Candidate(site.name, shift, part_time=offer.is_part_time(length))
+                    )
+    return candidates
