@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import ConfigError
 from ccsim.model.units import format_duration
 
@@ -122,7 +123,8 @@ def check_limits(scenario: Scenario) -> None:
             "shorter horizon",
         )
     at_once = [
-        (site.agents or 0) + sum(shift.headcount for shift in site.shifts or ())
+        (site.agents or 0)
+        + sum(max(map(shift.headcount_on, WEEKDAYS)) for shift in site.shifts or ())
         for site in scenario.sites
     ]
     if sum(at_once) > limits.agents:
