@@ -96,7 +96,7 @@ class _Dialer:
         self.core, self.count, self.channel, self.calendar = core, core.count, channel, calendar
         self.env, self.horizon = core.env, core.horizon
         self.dialing = dialing
-        self.reserves = not dialing.dialer == "predictive"  # an agent waits on each call
+        self.reserves = dialing.dialer != "predictive"  # an agent waits on each call
         self.pacing = dialing.pacing
         self.preview = dialing.preview_time
         self.attempts = dialing.attempts
