@@ -2,8 +2,9 @@
 
 An outbound channel (``kind: outbound``) has a call list: ``records`` new records each day,
 callable from the day's first calling window, or records becoming callable at a ``rate``.
-Records are dialled in the order they became callable (a redial when its delay is over)
-and only inside the calling windows, on the called parties' wall clock. An attempt meets
+Records are dialled inside the calling windows only, redials whose delay is over first
+(a redial is an appointment with the list), then new records in the order they became
+callable, on the called parties' wall clock. An attempt meets
 a right party, an answering machine, a busy line or no answer (stream
 ``("dial_outcome", channel)``), known after the ring time (``("ring_time", channel)``) or
 the busy or no-answer time. A right party is a **live answer**: a contact of the channel
@@ -101,7 +102,8 @@ class _Dialer:
         self.preview = dialing.preview_time
         self.attempts = dialing.attempts
         self.sites = [site for site, _ in channel.steps]
-        self.list: deque[_Record] = deque()
+        self.list: deque[_Record] = deque()  # new records, not yet dialled
+        self.redials: deque[_Record] = deque()  # records due for another attempt
         self.parked: list[_Record] = []  # redials due after the horizon: pending
         self.calls: dict[Contact, _Record] = {}  # live answers and their records
         self.in_flight = 0  # predictive calls ringing
@@ -166,7 +168,7 @@ class _Dialer:
         self.dial(now)
 
     def _callable_again(self, event) -> None:
-        self.list.append(event._value)
+        self.redials.append(event._value)
         self.dial(self.env._now)
 
     def _not_reached(self, record: _Record, now: float) -> None:
@@ -190,24 +192,24 @@ class _Dialer:
     def dial(self, now: float) -> None:
         """Dial what the dialer may now: one call per idle agent above the site's reserve
         (reserved), or, predictive, up to ``pacing`` x such agents in progress."""
-        if not (self.open and self.list) or now >= self.horizon:
+        if not (self.open and (self.redials or self.list)) or now >= self.horizon:
             return
         if self.reserves:
             for site in self.sites:
                 idle, reserve = site.idle, self._reserve(site)
-                while self.list and len(idle) > reserve:
+                while (self.redials or self.list) and len(idle) > reserve:
                     self._attempt(now, idle.popleft())
             return
         free = 0
         for site in self.sites:
             free += max(len(site.idle) - self._reserve(site), 0)
         target = int(self.pacing * free + 1e-9)
-        while self.list and self.in_flight < target:
+        while (self.redials or self.list) and self.in_flight < target:
             self.in_flight += 1
             self._attempt(now, None)
 
     def _attempt(self, now: float, agent) -> None:
-        record = self.list.popleft()
+        record = self.redials.popleft() if self.redials else self.list.popleft()
         record.attempts += 1
         self.count.add(record.tally, "dials")
         u = self.draw_outcome()
@@ -275,8 +277,9 @@ class _Dialer:
         self._not_reached(record, now)
 
     def finish(self, end: float) -> None:
-        for record in (*self.list, *self.parked, *self.calls.values()):
+        for record in (*self.redials, *self.list, *self.parked, *self.calls.values()):
             self.count.add(record.tally, "records_pending")
+        self.redials.clear()
         self.list.clear()
         self.parked.clear()
         self.calls.clear()
