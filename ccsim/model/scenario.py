@@ -458,8 +458,12 @@ class Channel(_Frozen):
     stretched by ``stretch`` per other chat held; optional ``silent_abandonment``) or
     ``email`` (deferred work: no patience, worked when no real-time contact waits at the
     same priority or by dedicated sites; open items carry over; the service level's
-    threshold is the response-time target). ``patience`` left out means customers never
-    abandon. A channel without ``arrivals`` is fed by escalations from another channel.
+    threshold is the response-time target) or ``outbound`` (a call list and a dialer,
+    ``dialing``: its contacts are the right parties who answer, its handle time their
+    conversation, its patience how long one holds for an agent; after every inbound
+    channel unless given a priority; objective by default an agent within 2 s).
+    ``patience`` left out means customers never abandon. A channel without ``arrivals``
+    is fed by escalations from another channel.
 
     Tiers: an answered contact is resolved with probability ``resolution`` (sites may
     override it); otherwise it is transferred to the ``escalation`` channel's queue, or,
