@@ -78,6 +78,11 @@ def _first_contacts(scenario: Scenario, channel: Channel) -> float:
     """Expected first contacts of a channel over the horizon, from above: a constant rate
     times the horizon; a daily volume (busiest weekday) times the days the horizon touches,
     or times the busiest interval's share for each interval, whichever is less."""
+    dialing = channel.dialing
+    if dialing is not None:  # an outbound channel: every attempt of every record
+        if dialing.rate is not None:
+            return dialing.rate * scenario.horizon * dialing.attempts
+        return dialing.records * (scenario.horizon / 86400 + 1) * dialing.attempts
     arrivals = channel.arrivals
     if arrivals is None:
         return 0.0

@@ -49,10 +49,14 @@ __all__ = [
     "BreakRule",
     "Busyness",
     "Callback",
+    "CallingWindow",
     "Channel",
+    "DialOutcomes",
+    "Dialing",
     "Message",
     "NightDifferential",
     "OverflowStep",
+    "Redial",
     "Repeat",
     "Retrial",
     "Routing",
@@ -345,6 +349,109 @@ class SilentAbandonment(_Frozen):
     handle_time: Distribution
 
 
+class CallingWindow(_Frozen):
+    """Hours in which a record may be dialled, on the called party's wall clock, inside
+    one day (``end`` after ``start``; e.g. the US rule 08:00-21:00)."""
+
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @model_validator(mode="after")
+    def _inside_the_day(self) -> CallingWindow:
+        if _time_of_day(self.end) <= _time_of_day(self.start):
+            raise ValueError(
+                f"a calling window must end after it starts, within one day; got "
+                f"{self.start}-{self.end}"
+            )
+        return self
+
+
+class DialOutcomes(_Frozen):
+    """What an attempt meets, with probabilities that sum to 1: the person sought
+    (``right_party``, a live answer put through to an agent), an answering ``machine``
+    (detected and dropped), ``busy`` or ``no_answer``."""
+
+    right_party: Probability
+    machine: Probability = 0.0
+    busy: Probability = 0.0
+    no_answer: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> DialOutcomes:
+        total = self.right_party + self.machine + self.busy + self.no_answer
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(
+                f"right_party + machine + busy + no_answer must sum to 1, got {total:g}"
+            )
+        return self
+
+
+class Redial(_Frozen):
+    """A record not reached (no answer, busy, machine, or a live answer dropped for want
+    of an agent) is dialled again after ``delay``, up to ``max_attempts`` in all."""
+
+    delay: Distribution
+    max_attempts: int = Field(ge=1)
+
+    @field_validator("delay")
+    @classmethod
+    def _not_at_once(cls, delay):
+        return _loop_delay(delay)
+
+
+class Dialing(_Frozen):
+    """An outbound channel's call list and dialer.
+
+    The list gets ``records`` new records each day (callable from the day's first calling
+    window), or records become callable at ``rate`` around the clock; they are dialled in
+    order (redials when due) only inside ``windows``, on the called parties' wall clock
+    (``timezone``, default the customers'). An attempt rings for ``ring_time`` before a
+    right party or a machine answers, ``no_answer_time`` before giving up, ``busy_time``
+    on a busy line.
+
+    ``dialer``: ``preview`` (an agent is reserved, reads the record for ``preview_time``,
+    then dials and stays on the line), ``progressive`` (one call per free agent, the agent
+    reserved while it rings) or ``predictive`` (calls in progress kept at ``pacing`` x
+    free agents, no agent reserved: a right party who finds no agent free waits at most
+    the channel's ``patience``, then is an abandoned outbound call). Each site dials only
+    while more than its ``reserve`` agents are idle.
+    """
+
+    dialer: Literal["preview", "progressive", "predictive"] = "progressive"
+    records: int | None = Field(None, ge=0, description="new records per day")
+    rate: Rate | None = Field(None, gt=0, description="records becoming callable")
+    windows: list[CallingWindow] = Field(
+        default_factory=lambda: [CallingWindow(start="08:00", end="21:00")], min_length=1
+    )
+    timezone: TimeZone | None = Field(None, description="the called parties' time zone")
+    outcomes: DialOutcomes
+    ring_time: Distribution
+    no_answer_time: PositiveDuration = 30.0
+    busy_time: PositiveDuration = 5.0
+    preview_time: Duration = 0.0
+    pacing: float = Field(1.0, ge=1, le=10, description="predictive: calls per free agent")
+    redial: Redial | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Dialing:
+        if (self.records is None) == (self.rate is None):
+            raise ValueError("give either 'records' per day or a 'rate', not both")
+        if self.preview_time > 0 and self.dialer != "preview":
+            raise ConfigError("", "preview_time", f"only for a preview dialer, not {self.dialer}")
+        if self.pacing != 1.0 and self.dialer != "predictive":
+            raise ConfigError("", "pacing", f"only for a predictive dialer, not {self.dialer}")
+        starts = sorted(_time_of_day(w.start) for w in self.windows)
+        ends = sorted(_time_of_day(w.end) for w in self.windows)
+        if any(start < end for start, end in zip(starts[1:], ends[:-1], strict=True)):
+            raise ConfigError("", "windows", "calling windows must not overlap")
+        return self
+
+    @property
+    def attempts(self) -> int:
+        """The most attempts per record."""
+        return self.redial.max_attempts if self.redial is not None else 1
+
+
 class Channel(_Frozen):
     """A stream of contacts with its own demand, handle time, patience and objective.
 
@@ -353,8 +460,12 @@ class Channel(_Frozen):
     stretched by ``stretch`` per other chat held; optional ``silent_abandonment``) or
     ``email`` (deferred work: no patience, worked when no real-time contact waits at the
     same priority or by dedicated sites; open items carry over; the service level's
-    threshold is the response-time target). ``patience`` left out means customers never
-    abandon. A channel without ``arrivals`` is fed by escalations from another channel.
+    threshold is the response-time target) or ``outbound`` (a call list and a dialer,
+    ``dialing``: its contacts are the right parties who answer, its handle time their
+    conversation, its patience how long one holds for an agent; after every inbound
+    channel unless given a priority; objective by default an agent within 2 s).
+    ``patience`` left out means customers never abandon. A channel without ``arrivals``
+    is fed by escalations from another channel.
 
     Tiers: an answered contact is resolved with probability ``resolution`` (sites may
     override it); otherwise it is transferred to the ``escalation`` channel's queue, or,
@@ -367,8 +478,9 @@ class Channel(_Frozen):
     scenario's ``trunks``.
     """
 
-    kind: Literal["voice", "chat", "email"] = "voice"
+    kind: Literal["voice", "chat", "email", "outbound"] = "voice"
     arrivals: Arrivals | None = None
+    dialing: Dialing | None = None
     handle_time: Distribution
     patience: Distribution | None = None
     service_level: ServiceLevel
@@ -406,6 +518,32 @@ class Channel(_Frozen):
             raise ConfigError("", "patience", "email items do not abandon: leave it out")
         if self.silent_abandonment is not None and self.patience is None:
             raise ConfigError("", "silent_abandonment", "needs a patience (abandonment)")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outbound_objective(cls, data: Any) -> Any:
+        # The regulators' objective for a live answer: an agent (or a message) within 2 s.
+        if isinstance(data, dict) and data.get("kind") == "outbound":
+            data = {"service_level": {"threshold": 2.0, "target": 0.97}, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _outbound_is_dialled(self) -> Channel:
+        if self.kind != "outbound":
+            if self.dialing is not None:
+                raise ConfigError("", "dialing", f"only for outbound channels, not {self.kind}")
+            return self
+        if self.dialing is None:
+            raise ConfigError("", "dialing", "an outbound channel needs its call list and dialer")
+        for name in ("arrivals", "bot", "balking", "message", "close", "escalation", "repeat"):
+            if getattr(self, name) is not None:
+                raise ConfigError("", name, "not for an outbound channel")
+        if self.dialing.dialer == "predictive" and self.patience is None:
+            raise ConfigError(
+                "", "patience", "a predictive dialer needs how long a called party holds "
+                "for an agent (a few seconds)"
+            )  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -591,6 +729,20 @@ class Site(_Frozen):
     skills: list[Name] | None = None
     proficiency: dict[Name, PositiveFloat] = Field(default_factory=dict)
     resolution: dict[Name, Probability] = Field(default_factory=dict)
+    reserve: int | list[int] = Field(
+        0, description="blending: dial only while more agents than this are idle"
+    )
+
+    @field_validator("reserve")
+    @classmethod
+    def _not_negative(cls, reserve):
+        if any(k < 0 for k in (reserve if isinstance(reserve, list) else [reserve])):
+            raise ValueError("idle agents kept for inbound must be 0 or more")
+        return reserve
+
+    def reserve_at(self, slot: int) -> int:
+        """Idle agents kept for inbound in the ``slot``-th reporting interval of the day."""
+        return self.reserve[slot] if isinstance(self.reserve, list) else self.reserve
 
     @model_validator(mode="after")
     def _one_staffing(self) -> Site:
@@ -783,7 +935,7 @@ class Scenario(_Frozen):
                         raise ConfigError("", f"channels.{name}.escalation", "tiers form a loop")
                     seen.add(step)
                     step = self.channels[step].escalation
-            if channel.arrivals is None and name not in fed:
+            if channel.arrivals is None and name not in fed and channel.kind != "outbound":
                 raise ConfigError(
                     "",
                     f"channels.{name}.arrivals",
@@ -830,6 +982,19 @@ class Scenario(_Frozen):
                     "",
                     f"channels.{name}.arrivals.profile",
                     f"has {len(profile)} weights; a day has {per_day:g} intervals of "
+                    f"{format_duration(self.interval)}",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _reserve_per_interval(self) -> Scenario:
+        per_day = 86400 / self.interval
+        for index, site in enumerate(self.sites):
+            if isinstance(site.reserve, list) and len(site.reserve) != per_day:
+                raise ConfigError(
+                    "",
+                    f"sites.{index}.reserve",
+                    f"has {len(site.reserve)} values; a day has {per_day:g} intervals of "
                     f"{format_duration(self.interval)}",
                 )
         return self

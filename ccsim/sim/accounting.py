@@ -69,9 +69,21 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
         for k, low, high in interval_pieces(shift_end, left, calendar, warmup):
             overrun[k] += high - low
             cost[k] += site.pay.cost(low, high)
+    served = site.served
+    outbound = [index for index in served if run.channels[index].outbound]
+    busy_in, busy_out, idle = [0.0] * n, [0.0] * n, [0.0] * n
+    for k in range(n):
+        total_busy = sum(site.busy[index][k] for index in served)
+        busy_out[k] = sum(site.busy[index][k] for index in outbound)
+        busy_in[k] = total_busy - busy_out[k]
+        idle[k] = max(site.available_time[k] - total_busy, 0.0)
     whole = [
         ChannelTally(
             staffed_time=site.available_time[k],
+            staffed_hours=site.available_time[k] / 3600.0,
+            inbound_busy_time=busy_in[k],
+            outbound_busy_time=busy_out[k],
+            idle_time=idle[k],
             scheduled_time=scheduled[k],
             overrun_time=overrun[k],
             labour_cost=cost[k],
@@ -79,7 +91,6 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
         )
         for k in range(n)
     ]
-    served = site.served
     for index in served:
         busy = site.busy[index]
         for k in range(n):
@@ -89,6 +100,9 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
             cell.resolved = cell.answered - cell.escalated - cell.unresolved
             cell.busy_time = busy[k]
             cell.staffed_time = site.available_time[k]
+            cell.staffed_hours = site.available_time[k] / 3600.0
+            cell.inbound_busy_time, cell.outbound_busy_time = busy_in[k], busy_out[k]
+            cell.idle_time = idle[k]
             cell.scheduled_time = scheduled[k]
             cell.overrun_time = overrun[k] * share
             cell.labour_cost = cost[k] * share

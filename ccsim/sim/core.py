@@ -242,7 +242,10 @@ class Core:
             self.answer(following, agent, now)
         else:
             agent.idle_since = now
-            agent.site.idle.append(agent)
+            site = agent.site
+            site.idle.append(agent)
+            if site.on_idle is not None:
+                site.on_idle(now)
 
     def take_work(self, agent: AgentState, now: float) -> None:
         """The agent takes the next contact it may, or joins its site's idle agents."""
@@ -251,7 +254,10 @@ class Core:
             self.answer(following, agent, now)
         else:
             agent.idle_since = now
-            agent.site.idle.append(agent)
+            site = agent.site
+            site.idle.append(agent)
+            if site.on_idle is not None:
+                site.on_idle(now)
 
     @staticmethod
     def next_waiting(lanes, now: float) -> Contact | None:

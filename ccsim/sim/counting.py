@@ -40,6 +40,7 @@ class ChannelCounts:
     name: str
     n: int
     deferred: bool = False  # email: opened and closed items give the backlog
+    outbound: bool = False  # dialled: its agents' busy time is outbound work
     new_customers: bool = True  # False for call backs: their contacts are no new customers
     intervals: list[ChannelTally] = field(init=False)
     queue_time: list[float] = field(init=False)  # contact-seconds waiting
@@ -343,6 +344,12 @@ class Counter:
             tally.carried_over += 1
             if now - contact.arrival > channel.threshold:
                 tally.carried_over_after_threshold += 1
+
+    def add(self, tally: ChannelTally | None, name: str, n: int = 1) -> None:
+        """``n`` more ``name`` (an outbound record's or attempt's count) in ``tally``
+        (None: before the warm-up, not counted)."""
+        if tally is not None:
+            setattr(tally, name, getattr(tally, name) + n)
 
     def bot_session(self, contact, session: float, cost: float) -> None:
         tally = contact.tally

@@ -35,6 +35,9 @@ from ccsim.sim.streams import Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
 
+# Channels after inbound live work unless given a priority: deferred work and dialling.
+_AFTER_INBOUND = ("email", "outbound")
+
 
 def _channels(
     scenario: Scenario, calendar: Calendar, streams: Streams, counter: Counter
@@ -43,14 +46,24 @@ def _channels(
     backs and messages come after every live channel unless given a priority (deferred
     work)."""
     n = len(calendar.slots)
-    live = [c.priority for c in scenario.channels.values() if c.kind != "email"]
+    inbound = [c.priority for c in scenario.channels.values() if c.kind not in _AFTER_INBOUND]
+    # Outbound comes after every inbound live channel (blending: inbound first), email
+    # and call backs after both, unless given a priority.
+    outbound = min(inbound or [0]) - 1
+    live = [
+        c.priority if c.kind != "outbound" or "priority" in c.model_fields_set else outbound
+        for c in scenario.channels.values()
+        if c.kind != "email"
+    ]
     deferred = min(live or [0]) - 1
     channels = []
     for name, config in scenario.channels.items():
         priority = config.priority
-        if config.kind == "email" and "priority" not in config.model_fields_set:
-            priority = deferred
-        counts = ChannelCounts(name, n, deferred=config.kind == "email")
+        if config.kind in _AFTER_INBOUND and "priority" not in config.model_fields_set:
+            priority = deferred if config.kind == "email" else outbound
+        counts = ChannelCounts(
+            name, n, deferred=config.kind == "email", outbound=config.kind == "outbound"
+        )
         channel = ChannelState(len(channels), name, config.kind, priority, counts)
         channel.threshold = config.service_level.threshold
         channel.concurrency, channel.stretch = config.concurrency, config.stretch

@@ -139,6 +139,24 @@ KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
            ("resolutions",), "lower"),
     _ratio("cost_per_resolved_contact", "Cost per resolved contact", "money",
            ("labour_cost", "bot_cost"), ("resolutions",), "lower"),
+    _ratio("occupancy_inbound", "Occupancy on inbound", "share", ("inbound_busy_time",),
+           ("staffed_time",), site_level=True),
+    _ratio("occupancy_outbound", "Occupancy on outbound", "share", ("outbound_busy_time",),
+           ("staffed_time",), site_level=True),
+    _ratio("idle_share", "Idle", "share", ("idle_time",), ("staffed_time",), site_level=True),
+    # Outbound: a dialled channel's call list and its live answers.
+    _count("records", "Records on the call list"),
+    _count("right_party_contacts", "Right-party contacts", better="higher"),
+    _count("dropped", "Abandoned outbound calls", better="lower"),
+    _ratio("list_penetration", "List penetration", "share", ("records_reached",), ("records",),
+           "higher"),
+    _ratio("attempts_per_record", "Attempts per record", "level", ("dials",), ("records",)),
+    _ratio("outbound_abandon_rate", "Outbound abandonment", "share", ("dropped",),
+           ("live_answers",), "lower"),
+    _ratio("rpc_per_agent_hour", "Right-party contacts per agent hour", "level",
+           ("right_party_contacts",), ("staffed_hours",), "higher"),
+    _ratio("cost_per_right_party_contact", "Cost per right-party contact", "money",
+           ("labour_cost",), ("right_party_contacts",), "lower"),
 )}
 # fmt: on
 

@@ -88,11 +88,27 @@ class ChannelTally:
     bot_sessions: int = 0  # contacts that tried the bot
     bot_time: float = 0.0  # seconds in the bot
     bot_cost: float = 0.0  # cost of the bot sessions
+    # Outbound (a dialled channel), records by the interval in which they became
+    # callable: every record ends reached, exhausted or pending.
+    records: int = 0  # records put on the call list
+    records_reached: int = 0  # reached: a right-party conversation
+    records_exhausted: int = 0  # every attempt made, never reached
+    records_pending: int = 0  # still to dial (or to redial) when the run ends
+    dials: int = 0  # attempts made on the records
+    # Attempts, by the interval of the answer (live answers are the channel's offered).
+    live_answers: int = 0  # right parties who answered
+    dropped: int = 0  # live answers abandoned for want of an agent (regulated)
+    right_party_contacts: int = 0  # right-party conversations with an agent
     # Levels and agent times.
     backlog: int = 0  # email items open at the end of the interval (a level, not a sum)
     queue_time: float = 0.0  # contact-seconds spent waiting inside the window
     busy_time: float = 0.0  # agent-seconds busy on this channel inside the window
     staffed_time: float = 0.0  # agent-seconds logged on (idle or busy), agents who may serve it
+    staffed_hours: float = 0.0  # the same in hours (a denominator of contacts per hour)
+    # The logged-on time of the same sites split: busy on inbound, busy on outbound, idle.
+    inbound_busy_time: float = 0.0
+    outbound_busy_time: float = 0.0
+    idle_time: float = 0.0
     scheduled_time: float = 0.0  # agent-seconds on the schedule (same sites; breaks, absence)
     overrun_time: float = 0.0  # agent-seconds paid after shift end (share of this channel)
     labour_cost: float = 0.0  # pay of the sites' agents (share of this channel)
@@ -109,6 +125,10 @@ LEVEL_TALLIES: tuple[str, ...] = ("backlog",)
 AGENT_TALLIES: tuple[str, ...] = (
     "busy_time",
     "staffed_time",
+    "staffed_hours",
+    "inbound_busy_time",
+    "outbound_busy_time",
+    "idle_time",
     "scheduled_time",
     "overrun_time",
     "labour_cost",
@@ -157,6 +177,14 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "bot_sessions",
     "bot_time",
     "bot_cost",
+    "records",
+    "records_reached",
+    "records_exhausted",
+    "records_pending",
+    "dials",
+    "live_answers",
+    "dropped",
+    "right_party_contacts",
     "backlog",
     "queue_time",
 )

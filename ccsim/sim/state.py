@@ -213,6 +213,7 @@ class SiteState:
         "lanes_of",
         "n_on",
         "name",
+        "on_idle",
         "speed",
     )
 
@@ -227,3 +228,6 @@ class SiteState:
         self.speed = speed  # handle-time multiplier per channel index
         self.lanes: list[tuple[Lane, float]] = []  # highest priority first
         self.lanes_of: dict[int, list[tuple[Lane, float]]] = {}  # per channel index
+        # Called with the time when an agent joins the idle agents (a dialer's cue to
+        # dial); None without outbound work.
+        self.on_idle = None

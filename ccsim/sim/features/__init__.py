@@ -19,6 +19,9 @@ on_abandon  its patience ran out                   -
 on_leave    a feature took it out of the queue     -
 =========== ====================================== =====================================
 
+Beside these, a site's ``on_idle(now)`` is called when an agent joins its idle agents
+(outbound: a dialer's cue to dial).
+
 Hooks are called in the order of :data:`FEATURES`. A feature may also have ``start()``
 (called once arrivals are scheduled) and ``finish(end)`` (called when the run is over);
 features find each other in ``core.features`` by name.
@@ -35,6 +38,7 @@ from ccsim.sim.features.closing import Closing
 from ccsim.sim.features.email import Email
 from ccsim.sim.features.lines import Lines
 from ccsim.sim.features.messages import Messages
+from ccsim.sim.features.outbound import Outbound
 from ccsim.sim.features.returns import Returns
 from ccsim.sim.features.silent import SilentAbandonment
 from ccsim.sim.features.staffing import Staffing
@@ -60,6 +64,7 @@ FEATURES = (
     Messages,
     Closing,
     Email,
+    Outbound,
 )
 
 
