@@ -401,6 +401,22 @@ def _descriptions(manifest: dict[str, Any], spec: dict[str, Any] | None) -> dict
     }
 
 
+def _grid_points(manifest: dict[str, Any]) -> tuple[str, dict[str, float]]:
+    """The parameter of a grid over one numeric dotted path, and each model's value of it
+    (nothing for a grid over several parameters or over text)."""
+    spec = _experiment_file(manifest)
+    grid = spec.get("grid") if spec is not None else None
+    if not isinstance(grid, dict) or len(grid) != 1:
+        return "", {}
+    from ccsim.model.overrides import expand_grid
+
+    ((parameter, values),) = grid.items()
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "", {}
+    points = expand_grid(grid, spec.get("grid_name"))
+    return str(parameter), {str(name): float(point[parameter]) for name, point in points.items()}
+
+
 def _derived_assumptions(outputs: _Outputs) -> list[str]:
     m = outputs.manifest
     items = []
@@ -573,6 +589,7 @@ def render_report(
 def _render(plots, out_dir, title, question, assumptions) -> Path:
     outputs = _read(out_dir)
     channels, scenarios, baseline = outputs.shown_channels, outputs.scenarios, outputs.baseline
+    parameter, points = _grid_points(outputs.manifest)
     charts = [
         plots.service_level_chart(outputs.intervals, scenarios, channels, baseline),
         plots.cost_service_chart(outputs.summary, scenarios, outputs.headline, baseline),
@@ -580,6 +597,10 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
         plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
         plots.staffing_chart(outputs.requirements, outputs.intervals),
     ]
+    if points:  # a sweep over one parameter: its trade-off, after cost against service
+        charts.insert(2, plots.grid_chart(outputs.summary, points, parameter, baseline))
+    else:
+        (outputs.folder / "figures" / "grid.png").unlink(missing_ok=True)
     for chart in charts:
         path = outputs.folder / "figures" / f"{chart.name}.png"
         if chart.png is not None:

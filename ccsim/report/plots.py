@@ -22,7 +22,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ccsim.experiment.stats import ratio_ci
 
@@ -30,6 +30,7 @@ __all__ = [
     "FIGURE_NAMES",
     "Chart",
     "cost_service_chart",
+    "grid_chart",
     "occupancy_chart",
     "service_level_chart",
     "staffing_chart",
@@ -40,6 +41,7 @@ __all__ = [
 FIGURE_NAMES: tuple[str, ...] = (
     "service_level",
     "cost_service_level",
+    "grid",
     "occupancy_by_site",
     "waiting_times",
     "staffing",
@@ -288,6 +290,79 @@ def cost_service_chart(
         _percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
         axes.margins(0.15)
         _legend(figure, axes, len(scenarios))
+        return Chart(name, title, caption, _png(figure))
+
+
+# --- (b2) KPIs across a one-parameter grid ---------------------------------------------------
+
+#: What a sweep trades: service and cost always; outbound results when there are any.
+_GRID_PANELS = (  # (KPI, panel title, a share?)
+    ("service_level", "service level", True),
+    ("occupancy", "occupancy", True),
+    ("rpc_per_agent_hour", "right-party contacts\nper agent hour", False),
+    ("outbound_abandon_rate", "outbound abandonment\n(of live answers)", True),
+    ("cost_per_resolved_contact", "cost per\nresolved customer", False),
+)
+
+
+def grid_chart(
+    summary: pd.DataFrame, points: dict[str, float], parameter: str, baseline: str | None
+) -> Chart:
+    """KPIs of the models of a one-parameter grid against the parameter's value (``points``:
+    model -> value), each with its 95% interval, and the baseline as a dashed line when it
+    is not itself a point: the trade-off a sweep is run to see."""
+    name, title = "grid", f"KPIs across {parameter}"
+    caption = (
+        f"Each point is one model of the grid over {parameter}, with its 95% confidence "
+        "interval over the replications (ratios of totals; all channels together, and inbound "
+        "channels only for service level when outbound is dialled). The dashed line is the "
+        "baseline when it is not on the grid."
+    )
+    if len(points) < 2:
+        return Chart(name, title, note="The experiment has no grid over one numeric parameter.")
+    kpis = set(summary["kpi"])
+    outbound = (
+        "rpc_per_agent_hour" in kpis
+        and summary.loc[summary["kpi"] == "rpc_per_agent_hour", "estimate"].fillna(0).any()
+    )
+    panels = [
+        (kpi, label, share)
+        for kpi, label, share in _GRID_PANELS
+        if kpi in kpis and (outbound or kpi not in ("rpc_per_agent_hour", "outbound_abandon_rate"))
+    ][:4]
+    order = sorted(points, key=points.get)
+    xs = np.array([points[model] for model in order], dtype=float)
+    with mpl.rc_context(_STYLE):
+        figure = _figure(3.6)
+        for axes, (kpi, label, share) in zip(figure.subplots(1, len(panels)), panels, strict=True):
+            scale = 100.0 if share else 1.0
+            channel = "all"
+            if kpi == "service_level" and outbound:
+                inbound = [c for c in summary["channel"].unique() if c != "all"]
+                rows = summary[
+                    (summary["kpi"] == "rpc_per_agent_hour") & (summary["site"] == "all")
+                ]
+                dialled = set(rows.loc[rows["estimate"].fillna(0) > 0, "channel"])
+                inbound = [c for c in inbound if c not in dialled]
+                channel = inbound[0] if len(inbound) == 1 else "all"
+            values = [_summary_value(summary, model, channel, kpi) for model in order]
+            y = np.array([v["estimate"] for v in values]) * scale
+            low = np.array([v["ci_low"] for v in values]) * scale
+            high = np.array([v["ci_high"] for v in values]) * scale
+            yerr = np.nan_to_num(np.vstack([y - low, high - y]))
+            axes.errorbar(xs, y, yerr=np.clip(yerr, 0, None), fmt="o-", capsize=3, ms=5)
+            if baseline is not None and baseline not in points:
+                base = _summary_value(summary, baseline, channel, kpi)["estimate"] * scale
+                if math.isfinite(base):
+                    axes.axhline(base, ls="--", color="grey", label=f"{baseline} (baseline)")
+            axes.set_xlabel(parameter.rsplit(".", 1)[-1])
+            axes.set_title(label if channel == "all" else f"{label}\n({channel})", fontsize=10)
+            if share:
+                _percent_axis(axes, decimals=1 if np.nanmax(high, initial=0) < 10 else 0)
+            if np.all(xs == np.round(xs)):
+                axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if baseline is not None and baseline not in points:
+            _legend(figure, None, 1)
         return Chart(name, title, caption, _png(figure))
 
 
