@@ -26,8 +26,8 @@ from ccsim.sim.core import Core
 from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
 from ccsim.sim.features import bot as bot_feature
 from ccsim.sim.features import install
-from ccsim.sim.features.chats import Chats
 from ccsim.sim.features.callbacks import callback_name
+from ccsim.sim.features.chats import Chats
 from ccsim.sim.features.messages import message_name
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
@@ -105,9 +105,7 @@ def _channels(
     return channels
 
 
-def _sites(
-    scenario: Scenario, calendar: Calendar, channels: list[ChannelState], until: float
-):
+def _sites(scenario: Scenario, calendar: Calendar, channels: list[ChannelState], until: float):
     """The sites, their schedules laid up to ``until`` (the cut-off: with journeys followed
     after the horizon, agents keep coming to work as the schedule says)."""
     n = len(calendar.slots)
