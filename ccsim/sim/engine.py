@@ -32,7 +32,7 @@ from ccsim.sim.features.messages import message_name
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
 from ccsim.sim.shifts import PayScale, roster
-from ccsim.sim.state import WAITING, ChannelState, SiteState
+from ccsim.sim.state import ESCALATE, WAITING, ChannelState, SiteState
 from ccsim.sim.streams import Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
@@ -170,11 +170,13 @@ _IN_HAND = {
     Chats._release: lambda value: value[1],  # (agent, contact)
     bot_feature._Bot._done: lambda value: value[0],  # (contact, outcome)
 }
+_IN_SERVICE = (Core.release, Chats._release)
 
 
 def _censor_open(core: Core) -> None:
     """Count each customer whose journey is still open at the end of the run as censored,
-    once: a contact still waiting, or (stopped at the cut-off) in service or in the bot.
+    once: a contact still waiting, or (stopped at the cut-off) in the bot or in a service
+    that escalates it.
     Returns due after the cut-off were counted when drawn (``Returns``)."""
     seen: set[int] = set()
 
@@ -193,9 +195,16 @@ def _censor_open(core: Core) -> None:
                     open_journey(contact)
     for _, _, _, event in core.clock._queue:
         callback = event.callbacks[0]
-        held = _IN_HAND.get(getattr(callback, "__func__", None))
-        if held is not None:
-            open_journey(held(event._value))
+        function = getattr(callback, "__func__", None)
+        held = _IN_HAND.get(function)
+        if held is None:
+            continue
+        contact = held(event._value)
+        # A service's outcome was drawn when it was answered: resolved (counted then, at
+        # its end) or left unresolved (its return drawn then) decides the journey; only an
+        # escalation still has the customer in hand.
+        if function not in _IN_SERVICE or contact.followup & ESCALATE:
+            open_journey(contact)
 
 
 def run(core: Core) -> RunRecord:
