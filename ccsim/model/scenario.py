@@ -836,6 +836,14 @@ class Scenario(_Frozen):
     description: str = ""
     horizon: PositiveDuration = Field(description="arrivals occur in [0, horizon)")
     warmup: Duration = Field(0.0, description="arrivals before this are simulated, not counted")
+    follow_journeys: PositiveDuration | None = Field(
+        None,
+        description=(
+            "how long after the horizon the customers of the window are followed (returns,"
+            " retrials, transfers, backlog) until resolved; a journey still open then is"
+            " censored"
+        ),
+    )
     interval: PositiveDuration = Field(1800.0, description="reporting interval (default 30min)")
     start: datetime = Field(
         datetime(2026, 1, 5), description="the customers' wall-clock time at simulated time 0"

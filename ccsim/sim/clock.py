@@ -63,9 +63,16 @@ class Clock:
         (how the reporting interval is advanced before the contacts of its first second)."""
         heappush(self._queue, (when, URGENT, next(self._eid), Due(callback, value)))
 
-    def run(self) -> None:
-        """Process events until none is left (what ``Environment.run()`` does)."""
+    def run(self, until: float | None = None) -> None:
+        """Process events until none is left (what ``Environment.run()`` does), or, with
+        ``until``, those due before it (the rest stay on the heap, unprocessed)."""
         queue, env, pop = self._queue, self.env, heappop
-        while queue:
+        if until is None:
+            while queue:
+                env._now, _, _, event = pop(queue)
+                event.callbacks[0](event)
+            return
+        while queue and queue[0][0] < until:
             env._now, _, _, event = pop(queue)
             event.callbacks[0](event)
+        env._now = max(env._now, until)

@@ -70,6 +70,9 @@ class Core:
         self.after = clock.after
         self.warmup = counter.warmup
         self.horizon = counter.horizon
+        # With journeys followed after the horizon, contacts brought then (returns,
+        # transfers) serve the window's customers but are no contacts of the window.
+        self.counting_end = counter.horizon if counter.follow else _INF
         self.channels, self.sites = channels, sites
         self.features: dict[str, object] = {}
         # What a busy agent who must leave (shift over, break due) does on finishing: set
@@ -131,7 +134,7 @@ class Core:
         interval when ``counted``; then it enters."""
         now = self.env._now
         slot = self.count.slot
-        tally = channel.intervals[slot] if counted else None
+        tally = channel.intervals[slot] if counted and now < self.counting_end else None
         contact = Contact(channel, now, handle_time, patience, slot, tally)
         contact.customer = customer
         self.count.offered(tally, kind)

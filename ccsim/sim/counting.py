@@ -23,7 +23,7 @@ from itertools import chain
 import numpy as np
 
 from ccsim.model.calendar import Calendar
-from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
+from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS, ChannelTally
 from ccsim.sim.shifts import PayScale, ShiftInstance
 
 __all__ = ["ChannelCounts", "Counter", "RunRecord", "SiteCounts"]
@@ -53,6 +53,9 @@ class ChannelCounts:
     # Answered contacts with a customer history, within the threshold: the rest of those
     # answered within it are plain first contacts, each a customer within it.
     customer_within: list[int] = field(init=False)
+    # Plain first contacts answered whose wait + handle time passed the first journey point
+    # (counted one by one): the others are in every journey bin, added by `Counter.record`.
+    long_plain: list[int] = field(init=False)
     # The index of the one site that may answer it: that site's part of the channel is the
     # channel's answered counts, copied by `Counter.record` (None: several sites or none).
     sole_site: int | None = None
@@ -67,6 +70,7 @@ class ChannelCounts:
         self.staged_answered = _zeros(n)
         self.staged_time = [0.0] * n
         self.customer_within = _zeros(n)
+        self.long_plain = _zeros(n)
         self.opened = _zeros(n)
         self.closed = _zeros(n)
 
@@ -108,10 +112,20 @@ class RunRecord:
 class Counter:
     """Adds a replication's outcomes to its counts as they happen."""
 
-    def __init__(self, calendar: Calendar, warmup: float, record_contacts: bool) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        warmup: float,
+        record_contacts: bool,
+        follow: float | None = None,
+    ) -> None:
         self.calendar = calendar
         self.warmup = warmup
         self.horizon = horizon = calendar.horizon
+        # Journeys are followed after the horizon until the cut-off (``follow_journeys``);
+        # without it the cut-off is the horizon: returns due after it are not simulated.
+        self.follow = follow is not None
+        self.cutoff = horizon + follow if follow is not None else horizon
         self.n = len(calendar.slots)
         # Interval k spans [edges[k], edges[k + 1]); uniform intervals are found by division.
         self.edges = [*calendar.edges, horizon]
@@ -247,6 +261,11 @@ class Counter:
                         first = customer.tally
                         if first is not None and customer.wait + wait <= channel.threshold:
                             first.customers_within_threshold += 1
+            elif wait + handle_time > _FIRST_JOURNEY_POINT:
+                # A plain first contact is a journey resolved at its end: only the rare long
+                # one (an email answered hours later) is binned here, the rest in `record`.
+                channel.counts.long_plain[contact.slot] += 1
+                _journey(tally, wait + handle_time)
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
@@ -324,16 +343,54 @@ class Counter:
                 here = site.counts.answered[contact.channel.index][contact.slot]
                 setattr(here, name, getattr(here, name) + 1)
 
-    def resolution(self, customer, ends: float) -> None:
-        """The customer's need was met at ``ends`` (by an agent or truly by the bot):
-        counted on the first arrival's tally. Plain first contacts are counted in bulk by
-        :meth:`record`, the same way."""
+    def resolution(self, customer, ends: float, bot: bool = False) -> None:
+        """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by
+        the bot): counted on the first arrival's tally, with the journey's time. Plain
+        first contacts are counted in bulk by :meth:`record`, the same way."""
         first = customer.tally
         if first is not None:
             first.resolutions += 1
             first.resolution_time += ends - customer.arrival
             if customer.first:
                 first.first_contact_resolutions += 1
+            if bot:
+                first.bot_resolutions += 1
+            _journey(first, ends - customer.arrival)
+
+    def human_contact(self, customer, resolved: bool) -> None:
+        """An agent answered one of the customer's contacts and drew whether it resolved
+        them: the first such contact decides agent first-contact resolution."""
+        if customer.human:
+            return
+        customer.human = True
+        first = customer.tally
+        if first is not None:
+            first.reached_agent += 1
+            if resolved:
+                first.agent_first_resolutions += 1
+
+    def ticket(self, contact, ends: float) -> None:
+        """A contact resolved by the agent who handled it, from its arrival at this
+        channel to the end of that handling (plain first contacts: in bulk, by
+        :meth:`record`)."""
+        tally = contact.tally
+        if tally is not None:
+            tally.ticket_time += ends - contact.arrival
+
+    def censored(self, tally: ChannelTally | None) -> None:
+        """A customer's journey is still open at the cut-off: counted on the first
+        arrival's ``tally``, neither resolved nor dropped."""
+        if tally is not None:
+            tally.censored += 1
+
+    def open_journey(self, contact) -> None:
+        """The journey of the customer behind ``contact``, still in hand at the end, is
+        censored (a first contact without a customer is its own first arrival)."""
+        customer = contact.customer
+        if customer is not None:
+            self.censored(customer.tally)
+        elif contact.channel.counts.new_customers:
+            self.censored(contact.tally)
 
     def carried_over(self, contact, now: float) -> None:
         """Still waiting when the run ends (email: open at the horizon)."""
@@ -431,7 +488,25 @@ def _customers(counts: ChannelCounts) -> None:
         if plain:
             tally.first_contact_resolutions += plain
             tally.resolutions += plain
-            tally.resolution_time += tally.wait_answered + tally.handle_time - counts.staged_time[k]
+            tally.reached_agent += plain
+            tally.agent_first_resolutions += plain
+            time = tally.wait_answered + tally.handle_time - counts.staged_time[k]
+            tally.resolution_time += time
+            tally.ticket_time += time
+            short = plain - counts.long_plain[k]
+            for name, _ in JOURNEY_BINS:
+                setattr(tally, name, getattr(tally, name) + short)
+
+
+_FIRST_JOURNEY_POINT = JOURNEY_BINS[0][1]
+
+
+def _journey(tally: ChannelTally, time: float) -> None:
+    """A journey resolved ``time`` seconds after the first arrival: in each bin it is
+    within."""
+    for name, point in JOURNEY_BINS:
+        if time <= point:
+            setattr(tally, name, getattr(tally, name) + 1)
 
 
 def _waits(counts: ChannelCounts) -> None:

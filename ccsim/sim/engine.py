@@ -24,13 +24,15 @@ from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
 from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
+from ccsim.sim.features import bot as bot_feature
 from ccsim.sim.features import install
 from ccsim.sim.features.callbacks import callback_name
+from ccsim.sim.features.chats import Chats
 from ccsim.sim.features.messages import message_name
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
 from ccsim.sim.shifts import PayScale, roster
-from ccsim.sim.state import ChannelState, SiteState
+from ccsim.sim.state import ESCALATE, WAITING, ChannelState, SiteState
 from ccsim.sim.streams import Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
@@ -116,7 +118,9 @@ def _channels(
     return channels
 
 
-def _sites(scenario: Scenario, calendar: Calendar, channels: list[ChannelState]):
+def _sites(scenario: Scenario, calendar: Calendar, channels: list[ChannelState], until: float):
+    """The sites, their schedules laid up to ``until`` (the cut-off: with journeys followed
+    after the horizon, agents keep coming to work as the schedule says)."""
     n = len(calendar.slots)
     sites = []
     for index, config in enumerate(scenario.sites):
@@ -124,8 +128,8 @@ def _sites(scenario: Scenario, calendar: Calendar, channels: list[ChannelState])
             config.name,
             n,
             len(channels),
-            roster(config, calendar),
-            PayScale(config, calendar, calendar.horizon + 86400.0),
+            roster(config, calendar, until),
+            PayScale(config, calendar, until + 86400.0),
         )
         speed = [config.proficiency.get(c.served_as, 1.0) for c in channels]
         sites.append(SiteState(index, config, counts, speed))
@@ -159,9 +163,9 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     """The core of one replication, with the routing policy and the features the
     scenario uses attached (``core.features``), ready to :func:`run`."""
     calendar = scenario.calendar()
-    counter = Counter(calendar, scenario.warmup, record_contacts)
+    counter = Counter(calendar, scenario.warmup, record_contacts, scenario.follow_journeys)
     channels = _channels(scenario, calendar, streams, counter)
-    sites = _sites(scenario, calendar, channels)
+    sites = _sites(scenario, calendar, channels, counter.cutoff)
     counter.channels = [channel.counts for channel in channels]
     counter.sites = [site.counts for site in sites]
     counter.by_site = len(sites) > 1
@@ -172,22 +176,69 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     return core
 
 
+# Events that hold a contact in hand (its service, a chat's, a bot session) when the run
+# stops at the cut-off, and how to find the contact in the event's value.
+_IN_HAND = {
+    Core.release: lambda agent: agent.contact,
+    Chats._release: lambda value: value[1],  # (agent, contact)
+    bot_feature._Bot._done: lambda value: value[0],  # (contact, outcome)
+}
+_IN_SERVICE = (Core.release, Chats._release)
+
+
+def _censor_open(core: Core) -> None:
+    """Count each customer whose journey is still open at the end of the run as censored,
+    once: a contact still waiting, or (stopped at the cut-off) in the bot or in a service
+    that escalates it.
+    Returns due after the cut-off were counted when drawn (``Returns``)."""
+    seen: set[int] = set()
+
+    def open_journey(contact) -> None:
+        customer = contact.customer
+        key = id(customer) if customer is not None else id(contact)
+        if key in seen:
+            return
+        seen.add(key)
+        core.count.open_journey(contact)
+
+    for channel in core.channels:
+        for lane in channel.lanes:
+            for contact in lane.queue:
+                if contact.state == WAITING:
+                    open_journey(contact)
+    for _, _, _, event in core.clock._queue:
+        callback = event.callbacks[0]
+        function = getattr(callback, "__func__", None)
+        held = _IN_HAND.get(function)
+        if held is None:
+            continue
+        contact = held(event._value)
+        # A service's outcome was drawn when it was answered: resolved (counted then, at
+        # its end) or left unresolved (its return drawn then) decides the journey; only an
+        # escalation still has the customer in hand.
+        if function not in _IN_SERVICE or contact.followup & ESCALATE:
+            open_journey(contact)
+
+
 def run(core: Core) -> RunRecord:
-    """Run the replication until no event is left, then close it: agents log off and
-    contacts still waiting are carried over."""
+    """Run the replication until no event is left (with ``follow_journeys``: until the
+    cut-off), then close it: agents log off, contacts still waiting are carried over, and
+    journeys still open are censored."""
     features = list(core.features.values())
-    core.count.start(core.clock)
+    count = core.count
+    count.start(core.clock)
     core.start()
     for feature in features:
         if hasattr(feature, "start"):
             feature.start()
-    core.clock.run()
+    core.clock.run(count.cutoff if count.follow else None)
     end = max(core.clock.now, core.horizon)
+    _censor_open(core)
     for feature in features:
         if hasattr(feature, "finish"):
             feature.finish(end)
     core.carry_over(end)
-    return core.count.record()
+    return count.record()
 
 
 def simulate(

@@ -23,6 +23,8 @@ __all__ = [
     "AGENT_TALLIES",
     "CONTACT_TALLIES",
     "COUNT_KPIS",
+    "JOURNEY_BINS",
+    "JOURNEY_POINTS",
     "KPI_NAMES",
     "LEVEL_TALLIES",
     "RATIO_KPIS",
@@ -31,6 +33,7 @@ __all__ = [
     "WAIT_POINTS",
     "ChannelTally",
     "kpi_frame",
+    "journey_quantile",
     "kpis",
     "tally_values",
     "total",
@@ -69,6 +72,8 @@ class ChannelTally:
     wait_answered: float = 0.0  # total queue time of answered contacts, s
     wait_abandoned: float = 0.0  # total queue time of abandoned contacts, s
     handle_time: float = 0.0  # total handle time of answered contacts, s
+    # arrival at this channel to the end of the handling, over contacts resolved here, s
+    ticket_time: float = 0.0
     waits_within_0s: int = 0  # answered with queue time <= 0 s (the wait distribution)
     waits_within_10s: int = 0
     waits_within_20s: int = 0
@@ -84,6 +89,18 @@ class ChannelTally:
     customers_within_threshold: int = 0
     resolutions: int = 0  # resolved in the end (truly contained included)
     resolution_time: float = 0.0  # first arrival to resolution, s, over resolutions
+    bot_resolutions: int = 0  # resolved by the bot (true containment)
+    reached_agent: int = 0  # answered by a human at least once
+    agent_first_resolutions: int = 0  # of those, resolved by their first human contact
+    censored: int = 0  # journey still open at the cut-off (a return due after it, or in hand)
+    # Resolved journeys by their time from first arrival to resolution (JOURNEY_POINTS).
+    journeys_within_1h: int = 0
+    journeys_within_4h: int = 0
+    journeys_within_8h: int = 0
+    journeys_within_24h: int = 0
+    journeys_within_48h: int = 0
+    journeys_within_72h: int = 0
+    journeys_within_168h: int = 0
     # AI deflection.
     bot_sessions: int = 0  # contacts that tried the bot
     bot_time: float = 0.0  # seconds in the bot
@@ -161,6 +178,7 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "wait_answered",
     "wait_abandoned",
     "handle_time",
+    "ticket_time",
     "waits_within_0s",
     "waits_within_10s",
     "waits_within_20s",
@@ -174,6 +192,17 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "customers_within_threshold",
     "resolutions",
     "resolution_time",
+    "bot_resolutions",
+    "reached_agent",
+    "agent_first_resolutions",
+    "censored",
+    "journeys_within_1h",
+    "journeys_within_4h",
+    "journeys_within_8h",
+    "journeys_within_24h",
+    "journeys_within_48h",
+    "journeys_within_72h",
+    "journeys_within_168h",
     "bot_sessions",
     "bot_time",
     "bot_cost",
@@ -195,6 +224,14 @@ if sorted(CONTACT_TALLIES + AGENT_TALLIES) != sorted(TALLY_NAMES):
 
 #: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
 WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)
+
+#: Journey-time points (hours) of the ``journeys_within_<N>h`` tallies.
+JOURNEY_POINTS: tuple[int, ...] = (1, 4, 8, 24, 48, 72, 168)
+
+#: ``(tally name, seconds)`` of each journey-time point, shortest first.
+JOURNEY_BINS: tuple[tuple[str, float], ...] = tuple(
+    (f"journeys_within_{hours}h", hours * 3600.0) for hours in JOURNEY_POINTS
+)
 
 #: The KPI names, in the order of every output table (:data:`ccsim.sim.kpis.KPIS`).
 KPI_NAMES: tuple[str, ...] = tuple(KPIS)
@@ -253,6 +290,27 @@ def kpi_frame(tallies, sites) -> dict:
                 column = np.where(one_site, np.nan, column)
             columns[kpi.name] = column
     return columns
+
+
+def journey_quantile(tally: ChannelTally, q: float = 0.5) -> float:
+    """The time (s) by which a share ``q`` of the customers were resolved: the median
+    journey time for ``q = 0.5``, read off the cumulative journey-time counts
+    (``journeys_within_<N>h``) over all customers, by linear interpolation between the
+    points (from 0 resolved at time 0). Customers censored or never resolved count as not
+    resolved by any point, so this is no mean over resolved journeys only; ``inf`` when
+    fewer than ``q`` were resolved within the last point, ``nan`` without customers. A
+    function of tally totals: over replications, pass the totals (ratio of totals)."""
+    customers = tally.customers
+    if customers <= 0:
+        return math.nan
+    target = q * customers
+    before_t, before_n = 0.0, 0.0
+    for name, point in JOURNEY_BINS:
+        within = getattr(tally, name)
+        if within >= target:
+            return before_t + (point - before_t) * (target - before_n) / (within - before_n)
+        before_t, before_n = point, within
+    return math.inf
 
 
 def total(tallies: list[ChannelTally]) -> ChannelTally:

@@ -68,8 +68,10 @@ def site_zone(site: Site, customer_zone: str) -> ZoneInfo:
     return ZoneInfo(site.timezone or customer_zone)
 
 
-def roster(site: Site, calendar: Calendar) -> list[ShiftInstance]:
-    """The shifts of ``site`` that overlap ``[0, horizon)``, in order of start.
+def roster(site: Site, calendar: Calendar, until: float | None = None) -> list[ShiftInstance]:
+    """The shifts of ``site`` that overlap ``[0, until)`` (default: the horizon), in order
+    of start. Past the horizon (journeys followed after it) the schedule goes on as it
+    would: each local day's shifts with that weekday's headcount.
 
     Constant staffing is one shift from 0 that never ends (its agents see the queue out).
     A shift's headcount may differ by local weekday; a shift without breaks of its own takes
@@ -79,10 +81,11 @@ def roster(site: Site, calendar: Calendar) -> list[ShiftInstance]:
     """
     if site.shifts is None:
         return [ShiftInstance(0.0, math.inf, site.agents or 0)]
+    until = calendar.horizon if until is None else until
     zone = site_zone(site, str(calendar.zone))
     longest = max((shift.length for shift in site.shifts), default=0.0)
     instances = []
-    for day in _local_days(zone, calendar.origin, -longest, calendar.horizon):
+    for day in _local_days(zone, calendar.origin, -longest, until):
         weekday = WEEKDAYS[day.weekday()]
         for shift in site.shifts:
             headcount = shift.headcount_on(weekday)
@@ -90,7 +93,7 @@ def roster(site: Site, calendar: Calendar) -> list[ShiftInstance]:
                 continue
             start = _local_instant(day, shift.start_minute, zone, calendar.origin)
             end = start + shift.length
-            if end > 0 and start < calendar.horizon:
+            if end > 0 and start < until:
                 breaks = tuple(site.shift_breaks(shift))
                 instances.append(ShiftInstance(start, end, headcount, breaks))
     instances.sort(key=lambda instance: instance.start)

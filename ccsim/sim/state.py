@@ -27,7 +27,7 @@ class Customer:
     when they first arrived, whether they are still on their first handled contact, and
     their queue time over the attempts at the entry channel until one is answered."""
 
-    __slots__ = ("answered", "arrival", "entry", "first", "tally", "wait")
+    __slots__ = ("answered", "arrival", "entry", "first", "human", "tally", "wait")
 
     def __init__(self, arrival: float, tally: ChannelTally | None, entry: ChannelState):
         self.arrival = arrival
@@ -36,6 +36,7 @@ class Customer:
         self.first = True
         self.wait = 0.0  # queue time of the entry channel's attempts not answered
         self.answered = False  # an attempt at the entry channel was answered
+        self.human = False  # a human answered one of its contacts (agent FCR)
 
 
 class Contact:

@@ -63,7 +63,7 @@ class _Bot:
             self.count.outcome(contact, "contained")
             customer = contact.customer
             if outcome < bot.containment:
-                self.count.resolution(customer, now)
+                self.count.resolution(customer, now, bot=True)
             else:  # falsely contained: the customer comes back
                 customer.first = False
                 self.returns.come_back_at(customer, now + self.draw_return())

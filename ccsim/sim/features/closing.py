@@ -19,9 +19,10 @@ from ccsim.sim.state import GONE, SILENT, WAITING
 __all__ = ["Closing", "closing_times"]
 
 
-def closing_times(calendar, close: str) -> list[float]:
+def closing_times(calendar, close: str, until: float | None = None) -> list[float]:
     """The simulated times of a daily ``close`` ("HH:MM", customers' wall clock) from the
-    start up to and including the first at or after the horizon."""
+    start up to and including the first at or after ``until`` (default: the horizon)."""
+    until = calendar.horizon if until is None else until
     hour, minute = close.split(":")  # validated as "HH:MM"
     at = time(int(hour), int(minute))
     first_day = calendar.start.date()
@@ -34,7 +35,7 @@ def closing_times(calendar, close: str) -> list[float]:
         if t <= 0.0:
             continue  # before the start: nobody waits yet
         times.append(t)
-        if t >= calendar.horizon:
+        if t >= until:
             return times
 
 
@@ -53,7 +54,7 @@ class Closing:
             config = scenario.channels.get(channel.name)
             if channel.internal or config is None or config.close is None:
                 continue
-            self.closes[channel] = iter(closing_times(calendar, config.close))
+            self.closes[channel] = iter(closing_times(calendar, config.close, core.count.cutoff))
 
     def start(self) -> None:
         for channel in self.closes:

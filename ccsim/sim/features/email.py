@@ -2,7 +2,9 @@
 Items never abandon; they are worked when no live contact waits at
 a higher priority (by default email comes after every live channel) or by dedicated sites.
 The counter keeps items opened and taken per interval (the backlog); at the horizon the
-items still open are carried over."""
+items still open are carried over, unless journeys are followed after it
+(``follow_journeys``): then they are worked on until the cut-off, and only those still open
+then are carried over (by the core, at the end of the run)."""
 
 from __future__ import annotations
 
@@ -23,20 +25,25 @@ class Email:
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.count = core, core.count
+        # Items opened or taken after the horizon (when followed) are not the window's.
+        self.counting_end = core.horizon if core.count.follow else float("inf")
         self.channels = [c for c in core.channels if c.counts.deferred]
         for channel in self.channels:
             attach(channel, "on_enter", self.opened)
             attach(channel, "on_answer", self.closed)
 
     def opened(self, contact, now: float) -> bool:
-        self.count.opened(contact.channel)
+        if now < self.counting_end:
+            self.count.opened(contact.channel)
         return True
 
     def closed(self, contact, site, handle_time: float, now: float) -> None:
-        self.count.closed(contact.channel)
+        if now < self.counting_end:
+            self.count.closed(contact.channel)
 
     def start(self) -> None:
-        self.core.after(self.core.horizon, self._close)
+        if not self.core.count.follow:
+            self.core.after(self.core.horizon, self._close)
 
     def _close(self, event) -> None:
         """At the horizon, items still open are carried over: the backlog."""
@@ -47,4 +54,5 @@ class Email:
                     if contact.state == WAITING:
                         contact.state = GONE
                         self.count.carried_over(contact, now)
+                        self.count.open_journey(contact)
                 lane.queue.clear()

@@ -7,7 +7,9 @@ customer's queue time adds up over the attempts (``service_level_total_wait``). 
 customer left unresolved comes back with the entry channel's ``repeat`` probability after
 its delay (:meth:`Returns.maybe_repeat`), and a customer falsely contained by the bot
 after the bot's ``return_delay`` (:meth:`Returns.come_back_at`): a repeat contact, straight
-to the humans. Returns due after the horizon are not simulated. Returning contacts draw
+to the humans. Returns due at or after the cut-off (the horizon, or with
+``follow_journeys`` the end of the follow-up) are not simulated: the customer's journey is
+counted as censored, neither resolved nor dropped. Returning contacts draw
 their handle time and patience from streams of their own (``return_handle_time``,
 ``return_patience``), so new arrivals keep the same draws whatever the returns do.
 """
@@ -35,7 +37,8 @@ class Returns:
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.streams = core, streams
-        self.after, self.env, self.horizon = core.after, core.env, core.horizon
+        self.after, self.env, self.count = core.after, core.env, core.count
+        self.cutoff = core.count.cutoff
         self.configs = scenario.channels
         self.retrial = {}  # channel index -> (probability, draw uniform, draw delay)
         self.repeat = {}
@@ -85,9 +88,10 @@ class Returns:
         if uniform() >= probability:
             return
         back = now + delay()
-        if back >= self.horizon:
-            return
         customer = contact.customer
+        if back >= self.cutoff:
+            self.count.censored(customer.tally if customer is not None else contact.tally)
+            return
         if customer is None:
             customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
         if channel is customer.entry:
@@ -119,8 +123,10 @@ class Returns:
         self.come_back_at(customer, ends + delay())
 
     def come_back_at(self, customer, back: float) -> None:
-        if back < self.horizon:
+        if back < self.cutoff:
             self.after(back - self.env._now, self._come_back, customer)
+        else:
+            self.count.censored(customer.tally)
 
     def _come_back(self, event) -> None:
         """A customer not (truly) resolved contacts the centre again: a repeat contact,

@@ -48,8 +48,11 @@ class _Tier:
             customer.answered = True
         ends = now + handle_time
         resolution = self.resolution[site.index]
-        if resolution >= 1.0 or self.draw() < resolution:
+        resolved = resolution >= 1.0 or self.draw() < resolution
+        self.count.human_contact(customer, resolved)
+        if resolved:
             self.count.resolution(customer, ends)
+            self.count.ticket(contact, ends)
             return
         customer.first = False
         if self.escalation is not None:
