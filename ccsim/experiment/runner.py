@@ -324,7 +324,13 @@ class ExperimentResult:
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
-            self._tables[name] = pd.read_parquet(self.out / f"{name}.parquet")
+            path = self.out / f"{name}.parquet"
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{path} is gone: this result reads its {name} table from the output "
+                    f"folder when first asked, so read result.{name} before removing it"
+                )
+            self._tables[name] = pd.read_parquet(path)
         return self._tables[name]
 
     @property
