@@ -115,7 +115,7 @@ BAD_FILES = {
     "broken_yaml": "name: [oops\n",
     "not_mapping": "- 1\n- 2\n",
     "unknown_key": EXAMPLE.read_text().replace("warmup:", "warmpu:"),
-    "bad_unit": EXAMPLE.read_text().replace("mean: 3min", "mean: 3mins"),
+    "bad_unit": EXAMPLE.read_text().replace("mean: 3min", "mean: 3mn"),
     "negative": EXAMPLE.read_text().replace("agents: 11", "agents: -2"),
     "python_tag": "name: !!python/object/apply:os.system ['echo pwned']\n",
 }
