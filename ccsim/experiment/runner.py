@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import importlib.metadata
+import json
 import math
 import platform
 import sys
@@ -596,14 +596,15 @@ def _call_text(experiment, reps, n_jobs, out, backend) -> str:
 
 
 #: Wall time of every session that ran (part of) an experiment in an output folder, kept
-#: beside the saved blocks so that a resumed run's manifest can give the total.
-_SESSIONS = "sessions.json"
+#: beside the saved blocks (not among them: their folder holds only blocks) so that a
+#: resumed run's manifest can give the total.
+_SESSIONS = ".sessions.json"
 
 
 def _earlier_sessions(store: ChunkStore, fingerprints: set[str]) -> list[dict[str, Any]]:
     """Sessions recorded in the store that computed blocks of these scenarios."""
     try:
-        sessions = json.loads((store.root / _SESSIONS).read_text(encoding="utf-8"))
+        sessions = json.loads((store.root.parent / _SESSIONS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(sessions, list):
@@ -618,8 +619,7 @@ def _earlier_sessions(store: ChunkStore, fingerprints: set[str]) -> list[dict[st
 
 
 def _record_session(store: ChunkStore, earlier: list[dict[str, Any]], session: dict) -> None:
-    store.root.mkdir(parents=True, exist_ok=True)
-    write_text(store.root / _SESSIONS, json.dumps([*earlier, session], indent=1))
+    write_text(store.root.parent / _SESSIONS, json.dumps([*earlier, session], indent=1))
 
 
 def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command):
@@ -736,9 +736,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
         keep_time()
         manifest = commit_generation(out, paths, manifest)
         store.prune(set(fingerprints.values()))
-    return ExperimentResult(
-        summary, comparisons, manifest, out, manifest["stopped_early"], check
-    )
+    return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
 
 
 class _Collector:
@@ -807,5 +805,3 @@ class _Collector:
         sums = pd.concat([self.keys, pd.DataFrame(self.totals, columns=self.columns)], axis=1)
         sums["n"] = sums["n"].astype(int)
         return sums
-
-

@@ -55,11 +55,13 @@ def _kpis(site: str) -> list[Kpi]:
 
 
 def _bounded(kpi: Kpi, estimate: Estimate, difference: bool = False) -> Estimate:
-    """A share's interval clipped to [0, 1] (a difference of shares to [-1, 1]): the
-    delta-method interval is symmetric and, with few replications, reaches past them."""
-    if kpi.kind != "share":
-        return estimate
-    return estimate.within(-1.0 if difference else 0.0, 1.0)
+    """An interval clipped to the values the KPI can take: [0, 1] for a share, [0, inf)
+    for every other KPI (counts, durations, money, levels are never negative); a
+    difference of shares to [-1, 1]. The t and delta-method intervals are symmetric and,
+    with few replications, reach past those bounds."""
+    if difference:
+        return estimate.within(-1.0, 1.0) if kpi.kind == "share" else estimate
+    return estimate.within(0.0, 1.0 if kpi.kind == "share" else math.inf)
 
 
 def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -> dict:

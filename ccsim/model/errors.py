@@ -1,8 +1,8 @@
 """Failures the user caused or can fix, in the user's words.
 
 The command line prints any :class:`UserError` as one line (``file:line:column:
-field.path: what is wrong``) and exits 2; everything else is a bug in ccsim. :class:`ConfigError` is the one for
-bad input files and options; other layers subclass :class:`UserError` for theirs (an output
+field.path: what is wrong``) and exits 2; everything else is a bug in ccsim.
+:class:`ConfigError` is the one for bad input files and options; other layers subclass :class:`UserError` for theirs (an output
 folder another run holds, a backend that is not installed).
 """
 

@@ -2,8 +2,9 @@
 
 YAML is read as YAML 1.2 (``no``, ``off`` and ``21:00`` are text, not booleans or base-60
 numbers), safely (no tags but YAML's own), duplicate keys are refused, and where each field
-is written is kept so that every error names ``file:line:column``. Pydantic's errors become one :class:`ConfigError` naming the file
-and the field path, with a suggestion for a mistyped key.
+is written is kept so that every error names ``file:line:column``. Pydantic's errors become
+one :class:`ConfigError` naming the file and the field path, with a suggestion for a
+mistyped key.
 """
 
 from __future__ import annotations
@@ -22,12 +23,22 @@ from ccsim.model.errors import ConfigError, record_positions, recorded_positions
 from ccsim.model.scenario import Scenario
 from ccsim.model.units import UNITS_REQUIRED
 
-__all__ = ["load_scenario", "parse_scenario", "read_yaml_mapping", "resolve_path", "validate"]
+__all__ = [
+    "load_scenario",
+    "parse_scenario",
+    "read_scenario_mapping",
+    "read_yaml_mapping",
+    "resolve_path",
+    "validate",
+]
 
 
 #: Tags a file may write: YAML's own scalar and collection types. Anything else (Python
 #: objects, binary, sets) is refused rather than built or kept as an opaque value.
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}  # fmt: skip
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
 _MERGE = "tag:yaml.org,2002:merge"
 
 #: Digits an integer may have: more is no count of anything (and Python refuses to read
@@ -175,7 +186,9 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
             warnings.simplefilter("ignore", YAMLFutureWarning)
             data = _parse_yaml(text, source)
     except _YamlRefusal as exc:
-        raise ConfigError(source, "", f"invalid YAML at line {exc.line}, column {exc.column}: {exc}") from None
+        raise ConfigError(
+            source, "", f"invalid YAML at line {exc.line}, column {exc.column}: {exc}"
+        ) from None
     except YAMLError as exc:
         raise ConfigError(source, "", _describe_yaml_error(exc)) from None
     except RecursionError:  # the YAML parser recurses once per level of nesting
@@ -267,6 +280,12 @@ def load_scenario(path: str | Path) -> Scenario:
         base_dir=Path(path).parent,
         numbers_are_seconds=False,
     )
+
+
+def read_scenario_mapping(path: str | Path) -> dict[str, Any]:
+    """A scenario file's mapping as written, merged onto the files it ``extends``, before
+    validation (what :func:`load_scenario` validates): to see how the user wrote a value."""
+    return _read_extended(Path(path))
 
 
 #: Files in one chain of ``extends``: a scenario, the one it extends, and so on.

@@ -14,7 +14,13 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 __all__ = [
     "DURATION_PATTERN",
@@ -142,7 +148,9 @@ def parse_rate(value: object) -> float:
     match = _RATE.match(value)
     if match is None:
         if _DURATION.match(value) and not _DURATION.match(value)["unit"]:
-            raise ValueError(f"a rate needs a unit: write '{value.strip()}/h' or '{value.strip()}/min'")
+            raise ValueError(
+                f"a rate needs a unit: write '{value.strip()}/h' or '{value.strip()}/min'"
+            )
         raise ValueError(f"expected a rate such as '45/min' or '2700/h', got {value!r}")
     per = match["per"]
     # "45/min" means per one minute: give the period an implicit count of 1.
@@ -203,16 +211,48 @@ def dump_duration(seconds: float) -> str:
 
 
 _DUMP_DURATION = PlainSerializer(dump_duration, return_type=str)
+# For editors (`ccsim schema`): text with a unit, or a bare 0 (zero in any unit).
+_DURATION_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string", "pattern": DURATION_PATTERN},
+            {"type": "number", "const": 0},
+        ],
+        "description": "a duration with its unit: 20s, 4.5min, 8h, 1d",
+        "examples": ["20s", "4.5min", "8h"],
+    },
+    mode="validation",
+)
+_RATE_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": RATE_PATTERN,
+        "description": "a rate with its period: 600/h, 10/min, 100/30min",
+        "examples": ["600/h", "10/min"],
+    },
+    mode="validation",
+)
 
 #: Field types for the scenario models: parsed from text, stored as float seconds, dumped
 #: as text with a unit so that a dumped scenario validates again.
 Duration = Annotated[
-    float, BeforeValidator(_duration_field), AfterValidator(_non_negative), _DUMP_DURATION
+    float,
+    BeforeValidator(_duration_field),
+    AfterValidator(_non_negative),
+    _DUMP_DURATION,
+    _DURATION_SCHEMA,
 ]
 PositiveDuration = Annotated[
-    float, BeforeValidator(_duration_field), AfterValidator(_positive), _DUMP_DURATION
+    float,
+    BeforeValidator(_duration_field),
+    AfterValidator(_positive),
+    _DUMP_DURATION,
+    _DURATION_SCHEMA,
 ]
 # Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
 Rate = Annotated[
-    float, BeforeValidator(parse_rate), PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str)
+    float,
+    BeforeValidator(parse_rate),
+    PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str),
+    _RATE_SCHEMA,
 ]
