@@ -2,8 +2,9 @@
 
 The command line prints any :class:`UserError` as one line (``file:line:column:
 field.path: what is wrong``) and exits 2; everything else is a bug in ccsim.
-:class:`ConfigError` is the one for bad input files and options; other layers subclass :class:`UserError` for theirs (an output
-folder another run holds, a backend that is not installed).
+:class:`ConfigError` is the one for bad input files and options; other layers subclass
+:class:`UserError` for theirs (an output folder another run holds, a backend that is not
+installed).
 """
 
 from __future__ import annotations
