@@ -1045,7 +1045,12 @@ def _run_experiment(experiment, out: Path, args) -> int:
         table.append((kpi, cells))
     width = max(len(c) for _, cells in table for c in [*cells, *scenarios]) + 2
     names = set(overall.values())
-    label = "all channels" if names == {"all"} else "all channels (or the one channel)"
+    if names == {"all"}:
+        label = "all channels"
+    elif len(names) == 1:
+        label = str(next(iter(names)))
+    else:
+        label = "all channels (a scenario of one channel: that channel)"
     print(f"\n{label}: estimate ± 95% half-width")
     print(f"  {'':<26}" + "".join(f"{name:>{width}}" for name in scenarios))
     for kpi, cells in table:
@@ -1202,9 +1207,9 @@ def _erlang(args) -> int:
         raise UserError("--threshold: --target already sets it (80/20s: 20 s)")
     model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
     print(
-        f"{model}: {args.rate * 3600:g} contacts/h, handle time {format_duration(args.aht)}, "
-        f"offered load {load:.3f} Erlangs, threshold {format_duration(threshold)}"
+        f"{model}: {args.rate * 3600:g} contacts/h, handle time {format_duration(args.aht)}"
         + (f", mean patience {format_duration(args.patience)}" if args.patience else "")
+        + f"\noffered load {load:.3f} Erlangs, service level threshold {format_duration(threshold)}"
     )
     needed = None
     if args.target is not None:

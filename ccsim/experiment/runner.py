@@ -332,6 +332,12 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             scenarios[name] = apply_overrides(start, overrides, source=f"{source}: {where}")
         except OverrideError as exc:
             raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
+        except ConfigError as exc:
+            if exc.source != f"{source}: {where}":
+                raise
+            # A value written here: named by its path in this file, so that the error
+            # points at its line (ccsim.model.errors).
+            raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
     baseline = spec.baseline if spec.baseline is not None else next(iter(scenarios))
     if baseline not in scenarios:
         raise ConfigError(
