@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,24 @@ def test_bad_options_exit_2_in_one_line(capsys, args):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_every_command_and_option_has_help_with_an_example():
+    from ccsim.cli import _build_parser
+
+    parser = _build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = set(commands.choices)
+    assert {"run", "experiment", "report", "staff", "erlang", "fit", "forecast", "schema"} <= names
+    top = parser.format_help()
+    assert all(name in top for name in names)  # the overview names every command
+    assert "``" not in top
+    for name, sub in commands.choices.items():
+        if name == "staff":  # its options are documented in docs/staffing.md by its owner
+            continue
+        assert sub.epilog and "examples:" in sub.epilog and f"ccsim {name}" in sub.epilog, name
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and action.help.strip(), f"ccsim {name} {action.dest}"
+        assert "``" not in sub.format_help()

@@ -411,3 +411,47 @@ def test_architecture_names_only_code_that_exists():
     for name in set(re.findall(r"`([a-z_][a-z0-9_]*)(?:\(\))?`", text)):
         defined = re.search(rf"(def|class) {name}\b|[\"']{name}[\"']|\b{name} =", source)
         assert defined or name in modules, f"docs/architecture.md names `{name}`"
+
+
+# --- docs/planner.md -----------------------------------------------------------------------
+
+
+def _console(section: str) -> list[str]:
+    """The commands of docs/planner.md's console blocks in ``section`` (by its heading)."""
+    text = (ROOT / "docs" / "planner.md").read_text()
+    part = text.split(section, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\$ ccsim (.+)$", part, re.M)
+
+
+def test_the_walkthrough_commands_answer_as_documented(tmp_path, capsys, monkeypatch):
+    # Question 1: the agents for 80/20 under Erlang A, and the shrinkage gross-up.
+    (first,) = _console("## 1.")
+    assert main(first.split()) == 0
+    out = capsys.readouterr().out
+    assert "> 45 agents on the phones" in out and "65 agents to schedule" in out
+    erlang_c = [a for a in first.split() if a not in ("--patience", "90s")]
+    assert main(erlang_c) == 0 and "> 51 agents" in capsys.readouterr().out
+    capped = [*first.split(), "--max-occupancy", "0.85"]
+    assert main(capped) == 0 and "> 52 agents" in capsys.readouterr().out
+    # Question 2: the experiment as documented (a week, its own stopping rule: seconds).
+    (second,) = _console("## 2.")
+    monkeypatch.chdir(ROOT)
+    args = [*second.split(), "--out", str(tmp_path / "out"), "--no-report"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    documented = (ROOT / "docs" / "planner.md").read_text()
+    for line in out.splitlines():
+        if line.startswith(("  manila_bot ", "  service_level ", "  operating_cost ")):
+            assert line in documented, line  # the same seed: the same figures
+    assert "stopping rule stopped early at 5 replications" in out
+
+
+def test_the_committed_schemas_are_the_generated_ones():
+    from ccsim.model.schema import experiment_schema, scenario_schema
+
+    for name, schema in (
+        ("ccsim.schema.json", scenario_schema()),
+        ("ccsim-experiment.schema.json", experiment_schema()),
+    ):
+        # Regenerate with `ccsim schema --out ccsim.schema.json` (--kind experiment).
+        assert json.loads((ROOT / name).read_text()) == schema, name
