@@ -795,7 +795,6 @@ def _run(args) -> int:
         writing_to,
     )
     from ccsim.experiment.summary import summarise
-    from ccsim.model import load_scenario
 
     scenario = load_scenario(args.config)
     out = args.out if args.out is not None else Path("results") / scenario.name
@@ -1283,7 +1282,7 @@ def _schema(args) -> int:
     return 0
 
 
-# Used by `ccsim staff`, loaded when called (see the module's docstring).
+# Used by `ccsim run` and `ccsim staff`, loaded when called (see the module's docstring).
 def load_scenario(path):
     from ccsim.model import load_scenario as load
 
