@@ -9,12 +9,32 @@ The public API::
 Exact Erlang B/C/A results live in :mod:`ccsim.theory.erlang`.
 """
 
-from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
-from ccsim.experiment.summary import compare, summarise
-from ccsim.model import ConfigError, Scenario, load_scenario, parse_scenario
-from ccsim.sim.engine import SimulationResult, simulate
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time loaded on first use
+    from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
+    from ccsim.experiment.summary import compare, summarise
+    from ccsim.model import ConfigError, Scenario, load_scenario, parse_scenario
+    from ccsim.sim.engine import SimulationResult, simulate
+
+#: The public API by module, imported on first use: ``import ccsim`` (and so every command
+#: line, even ``ccsim --version``) does not pay for pandas, pyarrow and the simulator.
+_API = {
+    "load_experiment": "ccsim.experiment.runner",
+    "run_experiment": "ccsim.experiment.runner",
+    "run_replications": "ccsim.experiment.runner",
+    "compare": "ccsim.experiment.summary",
+    "summarise": "ccsim.experiment.summary",
+    "ConfigError": "ccsim.model",
+    "Scenario": "ccsim.model",
+    "load_scenario": "ccsim.model",
+    "parse_scenario": "ccsim.model",
+    "SimulationResult": "ccsim.sim.engine",
+    "simulate": "ccsim.sim.engine",
+}
 
 __all__ = [
     "ConfigError",
@@ -63,11 +83,11 @@ _PLANNING = {
 
 
 def __getattr__(name: str):
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
     # ccsim.theory.erlang pulls in scipy's integrators, the report matplotlib: load them when
     # first used, not in every worker process that only simulates.
     if name == "analytic":
-        import importlib
-
         return importlib.import_module("ccsim.theory.erlang")
     if name == "render_report":
         from ccsim.report.html import render_report
@@ -75,11 +95,11 @@ def __getattr__(name: str):
         return render_report
     # Staffing and scheduling need the Erlang formulas, scipy's optimiser and matplotlib.
     if name in ("staffing", "scheduling"):
-        import importlib
-
         return importlib.import_module(f"ccsim.planning.{name}")
     if name in _PLANNING:
-        import importlib
-
         return getattr(importlib.import_module(_PLANNING[name]), name)
     raise AttributeError(f"module 'ccsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,9 +1,13 @@
-"""Command line: ``ccsim run`` (replications of a scenario) and ``ccsim erlang`` (theory).
+"""Command line: ccsim run, experiment, report, erlang, staff, fit, forecast and schema.
 
-Bad input ends with one line on stderr naming the file and field (or the option) and exit
-status 2, before any simulation when the output folder cannot be written or another run
-holds it. No table is written unless the whole run succeeded, and the tables of a run are
-committed together with their manifest (:mod:`ccsim.experiment.store`).
+Bad input ends with one line on stderr naming the file, line, column and field (or the
+option) and exit status 2, before any simulation when the output folder cannot be written
+or another run holds it. No table is written unless the whole run succeeded, and the tables
+of a run are committed together with their manifest (:mod:`ccsim.experiment.store`).
+
+Start-up is kept short (``ccsim --help``, ``--version`` and ``erlang`` answer in a fraction
+of a second): pandas, scipy, the simulator, the experiment runner and the planning modules
+are imported inside the commands that use them, never at the top of this module.
 """
 
 from __future__ import annotations
@@ -17,35 +21,56 @@ import threading
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from ccsim import __version__
-from ccsim.experiment.backends import BACKENDS, BackendError
-from ccsim.experiment.runner import iter_replications, load_experiment, run_experiment
-from ccsim.experiment.store import (
-    commit_generation,
-    output_folder,
-    start_generation,
-    write_csv,
-    writing_to,
-)
-from ccsim.experiment.summary import summarise
-from ccsim.model import load_scenario
 from ccsim.model.errors import UserError
-from ccsim.model.units import format_duration, parse_duration, parse_rate
-from ccsim.planning.staffing import METHODS as STAFFING_METHODS
-from ccsim.planning.staffing import parse_target
-from ccsim.report.formatting import format_interval, format_value
-from ccsim.sim.kpis import KPIS, SITE_SUMMARY
-from ccsim.theory import erlang as analytic
+from ccsim.model.units import UNIT_SECONDS, format_duration, parse_duration, parse_rate
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
 
+_DESCRIPTION = """\
+ccsim: discrete-event simulation of contact centres, checked against Erlang B/C/A.
+
+Durations need a unit (20s, 4.5min, 8h, 1d) and rates what they are per (600/h,
+45/min, 100/30min), in files and in options alike."""
+
+_EPILOG = """\
+commands, most used first:
+  ccsim erlang --rate 600/h --aht 4.5min --patience 90s --target 80/20s
+  ccsim run configs/example.yaml --reps 20
+  ccsim experiment experiments/operating_models.yaml --jobs -1
+  ccsim report results/operating_models
+  ccsim staff configs/example.yaml --target 80/20s
+  ccsim fit contacts.csv --out fitted.yaml
+  ccsim forecast history.csv --weeks 4
+  ccsim schema --out ccsim.schema.json
+
+'ccsim COMMAND --help' shows each command's options; docs/planner.md walks through two
+planning questions end to end."""
+
+#: ``ccsim staff --method`` (:data:`ccsim.planning.staffing.METHODS`), written out here so
+#: that building the parser does not import the planning modules.
+STAFFING_METHODS = ("erlang-c", "erlang-a", "simulation")
+
+#: ``ccsim experiment --backend`` (:data:`ccsim.experiment.backends.BACKENDS`).
+BACKENDS = ("loky", "dask")
+
+
+def parse_target(text: str):
+    """``ccsim staff --target``: :func:`ccsim.planning.staffing.parse_target`, loaded when used."""
+    from ccsim.planning.staffing import parse_target as parse
+
+    return parse(text)
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (no usage dump), exit status 2."""
+    """argparse that reports a usage error in one line (no usage dump), exit status 2, and
+    keeps the line breaks of descriptions and examples."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
@@ -109,58 +134,222 @@ def _agent_counts(text: str) -> list[int]:
     return counts
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ccsim", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"ccsim {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _service_target(text: str) -> tuple[float, float]:
+    """``80/20s`` (or ``80%/20s``): (0.8, 20.0), the share and the threshold in seconds."""
+    share, slash, threshold = str(text).partition("/")
+    if not slash:
+        raise ValueError(f"expected a target like 80/20s (80% within 20 seconds), got {text!r}")
+    percent = float(share.strip().rstrip("%"))
+    if not 0 < percent <= 100:
+        raise ValueError(f"the share must be in (0, 100] percent, got {text!r}")
+    return percent / 100, _duration(threshold.strip())
 
-    run = commands.add_parser("run", help="run replications of a scenario file")
-    run.add_argument("config", type=Path, help="scenario YAML file")
-    run.add_argument("--reps", type=_option(_positive_int, "--reps"), default=20)
-    run.add_argument("--seed", type=_option(_non_negative_int, "--seed"), default=0)
-    run.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
-    run.add_argument("--out", type=Path, help="output directory (default results/<name>)")
-    run.add_argument("--plot", action="store_true", help="also write OUT/run.html with figures")
-    run.add_argument(
+
+def _shrinkage(text: str) -> float:
+    """``30%`` or ``0.3``: a share of paid time off the phones, in [0, 1)."""
+    value = float(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+    if not 0 <= value < 1:
+        raise ValueError(f"must be in [0, 1) (or 0% to 99%), got {text!r}")
+    return value
+
+
+def _add(parser, *names, help: str, **options) -> None:  # noqa: A002 - argparse's word
+    """An option whose help ends with its default, when it has one worth saying."""
+    default = options.get("default")
+    if default not in (None, False) and "default" not in help:
+        help += " (default %(default)s)"
+    parser.add_argument(*names, help=help, **options)
+
+
+def _command(commands, name: str, summary: str, description: str, examples: str):
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary}.\n\n{description}" if description else f"{summary}.",
+        epilog="examples:\n" + examples,
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ccsim", description=_DESCRIPTION, epilog=_EPILOG)
+    parser.add_argument(
+        "--version", action="version", version=f"ccsim {__version__}", help="print the version"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
+
+    run = _command(
+        commands,
+        "run",
+        "run replications of one scenario file",
+        "Prints each channel's KPIs that apply to the scenario, with 95% confidence intervals,\n"
+        "in the units the file uses; writes replications.csv, intervals.csv, summary.csv.",
+        "  ccsim run configs/example.yaml\n"
+        "  ccsim run configs/example.yaml --reps 100 --jobs -1 --plot --out results/example",
+    )
+    _add(run, "config", type=Path, help="scenario YAML file, e.g. configs/example.yaml")
+    _add(
+        run,
+        "--reps",
+        type=_option(_positive_int, "--reps"),
+        default=20,
+        help="number of replications (independent days or weeks)",
+    )
+    _add(
+        run,
+        "--seed",
+        type=_option(_non_negative_int, "--seed"),
+        default=0,
+        help="master seed: the same seed gives the same numbers",
+    )
+    _add(
+        run,
+        "--jobs",
+        type=_option(_jobs, "--jobs"),
+        default=1,
+        help="worker processes; -1: all cores",
+    )
+    _add(run, "--out", type=Path, help="output folder (default results/<scenario name>)")
+    _add(run, "--plot", action="store_true", help="also write OUT/run.html with figures")
+    _add(
+        run,
         "--record-contacts",
         action="store_true",
         help="also write OUT/contacts.csv, one row per contact (input for 'ccsim fit')",
     )
-
-    experiment = commands.add_parser(
-        "experiment", help="run or resume an experiment file (scenarios, replications, CRN)"
-    )
-    experiment.add_argument("file", type=Path, help="experiment YAML file")
-    experiment.add_argument(
-        "--reps", type=_option(_positive_int, "--reps"), help="fixed number, replaces the file's"
-    )
-    experiment.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all")
-    experiment.add_argument("--out", type=Path, help="output directory (default results/<name>)")
-    experiment.add_argument("--backend", choices=BACKENDS, default="loky")
-    experiment.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    experiment.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (default: on a terminal)"
-    )
-    experiment.add_argument(
-        "--no-report", action="store_true", help="do not render DIR/report.html"
+    _add(
+        run,
+        "--no-progress",
+        action="store_true",
+        help="no progress bar or progress lines (default: a bar on a terminal, a line every "
+        "10 s elsewhere)",
     )
 
-    report = commands.add_parser(
-        "report", help="render DIR/report.html (an experiment) or DIR/run.html (a run)"
+    experiment = _command(
+        commands,
+        "experiment",
+        "run or resume an experiment file (scenarios, replications, common random numbers)",
+        "Scenario variants of one base file, compared to a baseline replication by replication.\n"
+        "Interrupted runs resume where they stopped: run the same command again.",
+        "  ccsim experiment experiments/operating_models.yaml --jobs -1\n"
+        "  ccsim experiment experiments/overflow.yaml --reps 10 --no-report",
     )
-    report.add_argument("dir", type=Path, help="an experiment's or a run's output directory")
+    _add(experiment, "file", type=Path, help="experiment YAML file, e.g. experiments/overflow.yaml")
+    _add(
+        experiment,
+        "--reps",
+        type=_option(_positive_int, "--reps"),
+        help="a fixed number of replications, replacing the file's (and its stopping rule)",
+    )
+    _add(
+        experiment,
+        "--jobs",
+        type=_option(_jobs, "--jobs"),
+        default=1,
+        help="worker processes; -1: all cores",
+    )
+    _add(experiment, "--out", type=Path, help="output folder (default results/<experiment name>)")
+    _add(
+        experiment,
+        "--backend",
+        choices=BACKENDS,
+        default="loky",
+        help="where replications run: loky (this machine) or dask (a cluster)",
+    )
+    _add(
+        experiment,
+        "--scheduler",
+        help="Dask scheduler address with --backend dask, e.g. tcp://host:8786",
+    )
+    _add(
+        experiment,
+        "--no-progress",
+        action="store_true",
+        help="no progress bar or progress lines (default: a bar on a terminal, a line every "
+        "10 s elsewhere)",
+    )
+    _add(experiment, "--no-report", action="store_true", help="do not render OUT/report.html")
 
-    erlang = commands.add_parser(
-        "erlang", help="exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures"
+    report = _command(
+        commands,
+        "report",
+        "render DIR/report.html (an experiment) or DIR/run.html (a run)",
+        "",
+        "  ccsim report results/operating_models",
     )
-    erlang.add_argument("--rate", required=True, type=_option(parse_rate, "--rate"))
-    erlang.add_argument("--aht", required=True, type=_option(_positive_duration, "--aht"))
-    erlang.add_argument("--agents", required=True, type=_option(_agent_counts, "--agents"))
-    erlang.add_argument(
-        "--threshold", type=_option(_duration, "--threshold"), default=20.0, help="default 20s"
+    _add(report, "dir", type=Path, help="an experiment's or a run's output folder")
+
+    erlang = _command(
+        commands,
+        "erlang",
+        "exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures, or the agents a target needs",
+        "Steady state, Poisson arrivals, exponential handle times (and patience with\n"
+        "--patience). Give --agents for a table, --target to find the fewest agents that\n"
+        "meet it (marked <= in the table), or both.",
+        "  ccsim erlang --rate 600/h --aht 4.5min --patience 90s --target 80/20s\n"
+        "  ccsim erlang --rate 600/h --aht 4.5min --target 80/20s --max-occupancy 0.85 "
+        "--shrinkage 30%\n"
+        "  ccsim erlang --rate 10/min --aht 180s --agents 28-36 --service-levels",
     )
-    erlang.add_argument(
-        "--patience", type=_option(_positive_duration, "--patience"), help="mean; Erlang A"
+    _add(
+        erlang,
+        "--rate",
+        required=True,
+        type=_option(parse_rate, "--rate"),
+        help="arrival rate with its period: 600/h, 10/min, 100/30min",
+    )
+    _add(
+        erlang,
+        "--aht",
+        required=True,
+        type=_option(_positive_duration, "--aht"),
+        help="mean handle time with its unit: 270s, 4.5min",
+    )
+    _add(
+        erlang,
+        "--agents",
+        type=_option(_agent_counts, "--agents"),
+        help="agents on the phones: 40, 38,40,42 or a range 36-44 (default: around the "
+        "--target's answer)",
+    )
+    _add(
+        erlang,
+        "--target",
+        type=_option(_service_target, "--target"),
+        help="service level to meet: 80/20s = 80%% answered within 20 s (sets the threshold)",
+    )
+    _add(
+        erlang,
+        "--threshold",
+        type=_option(_duration, "--threshold"),
+        help="service-level threshold without a --target: 20s, 1min (default 20s)",
+    )
+    _add(
+        erlang,
+        "--patience",
+        type=_option(_positive_duration, "--patience"),
+        help="mean patience (exponential): 90s, 3min; gives Erlang A (default: nobody "
+        "abandons, Erlang C)",
+    )
+    _add(
+        erlang,
+        "--max-occupancy",
+        type=_option(_share, "--max-occupancy"),
+        help="with --target: also keep occupancy at most this, e.g. 0.85",
+    )
+    _add(
+        erlang,
+        "--shrinkage",
+        type=_option(_shrinkage, "--shrinkage"),
+        help="with --target: share of paid time off the phones, 30%% or 0.3: agents to "
+        "schedule = on the phones / (1 - shrinkage)",
+    )
+    _add(
+        erlang,
+        "--service-levels",
+        action="store_true",
+        help="also show the three service-level definitions side by side",
     )
 
     staff = commands.add_parser(
@@ -280,76 +469,160 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also sweep 0.85x to 1.15x of the plan's headcounts into frontier.csv",
     )
+    schema = _command(
+        commands,
+        "schema",
+        "write the JSON Schema of scenario and experiment files, for editors",
+        "Editors that read JSON Schema (VS Code's YAML extension, PyCharm) then complete\n"
+        "keys and flag mistakes as you type; see the README for the one line that links it.",
+        "  ccsim schema --out ccsim.schema.json\n"
+        "  ccsim schema --kind experiment --out ccsim-experiment.schema.json",
+    )
+    _add(
+        schema,
+        "--kind",
+        choices=("scenario", "experiment"),
+        default="scenario",
+        help="which files the schema describes",
+    )
+    _add(schema, "--out", type=Path, help="file to write (default: print to standard output)")
     _add_fit_commands(commands)
     return parser
 
 
 def _add_fit_commands(commands) -> None:
-    fit = commands.add_parser(
-        "fit", help="fit a scenario (demand, handle times, patience) to a contact log"
+    fit = _command(
+        commands,
+        "fit",
+        "fit a scenario (demand, handle times, patience) to a contact log",
+        "Reads one row per contact (arrival time, wait, handle time, outcome) and writes a\n"
+        "scenario file that 'ccsim run' reads; --validate simulates it against the log.",
+        "  ccsim fit contacts.csv --out fitted.yaml --validate\n"
+        "  ccsim fit log.csv --out f.yaml --columns arrival=CallStart,wait=QueueSec "
+        "--agents inhouse=20,vendor=12",
     )
-    fit.add_argument("records", type=Path, help="contact records CSV (one row per contact)")
-    fit.add_argument("--out", type=Path, required=True, help="the fitted scenario YAML")
-    fit.add_argument(
+    _add(fit, "records", type=Path, help="contact records CSV (one row per contact)")
+    _add(fit, "--out", type=Path, required=True, help="the fitted scenario YAML to write")
+    _add(
+        fit,
         "--columns",
         type=_option(_record_columns, "--columns"),
         help="FIELD=COLUMN,... e.g. arrival=CallStart,wait=QueueSec",
     )
-    fit.add_argument(
+    _add(
+        fit,
         "--outcomes",
         type=_option(_word_map, "--outcomes"),
-        help="WORD=answered|abandoned,... for the log's outcome words",
+        help="WORD=answered|abandoned,... for the log's outcome words, e.g. ANS=answered",
     )
-    fit.add_argument("--timezone", help="customers' IANA zone (default: the file's, else UTC)")
-    fit.add_argument("--interval", type=_option(_positive_duration, "--interval"), default=1800.0)
-    fit.add_argument("--threshold", type=_option(_duration, "--threshold"), default=20.0)
-    fit.add_argument("--target", type=_option(_share, "--target"), default=0.8)
-    fit.add_argument(
+    _add(
+        fit,
+        "--timezone",
+        help="customers' IANA zone, e.g. America/New_York (default: the file's, else UTC)",
+    )
+    _add(
+        fit,
+        "--interval",
+        type=_option(_positive_duration, "--interval"),
+        default=1800.0,
+        help="reporting interval of the fitted scenario: 30min, 15min (default 30min)",
+    )
+    _add(
+        fit,
+        "--threshold",
+        type=_option(_duration, "--threshold"),
+        default=20.0,
+        help="service-level threshold of the fitted channels: 20s, 1min (default 20s)",
+    )
+    _add(
+        fit,
+        "--target",
+        type=_option(_share, "--target"),
+        default=0.8,
+        help="service-level target of the fitted channels, a share: 0.8",
+    )
+    _add(
+        fit,
         "--agents",
         type=_option(_site_agents, "--agents"),
         help="N, or SITE=N,...; default: the most busy at once in the log",
     )
-    fit.add_argument("--name", default="fitted", help="the scenario's name")
-    fit.add_argument(
+    _add(fit, "--name", default="fitted", help="the scenario's name")
+    _add(
+        fit,
         "--forecast",
         type=_option(_positive_int, "--forecast"),
         metavar="WEEKS",
-        help="demand from a forecast of the next WEEKS weeks",
+        help="demand from a forecast of the next WEEKS weeks, e.g. 4",
     )
-    fit.add_argument(
+    _add(
+        fit,
         "--holdout",
         type=_option(_positive_int, "--holdout"),
         default=4,
-        help="weeks held out to judge the forecast (default 4)",
+        help="weeks held out to judge the forecast",
     )
-    fit.add_argument(
+    _add(
+        fit,
         "--validate",
         action="store_true",
         help="simulate the fit; write validation.csv/.html beside --out",
     )
-    fit.add_argument("--reps", type=_option(_positive_int, "--reps"), default=20)
-    fit.add_argument("--seed", type=_option(_non_negative_int, "--seed"), default=1)
-    fit.add_argument("--jobs", type=_option(_jobs, "--jobs"), default=1, help="-1: all cores")
-
-    forecast = commands.add_parser(
-        "forecast", help="forecast next weeks' volumes per interval from interval history"
+    _add(
+        fit,
+        "--reps",
+        type=_option(_positive_int, "--reps"),
+        default=20,
+        help="replications of --validate",
     )
-    forecast.add_argument("history", type=Path, help="CSV: interval_start, volume[, channel]")
-    forecast.add_argument("--weeks", type=_option(_positive_int, "--weeks"), required=True)
-    forecast.add_argument("--out", type=Path, default=Path("forecast.csv"))
-    forecast.add_argument(
+    _add(
+        fit,
+        "--seed",
+        type=_option(_non_negative_int, "--seed"),
+        default=1,
+        help="seed of --validate",
+    )
+    _add(
+        fit,
+        "--jobs",
+        type=_option(_jobs, "--jobs"),
+        default=1,
+        help="worker processes of --validate; -1: all cores",
+    )
+
+    forecast = _command(
+        commands,
+        "forecast",
+        "forecast next weeks' volumes per interval from interval history",
+        "Seasonal naive or Holt-Winters, whichever is better on the held-out weeks.",
+        "  ccsim forecast history.csv --weeks 4 --out forecast.csv\n"
+        "  ccsim forecast calls.csv --weeks 2 --columns interval_start=Start,volume=Calls",
+    )
+    _add(forecast, "history", type=Path, help="CSV: interval_start, volume[, channel]")
+    _add(
+        forecast,
+        "--weeks",
+        type=_option(_positive_int, "--weeks"),
+        required=True,
+        help="weeks to forecast, e.g. 4",
+    )
+    _add(forecast, "--out", type=Path, default=Path("forecast.csv"), help="CSV to write")
+    _add(
+        forecast,
         "--columns",
         type=_option(_history_columns, "--columns"),
         help="FIELD=COLUMN,... for interval_start, volume, channel",
     )
-    forecast.add_argument("--timezone", default="UTC", help="customers' IANA time zone")
-    forecast.add_argument(
+    _add(forecast, "--timezone", default="UTC", help="customers' IANA time zone")
+    _add(
+        forecast,
         "--holdout",
         type=_option(_positive_int, "--holdout"),
         default=4,
-        help="weeks held out to judge the methods (default 4)",
+        help="weeks held out to judge the methods",
     )
-    forecast.add_argument(
+    _add(
+        forecast,
         "--method",
         choices=("seasonal_naive", "holt_winters"),
         help="default: the better on the hold-out",
@@ -420,28 +693,169 @@ def _positive_duration(text: str) -> float:
 
 def _format(kpi: str, value: float, reference: float | None = None) -> str:
     """A KPI's value on the terminal, in the unit and precision of ``reference`` if given."""
+    from ccsim.report.formatting import format_value
+
     return format_value(kpi, value, reference=reference)
 
 
-def _print_summary(summary, n_reps: int) -> None:
+# --- which KPIs a scenario's terminal summary shows ------------------------------------------
+
+
+#: KPIs that exist only where the scenario models what they measure, and what that is (a
+#: test of the scenario and one channel, or None for the channels together). The terminal
+#: leaves out the others (a cost of 0.00 where no cost was given, an FCR of 100% where no
+#: resolution was modelled); summary.csv and the report keep every KPI.
+def _features(scenario, channel) -> dict[str, bool]:
+    channels = [channel] if channel is not None else list(scenario.channels.values())
+    costs = any(site.cost_per_hour > 0 for site in scenario.sites) or any(
+        c.bot is not None and (c.bot.cost_per_session > 0 or c.bot.cost_per_minute > 0)
+        for c in channels
+    )
+    resolution = any(
+        c.resolution < 1 or c.repeat is not None or c.escalation is not None or c.bot is not None
+        for c in channels
+    ) or any(site.resolution for site in scenario.sites)
+    return {
+        "costs": costs,
+        "bot": any(c.bot is not None for c in channels),
+        "bot_costs": costs and any(c.bot is not None for c in channels),
+        "resolution": resolution,
+        "patience": any(c.patience is not None for c in channels),
+        "balking": any(c.balking is not None for c in channels),
+        "message": any(c.message is not None for c in channels),
+        "close": any(c.close is not None for c in channels),
+        "callback": any(c.callback is not None for c in channels),
+        "retrial": any(c.retrial is not None for c in channels),
+        "lines": any(c.lines is not None for c in channels),
+        "repeat": any(c.repeat is not None for c in channels),
+        "escalation": any(c.escalation is not None for c in channels),
+        "email": any(c.kind == "email" for c in channels),
+        "staged": any(c.retrial is not None or c.staged for c in channels),
+    }
+
+
+_NEEDS = {
+    "abandoned": "patience",
+    "abandon_rate": "patience",
+    "service_level_excl_short_abandons": "patience",
+    "blocked": "lines",
+    "contained": "bot",
+    "containment_rate": "bot",
+    "bot_cost": "bot_costs",
+    "callbacks": "callback",
+    "balked": "balking",
+    "balk_rate": "balking",
+    "messages": "message",
+    "disconnected": "close",
+    "retrials": "retrial",
+    "repeat_contacts": "repeat",
+    "backlog": "email",
+    "labour_cost": "costs",
+    "operating_cost": "costs",
+    "cost_per_handled_contact": "costs",
+    "cost_per_resolved_contact": "costs",
+    "fcr": "resolution",
+    "resolution_rate": "resolution",
+    "mean_resolution_time": "resolution",
+    "escalation_rate": "escalation",
+    "service_level_total_wait": "staged",
+}
+
+
+def applicable_kpis(scenario, channel: str | None) -> list[str]:
+    """The KPIs that measure something ``scenario`` models, for one channel (or None: the
+    channels together), in the order of the KPI table."""
+    from ccsim.sim.kpis import KPIS
+
+    features = _features(scenario, scenario.channels[channel] if channel else None)
+    return [name for name in KPIS if features.get(_NEEDS.get(name, ""), True)]
+
+
+def _written_units(path: Path, scenario) -> dict[str, dict[str, str]]:
+    """Per channel, the unit to show each duration KPI in: the handle time's as written in
+    the file (an AHT given as 4.5min is shown in minutes), the threshold's for waits."""
+    from ccsim.model.loading import read_scenario_mapping
+
+    try:
+        raw = read_scenario_mapping(path)
+    except UserError:
+        return {}
+    units = {}
+    for name in scenario.channels:
+        spec = (raw.get("channels") or {}).get(name) or {}
+        handle = _unit_of((spec.get("handle_time") or {}).get("mean"))
+        wait = _unit_of((spec.get("service_level") or {}).get("threshold"))
+        units[name] = {
+            "aht": handle,
+            "mean_resolution_time": handle,
+            "asa": wait,
+            "mean_wait": wait,
+        }
+    return units
+
+
+def _unit_of(text) -> str | None:
+    """``4.5min`` -> ``min``; ``90 seconds`` -> ``s``; None for anything else."""
+    if not isinstance(text, str):
+        return None
+    unit = text.strip().lstrip("+-.0123456789eE").strip().lower()
+    if unit not in UNIT_SECONDS:
+        return None
+    return {1.0: "s", 60.0: "min", 3600.0: "h", 86400.0: "d"}[UNIT_SECONDS[unit]]
+
+
+def _in_unit(value: float, unit: str) -> str:
+    return f"{value / UNIT_SECONDS[unit]:,.2f}{unit}" if math.isfinite(value) else "-"
+
+
+def _print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
+    from ccsim.report.formatting import format_interval
+    from ccsim.sim.kpis import SITE_SUMMARY
+
+    units = units or {}
     whole = summary[summary.site == "all"]
     for channel, group in whole.groupby("channel", sort=False):
+        shown = (
+            applicable_kpis(scenario, channel if channel in scenario.channels else None)
+            if scenario is not None
+            else list(group["kpi"])
+        )
+        group = group[group["kpi"].isin(shown)]
         print(f"\n{channel}  (95% confidence intervals over {n_reps} replications)")
         width = max(len(k) for k in group["kpi"])
         for row in group.itertuples():
-            interval = format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate)
-            print(f"  {row.kpi:<{width}}  {_format(row.kpi, row.estimate):>10}  {interval}")
+            unit = units.get(channel, {}).get(row.kpi)
+            if unit is not None:
+                value = _in_unit(row.estimate, unit)
+                interval = f"[{_in_unit(row.ci_low, unit)}, {_in_unit(row.ci_high, unit)}]"
+            else:
+                value = _format(row.kpi, row.estimate)
+                interval = format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate)
+            print(f"  {row.kpi:<{width}}  {value:>10}  {interval}")
     sites = summary[(summary.site != "all") & (summary.channel == "all")]
-    if not sites.empty:
-        table = sites.pivot(index="site", columns="kpi", values="estimate")
+    if sites.empty and scenario is not None and len(scenario.channels) == 1:
+        sites = summary[(summary.site != "all")]
+    if not sites.empty and sites.site.nunique() > 1:
+        kpis = [k for k in SITE_SUMMARY if scenario is None or k in applicable_kpis(scenario, None)]
+        table = sites.pivot_table(index="site", columns="kpi", values="estimate", sort=False)
         print("\nsites (estimates; intervals in summary.csv)")
-        print(f"  {'site':<12}" + "".join(f"{k:>26}" for k in SITE_SUMMARY))
+        width = max(len(k) for k in kpis) + 2
+        print(f"  {'site':<12}" + "".join(f"{k:>{width}}" for k in kpis))
         for site, row in table.iterrows():
-            cells = "".join(f"{_format(k, row[k]):>26}" for k in SITE_SUMMARY)
+            cells = "".join(f"{_format(k, row.get(k, math.nan)):>{width}}" for k in kpis)
             print(f"  {site:<12}{cells}")
 
 
 def _run(args) -> int:
+    from ccsim.experiment.store import (
+        commit_generation,
+        output_folder,
+        start_generation,
+        write_csv,
+        writing_to,
+    )
+    from ccsim.experiment.summary import summarise
+
     scenario = load_scenario(args.config)
     out = args.out if args.out is not None else Path("results") / scenario.name
     with output_folder(out), writing_to(out, "the tables"):
@@ -467,9 +881,12 @@ def _run(args) -> int:
         f"(warm-up {format_duration(scenario.warmup)}), seed {args.seed}, "
         f"{elapsed:.1f}s wall"
     )
-    _print_summary(summary, args.reps)
+    _print_summary(summary, args.reps, scenario, _written_units(args.config, scenario))
     contacts = ", contacts.csv" if args.record_contacts else ""
-    print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json")
+    print(
+        f"\nshown: the KPIs this scenario models; every KPI is in summary.csv\n"
+        f"wrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json"
+    )
     if args.plot:
         from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
 
@@ -479,7 +896,10 @@ def _run(args) -> int:
 
 def _write_contacts(path: Path, scenario, args) -> Path:
     """One row per contact of every replication (the seeds of the run: the same contacts)."""
+    import pandas as pd
+
     from ccsim.experiment.blocks import replication_seeds
+    from ccsim.experiment.store import write_csv
     from ccsim.fit.records import contact_log
     from ccsim.sim.engine import simulate
 
@@ -491,14 +911,19 @@ def _write_contacts(path: Path, scenario, args) -> Path:
 
 
 def _fit(args) -> int:
-    from ccsim.experiment.store import write_text
+    from ccsim.experiment.store import write_text, writing_to
     from ccsim.fit import fit_centre, read_records, scenario_text
 
     records = read_records(args.records, args.columns, args.timezone, args.outcomes)
     fitted = fit_centre(
-        records, args.interval, args.agents, args.threshold, args.target, args.forecast,
+        records,
+        args.interval,
+        args.agents,
+        args.threshold,
+        args.target,
+        args.forecast,
         args.holdout,
-    )  # fmt: skip
+    )
     with writing_to(args.out.parent, "the fitted scenario"):
         write_text(args.out, scenario_text(fitted, args.name))
     scenario = load_scenario(args.out)  # the file must load as any scenario does
@@ -539,6 +964,7 @@ def _fit(args) -> int:
 
 
 def _forecast(args) -> int:
+    from ccsim.experiment.store import writing_to
     from ccsim.fit.forecast import describe, forecast_volumes, read_history, write_forecast
 
     histories = read_history(args.history, args.columns, args.timezone)
@@ -556,6 +982,10 @@ def _simulate_into(out: Path, scenario, args):
     """Run the replications, writing their interval rows block by block (in replication
     order) to a temporary file in ``out``; return the replication rows and that file.
     Interval rows are most of the output: streaming them keeps memory flat in ``--reps``."""
+    import pandas as pd
+
+    from ccsim.experiment.runner import iter_replications
+
     for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
         leftover.unlink(missing_ok=True)
     staged = out / f".intervals.csv.{os.getpid()}.tmp"
@@ -563,7 +993,12 @@ def _simulate_into(out: Path, scenario, args):
     try:
         with open(staged, "w", encoding="utf-8", newline="") as handle:
             blocks = iter_replications(
-                scenario, args.reps, seed=args.seed, n_jobs=args.jobs, intervals=True
+                scenario,
+                args.reps,
+                seed=args.seed,
+                n_jobs=args.jobs,
+                intervals=True,
+                progress=not args.no_progress,
             )
             for reps, rows in blocks:
                 tables.append(reps)
@@ -592,6 +1027,10 @@ _HEADLINE = (
 
 
 def _experiment(args) -> int:
+    from ccsim.experiment.backends import BackendError
+    from ccsim.experiment.runner import load_experiment
+    from ccsim.experiment.store import output_folder
+
     if args.scheduler is not None and args.backend != "dask":
         raise BackendError("--scheduler only goes with --backend dask")
     experiment = load_experiment(args.file)
@@ -600,7 +1039,25 @@ def _experiment(args) -> int:
         return _run_experiment(experiment, out, args)
 
 
+def _command_line() -> str:
+    """The command as typed, for the manifest: ``ccsim experiment x.yaml --jobs 2``."""
+    return " ".join(["ccsim", *sys.argv[1:]]) if sys.argv and sys.argv[0] != "-c" else "ccsim"
+
+
+def _overall(whole, scenario: str) -> str | None:
+    """The row that stands for all of a scenario's channels: ``all`` where it has several,
+    its one channel otherwise (scenarios of one experiment may have different channels)."""
+    channels = set(whole.channel[whole.scenario == scenario])
+    if "all" in channels:
+        return "all"
+    return next(iter(channels)) if len(channels) == 1 else None
+
+
 def _run_experiment(experiment, out: Path, args) -> int:
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.report.formatting import format_interval, format_plus_minus
+    from ccsim.sim.kpis import KPIS
+
     result = run_experiment(
         experiment,
         reps=args.reps,
@@ -608,54 +1065,71 @@ def _run_experiment(experiment, out: Path, args) -> int:
         out=out,
         backend=args.backend,
         scheduler=args.scheduler,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=not args.no_progress,
+        command=_command_line(),
     )
     manifest = result.manifest
     stopped = " (precision target met)" if result.stopped_early else ""
+    total = manifest.get("wall_time_total_s", manifest["wall_time_s"])
+    sessions = manifest.get("sessions", 1)
+    resumed = f"; {total:.1f}s over {sessions} sessions" if sessions > 1 else ""
     print(
         f"{manifest['experiment']}: {len(manifest['scenarios'])} scenarios x "
         f"{manifest['replications']} replications{stopped}, seed {manifest['seed']}, "
         f"common random numbers {'on' if manifest['common_random_numbers'] else 'off'}, "
-        f"{manifest['wall_time_s']:.1f}s wall"
+        f"{manifest['wall_time_s']:.1f}s wall{resumed}"
     )
+    if result.rule is not None:
+        print(result.rule.describe(manifest["replications"], result.stopped_early))
     whole = result.summary[result.summary.site == "all"]
-    overall = "all" if "all" in set(whole.channel) else whole.channel.iloc[0]
-    summary = whole.set_index(["scenario", "channel", "kpi"])
     scenarios = manifest["scenarios"]
+    overall = {name: _overall(whole, name) for name in scenarios}
+    index = whole.set_index(["scenario", "channel", "kpi"])
+
+    def row_of(name: str, channel: str | None, kpi: str):
+        key = (name, channel, kpi)
+        return index.loc[key] if channel is not None and key in index.index else None
+
     table = []
     for kpi in _HEADLINE:
-        if (scenarios[0], overall, kpi) not in summary.index:
+        rows = [row_of(name, overall[name], kpi) for name in scenarios]
+        finite = [abs(r.estimate) for r in rows if r is not None and math.isfinite(r.estimate)]
+        if not finite:
             continue
-        cells = []
-        for name in scenarios:
-            row = summary.loc[(name, overall, kpi)]
-            cell = _format(kpi, row.estimate)
-            if not math.isnan(row.half_width) and row.half_width > 0:
-                cell += f" ±{_format(kpi, row.half_width, reference=row.estimate)}"
-            cells.append(cell)
-        if any(cell != "-" for cell in cells):
-            table.append((kpi, cells))
+        reference = max(finite)  # one unit along the row
+        cells = [
+            "-" if r is None else format_plus_minus(kpi, r.estimate, r.half_width, reference)
+            for r in rows
+        ]
+        table.append((kpi, cells))
     width = max(len(c) for _, cells in table for c in [*cells, *scenarios]) + 2
-    print(f"\n{'all channels' if overall == 'all' else overall}: estimate ± 95% half-width")
+    names = set(overall.values())
+    if names == {"all"}:
+        label = "all channels"
+    elif len(names) == 1:
+        label = str(next(iter(names)))
+    else:
+        label = "all channels (a scenario of one channel: that channel)"
+    print(f"\n{label}: estimate ± 95% half-width")
     print(f"  {'':<26}" + "".join(f"{name:>{width}}" for name in scenarios))
     for kpi, cells in table:
         print(f"  {kpi:<26}" + "".join(f"{c:>{width}}" for c in cells))
     channels = [c for c in whole.channel.unique() if c != "all"]
     if len(channels) > 1:
-        print("\nservice level by channel")
+        print("\nservice level by channel ('-': the scenario has no such channel)")
         for channel in channels:
-            cells = [
-                _format("service_level", summary.loc[(n, channel, "service_level")].estimate)
-                for n in scenarios
-            ]
+            cells = []
+            for name in scenarios:
+                row = row_of(name, channel, "service_level")
+                cells.append("-" if row is None else _format("service_level", row.estimate))
             print(f"  {channel:<26}" + "".join(f"{c:>{width}}" for c in cells))
     if not result.comparisons.empty:
         comparisons = result.comparisons
-        significant = comparisons[
-            comparisons.significant
-            & comparisons.kpi.isin(_HEADLINE)
-            & (comparisons.site == "all")
-            & (comparisons.channel == overall)
+        paired = comparisons[
+            comparisons.significant & comparisons.kpi.isin(_HEADLINE) & (comparisons.site == "all")
+        ]
+        significant = paired[
+            [overall.get(row.scenario) == row.channel for row in paired.itertuples()]
         ]
         print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
         if significant.empty:
@@ -693,46 +1167,198 @@ def _report(args) -> int:
 
 def _signed(kpi: str, value: float) -> str:
     """A difference: percentage points for shares, the KPI's own unit otherwise."""
+    from ccsim.report.formatting import format_value
+
     return format_value(kpi, value, signed=True, difference=True)
 
 
-def _erlang(args) -> int:
-    model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
+#: ``ccsim erlang``: the columns of the table (Erlang C leaves out what is zero without
+#: abandonment), and the service-level definitions shown with --service-levels.
+_ERLANG_COLUMNS = ("p_wait", "service_level", "asa", "occupancy", "mean_queue_length")
+_ERLANG_A_COLUMNS = (
+    "p_wait",
+    "service_level",
+    "asa",
+    "mean_wait",
+    "abandon_rate",
+    "occupancy",
+    "mean_queue_length",
+)
+_SERVICE_LEVELS = {
+    "service_level": "of all queued",
+    "service_level_answered": "of answered",
+    "service_level_excl_short_abandons": "excl. short abandons",
+}
+_SERVICE_LEVEL_LEGEND = (
+    "answered within the threshold, over: everyone who queued | the answered | "
+    "all but short abandons"
+)
+#: Rows shown on either side of the answer when --target is given without --agents.
+_AROUND = 3
+
+
+def _check_erlang_domain(args) -> float:
     low, high = _ERLANG_LOADS
-    if not low <= args.rate * args.aht <= high:
+    load = args.rate * args.aht
+    if not low <= load <= high:
         raise UserError(
-            f"--rate x --aht: an offered load of {args.rate * args.aht:g} Erlangs, outside "
-            f"[{low:g}, {high:g}]"
+            f"--rate x --aht: an offered load of {load:g} Erlangs, outside [{low:g}, {high:g}]"
         )
     if args.patience and not 1 / _PATIENCE_RATIO <= args.patience / args.aht <= _PATIENCE_RATIO:
         raise UserError(
             f"--patience: must lie within {_PATIENCE_RATIO:g} times --aht either way "
             "(leave it out for Erlang C: no abandonment)"
         )
-    load = analytic.offered_load(args.rate, args.aht)
+    if args.agents is None and args.target is None:
+        raise UserError(
+            "ccsim erlang: give --agents (a table), --target (the agents it needs), or both"
+        )
+    for option in ("max_occupancy", "shrinkage"):
+        if getattr(args, option) is not None and args.target is None:
+            raise UserError(f"--{option.replace('_', '-')}: goes with --target")
+    return load
+
+
+def _stable(args, n: int, load: float) -> bool:
+    """Erlang C has a steady state only when the agents outnumber the offered load."""
+    return args.patience is not None or n > load
+
+
+def _meets(perf, args) -> bool:
+    share, _ = args.target
+    fine = perf.service_level >= share - 1e-12
+    if args.max_occupancy is not None:
+        fine = fine and perf.occupancy <= args.max_occupancy + 1e-12
+    return fine
+
+
+def _fewest_agents(args, threshold: float, load: float) -> int | None:
+    """The fewest agents that meet --target (and --max-occupancy): service level rises and
+    occupancy falls with every agent added, so a doubling then a bisection finds it."""
+    from ccsim.theory import erlang as analytic
+
+    def ok(n: int) -> bool:
+        if not _stable(args, n, load):
+            return False
+        return _meets(analytic.performance(args.rate, args.aht, n, threshold, args.patience), args)
+
+    high = max(1, math.floor(load) + 1)
+    while not ok(high):
+        if high >= _MAX_ERLANG_AGENTS:
+            return None
+        high = min(2 * high, _MAX_ERLANG_AGENTS)
+    low = 0  # not enough (or none)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _erlang(args) -> int:
+    from ccsim.theory import erlang as analytic
+
+    load = _check_erlang_domain(args)
+    threshold = args.target[1] if args.target else (args.threshold or 20.0)
+    if args.target and args.threshold is not None and args.threshold != threshold:
+        raise UserError("--threshold: --target already sets it (80/20s: 20 s)")
+    model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
     print(
-        f"{model}: {args.rate * 3600:g} contacts/h, handle time {format_duration(args.aht)}, "
-        f"offered load {load:.3f} Erlangs, threshold {format_duration(args.threshold)}"
+        f"{model}: {args.rate * 3600:g} contacts/h, handle time {format_duration(args.aht)}"
         + (f", mean patience {format_duration(args.patience)}" if args.patience else "")
+        + f"\noffered load {load:.3f} Erlangs, service level threshold {format_duration(threshold)}"
     )
-    columns = (
-        "p_wait",
-        "service_level",
-        "service_level_answered",
-        "service_level_excl_short_abandons",
-        "asa",
-        "mean_wait",
-        "abandon_rate",
-        "occupancy",
-        "mean_queue_length",
-    )
-    header = "agents  " + "  ".join(f"{c:>{max(len(c), 10)}}" for c in columns)
-    print(header)
-    for n in args.agents:
-        perf = analytic.performance(args.rate, args.aht, n, args.threshold, args.patience)
-        cells = "  ".join(f"{_format(c, getattr(perf, c)):>{max(len(c), 10)}}" for c in columns)
-        print(f"{n:>6}  {cells}")
+    needed = None
+    if args.target is not None:
+        needed = _fewest_agents(args, threshold, load)
+        if needed is None:
+            raise UserError(f"--target: not met with up to {_MAX_ERLANG_AGENTS:,} agents")
+    agents = args.agents
+    if agents is None:
+        agents = list(range(max(1, needed - _AROUND), needed + _AROUND + 1))
+    columns = _ERLANG_A_COLUMNS if args.patience else _ERLANG_COLUMNS
+    widths = [max(len(c), 8) for c in columns]
+    print("agents  " + "  ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+    rows = {}
+    for n in agents:
+        mark = ">" if n == needed else " "
+        if not _stable(args, n, load):
+            print(
+                f"{mark}{n:>5}  unstable: load {load:.2f} >= {n} agents "
+                "(the queue grows without end)"
+            )
+            continue
+        perf = analytic.performance(args.rate, args.aht, n, threshold, args.patience)
+        rows[n] = perf
+        cells = "  ".join(
+            f"{_format(c, getattr(perf, c)):>{w}}" for c, w in zip(columns, widths, strict=True)
+        )
+        print(f"{mark}{n:>5}  {cells}")
+    if args.service_levels and rows:
+        print(f"\nservice level {format_duration(threshold)} by definition:")
+        print(f"  {_SERVICE_LEVEL_LEGEND}")
+        labels = list(_SERVICE_LEVELS.values())
+        print("agents  " + "  ".join(f"{label:>20}" for label in labels))
+        for n, perf in rows.items():
+            cells = "  ".join(f"{_format(c, getattr(perf, c)):>20}" for c in _SERVICE_LEVELS)
+            print(f"{n:>6}  {cells}")
+    if needed is not None:
+        share, _ = args.target
+        cap = (
+            f" and occupancy at most {args.max_occupancy:.0%}"
+            if args.max_occupancy is not None
+            else ""
+        )
+        print(
+            f"\n> {needed} agents on the phones: the fewest that meet {share:.0%} within "
+            f"{format_duration(threshold)}{cap}"
+        )
+        if args.shrinkage is not None:
+            scheduled = math.ceil(needed / (1 - args.shrinkage) - 1e-9)
+            print(
+                f"{scheduled} agents to schedule with {args.shrinkage:.0%} shrinkage "
+                f"({needed} / (1 - {args.shrinkage:g}), rounded up)"
+            )
     return 0
+
+
+def _schema(args) -> int:
+    import json
+
+    from ccsim.model.schema import experiment_schema, scenario_schema
+
+    schema = scenario_schema() if args.kind == "scenario" else experiment_schema()
+    text = json.dumps(schema, indent=1, ensure_ascii=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    from ccsim.experiment.store import write_text, writing_to
+
+    with writing_to(args.out.parent, "the schema"):
+        write_text(args.out, text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+# Used by `ccsim run` and `ccsim staff`, loaded when called (see the module's docstring).
+def load_scenario(path):
+    from ccsim.model import load_scenario as load
+
+    return load(path)
+
+
+def output_folder(out):
+    from ccsim.experiment.store import output_folder as hold
+
+    return hold(out)
+
+
+def writing_to(out, what):
+    from ccsim.experiment.store import writing_to as context
+
+    return context(out, what)
 
 
 def _staff(args) -> int:
@@ -824,6 +1450,7 @@ def _share_bounds(text: str) -> tuple[float, float]:
 
 def _staff_search(args, scenario, out: Path, started: float) -> int:
     """``ccsim staff --method search``: the whole scenario at least cost (docs/staffing.md)."""
+    from ccsim.experiment.store import write_csv
     from ccsim.planning.frontier import cost_at_target, frontier, write_frontier
     from ccsim.planning.model_file import write_staffed_model
     from ccsim.planning.search import staff_scenario
@@ -945,7 +1572,10 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "erlang" and args.agents is None and args.target is None:
+        parser.error("erlang: give --agents (a table), --target (the agents it needs), or both")
     if threading.current_thread() is not threading.main_thread():  # signals need the main one
         return _dispatch(args)
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -964,6 +1594,7 @@ def _dispatch(args) -> int:
         "report": _report,
         "fit": _fit,
         "forecast": _forecast,
+        "schema": _schema,
     }[args.command]
     try:
         return command(args)

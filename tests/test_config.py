@@ -56,19 +56,30 @@ def error_for(tmp_path: Path, text: str) -> ConfigError:
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
-        (20, 20.0),
-        (2.5, 2.5),
         ("20s", 20.0),
         ("4.5min", 270.0),
         ("8h", 28800.0),
         ("1d", 86400.0),
-        ("90", 90.0),
         ("1.5e2s", 150.0),
         (" 3 min ", 180.0),
+        ("20 sec", 20.0),
+        ("30 seconds", 30.0),
+        ("4.5 mins", 270.0),
+        ("2 minutes", 120.0),
+        ("8hr", 28800.0),
+        ("8 hours", 28800.0),
+        ("2 days", 172800.0),
     ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("bare", [270, 4.5, "270", "4.5"])
+def test_a_duration_without_unit_is_refused_with_the_fix(bare):
+    with pytest.raises(ValueError, match=r"has no unit: write '.*s' or '.*min'"):
+        parse_duration(bare)
+    assert parse_duration(bare, numbers_are_seconds=True) == float(bare)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +91,10 @@ def test_durations(text, seconds):
         ("0.5/s", 0.5),
         ("24/d", 24 / 86400),
         ("10 / 2h", 10 / 7200),
+        ("600/hour", 600 / 3600),
+        ("600/hr", 600 / 3600),
+        ("600 per hour", 600 / 3600),
+        ("3 per min", 3 / 60),
     ],
 )
 def test_rates(text, per_second):
@@ -135,7 +150,7 @@ DISTRIBUTIONS = {
     "{dist: erlang, mean: 2min, k: 4}": (120.0, 0.5),
     "{dist: uniform, low: 1min, high: 3min}": (120.0, (120 / math.sqrt(12)) / 120),
     "{dist: deterministic, value: 90s}": (90.0, 0.0),
-    "{dist: empirical, values: [60, 2min, 180s]}": (120.0, math.sqrt(2 / 3) * 60 / 120),
+    "{dist: empirical, values: [60s, 2min, 180s]}": (120.0, math.sqrt(2 / 3) * 60 / 120),
 }
 
 
@@ -165,7 +180,7 @@ BAD = [
     ("warmup: 0s", "warmup: -1s", "warmup", "negative"),
     ("warmup: 0s", "warmup: 0s\ninterval: 0min", "interval", "positive"),
     ("warmup: 0s", "warmup: 0s\ninterval: 0.1s", "interval", "100,000 intervals"),
-    ("mean: 3min}", "mean: 3mins}", "channels.voice.handle_time.mean", "unknown time unit"),
+    ("mean: 3min}", "mean: 3mn}", "channels.voice.handle_time.mean", "unknown time unit"),
     ("mean: 3min}", "mean: 3m}", "channels.voice.handle_time.mean", "unknown time unit"),
     ("rate: 3/min", "rate: 3", "channels.voice.arrivals.rate", "needs a unit"),
     ("rate: 3/min", "rate: 3/fortnight", "channels.voice.arrivals.rate", "unknown period"),
@@ -215,7 +230,7 @@ BAD = [
     ),
     (
         "dist: exponential, mean: 3min",
-        "dist: empirical, values: [60, -1]",
+        "dist: empirical, values: [60s, -1s]",
         "channels.voice.handle_time.values.1",
         "positive",
     ),

@@ -51,7 +51,7 @@ def truth(days: int = 14, agents: int = 22, patience: float = 180.0) -> dict:
             "voice": {
                 "arrivals": {"volume": VOLUME, "profile": PROFILE, "busyness": {"alpha": 40}},
                 "handle_time": {"dist": "lognormal", "mean": "6min", "cv": 0.9},
-                "patience": {"dist": "exponential", "mean": patience},
+                "patience": {"dist": "exponential", "mean": f"{patience}s"},
                 "service_level": {"threshold": "20s", "target": 0.8},
             }
         },

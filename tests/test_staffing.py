@@ -181,7 +181,7 @@ def test_intervals_follow_the_profile_and_empty_intervals_need_nobody():
 
 @pytest.mark.parametrize(
     ("text", "threshold", "target"),
-    [("80/20s", 20.0, 0.8), ("90%/1min", 60.0, 0.9), ("100/30", 30.0, 1.0)],
+    [("80/20s", 20.0, 0.8), ("90%/1min", 60.0, 0.9), ("100/30s", 30.0, 1.0)],
 )
 def test_parse_target(text, threshold, target):
     objective = parse_target(text)

@@ -17,8 +17,10 @@ interruptions, in memory that does not grow with the number of replications.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
+import json
 import math
 import platform
 import sys
@@ -27,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -51,8 +53,20 @@ from ccsim.experiment.blocks import (
     run_block,
 )
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
-from ccsim.experiment.stats import mean_ci, ratio_ci
-from ccsim.experiment.store import OutputError, commit_generation, output_folder, writing_to
+from ccsim.experiment.progress import progress as progress_bar
+from ccsim.experiment.stats import (
+    mean_ci,
+    paired_mean_difference_ci,
+    paired_ratio_difference_ci,
+    ratio_ci,
+)
+from ccsim.experiment.store import (
+    OutputError,
+    commit_generation,
+    output_folder,
+    write_text,
+    writing_to,
+)
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.experiment.tables import write_tables
 from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
@@ -67,6 +81,7 @@ __all__ = [
     "Experiment",
     "ExperimentResult",
     "ExperimentSpec",
+    "RuleCheck",
     "StoppingRule",
     "iter_replications",
     "load_experiment",
@@ -96,13 +111,19 @@ def _named_block(name, scenario, seeds, first, raw=False):
 
 
 def iter_replications(
-    scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, intervals: bool = False
+    scenario: Scenario,
+    n_reps: int,
+    seed: int = 0,
+    n_jobs: int = 1,
+    intervals: bool = False,
+    progress: bool = False,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Run ``n_reps`` replications of one scenario and yield them block by block, in
     replication order: the replication rows and, with ``intervals``, the interval rows
     (otherwise the interval running sums). Blocks finished out of order wait for their
     turn; a block's size is bounded, so memory does not grow with ``n_reps``. The rows
-    depend only on (scenario, n_reps, seed), never on ``n_jobs``."""
+    depend only on (scenario, n_reps, seed), never on ``n_jobs``. ``progress``: a bar on
+    a terminal, a line every 10 s elsewhere."""
     if n_reps < 1:
         raise ValueError(f"n_reps must be at least 1, got {n_reps}")
     seeds = replication_seeds(seed, n_reps)
@@ -114,20 +135,42 @@ def iter_replications(
         tasks = [("", scenario, seeds[a:b], a, intervals) for a, b in _blocks(0, n_reps, size)]
         waiting: dict[int, tuple[int, pd.DataFrame, pd.DataFrame]] = {}
         turn = 0
-        for _, first, stop, reps, rows in executor.map_unordered(_named_block, tasks):
-            waiting[first] = (stop, reps, rows)
-            while turn in waiting:
-                stop, reps, rows = waiting.pop(turn)
-                yield reps, rows
-                turn = stop
+        bar = progress_bar(n_reps, progress)
+        try:
+            for _, first, stop, reps, rows in executor.map_unordered(_named_block, tasks):
+                bar.update(stop - first)
+                waiting[first] = (stop, reps, rows)
+                while turn in waiting:
+                    stop, reps, rows = waiting.pop(turn)
+                    yield reps, rows
+                    turn = stop
+        finally:
+            bar.close()
+
+
+@overload
+def run_replications(
+    scenario: Scenario,
+    n_reps: int,
+    seed: int = 0,
+    n_jobs: int = 1,
+    intervals: Literal[False] = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def run_replications(
+    scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, *, intervals: Literal[True]
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
 def run_replications(
     scenario: Scenario, n_reps: int, seed: int = 0, n_jobs: int = 1, intervals: bool = False
-):
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run ``n_reps`` replications of one scenario in memory; one row per replication,
-    channel and site (see :mod:`ccsim.sim.result`). With ``intervals``, also return one row per
-    replication, channel, site and reporting interval. The result depends only on
+    channel and site (see :mod:`ccsim.sim.result`). With ``intervals=True``, the pair
+    (those rows, one row per replication, channel, site and reporting interval) instead:
+    the overloads give each call its one return type. The result depends only on
     (scenario, n_reps, seed), never on ``n_jobs``."""
     done = list(iter_replications(scenario, n_reps, seed, n_jobs, intervals))
     reps = pd.concat([reps for reps, _ in done], ignore_index=True)
@@ -153,13 +196,19 @@ def _check_kpi(name: str) -> str:
 class StoppingRule(_Frozen):
     """Add ``batch`` replications (from ``min`` up to ``max``) until the 95% interval of every
     named KPI (``asa``, or ``voice.asa`` for one channel) has a half-width within
-    ``relative_half_width`` of its estimate, in every scenario."""
+    ``relative_half_width`` of its estimate, in every scenario.
+
+    With ``on: differences`` the rule is on the paired difference of each scenario to the
+    baseline instead, its half-width within ``relative_half_width`` of the baseline's
+    estimate: common random numbers make differences far tighter than the estimates, so a
+    comparison needs fewer replications than each figure alone would."""
 
     min: int = Field(ge=2)
     max: int
     batch: int = Field(ge=1)
     relative_half_width: float = Field(gt=0, lt=1)
     kpis: list[str] = Field(min_length=1)
+    on: Literal["estimates", "differences"] = "estimates"
 
     @field_validator("kpis")
     @classmethod
@@ -283,13 +332,23 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             scenarios[name] = apply_overrides(start, overrides, source=f"{source}: {where}")
         except OverrideError as exc:
             raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
+        except ConfigError as exc:
+            if exc.source != f"{source}: {where}":
+                raise
+            # A value written here: named by its path in this file, so that the error
+            # points at its line (ccsim.model.errors).
+            raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
     baseline = spec.baseline if spec.baseline is not None else next(iter(scenarios))
     if baseline not in scenarios:
         raise ConfigError(
             source, "baseline", f"{baseline!r} is not a scenario ({', '.join(scenarios)})"
         )
     if isinstance(spec.replications, StoppingRule):
-        channels = {*base.channels, "all"}
+        if spec.replications.on == "differences" and len(scenarios) < 2:
+            raise ConfigError(
+                source, "replications.on", "differences need a second scenario to the baseline"
+            )
+        channels = {"all", *(c for s in scenarios.values() for c in s.channels)}
         for name in spec.replications.kpis:
             channel = name.rsplit(".", 1)[0] if "." in name else None
             if channel is not None and channel not in channels:
@@ -317,9 +376,12 @@ class ExperimentResult:
         manifest: dict[str, Any],
         out: Path,
         stopped_early: bool = False,
+        rule: RuleCheck | None = None,
     ) -> None:
         self.summary, self.comparisons, self.manifest = summary, comparisons, manifest
         self.out, self.stopped_early = out, stopped_early
+        #: Where the stopping rule stood at the end (None without a rule).
+        self.rule = rule
         self._tables: dict[str, pd.DataFrame] = {}
 
     def _table(self, name: str) -> pd.DataFrame:
@@ -363,32 +425,113 @@ def _plan(rounds: list[int], size: int) -> list[list[Block]]:
     return plan
 
 
-def _rule_met(rule: StoppingRule, reps: dict[str, Callable[[list[str]], pd.DataFrame]]) -> bool:
-    """Whether every scenario meets the rule; ``reps[name](columns)`` reads those columns of
-    the scenario's saved rows (only the columns the rule needs are read)."""
-    columns = {"channel", "site"}
+@dataclass(frozen=True)
+class RuleCheck:
+    """Where a stopping rule stands: whether it is met and, for the figure furthest from
+    its target (the one that decides), the scenario, channel, KPI and precision reached
+    (the half-width relative to the estimate, or with ``on: differences`` to the
+    baseline's estimate)."""
+
+    met: bool
+    scenario: str = ""
+    channel: str = ""
+    kpi: str = ""
+    relative_half_width: float = 0.0
+    target: float = 0.0
+    on: str = "estimates"
+
+    def describe(self, n_reps: int, stopped: bool) -> str:
+        if not self.kpi:
+            return f"stopping rule: no figure to judge after {n_reps} replications"
+        what = "difference to the baseline of " if self.on == "differences" else ""
+        figure = (
+            f"{what}{self.scenario} {self.channel}.{self.kpi}: ±{self.relative_half_width:.1%} "
+            f"(target ±{self.target:.1%})"
+        )
+        if self.met:
+            when = "stopped early" if stopped else "met"
+            return f"stopping rule {when} at {n_reps} replications; the widest was {figure}"
+        return f"stopping rule NOT met at the maximum of {n_reps} replications: {figure}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _estimate(kpi: str, group: pd.DataFrame):
+    if kpi in RATIO_KPIS:
+        numerator, denominator = RATIO_KPIS[kpi]
+        return ratio_ci(group[list(numerator)].sum(axis=1), group[list(denominator)].sum(axis=1))
+    return mean_ci(group[kpi])
+
+
+def _difference(kpi: str, pair: pd.DataFrame):
+    """The paired difference (scenario minus baseline) of one channel's rows joined by
+    replication (baseline columns suffixed ``_base``)."""
+    if kpi in RATIO_KPIS:
+        numerator, denominator = RATIO_KPIS[kpi]
+        parts = [
+            pair[[f"{c}{suffix}" for c in columns]].sum(axis=1)
+            for suffix in ("", "_base")
+            for columns in (numerator, denominator)
+        ]
+        return paired_ratio_difference_ci(*parts)
+    return paired_mean_difference_ci(pair[kpi], pair[f"{kpi}_base"])
+
+
+def _check_rule(
+    rule: StoppingRule,
+    reps: dict[str, Callable[[list[str]], pd.DataFrame]],
+    baseline: str,
+) -> RuleCheck:
+    """Whether every scenario meets the rule, and the figure furthest from it;
+    ``reps[name](columns)`` reads those columns of the scenario's saved rows (only the
+    columns the rule needs are read)."""
+    columns = {"replication", "channel", "site"}
     for name in rule.kpis:
         kpi = name.rpartition(".")[2]
         columns.update((*RATIO_KPIS[kpi][0], *RATIO_KPIS[kpi][1]) if kpi in RATIO_KPIS else (kpi,))
-    for read in reps.values():
+    tables = {}
+    for scenario, read in reps.items():
         table = read(sorted(columns))
+        tables[scenario] = table[table.site == "all"]
+    worst: RuleCheck | None = None
+    for scenario, whole in tables.items():
+        if rule.on == "differences" and scenario == baseline:
+            continue
         for name in rule.kpis:
             channel, _, kpi = name.rpartition(".")
-            whole = table[table.site == "all"]
             groups = whole[whole.channel == channel] if channel else whole
-            for _, group in groups.groupby("channel"):
-                if kpi in RATIO_KPIS:
-                    numerator, denominator = RATIO_KPIS[kpi]
-                    estimate = ratio_ci(
-                        group[list(numerator)].sum(axis=1), group[list(denominator)].sum(axis=1)
-                    )
+            for channel_name, group in groups.groupby("channel", sort=False):
+                if rule.on == "differences":
+                    base = tables[baseline]
+                    base = base[base.channel == channel_name]
+                    if base.empty:  # the baseline has no such channel: nothing to pair
+                        continue
+                    pair = group.merge(base, on=["replication"], suffixes=("", "_base"))
+                    estimate = _difference(kpi, pair)
+                    scale = abs(_estimate(kpi, base).value)
                 else:
-                    estimate = mean_ci(group[kpi])
+                    estimate = _estimate(kpi, group)
+                    scale = abs(estimate.value)
                 if estimate.half_width == 0:
                     continue
-                if not estimate.half_width <= rule.relative_half_width * abs(estimate.value):
-                    return False
-    return True
+                relative = estimate.half_width / scale if scale > 0 else math.inf
+                if math.isnan(relative):
+                    relative = math.inf
+                check = RuleCheck(
+                    relative <= rule.relative_half_width,
+                    scenario,
+                    str(channel_name),
+                    kpi,
+                    relative,
+                    rule.relative_half_width,
+                    rule.on,
+                )
+                if worst is None or relative > worst.relative_half_width:
+                    worst = check
+    if worst is None:
+        return RuleCheck(True, target=rule.relative_half_width, on=rule.on)
+    return worst
 
 
 def _versions() -> dict[str, str]:
@@ -415,6 +558,7 @@ def run_experiment(
     scheduler: str | None = None,
     progress: bool = False,
     notify: Callable[[str], None] = _stderr,
+    command: str | None = None,
 ) -> ExperimentResult:
     """Run (or resume) an experiment and return its tables.
 
@@ -429,7 +573,13 @@ def run_experiment(
     ``out`` by an earlier, interrupted run of the same scenarios are reused once their
     checksums are verified; a block that fails its check is recomputed, and ``notify``
     (default: a line on stderr) says which and why.
+
+    ``progress`` shows a bar on a terminal and a line every 10 s elsewhere (a log, a
+    notebook). ``command`` is what the manifest records as having made the tables (the
+    command line, for ``ccsim experiment``); by default this call, written out.
     """
+    if command is None:
+        command = _call_text(experiment, reps, n_jobs, out, backend)
     if isinstance(experiment, dict | ExperimentSpec):  # a spec built in a notebook
         spec = validate(ExperimentSpec, experiment, "<experiment>")
         experiment = build_experiment(spec, "<experiment>", Path.cwd())
@@ -439,10 +589,52 @@ def run_experiment(
         raise ValueError(f"reps must be at least 1, got {reps}")
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
-        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify)
+        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
 
 
-def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
+def _call_text(experiment, reps, n_jobs, out, backend) -> str:
+    """``ccsim.run_experiment('experiments/x.yaml', reps=40)``: the call, for the manifest."""
+    if isinstance(experiment, str | Path):
+        what = repr(str(experiment))
+    elif isinstance(experiment, Experiment):
+        what = repr(experiment.source)
+    else:
+        what = "<spec>"
+    given = {"reps": reps, "n_jobs": n_jobs, "out": None if out is None else str(out)}
+    given["backend"] = backend
+    defaults = {"reps": None, "n_jobs": 1, "out": None, "backend": "loky"}
+    arguments = [f"{k}={v!r}" for k, v in given.items() if v != defaults[k]]
+    return f"ccsim.run_experiment({', '.join([what, *arguments])})"
+
+
+#: Wall time of every session that ran (part of) an experiment in an output folder, kept
+#: beside the saved blocks (not among them: their folder holds only blocks) so that a
+#: resumed run's manifest can give the total.
+_SESSIONS = ".sessions.json"
+
+
+def _earlier_sessions(store: ChunkStore, fingerprints: set[str]) -> list[dict[str, Any]]:
+    """Sessions recorded in the store that computed blocks of these scenarios."""
+    try:
+        sessions = json.loads((store.root.parent / _SESSIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(sessions, list):
+        return []
+    return [
+        session
+        for session in sessions
+        if isinstance(session, dict)
+        and isinstance(session.get("wall_s"), int | float)
+        and fingerprints & set(session.get("fingerprints", []))
+    ]
+
+
+def _record_session(store: ChunkStore, earlier: list[dict[str, Any]], session: dict) -> None:
+    write_text(store.root.parent / _SESSIONS, json.dumps([*earlier, session], indent=1))
+
+
+def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command):
     from ccsim import __version__
 
     spec = experiment.spec
@@ -455,6 +647,16 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
     plans = {name: _plan(rounds, _block_size(experiment.scenarios[name])) for name in names}
     store = ChunkStore(out)
     started, clock = datetime.now(UTC), time.perf_counter()
+    earlier = _earlier_sessions(store, set(fingerprints.values()))
+    session = {
+        "started": started.isoformat(timespec="seconds"),
+        "wall_s": 0.0,
+        "fingerprints": sorted(set(fingerprints.values())),
+    }
+
+    def keep_time() -> None:  # after each saved block: a killed run still counts its time
+        session["wall_s"] = round(time.perf_counter() - clock, 3)
+        _record_session(store, earlier, session)
 
     collectors = {}
     for name in names:
@@ -467,8 +669,9 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
                     f"({store.root.name}/{fingerprints[name]}): {why}; recomputing"
                 )
         collectors[name] = _Collector(store, fingerprints[name], good)
-    bar = _progress_bar(len(names) * rounds[-1], progress)
+    bar = progress_bar(len(names) * rounds[-1], progress)
     completed_rounds = 0
+    check: RuleCheck | None = None
     try:
         with open_executor(backend, n_jobs, scheduler) as executor:
             for index, _ in enumerate(rounds):
@@ -485,16 +688,19 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
                 for name, first, stop, rows, sums in executor.map_unordered(_named_block, tasks):
                     with writing_to(out, "a saved block"):
                         store.save(fingerprints[name], first, stop, rows, sums)
+                        keep_time()
                     del rows
                     collectors[name].add((first, stop), sums)
                     bar.update(stop - first)
                 completed_rounds = index + 1
-                if (
-                    rule is not None
-                    and index + 1 < len(rounds)
-                    and _rule_met(rule, {n: c.read_columns for n, c in collectors.items()})
-                ):
-                    break
+                if rule is not None:
+                    check = _check_rule(
+                        rule,
+                        {n: c.read_columns for n, c in collectors.items()},
+                        experiment.baseline,
+                    )
+                    if check.met:
+                        break
     finally:
         bar.close()
 
@@ -528,15 +734,21 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
             "replications": n_reps,
             "stopping_rule": rule.model_dump() if rule is not None else None,
             "stopped_early": rule is not None and n_reps < rounds[-1],
+            "stopping_rule_result": check.as_dict() if check is not None else None,
             "backend": backend,
             "jobs": n_jobs,
             "started": started.isoformat(timespec="seconds"),
             "wall_time_s": round(time.perf_counter() - clock, 3),
-            "command": " ".join(sys.argv),
+            "wall_time_total_s": round(
+                sum(s["wall_s"] for s in earlier) + time.perf_counter() - clock, 3
+            ),
+            "sessions": len(earlier) + 1,
+            "command": command,
         }
+        keep_time()
         manifest = commit_generation(out, paths, manifest)
         store.prune(set(fingerprints.values()))
-    return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"])
+    return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
 
 
 class _Collector:
@@ -605,16 +817,3 @@ class _Collector:
         sums = pd.concat([self.keys, pd.DataFrame(self.totals, columns=self.columns)], axis=1)
         sums["n"] = sums["n"].astype(int)
         return sums
-
-
-def _progress_bar(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        unit="rep",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        desc="replications",
-    )

@@ -7,10 +7,16 @@ per-replication ratios, which is biased when denominators vary; its interval com
 delta method (Law, *Simulation Modeling and Analysis*, ratio estimators): with
 R = sum(num)/sum(den) and residuals d_i = num_i - R den_i,
 se(R) = sqrt(sum d_i^2 / (n (n - 1))) / mean(den).
+
+The normal-theory interval of a share can reach past 0 or 1 with few replications (with 2,
+a service level of 60% can get [10%, 157%]); :meth:`Estimate.within` clips it to the
+values the quantity can take. Clipping keeps the interval's coverage (the true value is
+inside the bounds), only dropping the impossible part.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -36,14 +42,20 @@ class Estimate:
     half_width: float
     n: int
     level: float
+    #: The values the quantity can take (a share: 0 to 1); the interval is clipped to them.
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
     @property
     def low(self) -> float:
-        return self.value - self.half_width
+        return max(self.value - self.half_width, self.bounds[0])
 
     @property
     def high(self) -> float:
-        return self.value + self.half_width
+        return min(self.value + self.half_width, self.bounds[1])
+
+    def within(self, lowest: float, highest: float) -> Estimate:
+        """The same estimate, its interval clipped to ``[lowest, highest]``."""
+        return dataclasses.replace(self, bounds=(lowest, highest))
 
     def contains(self, x: float) -> bool:
         return self.low <= x <= self.high

@@ -54,6 +54,16 @@ def _kpis(site: str) -> list[Kpi]:
     return [kpi for kpi in KPIS.values() if site == "all" or kpi.site_level]
 
 
+def _bounded(kpi: Kpi, estimate: Estimate, difference: bool = False) -> Estimate:
+    """An interval clipped to the values the KPI can take: [0, 1] for a share, [0, inf)
+    for every other KPI (counts, durations, money, levels are never negative); a
+    difference of shares to [-1, 1]. The t and delta-method intervals are symmetric and,
+    with few replications, reach past those bounds."""
+    if difference:
+        return estimate.within(-1.0, 1.0) if kpi.kind == "share" else estimate
+    return estimate.within(0.0, 1.0 if kpi.kind == "share" else math.inf)
+
+
 def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -> dict:
     return {
         **dict(zip(names, keys, strict=True)),
@@ -82,6 +92,7 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                 estimate = mean_ci(group[kpi.name], level)
             else:
                 estimate = ratio_ci(*_parts(group, kpi), level)
+            estimate = _bounded(kpi, estimate)
             values = group[kpi.name].to_numpy(dtype=float)
             values = values[~np.isnan(values)]
             sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
@@ -129,6 +140,7 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                         *_parts(pair, kpi), base_num, base_den, level
                     )
                     base_value = base_num.sum() / base_den.sum() if base_den.sum() > 0 else math.nan
+                estimate = _bounded(kpi, estimate, difference=True)
                 significant = bool(
                     not math.isnan(estimate.half_width) and (estimate.low > 0 or estimate.high < 0)
                 )
@@ -202,6 +214,7 @@ def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFram
                     n,
                     level,
                 )
+            estimate = _bounded(kpi, estimate)
             rows.append(
                 {
                     **ident,

@@ -1,99 +1,177 @@
 """Reading scenario files: strict YAML, ``extends``, and validation errors in the user's words.
 
-YAML is read safely (no tags that build objects), duplicate keys are refused, and numbers
-resolve as YAML 1.2 does. Pydantic's errors become one :class:`ConfigError` naming the file
-and the field path, with a suggestion for a mistyped key.
+YAML is read as YAML 1.2 (``no``, ``off`` and ``21:00`` are text, not booleans or base-60
+numbers), safely (no tags but YAML's own), duplicate keys are refused, and where each field
+is written is kept so that every error names ``file:line:column``. Pydantic's errors become
+one :class:`ConfigError` naming the file and the field path, with a suggestion for a
+mistyped key.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ccsim.model.distributions import TAG_PREFIX
-from ccsim.model.errors import ConfigError
+from ccsim.model.errors import ConfigError, record_positions, recorded_positions
 from ccsim.model.scenario import Scenario
+from ccsim.model.units import UNITS_REQUIRED
 
-__all__ = ["load_scenario", "parse_scenario", "read_yaml_mapping", "resolve_path", "validate"]
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader (no tags that build Python objects) that also refuses duplicate keys,
-    which plain YAML silently resolves to the last value."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    # Keys written in the mapping must be unique; keys merged in with `<<: *anchor` may be
-    # overridden by them, which is what merging is for.
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: no field is named so
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark
-            )
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+__all__ = [
+    "load_scenario",
+    "parse_scenario",
+    "read_scenario_mapping",
+    "read_yaml_mapping",
+    "resolve_path",
+    "validate",
+]
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+#: Tags a file may write: YAML's own scalar and collection types. Anything else (Python
+#: objects, binary, sets) is refused rather than built or kept as an opaque value.
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+_MERGE = "tag:yaml.org,2002:merge"
 
 #: Digits an integer may have: more is no count of anything (and Python refuses to read
 #: integers of over 4,300 digits from text, with an error that is no message for the user).
 _MAX_DIGITS = 30
-
-
-def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
-    digits = node.value.replace("_", "").lstrip("+-")
-    if len(digits) > _MAX_DIGITS:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"an integer of {len(digits):,} digits is too large", node.start_mark
-        )
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 #: How deep mappings and lists may nest. A scenario needs about eight levels; the limit
 #: keeps every later walk over the data (validation, merging, copying) far from Python's
 #: recursion limit.
 MAX_DEPTH = 64
 
-# YAML 1.1 reads 21:00 as the base-60 integer 1260, which would turn a shift start into a
-# number; ccsim resolves numbers as YAML 1.2 does, so times of day stay text.
-_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    _INT,
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_StrictLoader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
+
+class _YamlRefusal(Exception):
+    """Something in a file's YAML that ccsim does not read, at a node's position."""
+
+    def __init__(self, node, problem: str) -> None:
+        super().__init__(problem)
+        self.line, self.column = node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Reader:
+    """Builds plain dicts, lists and scalars from ruamel's node tree (YAML 1.2: ``no``,
+    ``off`` and ``21:00`` stay text), recording where each field is written.
+
+    The tree is composed by ruamel and constructed here, so that every refusal has a
+    position: duplicate keys (plain YAML keeps the last), keys that are lists or mappings,
+    tags other than YAML's own, integers of more than :data:`_MAX_DIGITS` digits. A node
+    reached through several aliases is built once and shared, so an alias bomb costs no
+    more than its nodes (:func:`_check_plain` walks shared nodes once too)."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, tuple[int, int]] = {}
+        self._built: dict[int, Any] = {}
+
+    def build(self, node, path: tuple[Any, ...] = ()) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise _YamlRefusal(node, f"nested more than {MAX_DEPTH} levels deep")
+        tag = str(node.tag)
+        if tag not in _PLAIN_TAGS:
+            raise _YamlRefusal(node, f"tag {tag} is not allowed (ccsim reads plain YAML only)")
+        if id(node) in self._built:
+            return self._built[id(node)]
+        if isinstance(node, MappingNode):
+            value: Any = {}
+            self._built[id(node)] = value
+            self._mapping(node, value, path)
+        elif isinstance(node, SequenceNode):
+            value = []
+            self._built[id(node)] = value
+            for index, item in enumerate(node.value):
+                self.positions.setdefault(_dotted((*path, index)), _where(item))
+                value.append(self.build(item, (*path, index)))
+        else:
+            value = self._scalar(node, tag)
+            self._built[id(node)] = value
+        return value
+
+    def _mapping(self, node, into: dict[Any, Any], path: tuple[Any, ...]) -> None:
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if str(key_node.tag) == _MERGE:  # `<<: *anchor`: keys written here override
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    part = self.build(source, path)
+                    if not isinstance(part, dict):
+                        raise _YamlRefusal(source, "a merge (<<) takes a mapping")
+                    merged = {**part, **merged}
+                continue
+            if not isinstance(key_node, ScalarNode):  # `? [a, b]`: no field is named so
+                raise _YamlRefusal(key_node, "a key must be plain text, not a list or a mapping")
+            key = self.build(key_node, path)
+            if key in into:
+                raise _YamlRefusal(key_node, f"duplicate key {key!r}")
+            self.positions[_dotted((*path, key))] = _where(key_node)
+            into[key] = self.build(value_node, (*path, key))
+        for key, value in merged.items():
+            into.setdefault(key, value)
+
+    @staticmethod
+    def _scalar(node, tag: str) -> Any:
+        text = node.value
+        if tag.endswith(":null"):
+            return None
+        if tag.endswith(":bool"):
+            return text.lower() == "true"
+        if tag.endswith(":int"):
+            digits = text.replace("_", "").lstrip("+-")
+            if len(digits) > _MAX_DIGITS:
+                raise _YamlRefusal(node, f"an integer of {len(digits):,} digits is too large")
+            sign = -1 if text.startswith("-") else 1
+            body = digits.lower()
+            try:
+                for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+                    if body.startswith(prefix):
+                        return sign * int(body[2:], base)
+                return sign * int(body, 10)
+            except ValueError:
+                raise _YamlRefusal(node, f"{text!r} is not an integer") from None
+        if tag.endswith(":float"):
+            body = text.replace("_", "").lower()
+            if body.lstrip("+-") in (".inf", ".nan"):
+                return float(body.replace(".", ""))
+            try:
+                return float(body)
+            except ValueError:
+                raise _YamlRefusal(node, f"{text!r} is not a number") from None
+        return text  # str, and timestamps: text that the models parse as dates
+
+
+def _where(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    """The data of a YAML 1.2 document, its fields' positions recorded for
+    :class:`ConfigError` (``file:line:column: field: problem``)."""
+    from ruamel.yaml import YAML  # the pure-Python composer: positions for every node
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = True  # refused by _Reader, with the key's position
+    node = yaml.compose(text)
+    if node is None:
+        return None
+    reader = _Reader()
+    data = reader.build(node)
+    record_positions(source, {path: (source, *at) for path, at in reader.positions.items()})
+    return data
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; every failure is a :class:`ConfigError`."""
+    from ruamel.yaml.error import YAMLError, YAMLFutureWarning
+
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -104,8 +182,14 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, "", f"cannot read file ({exc})") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", YAMLFutureWarning)
+            data = _parse_yaml(text, source)
+    except _YamlRefusal as exc:
+        raise ConfigError(
+            source, "", f"invalid YAML at line {exc.line}, column {exc.column}: {exc}"
+        ) from None
+    except YAMLError as exc:
         raise ConfigError(source, "", _describe_yaml_error(exc)) from None
     except RecursionError:  # the YAML parser recurses once per level of nesting
         raise ConfigError(source, "", f"nested more than {MAX_DEPTH} levels deep") from None
@@ -154,22 +238,27 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in path) or "(top level)"
 
 
-def _describe_yaml_error(exc: yaml.YAMLError) -> str:
+def _describe_yaml_error(exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if "constructor for the tag" in problem:
-        tag = problem.rsplit(" ", 1)[-1]
-        problem = f"tag {tag} is not allowed (ccsim reads plain YAML only)"
     return f"invalid YAML at {where}{problem}".replace(" at invalid", "")
 
 
 def parse_scenario(
-    data: dict[str, Any], source: str = "<scenario>", base_dir: str | Path = "."
+    data: dict[str, Any],
+    source: str = "<scenario>",
+    base_dir: str | Path = ".",
+    *,
+    numbers_are_seconds: bool = True,
 ) -> Scenario:
-    """Validate a mapping (as read from YAML) into a :class:`Scenario`; files it names
-    (profiles) are relative to ``base_dir``."""
-    context: dict[str, Any] = {"base_dir": str(base_dir)}
+    """Validate a mapping into a :class:`Scenario`; files it names (profiles) are relative
+    to ``base_dir``.
+
+    A mapping built in Python may give durations as numbers of seconds, the unit of every
+    attribute of a scenario; one read from a file (``numbers_are_seconds=False``, as
+    :func:`load_scenario` and experiment overrides do) must say each duration's unit."""
+    context: dict[str, Any] = {"base_dir": str(base_dir), UNITS_REQUIRED: not numbers_are_seconds}
     # Profile files are read while the channels are validated, before the scenario's own
     # limits are: take the size limit from the raw mapping (validated with the rest).
     limits = data.get("limits") if isinstance(data, dict) else None
@@ -185,7 +274,18 @@ def load_scenario(path: str | Path) -> Scenario:
     A file may start from another with ``extends: other.yaml`` (relative to it): its own
     keys are merged into the other's, mappings key by key, anything else replaced. Several
     operating models can so share one customer demand."""
-    return parse_scenario(_read_extended(Path(path)), source=str(path), base_dir=Path(path).parent)
+    return parse_scenario(
+        _read_extended(Path(path)),
+        source=str(path),
+        base_dir=Path(path).parent,
+        numbers_are_seconds=False,
+    )
+
+
+def read_scenario_mapping(path: str | Path) -> dict[str, Any]:
+    """A scenario file's mapping as written, merged onto the files it ``extends``, before
+    validation (what :func:`load_scenario` validates): to see how the user wrote a value."""
+    return _read_extended(Path(path))
 
 
 #: Files in one chain of ``extends``: a scenario, the one it extends, and so on.
@@ -195,7 +295,9 @@ MAX_EXTENDS = 32
 def _read_extended(path: Path) -> dict[str, Any]:
     """The file's mapping merged onto the chain of files it extends (read in a loop, not
     by recursion, so a long chain is an error in the user's words)."""
+    top = str(path)
     layers = [read_yaml_mapping(path)]
+    sources = [top]
     seen = {resolve_path(path, str(path))}
     while (parent := layers[-1].pop("extends", None)) is not None:
         if not isinstance(parent, str):
@@ -212,9 +314,15 @@ def _read_extended(path: Path) -> dict[str, Any]:
         seen.add(base)
         path = base
         layers.append(read_yaml_mapping(base))
+        sources.append(str(base))
     merged: dict[str, Any] = {}
     for layer in reversed(layers):
         merged = _merge(merged, layer)
+    if len(layers) > 1:  # a field inherited is reported where it is written: in its file
+        positions: dict[str, tuple[str, int, int]] = {}
+        for source in reversed(sources):
+            positions.update(recorded_positions(source))
+        record_positions(top, positions)
     return merged
 
 

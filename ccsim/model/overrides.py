@@ -66,7 +66,8 @@ def apply_overrides(base: Scenario, overrides: Mapping[str, Any], source: str) -
             node = child
         key, _ = _step(node, parts[-1], path, walked)
         node[key] = value
-    return parse_scenario(data, source=source)
+    # The base dumps its durations with units; the values written here must say theirs.
+    return parse_scenario(data, source=source, numbers_are_seconds=False)
 
 
 def _grid_point_name(point: Mapping[str, Any], template: str | None) -> str:

@@ -304,12 +304,19 @@ class Callback(_Frozen):
     deadline: PositiveDuration
 
 
+def _number_or_list(schema: dict[str, Any]) -> None:
+    """JSON Schema (``ccsim schema``) of a probability given as one number or a list."""
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    schema.clear()
+    schema["anyOf"] = [probability, {"type": "array", "items": probability, "minItems": 1}]
+
+
 class Balking(_Frozen):
     """A contact that arrives when no agent is free to take it leaves at once (balks)
     with ``probability``: one number, or a list whose item k applies when k contacts
     already wait (the last item repeated), e.g. ``[0.0, 0.1, 0.3]``."""
 
-    probability: list[float]
+    probability: list[float] = Field(json_schema_extra=_number_or_list)
 
     @field_validator("probability", mode="before")
     @classmethod

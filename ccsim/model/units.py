@@ -1,9 +1,11 @@
 """Units at the edges: durations and rates as people write them, seconds inside.
 
-The engine works in one time unit, the second. Scenario files may say ``20s``, ``4.5min``,
-``8h`` or ``1d``; rates must say what they are per (``45/min``, ``2700/h``, ``100/30min``)
-because a bare "3" is as likely to mean per minute as per hour, and guessing wrong makes a
-model look fine while it is off by a factor of sixty.
+The engine works in one time unit, the second. Files, experiment overrides and the command
+line must say the unit of every duration (``20s``, ``4.5min``, ``8 hours``, ``1d``) and what
+every rate is per (``45/min``, ``2700/h``, ``600 per hour``, ``100/30min``): a bare ``4.5``
+is as likely minutes as seconds, and guessing wrong makes a model look fine while it is off
+by a factor of sixty. Only mappings built in Python may give durations as numbers of seconds
+(:data:`UNITS_REQUIRED` unset), the unit of every attribute of a scenario.
 """
 
 from __future__ import annotations
@@ -12,61 +14,117 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 __all__ = [
+    "DURATION_PATTERN",
     "MAX_SECONDS",
+    "RATE_PATTERN",
+    "UNITS_REQUIRED",
     "UNIT_SECONDS",
     "Duration",
     "PositiveDuration",
     "Rate",
+    "dump_duration",
     "format_duration",
     "parse_duration",
     "parse_rate",
 ]
 
-#: Seconds per unit. ``m`` is left out on purpose: next to ``ms`` and ``mo`` it is the
-#: classic typo, and ``min`` cannot be misread.
+#: Seconds per unit, in the spellings people write. ``m`` is left out on purpose: next to
+#: ``ms`` and ``mo`` it is the classic typo, and ``min`` cannot be misread.
 UNIT_SECONDS: dict[str, float] = {
     "s": 1.0,
     "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
     "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
     "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
     "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
 }
 
 #: Longest duration accepted: a thousand years. Anything longer is a typo, and bounding
 #: every duration keeps the arithmetic on them (squares, dates) finite.
 MAX_SECONDS = 1000 * 365.25 * 86400
 
+#: The forms a duration and a rate take in a file (also the JSON Schema's patterns).
+DURATION_PATTERN = (
+    r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
+    r"(s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$"
+)
+RATE_PATTERN = (
+    r"^\s*(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*(/|per\s)\s*"
+    r"((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*)?"
+    r"(s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$"
+)
+
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION = re.compile(rf"^\s*(?P<value>{_NUMBER})\s*(?P<unit>[A-Za-z]*)\s*$")
-_RATE = re.compile(rf"^\s*(?P<count>{_NUMBER})\s*/\s*(?P<per>.+?)\s*$")
+_RATE = re.compile(rf"^\s*(?P<count>{_NUMBER})\s*(?:/|\bper\s)\s*(?P<per>.+?)\s*$")
 
 
 def _units_hint() -> str:
-    return ", ".join(UNIT_SECONDS)
+    return "s, min, h or d"
 
 
-def parse_duration(value: object) -> float:
+def _missing_unit(number: float) -> str:
+    """The one-line fix for a duration written without its unit: ``270`` -> ``270s`` or
+    ``4.5min``; ``4.5`` -> ``4.5s`` or ``4.5min`` (which of the two was meant)."""
+    other = format_duration(number) if abs(number) >= 60 else f"{number:g}min"
+    return (
+        f"{number:g} has no unit: write '{number:g}s' or '{other}' "
+        "(a bare number is as likely minutes as seconds)"
+    )
+
+
+def parse_duration(value: object, *, numbers_are_seconds: bool = False) -> float:
     """Return a duration in seconds.
 
-    Accepts a number (seconds) or a string with a unit: ``"20s"``, ``"4.5min"``, ``"8h"``,
-    ``"1d"``; a string without a unit is read as seconds. Sign and range are checked by
-    the caller, which knows whether zero makes sense (a warm-up may be 0, a horizon not).
+    Accepts a string with a unit: ``"20s"``, ``"4.5min"``, ``"8 hours"``, ``"1d"``. A
+    number without a unit is refused (``handle_time: 4.5`` is as likely minutes as
+    seconds) unless ``numbers_are_seconds``, for values built in Python, where seconds are
+    the unit of every attribute. Sign and range are checked by the caller, which knows
+    whether zero makes sense (a warm-up may be 0, a horizon not).
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
     if isinstance(value, int | float):
+        if not numbers_are_seconds and value != 0:  # zero is zero in any unit
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"must be finite and at most 1000 years, got {value!r}")
+            if abs(value) > MAX_SECONDS:
+                raise ValueError(f"must be finite and at most 1000 years, got {value!r}")
+            raise ValueError(_missing_unit(float(value)))
         seconds = float(value) if abs(value) <= MAX_SECONDS else math.inf  # no int overflow
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match is None:
             raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
-        unit = match["unit"] or "s"
-        if unit not in UNIT_SECONDS:
+        unit = match["unit"]
+        if not unit:
+            number = float(match["value"])
+            if not numbers_are_seconds and number != 0 and abs(number) <= MAX_SECONDS:
+                raise ValueError(_missing_unit(number))
+            unit = "s"
+        if unit.lower() not in UNIT_SECONDS:
             raise ValueError(f"unknown time unit {unit!r} in {value!r} (use {_units_hint()})")
-        seconds = float(match["value"]) * UNIT_SECONDS[unit]
+        seconds = float(match["value"]) * UNIT_SECONDS[unit.lower()]
     else:
         raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
     if math.isnan(seconds):
@@ -77,17 +135,22 @@ def parse_duration(value: object) -> float:
 
 
 def parse_rate(value: object) -> float:
-    """Return a rate in events per second from ``"COUNT/PERIOD"``, e.g. ``"100/30min"``.
+    """Return a rate in events per second from ``"COUNT/PERIOD"``: ``"100/30min"``,
+    ``"600/hour"``, ``"10 per min"``.
 
     A bare number is refused: the unit of a rate is the commonest silent error in staffing
     models, so it must be written down.
     """
     if isinstance(value, bool | int | float):
-        raise ValueError(f"a rate needs a unit, e.g. '{value}/min' or '{value}/h'")
+        raise ValueError(f"a rate needs a unit: write '{value}/min' or '{value}/h'")
     if not isinstance(value, str):
         raise ValueError(f"expected a rate such as '45/min', got {value!r}")
     match = _RATE.match(value)
     if match is None:
+        if _DURATION.match(value) and not _DURATION.match(value)["unit"]:
+            raise ValueError(
+                f"a rate needs a unit: write '{value.strip()}/h' or '{value.strip()}/min'"
+            )
         raise ValueError(f"expected a rate such as '45/min' or '2700/h', got {value!r}")
     per = match["per"]
     # "45/min" means per one minute: give the period an implicit count of 1.
@@ -130,10 +193,66 @@ def _positive(seconds: float) -> float:
     return seconds
 
 
-#: Field types for the scenario models: parsed from text, stored as float seconds.
-Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_non_negative)]
-PositiveDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_positive)]
+#: Validation context key: a duration must say its unit. Set for what is read from files
+#: and experiment overrides (:func:`ccsim.model.load_scenario`); a model built in Python
+#: without it takes numbers as seconds, the unit of every attribute.
+UNITS_REQUIRED = "units_required"
+
+
+def _duration_field(value: object, info: ValidationInfo) -> float:
+    context = info.context or {}
+    return parse_duration(value, numbers_are_seconds=not context.get(UNITS_REQUIRED, False))
+
+
+def dump_duration(seconds: float) -> str:
+    """A duration as text that reads back to exactly ``seconds`` (``270.0`` -> ``4.5min``)."""
+    text = format_duration(seconds)
+    return text if parse_duration(text) == seconds else f"{seconds!r}s"
+
+
+_DUMP_DURATION = PlainSerializer(dump_duration, return_type=str)
+# For editors (`ccsim schema`): text with a unit, or a bare 0 (zero in any unit).
+_DURATION_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string", "pattern": DURATION_PATTERN},
+            {"type": "number", "const": 0},
+        ],
+        "description": "a duration with its unit: 20s, 4.5min, 8h, 1d",
+        "examples": ["20s", "4.5min", "8h"],
+    },
+    mode="validation",
+)
+_RATE_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": RATE_PATTERN,
+        "description": "a rate with its period: 600/h, 10/min, 100/30min",
+        "examples": ["600/h", "10/min"],
+    },
+    mode="validation",
+)
+
+#: Field types for the scenario models: parsed from text, stored as float seconds, dumped
+#: as text with a unit so that a dumped scenario validates again.
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration_field),
+    AfterValidator(_non_negative),
+    _DUMP_DURATION,
+    _DURATION_SCHEMA,
+]
+PositiveDuration = Annotated[
+    float,
+    BeforeValidator(_duration_field),
+    AfterValidator(_positive),
+    _DUMP_DURATION,
+    _DURATION_SCHEMA,
+]
 # Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
 Rate = Annotated[
-    float, BeforeValidator(parse_rate), PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str)
+    float,
+    BeforeValidator(parse_rate),
+    PlainSerializer(lambda rate: f"{rate!r}/s", return_type=str),
+    _RATE_SCHEMA,
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "format_difference",
     "format_estimate",
     "format_interval",
+    "format_plus_minus",
     "format_value",
 ]
 
@@ -152,6 +153,24 @@ def format_interval(
     unit = scale.unit if style.interval_units else ""
     bounds = (_number(bound, scale, style, signed) + unit for bound in (low, high))
     return "[{}, {}]".format(*bounds)
+
+
+def format_plus_minus(
+    kpi: str | Kpi,
+    value: float,
+    half_width: float,
+    reference: float | None = None,
+    style: Style = TERMINAL,
+) -> str:
+    """``"96.21 ±0.52%"``: an estimate and its half-width in one unit (that of
+    ``reference``, else of the value), the unit written once."""
+    scale = _scale(_kpi(kpi), value if reference is None else reference, style, False)
+    if not math.isfinite(value):
+        return style.missing
+    text = _number(value, scale, style, signed=False)
+    if math.isfinite(half_width) and half_width > 0:
+        text += f" ±{_number(half_width, scale, style, signed=False)}"
+    return text + scale.unit
 
 
 def format_estimate(

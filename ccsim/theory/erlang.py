@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import integrate, special
+
+
+def _special():
+    # scipy costs most of a second at import: loaded only where the Erlang A formulas need
+    # the incomplete gamma function or a quadrature, so that `ccsim erlang` starts fast.
+    from scipy import special
+
+    return special
+
+
+def _integrate():
+    from scipy import integrate
+
+    return integrate
+
 
 __all__ = [
     "ErlangA",
@@ -180,7 +194,7 @@ def _log_gamma_ratio(x: float, y: float) -> float:
     and d - log(1 + d) summed as d^2/2 - d^3/3 + ... while |d| is small.
     """
     if x < 20:
-        return float(special.gammaln(x + 1)) + y - x * math.log(y)
+        return float(_special().gammaln(x + 1)) + y - x * math.log(y)
     remainder = 1 / (12 * x) - 1 / (360 * x**3) + 1 / (1260 * x**5) - 1 / (1680 * x**7)
     d = (y - x) / x
     if abs(d) < 0.5:
@@ -206,7 +220,7 @@ def _a_function(x: float, y: float) -> tuple[float, float, float]:
     if y < x:
         log_a_minus_1, ab_given_wait = _a_series(x, y)
         return _softplus(log_a_minus_1), log_a_minus_1, ab_given_wait
-    log_a = _log_gamma_ratio(x, y) + math.log(special.gammainc(x, y))
+    log_a = _log_gamma_ratio(x, y) + math.log(_special().gammainc(x, y))
     return log_a, _log_expm1(log_a), x / y * math.exp(-log_a) + (y - x) / y
 
 
@@ -278,10 +292,10 @@ class ErlangA:
             # scipy's P(x, u) loses accuracy in its lower tail (u < x) once x passes about 1e6;
             # there P(x, u) = A(x, u) / (Gamma(x + 1) e^u u^-x) with A from the series instead.
             if y_t >= self._x:
-                p_t = float(special.gammainc(self._x, y_t))
+                p_t = float(_special().gammainc(self._x, y_t))
             else:
                 p_t = math.exp(log_a - _log_gamma_ratio(self._x, y_t))
-            return self._p_wait * p_t / float(special.gammainc(self._x, self._y)), served_share
+            return self._p_wait * p_t / float(_special().gammainc(self._x, self._y)), served_share
         log_tail = self._log_pi_n + log_a - self._n_mu * t - self._y * math.expm1(-self._theta * t)
         return math.exp(log_tail), served_share
 
@@ -309,7 +323,9 @@ class ErlangA:
         scale = self._ab_given_wait * self.patience
         edges = [0.0, *(scale * 2.0 ** np.arange(-2, 7)), math.inf]
         served_wait = sum(
-            integrate.quad(self.p_served_wait_exceeds, lo, hi, epsabs=0, epsrel=1e-9, limit=200)[0]
+            _integrate().quad(self.p_served_wait_exceeds, lo, hi, epsabs=0, epsrel=1e-9, limit=200)[
+                0
+            ]
             for lo, hi in zip(edges[:-1], edges[1:], strict=True)
         )
         return served_wait / (1 - self.p_abandon)

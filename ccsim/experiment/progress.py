@@ -1,0 +1,78 @@
+"""Progress of long runs: a bar on a terminal, a plain line every few seconds elsewhere.
+
+A run of many replications can take minutes. On a terminal tqdm draws a bar; without one
+(a CI log, ``!ccsim`` in a notebook, output piped to a file) a bar's carriage returns are
+noise or nothing, so a plain line is printed instead, at most every :data:`EVERY` seconds
+and at the end, so that a log shows the run is alive and how far it got.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+__all__ = ["EVERY", "Progress", "progress"]
+
+#: Seconds between two plain progress lines.
+EVERY = 10.0
+
+
+class Progress:
+    """Counts finished replications; prints a line when :data:`EVERY` seconds have passed."""
+
+    def __init__(self, total: int, stream: TextIO, every: float = EVERY, what: str = "") -> None:
+        self.total, self.stream, self.every, self.what = total, stream, every, what
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            self._line(now)
+
+    def _line(self, now: float) -> None:
+        elapsed = now - self.started
+        share = self.done / self.total if self.total else 1.0
+        left = (
+            f", about {elapsed * (1 - share) / share:.0f}s left"
+            if 0 < share < 1 and elapsed > 0
+            else ""
+        )
+        print(
+            f"ccsim: {self.what}{self.done}/{self.total} replications ({share:.0%}), "
+            f"{elapsed:.0f}s{left}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        now = time.monotonic()
+        if now - self.started >= self.every:  # a run short enough needs no closing line
+            self._line(now)
+
+
+class _Silent:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress(total: int, enabled: bool, what: str = "", stream: TextIO | None = None):
+    """A tqdm bar when ``enabled`` and ``stream`` (default stderr) is a terminal, plain
+    lines when enabled without one, nothing otherwise. It has ``update(n)`` and ``close()``."""
+    stream = stream if stream is not None else sys.stderr
+    if not enabled:
+        return _Silent()
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        from tqdm import tqdm
+
+        return tqdm(
+            total=total, unit="rep", file=stream, dynamic_ncols=True, desc=what or "replications"
+        )
+    return Progress(total, stream, what=what)
