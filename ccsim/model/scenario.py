@@ -532,7 +532,7 @@ class Channel(_Frozen):
     def _outbound_objective(cls, data: Any) -> Any:
         # The regulators' objective for a live answer: an agent (or a message) within 2 s.
         if isinstance(data, dict) and data.get("kind") == "outbound":
-            data = {"service_level": {"threshold": 2.0, "target": 0.97}, **data}
+            data = {"service_level": {"threshold": "2s", "target": 0.97}, **data}
         return data
 
     @model_validator(mode="after")

@@ -56,6 +56,12 @@ def scenario_schema() -> dict[str, Any]:
     required = schema.pop("required", [])
     schema["if"] = {"required": ["extends"]}
     schema["else"] = {"required": required}
+    # An outbound channel's objective has a default (an agent within 2 s), filled in before
+    # validation: every other kind must state its service level.
+    channel = schema["$defs"]["Channel"]
+    channel["required"] = [key for key in channel.get("required", []) if key != "service_level"]
+    channel["if"] = {"properties": {"kind": {"const": "outbound"}}, "required": ["kind"]}
+    channel["else"] = {"required": ["service_level"]}
     return schema
 
 

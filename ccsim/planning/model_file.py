@@ -64,7 +64,13 @@ def _site(data: dict) -> dict:
     rules, shifts = data.pop("breaks", None), data.pop("shifts", None)
     if rules:
         data["breaks"] = [
-            {"at_least": format_duration(rule["at_least"]), "breaks": _inline(rule["breaks"])}
+            {
+                # The model dumps durations with their unit; an older dump gave seconds.
+                "at_least": rule["at_least"]
+                if isinstance(rule["at_least"], str)
+                else format_duration(rule["at_least"]),
+                "breaks": _inline(rule["breaks"]),
+            }
             for rule in rules
         ]
     if shifts is not None:
