@@ -657,7 +657,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
             & (comparisons.site == "all")
             & (comparisons.channel == overall)
         ]
-        print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
+        print(f"\npaired differences to {manifest['baseline']} (significant, Holm-adjusted, 5%):")
         if significant.empty:
             print("  none")
         for row in significant.itertuples():

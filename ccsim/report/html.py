@@ -249,19 +249,25 @@ def _estimate_cell(row: pd.Series | None) -> str:
     return f'<td>{text}<br><span class="ci">{interval}</span></td>'
 
 
+def _verdict(kpi: str, value: float, low: float, high: float, significant) -> tuple[str, str]:
+    """The CSS class and the words of a difference. "no difference" only when the models
+    gave identical values in every replication (a zero difference with a zero-width
+    interval); a difference that merely rounds to zero is "not significant", never that."""
+    if value == 0 and low == 0 and high == 0:
+        return "same", "no difference"
+    if str(significant).strip().lower() in ("true", "1"):
+        direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
+        css = {1: "better", -1: "worse"}.get(int(direction), "sig")
+        return css, f"significant, {css}" if css != "sig" else "significant"
+    return "ns", "not significant"
+
+
 def _difference_cell(row: pd.Series | None) -> str:
     if row is None:
         return '<td class="na">—</td>'
     kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
     text, interval = format_difference(kpi, value, low, high, row.get("baseline_value", math.nan))
-    if str(row["significant"]).strip().lower() in ("true", "1"):
-        direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
-        css = {1: "better", -1: "worse"}.get(int(direction), "sig")
-        words = f"significant, {css}" if css != "sig" else "significant"
-    elif value == 0 and low == 0 and high == 0:
-        css, words = "same", "no difference"
-    else:
-        css, words = "ns", "not significant"
+    css, words = _verdict(kpi, value, low, high, row["significant"])
     return (
         f'<td class="{css}"><strong>{text}</strong><br><span class="ci">{interval}</span>'
         f'<br><span class="verdict">{words}</span></td>'
@@ -351,7 +357,11 @@ def _differences_section(outputs: _Outputs) -> str:
     return (
         f"{head}<p>Each model minus the baseline <strong>{_e(baseline)}</strong>, with the 95% "
         f"confidence interval of the difference. {pairing} A difference is <em>significant</em> "
-        "when its interval excludes zero; it is then called better or worse for the operation. "
+        "when its p-value, Holm-adjusted over every comparison of the same KPI (all models, "
+        "channels and sites), is below 5%; it is then called better or worse for the "
+        "operation. <em>No difference</em> means identical values in every replication. "
+        "These intervals and tests cover simulation noise only, not the uncertainty of the "
+        "inputs. "
         f"Shares differ in percentage points (pts).</p>{table}</section>"
     )
 

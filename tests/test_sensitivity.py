@@ -1,0 +1,104 @@
+"""Decisions under uncertainty: multiple comparisons (Holm), the study's currency, and the
+one-at-a-time sensitivity of the headline outputs to uncertain inputs (the tornado)."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+from ccsim.experiment.runner import run_replications
+from ccsim.experiment.stats import Estimate, holm, p_value, paired_mean_difference_ci
+from ccsim.experiment.summary import compare
+from ccsim.model import load_scenario
+
+SCENARIO = textwrap.dedent(
+    """\
+    name: small
+    horizon: 1h
+    warmup: 0s
+    channels:
+      voice:
+        arrivals: {rate: 2/min}
+        handle_time: {dist: exponential, mean: 3min}
+        patience: {dist: exponential, mean: 2min}
+        service_level: {threshold: 20s, target: 0.8}
+    sites:
+      - name: main
+        agents: 8
+        cost_per_hour: 20
+    """
+)
+
+
+# --- Holm -----------------------------------------------------------------------------------
+
+
+def test_holm_on_a_hand_example():
+    # m = 4 known p-values; sorted 0.01, 0.02, 0.03, 0.04 scale by 4, 3, 2, 1:
+    # 0.04, 0.06, 0.06, 0.04 -> running maximum 0.04, 0.06, 0.06, 0.06.
+    adjusted = holm([0.03, 0.01, math.nan, 0.04, 0.02])
+    assert adjusted[1] == pytest.approx(0.04)
+    assert adjusted[4] == pytest.approx(0.06)
+    assert adjusted[0] == pytest.approx(0.06)
+    assert adjusted[3] == pytest.approx(0.06)
+    assert math.isnan(adjusted[2])
+    # Capped at 1; a single test is unchanged.
+    assert holm([0.6, 0.7]).tolist() == [1.0, 1.0]
+    assert holm([0.03]).tolist() == [0.03]
+
+
+def test_p_value_is_the_paired_t_test():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(0.3, 1, 30), rng.normal(0, 1, 30)
+    expected = stats.ttest_rel(x, y).pvalue
+    assert p_value(paired_mean_difference_ci(x, y)) == pytest.approx(expected, rel=1e-9)
+    assert p_value(Estimate(0.0, 0.0, 10, 0.95)) == 1.0
+    assert p_value(Estimate(2.0, 0.0, 10, 0.95)) == 0.0
+    assert math.isnan(p_value(Estimate(1.0, math.nan, 1, 0.95)))
+
+
+@pytest.fixture(scope="module")
+def replications(tmp_path_factory):
+    path = tmp_path_factory.mktemp("s") / "scenario.yaml"
+    path.write_text(SCENARIO)
+    scenario = load_scenario(path)
+    more = scenario.model_copy(
+        update={"sites": [scenario.sites[0].model_copy(update={"agents": 9})]}
+    )
+    frames = []
+    for name, variant in (("base", scenario), ("same", scenario), ("more", more)):
+        frames.append(run_replications(variant, 12, seed=3).assign(scenario=name))
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_comparisons_carry_holm_adjusted_p_values(replications):
+    table = compare(replications, "base")
+    assert {"p_value", "p_holm", "significant"} <= set(table.columns)
+    for _, family in table.groupby("kpi"):
+        expected = holm(family["p_value"].to_numpy())
+        np.testing.assert_allclose(family["p_holm"], expected, equal_nan=True)
+    known = table["p_holm"].notna()
+    assert (table.loc[known, "p_holm"] >= table.loc[known, "p_value"]).all()
+    assert (table["significant"] == (table["p_holm"] < 0.05)).all()
+
+
+def test_identical_scenarios_read_no_difference(replications):
+    from ccsim.report.html import _verdict
+
+    table = compare(replications, "base")
+    same = table[(table.scenario == "same") & table.difference.notna()]
+    assert not same.empty
+    assert (same.difference == 0).all() and not same.significant.any()
+    for row in same.itertuples():
+        assert _verdict(row.kpi, row.difference, row.ci_low, row.ci_high, row.significant)[1] == (
+            "no difference"
+        )
+    # A difference that is not exactly zero never reads "no difference", even if it rounds.
+    assert _verdict("service_level", 1e-9, -0.01, 0.01, False)[1] == "not significant"
