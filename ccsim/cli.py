@@ -423,10 +423,13 @@ def _format(kpi: str, value: float, reference: float | None = None) -> str:
     return format_value(kpi, value, reference=reference)
 
 
-def _print_summary(summary, n_reps: int) -> None:
+def _print_summary(summary, n_reps: int, currency: str = "USD") -> None:
     whole = summary[summary.site == "all"]
     for channel, group in whole.groupby("channel", sort=False):
-        print(f"\n{channel}  (95% confidence intervals over {n_reps} replications)")
+        print(
+            f"\n{channel}  (95% confidence intervals over {n_reps} replications; "
+            f"amounts in {currency})"
+        )
         width = max(len(k) for k in group["kpi"])
         for row in group.itertuples():
             interval = format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate)
@@ -467,7 +470,7 @@ def _run(args) -> int:
         f"(warm-up {format_duration(scenario.warmup)}), seed {args.seed}, "
         f"{elapsed:.1f}s wall"
     )
-    _print_summary(summary, args.reps)
+    _print_summary(summary, args.reps, scenario.currency)
     contacts = ", contacts.csv" if args.record_contacts else ""
     print(f"\nwrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json")
     if args.plot:
@@ -636,7 +639,10 @@ def _run_experiment(experiment, out: Path, args) -> int:
         if any(cell != "-" for cell in cells):
             table.append((kpi, cells))
     width = max(len(c) for _, cells in table for c in [*cells, *scenarios]) + 2
-    print(f"\n{'all channels' if overall == 'all' else overall}: estimate ± 95% half-width")
+    print(
+        f"\n{'all channels' if overall == 'all' else overall}: estimate ± 95% half-width, "
+        f"amounts in {manifest.get('currency', 'USD')}"
+    )
     print(f"  {'':<26}" + "".join(f"{name:>{width}}" for name in scenarios))
     for kpi, cells in table:
         print(f"  {kpi:<26}" + "".join(f"{c:>{width}}" for c in cells))

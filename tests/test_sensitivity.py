@@ -12,7 +12,7 @@ import pytest
 from ccsim.experiment.runner import run_replications
 from ccsim.experiment.stats import Estimate, holm, p_value, paired_mean_difference_ci
 from ccsim.experiment.summary import compare
-from ccsim.model import load_scenario
+from ccsim.model import ConfigError, load_scenario
 
 SCENARIO = textwrap.dedent(
     """\
@@ -102,3 +102,83 @@ def test_identical_scenarios_read_no_difference(replications):
         )
     # A difference that is not exactly zero never reads "no difference", even if it rounds.
     assert _verdict("service_level", 1e-9, -0.01, 0.01, False)[1] == "not significant"
+
+
+# --- currency -------------------------------------------------------------------------------
+
+
+def _scenario(tmp_path, text=SCENARIO):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_currency_defaults_to_usd_and_is_validated(tmp_path):
+    assert load_scenario(_scenario(tmp_path)).currency == "USD"
+    text = SCENARIO.replace("horizon: 1h", "currency: EUR\nhorizon: 1h")
+    assert load_scenario(_scenario(tmp_path, text)).currency == "EUR"
+    for bad in ("euro", "eur", "EU", "EURO"):
+        with pytest.raises(ConfigError) as info:
+            load_scenario(
+                _scenario(
+                    tmp_path, SCENARIO.replace("horizon: 1h", f"currency: {bad}\nhorizon: 1h")
+                )
+            )
+        assert "currency" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_money_cells_and_axis_carry_the_currency(monkeypatch):
+    from ccsim.report import plots
+    from ccsim.report.formatting import PAGE, format_difference, format_estimate, format_value
+
+    assert format_value("cost_per_resolved_contact", 12.4, PAGE, currency="EUR") == "12.40 EUR"
+    assert format_estimate("operating_cost", 15234.0, 15000.0, 15400.0, currency="GBP")[0] == (
+        "15,234 GBP"
+    )
+    text, _ = format_difference("operating_cost", -250.0, -300.0, -200.0, 15000.0, currency="EUR")
+    assert text.endswith(" EUR")
+    # Not money: no currency, whatever is passed.
+    assert format_value("service_level", 0.8, PAGE, currency="EUR") == "80.0%"
+
+    import pandas as pd
+
+    rows = []
+    for scenario, cost, level in (("a", 4.0, 0.8), ("b", 3.5, 0.7)):
+        for kpi, value in (("service_level", level), ("cost_per_resolved_contact", cost)):
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "channel": "all",
+                    "site": "all",
+                    "kpi": kpi,
+                    "estimate": value,
+                    "ci_low": value * 0.99,
+                    "ci_high": value * 1.01,
+                }
+            )
+    summary = pd.DataFrame(rows)
+    from matplotlib.axes import Axes
+
+    labels = []
+    original = Axes.set_ylabel
+    monkeypatch.setattr(
+        Axes,
+        "set_ylabel",
+        lambda self, label, **kw: (labels.append(label), original(self, label, **kw))[1],
+    )
+    chart = plots.cost_service_chart(summary, ["a", "b"], "all", "a", "EUR")
+    assert chart.png
+    assert labels == ["cost per resolved customer (EUR)"]
+
+
+def test_an_experiment_records_its_currency_and_refuses_mixed_ones(tmp_path):
+    from ccsim.experiment.runner import ExperimentSpec, build_experiment
+
+    _scenario(tmp_path, SCENARIO.replace("horizon: 1h", "currency: EUR\nhorizon: 1h"))
+    spec = ExperimentSpec(
+        name="x", scenario="scenario.yaml", replications=2, scenarios={"a": {}, "b": {}}
+    )
+    assert build_experiment(spec, "exp.yaml", tmp_path).scenarios["a"].currency == "EUR"
+    mixed = spec.model_copy(update={"scenarios": {"a": {}, "b": {"currency": "USD"}}})
+    with pytest.raises(ConfigError, match="different currencies"):
+        build_experiment(mixed, "exp.yaml", tmp_path)

@@ -283,6 +283,11 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             scenarios[name] = apply_overrides(start, overrides, source=f"{source}: {where}")
         except OverrideError as exc:
             raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
+    currencies = {scenario.currency for scenario in scenarios.values()}
+    if len(currencies) > 1:  # a difference of amounts in two currencies means nothing
+        raise ConfigError(
+            source, "scenarios", f"models in different currencies: {', '.join(sorted(currencies))}"
+        )
     baseline = spec.baseline if spec.baseline is not None else next(iter(scenarios))
     if baseline not in scenarios:
         raise ConfigError(
@@ -525,6 +530,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
             "horizon_s": experiment.scenarios[experiment.baseline].horizon,
             "warmup_s": experiment.scenarios[experiment.baseline].warmup,
             "baseline": experiment.baseline,
+            "currency": experiment.scenarios[experiment.baseline].currency,
             "replications": n_reps,
             "stopping_rule": rule.model_dump() if rule is not None else None,
             "stopped_early": rule is not None and n_reps < rounds[-1],

@@ -87,6 +87,12 @@ class _Outputs:
         return [self.headline] + (self.channels if len(self.channels) > 1 else [])
 
     @property
+    def currency(self) -> str:
+        """The ISO code of every amount: the scenarios' ``currency``, which a run records in
+        its manifest; USD, the scenarios' default, for a run from before the field."""
+        return str(self.manifest.get("currency") or "USD")
+
+    @property
     def priced(self) -> bool:
         costs = self.summary.loc[self.summary["kpi"] == "labour_cost", "estimate"]
         return bool((costs.abs() > 0).any())
@@ -242,10 +248,12 @@ def _per_period(kpi: str) -> bool:
     return KPIS[kpi].kind == "money" and KPIS[kpi].aggregate == MEAN
 
 
-def _estimate_cell(row: pd.Series | None) -> str:
+def _estimate_cell(row: pd.Series | None, currency: str = "") -> str:
     if row is None:
         return '<td class="na">—</td>'
-    text, interval = format_estimate(row["kpi"], row["estimate"], row["ci_low"], row["ci_high"])
+    text, interval = format_estimate(
+        row["kpi"], row["estimate"], row["ci_low"], row["ci_high"], currency=currency
+    )
     return f'<td>{text}<br><span class="ci">{interval}</span></td>'
 
 
@@ -262,11 +270,12 @@ def _verdict(kpi: str, value: float, low: float, high: float, significant) -> tu
     return "ns", "not significant"
 
 
-def _difference_cell(row: pd.Series | None) -> str:
+def _difference_cell(row: pd.Series | None, currency: str = "") -> str:
     if row is None:
         return '<td class="na">—</td>'
     kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
-    text, interval = format_difference(kpi, value, low, high, row.get("baseline_value", math.nan))
+    baseline = row.get("baseline_value", math.nan)
+    text, interval = format_difference(kpi, value, low, high, baseline, currency=currency)
     css, words = _verdict(kpi, value, low, high, row["significant"])
     return (
         f'<td class="{css}"><strong>{text}</strong><br><span class="ci">{interval}</span>'
@@ -291,7 +300,9 @@ def _kpi_table(table_id: str, frame: pd.DataFrame, groups, rows, outputs, cell, 
                 f'<tr class="group"><th colspan="{len(scenarios) + 1}">{_e(heading)}</th></tr>'
             )
         for kpi, label in rows:
-            cells = "".join(cell(index.get((s, channel, site, kpi))) for s in scenarios)
+            cells = "".join(
+                cell(index.get((s, channel, site, kpi)), outputs.currency) for s in scenarios
+            )
             body.append(
                 f'<tr data-kpi="{_e(kpi)}" data-channel="{_e(channel)}" data-site="{_e(site)}">'
                 f'<th scope="row">{_e(label)}</th>{cells}</tr>'
@@ -605,7 +616,9 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
     parameter, points = _grid_points(outputs.manifest)
     charts = [
         plots.service_level_chart(outputs.intervals, scenarios, channels, baseline),
-        plots.cost_service_chart(outputs.summary, scenarios, outputs.headline, baseline),
+        plots.cost_service_chart(
+            outputs.summary, scenarios, outputs.headline, baseline, outputs.currency
+        ),
         plots.occupancy_chart(outputs.intervals, scenarios, outputs.headline),
         plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
         plots.staffing_chart(outputs.requirements, outputs.intervals),

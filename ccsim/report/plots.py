@@ -233,10 +233,15 @@ def _summary_value(summary: pd.DataFrame, scenario: str, channel: str, kpi: str)
 
 
 def cost_service_chart(
-    summary: pd.DataFrame, scenarios: list[str], channel: str, baseline: str | None
+    summary: pd.DataFrame,
+    scenarios: list[str],
+    channel: str,
+    baseline: str | None,
+    currency: str = "USD",
 ) -> Chart:
     """Each model as a point: service level across, cost per resolved contact (or, in
-    older results, per handled contact) up, with both 95% intervals as error bars."""
+    older results, per handled contact) up in ``currency``, with both 95% intervals as
+    error bars."""
     name, title = "cost_service_level", "Cost against service level"
     kpis = set(summary["kpi"])
     cost_kpi = (
@@ -283,9 +288,9 @@ def cost_service_chart(
             axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
         axes.set_xlabel("service level (answered within threshold)")
         axes.set_ylabel(
-            "cost per resolved customer (currency)"
+            f"cost per resolved customer ({currency})"
             if cost_kpi == "cost_per_resolved_contact"
-            else "labour cost per handled contact (currency)"
+            else f"labour cost per handled contact ({currency})"
         )
         _percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
         axes.margins(0.15)
