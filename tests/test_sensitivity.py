@@ -7,6 +7,7 @@ import math
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ccsim.experiment.runner import run_replications
@@ -182,3 +183,79 @@ def test_an_experiment_records_its_currency_and_refuses_mixed_ones(tmp_path):
     mixed = spec.model_copy(update={"scenarios": {"a": {}, "b": {"currency": "USD"}}})
     with pytest.raises(ConfigError, match="different currencies"):
         build_experiment(mixed, "exp.yaml", tmp_path)
+
+
+# --- uncertain inputs and the tornado ---------------------------------------------------------
+
+EXPERIMENT = textwrap.dedent(
+    """\
+    name: toy
+    scenario: scenario.yaml
+    seed: 5
+    replications: 3
+    sensitivity_replications: 3
+    baseline: base
+    scenarios:
+      base: {}
+      dear: {sites.0.cost_per_hour: 25}
+    uncertain:
+      sites.0.cost_per_hour: {low: 8, high: 18}
+    """
+)
+
+
+def test_tornado_bars_are_the_hand_computed_costs(tmp_path):
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.experiment.sensitivity import flip_sentence, tornado
+
+    _scenario(tmp_path)
+    (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
+    run_experiment(tmp_path / "experiment.yaml", out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    # 8 agents on duty for the whole hour, whatever the contacts: labour = 8 h x rate.
+    bars = tornado(table, "base", "operating_cost")
+    assert bars.loc[0, "parameter"] == "sites.0.cost_per_hour"
+    assert bars.loc[0, "low"] == pytest.approx(8 * 8.0, rel=1e-12)
+    assert bars.loc[0, "high"] == pytest.approx(8 * 18.0, rel=1e-12)
+    assert bars.loc[0, "base"] == pytest.approx(8 * 20.0, rel=1e-12)
+    # Setting the rate of site 0 overrides both models' rate: the same cost at each end.
+    dear = tornado(table, "dear", "operating_cost")
+    assert dear.loc[0, "low"] == pytest.approx(8 * 8.0) and dear.loc[0, "base"] == 8 * 25.0
+    assert "no input" in flip_sentence(table)  # base is cheaper at base; equal at the ends
+
+
+def test_flip_sentence_names_the_inputs_that_change_the_cheapest_model():
+    from ccsim.experiment.sensitivity import flip_sentence, ranking_flips
+
+    rows = [
+        ("a", "base", "base", 4.0), ("b", "base", "base", 4.5),
+        ("a", "offshore_rate", "low", 3.0), ("b", "offshore_rate", "low", 4.4),
+        ("a", "offshore_rate", "high", 5.0), ("b", "offshore_rate", "high", 4.6),
+        ("a", "containment", "low", 4.1), ("b", "containment", "low", 4.5),
+        ("a", "containment", "high", 3.9), ("b", "containment", "high", 4.4),
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["model", "parameter", "end", "cost_per_resolved_contact"])
+    assert ranking_flips(table) == ("a", [("offshore_rate", "high", "b")])
+    sentence = flip_sentence(table)
+    assert sentence.startswith("a is the cheapest") and "offshore_rate at its high end" in sentence
+    assert "containment" not in sentence
+
+
+@pytest.mark.parametrize(
+    ("uncertain", "words"),
+    [
+        ("sites.0.cost_per_hr: {low: 8, high: 18}", "uncertain.sites.0.cost_per_hr"),
+        ("sites.0.cost_per_hour: {low: 18, high: 8}", "must be below high"),
+        ("sites.0.cost_per_hour: {low: -1, high: 8}", "uncertain.sites.0.cost_per_hour"),
+        ("sites.0.cost_per_hour: {low: 1}", "high"),
+    ],
+)
+def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
+    from ccsim.experiment.runner import load_experiment
+
+    _scenario(tmp_path)
+    text = EXPERIMENT.replace("sites.0.cost_per_hour: {low: 8, high: 18}", uncertain)
+    (tmp_path / "experiment.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(tmp_path / "experiment.yaml")
+    assert words in str(info.value) and "\n" not in str(info.value)

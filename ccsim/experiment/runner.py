@@ -51,8 +51,15 @@ from ccsim.experiment.blocks import (
     run_block,
 )
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
+from ccsim.experiment.sensitivity import check_uncertain, run_sensitivity
 from ccsim.experiment.stats import mean_ci, ratio_ci
-from ccsim.experiment.store import OutputError, commit_generation, output_folder, writing_to
+from ccsim.experiment.store import (
+    OutputError,
+    commit_generation,
+    output_folder,
+    write_csv,
+    writing_to,
+)
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.experiment.tables import write_tables
 from ccsim.model import ConfigError, Scenario, load_scenario, read_yaml_mapping, validate
@@ -178,6 +185,20 @@ class StoppingRule(_Frozen):
         return counts + [self.max] if not counts or counts[-1] != self.max else counts
 
 
+class UncertainRange(_Frozen):
+    """The range of an uncertain input: the values at its low and high ends."""
+
+    low: Any
+    high: Any
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertainRange:
+        numbers = all(isinstance(v, int | float) for v in (self.low, self.high))
+        if numbers and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
 class ExperimentSpec(_Frozen):
     """An experiment file, validated."""
 
@@ -197,6 +218,11 @@ class ExperimentSpec(_Frozen):
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     grid_name: str | None = None
+    uncertain: dict[str, UncertainRange] = Field(
+        default_factory=dict,
+        description="inputs known only within a range: dotted path -> low, high",
+    )
+    sensitivity_replications: int = Field(20, ge=2)
 
     @field_validator("replications")
     @classmethod
@@ -300,6 +326,8 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             if channel is not None and channel not in channels:
                 raise ConfigError(source, "replications.kpis", f"no channel {channel!r}")
     digest = hashlib.sha256()
+    if spec.uncertain:
+        check_uncertain(Experiment(spec, source, scenarios, baseline, ""), source)
     source_path = Path(source)
     if source_path.is_file():
         digest.update(source_path.read_bytes())
@@ -444,7 +472,11 @@ def run_experiment(
         raise ValueError(f"reps must be at least 1, got {reps}")
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
-        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify)
+        result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify)
+        if experiment.spec.uncertain:
+            table = run_sensitivity(experiment, experiment.spec.sensitivity_replications, n_jobs)
+            write_csv(out / "sensitivity.csv", table)
+        return result
 
 
 def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify):
