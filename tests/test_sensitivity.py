@@ -259,3 +259,17 @@ def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
     with pytest.raises(ConfigError) as info:
         load_experiment(tmp_path / "experiment.yaml")
     assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_report_shows_the_tornado_and_the_flip_sentence(tmp_path):
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.report.html import render_report
+
+    _scenario(tmp_path)
+    (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
+    run_experiment(tmp_path / "experiment.yaml", out=tmp_path / "out")
+    page = render_report(tmp_path / "out").read_text()
+    assert (tmp_path / "out" / "figures" / "tornado.png").is_file()
+    assert "Sensitivity to the uncertain inputs" in page
+    assert "flips the ranking" in page
+    assert "(currency)" not in page

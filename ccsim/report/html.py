@@ -623,6 +623,12 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
         plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
         plots.staffing_chart(outputs.requirements, outputs.intervals),
     ]
+    if (outputs.folder / "sensitivity.csv").is_file():
+        table = pd.read_csv(outputs.folder / "sensitivity.csv")
+        model = baseline if baseline is not None else scenarios[0]
+        charts.append(plots.tornado_chart(table, model, outputs.currency))
+    else:
+        (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)
     if points:  # a sweep over one parameter: its trade-off, after cost against service
         charts.insert(2, plots.grid_chart(outputs.summary, points, parameter, baseline))
     else:
