@@ -821,7 +821,11 @@ def _print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
             else list(group["kpi"])
         )
         group = group[group["kpi"].isin(shown)]
-        print(f"\n{channel}  (95% confidence intervals over {n_reps} replications)")
+        currency = getattr(scenario, "currency", "USD")
+        print(
+            f"\n{channel}  (95% confidence intervals over {n_reps} replications; "
+            f"amounts in {currency})"
+        )
         width = max(len(k) for k in group["kpi"])
         for row in group.itertuples():
             unit = units.get(channel, {}).get(row.kpi)
@@ -1110,7 +1114,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
         label = str(next(iter(names)))
     else:
         label = "all channels (a scenario of one channel: that channel)"
-    print(f"\n{label}: estimate ± 95% half-width")
+    print(f"\n{label}: estimate ± 95% half-width, amounts in {manifest.get('currency', 'USD')}")
     print(f"  {'':<26}" + "".join(f"{name:>{width}}" for name in scenarios))
     for kpi, cells in table:
         print(f"  {kpi:<26}" + "".join(f"{c:>{width}}" for c in cells))
@@ -1131,7 +1135,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
         significant = paired[
             [overall.get(row.scenario) == row.channel for row in paired.itertuples()]
         ]
-        print(f"\npaired differences to {manifest['baseline']} (significant at 95%):")
+        print(f"\npaired differences to {manifest['baseline']} (significant, Holm-adjusted, 5%):")
         if significant.empty:
             print("  none")
         for row in significant.itertuples():

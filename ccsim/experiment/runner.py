@@ -54,6 +54,7 @@ from ccsim.experiment.blocks import (
 )
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
 from ccsim.experiment.progress import progress as progress_bar
+from ccsim.experiment.sensitivity import check_uncertain, run_sensitivity
 from ccsim.experiment.stats import (
     mean_ci,
     paired_mean_difference_ci,
@@ -64,6 +65,7 @@ from ccsim.experiment.store import (
     OutputError,
     commit_generation,
     output_folder,
+    write_csv,
     write_text,
     writing_to,
 )
@@ -227,6 +229,20 @@ class StoppingRule(_Frozen):
         return counts + [self.max] if not counts or counts[-1] != self.max else counts
 
 
+class UncertainRange(_Frozen):
+    """The range of an uncertain input: the values at its low and high ends."""
+
+    low: Any
+    high: Any
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertainRange:
+        numbers = all(isinstance(v, int | float) for v in (self.low, self.high))
+        if numbers and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
 class ExperimentSpec(_Frozen):
     """An experiment file, validated."""
 
@@ -246,6 +262,11 @@ class ExperimentSpec(_Frozen):
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     grid_name: str | None = None
+    uncertain: dict[str, UncertainRange] = Field(
+        default_factory=dict,
+        description="inputs known only within a range: dotted path -> low, high",
+    )
+    sensitivity_replications: int = Field(20, ge=2)
 
     @field_validator("replications")
     @classmethod
@@ -338,6 +359,11 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             # A value written here: named by its path in this file, so that the error
             # points at its line (ccsim.model.errors).
             raise ConfigError(source, f"{where}.{exc.path}", exc.message) from None
+    currencies = {scenario.currency for scenario in scenarios.values()}
+    if len(currencies) > 1:  # a difference of amounts in two currencies means nothing
+        raise ConfigError(
+            source, "scenarios", f"models in different currencies: {', '.join(sorted(currencies))}"
+        )
     baseline = spec.baseline if spec.baseline is not None else next(iter(scenarios))
     if baseline not in scenarios:
         raise ConfigError(
@@ -354,6 +380,8 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             if channel is not None and channel not in channels:
                 raise ConfigError(source, "replications.kpis", f"no channel {channel!r}")
     digest = hashlib.sha256()
+    if spec.uncertain:
+        check_uncertain(Experiment(spec, source, scenarios, baseline, ""), source)
     source_path = Path(source)
     if source_path.is_file():
         digest.update(source_path.read_bytes())
@@ -589,7 +617,11 @@ def run_experiment(
         raise ValueError(f"reps must be at least 1, got {reps}")
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
-        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
+        result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
+        if experiment.spec.uncertain:
+            table = run_sensitivity(experiment, experiment.spec.sensitivity_replications, n_jobs)
+            write_csv(out / "sensitivity.csv", table)
+        return result
 
 
 def _call_text(experiment, reps, n_jobs, out, backend) -> str:
@@ -731,6 +763,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             "horizon_s": experiment.scenarios[experiment.baseline].horizon,
             "warmup_s": experiment.scenarios[experiment.baseline].warmup,
             "baseline": experiment.baseline,
+            "currency": experiment.scenarios[experiment.baseline].currency,
             "replications": n_reps,
             "stopping_rule": rule.model_dump() if rule is not None else None,
             "stopped_early": rule is not None and n_reps < rounds[-1],

@@ -25,10 +25,12 @@ import numpy as np
 
 __all__ = [
     "Estimate",
+    "holm",
     "mean_ci",
     "mean_ci_from_sums",
     "paired_mean_difference_ci",
     "paired_ratio_difference_ci",
+    "p_value",
     "ratio_ci",
     "ratio_ci_from_sums",
 ]
@@ -154,3 +156,42 @@ def paired_ratio_difference_ci(num_a, den_a, num_b, den_b, level: float = 0.95) 
     terms = (num_a - ratio_a * den_a) / den_a.mean() - (num_b - ratio_b * den_b) / den_b.mean()
     se = math.sqrt(float(np.sum(terms**2)) / (n * (n - 1)))
     return Estimate(difference, _t(level, n) * se, n, level)
+
+
+def p_value(estimate: Estimate) -> float:
+    """Two-sided p-value of "the true difference is 0", from a paired :class:`Estimate`.
+
+    The interval's half-width is t(level, n - 1) se, so se and the t statistic come back from
+    it; a zero half-width (every replication gave the same difference) gives p = 1 for a zero
+    difference and p = 0 otherwise. NaN when the interval is unknown (fewer than two pairs).
+    """
+    value, half, n = estimate.value, estimate.half_width, estimate.n
+    if math.isnan(value) or math.isnan(half) or n < 2:
+        return math.nan
+    if half == 0:
+        return 1.0 if value == 0 else 0.0
+    from scipy import stats
+
+    statistic = abs(value) / (half / _t(estimate.level, n))
+    return float(2 * stats.t.sf(statistic, n - 1))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (Holm 1979).
+
+    With the m known p-values sorted, p_(1) <= ... <= p_(m), the adjusted value of p_(i) is
+    max over j <= i of min(1, (m - j + 1) p_(j)). Rejecting where the adjusted value is below
+    alpha keeps the chance of any false "significant" in the family at most alpha, whatever
+    the dependence between the tests (and comparisons that share a baseline are dependent).
+    NaN p-values are left NaN and do not count in m.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, math.nan)
+    known = np.flatnonzero(~np.isnan(p))
+    m = len(known)
+    if m == 0:
+        return adjusted
+    order = known[np.argsort(p[known], kind="stable")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted

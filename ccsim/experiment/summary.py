@@ -17,8 +17,10 @@ import pandas as pd
 
 from ccsim.experiment.stats import (
     Estimate,
+    holm,
     mean_ci,
     mean_ci_from_sums,
+    p_value,
     paired_mean_difference_ci,
     paired_ratio_difference_ci,
     ratio_ci,
@@ -30,6 +32,7 @@ from ccsim.sim.metrics import TALLY_NAMES
 __all__ = [
     "INTERVAL_KEYS",
     "compare",
+    "holm_by_kpi",
     "interval_block_stats",
     "summarise",
     "summarise_intervals",
@@ -114,8 +117,9 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
     """Paired difference of every scenario to ``baseline`` per channel, site and KPI.
 
     Replication r of each scenario used the same random numbers as replication r of the
-    baseline (common random numbers), so differences are taken replication by replication;
-    ``significant`` says whether the interval excludes 0.
+    baseline (common random numbers), so differences are taken replication by replication.
+    ``p_value`` tests a zero difference; ``p_holm`` adjusts it over the family of the KPI
+    (:func:`holm_by_kpi`), and ``significant`` says whether ``p_holm`` is below 1 - level.
     """
     index = [key for key in ("replication", "channel", "site") if key in replications.columns]
     base = replications[replications.scenario == baseline].set_index(index)
@@ -141,9 +145,6 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                     )
                     base_value = base_num.sum() / base_den.sum() if base_den.sum() > 0 else math.nan
                 estimate = _bounded(kpi, estimate, difference=True)
-                significant = bool(
-                    not math.isnan(estimate.half_width) and (estimate.low > 0 or estimate.high < 0)
-                )
                 rows.append(
                     _row(
                         (scenario, baseline, *keys),
@@ -153,9 +154,24 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                         baseline_value=base_value,
                         difference=estimate.value,
                     )
-                    | {"significant": significant}
+                    | {"p_value": p_value(estimate)}
                 )
-    return pd.DataFrame(rows)
+    return holm_by_kpi(pd.DataFrame(rows), 1 - level)
+
+
+def holm_by_kpi(comparisons: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Holm-adjust the p-values of each KPI's family and set ``significant`` from them.
+
+    The family of a KPI is every paired comparison of that KPI in the experiment: each model
+    against the baseline, on every channel and site. A planner reads one KPI's row across
+    the models and asks "does any model differ?"; without the adjustment, twenty models and
+    channels would show about one "significant" difference by chance alone. The comparisons
+    of one scenario at a time are concatenated first, then adjusted once over the whole.
+    """
+    if comparisons.empty:
+        return comparisons.assign(p_holm=pd.Series(dtype=float), significant=pd.Series(dtype=bool))
+    adjusted = comparisons.groupby("kpi", sort=False)["p_value"].transform(holm)
+    return comparisons.assign(p_holm=adjusted, significant=adjusted < alpha)
 
 
 # --- interval profiles from running sums -----------------------------------------------------

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
 from ccsim.experiment.store import _atomic, start_generation, write_csv, write_parquet
-from ccsim.experiment.summary import compare, summarise, summarise_intervals
+from ccsim.experiment.summary import compare, holm_by_kpi, summarise, summarise_intervals
 
 __all__ = ["write_tables"]
 
@@ -108,7 +108,10 @@ def write_tables(
             comparisons.append(compare(pd.concat([frame, base], ignore_index=True), baseline))
         del frame
     summary = pd.concat(summaries, ignore_index=True)
-    comparison = pd.concat(comparisons, ignore_index=True) if comparisons else pd.DataFrame()
+    # The family of a KPI spans every scenario: adjust once, over the whole table.
+    comparison = pd.DataFrame()
+    if comparisons:
+        comparison = holm_by_kpi(pd.concat(comparisons, ignore_index=True))
     paths.append(write_csv(out / "summary.csv", summary))
     paths.append(write_csv(out / "comparisons.csv", comparison))
     return summary, comparison, paths

@@ -856,6 +856,11 @@ class Scenario(_Frozen):
         datetime(2026, 1, 5), description="the customers' wall-clock time at simulated time 0"
     )
     timezone: str = Field("UTC", description="the customers' IANA time zone")
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of every amount (cost_per_hour, bot costs): USD, EUR, ...",
+    )
     channels: dict[Name, Channel] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     routing: Routing = Field(default_factory=Routing)

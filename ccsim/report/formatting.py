@@ -123,15 +123,20 @@ def format_value(
     reference: float | None = None,
     signed: bool = False,
     difference: bool = False,
+    currency: str = "",
 ) -> str:
     """``value`` in the KPI's unit: ``"96.21%"``, ``"4.31s"``, ``"1,234"``. The unit and
     precision follow ``reference`` (an interval's bounds follow their estimate), else the
     value itself; ``difference`` shows shares in percentage points; ``signed`` puts a +
-    before a positive number."""
+    before a positive number; ``currency`` (an ISO code) follows an amount of money:
+    ``"12.40 USD"``."""
     kpi = _kpi(kpi)
     scale = _scale(kpi, value if reference is None else reference, style, difference)
     text = _number(value, scale, style, signed)
-    return text + scale.unit if math.isfinite(value) else text
+    if not math.isfinite(value):
+        return text
+    unit = f" {currency}" if currency and kpi.kind == "money" else scale.unit
+    return text + unit
 
 
 def format_interval(
@@ -174,11 +179,17 @@ def format_plus_minus(
 
 
 def format_estimate(
-    kpi: str | Kpi, estimate: float, low: float, high: float, style: Style = PAGE
+    kpi: str | Kpi,
+    estimate: float,
+    low: float,
+    high: float,
+    style: Style = PAGE,
+    currency: str = "",
 ) -> tuple[str, str]:
-    """An estimate with its unit and its interval: ``("96.2%", "[94.5, 98.0]")``."""
+    """An estimate with its unit and its interval: ``("96.2%", "[94.5, 98.0]")``; an amount
+    of money carries ``currency`` (the interval is in the same unit)."""
     return (
-        format_value(kpi, estimate, style),
+        format_value(kpi, estimate, style, currency=currency),
         format_interval(kpi, low, high, estimate, style),
     )
 
@@ -190,6 +201,7 @@ def format_difference(
     high: float,
     baseline: float = math.nan,
     style: Style = PAGE,
+    currency: str = "",
 ) -> tuple[str, str]:
     """A paired difference with its unit and interval: ``("−3.2 pts", "[−4.0, −2.4]")``.
     Money, counts and levels take their precision from the baseline's value (a difference
@@ -201,6 +213,6 @@ def format_difference(
         reference = baseline
     options = {"reference": reference, "signed": True, "difference": True}
     return (
-        format_value(kpi, difference, style, **options),
+        format_value(kpi, difference, style, currency=currency, **options),
         format_interval(kpi, low, high, style=style, **options),
     )

@@ -87,6 +87,12 @@ class _Outputs:
         return [self.headline] + (self.channels if len(self.channels) > 1 else [])
 
     @property
+    def currency(self) -> str:
+        """The ISO code of every amount: the scenarios' ``currency``, which a run records in
+        its manifest; USD, the scenarios' default, for a run from before the field."""
+        return str(self.manifest.get("currency") or "USD")
+
+    @property
     def priced(self) -> bool:
         costs = self.summary.loc[self.summary["kpi"] == "labour_cost", "estimate"]
         return bool((costs.abs() > 0).any())
@@ -242,26 +248,35 @@ def _per_period(kpi: str) -> bool:
     return KPIS[kpi].kind == "money" and KPIS[kpi].aggregate == MEAN
 
 
-def _estimate_cell(row: pd.Series | None) -> str:
+def _estimate_cell(row: pd.Series | None, currency: str = "") -> str:
     if row is None:
         return '<td class="na">—</td>'
-    text, interval = format_estimate(row["kpi"], row["estimate"], row["ci_low"], row["ci_high"])
+    text, interval = format_estimate(
+        row["kpi"], row["estimate"], row["ci_low"], row["ci_high"], currency=currency
+    )
     return f'<td>{text}<br><span class="ci">{interval}</span></td>'
 
 
-def _difference_cell(row: pd.Series | None) -> str:
+def _verdict(kpi: str, value: float, low: float, high: float, significant) -> tuple[str, str]:
+    """The CSS class and the words of a difference. "no difference" only when the models
+    gave identical values in every replication (a zero difference with a zero-width
+    interval); a difference that merely rounds to zero is "not significant", never that."""
+    if value == 0 and low == 0 and high == 0:
+        return "same", "no difference"
+    if str(significant).strip().lower() in ("true", "1"):
+        direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
+        css = {1: "better", -1: "worse"}.get(int(direction), "sig")
+        return css, f"significant, {css}" if css != "sig" else "significant"
+    return "ns", "not significant"
+
+
+def _difference_cell(row: pd.Series | None, currency: str = "") -> str:
     if row is None:
         return '<td class="na">—</td>'
     kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
-    text, interval = format_difference(kpi, value, low, high, row.get("baseline_value", math.nan))
-    if str(row["significant"]).strip().lower() in ("true", "1"):
-        direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
-        css = {1: "better", -1: "worse"}.get(int(direction), "sig")
-        words = f"significant, {css}" if css != "sig" else "significant"
-    elif value == 0 and low == 0 and high == 0:
-        css, words = "same", "no difference"
-    else:
-        css, words = "ns", "not significant"
+    baseline = row.get("baseline_value", math.nan)
+    text, interval = format_difference(kpi, value, low, high, baseline, currency=currency)
+    css, words = _verdict(kpi, value, low, high, row["significant"])
     return (
         f'<td class="{css}"><strong>{text}</strong><br><span class="ci">{interval}</span>'
         f'<br><span class="verdict">{words}</span></td>'
@@ -285,7 +300,9 @@ def _kpi_table(table_id: str, frame: pd.DataFrame, groups, rows, outputs, cell, 
                 f'<tr class="group"><th colspan="{len(scenarios) + 1}">{_e(heading)}</th></tr>'
             )
         for kpi, label in rows:
-            cells = "".join(cell(index.get((s, channel, site, kpi))) for s in scenarios)
+            cells = "".join(
+                cell(index.get((s, channel, site, kpi)), outputs.currency) for s in scenarios
+            )
             body.append(
                 f'<tr data-kpi="{_e(kpi)}" data-channel="{_e(channel)}" data-site="{_e(site)}">'
                 f'<th scope="row">{_e(label)}</th>{cells}</tr>'
@@ -351,7 +368,11 @@ def _differences_section(outputs: _Outputs) -> str:
     return (
         f"{head}<p>Each model minus the baseline <strong>{_e(baseline)}</strong>, with the 95% "
         f"confidence interval of the difference. {pairing} A difference is <em>significant</em> "
-        "when its interval excludes zero; it is then called better or worse for the operation. "
+        "when its p-value, Holm-adjusted over every comparison of the same KPI (all models, "
+        "channels and sites), is below 5%; it is then called better or worse for the "
+        "operation. <em>No difference</em> means identical values in every replication. "
+        "These intervals and tests cover simulation noise only, not the uncertainty of the "
+        "inputs. "
         f"Shares differ in percentage points (pts).</p>{table}</section>"
     )
 
@@ -595,11 +616,19 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
     parameter, points = _grid_points(outputs.manifest)
     charts = [
         plots.service_level_chart(outputs.intervals, scenarios, channels, baseline),
-        plots.cost_service_chart(outputs.summary, scenarios, outputs.headline, baseline),
+        plots.cost_service_chart(
+            outputs.summary, scenarios, outputs.headline, baseline, outputs.currency
+        ),
         plots.occupancy_chart(outputs.intervals, scenarios, outputs.headline),
         plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
         plots.staffing_chart(outputs.requirements, outputs.intervals),
     ]
+    if (outputs.folder / "sensitivity.csv").is_file():
+        table = pd.read_csv(outputs.folder / "sensitivity.csv")
+        model = baseline if baseline is not None else scenarios[0]
+        charts.append(plots.tornado_chart(table, model, outputs.currency))
+    else:
+        (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)
     if points:  # a sweep over one parameter: its trade-off, after cost against service
         charts.insert(2, plots.grid_chart(outputs.summary, points, parameter, baseline))
     else:

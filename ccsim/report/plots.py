@@ -45,6 +45,7 @@ FIGURE_NAMES: tuple[str, ...] = (
     "occupancy_by_site",
     "waiting_times",
     "staffing",
+    "tornado",
 )
 
 _DPI = 110
@@ -233,10 +234,15 @@ def _summary_value(summary: pd.DataFrame, scenario: str, channel: str, kpi: str)
 
 
 def cost_service_chart(
-    summary: pd.DataFrame, scenarios: list[str], channel: str, baseline: str | None
+    summary: pd.DataFrame,
+    scenarios: list[str],
+    channel: str,
+    baseline: str | None,
+    currency: str = "USD",
 ) -> Chart:
     """Each model as a point: service level across, cost per resolved contact (or, in
-    older results, per handled contact) up, with both 95% intervals as error bars."""
+    older results, per handled contact) up in ``currency``, with both 95% intervals as
+    error bars."""
     name, title = "cost_service_level", "Cost against service level"
     kpis = set(summary["kpi"])
     cost_kpi = (
@@ -283,9 +289,9 @@ def cost_service_chart(
             axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
         axes.set_xlabel("service level (answered within threshold)")
         axes.set_ylabel(
-            "cost per resolved customer (currency)"
+            f"cost per resolved customer ({currency})"
             if cost_kpi == "cost_per_resolved_contact"
-            else "labour cost per handled contact (currency)"
+            else f"labour cost per handled contact ({currency})"
         )
         _percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
         axes.margins(0.15)
@@ -591,4 +597,44 @@ def staffing_chart(requirements: pd.DataFrame | None, intervals: pd.DataFrame | 
             _apply_clock(panels[-1], clock)
         panels[-1].set_xlabel(clock.xlabel if clock.ticks else "hours since the first interval")
         _legend(figure, panels[0], len(lines) * len(methods))
+        return Chart(name, title, caption, _png(figure))
+
+
+# --- (f) sensitivity to the uncertain inputs --------------------------------------------------
+
+
+def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD") -> Chart:
+    """One panel per headline output of ``model``: per uncertain input a bar from the output
+    at the input's low end to that at its high end, around the base (the vertical line),
+    widest first (:mod:`ccsim.experiment.sensitivity`)."""
+    from ccsim.experiment.sensitivity import HEADLINE, flip_sentence, tornado
+
+    name, title = "tornado", "Sensitivity to the uncertain inputs"
+    if table is None or table.empty:
+        return Chart(name, title, note="No sensitivity.csv (the experiment names no uncertain:).")
+    units = {"operating_cost": currency, "cost_per_resolved_contact": currency}
+    with mpl.rc_context(_STYLE):
+        figure = _figure(1.2 + 0.45 * table["parameter"].nunique())
+        for axes, output in zip(figure.subplots(1, len(HEADLINE)), HEADLINE, strict=True):
+            bars = tornado(table, model, output).iloc[::-1]  # widest on top
+            share = output == "service_level"
+            scale = 100.0 if share else 1.0
+            low, high = scale * bars["low"], scale * bars["high"]
+            left = np.minimum(low, high)
+            axes.barh(bars["parameter"], (high - low).abs(), left=left, color="#9ecae1")
+            axes.scatter(high, bars["parameter"], marker="|", s=200, color="#08519c",
+                         label="high end", zorder=3)  # fmt: skip
+            axes.axvline(scale * bars["base"].iloc[0], color="black", lw=1)
+            unit = "" if share else f" ({units[output]})"
+            axes.set_title(output.replace("_", " ") + unit)
+            if share:
+                _percent_axis(axes, "x", decimals=1)
+            if axes is not figure.axes[0]:
+                axes.set_yticklabels([])
+        caption = (
+            f"Model {model}: each bar runs from the output with the input at the low end of "
+            "its range to the output at the high end (dark tick), every other input at its "
+            "base value and the same random numbers; the line is the base. Widest first. "
+            + flip_sentence(table)
+        )
         return Chart(name, title, caption, _png(figure))
