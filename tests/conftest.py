@@ -12,6 +12,22 @@ from typing import Any
 
 import ccsim
 
+#: Every way a contact ends, stated here rather than taken from the code, so that a
+#: conservation test (offered = the sum of these) catches an outcome the code forgets to count.
+OUTCOMES = (
+    "contained",
+    "blocked",
+    "balked",
+    "abandoned",
+    "callbacks",
+    "messages",
+    "disconnected",
+    "carried_over",
+    "resolved",
+    "escalated",
+    "unresolved",
+)
+
 
 def exponential(mean: Any) -> dict:
     """An exponential distribution of the given mean (``"3min"`` or seconds)."""

@@ -12,7 +12,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import exponential, service_level
+from conftest import OUTCOMES, exponential, service_level
 from conftest import scenario as build_scenario
 
 import ccsim
@@ -20,19 +20,6 @@ from ccsim.experiment.stats import ratio_ci
 from ccsim.theory.erlang import erlang_b, erlang_c_performance
 
 LEVEL = 0.999
-OUTCOMES = (
-    "contained",
-    "blocked",
-    "balked",
-    "abandoned",
-    "callbacks",
-    "messages",
-    "disconnected",
-    "carried_over",
-    "resolved",
-    "escalated",
-    "unresolved",
-)
 
 
 #: Channels in a 20-hour day that starts empty.

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import OUTCOMES
 
 import ccsim
 from ccsim.experiment.stats import ratio_ci
@@ -26,19 +27,6 @@ from ccsim.theory.birth_death import balking_performance
 from ccsim.theory.erlang import erlang_b
 
 FAMILY = 0.001  # a test fails by chance at most once in a thousand runs
-OUTCOMES = (
-    "contained",
-    "blocked",
-    "balked",
-    "abandoned",
-    "callbacks",
-    "messages",
-    "disconnected",
-    "carried_over",
-    "resolved",
-    "escalated",
-    "unresolved",
-)
 
 
 def exp(mean):
