@@ -613,28 +613,37 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
     if table is None or table.empty:
         return Chart(name, title, note="No sensitivity.csv (the experiment names no uncertain:).")
     units = {"operating_cost": currency, "cost_per_resolved_contact": currency}
+    panels = {output: tornado(table, model, output).set_index("parameter") for output in HEADLINE}
+    # One order for every panel, so that a row is the same input across them: by the widest
+    # swing relative to the base over the outputs, widest on top.
+    swing = pd.concat(
+        [bars["width"] / max(abs(bars["base"].iloc[0]), 1e-12) for bars in panels.values()],
+        axis=1,
+    ).max(axis=1)
+    order = list(swing.sort_values(kind="stable").index)  # barh draws the first at the bottom
+    rows = np.arange(len(order))
     with mpl.rc_context(_STYLE):
-        figure = _figure(1.2 + 0.45 * table["parameter"].nunique())
-        for axes, output in zip(figure.subplots(1, len(HEADLINE)), HEADLINE, strict=True):
-            bars = tornado(table, model, output).iloc[::-1]  # widest on top
+        figure = _figure(1.2 + 0.45 * len(order))
+        for axes, output in zip(
+            figure.subplots(1, len(HEADLINE), sharey=True), HEADLINE, strict=True
+        ):
+            bars = panels[output].loc[order]
             share = output == "service_level"
             scale = 100.0 if share else 1.0
-            low, high = scale * bars["low"], scale * bars["high"]
-            left = np.minimum(low, high)
-            axes.barh(bars["parameter"], (high - low).abs(), left=left, color="#9ecae1")
-            axes.scatter(high, bars["parameter"], marker="|", s=200, color="#08519c",
-                         label="high end", zorder=3)  # fmt: skip
+            low, high = scale * bars["low"].to_numpy(), scale * bars["high"].to_numpy()
+            axes.barh(rows, np.abs(high - low), left=np.minimum(low, high), color="#9ecae1")
+            axes.scatter(high, rows, marker="|", s=200, color="#08519c", label="high end", zorder=3)
             axes.axvline(scale * bars["base"].iloc[0], color="black", lw=1)
             unit = "" if share else f" ({units[output]})"
             axes.set_title(output.replace("_", " ") + unit)
             if share:
                 _percent_axis(axes, "x", decimals=1)
-            if axes is not figure.axes[0]:
-                axes.set_yticklabels([])
+        figure.axes[0].set_yticks(rows, order)
         caption = (
             f"Model {model}: each bar runs from the output with the input at the low end of "
             "its range to the output at the high end (dark tick), every other input at its "
-            "base value and the same random numbers; the line is the base. Widest first. "
+            "base value and the same random numbers; the line is the base. Rows in the same "
+            "order in every panel, the widest swing (relative to the base) on top. "
             + flip_sentence(table)
         )
         return Chart(name, title, caption, _png(figure))
