@@ -14,6 +14,7 @@ import pytest
 
 import ccsim
 from ccsim.model import ConfigError
+from ccsim.model.units import parse_duration
 from ccsim.planning import program
 from ccsim.planning.frontier import cost_at_target, frontier, scaled_scenario, write_frontier
 from ccsim.planning.model_file import write_staffed_model
@@ -73,7 +74,8 @@ def _remove_one(scenario: ccsim.Scenario, site: str, start: str, length: float, 
         if spec["name"] != site:
             continue
         for shift in spec["shifts"]:
-            if shift["start"] == start and shift["length"] == length:
+            # The model dumps durations with their unit ("8.5h").
+            if shift["start"] == start and parse_duration(shift["length"]) == length:
                 if isinstance(shift["headcount"], dict):
                     shift["headcount"][day] -= 1
                 else:
