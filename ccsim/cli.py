@@ -1432,6 +1432,11 @@ def _plan_staff(scenario, out: Path, args) -> int:
         f"{int((schedule.headcounts.headcount > 0).sum())} templates, cost {schedule.cost:,.2f} "
         f"(within {schedule.mip_gap:.2%} of the least)"
     )
+    if schedule.status == "time limit":
+        print(
+            f"integer program STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)}), "
+            f"{schedule.mip_gap:.2%} above its bound: raise it with --time-limit"
+        )
     print(f"wrote {out}/: {', '.join(path.name for path in paths)}")
     return 0
 
@@ -1506,7 +1511,10 @@ def _staff_search(args, scenario, out: Path, started: float) -> int:
     )
     status = f"integer program: {plan.solver_status}, within {plan.solver_gap:.2%} of its bound"
     if plan.time_limited:
-        status += f"; a solve STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)})"
+        status += (
+            f"; a solve STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)}): "
+            "raise it with --time-limit"
+        )
     print(status)
     for row in plan.evaluation.channels.itertuples():
         print(
