@@ -29,6 +29,8 @@ BROWSER = next(
     (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
 )
 
+pytestmark = pytest.mark.slow  # a browser start per page: the full suite (and CI) runs them
+
 if BROWSER is None:
     if os.environ.get("CI"):
         pytest.fail(

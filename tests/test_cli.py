@@ -30,6 +30,7 @@ def ccsim_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_run_writes_replications_and_is_identical_for_any_number_of_jobs(tmp_path):
     one, two = (
         ccsim_cli(

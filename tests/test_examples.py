@@ -14,7 +14,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p for p in (ROOT / "configs").rglob("*.yaml") if not p.name.startswith("_"))
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT / "configs")))
+#: The week-long operating models and claim checks run in the full suite only.
+_WEEKS = ("models", "claims")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            path,
+            marks=[pytest.mark.slow]
+            if path.relative_to(ROOT / "configs").parts[0] in _WEEKS
+            else [],
+        )
+        for path in SCENARIOS
+    ],
+    ids=lambda p: str(p.relative_to(ROOT / "configs")),
+)
 def test_scenario_runs(path):
     scenario = ccsim.load_scenario(path)
     kpis = ccsim.simulate(scenario, seed=1).kpis
@@ -38,7 +54,12 @@ def test_scenario_runs(path):
 
 #: Experiments of six week-long models (about 10 s each even at two replications): in the
 #: full suite only; the shorter ones keep an example experiment in the fast tier.
-LONG_EXPERIMENTS = {"hybrid_claims.yaml", "operating_models.yaml"}
+LONG_EXPERIMENTS = {
+    "hybrid_claims.yaml",
+    "operating_models.yaml",
+    "blend_threshold.yaml",
+    "overflow.yaml",
+}
 
 
 @pytest.mark.parametrize(

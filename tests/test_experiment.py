@@ -243,6 +243,7 @@ def test_identical_for_any_number_of_jobs(reference, tmp_path):
         assert (reference.out / name).read_bytes() == (two.out / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_tables_as_loky(reference, tmp_path):
     pytest.importorskip("distributed")
     source = write_experiment(tmp_path)

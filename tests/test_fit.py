@@ -391,6 +391,7 @@ def test_real_calls_holt_winters_beats_seasonal_naive_on_the_hold_out():
     assert len(result.intervals) == 2 * 5 * 169
 
 
+@pytest.mark.slow
 def test_fit_with_forecast_writes_the_next_weeks_with_the_forecast_error_as_busyness(tmp_path):
     records = read_records(log_of(truth(days=42), 8, tmp_path / "log.csv"))
     fitted = fit_centre(records, agents=22, forecast_weeks=2, holdout_weeks=2)

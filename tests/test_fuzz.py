@@ -181,7 +181,7 @@ _FUZZ = dict(
 )
 
 
-@settings(max_examples=200, **_FUZZ)
+@settings(max_examples=60, **_FUZZ)
 @given(mutants())
 def test_mutated_scenarios_run_or_are_refused_in_one_line(mutant):
     _check(mutant)

@@ -159,6 +159,7 @@ def test_the_spellings_people_write_are_rates(tmp_path, rate):
     assert load_scenario(path).channels["voice"].arrivals.rate == pytest.approx(120 / 3600)
 
 
+@pytest.mark.slow
 def test_every_shipped_scenario_and_experiment_still_loads():
     for path in sorted([*(ROOT / "configs").rglob("*.yaml"), *(ROOT / "tutorials").glob("*.yaml")]):
         if path.name.startswith("_"):
@@ -340,6 +341,7 @@ def _valid(value, schema, root) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_the_schema_accepts_every_shipped_file_and_flags_a_bare_duration(tmp_path):
     from ccsim.model.schema import experiment_schema, scenario_schema
 

@@ -554,6 +554,7 @@ def test_limits_can_be_raised(tmp_path):
     assert load_scenario(write(tmp_path, raised)).limits.contacts == 10**12
 
 
+@pytest.mark.slow
 def test_shipped_scenarios_are_well_inside_the_limits():
     from ccsim.model.limits import contact_bound
 

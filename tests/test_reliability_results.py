@@ -139,6 +139,7 @@ def test_pruning_never_follows_a_symlink_nor_deletes_user_files(tmp_path, capsys
 # --- one writer per folder --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_and_the_first_finishes(tmp_path, capsys):
     slow = EXPERIMENT.replace("replications: 6", "replications: 30")
     source = _write(tmp_path, slow, SCENARIO.replace("horizon: 1h", "horizon: 24h"))

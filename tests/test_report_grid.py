@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import ccsim
 from ccsim.report.plots import grid_chart
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_the_blend_sweep_reports_its_trade_off(tmp_path):
     for name in ("experiments/blend_threshold.yaml", "configs/blended_nearshore.yaml"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -261,6 +261,7 @@ def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_tornado_and_the_flip_sentence(tmp_path):
     from ccsim.experiment.runner import run_experiment
     from ccsim.report.html import render_report

@@ -285,6 +285,7 @@ def test_simulation_requirements_checks_its_arguments():
         simulation_requirements(scenario, reps=1)
 
 
+@pytest.mark.slow
 def test_the_python_example_of_docs_staffing_runs(tmp_path, monkeypatch):
     text = (ROOT / "docs" / "staffing.md").read_text(encoding="utf-8")
     snippets = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
