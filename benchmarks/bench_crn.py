@@ -56,6 +56,7 @@ def run_mode(crn: bool, reps: int, seed: int, jobs: int, scratch: Path) -> tuple
     wall, cpu = time.perf_counter(), time.process_time()
     result = ccsim.run_experiment(path, n_jobs=jobs, out=out)
     timing = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+    result.replications  # noqa: B018 - read from out (it is loaded when first asked) before out goes
     shutil.rmtree(out)
     return timing, result
 
