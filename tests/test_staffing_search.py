@@ -432,3 +432,22 @@ def test_a_scaled_compact_week_has_the_scaled_total(scale):
         for a, b in zip(scaled, scenario.sites[0].shifts, strict=True)
         for d in days
     )
+
+
+@pytest.mark.slow
+def test_lowering_a_large_pool_keeps_the_targets_and_never_costs_more():
+    """At 30-odd Erlangs per channel the raise overshoots by whole agents; the lowering step
+    takes them back in slack intervals, and whatever it keeps still meets every target."""
+    big = two_channels(MULTI_SKILL).model_dump(mode="json")
+    big["channels"]["voice"]["arrivals"] = {"rate": "600/h"}
+    big["channels"]["chat"]["arrivals"] = {"rate": "400/h"}
+    plan = staff_scenario(
+        ccsim.parse_scenario(big), offer=OFFER, reps=REPS, seed=SEED, max_trim_simulations=0
+    )
+    history = plan.history
+    raised = history[history.phase.str.startswith("raise")].iloc[-1]
+    assert plan.met
+    assert (history.phase == "lower").any()
+    assert plan.cost <= raised.cost + 1e-9
+    kept = history[(history.phase == "lower") & history.met]
+    assert (kept.cost < raised.cost).all()

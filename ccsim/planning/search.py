@@ -58,6 +58,8 @@ __all__ = ["StaffingPlan", "human_traffic", "pool_requirements", "staff_scenario
 EMAIL_OCCUPANCY = 0.9
 #: The raise of a pool's requirement in an interval that misses.
 RAISE = 0.10
+#: The first and the last step by which a pool's requirement is lowered where it has slack.
+LOWER_START, LOWER_END = 0.08, 0.01
 
 
 @dataclass(frozen=True)
@@ -431,15 +433,19 @@ def staff_scenario(
         )
         return result
 
-    for round_ in range(1, max_rounds + 1):
+    def solve(step: str) -> Solution:
+        nonlocal time_limited, solution
         solution = planner.solve(time_limit, mip_gap)
         if solution.time_limited:
             time_limited = True
             say(
-                f"round {round_}: the integer program stopped at its time limit "
+                f"{step}: the integer program stopped at its time limit "
                 f"({time_limit:g}s), within {solution.mip_gap:.2%} of its lower bound"
             )
-        x = solution.headcounts.copy()
+        return solution
+
+    for round_ in range(1, max_rounds + 1):
+        x = solve(f"round {round_}").headcounts.copy()
         evaluation = judge(x, f"raise {round_}")
         if evaluation is None:
             raise ConfigError("", "sites", "the schedule leaves a channel without agents")
@@ -450,6 +456,7 @@ def staff_scenario(
     met = evaluation.met
     trimmed = False
     if met and trim:
+        x, evaluation = _lower_requirements(planner, x, evaluation, judge, solve, say)
         x, evaluation, trimmed = _trim(planner, x, evaluation, judge, max_trim_simulations, say)
     if not met:
         say(f"the targets are not met after {max_rounds} rounds: the plan is the last one tried")
@@ -470,8 +477,60 @@ def staff_scenario(
     )
 
 
+def _lower_requirements(planner, x, evaluation, judge, solve, say):
+    """Step 5a: lower each pool's requirement where its channels have slack, re-solve, and keep
+    the plan if every target still holds.
+
+    The raise works in 10% steps, so a large pool ends well above its targets; taking one
+    agent at a time from it would need hundreds of simulations. Here a pool's requirement
+    drops by ``step`` (8% to start) in the intervals where every channel of the pool is at or
+    above its target, and the integer program re-solves; a lowering that breaks a target is
+    undone, and once no pool can give at the current step the step halves, down to 1%.
+    Small pools (one or two agents a night) are unchanged by the rounding up and are left
+    to the shift-by-shift trim that follows. A lowering the same shifts still cover is kept
+    without a simulation (the next step starts from it).
+    """
+    step = LOWER_START
+    while step >= LOWER_END - 1e-12:
+        lowered = False
+        for pool in planner.pools:
+            if pool.name not in planner.required:
+                continue
+            slack = _slack_intervals(planner, evaluation, pool)
+            before = planner.required[pool.name]
+            after = before.copy()
+            after[slack] = np.ceil(before[slack] * (1 - step) - 1e-9)
+            if np.array_equal(after, before):
+                continue
+            planner.required[pool.name] = after
+            trial = solve(f"lower {pool.name} by {step:.0%}").headcounts.copy()
+            if np.array_equal(trial, x):  # the same shifts still cover it: nothing to judge
+                continue
+            result = judge(trial, "lower") if planner.part_time_ok(trial) else None
+            if result is not None and result.met:
+                x, evaluation, lowered = trial, result, True
+                say(_line(f"lower {pool.name} by {step:.0%}", planner.costs @ x, evaluation))
+            else:
+                planner.required[pool.name] = before
+        if not lowered:
+            step /= 2
+    return x, evaluation
+
+
+def _slack_intervals(planner, evaluation, pool) -> np.ndarray:
+    """Intervals where every channel of ``pool`` with demand is at or above its target."""
+    n = len(planner.calendar.slots)
+    slack = np.ones(n, dtype=bool)
+    for name in pool.channels:
+        own = evaluation.intervals[evaluation.intervals.channel == name]
+        levels = np.full(n, np.inf)
+        levels[own["interval"].to_numpy(int)] = own["sl"].fillna(np.inf).to_numpy(float)
+        slack &= levels >= planner.targets.channels[name].target
+    return slack
+
+
 def _trim(planner, x, evaluation, judge, max_simulations, say):
-    """Step 5: remove agents while every target holds, by adaptive group testing.
+    """Step 5b: remove agents while every target holds, by adaptive group testing.
 
     A pass queues the templates in use, dearest first, and tries taking one agent from each
     of the next ``size`` at once: if every target still holds, all go (and the group size
