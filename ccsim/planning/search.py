@@ -22,7 +22,10 @@ removed without missing one:
 4. **Raise** where a channel misses: for a weekly miss, its pool's requirement in the
    intervals below the target; for an interval-floor miss, in the intervals below the floor;
    by 10% (one agent at least). Back to 2.
-5. **Trim** once every target holds: take one agent from several templates in use at once,
+5. **Lower** large pools once every target holds: a pool's requirement drops by 8% (then 4,
+   2, 1%) in the intervals where its channels are at target, the program re-solves, and the
+   plan is kept if every target still holds (:func:`_lower_requirements`).
+6. **Trim**: take one agent from several templates in use at once,
    dearest first, keeping the removal if every target still holds on the same replications;
    on a failure try fewer at once, down to one template, which is then left alone for the
    pass (adaptive group testing, :func:`_trim`). Passes repeat until one removes nothing:
@@ -478,7 +481,7 @@ def staff_scenario(
 
 
 def _lower_requirements(planner, x, evaluation, judge, solve, say):
-    """Step 5a: lower each pool's requirement where its channels have slack, re-solve, and keep
+    """Step 5: lower each pool's requirement where its channels have slack, re-solve, and keep
     the plan if every target still holds.
 
     The raise works in 10% steps, so a large pool ends well above its targets; taking one
@@ -530,7 +533,7 @@ def _slack_intervals(planner, evaluation, pool) -> np.ndarray:
 
 
 def _trim(planner, x, evaluation, judge, max_simulations, say):
-    """Step 5b: remove agents while every target holds, by adaptive group testing.
+    """Step 6: remove agents while every target holds, by adaptive group testing.
 
     A pass queues the templates in use, dearest first, and tries taking one agent from each
     of the next ``size`` at once: if every target still holds, all go (and the group size
