@@ -361,7 +361,11 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_option(parse_target, "--target"),
         help="e.g. 80/20s: 80%% within 20 s (default: each channel's service_level)",
     )
-    staff.add_argument("--max-occupancy", type=_option(_share, "--max-occupancy"), help="e.g. 0.85")
+    staff.add_argument(
+        "--max-occupancy",
+        type=_option(_share, "--max-occupancy"),
+        help="e.g. 0.85 (search: on voice and chat; with email filling idle time, 0.95)",
+    )
     staff.add_argument(
         "--method",
         choices=[*STAFFING_METHODS, "search"],
@@ -1467,7 +1471,12 @@ def _staff_search(args, scenario, out: Path, started: float) -> int:
     from ccsim.planning.templates import ShiftOffer
 
     targets = Targets.of(
-        scenario, args.target, args.interval_floor, args.interval_share, args.confidence
+        scenario,
+        args.target,
+        args.interval_floor,
+        args.interval_share,
+        args.confidence,
+        max_occupancy=args.max_occupancy,
     )
     offer = ShiftOffer(
         full_time=tuple(args.full_time),

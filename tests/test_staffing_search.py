@@ -19,7 +19,7 @@ from ccsim.planning import program
 from ccsim.planning.frontier import cost_at_target, frontier, scaled_scenario, write_frontier
 from ccsim.planning.model_file import write_staffed_model
 from ccsim.planning.program import Demand
-from ccsim.planning.search import pool_requirements, staff_scenario
+from ccsim.planning.search import occupancy_floors, pool_requirements, staff_scenario
 from ccsim.planning.targets import Targets, evaluate
 from ccsim.planning.templates import ShiftOffer, offer_candidates
 from ccsim.sim.shifts import roster
@@ -451,3 +451,33 @@ def test_lowering_a_large_pool_keeps_the_targets_and_never_costs_more():
     assert plan.cost <= raised.cost + 1e-9
     kept = history[(history.phase == "lower") & history.met]
     assert (kept.cost < raised.cost).all()
+
+
+@pytest.mark.slow
+def test_an_occupancy_cap_holds_where_the_service_level_alone_would_exceed_it():
+    """30-odd Erlangs per channel meet 80/20 near 90% occupancy; with a cap of 75% on live
+    work the plan has at least load / 0.75 agents available, and the simulated occupancy
+    (load over available agents) is at most the cap."""
+    big = two_channels(MULTI_SKILL).model_dump(mode="json")
+    big["channels"]["voice"]["arrivals"] = {"rate": "600/h"}
+    big["channels"]["chat"]["arrivals"] = {"rate": "400/h"}
+    scenario = ccsim.parse_scenario(big)
+    uncapped = staff_scenario(scenario, offer=OFFER, reps=REPS, seed=SEED, max_trim_simulations=0)
+    targets = Targets.of(scenario, max_occupancy=0.75)
+    capped = staff_scenario(scenario, targets, OFFER, reps=REPS, seed=SEED, max_trim_simulations=4)
+    assert capped.met
+    assert uncapped.evaluation.sites.occupancy.iloc[0] > 0.75
+    assert capped.evaluation.sites.high.iloc[0] <= 0.75 + 0.01
+    assert capped.cost > uncapped.cost
+
+
+def test_occupancy_floors_are_the_live_load_over_the_cap():
+    scenario = two_channels(MULTI_SKILL)
+    floors = occupancy_floors(scenario, Targets.of(scenario, max_occupancy=0.8))
+    ((name, floor),) = floors.items()
+    live = 60 * 3 / 60 + 40 * 4 / 60 / 1  # voice 3 Erlangs; chat at concurrency 1
+    assert name == "voice+chat"
+    assert np.all(floor == math.ceil(live / 0.8))
+    assert not any(occupancy_floors(scenario, Targets.of(scenario))["voice+chat"])
+    with pytest.raises(ConfigError, match="max_occupancy"):
+        Targets.of(scenario, max_occupancy=1.5)

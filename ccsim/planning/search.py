@@ -55,7 +55,13 @@ from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import ShiftOffer, offer_candidates, with_break_rules
 from ccsim.sim.arrivals import interval_rates
 
-__all__ = ["StaffingPlan", "human_traffic", "pool_requirements", "staff_scenario"]
+__all__ = [
+    "StaffingPlan",
+    "human_traffic",
+    "occupancy_floors",
+    "pool_requirements",
+    "staff_scenario",
+]
 
 #: Occupancy at which email (deferred work) is planned when it has a pool of its own.
 EMAIL_OCCUPANCY = 0.9
@@ -193,7 +199,33 @@ def pool_requirements(
             squares = squares + np.maximum(need - load, 0.0) ** 2
             largest = np.maximum(largest, need)
         result[pool.name] = np.ceil(np.maximum(largest, loads + np.sqrt(squares)) - 1e-9)
+    for name, floor in occupancy_floors(scenario, targets, traffic).items():
+        result[name] = np.maximum(result[name], floor)
     return result
+
+
+def occupancy_floors(
+    scenario: Scenario, targets: Targets, traffic: dict[str, Traffic] | None = None
+) -> dict[str, np.ndarray]:
+    """The agents each pool needs per interval for its occupancy caps: live load (voice,
+    chat) over ``max_occupancy``, and all load with deferred work over
+    ``max_occupancy_deferred``. Zero without a cap."""
+    traffic = human_traffic(scenario) if traffic is None else traffic
+    n = len(scenario.calendar().slots)
+    floors = {}
+    for pool in pools(scenario):
+        floor = np.zeros(n)
+        if targets.max_occupancy is not None:
+            live = sum(
+                (traffic[c].loads for c in pool.channels if not traffic[c].deferred), np.zeros(n)
+            )
+            every = sum((traffic[c].loads for c in pool.channels), np.zeros(n))
+            floor = np.maximum(
+                np.ceil(live / targets.max_occupancy - 1e-9),
+                np.ceil(every / targets.max_occupancy_deferred - 1e-9),
+            )
+        floors[pool.name] = floor
+    return floors
 
 
 @dataclass(frozen=True)
@@ -245,11 +277,13 @@ class _Planner:
         self.costs = np.array([t.cost for t in self.templates])
         self.paid = np.array([t.paid_hours for t in self.templates])
         self.part_time = np.array([c.part_time for c in self.candidates])
+        self.site_of = np.array([c.site for c in self.candidates])
         self.bounds = offer.part_time_bounds(self.staffed_sites)
         self.pools = pools(self.scenario)
         traffic = human_traffic(self.scenario)
         self.loads = {name: t.loads.sum() for name, t in traffic.items()}
         self.required = pool_requirements(self.scenario, targets, traffic)
+        self.floors = occupancy_floors(self.scenario, targets, traffic)
 
     def demands(self) -> list[Demand]:
         sites = {site.name: site for site in self.scenario.sites}
@@ -279,6 +313,27 @@ class _Planner:
             time_limit=time_limit,
             mip_gap=mip_gap,
         )
+
+    def within_caps(self, x: np.ndarray) -> bool:
+        """Whether headcounts ``x`` still give every pool the agents its occupancy caps need:
+        the available agents of its sites (at their speed) at or above the floor in every
+        interval, and a site's own pools' floors together within what it has."""
+        if self.targets.max_occupancy is None:
+            return True
+        available = {
+            site: self.coverage[self.site_of == site].T @ x[self.site_of == site]
+            for site in self.staffed_sites
+        }
+        own: dict[str, np.ndarray] = {}
+        for demand in self.demands():
+            floor = self.floors[demand.name]
+            capacity = sum(available[s] * v for s, v in demand.speed.items())
+            if np.any(capacity < floor - 1e-9):
+                return False
+            if len(demand.speed) == 1:
+                ((site, speed),) = demand.speed.items()
+                own[site] = own.get(site, 0.0) + floor / speed
+        return all(np.all(available[s] >= need - 1e-9) for s, need in own.items())
 
     def part_time_ok(self, x: np.ndarray) -> bool:
         for site, (low, high) in self.bounds.items():
@@ -503,6 +558,7 @@ def _lower_requirements(planner, x, evaluation, judge, solve, say):
             before = planner.required[pool.name]
             after = before.copy()
             after[slack] = np.ceil(before[slack] * (1 - step) - 1e-9)
+            after = np.maximum(after, planner.floors[pool.name])  # never under the caps
             if np.array_equal(after, before):
                 continue
             planner.required[pool.name] = after
@@ -560,7 +616,7 @@ def _trim(planner, x, evaluation, judge, max_simulations, say):
             trial = x.copy()
             trial[group] -= 1
             result = None
-            if planner.part_time_ok(trial):
+            if planner.part_time_ok(trial) and planner.within_caps(trial):
                 used += 1
                 result = judge(trial, "trim")
             if result is not None and result.met:

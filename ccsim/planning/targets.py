@@ -60,6 +60,17 @@ class Targets:
 
     channels: Mapping[str, ChannelTarget]
     confidence: float = 0.95
+    #: Occupancy caps a planner staffs to (None: none): on live work (voice, chat) and with
+    #: deferred work (email) filling the idle time. Pushing a large pool to the occupancy the
+    #: service level alone allows (95% and more at 300 agents) burns agents out.
+    max_occupancy: float | None = None
+    max_occupancy_deferred: float = 0.95
+
+    def __post_init__(self) -> None:
+        for name in ("max_occupancy", "max_occupancy_deferred"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value <= 1:
+                raise ConfigError("", name, f"must be in (0, 1], got {value!r}")
 
     @classmethod
     def of(
@@ -69,9 +80,11 @@ class Targets:
         interval_floor: float = 0.15,
         interval_share: float = 0.95,
         confidence: float = 0.95,
+        max_occupancy: float | None = None,
+        max_occupancy_deferred: float = 0.95,
     ) -> Targets:
         """Every channel's own objective (or ``service_level``: one for all, or per channel),
-        with the same interval floor."""
+        with the same interval floor, and the occupancy caps."""
         if not 0 < confidence < 1:
             raise ConfigError("", "confidence", f"must be in (0, 1), got {confidence!r}")
         channels = {}
@@ -82,7 +95,7 @@ class Targets:
             elif service_level is not None and name in service_level:
                 objective = service_level[name]
             channels[name] = ChannelTarget(objective, interval_floor, interval_share)
-        return cls(channels, confidence)
+        return cls(channels, confidence, max_occupancy, max_occupancy_deferred)
 
     def apply(self, scenario: Scenario) -> Scenario:
         """``scenario`` with each channel's objective set to its target (the simulation
