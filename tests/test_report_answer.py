@@ -179,6 +179,7 @@ def test_the_target_table_says_met_or_not_per_model_and_channel():
     assert html.count('<tr data-scenario="') == 3
     assert html.count('class="met"') == 5 and html.count('class="notmet"') == 1
     assert "78.0% <span" in html and "tier-1 occupancy" in html
+    assert "floor 65%: 97% of intervals ≥ 95%" in html
     assert "site_hybrid 78%" in html
 
 

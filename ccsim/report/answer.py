@@ -304,13 +304,13 @@ def _target_cell(row: pd.Series | None) -> str:
     lines = [
         f"<strong>{'✓' if met else '✗'} {mark}</strong>",
         f'{_share(level)} <span class="ci">{interval}</span>'
-        f" {'≥' if weekly else '&lt;'} {_share(_number(row, 'target'), 0)} weekly",
+        f" {'≥' if weekly else '&lt;'} {_share(_number(row, 'target'), 0)}",
     ]
     if math.isfinite(floor) and math.isfinite(at_floor):
         sign = "≥" if flag(row["met_floor"]) else "&lt;"
         lines.append(
-            f'<span class="ci">{_share(at_floor, 0)} of intervals ≥ {_share(floor, 0)} '
-            f"({sign} {_share(required, 0)} needed)</span>"
+            f'<span class="ci">floor {_share(floor, 0)}: {_share(at_floor, 0)} of intervals '
+            f"{sign} {_share(required, 0)}</span>"
         )
     css = "met" if met else "notmet"
     return f'<td class="{css}">{"<br>".join(lines)}</td>'
@@ -342,7 +342,7 @@ def target_table(targets: pd.DataFrame, scenarios: Sequence[str], baseline: str 
     index = {(r["scenario"], r["channel"]): r for _, r in channel_rows.iterrows()}
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in channels)
     if not site_rows.empty:
-        head += '<th scope="col">tier-1 occupancy, staffed daytime hours</th>'
+        head += '<th scope="col">tier-1 occupancy (daytime)</th>'
     body = []
     for scenario in [s for s in scenarios if s in set(targets["scenario"])]:
         cells = "".join(_target_cell(index.get((scenario, c))) for c in channels)

@@ -562,7 +562,7 @@ figure{margin:1.5em 0}img{max-width:100%;height:auto}figcaption{font-size:.9em;m
  border-left:4px solid #2c6db3}.selection{color:#333}td.met{color:#17692f;text-align:left}
 td.notmet{color:#a8231b;text-align:left;background:#fdf1f0}details{margin-top:2em}
 details>summary{font-size:1.3em;font-weight:bold;cursor:pointer;padding:.4em 0;
- border-bottom:1px solid #bbb}
+ border-bottom:1px solid #bbb}#targets td{font-size:.85em;padding:.25em .45em}
 """
 
 
@@ -615,8 +615,9 @@ def _targets_section(outputs: _Outputs) -> str:
     return (
         f"{head}<p>Per model and channel: <strong>met</strong> when the lower 95% bound of "
         "the weekly service level reaches the target <em>and</em> enough intervals with "
-        "demand reach the interval floor (target minus the allowance); the weekly level with "
-        "its interval, then the share of intervals at the floor against the share required. "
+        "demand reach the interval floor. Each cell: the weekly service level with its 95% "
+        "interval against the target; then the floor, and the share of intervals with demand "
+        "that reach it against the share required. "
         "Occupancy of the tier-1 sites over their staffed daytime hours is in the last "
         f"column.</p>{target_table(targets, outputs.scenarios, outputs.baseline)}</section>"
     )
