@@ -882,6 +882,7 @@ def _run(args) -> int:
         if args.record_contacts:
             paths.append(_write_contacts(out / "contacts.csv", scenario, args))
         facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
+        facts["currency"] = scenario.currency  # the page writes it after every amount
         facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
         commit_generation(out, paths, facts)
     print(

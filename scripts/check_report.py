@@ -3,7 +3,9 @@
     python scripts/check_report.py results/overflow_threshold/report.html
 
 Parses the page with the standard library's ``html.parser`` and checks that it is complete
-and self-contained: the models table has a column per model and rows, every table has rows,
+and self-contained: it opens with a non-empty answer sentence, the headline chart, the target
+table (or the sentence that says why there is none) and the sensitivity section, before the
+detail below the fold; the models table has a column per model and rows, every table has rows,
 every image is an embedded PNG (a base64 data URI with the PNG signature, of plausible size,
 the same bytes as its file under ``figures/``), and nothing is loaded from outside the page
 (no ``src``/``href`` but data URIs and in-page anchors, no ``<link>``, ``<script>``,
@@ -214,11 +216,35 @@ def check(path: str | Path) -> tuple[Page, list[str], list[str]]:
             problems.append(f"image {name}: {saved} differs from the embedded image")
     if not page.images:
         problems.append("no images")
+    problems += _check_top(page, text)
     for name, note in page.notes.items():
         lines.append(f"  not shown: {name}: {note}")
     lines.append(f"  external resources: {len(page.external) or 'none'}")
     problems += [f"loads from outside the page: {item}" for item in page.external]
     return page, lines, problems
+
+
+def _check_top(page: Page, text: str) -> list[str]:
+    """The page answers first: a non-empty answer sentence, then the headline chart, the
+    target table (or the sentence saying why not) and the sensitivity section, all before
+    the detail below the fold."""
+    if "answer" not in page.sections:
+        return []  # a page of an older ccsim, or one scenario's page
+    problems = []
+    sentence = re.search(r'id="answer-sentence">([^<]*)<', text)
+    if sentence is None or not sentence[1].strip():
+        problems.append("the answer sentence is missing or empty")
+    if "headline" not in {image.figure for image in page.images} | set(page.notes):
+        problems.append("no headline chart (id='fig-headline'), nor a note saying why")
+    fold = text.find('<details id="detail">')
+    top = text[:fold] if fold >= 0 else text
+    order = ['id="answer-sentence"', 'id="fig-headline"', 'id="targets-met"', 'id="sensitivity"']
+    places = [top.find(marker) for marker in order]
+    if -1 in places or places != sorted(places):
+        problems.append("the top of the page is not answer, headline, targets, sensitivity")
+    if "targets" not in page.tables and "Not judged" not in top:
+        problems.append("no target table (id='targets'), nor a sentence saying why")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """The pages ccsim writes, as a person sees them: rendered by headless Chromium.
 
 An experiment's report and one run's page are loaded in the browser; after load, a script
-added to a copy of the page records what the reader would see: the heading, the tables, and
-for every figure whether the browser decoded the image and how large it drew it. A
+added to a copy of the page records what the reader would see: the answer sentence and
+whether it fits the first screen, then (with the detail below the fold opened) the heading,
+the tables, and for every figure whether the browser decoded the image and how large it drew
+it. A
 screenshot of the page must not be blank. Chromium is a Debian package (`apt-get install
 chromium`); `.ci/run` installs it, so on CI (``CI`` set) a missing browser fails the test
 instead of skipping it.
@@ -42,14 +44,27 @@ if BROWSER is None:
 
 _PROBE = """<script>
 window.addEventListener("load", () => {
-  const images = [...document.images].map(i => ({
-    ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth, shown: i.clientWidth}));
-  const tables = [...document.querySelectorAll("table")].map(t => t.rows.length);
-  const report = {title: document.querySelector("h1")?.innerText, images, tables,
-                  headings: [...document.querySelectorAll("h2")].map(h => h.innerText)};
-  document.body.setAttribute("data-probe", JSON.stringify(report));
+  const answer = document.getElementById("answer-sentence");
+  const box = answer ? answer.getBoundingClientRect() : null;
+  const first = {answer: answer ? answer.innerText : null,
+                 answer_bottom: box ? box.bottom : null, screen: window.innerHeight};
+  // What is below the fold is there when the reader opens it.
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  setTimeout(() => {
+    const images = [...document.images].map(i => ({
+      figure: i.closest("figure")?.id, ok: i.complete && i.naturalWidth > 0,
+      width: i.naturalWidth, shown: i.clientWidth}));
+    const tables = [...document.querySelectorAll("table")].map(t => t.rows.length);
+    const ids = [...document.querySelectorAll("table")].map(t => t.id);
+    const report = {title: document.querySelector("h1")?.innerText, images, tables, ids,
+                    headings: [...document.querySelectorAll("h2")].map(h => h.innerText),
+                    ...first};
+    document.body.setAttribute("data-probe", JSON.stringify(report));
+  }, 0);
 });
 </script>"""
+
+SCREEN = (1280, 900)  # the first screen of a laptop
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess:
@@ -62,7 +77,7 @@ def _seen(page: Path) -> dict:
     """What the browser shows of ``page``: the probe's record after load."""
     probed = page.with_name(f"probed-{page.name}")
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"))
-    dom = _chromium("--dump-dom", probed.as_uri()).stdout
+    dom = _chromium(f"--window-size={SCREEN[0]},{SCREEN[1]}", "--dump-dom", probed.as_uri()).stdout
     match = re.search(r'data-probe="([^"]*)"', dom)
     assert match, f"the browser did not load {page.name}"
     return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
@@ -86,7 +101,12 @@ def _assert_seen(seen: dict, figures: int) -> None:
 
 
 def test_the_experiment_report_in_a_browser(tmp_path):
+    """The report as a planner sees it: the answer in the first screen, then the headline
+    chart and the target table, every figure decoded and drawn (the detail opened)."""
+    from test_report_answer import write_study
+
     experiment = tmp_path / "overflow_report.yaml"
+    common = "horizon: 2h, sites.0.cost_per_hour: 30, sites.1.cost_per_hour: 12"
     experiment.write_text(
         textwrap.dedent(
             f"""\
@@ -96,15 +116,23 @@ def test_the_experiment_report_in_a_browser(tmp_path):
             replications: 3
             baseline: after_30s
             scenarios:
-              after_0s: {{horizon: 2h, routing.overflow.voice.1.after: 0s}}
-              after_30s: {{horizon: 2h, routing.overflow.voice.1.after: 30s}}
+              after_0s: {{{common}, routing.overflow.voice.1.after: 0s}}
+              after_30s: {{{common}, routing.overflow.voice.1.after: 30s}}
+              never: {{{common}, routing.overflow.voice.1.after: 10d}}
             """
         )
     )
     ccsim.run_experiment(experiment, out=tmp_path / "out")
+    write_study(tmp_path / "out", ["after_30s", "after_0s", "never"])
     page = ccsim.render_report(tmp_path / "out")
     seen = _seen(page)
-    _assert_seen(seen, figures=3)
+    _assert_seen(seen, figures=5)
+    assert seen["answer"].startswith("after_0s is cheapest at equal service")
+    assert 0 < seen["answer_bottom"] <= seen["screen"], "the answer is below the first screen"
+    figures = {image["figure"] for image in seen["images"]}
+    assert {"fig-headline", "fig-tornado", "fig-service_level", "fig-staffing"} <= figures
+    assert "targets" in seen["ids"] and "models" in seen["ids"]
+    assert seen["headings"][0] == "Does each model meet its targets?"
     assert "The models side by side" in seen["headings"]
     pixels = _screenshot(page, tmp_path)
     assert pixels.std() > 0.01, "the screenshot is blank"

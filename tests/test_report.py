@@ -23,7 +23,14 @@ from ccsim.report.html import format_difference, format_estimate, render_report,
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["after_0s", "after_30s", "never"]
-FIGURES = ["service_level", "cost_service_level", "occupancy_by_site", "waiting_times", "staffing"]
+FIGURES = [
+    "headline",
+    "service_level",
+    "cost_service_level",
+    "occupancy_by_site",
+    "waiting_times",
+    "staffing",
+]
 
 
 def _load_checker():
@@ -186,7 +193,8 @@ def test_missing_files_and_kpis_are_left_out(page, outputs, tmp_path):
     assert "asa" not in parsed.tables["models"].rows
     assert {"service_level", "cost_per_handled_contact"} <= set(parsed.tables["models"].rows)
     assert set(parsed.notes) == {"service_level", "occupancy_by_site", "waiting_times", "staffing"}
-    assert sorted(p.name for p in (folder / "figures").iterdir()) == ["cost_service_level.png"]
+    figures = sorted(p.name for p in (folder / "figures").iterdir())
+    assert figures == ["cost_service_level.png", "headline.png"]
 
 
 def test_bad_folders_raise_config_errors(tmp_path):
@@ -241,3 +249,37 @@ def test_importing_ccsim_leaves_matplotlib_alone():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_page_answers_first(outputs, tmp_path):
+    """With the study's tables, the page opens with the answer, the headline chart, the
+    target table and the tornado, and keeps everything else below the fold; without them,
+    a sentence stands in for each, never an empty box."""
+    from test_report_answer import write_study
+
+    folder = tmp_path / "out"
+    shutil.copytree(outputs, folder)
+    write_study(folder, ["after_30s", "after_0s", "never"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["selection_sentence"] = "after_0s is the cheapest with probability at least 95%."
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    parsed, lines, problems = checker.check(render_report(folder))
+    assert problems == [], "\n".join(lines + problems)
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    top = text[: text.index('<details id="detail">')]
+    assert top.index('id="answer-sentence"') < top.index('id="fig-headline"')
+    assert top.index('id="fig-headline"') < top.index('id="targets"') < top.index("fig-tornado")
+    assert "after_0s is cheapest at equal service: \N{MINUS SIGN}34%" in top
+    assert "after_0s is the cheapest with probability at least 95%." in top
+    assert parsed.tables["targets"].n_rows == 3
+    assert {"headline", "tornado"} <= {image.figure for image in parsed.images}
+    assert "cost per week at equal service" not in parsed.notes  # drawn, not a note
+
+    # The same folder without the study: a sentence for each part, the answer at planned
+    # staffing, and no figure left as an empty box.
+    page, _ = checker.check(render_report(outputs))[:2]
+    text = (outputs / "report.html").read_text(encoding="utf-8")
+    assert "at planned staffing" in text and "Not compared at equal service" in text
+    assert "Not judged: there is no targets.csv" in text
+    assert "Not analysed: the experiment names no uncertain inputs" in text
+    assert "headline" in {image.figure for image in page.images}

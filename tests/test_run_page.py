@@ -78,3 +78,16 @@ def test_report_of_a_folder_without_results_is_one_line(tmp_path, capsys):
     assert main(["report", str(empty)]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and error.startswith("ccsim: ")
+
+
+def test_money_on_the_page_carries_the_scenarios_currency(tmp_path):
+    data = yaml.safe_load(_scenario(tmp_path).read_text())
+    data["currency"] = "EUR"
+    for site in data.get("sites") or []:
+        site["cost_per_hour"] = 30
+    path = tmp_path / "priced.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--reps", "2", "--out", str(out), "--plot"]) == 0
+    page = (out / "run.html").read_text(encoding="utf-8")
+    assert re.search(r"<th>Cost per handled contact</th><td>[\d.,]+ EUR</td>", page)

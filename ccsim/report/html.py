@@ -31,6 +31,16 @@ import pandas as pd
 from ccsim.experiment.store import _atomic, check_generation, output_folder, write_text
 from ccsim.model import ConfigError
 from ccsim.model.units import format_duration
+from ccsim.report.answer import (
+    Study,
+    answer_caveat,
+    answer_sentence,
+    flag,
+    headline_costs,
+    read_csv,
+    read_study,
+    target_table,
+)
 from ccsim.report.formatting import format_difference, format_estimate
 from ccsim.sim.kpis import KPIS, MEAN, SITE_SUMMARY
 
@@ -73,6 +83,7 @@ class _Outputs:
     requirements: pd.DataFrame | None
     scenarios: list[str]
     baseline: str | None
+    study: Study
 
     @property
     def channels(self) -> list[str]:  # without "all"
@@ -109,23 +120,13 @@ class _Outputs:
         return math.nan
 
 
+_csv = read_csv
+
+
 def _checked(path: Path, columns: Sequence[str], names: Sequence[str]) -> None:
     missing = [column for column in columns if column not in names]
     if missing:
         raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
-
-
-def _csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    try:
-        # Only an empty cell is missing: a channel or site called "NA" stays a name.
-        names = {"scenario": str, "channel": str, "site": str}
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
-    _checked(path, columns, list(frame.columns))
-    return frame
 
 
 def _parquet(path: Path, columns: Sequence[str], wanted=lambda name: False, filters=None):
@@ -200,7 +201,8 @@ def _read(out_dir: str | Path) -> _Outputs:
         baseline = next(iter(comparisons["baseline"]), None)
     baseline = baseline if baseline in scenarios else None
     tables = (summary, comparisons, intervals, replications, requirements)
-    return _Outputs(folder, manifest, *tables, scenarios, baseline)
+    study = read_study(folder, manifest)
+    return _Outputs(folder, manifest, *tables, scenarios, baseline, study)
 
 
 # --- numbers in planners' words -------------------------------------------------------------
@@ -263,7 +265,7 @@ def _verdict(kpi: str, value: float, low: float, high: float, significant) -> tu
     interval); a difference that merely rounds to zero is "not significant", never that."""
     if value == 0 and low == 0 and high == 0:
         return "same", "no difference"
-    if str(significant).strip().lower() in ("true", "1"):
+    if flag(significant):
         direction = KPIS[kpi].direction * math.copysign(1, value) if value else 0
         css = {1: "better", -1: "worse"}.get(int(direction), "sig")
         return css, f"significant, {css}" if css != "sig" else "significant"
@@ -276,7 +278,9 @@ def _difference_cell(row: pd.Series | None, currency: str = "") -> str:
     kpi, value, low, high = row["kpi"], row["difference"], row["ci_low"], row["ci_high"]
     baseline = row.get("baseline_value", math.nan)
     text, interval = format_difference(kpi, value, low, high, baseline, currency=currency)
-    css, words = _verdict(kpi, value, low, high, row["significant"])
+    p_holm = row.get("p_holm", math.nan)  # Holm-adjusted, where the table has it
+    significant = p_holm < 0.05 if pd.notna(p_holm) else row["significant"]
+    css, words = _verdict(kpi, value, low, high, significant)
     return (
         f'<td class="{css}"><strong>{text}</strong><br><span class="ci">{interval}</span>'
         f'<br><span class="verdict">{words}</span></td>'
@@ -482,12 +486,6 @@ def _derived_assumptions(outputs: _Outputs) -> list[str]:
 def _question_section(outputs: _Outputs, question, assumptions) -> str:
     m, baseline = outputs.manifest, outputs.baseline
     spec = _experiment_file(m)
-    question = question or m.get("question") or m.get("description")
-    question = question or (spec or {}).get("description")
-    if not question:
-        others = [s for s in outputs.scenarios if s != baseline]
-        against = f" with the baseline {baseline}" if baseline and others else ""
-        question = f"How do the models {', '.join(others or outputs.scenarios)} compare{against}?"
     if assumptions is None:
         assumptions = _derived_assumptions(outputs)
     elif isinstance(assumptions, str):
@@ -499,7 +497,7 @@ def _question_section(outputs: _Outputs, question, assumptions) -> str:
         for s in outputs.scenarios
     )
     return (
-        f'<section id="question"><h2>The question</h2><p class="question">{_e(question)}</p>'
+        f'<section id="question"><h2>The question and the assumptions</h2><p>{_e(question)}</p>'
         f"<h3>Assumptions</h3><ul>{''.join(f'<li>{_e(a)}</li>' for a in assumptions)}</ul>"
         f"<h3>Models</h3><dl>{models}</dl></section>"
     )
@@ -560,20 +558,94 @@ figure{margin:1.5em 0}img{max-width:100%;height:auto}figcaption{font-size:.9em;m
 .note{color:#555;font-style:italic}footer{margin-top:3em;border-top:1px solid #bbb;
  font-size:.8em;color:#555}@media print{body{max-width:none;margin:0;font-size:11pt}
  h2,h3{break-after:avoid}figure,tr{break-inside:avoid}.wide{overflow:visible}}
+.answer{font-size:1.3em;font-weight:600;margin:.6em 0;padding:.5em .8em;background:#eef4fb;
+ border-left:4px solid #2c6db3}.selection{color:#333}td.met{color:#17692f;text-align:left}
+td.notmet{color:#a8231b;text-align:left;background:#fdf1f0}details{margin-top:2em}
+details>summary{font-size:1.3em;font-weight:bold;cursor:pointer;padding:.4em 0;
+ border-bottom:1px solid #bbb}#targets td{font-size:.85em;padding:.25em .45em}
 """
+
+
+def _question(outputs: _Outputs, question) -> str:
+    m, spec = outputs.manifest, _experiment_file(outputs.manifest)
+    question = question or m.get("question") or m.get("description")
+    question = question or (spec or {}).get("description")
+    if not question:
+        baseline = outputs.baseline
+        others = [s for s in outputs.scenarios if s != baseline]
+        against = f" with the baseline {baseline}" if baseline and others else ""
+        question = f"How do the models {', '.join(others or outputs.scenarios)} compare{against}?"
+    return str(question)
+
+
+def _answer_section(outputs: _Outputs, question: str, headline_figure: str) -> str:
+    """The question, the one-sentence answer, how sure the selection is, the headline chart."""
+    sentence = answer_sentence(
+        outputs.summary,
+        outputs.comparisons,
+        outputs.study,
+        outputs.headline,
+        outputs.baseline,
+        outputs.currency,
+    )
+    answer = (
+        f'<p class="answer" id="answer-sentence">{_e(sentence)}</p>'
+        if sentence
+        else '<p class="answer note" id="answer-sentence">No model has a cost (no site has a '
+        "cost_per_hour), so the report cannot say which is cheapest; the service each gives "
+        "is in the detail below.</p>"
+    )
+    extra = [outputs.study.selection_sentence, answer_caveat(outputs.study)]
+    selection = "".join(f'<p class="selection">{_e(text)}</p>' for text in extra if text)
+    return (
+        f'<section id="answer"><p class="question"><strong>Question.</strong> {_e(question)}</p>'
+        f"{answer}{selection}{headline_figure}</section>"
+    )
+
+
+def _targets_section(outputs: _Outputs) -> str:
+    head = '<section id="targets-met"><h2>Does each model meet its targets?</h2>'
+    targets = outputs.study.targets
+    if targets is None or targets.empty or "target" not in targets:
+        return (
+            f'{head}<p class="note">Not judged: there is no targets.csv (the study step that '
+            "checks each channel against its weekly target and interval floor did not run). "
+            "Each model's service level is in the detail below.</p></section>"
+        )
+    return (
+        f"{head}<p>Per model and channel: <strong>met</strong> when the lower 95% bound of "
+        "the weekly service level reaches the target <em>and</em> enough intervals with "
+        "demand reach the interval floor. Each cell: the weekly service level with its 95% "
+        "interval against the target; then the floor, and the share of intervals with demand "
+        "that reach it against the share required. "
+        "Occupancy of the tier-1 sites over their staffed daytime hours is in the last "
+        f"column.</p>{target_table(targets, outputs.scenarios, outputs.baseline)}</section>"
+    )
 
 
 def _page(outputs: _Outputs, charts, title, question, assumptions) -> str:
     name = outputs.manifest.get("experiment") or outputs.folder.name
     title = title or f"{name}: {len(outputs.scenarios)} models compared"
-    sections = [
+    by_name = {chart.name: chart for chart in charts}
+    top = [by_name.pop(n) for n in ("tornado",) if n in by_name]
+    headline = by_name.pop("headline")
+    question = _question(outputs, question)
+    tornado = (
+        '<section id="sensitivity"><h2>What the uncertain inputs do</h2>'
+        + "".join(_figure_html(chart) for chart in top)
+        + "</section>"
+        if top
+        else '<section id="sensitivity"><h2>What the uncertain inputs do</h2><p class="note">'
+        "Not analysed: the experiment names no uncertain inputs (no sensitivity.csv), so the "
+        "intervals on this page cover simulation noise only.</p></section>"
+    )
+    detail = [
         _question_section(outputs, question, assumptions),
         _models_section(outputs),
         _differences_section(outputs),
         '<section id="figures"><h2>Figures</h2>'
-        + "".join(_figure_html(chart) for chart in charts)
+        + "".join(_figure_html(chart) for chart in by_name.values())
         + "</section>",
-        _footer(outputs),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -581,7 +653,19 @@ def _page(outputs: _Outputs, charts, title, question, assumptions) -> str:
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body><header>"
         f"<h1>{_e(title)}</h1><p>Experiment <strong>{_e(name)}</strong>: "
         f"{len(outputs.scenarios)} models, {_e(_replications(outputs))} replications each.</p>"
-        "</header>\n" + "\n".join(sections) + "\n</body></html>\n"
+        "</header>\n"
+        + _answer_section(outputs, question, _figure_html(headline))
+        + "\n"
+        + _targets_section(outputs)
+        + "\n"
+        + tornado
+        + '\n<details id="detail"><summary>Detail: the assumptions, every KPI of every model '
+        "with its interval, the differences to the baseline, and the figures behind them"
+        "</summary>\n"
+        + "\n".join(detail)
+        + "\n</details>\n"
+        + _footer(outputs)
+        + "\n</body></html>\n"
     )
 
 
@@ -614,23 +698,37 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
     outputs = _read(out_dir)
     channels, scenarios, baseline = outputs.shown_channels, outputs.scenarios, outputs.baseline
     parameter, points = _grid_points(outputs.manifest)
+    from ccsim.report import plan_plots
+    from ccsim.report.requirement import staffing_against_requirement
+
+    study = outputs.study
+    period = _cost_label(outputs.window, "cost").removeprefix("cost per ")
+    headline = headline_costs(outputs.summary, study, outputs.headline, scenarios)
+    requirement, why = staffing_against_requirement(outputs.manifest, outputs.intervals)
+    staffing = (
+        plan_plots.requirement_chart(requirement, why, baseline)
+        if requirement is not None or outputs.requirements is None
+        else plots.staffing_chart(outputs.requirements, outputs.intervals)
+    )
     charts = [
-        plots.service_level_chart(outputs.intervals, scenarios, channels, baseline),
+        plan_plots.headline_chart(headline, baseline, outputs.currency, period),
+        plots.service_level_chart(
+            outputs.intervals, scenarios, channels, baseline, _targets_by_channel(study)
+        ),
         plots.cost_service_chart(
             outputs.summary, scenarios, outputs.headline, baseline, outputs.currency
         ),
         plots.occupancy_chart(outputs.intervals, scenarios, outputs.headline),
         plots.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
-        plots.staffing_chart(outputs.requirements, outputs.intervals),
+        staffing,
     ]
-    if (outputs.folder / "sensitivity.csv").is_file():
-        table = pd.read_csv(outputs.folder / "sensitivity.csv")
+    if study.sensitivity is not None:
         model = baseline if baseline is not None else scenarios[0]
-        charts.append(plots.tornado_chart(table, model, outputs.currency))
+        charts.append(plots.tornado_chart(study.sensitivity, model, outputs.currency))
     else:
         (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)
     if points:  # a sweep over one parameter: its trade-off, after cost against service
-        charts.insert(2, plots.grid_chart(outputs.summary, points, parameter, baseline))
+        charts.insert(3, plots.grid_chart(outputs.summary, points, parameter, baseline))
     else:
         (outputs.folder / "figures" / "grid.png").unlink(missing_ok=True)
     for chart in charts:
@@ -641,6 +739,16 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
             path.unlink(missing_ok=True)
     page = _page(outputs, charts, title, question, assumptions)
     return write_text(outputs.folder / "report.html", page)
+
+
+def _targets_by_channel(study: Study) -> dict[str, float]:
+    """Each channel's service-level target (the first model's: the study sets one per
+    channel), for the lines of the service-level figure."""
+    targets = study.targets
+    if targets is None or "target" not in targets:
+        return {}
+    rows = targets[targets["target"].notna()].drop_duplicates("channel")
+    return dict(zip(rows["channel"], rows["target"].astype(float), strict=True))
 
 
 def report_main(out_dir: str | Path) -> int:

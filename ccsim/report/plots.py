@@ -175,46 +175,80 @@ def _apply_clock(axes, clock: _Clock) -> None:
 # --- (a) service level through the horizon -------------------------------------------------
 
 
+def _flat(rows: pd.DataFrame) -> bool:
+    """A channel whose service level is the same in every interval of every model."""
+    values = rows["estimate"].dropna()
+    return not values.empty and float(values.max() - values.min()) < 1e-9
+
+
 def service_level_chart(
-    intervals: pd.DataFrame | None, scenarios: list[str], channels: list[str], baseline: str | None
+    intervals: pd.DataFrame | None,
+    scenarios: list[str],
+    channels: list[str],
+    baseline: str | None,
+    targets: dict[str, float] | None = None,
 ) -> Chart:
-    """Service level per reporting interval and model, with its 95% band, one panel per
-    channel (all channels first)."""
+    """Service level per reporting interval as a 95% band, in small multiples: a row per
+    channel, a column per model, so that no two models' bands overlap. A channel with the
+    same value in every interval of every model (email answered within its day) is said in
+    the caption instead of drawn; ``targets`` (channel -> share) adds each target as a line."""
     name, title = "service_level", "Service level through the run"
     caption = (
         "Service level per reporting interval (contacts answered within the channel's threshold "
         "over those that queued: answered, abandoned or carried over; a ratio of totals over "
-        "the replications) with its 95% confidence band, each point in the middle of its "
-        "interval. Contacts count in the interval in which they arrived."
+        "the replications): the shaded band is its 95% confidence interval, the line the "
+        "estimate; a row per channel, a column per model, on the same axes. Contacts count in "
+        "the interval in which they arrived."
     )
     if intervals is None:
         return Chart(name, title, note="No intervals.parquet in the folder.")
     rows = intervals[(intervals["site"] == "all") & (intervals["kpi"] == "service_level")]
-    channels = [c for c in channels if c in set(rows["channel"])]
-    if not channels:
+    present = [c for c in channels if c in set(rows["channel"])]
+    if len(present) > 1:  # each channel on its own: "all" mixes their thresholds
+        present = [c for c in present if c != "all"] or present
+    if not present:
         return Chart(name, title, note="intervals.parquet has no service_level rows.")
+    flat = [c for c in present if _flat(rows[rows["channel"] == c])]
+    drawn = [c for c in present if c not in flat] or present
+    if flat and drawn != present:
+        said = "; ".join(
+            f"{c}: {100 * rows.loc[rows['channel'] == c, 'estimate'].dropna().iloc[0]:.1f}%"
+            for c in flat
+        )
+        caption += f" Not drawn, the same in every interval of every model: {said}."
+    if targets:
+        caption += " The dashed line is the channel's target."
+    shown = [s for s in scenarios if s in set(rows["scenario"])]
     clock = _clock(rows["interval_start"], rows["local_start"])
     colours = _colours(scenarios)
-    width = 1.4 if rows["interval_start"].nunique() <= 100 else 0.9  # a week of half-hours
-    with mpl.rc_context(_STYLE):
-        figure = _figure(0.6 + 2.7 * len(channels))
-        panels = figure.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
-        for axes, channel in zip(panels, channels, strict=True):
-            for scenario in scenarios:
+    n_cols = max(1, len(shown))
+    with mpl.rc_context(_STYLE | {"font.size": 8, "axes.titlesize": 9}):
+        figure = _figure(0.7 + 1.7 * len(drawn))
+        panels = figure.subplots(len(drawn), n_cols, sharex=True, sharey=True, squeeze=False)
+        for i, channel in enumerate(drawn):
+            for j, scenario in enumerate(shown):
+                axes = panels[i, j]
                 part = rows[(rows["channel"] == channel) & (rows["scenario"] == scenario)]
                 part = part.sort_values("interval_start")
                 x = part["interval_start"].to_numpy(float) / 3600 + clock.interval_h / 2
-                colour, label = colours[scenario], _label(scenario, baseline)
-                axes.plot(x, 100 * part["estimate"], color=colour, lw=width, label=label)
                 low, high = 100 * part["ci_low"].clip(0, 1), 100 * part["ci_high"].clip(0, 1)
-                axes.fill_between(x, low, high, color=colour, alpha=0.15, lw=0)
-            axes.set_title(_channel_title(channel), loc="left")
-            axes.set_ylabel("service level")
-            axes.set_ylim(0, 102)
-            _percent_axis(axes)
-        _apply_clock(panels[-1], clock)
-        panels[-1].set_xlabel(clock.xlabel)
-        _legend(figure, panels[0], len(scenarios))
+                colour = colours[scenario]
+                axes.fill_between(x, low, high, color=colour, alpha=0.35, lw=0)
+                axes.plot(x, 100 * part["estimate"], color=colour, lw=0.5)
+                if targets and channel in targets and math.isfinite(targets[channel]):
+                    axes.axhline(100 * targets[channel], color="black", lw=0.8, ls="--")
+                if i == 0:
+                    axes.set_title(_label(scenario, baseline), fontsize=9)
+                if j == 0:
+                    axes.set_ylabel(_channel_title(channel))
+                axes.set_ylim(0, 102)
+                _percent_axis(axes)
+        span = clock.ticks[-1] - clock.ticks[0] if len(clock.ticks) > 1 else 0
+        # Narrow panels: a week is labelled by two letters a day.
+        labels = [label.split("\n")[0][:2] for label in clock.labels] if span > 36 else clock.labels
+        for axes in panels[-1]:
+            axes.set_xticks(clock.ticks, labels, fontsize=7 if n_cols > 3 else 8)
+        figure.supxlabel(clock.xlabel, fontsize=9)
         return Chart(name, title, caption, _png(figure))
 
 

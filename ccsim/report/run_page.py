@@ -172,7 +172,7 @@ def load_chart(intervals: pd.DataFrame | None, summary: pd.DataFrame, channels: 
         return plots.Chart(name, title, caption, plots._png(figure))
 
 
-def _table(summary: pd.DataFrame, channel: str) -> str:
+def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> str:
     rows = summary[(summary["channel"] == channel) & (summary["site"] == "all")]
     rows = rows.set_index("kpi")
     cells = []
@@ -184,7 +184,9 @@ def _table(summary: pd.DataFrame, channel: str) -> str:
             continue
         if kpi in ("labour_cost", "cost_per_handled_contact") and row["estimate"] == 0:
             continue  # no site has a cost per hour
-        text, interval = format_estimate(kpi, row["estimate"], row["ci_low"], row["ci_high"])
+        text, interval = format_estimate(
+            kpi, row["estimate"], row["ci_low"], row["ci_high"], currency=currency
+        )
         cells.append(
             f"<tr><th>{_e(_LABELS[kpi])}</th><td>{_e(text)}</td>"
             f'<td class="ci">{_e(interval)}</td></tr>'
@@ -207,9 +209,12 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
 
     folder = Path(out_dir)
     summary, replications, intervals = _read(folder)
-    manifest = folder / "manifest.json"
+    manifest, facts = folder / "manifest.json", {}
     if manifest.is_file():  # never a page from tables of different runs
-        check_generation(folder, json.loads(manifest.read_text(encoding="utf-8")))
+        facts = json.loads(manifest.read_text(encoding="utf-8"))
+        check_generation(folder, facts)
+    # The scenario's currency, which the run records; USD (the default) for older runs.
+    currency = str(facts.get("currency") or "USD") if isinstance(facts, dict) else "USD"
     name = name or folder.resolve().name
     channels = [c for c in dict.fromkeys(summary["channel"]) if c != "all"]
     shown = (["all"] if "all" in set(summary["channel"]) else []) + channels
@@ -233,7 +238,7 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
             for c in charts
         ]
     title = f"{name}: {n_reps} replications" if n_reps else name
-    body = "".join(_table(summary, channel) for channel in shown)
+    body = "".join(_table(summary, channel, currency) for channel in shown)
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -1,0 +1,402 @@
+"""The answer at the top of the experiment report: one sentence, and whether targets are met.
+
+A planner opens the report to learn which operating model is cheapest for the same service,
+how sure that is, and whether each model meets its targets. The study step of an experiment
+writes the tables this answer is composed from, next to the others in the output folder:
+``equal_service.csv`` (each model's weekly cost at exactly its binding channel's target, read
+off its cost-service frontier, and the paired difference to the baseline), ``frontier.csv``,
+``targets.csv`` (per model and channel: met or not, weekly bound and interval floor; per
+site: tier-1 daytime occupancy), ``selection.csv`` (the ranking-and-selection result, its
+sentence in ``manifest.json``) and ``sensitivity.csv`` (the outputs at each end of each
+uncertain input). Each is optional: without a frontier the answer falls back to the cost per
+resolved contact at planned staffing (a weaker comparison, and the sentence says so); without
+targets or sensitivity the page says so in a sentence.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccsim.model import ConfigError
+from ccsim.report.formatting import format_difference, format_estimate
+
+__all__ = [
+    "Headline",
+    "Study",
+    "answer_caveat",
+    "answer_sentence",
+    "cheapest_flips",
+    "flag",
+    "headline_costs",
+    "read_csv",
+    "read_study",
+    "target_table",
+]
+
+EQUAL_SERVICE_COLUMNS = (
+    "scenario", "cost", "cost_low", "cost_high", "binding_channel", "difference",
+    "difference_low", "difference_high", "difference_pct", "difference_pct_low",
+    "difference_pct_high", "p_value", "p_holm", "significant", "extrapolated",
+)  # fmt: skip
+FRONTIER_COLUMNS = ("scenario", "kind", "scale", "channel", "cost", "cost_low", "cost_high")
+TARGET_COLUMNS = (
+    "scenario", "channel", "service_level", "sl_low", "sl_high", "target", "met_weekly",
+    "share_at_floor", "floor", "floor_share_required", "met_floor", "met",
+)  # fmt: skip
+SELECTION_COLUMNS = ("scenario", "mean", "mcb_low", "mcb_high", "eligible", "selected")
+#: The sensitivity column of the cost at equal service (older tables rank by cost per
+#: resolved contact, :data:`ccsim.experiment.sensitivity.RANKED_BY`).
+EQUAL_SERVICE_SENSITIVITY = "cost_at_equal_service"
+BASE = "base"
+MINUS = "\N{MINUS SIGN}"
+
+
+def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
+    """A table of the output folder, or None if the file is absent; a file that cannot be
+    read or lacks a column raises :class:`~ccsim.model.ConfigError` naming it."""
+    if not path.is_file():
+        return None
+    try:
+        # Only an empty cell is missing: a channel or site called "NA" stays a name.
+        names = {"scenario": str, "channel": str, "site": str}
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
+    return frame
+
+
+def flag(value: Any) -> bool:
+    """A true/false cell as pandas reads it: a bool, 1/0 or the words."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass(frozen=True)
+class Study:
+    """The study's tables of an output folder (None where the study did not write one)."""
+
+    equal_service: pd.DataFrame | None
+    frontier: pd.DataFrame | None
+    targets: pd.DataFrame | None
+    selection: pd.DataFrame | None
+    sensitivity: pd.DataFrame | None
+    selection_sentence: str
+
+
+def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
+    sensitivity = read_csv(folder / "sensitivity.csv", ("model", "parameter", "end"))
+    return Study(
+        read_csv(folder / "equal_service.csv", EQUAL_SERVICE_COLUMNS),
+        read_csv(folder / "frontier.csv", FRONTIER_COLUMNS),
+        read_csv(folder / "targets.csv", ("scenario", "channel")),
+        read_csv(folder / "selection.csv", SELECTION_COLUMNS),
+        sensitivity if sensitivity is not None and not sensitivity.empty else None,
+        str(manifest.get("selection_sentence") or ""),
+    )
+
+
+# --- which inputs flip the cheapest model ----------------------------------------------------
+
+
+def cheapest_flips(table: pd.DataFrame, column: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The model with the least ``column`` at base, and each (input, end, cheapest model
+    there) where another model is cheapest (rows where ``column`` is missing are skipped)."""
+    rows = table[table[column].notna()]
+
+    def cheapest(part: pd.DataFrame) -> str:
+        return str(part.loc[part[column].astype(float).idxmin(), "model"])
+
+    best = cheapest(rows[rows["parameter"] == BASE])
+    flips = []
+    for (parameter, end), part in rows[rows["parameter"] != BASE].groupby(
+        ["parameter", "end"], sort=False
+    ):
+        winner = cheapest(part)
+        if winner != best:
+            flips.append((str(parameter), str(end), winner))
+    return best, flips
+
+
+def _flip_clause(sensitivity: pd.DataFrame | None, column: str, best: str) -> str:
+    """ ", and stays cheapest over every input range (except ...)" for ``best``."""
+    if sensitivity is None or column not in sensitivity or sensitivity[column].isna().all():
+        return ""
+    base, flips = cheapest_flips(sensitivity, column)
+    if base != best:  # the sensitivity's base runs rank otherwise (fewer replications)
+        return f"; in the sensitivity runs {base} is cheapest at base"
+    if not flips:
+        n = sensitivity.loc[sensitivity["parameter"] != BASE, "parameter"].nunique()
+        return f", and stays cheapest over the range of every uncertain input ({n})"
+    ends = "; ".join(f"{p} at its {end} end ({winner} cheapest)" for p, end, winner in flips)
+    return f", and stays cheapest over every input range except {ends}"
+
+
+# --- the sentence ----------------------------------------------------------------------------
+
+
+def _significance(row: pd.Series) -> str:
+    """Planners' words for a paired difference (Holm-adjusted when the table has it)."""
+    values = [row.get(k, math.nan) for k in ("difference", "difference_low", "difference_high")]
+    if all(v == 0 for v in values):
+        return "no difference"
+    p = row.get("p_holm", math.nan)
+    significant = p < 0.05 if isinstance(p, float) and math.isfinite(p) else row["significant"]
+    return "significant" if flag(significant) else "not significant"
+
+
+def _pct(value: float) -> str:
+    return (
+        f"{value:+.0f}".replace("-", MINUS)
+        if abs(value) >= 10
+        else f"{value:+.1f}".replace("-", MINUS)
+    )
+
+
+def _equal_service_sentence(study: Study, baseline: str | None, currency: str) -> str:
+    table = study.equal_service.set_index("scenario")
+    table = table[table["cost"].notna()]
+    best = None
+    if study.selection is not None:
+        chosen = study.selection[study.selection["selected"].map(flag)]
+        if not chosen.empty and chosen["scenario"].iloc[0] in table.index:
+            best = str(chosen["scenario"].iloc[0])
+    best = best or str(table["cost"].astype(float).idxmin())
+    row = table.loc[best]
+    cost, interval = format_estimate(
+        "operating_cost", row["cost"], row["cost_low"], row["cost_high"], currency=currency
+    )
+    extrapolated = " (extrapolated beyond the staffing sweep)" if flag(row["extrapolated"]) else ""
+    if best != baseline and baseline in table.index:
+        pct = (row["difference_pct"], row["difference_pct_low"], row["difference_pct_high"])
+        against = (
+            f": {_pct(pct[0])}% [{_pct(pct[1])}, {_pct(pct[2])}] against {baseline} "
+            f"({_significance(row)}), {cost} per week {interval}{extrapolated}"
+        )
+    else:
+        others = table.drop(index=best)
+        against = f": {cost} per week {interval}{extrapolated}"
+        if not others.empty:
+            second = str(others["cost"].astype(float).idxmin())
+            gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
+            against += f"; the next, {second}, costs {_pct(gap)}% more"
+    clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
+    return f"{best} is cheapest at equal service{against}{clause}."
+
+
+def _planned_sentence(
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame | None,
+    study: Study,
+    channel: str,
+    baseline: str | None,
+    currency: str,
+) -> str:
+    kpi = "cost_per_resolved_contact"
+    rows = summary[
+        (summary["kpi"] == kpi) & (summary["channel"] == channel) & (summary["site"] == "all")
+    ]
+    rows = rows[rows["estimate"].notna()].set_index("scenario")
+    if rows.empty or not (rows["estimate"] > 0).any():
+        return ""
+    best = str(rows["estimate"].astype(float).idxmin())
+    row = rows.loc[best]
+    cost, interval = format_estimate(
+        kpi, row["estimate"], row["ci_low"], row["ci_high"], currency=currency
+    )
+    text = f"{best} has the lowest cost per resolved contact at planned staffing: {cost} {interval}"
+    if comparisons is not None and best != baseline:
+        pair = comparisons[
+            (comparisons["scenario"] == best)
+            & (comparisons["kpi"] == kpi)
+            & (comparisons["channel"] == channel)
+            & (comparisons["site"] == "all")
+        ]
+        if not pair.empty:
+            pair = pair.iloc[0]
+            value, low, high = pair["difference"], pair["ci_low"], pair["ci_high"]
+            base = pair.get("baseline_value", math.nan)
+            diff, bounds = format_difference(kpi, value, low, high, base, currency=currency)
+            words = _significance(
+                pd.Series(
+                    {
+                        "difference": value,
+                        "difference_low": low,
+                        "difference_high": high,
+                        "p_holm": pair.get("p_holm", math.nan),
+                        "significant": pair["significant"],
+                    }
+                )
+            )
+            share = f" ({_pct(100 * value / base)}%)" if base else ""
+            text += f", {diff}{share} {bounds} against {baseline} ({words})"
+    text += _flip_clause(study.sensitivity, kpi, best)
+    return text + "."
+
+
+def answer_caveat(study: Study) -> str:
+    """What the answer does not cover, in a sentence ("" when nothing to say)."""
+    if study.equal_service is None:
+        return (
+            "Not compared at equal service (no equal_service.csv): a model staffed above its "
+            "targets looks dearer than it is, one below them cheaper."
+        )
+    return ""
+
+
+def answer_sentence(
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame | None,
+    study: Study,
+    channel: str,
+    baseline: str | None,
+    currency: str,
+) -> str:
+    """The one-sentence answer: the cheapest model at equal service, against the baseline,
+    and the uncertain inputs that can change that; else the cheapest per resolved contact at
+    planned staffing; "" when the models are not priced."""
+    if study.equal_service is not None and study.equal_service["cost"].notna().any():
+        return _equal_service_sentence(study, baseline, currency)
+    return _planned_sentence(summary, comparisons, study, channel, baseline, currency)
+
+
+# --- the target table ------------------------------------------------------------------------
+
+
+def _share(value: float, decimals: int = 1) -> str:
+    return f"{100 * value:.{decimals}f}%" if math.isfinite(value) else "—"
+
+
+def _bounds(low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"[{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def _number(row: pd.Series, column: str) -> float:
+    value = row.get(column, math.nan)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _target_cell(row: pd.Series | None) -> str:
+    if row is None:
+        return '<td class="na">—</td>'
+    level = _number(row, "service_level")
+    weekly = flag(row["met_weekly"])
+    floor, required = _number(row, "floor"), _number(row, "floor_share_required")
+    at_floor = _number(row, "share_at_floor")
+    met = flag(row["met"])
+    mark = "met" if met else "not met"
+    interval = _bounds(_number(row, "sl_low"), _number(row, "sl_high"))
+    lines = [
+        f"<strong>{'✓' if met else '✗'} {mark}</strong>",
+        f'{_share(level)} <span class="ci">{interval}</span>'
+        f" {'≥' if weekly else '&lt;'} {_share(_number(row, 'target'), 0)}",
+    ]
+    if math.isfinite(floor) and math.isfinite(at_floor):
+        sign = "≥" if flag(row["met_floor"]) else "&lt;"
+        lines.append(
+            f'<span class="ci">floor {_share(floor, 0)}: {_share(at_floor, 0)} of intervals '
+            f"{sign} {_share(required, 0)}</span>"
+        )
+    css = "met" if met else "notmet"
+    return f'<td class="{css}">{"<br>".join(lines)}</td>'
+
+
+def _occupancy_cell(rows: pd.DataFrame) -> str:
+    if rows.empty:
+        return '<td class="na">—</td>'
+    parts = []
+    for _, row in rows.iterrows():
+        value = _share(_number(row, "occupancy"), 0)
+        bounds = _bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high"))
+        parts.append(f'{html.escape(str(row["channel"]))} {value} <span class="ci">{bounds}</span>')
+    return f"<td>{'<br>'.join(parts)}</td>"
+
+
+def target_table(targets: pd.DataFrame, scenarios: Sequence[str], baseline: str | None) -> str:
+    """Per model (rows) and channel (columns): met or not, the weekly service level with its
+    interval against the target, and the share of intervals at the floor; then each site's
+    tier-1 daytime occupancy."""
+    targeted = targets["target"].notna() if "target" in targets else targets["channel"].isna()
+    channel_rows = targets[targeted]
+    site_rows = targets[~targeted]
+    if "occupancy" in site_rows:
+        site_rows = site_rows[site_rows["occupancy"].notna()]
+    else:
+        site_rows = site_rows.iloc[0:0]
+    channels = list(dict.fromkeys(channel_rows["channel"]))
+    index = {(r["scenario"], r["channel"]): r for _, r in channel_rows.iterrows()}
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in channels)
+    if not site_rows.empty:
+        head += '<th scope="col">tier-1 occupancy (daytime)</th>'
+    body = []
+    for scenario in [s for s in scenarios if s in set(targets["scenario"])]:
+        cells = "".join(_target_cell(index.get((scenario, c))) for c in channels)
+        if not site_rows.empty:
+            cells += _occupancy_cell(site_rows[site_rows["scenario"] == scenario])
+        mark = " <small>(baseline)</small>" if scenario == baseline else ""
+        body.append(
+            f'<tr data-scenario="{html.escape(scenario)}"><th scope="row">'
+            f"{html.escape(scenario)}{mark}</th>{cells}</tr>"
+        )
+    return (
+        '<div class="wide"><table id="targets"><thead><tr><th scope="col">model</th>'
+        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+# --- the headline figure's numbers ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Per model the cost the answer ranks by, its interval and its range over the uncertain
+    inputs (``sens_low``, ``sens_high``: NaN without sensitivity.csv); ``equal_service``
+    tells which cost it is."""
+
+    costs: pd.DataFrame  # index scenario: cost, low, high, sens_low, sens_high
+    equal_service: bool
+
+
+def headline_costs(
+    summary: pd.DataFrame, study: Study, channel: str, scenarios: Sequence[str]
+) -> Headline | None:
+    """Cost at equal service per model (else cost per resolved contact at planned staffing),
+    with the range the sensitivity runs give it; None when no model has a cost."""
+    if study.equal_service is not None and study.equal_service["cost"].notna().any():
+        table = study.equal_service.set_index("scenario")
+        costs = table[["cost", "cost_low", "cost_high"]].set_axis(["cost", "low", "high"], axis=1)
+        column, equal = EQUAL_SERVICE_SENSITIVITY, True
+    else:
+        column, equal = "cost_per_resolved_contact", False
+        rows = summary[
+            (summary["kpi"] == column)
+            & (summary["channel"] == channel)
+            & (summary["site"] == "all")
+        ].set_index("scenario")
+        costs = rows[["estimate", "ci_low", "ci_high"]].set_axis(["cost", "low", "high"], axis=1)
+    costs = costs[costs["cost"].notna() & (costs["cost"] > 0)].astype(float)
+    costs = costs.reindex([s for s in scenarios if s in costs.index])
+    if costs.empty:
+        return None
+    costs["sens_low"] = costs["sens_high"] = math.nan
+    sensitivity = study.sensitivity
+    if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
+        ranges = sensitivity.groupby("model")[column].agg(["min", "max"])
+        ranges = ranges.reindex(costs.index)
+        costs["sens_low"], costs["sens_high"] = ranges["min"], ranges["max"]
+    return Headline(costs, equal)
