@@ -26,9 +26,9 @@ def test_mcb_on_a_hand_example():
     w01 = t * d01.std(ddof=1) / 2
     d02 = costs[:, 0] - costs[:, 2]
     w02 = t * d02.std(ddof=1) / 2
-    # The best: its upper end is the least "best minus another" + half-width, clipped at 0.
-    assert table.loc[0, "mcb_high"] == pytest.approx(max(0, min(d01.mean() + w01, d02.mean() + w02)))
-    assert table.loc[0, "mcb_low"] == pytest.approx(min(0, min(d01.mean() - w01, d02.mean() - w02)))
+    # mu_0 - min(mu_1, mu_2) = max(mu_0 - mu_1, mu_0 - mu_2): the larger bounds, clipped at 0.
+    assert table.loc[0, "mcb_high"] == pytest.approx(max(0, d01.mean() + w01, d02.mean() + w02))
+    assert table.loc[0, "mcb_low"] == pytest.approx(min(0, max(d01.mean() - w01, d02.mean() - w02)))
     assert table.loc[0, "can_be_best"] and not table.loc[2, "can_be_best"]
     assert (table["mcb_low"] <= 0).all() and (table["mcb_high"] >= 0).all()
 

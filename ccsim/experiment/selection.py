@@ -9,7 +9,7 @@ the Bonferroni form of Nelson & Matejcik 1995): with k models, n replications an
 t = t_{1 - alpha/(k-1), n-1}, w_ij = t S_ij / sqrt(n), the interval of
 "mu_i minus the best of the others" is
 
-    [min(0, min_{j != i} (Xbar_i - Xbar_j - w_ij)),  max(0, min_{j != i} (Xbar_i - Xbar_j + w_ij))]
+    [min(0, max_{j != i} (Xbar_i - Xbar_j - w_ij)),  max(0, max_{j != i} (Xbar_i - Xbar_j + w_ij))]
 
 and all k intervals hold together with probability at least 1 - alpha (lower cost is
 better). A model whose lower end is 0 is, with that confidence, no cheaper than some other:
@@ -74,8 +74,9 @@ def mcb(costs: np.ndarray, confidence: float = 0.95) -> pd.DataFrame:
     for i in range(k):
         others = [j for j in range(k) if j != i]
         gaps = means[i] - means[others]
-        low[i] = min(0.0, float(np.min(gaps - half[i, others])))
-        high[i] = max(0.0, float(np.min(gaps + half[i, others])))
+        # mu_i - min_j mu_j = max_j (mu_i - mu_j): bounded by the largest bounds.
+        low[i] = min(0.0, float(np.max(gaps - half[i, others])))
+        high[i] = max(0.0, float(np.max(gaps + half[i, others])))
     return pd.DataFrame({"mean": means, "mcb_low": low, "mcb_high": high, "can_be_best": low < 0})
 
 
