@@ -91,11 +91,7 @@ def _interval_levels(sums: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 def _tier1_sites(scenario: Scenario) -> list[str]:
     first = {name for name, channel in scenario.channels.items() if channel.arrivals is not None}
-    return [
-        site.name
-        for site in scenario.sites
-        if site.skills is None or first & set(site.skills)
-    ]
+    return [site.name for site in scenario.sites if site.skills is None or first & set(site.skills)]
 
 
 def _site_rows(sums: pd.DataFrame, site: str, n_sites: int) -> pd.DataFrame:
@@ -112,13 +108,9 @@ def daytime_occupancy(
 ):
     """The occupancy of ``site`` over its staffed daytime intervals (module docstring),
     with its interval over the blocks, and how many intervals count as daytime."""
-    zone = ZoneInfo(
-        next(s.timezone for s in scenario.sites if s.name == site) or scenario.timezone
-    )
+    zone = ZoneInfo(next(s.timezone for s in scenario.sites if s.name == site) or scenario.timezone)
     parts = [_site_rows(sums, site, len(scenario.sites)) for sums in block_sums]
-    whole = pd.concat(parts).groupby("interval", sort=True)[
-        ["s_scheduled_time", "n"]
-    ].sum()
+    whole = pd.concat(parts).groupby("interval", sort=True)[["s_scheduled_time", "n"]].sum()
     first = parts[0].drop_duplicates("interval").set_index("interval")["local_start"]
     hours = first.map(lambda text: datetime.fromisoformat(text).astimezone(zone).hour)
     daytime = hours[(hours >= DAY_START) & (hours < DAY_END)].index

@@ -145,7 +145,7 @@ def run_sweep(
 
 def study_frontier(experiment, sweep: Sweep) -> pd.DataFrame:
     """``frontier.csv``: per model, the points per scale and channel and the cost at target
-    per channel and for the model (band inversion, :func:`~ccsim.planning.frontier.cost_at_target`)."""
+    per channel and for the model (band inversion: ``planning.frontier.cost_at_target``)."""
     frames = []
     for name, scenario in experiment.scenarios.items():
         targets = Targets.of(scenario)
@@ -293,9 +293,7 @@ def local_slope(frontier: pd.DataFrame, scenario: str, channel: str) -> float:
     target: the slope between the two points that bracket the crossing (the two nearest
     ends outside the sweep). NaN when the curve is flat there."""
     own = frontier[
-        (frontier.scenario == scenario)
-        & (frontier.kind == "point")
-        & (frontier.channel == channel)
+        (frontier.scenario == scenario) & (frontier.kind == "point") & (frontier.channel == channel)
     ].sort_values("scale")
     costs, levels = own["cost"].to_numpy(float), own["service_level"].to_numpy(float)
     if len(costs) < 2:

@@ -36,7 +36,15 @@ import pandas as pd
 
 __all__ = ["Selection", "mcb", "replications_needed", "select"]
 
-SELECTION_COLUMNS = ["scenario", "mean", "mcb_low", "mcb_high", "eligible", "selected", "can_be_best"]
+SELECTION_COLUMNS = [
+    "scenario",
+    "mean",
+    "mcb_low",
+    "mcb_high",
+    "eligible",
+    "selected",
+    "can_be_best",
+]
 
 
 def _quantile(confidence: float, k: int, n: int) -> float:

@@ -100,9 +100,7 @@ def write_study(
             eligible = [True] * len(names)
             what = "cost at equal service"
         else:
-            wide = pd.DataFrame(
-                {name: _plan_costs(plan_rows[name]) for name in names}
-            )
+            wide = pd.DataFrame({name: _plan_costs(plan_rows[name]) for name in names})
             eligible = [bool(met[name]) for name in names]
             what = "cost at its plan"
         complete = wide.dropna()  # a replication without a cost in some model pairs nothing
