@@ -139,3 +139,44 @@ def test_a_second_run_resumes_the_sweep(study, tmp_path):
     notes = []
     run_experiment(path, out=out, notify=notes.append)
     assert (out / "equal_service.csv").read_text() == before and not notes
+
+
+@pytest.mark.slow
+def test_sensitivity_ranks_on_cost_at_equal_service_and_takes_per_model_paths(tmp_path):
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.experiment.sensitivity import flip_sentence
+
+    own = tmp_path / "solo.yaml"
+    own.write_text(
+        (DATA / "scenario.yaml")
+        .read_text()
+        .replace("name: away", "name: manila")
+        .replace("skills: [voice, billing]", "skills: [voice, billing]\n    shrinkage: 0.0")
+    )
+    extra = (
+        "  solo: {scenario: solo.yaml}\n"
+        "sensitivity_replications: 3\n"
+        "uncertain:\n  sites.manila.cost_per_hour: {low: 8, high: 40}\n"
+    )
+    path = _experiment(tmp_path, ("  lean: {sites.0.agents: 7, sites.1.agents: 6}\n", extra))
+    run_experiment(path, out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    assert table["cost_at_equal_service"].notna().all()
+    # Only solo has a Manila site: the others keep their base outputs at both ends.
+    onshore = table[table.model == "onshore"]
+    assert onshore["operating_cost"].nunique() == 1
+    solo = table[table.model == "solo"].set_index(["parameter", "end"])["operating_cost"]
+    assert solo[("sites.manila.cost_per_hour", "high")] > solo[("base", "base")]
+    assert "at equal service" in flip_sentence(table)
+
+
+def test_an_uncertain_path_no_model_has_is_one_line(tmp_path):
+    from ccsim.experiment.runner import load_experiment
+
+    extra = "uncertain:\n  sites.kolkata.cost_per_hour: {low: 8, high: 18}\n"
+    path = _experiment(tmp_path)
+    path.write_text(path.read_text() + extra)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert "uncertain.sites.kolkata.cost_per_hour" in str(info.value)
+    assert "no model has it" in str(info.value) and "\n" not in str(info.value)

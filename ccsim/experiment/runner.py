@@ -655,7 +655,14 @@ def run_experiment(
     with output_folder(out):
         result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
         if experiment.spec.uncertain:
-            table = run_sensitivity(experiment, experiment.spec.sensitivity_replications, n_jobs)
+            frontier, binding = None, None
+            if experiment.spec.frontier is not None:
+                frontier = pd.read_csv(out / "frontier.csv")
+                equal = pd.read_csv(out / "equal_service.csv")
+                binding = dict(zip(equal["scenario"], equal["binding_channel"], strict=True))
+            table = run_sensitivity(
+                experiment, experiment.spec.sensitivity_replications, n_jobs, frontier, binding
+            )
             write_csv(out / "sensitivity.csv", table)
         return result
 
