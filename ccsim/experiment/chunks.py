@@ -144,9 +144,9 @@ class ChunkStore:
         """The replication rows of a saved block, checked (:class:`BlockError` if bad)."""
         return self._read(fingerprint, block, "reps", columns)
 
-    def sums(self, fingerprint: str, block: Block) -> pd.DataFrame:
-        """The interval running sums of a saved block, checked."""
-        return self._read(fingerprint, block, "intervals").to_pandas()
+    def sums(self, fingerprint: str, block: Block, columns=None) -> pd.DataFrame:
+        """The interval running sums of a saved block (those ``columns``), checked."""
+        return self._read(fingerprint, block, "intervals", columns).to_pandas()
 
     def prune(self, keep: set[str]) -> None:
         """Delete the saved blocks of scenarios no longer in the experiment: only the files

@@ -243,6 +243,36 @@ class UncertainRange(_Frozen):
         return self
 
 
+class FrontierSpec(_Frozen):
+    """The cost-service frontier of every model inside the experiment: ``replications`` at
+    each of ``scales`` of its staffed headcounts (:mod:`.equal_service`)."""
+
+    scales: list[float] = Field(min_length=2)
+    replications: int = Field(10, ge=2)
+
+    @field_validator("scales")
+    @classmethod
+    def _a_sweep_through_the_plan(cls, scales: list[float]) -> list[float]:
+        if any(not scale > 0 for scale in scales):
+            raise ValueError("every scale must be positive")
+        if any(b <= a for a, b in zip(scales, scales[1:], strict=False)):
+            raise ValueError("scales must be in increasing order, each once")
+        # The plan is a point of its own curve: scale 1.0 reuses the main replications,
+        # and the sensitivity's correction moves along the curve from it.
+        if 1.0 not in scales:
+            raise ValueError("scales must contain 1.0 (the plan)")
+        return [float(scale) for scale in scales]
+
+
+class SelectionSpec(_Frozen):
+    """Select the cheapest model with a probability-of-correct-selection guarantee
+    (:mod:`.selection`): ``indifference_zone`` is a share of the baseline's mean cost."""
+
+    indifference_zone: float = Field(gt=0, lt=1)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    on: Literal["equal_service", "plan"] = "equal_service"
+
+
 class ExperimentSpec(_Frozen):
     """An experiment file, validated."""
 
@@ -267,6 +297,8 @@ class ExperimentSpec(_Frozen):
         description="inputs known only within a range: dotted path -> low, high",
     )
     sensitivity_replications: int = Field(20, ge=2)
+    frontier: FrontierSpec | None = None
+    selection: SelectionSpec | None = None
 
     @field_validator("replications")
     @classmethod
@@ -379,6 +411,10 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
             channel = name.rsplit(".", 1)[0] if "." in name else None
             if channel is not None and channel not in channels:
                 raise ConfigError(source, "replications.kpis", f"no channel {channel!r}")
+    if spec.selection is not None and spec.selection.on == "equal_service" and not spec.frontier:
+        raise ConfigError(
+            source, "selection.on", "equal_service needs a frontier block (or use on: plan)"
+        )
     digest = hashlib.sha256()
     if spec.uncertain:
         check_uncertain(Experiment(spec, source, scenarios, baseline, ""), source)
@@ -619,7 +655,14 @@ def run_experiment(
     with output_folder(out):
         result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
         if experiment.spec.uncertain:
-            table = run_sensitivity(experiment, experiment.spec.sensitivity_replications, n_jobs)
+            frontier, binding = None, None
+            if experiment.spec.frontier is not None:
+                frontier = pd.read_csv(out / "frontier.csv")
+                equal = pd.read_csv(out / "equal_service.csv")
+                binding = dict(zip(equal["scenario"], equal["binding_channel"], strict=True))
+            table = run_sensitivity(
+                experiment, experiment.spec.sensitivity_replications, n_jobs, frontier, binding
+            )
             write_csv(out / "sensitivity.csv", table)
         return result
 
@@ -733,18 +776,55 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                     )
                     if check.met:
                         break
+            n_reps = rounds[completed_rounds - 1]
+            sweep = None
+            if spec.frontier is not None:
+                from ccsim.experiment.equal_service import SWEEP_COLUMNS, run_sweep
+
+                def save(fingerprint, first, stop, rows, sums):
+                    with writing_to(out, "a saved block"):
+                        store.save(fingerprint, first, stop, rows, sums)
+                        keep_time()
+
+                sweep = run_sweep(
+                    experiment,
+                    executor,
+                    store,
+                    lambda name: collectors[name].read_columns(SWEEP_COLUMNS),
+                    n_reps,
+                    _named_block,
+                    save,
+                    lambda scenario, n: _blocks(0, n, _block_size(scenario)),
+                )
     finally:
         bar.close()
 
-    n_reps = rounds[completed_rounds - 1]
     with writing_to(out, "the final tables"):
+        interval_sums = {name: collectors[name].interval_sums() for name in names}
         summary, comparisons, paths = write_tables(
             out,
             store,
             {name: (fingerprints[name], collectors[name].order) for name in names},
-            {name: collectors[name].interval_sums() for name in names},
+            interval_sums,
             experiment.baseline,
         )
+        from ccsim.experiment.study import BLOCK_SUM_COLUMNS, write_study
+
+        written, study = write_study(
+            out,
+            experiment,
+            lambda name, columns: collectors[name].read_columns(columns),
+            interval_sums,
+            lambda name: [
+                collectors[name]._checked(
+                    lambda b=b: store.sums(fingerprints[name], b, BLOCK_SUM_COLUMNS)
+                )
+                for b in collectors[name].order
+            ],
+            n_reps,
+            sweep,
+        )
+        paths += written
         manifest = {
             "experiment": spec.name,
             "file": experiment.source,
@@ -777,10 +857,11 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             ),
             "sessions": len(earlier) + 1,
             "command": command,
+            "study": study,
         }
         keep_time()
         manifest = commit_generation(out, paths, manifest)
-        store.prune(set(fingerprints.values()))
+        store.prune(set(fingerprints.values()) | (sweep.fingerprints if sweep else set()))
     return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
 
 

@@ -10,6 +10,15 @@ seeds as the base runs (common random numbers: the bars move only by the input).
 difference to the baseline of the cost per resolved contact; :func:`tornado` turns it into
 the bars of a tornado chart and :func:`ranking_flips` says which inputs change the cheapest
 model.
+
+An input need not exist in every model (``sites.manila.cost_per_hour`` only where there is a
+Manila site): it applies to the models that have it, and a model it leaves unchanged is not
+simulated again (its base outputs stand). With a frontier in the experiment, the table also
+gives each model's **cost at equal service** at each end, by a first-order correction: the
+end is simulated at the plan's staffing only, and its cost moved along the base frontier's
+local slope (cost per point of service level of the model's binding channel, around its
+target) by the points that channel is above or below its target there. The ranking is then
+on that cost (:func:`ranking_flips`).
 """
 
 from __future__ import annotations
@@ -19,12 +28,14 @@ from typing import Any
 
 import pandas as pd
 
+from ccsim.experiment.stats import ratio_ci
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
 
 __all__ = [
     "HEADLINE",
+    "EQUAL_SERVICE",
     "RANKED_BY",
     "check_uncertain",
     "flip_sentence",
@@ -35,24 +46,38 @@ __all__ = [
 
 #: The outputs whose sensitivity is tabled: what a model costs and what service it gives.
 HEADLINE = ("operating_cost", "cost_per_resolved_contact", "service_level")
-#: The output that ranks the models (the cheapest per resolved customer wins).
+#: The output that ranks the models without a frontier (the cheapest per resolved customer
+#: wins); with one, :data:`EQUAL_SERVICE` ranks them.
 RANKED_BY = "cost_per_resolved_contact"
+EQUAL_SERVICE = "cost_at_equal_service"
 BASE = "base"
 
 
 def check_uncertain(experiment, source: str) -> None:
     """Apply each uncertain parameter's ends to every model, so that a misspelt path or a
-    value the scenario refuses is one line naming ``uncertain.<path>`` before anything runs."""
+    value the scenario refuses is one line naming ``uncertain.<path>`` before anything runs.
+    A path that some models lack applies to the others; one that no model has is an error."""
     for path, bounds in experiment.spec.uncertain.items():
+        missing = []
         for end in ("low", "high"):
             for name, scenario in experiment.scenarios.items():
                 try:
                     apply_overrides(scenario, {path: getattr(bounds, end)}, source=source)
                 except OverrideError as exc:
-                    raise ConfigError(source, f"uncertain.{path}", exc.message) from None
+                    missing.append(exc.message)
                 except ConfigError as exc:
                     why = f"{end} = {getattr(bounds, end)!r} in model {name!r}: {exc.message}"
                     raise ConfigError(source, f"uncertain.{path}", why) from None
+        if len(missing) == 2 * len(experiment.scenarios):
+            raise ConfigError(source, f"uncertain.{path}", f"no model has it: {missing[0]}")
+
+
+def _variant(scenario, changes: dict[str, Any], source: str):
+    """``scenario`` with ``changes``, or ``scenario`` itself where it lacks their path."""
+    try:
+        return apply_overrides(scenario, changes, source)
+    except OverrideError:
+        return scenario
 
 
 def _headline(replications: pd.DataFrame, baseline: str) -> pd.DataFrame:
@@ -70,20 +95,44 @@ def _headline(replications: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return table
 
 
-def run_sensitivity(experiment, n_reps: int, n_jobs: int = 1) -> pd.DataFrame:
+def run_sensitivity(
+    experiment,
+    n_reps: int,
+    n_jobs: int = 1,
+    frontier: pd.DataFrame | None = None,
+    binding: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Every model at base and at each end of each uncertain parameter, ``n_reps``
     replications each on the seeds of the experiment's seed. One row per model, parameter
     (``base`` for the base run) and end, with the parameter's value and the headline
-    outputs."""
+    outputs. With the experiment's ``frontier`` table (``frontier.csv``) and each model's
+    ``binding`` channel (``equal_service.csv``), also the cost at equal service (module
+    docstring) and its difference to the baseline."""
     from ccsim.experiment.runner import run_replications  # the runner imports this module
+
+    base_reps: dict[str, pd.DataFrame] = {}
 
     def outputs(changes: dict[str, Any]) -> pd.DataFrame:
         frames = []
         for name, scenario in experiment.scenarios.items():
-            variant = apply_overrides(scenario, changes, experiment.source) if changes else scenario
-            reps = run_replications(variant, n_reps, seed=experiment.spec.seed, n_jobs=n_jobs)
+            variant = _variant(scenario, changes, experiment.source) if changes else scenario
+            if changes and variant == scenario:  # the input leaves this model as it is
+                reps = base_reps[name]
+            else:
+                reps = run_replications(variant, n_reps, seed=experiment.spec.seed, n_jobs=n_jobs)
+                if not changes:
+                    base_reps[name] = reps
             frames.append(reps.assign(scenario=name))
-        return _headline(pd.concat(frames, ignore_index=True), experiment.baseline)
+        every = pd.concat(frames, ignore_index=True)
+        table = _headline(every, experiment.baseline)
+        if frontier is not None and binding:
+            table[EQUAL_SERVICE] = [
+                _corrected(experiment, every, frontier, name, binding.get(name, ""))
+                for name in table.index
+            ]
+            base = table.loc[experiment.baseline, EQUAL_SERVICE]
+            table[f"{EQUAL_SERVICE}_difference"] = table[EQUAL_SERVICE] - base
+        return table
 
     rows = []
     base = outputs({})
@@ -103,6 +152,25 @@ def run_sensitivity(experiment, n_reps: int, n_jobs: int = 1) -> pd.DataFrame:
     return table
 
 
+def _corrected(experiment, reps: pd.DataFrame, frontier: pd.DataFrame, name: str, channel: str):
+    """The cost at equal service of model ``name`` from its replications at its plan: the
+    mean cost moved along the base frontier's local slope of ``channel`` to its target."""
+    from ccsim.experiment.equal_service import local_slope
+    from ccsim.sim.metrics import RATIO_KPIS
+
+    own = reps[(reps.scenario == name) & (reps.site == "all")]
+    whole = own[own.channel == "all"] if (own.channel == "all").any() else own
+    points = frontier[(frontier.scenario == name) & (frontier.channel == channel)]
+    if not channel or points.empty:
+        return math.nan
+    target = float(points["target"].dropna().iloc[0])
+    numerator, denominator = RATIO_KPIS["service_level"]
+    rows = own[own.channel == channel]
+    level = ratio_ci(rows[list(numerator)].sum(axis=1), rows[list(denominator)].sum(axis=1)).value
+    slope = local_slope(frontier, name, channel)
+    return float(whole["operating_cost"].mean() + slope * 100 * (target - level))
+
+
 def tornado(table: pd.DataFrame, model: str, output: str) -> pd.DataFrame:
     """The bars of one model's tornado for ``output``: per parameter the output at its low
     and high ends, and the base; widest bar first."""
@@ -117,19 +185,28 @@ def tornado(table: pd.DataFrame, model: str, output: str) -> pd.DataFrame:
     return bars.sort_values("width", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _cheapest(rows: pd.DataFrame) -> str:
-    return str(rows.loc[rows[RANKED_BY].idxmin(), "model"])
+def _ranked_by(table: pd.DataFrame) -> str:
+    """The cost at equal service where the table has it, else the cost per resolved contact."""
+    if EQUAL_SERVICE in table and table[EQUAL_SERVICE].notna().all():
+        return EQUAL_SERVICE
+    return RANKED_BY
+
+
+def _cheapest(rows: pd.DataFrame, by: str) -> str:
+    return str(rows.loc[rows[by].idxmin(), "model"])
 
 
 def ranking_flips(table: pd.DataFrame) -> tuple[str, list[tuple[str, str, str]]]:
-    """The cheapest model per resolved contact at base, and each (parameter, end, cheapest
-    model there) where another model is cheapest."""
-    cheapest = _cheapest(table[table["parameter"] == BASE])
+    """The cheapest model at base (at equal service where the table has it, else per
+    resolved contact), and each (parameter, end, cheapest model there) where another model
+    is cheapest."""
+    by = _ranked_by(table)
+    cheapest = _cheapest(table[table["parameter"] == BASE], by)
     flips = []
     for (parameter, end), rows in table[table["parameter"] != BASE].groupby(
         ["parameter", "end"], sort=False
     ):
-        winner = _cheapest(rows)
+        winner = _cheapest(rows, by)
         if winner != cheapest:
             flips.append((str(parameter), str(end), winner))
     return cheapest, flips
@@ -138,12 +215,13 @@ def ranking_flips(table: pd.DataFrame) -> tuple[str, list[tuple[str, str, str]]]
 def flip_sentence(table: pd.DataFrame) -> str:
     """In words: which inputs, over their range, change the cheapest model."""
     cheapest, flips = ranking_flips(table)
+    how = "at equal service" if _ranked_by(table) == EQUAL_SERVICE else "per resolved contact"
     if not flips:
         return (
-            f"{cheapest} is the cheapest model per resolved contact at base and at both ends "
+            f"{cheapest} is the cheapest model {how} at base and at both ends "
             "of every uncertain input: no input, over its range, flips the ranking."
         )
     ends = "; ".join(
         f"{parameter} at its {end} end makes {winner} cheapest" for parameter, end, winner in flips
     )
-    return f"{cheapest} is the cheapest model per resolved contact at base, but {ends}."
+    return f"{cheapest} is the cheapest model {how} at base, but {ends}."

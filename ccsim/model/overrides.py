@@ -1,7 +1,8 @@
 """Scenario variants by dotted-path overrides, and grid sweeps over them.
 
 An experiment names its scenarios as changes to one base scenario: ``sites.0.agents: 40``
-or ``channels.voice.patience.mean: 3min``. A path is checked against the base scenario's
+or ``channels.voice.patience.mean: 3min``; an item of a list of named things by its name
+(``sites.manila.cost_per_hour``). A path is checked against the base scenario's
 full structure (every field, defaults included), so a misspelt path is an error that names
 it rather than a silently ignored key; the changed scenario is then validated like any
 scenario file. Variants are new frozen objects: the base is never mutated.
@@ -39,6 +40,12 @@ def _step(node: Any, part: str, path: str, walked: str) -> tuple[Any, Any]:
             raise OverrideError(path, f"{where} has no field {part!r} ({hint})")
         return part, node[part]
     if isinstance(node, list):
+        # An item of a list of named things (sites) by its name: sites.manila.cost_per_hour.
+        named = [
+            i for i, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part
+        ]
+        if not part.isdigit() and named:
+            return named[0], node[named[0]]
         if not part.isdigit() or int(part) >= len(node):
             raise OverrideError(path, f"{where} is a list of {len(node)}: {part!r} is no index")
         return int(part), node[int(part)]

@@ -38,6 +38,8 @@ __all__ = [
     "CostAtTarget",
     "cost_at_target",
     "frontier",
+    "frontier_points",
+    "frontier_table",
     "scaled_scenario",
     "write_frontier",
 ]
@@ -99,32 +101,41 @@ def frontier(
     and ``target``. Every scale runs the same ``reps`` seeds."""
     targets = Targets.of(scenario) if targets is None else targets
     scenario = targets.apply(scenario)
-    numerator, denominator = RATIO_KPIS["service_level"]
-    records = []
+    frames = []
     for scale in sorted(float(s) for s in scales):
         rows = run_replications(scaled_scenario(scenario, scale), reps, seed=seed, n_jobs=n_jobs)
-        total = _totals(rows)
-        cost = mean_ci(total["operating_cost"].to_numpy(float), targets.confidence)
-        for name, target in targets.channels.items():
-            own = rows[(rows.site == "all") & (rows.channel == name)]
-            level = ratio_ci(
-                own[list(numerator)].sum(axis=1).to_numpy(float),
-                own[list(denominator)].sum(axis=1).to_numpy(float),
-                targets.confidence,
-            )
-            records.append(
-                {
-                    "scale": scale,
-                    "channel": name,
-                    "cost": cost.value,
-                    "cost_low": cost.low,
-                    "cost_high": cost.high,
-                    "service_level": level.value,
-                    "sl_low": level.low,
-                    "sl_high": level.high,
-                    "target": target.target,
-                }
-            )
+        frames.append(frontier_points(rows, targets, scale))
+    return pd.concat(frames, ignore_index=True)
+
+
+def frontier_points(rows: pd.DataFrame, targets: Targets, scale: float) -> pd.DataFrame:
+    """The frontier rows of one scale from its replication rows (one per replication,
+    channel and site): what :func:`frontier` gives per scale, for a caller that already
+    has the rows (an experiment's frontier step)."""
+    numerator, denominator = RATIO_KPIS["service_level"]
+    total = _totals(rows)
+    cost = mean_ci(total["operating_cost"].to_numpy(float), targets.confidence)
+    records = []
+    for name, target in targets.channels.items():
+        own = rows[(rows.site == "all") & (rows.channel == name)]
+        level = ratio_ci(
+            own[list(numerator)].sum(axis=1).to_numpy(float),
+            own[list(denominator)].sum(axis=1).to_numpy(float),
+            targets.confidence,
+        )
+        records.append(
+            {
+                "scale": float(scale),
+                "channel": name,
+                "cost": cost.value,
+                "cost_low": cost.low,
+                "cost_high": cost.high,
+                "service_level": level.value,
+                "sl_low": level.low,
+                "sl_high": level.high,
+                "target": target.target,
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -197,8 +208,8 @@ def cost_at_target(table: pd.DataFrame, channel: str | None = None) -> CostAtTar
     )
 
 
-def write_frontier(out: str | Path, table: pd.DataFrame, name: str = "") -> Path:
-    """Write ``frontier.csv`` into ``out`` atomically: the frontier rows (``kind`` =
+def frontier_table(table: pd.DataFrame, name: str = "") -> pd.DataFrame:
+    """The rows of ``frontier.csv`` for one scenario: the frontier points (``kind`` =
     ``point``), then the cost at target per channel and for the scenario (``kind`` =
     ``cost_at_target``, the interval in ``cost_low`` and ``cost_high``)."""
     points = table.assign(kind="point", scenario=name, note="")
@@ -218,6 +229,9 @@ def write_frontier(out: str | Path, table: pd.DataFrame, name: str = "") -> Path
         )
     frame = pd.concat([points, pd.DataFrame(extra)], ignore_index=True)
     first = ["scenario", "kind", "channel", "scale", "cost", "cost_low", "cost_high"]
-    return write_csv(
-        Path(out) / "frontier.csv", frame[first + [c for c in frame if c not in first]]
-    )
+    return frame[first + [c for c in frame if c not in first]]
+
+
+def write_frontier(out: str | Path, table: pd.DataFrame, name: str = "") -> Path:
+    """Write :func:`frontier_table` as ``frontier.csv`` into ``out``, atomically."""
+    return write_csv(Path(out) / "frontier.csv", frontier_table(table, name))

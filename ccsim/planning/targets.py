@@ -26,7 +26,7 @@ from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel
 from ccsim.sim.metrics import RATIO_KPIS
 
-__all__ = ["ChannelTarget", "Evaluation", "Targets", "evaluate"]
+__all__ = ["ChannelTarget", "Evaluation", "Targets", "evaluate", "interval_levels", "judge"]
 
 _EPS = 1e-12
 
@@ -158,18 +158,22 @@ def evaluate(
     if reps < 2:
         raise ConfigError("", "reps", "judging a staffing needs at least 2 replications")
     rows, interval_rows = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
+    return judge(scenario, targets, rows, interval_levels(interval_rows, targets), reps, seed)
+
+
+def interval_levels(interval_rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """Per channel and reporting interval: ``offered`` (mean per replication) and the
+    service level over the replications (ratio of totals) with its interval, from one row
+    per replication, channel, site and interval."""
     numerator, denominator = RATIO_KPIS["service_level"]
     per_interval = interval_rows[interval_rows.site == "all"]
     per_interval = per_interval.assign(
         _num=per_interval[list(numerator)].sum(axis=1),
         _den=per_interval[list(denominator)].sum(axis=1),
     )
-    records, interval_records = [], []
-    for name, target in targets.channels.items():
-        weekly = rows[(rows.site == "all") & (rows.channel == name)]
-        estimate = _ratio(weekly, "service_level", targets.confidence)
+    records = []
+    for name in targets.channels:
         own = per_interval[per_interval.channel == name]
-        levels = []
         for interval, group in own.groupby("interval", sort=True):
             level = (
                 ratio_ci(
@@ -178,19 +182,41 @@ def evaluate(
                 if group["_den"].sum() > 0
                 else None
             )
-            interval_records.append(
+            records.append(
                 {
                     "channel": name,
                     "interval": int(interval),
-                    "offered": float(group["offered"].sum() / reps),
+                    "offered": float(group["offered"].sum() / len(group)),
                     "sl": level.value if level else math.nan,
                     "low": level.low if level else math.nan,
                     "high": level.high if level else math.nan,
                 }
             )
-            if level is not None:
-                levels.append(level.value)
-        levels = np.array(levels)
+    return pd.DataFrame(records, columns=INTERVAL_LEVEL_COLUMNS)
+
+
+#: The columns of :func:`interval_levels` (and of ``Evaluation.intervals``).
+INTERVAL_LEVEL_COLUMNS = ["channel", "interval", "offered", "sl", "low", "high"]
+
+
+def judge(
+    scenario: Scenario,
+    targets: Targets,
+    rows: pd.DataFrame,
+    intervals: pd.DataFrame,
+    reps: int,
+    seed: int = 0,
+) -> Evaluation:
+    """Judge every target from replications already run: ``rows`` one per replication,
+    channel and site (:mod:`ccsim.sim.result`), ``intervals`` the service level per
+    channel and interval (:func:`interval_levels`; ``sl`` NaN where no contact queued)."""
+    numerator, denominator = RATIO_KPIS["service_level"]
+    records = []
+    for name, target in targets.channels.items():
+        weekly = rows[(rows.site == "all") & (rows.channel == name)]
+        estimate = _ratio(weekly, "service_level", targets.confidence)
+        levels = intervals.loc[intervals.channel == name, "sl"].to_numpy(float)
+        levels = levels[~np.isnan(levels)]
         share = float((levels >= target.floor - _EPS).mean()) if len(levels) else 1.0
         value = estimate.value if weekly[list(denominator)].to_numpy().sum() > 0 else 1.0
         low = estimate.low if math.isfinite(estimate.low) else value
@@ -229,9 +255,7 @@ def evaluate(
     everything = _whole(rows, "all")
     return Evaluation(
         channels=pd.DataFrame(records),
-        intervals=pd.DataFrame(
-            interval_records, columns=["channel", "interval", "offered", "sl", "low", "high"]
-        ),
+        intervals=intervals.reset_index(drop=True),
         sites=pd.DataFrame(
             site_records, columns=["site", "occupancy", "low", "high", "labour_cost"]
         ),

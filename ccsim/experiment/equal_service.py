@@ -1,0 +1,310 @@
+"""The comparison at equal service: every model's frontier inside an experiment, and its
+cost at exactly the targets, paired across models replication by replication.
+
+With a ``frontier:`` block, every model runs its ``replications`` at each of ``scales`` of its
+staffed headcounts (:func:`ccsim.planning.frontier.scaled_scenario`), replication r of every
+model and scale on the experiment's seed child r (common random numbers). Scale 1.0 is the
+plan itself: its replications are the experiment's own first ones, not simulated again. The
+sweep's blocks are saved in the experiment's store like the main ones, under a fingerprint of
+their own, so an interrupted run resumes them.
+
+From the sweep, per replication r, model and channel, the replication's own curve of cost
+against service level (one point per scale; common random numbers make it smooth) is read at
+the channel's target (:func:`crossing`); the model's **cost at equal service** in replication r
+is the largest over its channels: the binding one. Paired to the baseline's cost of the same
+replication, the differences get a t interval, a p-value and Holm's adjustment over the
+models. See docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccsim.experiment.blocks import code_digest
+from ccsim.experiment.chunks import Block, ChunkStore
+from ccsim.experiment.stats import holm, mean_ci, p_value, paired_mean_difference_ci, ratio_ci
+from ccsim.model import Scenario
+from ccsim.planning.frontier import frontier_points, frontier_table, scaled_scenario
+from ccsim.planning.targets import Targets
+from ccsim.sim.metrics import RATIO_KPIS
+
+__all__ = [
+    "EQUAL_SERVICE_COLUMNS",
+    "SWEEP_COLUMNS",
+    "Sweep",
+    "crossing",
+    "equal_service_table",
+    "local_slope",
+    "replication_costs",
+    "study_frontier",
+]
+
+_NUMERATOR, _DENOMINATOR = RATIO_KPIS["service_level"]
+#: The columns of the replication rows the frontier reads.
+SWEEP_COLUMNS = sorted(
+    {"replication", "channel", "site", "operating_cost", *_NUMERATOR, *_DENOMINATOR}
+)
+EQUAL_SERVICE_COLUMNS = [
+    "scenario",
+    "cost",
+    "cost_low",
+    "cost_high",
+    "binding_channel",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "difference_pct",
+    "difference_pct_low",
+    "difference_pct_high",
+    "p_value",
+    "p_holm",
+    "significant",
+    "extrapolated",
+    "n",
+]
+
+
+def sweep_fingerprint(experiment, name: str, scale: float) -> str:
+    """Identity of one model's replications at one scale: the scaled scenario, the seeding,
+    the code, and the word ``frontier`` (its blocks never mix with the main run's)."""
+    scenario = scaled_scenario(experiment.scenarios[name], scale)
+    spec = experiment.spec
+    parts = [
+        "frontier",
+        f"{scale:g}",
+        scenario.model_dump_json(),
+        str(spec.seed),
+        "crn" if spec.common_random_numbers else f"independent:{name}",
+        code_digest(),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+@dataclass
+class Sweep:
+    """The frontier's replication rows (``SWEEP_COLUMNS``, whole-channel rows only) per model
+    and scale, and the fingerprints whose saved blocks hold them."""
+
+    rows: dict[tuple[str, float], pd.DataFrame]
+    fingerprints: set[str]
+
+
+def run_sweep(
+    experiment,
+    executor,
+    store: ChunkStore,
+    main_rows: Callable[[str], pd.DataFrame],
+    n_main: int,
+    task: Callable,
+    save: Callable[[str, int, int, pd.DataFrame, pd.DataFrame], None],
+    blocks: Callable[[Scenario, int], list[Block]],
+) -> Sweep:
+    """Run the frontier of every model: each scale but the plan's own on the experiment's
+    seeds (resuming saved blocks), and the plan (scale 1.0) from ``main_rows(name)`` (the
+    main run's rows, ``SWEEP_COLUMNS``) when the main run has enough replications."""
+    spec = experiment.spec.frontier
+    n = spec.replications
+    rows: dict[tuple[str, float], list[pd.DataFrame]] = {}
+    fingerprints: set[str] = set()
+    tasks = []
+    for name in experiment.scenarios:
+        for scale in spec.scales:
+            if scale == 1.0 and n <= n_main:
+                own = main_rows(name)
+                rows[(name, scale)] = [own[own.replication < n]]
+                continue
+            scenario = scaled_scenario(experiment.scenarios[name], scale)
+            fingerprint = sweep_fingerprint(experiment, name, scale)
+            fingerprints.add(fingerprint)
+            good, _ = store.saved(fingerprint)
+            rows[(name, scale)] = []
+            for first, stop in blocks(scenario, n):
+                if (first, stop) in good:
+                    table = store.reps(fingerprint, (first, stop), SWEEP_COLUMNS).to_pandas()
+                    rows[(name, scale)].append(table)
+                else:
+                    seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
+                    tasks.append(((name, scale, fingerprint), scenario, seeds, first))
+    for (name, scale, fingerprint), first, stop, reps, sums in executor.map_unordered(task, tasks):
+        save(fingerprint, first, stop, reps, sums)
+        rows[(name, scale)].append(reps[SWEEP_COLUMNS])
+    whole = {}
+    for key, frames in rows.items():
+        frame = pd.concat(frames, ignore_index=True)
+        frame = frame[frame.site == "all"].sort_values(["replication", "channel"])
+        whole[key] = frame.reset_index(drop=True)
+    return Sweep(whole, fingerprints)
+
+
+def study_frontier(experiment, sweep: Sweep) -> pd.DataFrame:
+    """``frontier.csv``: per model, the points per scale and channel and the cost at target
+    per channel and for the model (band inversion: ``planning.frontier.cost_at_target``)."""
+    frames = []
+    for name, scenario in experiment.scenarios.items():
+        targets = Targets.of(scenario)
+        points = pd.concat(
+            [
+                frontier_points(sweep.rows[(name, scale)], targets, scale)
+                for scale in experiment.spec.frontier.scales
+            ],
+            ignore_index=True,
+        )
+        frames.append(frontier_table(points, name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def crossing(costs: np.ndarray, levels: np.ndarray, target: float) -> tuple[float, bool]:
+    """Where one replication's curve (cost, service level), in increasing cost, reaches
+    ``target`` and stays: linear between the two bracketing points; outside the sweep,
+    extrapolated along the nearest two points and flagged (``True``). NaN when the curve
+    has no rising end to follow there (flat: a channel at 100% at every scale, or one
+    that more agents do not help); ``-inf`` for a flat curve above target, which needs no
+    more than the cheapest point and so never binds."""
+    above = levels >= target
+    if len(costs) < 2:
+        return (float(costs[0]) if above.all() else math.nan), False
+    if above.all():
+        c0, c1, l0, l1 = costs[0], costs[1], levels[0], levels[1]
+        if not l1 > l0:
+            return -math.inf, True
+        return float(c0 - (l0 - target) * (c1 - c0) / (l1 - l0)), True
+    if not above[-1]:
+        c0, c1, l0, l1 = costs[-2], costs[-1], levels[-2], levels[-1]
+        if not l1 > l0:
+            return math.nan, True
+        return float(c1 + (target - l1) * (c1 - c0) / (l1 - l0)), True
+    i = int(np.flatnonzero(~above)[-1]) + 1  # first point of the final run above target
+    c0, c1, l0, l1 = costs[i - 1], costs[i], levels[i - 1], levels[i]
+    weight = (target - l0) / (l1 - l0) if l1 != l0 else 1.0
+    return float(c0 + weight * (c1 - c0)), False
+
+
+def replication_costs(experiment, sweep: Sweep) -> pd.DataFrame:
+    """Per model and replication: the cost at equal service (``cost``, NaN when a channel's
+    target cannot be reached along the sweep), the ``binding_channel`` and whether its
+    crossing was ``extrapolated`` outside the sweep."""
+    scales = list(experiment.spec.frontier.scales)
+    records = []
+    for name, scenario in experiment.scenarios.items():
+        targets = Targets.of(scenario)
+        frames = []
+        for scale in scales:
+            rows = sweep.rows[(name, scale)]
+            total = rows[rows.channel == "all"] if (rows.channel == "all").any() else rows
+            frame = rows.assign(
+                scale=scale,
+                level=rows[list(_NUMERATOR)].sum(axis=1)
+                / rows[list(_DENOMINATOR)].sum(axis=1).replace(0, np.nan),
+            )
+            cost = total.set_index("replication")["operating_cost"]
+            frames.append(frame.assign(cost=frame["replication"].map(cost)))
+        curves = pd.concat(frames, ignore_index=True)
+        for replication, group in curves.groupby("replication", sort=True):
+            best = (-math.inf, "", False)
+            for channel, target in targets.channels.items():
+                own = group[group.channel == channel].sort_values("scale")
+                known = own["level"].notna()  # a scale where no contact queued says nothing
+                if known.sum() == 0:
+                    continue
+                value, extrapolated = crossing(
+                    own.loc[known, "cost"].to_numpy(float),
+                    own.loc[known, "level"].to_numpy(float),
+                    target.target,
+                )
+                if math.isnan(value):
+                    best = (math.nan, channel, True)
+                    break
+                if value > best[0]:
+                    best = (value, channel, extrapolated)
+            value, channel, extrapolated = best
+            records.append(
+                {
+                    "scenario": name,
+                    "replication": int(replication),
+                    "cost": value if math.isfinite(value) else math.nan,
+                    "binding_channel": channel,
+                    "extrapolated": bool(extrapolated),
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """``equal_service.csv`` from :func:`replication_costs`: one row per model, its mean cost
+    at equal service with a t interval, the binding channel (the one binding in most
+    replications), and the paired difference to ``baseline`` (absolute and in percent of the
+    baseline's cost, delta-method interval of the ratio of means) with Holm-adjusted
+    p-values over the models. Replications without a cost in the model or the baseline
+    are left out of its pairs; ``extrapolated`` counts the model's replications whose
+    binding crossing lies outside the sweep (kept in the figures)."""
+    wide = costs.pivot(index="replication", columns="scenario", values="cost")
+    base = wide[baseline]
+    records = []
+    for name, group in costs.groupby("scenario", sort=False):
+        own = wide[name]
+        estimate = mean_ci(own.to_numpy(float), level)
+        record = {
+            "scenario": name,
+            "cost": estimate.value,
+            "cost_low": estimate.low,
+            "cost_high": estimate.high,
+            "binding_channel": Counter(group["binding_channel"]).most_common(1)[0][0],
+            "extrapolated": int(group["extrapolated"].sum()),
+            "n": int(own.notna().sum()),
+        }
+        pair = own.notna() & base.notna()
+        if name == baseline:
+            record |= dict.fromkeys(
+                ["difference", "difference_low", "difference_high", "difference_pct"], 0.0
+            )
+            record |= {"difference_pct_low": 0.0, "difference_pct_high": 0.0}
+            record |= {"p_value": math.nan}
+        else:
+            x, y = own[pair].to_numpy(float), base[pair].to_numpy(float)
+            difference = paired_mean_difference_ci(x, y, level)
+            ratio = ratio_ci(x, y, level)  # mean(x) / mean(y), paired residuals
+            record |= {
+                "difference": difference.value,
+                "difference_low": difference.low,
+                "difference_high": difference.high,
+                "difference_pct": 100 * (ratio.value - 1),
+                "difference_pct_low": 100 * (ratio.low - 1),
+                "difference_pct_high": 100 * (ratio.high - 1),
+                "p_value": p_value(difference),
+            }
+        records.append(record)
+    table = pd.DataFrame(records)
+    others = table["scenario"] != baseline
+    table["p_holm"] = math.nan
+    table.loc[others, "p_holm"] = holm(table.loc[others, "p_value"].to_numpy(float))
+    table["significant"] = table["p_holm"] < 1 - level
+    return table[EQUAL_SERVICE_COLUMNS]
+
+
+def local_slope(frontier: pd.DataFrame, scenario: str, channel: str) -> float:
+    """The base frontier's cost per point (0.01) of service level of ``channel`` around its
+    target: the slope between the two points that bracket the crossing (the two nearest
+    ends outside the sweep). NaN when the curve is flat there."""
+    own = frontier[
+        (frontier.scenario == scenario) & (frontier.kind == "point") & (frontier.channel == channel)
+    ].sort_values("scale")
+    costs, levels = own["cost"].to_numpy(float), own["service_level"].to_numpy(float)
+    if len(costs) < 2:
+        return math.nan
+    target = float(own["target"].iloc[0])
+    above = levels >= target
+    if above.all():
+        i = 1
+    elif not above[-1]:
+        i = len(costs) - 1
+    else:
+        i = int(np.flatnonzero(~above)[-1]) + 1
+    rise = levels[i] - levels[i - 1]
+    return float((costs[i] - costs[i - 1]) / (100 * rise)) if rise > 0 else math.nan

@@ -1,0 +1,154 @@
+"""The study's answer, written next to the experiment's tables: whether each model meets its
+targets at its plan (``targets.csv``), and with a ``frontier:`` block its frontier
+(``frontier.csv``) and cost at equal service (``equal_service.csv``), and with a
+``selection:`` block the cheapest model with its guarantee (``selection.csv``).
+
+Everything here reads replications already run (the main ones and the frontier's sweep);
+nothing is simulated. The files are written atomically and listed in the manifest, whose
+``study`` entry carries the one-sentence results for the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccsim.experiment.attainment import targets_rows
+from ccsim.experiment.equal_service import (
+    Sweep,
+    equal_service_table,
+    replication_costs,
+    study_frontier,
+)
+from ccsim.experiment.selection import select
+from ccsim.experiment.store import write_csv
+from ccsim.experiment.summary import INTERVAL_KEYS
+from ccsim.sim.metrics import RATIO_KPIS
+
+__all__ = ["BLOCK_SUM_COLUMNS", "TARGET_COLUMNS", "write_study"]
+
+_NUMERATOR, _DENOMINATOR = RATIO_KPIS["service_level"]
+#: Replication columns the targets need: weekly service level, site occupancy, cost.
+TARGET_COLUMNS = sorted(
+    {
+        "replication",
+        "channel",
+        "site",
+        *_NUMERATOR,
+        *_DENOMINATOR,
+        "busy_time",
+        "staffed_time",
+        "labour_cost",
+        "operating_cost",
+    }
+)
+#: Interval running-sum columns the daytime occupancy reads, block by block.
+BLOCK_SUM_COLUMNS = [*INTERVAL_KEYS, "n", "s_scheduled_time", "s_busy_time", "s_staffed_time"]
+
+
+def write_study(
+    out: Path,
+    experiment,
+    rows: Callable[[str, list[str]], pd.DataFrame],
+    interval_sums: dict[str, pd.DataFrame],
+    block_sums: Callable[[str], list[pd.DataFrame]],
+    n_reps: int,
+    sweep: Sweep | None,
+) -> tuple[list[Path], dict[str, Any]]:
+    """Write the study's files into ``out``; ``rows(name, columns)`` reads a model's main
+    replication rows, ``block_sums(name)`` its interval sums per saved block
+    (:data:`BLOCK_SUM_COLUMNS`). Returns the paths and the manifest's ``study`` entry."""
+    spec = experiment.spec
+    names = list(experiment.scenarios)
+    plan_rows = {name: rows(name, TARGET_COLUMNS) for name in names}
+    targets = pd.concat(
+        [
+            targets_rows(
+                name,
+                experiment.scenarios[name],
+                plan_rows[name],
+                interval_sums[name],
+                block_sums(name),
+                n_reps,
+            )
+            for name in names
+        ],
+        ignore_index=True,
+    )
+    paths = [write_csv(out / "targets.csv", targets)]
+    channels = targets[targets.kind == "channel"]
+    met = channels.groupby("scenario", sort=False)["met"].all().reindex(names).fillna(True)
+    entry: dict[str, Any] = {
+        "targets_met": {name: bool(met[name]) for name in names},
+    }
+    costs = None
+    if sweep is not None:
+        paths.append(write_csv(out / "frontier.csv", study_frontier(experiment, sweep)))
+        costs = replication_costs(experiment, sweep)
+        table = equal_service_table(costs, experiment.baseline)
+        paths.append(write_csv(out / "equal_service.csv", table))
+        entry["frontier"] = spec.frontier.model_dump()
+        entry["equal_service"] = _equal_service_sentence(table, experiment.baseline)
+    if spec.selection is not None:
+        selection = spec.selection
+        if selection.on == "equal_service":
+            wide = costs.pivot(index="replication", columns="scenario", values="cost")[names]
+            eligible = [True] * len(names)
+            what = "cost at equal service"
+        else:
+            wide = pd.DataFrame({name: _plan_costs(plan_rows[name]) for name in names})
+            eligible = [bool(met[name]) for name in names]
+            what = "cost at its plan"
+        complete = wide.dropna()  # a replication without a cost in some model pairs nothing
+        base_cost = float(complete[experiment.baseline].mean())
+        delta = selection.indifference_zone * base_cost
+        result = select(
+            complete.to_numpy(float), names, delta, selection.confidence, eligible, what
+        )
+        table = result.table.assign(
+            indifference_zone=delta,
+            replications=result.replications,
+            replications_needed=result.needed,
+            guaranteed=result.guaranteed,
+        )
+        paths.append(write_csv(out / "selection.csv", table))
+        entry["selection"] = {
+            "on": selection.on,
+            "selected": result.selected,
+            "guaranteed": result.guaranteed,
+            "indifference_zone": delta,
+            "confidence": selection.confidence,
+            "replications": result.replications,
+            "replications_needed": result.needed,
+            "left_out": int(len(wide) - len(complete)),
+            "sentence": result.sentence,
+        }
+    return paths, entry
+
+
+def _plan_costs(rows: pd.DataFrame) -> pd.Series:
+    whole = rows[rows.site == "all"]
+    if (whole.channel == "all").any():
+        whole = whole[whole.channel == "all"]
+    return whole.set_index("replication")["operating_cost"].sort_index()
+
+
+def _equal_service_sentence(table: pd.DataFrame, baseline: str) -> str:
+    """The cheapest model at equal service and its difference to the baseline, in words."""
+    known = table[table["cost"].notna()]
+    if known.empty:
+        return "No model's cost at equal service is known: widen the frontier's scales."
+    row = known.loc[known["cost"].idxmin()]
+    if row["scenario"] == baseline:
+        return f"{baseline} (the baseline) is the cheapest model at equal service."
+    pct = row["difference_pct"], row["difference_pct_low"], row["difference_pct_high"]
+    verdict = "significant" if bool(row["significant"]) else "not significant"
+    text = ", ".join("nan" if math.isnan(v) else f"{v:+.1f}" for v in pct[1:])
+    return (
+        f"{row['scenario']} is the cheapest model at equal service: {pct[0]:+.1f}% "
+        f"[{text}] against {baseline} ({verdict} after Holm)."
+    )

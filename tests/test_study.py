@@ -1,0 +1,182 @@
+"""The study at equal service inside an experiment: the frontier block, the paired cost at
+the targets, the targets table and the selection (tests/data/study)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ccsim.experiment.equal_service import EQUAL_SERVICE_COLUMNS, crossing
+from ccsim.model import ConfigError
+
+DATA = Path(__file__).parent / "data" / "study"
+
+
+def test_crossing_interpolates_and_flags_what_lies_outside_the_sweep():
+    costs = np.array([100.0, 110.0, 120.0])
+    assert crossing(costs, np.array([0.6, 0.7, 0.9]), 0.8) == (pytest.approx(115.0), False)
+    # Met at every scale: followed down the first two points, flagged.
+    assert crossing(costs, np.array([0.85, 0.9, 0.95]), 0.8) == (pytest.approx(90.0), True)
+    # Missed at the dearest: followed up the last two points, flagged.
+    assert crossing(costs, np.array([0.5, 0.6, 0.7]), 0.8) == (pytest.approx(130.0), True)
+    # Flat at 100%: needs no more than the cheapest point, never binds.
+    assert crossing(costs, np.array([1.0, 1.0, 1.0]), 0.8) == (-math.inf, True)
+    # Flat below target: no staffing in reach meets it.
+    value, flagged = crossing(costs, np.array([0.5, 0.5, 0.5]), 0.8)
+    assert math.isnan(value) and flagged
+    # A dip after a first crossing: the crossing from which the curve stays above.
+    assert crossing(costs, np.array([0.85, 0.75, 0.95]), 0.8)[0] == pytest.approx(112.5)
+
+
+def _experiment(tmp_path, replace: tuple[str, str] | None = None) -> Path:
+    for name in ("scenario.yaml", "experiment.yaml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    if replace is not None:
+        path = tmp_path / "experiment.yaml"
+        path.write_text(path.read_text().replace(*replace))
+    return tmp_path / "experiment.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("[0.85, 1.0, 1.15]", "[0.85, 1.15]", "frontier.scales"),
+        ("[0.85, 1.0, 1.15]", "[1.0, 0.85, 1.15]", "increasing"),
+        ("[0.85, 1.0, 1.15]", "[-0.5, 1.0]", "positive"),
+        ("replications: 6}", "replications: 1}", "frontier.replications"),
+        ("indifference_zone: 0.05", "indifference_zone: 0", "selection.indifference_zone"),
+        ("frontier: {scales: [0.85, 1.0, 1.15], replications: 6}", "", "selection.on"),
+    ],
+)
+def test_bad_study_blocks_are_one_line(tmp_path, old, new, words):
+    from ccsim.experiment.runner import load_experiment
+
+    with pytest.raises(ConfigError) as info:
+        load_experiment(_experiment(tmp_path, (old, new)))
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    from ccsim.experiment.runner import run_experiment
+
+    folder = tmp_path_factory.mktemp("study")
+    path = _experiment(folder)
+    result = run_experiment(path, out=folder / "out")
+    return result, folder / "out", path
+
+
+@pytest.mark.slow
+def test_the_study_files_are_written_and_listed(study):
+    result, out, _ = study
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name in ("frontier.csv", "equal_service.csv", "targets.csv", "selection.csv"):
+        assert name in manifest["files"]
+    table = pd.read_csv(out / "equal_service.csv")
+    assert list(table.columns) == EQUAL_SERVICE_COLUMNS
+    base = table.set_index("scenario").loc["onshore"]
+    assert base["difference"] == 0 and math.isnan(base["p_value"])
+    assert manifest["study"]["equal_service"].startswith("offshore is the cheapest")
+    assert result.manifest["study"]["selection"]["selected"] == "offshore"
+
+
+@pytest.mark.slow
+def test_scale_one_is_the_main_run_and_equal_service_agrees_with_the_band(study):
+    _, out, _ = study
+    frontier = pd.read_csv(out / "frontier.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    plan = frontier[(frontier.kind == "point") & (frontier.scale == 1.0)]
+    for row in plan.itertuples():
+        main = summary[
+            (summary.scenario == row.scenario)
+            & (summary.channel == row.channel)
+            & (summary.site == "all")
+            & (summary.kpi == "service_level")
+        ]
+        assert row.service_level == pytest.approx(float(main["estimate"].iloc[0]), rel=1e-12)
+    # Where the sweep brackets every crossing, the mean of the per-replication crossings
+    # lies within the band-inversion interval of the pooled curve.
+    equal = pd.read_csv(out / "equal_service.csv").set_index("scenario")
+    at_target = frontier[(frontier.kind == "cost_at_target") & (frontier.channel == "all")]
+    for row in at_target.itertuples():
+        if equal.loc[row.scenario, "extrapolated"] == 0 and not math.isnan(row.cost_low):
+            assert row.cost_low <= equal.loc[row.scenario, "cost"] <= row.cost_high
+
+
+@pytest.mark.slow
+def test_targets_are_those_planning_judges(study):
+    from ccsim.experiment.runner import load_experiment
+    from ccsim.planning.targets import Targets, evaluate
+
+    _, out, path = study
+    experiment = load_experiment(path)
+    table = pd.read_csv(out / "targets.csv")
+    scenario = experiment.scenarios["offshore"]
+    evaluation = evaluate(scenario, Targets.of(scenario), 6, seed=experiment.spec.seed)
+    own = table[(table.scenario == "offshore") & (table.kind == "channel")].set_index("channel")
+    for row in evaluation.channels.itertuples():
+        assert own.loc[row.channel, "service_level"] == pytest.approx(row.service_level)
+        assert own.loc[row.channel, "sl_low"] == pytest.approx(row.low)
+        assert own.loc[row.channel, "share_at_floor"] == pytest.approx(row.share_at_floor)
+        assert bool(own.loc[row.channel, "met"]) == row.met
+    sites = table[table.kind == "site"]
+    assert set(sites.site) == {"home", "away"}
+    assert sites["occupancy"].between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_a_second_run_resumes_the_sweep(study, tmp_path):
+    from ccsim.experiment.runner import run_experiment
+
+    _, out, path = study
+    before = (out / "equal_service.csv").read_text()
+    notes = []
+    run_experiment(path, out=out, notify=notes.append)
+    assert (out / "equal_service.csv").read_text() == before and not notes
+
+
+@pytest.mark.slow
+def test_sensitivity_ranks_on_cost_at_equal_service_and_takes_per_model_paths(tmp_path):
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.experiment.sensitivity import flip_sentence
+
+    own = tmp_path / "solo.yaml"
+    own.write_text(
+        (DATA / "scenario.yaml")
+        .read_text()
+        .replace("name: away", "name: manila")
+        .replace("skills: [voice, billing]", "skills: [voice, billing]\n    shrinkage: 0.0")
+    )
+    extra = (
+        "  solo: {scenario: solo.yaml}\n"
+        "sensitivity_replications: 3\n"
+        "uncertain:\n  sites.manila.cost_per_hour: {low: 8, high: 40}\n"
+    )
+    path = _experiment(tmp_path, ("  lean: {sites.0.agents: 7, sites.1.agents: 6}\n", extra))
+    run_experiment(path, out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    assert table["cost_at_equal_service"].notna().all()
+    # Only solo has a Manila site: the others keep their base outputs at both ends.
+    onshore = table[table.model == "onshore"]
+    assert onshore["operating_cost"].nunique() == 1
+    solo = table[table.model == "solo"].set_index(["parameter", "end"])["operating_cost"]
+    assert solo[("sites.manila.cost_per_hour", "high")] > solo[("base", "base")]
+    assert "at equal service" in flip_sentence(table)
+
+
+def test_an_uncertain_path_no_model_has_is_one_line(tmp_path):
+    from ccsim.experiment.runner import load_experiment
+
+    extra = "uncertain:\n  sites.kolkata.cost_per_hour: {low: 8, high: 18}\n"
+    path = _experiment(tmp_path)
+    path.write_text(path.read_text() + extra)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert "uncertain.sites.kolkata.cost_per_hour" in str(info.value)
+    assert "no model has it" in str(info.value) and "\n" not in str(info.value)
