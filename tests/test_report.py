@@ -280,6 +280,6 @@ def test_the_page_answers_first(outputs, tmp_path):
     page, _ = checker.check(render_report(outputs))[:2]
     text = (outputs / "report.html").read_text(encoding="utf-8")
     assert "at planned staffing" in text and "Not compared at equal service" in text
-    assert "Not judged: there is no targets.csv" in text
+    assert 'id="targets"' in text  # every experiment judges its targets
     assert "Not analysed: the experiment names no uncertain inputs" in text
     assert "headline" in {image.figure for image in page.images}

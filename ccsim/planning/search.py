@@ -565,6 +565,9 @@ def _lower_requirements(planner, x, evaluation, judge, solve, say):
             trial = solve(f"lower {pool.name} by {step:.0%}").headcounts.copy()
             if np.array_equal(trial, x):  # the same shifts still cover it: nothing to judge
                 continue
+            if planner.costs @ trial >= planner.costs @ x - 1e-9:  # a re-solve within the gap
+                planner.required[pool.name] = before
+                continue
             result = judge(trial, "lower") if planner.part_time_ok(trial) else None
             if result is not None and result.met:
                 x, evaluation, lowered = trial, result, True
