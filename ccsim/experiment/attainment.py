@@ -8,7 +8,10 @@ occupancy over its staffed daytime hours. Nothing is simulated again.
 
 **Staffed daytime**: the reporting intervals that start between 08:00 and 20:00 on the
 site's own clock and in which the site has agents scheduled (in the mean over the
-replications). Occupancy there is busy time over logged-on time, a ratio of totals; its
+replications). Occupancy there is busy time over logged-on time, a ratio of totals (live
+occupancy: the busy time on voice and chat alone, email left out: on a blended site email
+fills what live work leaves, so the site's occupancy says how busy agents are and the live
+occupancy how much of their time customers waited for); its
 interval treats each saved block of replications as one unit (the blocks are independent,
 and the per-replication interval rows are not kept), the delta method over the blocks.
 """
@@ -51,6 +54,9 @@ TARGETS_COLUMNS = [
     "occupancy",
     "occupancy_low",
     "occupancy_high",
+    "live_occupancy",
+    "live_occupancy_low",
+    "live_occupancy_high",
     "daytime_intervals",
 ]
 
@@ -106,8 +112,9 @@ def _site_rows(sums: pd.DataFrame, site: str, n_sites: int) -> pd.DataFrame:
 def daytime_occupancy(
     scenario: Scenario, site: str, block_sums: list[pd.DataFrame], confidence: float = 0.95
 ):
-    """The occupancy of ``site`` over its staffed daytime intervals (module docstring),
-    with its interval over the blocks, and how many intervals count as daytime."""
+    """The occupancy of ``site`` over its staffed daytime intervals (module docstring) and
+    its live occupancy (voice and chat: email left out), each with its interval over the
+    blocks, and how many intervals count as daytime."""
     zone = ZoneInfo(next(s.timezone for s in scenario.sites if s.name == site) or scenario.timezone)
     parts = [_site_rows(sums, site, len(scenario.sites)) for sums in block_sums]
     whole = pd.concat(parts).groupby("interval", sort=True)[["s_scheduled_time", "n"]].sum()
@@ -117,7 +124,23 @@ def daytime_occupancy(
     daytime = [k for k in daytime if whole.loc[k, "s_scheduled_time"] > 0]
     busy = np.array([p[p.interval.isin(daytime)]["s_busy_time"].sum() for p in parts])
     staffed = np.array([p[p.interval.isin(daytime)]["s_staffed_time"].sum() for p in parts])
-    return ratio_ci(busy, staffed, confidence).within(0.0, 1.0), len(daytime)
+    # Live work: the busy time on the channels a customer waits on (not email, which fills
+    # the idle time of a blended site), over the same logged-on time.
+    live = [name for name, channel in scenario.channels.items() if channel.kind != "email"]
+    key = site if len(scenario.sites) > 1 else "all"
+    live_busy = np.array(
+        [
+            sums[(sums.site == key) & sums.channel.isin(live) & sums.interval.isin(daytime)][
+                "s_busy_time"
+            ].sum()
+            for sums in block_sums
+        ]
+    )
+    return (
+        ratio_ci(busy, staffed, confidence).within(0.0, 1.0),
+        ratio_ci(live_busy, staffed, confidence).within(0.0, 1.0),
+        len(daytime),
+    )
 
 
 def targets_rows(
@@ -154,7 +177,9 @@ def targets_rows(
             }
         )
     for site in _tier1_sites(scenario):
-        occupancy, n_daytime = daytime_occupancy(scenario, site, block_sums, targets.confidence)
+        occupancy, live, n_daytime = daytime_occupancy(
+            scenario, site, block_sums, targets.confidence
+        )
         records.append(
             {
                 "scenario": name,
@@ -163,6 +188,9 @@ def targets_rows(
                 "occupancy": occupancy.value,
                 "occupancy_low": occupancy.low,
                 "occupancy_high": occupancy.high,
+                "live_occupancy": live.value,
+                "live_occupancy_low": live.low,
+                "live_occupancy_high": live.high,
                 "daytime_intervals": n_daytime,
             }
         )
