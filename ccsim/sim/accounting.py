@@ -86,16 +86,17 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
             cost[k] += site.pay.cost(low, high)
     served = site.served
     outbound = [index for index in served if run.channels[index].outbound]
+    total_busy = [sum(site.busy[index][k] for index in served) for k in range(n)]
     busy_in, busy_out, idle = [0.0] * n, [0.0] * n, [0.0] * n
     for k in range(n):
-        total_busy = sum(site.busy[index][k] for index in served)
         busy_out[k] = sum(site.busy[index][k] for index in outbound)
-        busy_in[k] = total_busy - busy_out[k]
-        idle[k] = max(site.available_time[k] - total_busy, 0.0)
+        busy_in[k] = total_busy[k] - busy_out[k]
+        idle[k] = max(site.available_time[k] - total_busy[k], 0.0)
+    available = site.available_time
     whole = [
         ChannelTally(
-            staffed_time=site.available_time[k],
-            staffed_hours=site.available_time[k] / 3600.0,
+            staffed_time=available[k],
+            staffed_hours=available[k] / 3600.0,
             inbound_busy_time=busy_in[k],
             outbound_busy_time=busy_out[k],
             idle_time=idle[k],
@@ -106,23 +107,23 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
         )
         for k in range(n)
     ]
+    even = 1.0 / len(served) if served else 0.0
     for index in served:
-        busy = site.busy[index]
+        busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
         for k in range(n):
-            total_busy = sum(site.busy[other][k] for other in served)
-            share = busy[k] / total_busy if total_busy > 0 else 1.0 / len(served)
-            cell = site.answered[index][k]
+            share = busy[k] / total_busy[k] if total_busy[k] > 0 else even
+            cell = cells[k]
             cell.resolved = cell.answered - cell.escalated - cell.unresolved
             cell.busy_time = busy[k]
-            cell.staffed_time = site.available_time[k]
-            cell.staffed_hours = site.available_time[k] / 3600.0
+            cell.staffed_time = available[k]
+            cell.staffed_hours = available[k] / 3600.0
             cell.inbound_busy_time, cell.outbound_busy_time = busy_in[k], busy_out[k]
             cell.idle_time = idle[k]
             cell.scheduled_time = scheduled[k]
             cell.overrun_time = overrun[k] * share
             cell.labour_cost = cost[k] * share
             cell.observed_time = observed[k]
-            _add_site_times(run.channels[index].intervals[k], cell)
+            _add_site_times(rows[k], cell)
             _add_counts(whole[k], cell)
             whole[k].busy_time += busy[k]
     return whole
