@@ -57,6 +57,11 @@ class Lines:
             for point in ("on_end", "on_abandon", "on_leave"):
                 attach(channel, point, lines.free)
 
+    @property
+    def in_use(self) -> dict[int, int]:
+        """Lines in use now, per channel index."""
+        return {index: lines.in_use for index, lines in self.lines.items()}
+
     def start(self) -> None:
         returns = self.core.features.get("returns")
         for lines in self.lines.values():
