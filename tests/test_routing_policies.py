@@ -266,3 +266,33 @@ def test_bad_shares_name_the_field(routing, path, words):
         two_sites(routing)
     message = str(info.value)
     assert path in message and words in message and "\n" not in message
+
+
+def test_cheapest_ranked_by_cost_once_picks_what_its_comparison_picks(monkeypatch):
+    """`cheapest` ranks the sites by cost when the run starts instead of comparing
+    (cost, idle since) per contact: the same agents take the same contacts, ties in cost
+    (sites a and c) included."""
+    from ccsim.sim.routing import Cheapest, RoutingPolicy
+
+    def sites(costs):
+        return [
+            {"name": name, "agents": 3, "cost_per_hour": cost}
+            for name, cost in zip("abc", costs, strict=True)
+        ]
+
+    for costs in ((30, 20, 30), (25, 40, 10)):
+        scenario = ccsim.parse_scenario(
+            {
+                "name": "ranks",
+                "horizon": "8h",
+                "channels": {"voice": channel("2.5/min")},
+                "sites": sites(costs),
+                "routing": {"policy": "cheapest"},
+            }
+        )
+        ranked = ccsim.simulate(scenario, 5, record_contacts=True).contacts
+        with monkeypatch.context() as patch:
+            patch.setattr(Cheapest, "router", RoutingPolicy.router)
+            compared = ccsim.simulate(scenario, 5, record_contacts=True).contacts
+        assert {"a", "b", "c"} <= set(ranked["site"])
+        assert ranked.equals(compared)

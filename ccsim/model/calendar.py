@@ -40,8 +40,9 @@ class Calendar:
         self.start = start.replace(tzinfo=self.zone) if start.tzinfo is None else start
         self.origin = self.start.astimezone(UTC)
         self.horizon, self.interval = horizon, interval
-        self.slots = self._slots()
-        self.edges = [slot.start for slot in self.slots]
+        # Tuples: one calendar is shared by every run of a scenario (Scenario.calendar).
+        self.slots = tuple(self._slots())
+        self.edges = tuple(slot.start for slot in self.slots)
         # Uniform intervals (no daylight-saving change inside the horizon) are found by a
         # division; otherwise by bisecting the edges.
         self.uniform = all(abs(s.start - i * interval) < 1e-6 for i, s in enumerate(self.slots))

@@ -334,8 +334,31 @@ class Counter:
                 (channel.name, contact.arrival, wait, name, math.nan, tally is not None, "")
             )
 
-    def not_resolved(self, contact, site, name: str) -> None:
-        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``."""
+    def resolved(self, contact, customer, ends: float) -> None:
+        """An agent resolved the contact, its handling over at ``ends``: the customer's
+        resolution; agent first-contact resolution if it was the customer's first contact
+        with an agent; and the ticket, from its arrival at this channel (plain first
+        contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
+        if not customer.human:
+            customer.human = True
+            first = customer.tally
+            if first is not None:
+                first.reached_agent += 1
+                first.agent_first_resolutions += 1
+        self.resolution(customer, ends)
+        tally = contact.tally
+        if tally is not None:
+            tally.ticket_time += ends - contact.arrival
+
+    def not_resolved(self, contact, customer, site, name: str) -> None:
+        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
+        was the customer's first contact with an agent, agent first-contact resolution
+        is missed."""
+        if not customer.human:
+            customer.human = True
+            first = customer.tally
+            if first is not None:
+                first.reached_agent += 1
         tally = contact.tally
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + 1)
@@ -349,33 +372,17 @@ class Counter:
         first contacts are counted in bulk by :meth:`record`, the same way."""
         first = customer.tally
         if first is not None:
+            time = ends - customer.arrival
             first.resolutions += 1
-            first.resolution_time += ends - customer.arrival
+            first.resolution_time += time
             if customer.first:
                 first.first_contact_resolutions += 1
             if bot:
                 first.bot_resolutions += 1
-            _journey(first, ends - customer.arrival)
-
-    def human_contact(self, customer, resolved: bool) -> None:
-        """An agent answered one of the customer's contacts and drew whether it resolved
-        them: the first such contact decides agent first-contact resolution."""
-        if customer.human:
-            return
-        customer.human = True
-        first = customer.tally
-        if first is not None:
-            first.reached_agent += 1
-            if resolved:
-                first.agent_first_resolutions += 1
-
-    def ticket(self, contact, ends: float) -> None:
-        """A contact resolved by the agent who handled it, from its arrival at this
-        channel to the end of that handling (plain first contacts: in bulk, by
-        :meth:`record`)."""
-        tally = contact.tally
-        if tally is not None:
-            tally.ticket_time += ends - contact.arrival
+            if time <= _FIRST_JOURNEY_POINT:  # most journeys: _journey's first bin, inline
+                first.journeys_within_1h += 1
+            else:
+                _journey(first, time)
 
     def censored(self, tally: ChannelTally | None) -> None:
         """A customer's journey is still open at the cut-off: counted on the first
@@ -501,6 +508,9 @@ def _customers(counts: ChannelCounts) -> None:
 
 _FIRST_JOURNEY_POINT = JOURNEY_BINS[0][1]
 _JOURNEY_NAMES = [name for name, _ in JOURNEY_BINS]
+# Counter.resolution adds to the first bin by its name, without a lookup.
+if _JOURNEY_NAMES[0] != "journeys_within_1h":
+    raise TypeError("Counter.resolution names the first journey bin: update it")
 _JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
 
 

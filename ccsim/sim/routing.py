@@ -123,6 +123,44 @@ class Cheapest(RoutingPolicy):
     def better(self, site: SiteState, best: SiteState) -> bool:
         return (site.cost, site.idle[0].idle_since) < (best.cost, best.idle[0].idle_since)
 
+    def router(self, channel: ChannelState) -> Callable[[Contact], AgentState | None]:
+        """As :meth:`RoutingPolicy.router` with :meth:`better`, with the sites ranked by
+        cost once (a site's cost does not change during a run): the first rank with an
+        idle agent takes the contact, its longest idle agent among equals."""
+        first = [site for site, after in channel.lane.steps if after <= 0.0]
+        if len(first) == 1 or len(channel.lanes) > 1:
+            return super().router(channel)
+        ranks: list[list[SiteState]] = []
+        for site in sorted(first, key=lambda site: site.cost):  # stable: list order in a rank
+            if ranks and ranks[-1][0].cost == site.cost:
+                ranks[-1].append(site)
+            else:
+                ranks.append([site])
+        if all(len(rank) == 1 for rank in ranks):
+            idles = [rank[0].idle for rank in ranks]
+
+            def route_by_cost(contact: Contact) -> AgentState | None:
+                for idle in idles:
+                    if idle:
+                        return idle.popleft()
+                return None
+
+            return route_by_cost
+
+        def route(contact: Contact) -> AgentState | None:
+            for rank in ranks:
+                best = None
+                for site in rank:
+                    if site.idle and (
+                        best is None or site.idle[0].idle_since < best.idle[0].idle_since
+                    ):
+                        best = site
+                if best is not None:
+                    return best.idle.popleft()
+            return None
+
+        return route
+
 
 @register
 class RandomAgent(RoutingPolicy):

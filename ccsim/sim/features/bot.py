@@ -10,6 +10,11 @@ its own :class:`_Bot`, whose bound method is the channel's arrive hook."""
 
 from __future__ import annotations
 
+from heapq import heappush
+
+from simpy.events import NORMAL
+
+from ccsim.sim.clock import Due
 from ccsim.sim.state import GONE, Customer, attach
 
 __all__ = ["Bot"]
@@ -19,8 +24,8 @@ class _Bot:
     """One channel's bot: its settings, streams and sessions in progress."""
 
     __slots__ = (
-        "config", "contained", "core", "count", "draw_outcome", "draw_return", "draw_session",
-        "draw_tries", "env", "returns", "sessions",
+        "_done_hook", "_eid", "_queue", "config", "contained", "core", "count", "draw_outcome",
+        "draw_return", "draw_session", "draw_tries", "env", "returns", "sessions",
     )  # fmt: skip
 
     def __init__(self, core, config, streams, name: str) -> None:
@@ -37,6 +42,8 @@ class _Bot:
             else None
         )
         self.returns = None  # the returns feature, once every feature is built
+        # A session's end is scheduled as ``Clock.after`` does, inline (one per session).
+        self._queue, self._eid, self._done_hook = core._queue, core._eid, self._done
 
     def start_session(self, contact, now: float) -> bool:
         """Start a bot session for a new contact, if it tries the bot and there is room."""
@@ -50,7 +57,10 @@ class _Bot:
         contact.customer = Customer(now, contact.tally, contact.channel)
         cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
         self.count.bot_session(contact, session, cost)
-        self.core.after(session, self._done, (contact, outcome))
+        heappush(
+            self._queue,
+            (now + session, NORMAL, next(self._eid), Due(self._done_hook, (contact, outcome))),
+        )
         return True
 
     def _done(self, event) -> None:

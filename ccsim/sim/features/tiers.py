@@ -46,22 +46,18 @@ class _Tier:
             # A first contact: the counter counted it as one answered without a history.
             customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
             customer.answered = True
-        ends = now + handle_time
         resolution = self.resolution[site.index]
-        resolved = resolution >= 1.0 or self.draw() < resolution
-        self.count.human_contact(customer, resolved)
-        if resolved:
-            self.count.resolution(customer, ends)
-            self.count.ticket(contact, ends)
+        if resolution >= 1.0 or self.draw() < resolution:
+            self.count.resolved(contact, customer, now + handle_time)
             return
         customer.first = False
         if self.escalation is not None:
             contact.followup |= ESCALATE
-            self.count.not_resolved(contact, site, "escalated")
+            self.count.not_resolved(contact, customer, site, "escalated")
         else:
-            self.count.not_resolved(contact, site, "unresolved")
+            self.count.not_resolved(contact, customer, site, "unresolved")
             if self.returns is not None:
-                self.returns.maybe_repeat(customer, ends)
+                self.returns.maybe_repeat(customer, now + handle_time)
 
     def transfer(self, contact, agent) -> None:
         """An escalated contact goes to the next tier's queue when its service ends:
