@@ -723,7 +723,10 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
         staffing,
     ]
     if study.sensitivity is not None:
-        model = baseline if baseline is not None else scenarios[0]
+        # The model the answer names (the cheapest at base), whose saving the tornado tests.
+        from ccsim.experiment.sensitivity import ranking_flips
+
+        model = ranking_flips(study.sensitivity)[0]
         charts.append(plots.tornado_chart(study.sensitivity, model, outputs.currency))
     else:
         (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)

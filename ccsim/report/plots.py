@@ -641,17 +641,47 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
     """One panel per headline output of ``model``: per uncertain input a bar from the output
     at the input's low end to that at its high end, around the base (the vertical line),
     widest first (:mod:`ccsim.experiment.sensitivity`)."""
-    from ccsim.experiment.sensitivity import HEADLINE, flip_sentence, tornado
+    from ccsim.experiment.sensitivity import EQUAL_SERVICE, HEADLINE, flip_sentence, tornado
 
     name, title = "tornado", "Sensitivity to the uncertain inputs"
     if table is None or table.empty:
         return Chart(name, title, note="No sensitivity.csv (the experiment names no uncertain:).")
-    units = {"operating_cost": currency, "cost_per_resolved_contact": currency}
-    panels = {output: tornado(table, model, output).set_index("parameter") for output in HEADLINE}
+    difference = f"{EQUAL_SERVICE}_difference"
+    outputs = HEADLINE
+    if EQUAL_SERVICE in table and table[EQUAL_SERVICE].notna().any():
+        # The study's answer: the model's cost at equal service and what it saves against
+        # the baseline (no panel of differences for the baseline itself).
+        base_rows = table[table["parameter"] == "base"]
+        saving = difference in table and model not in set(
+            base_rows[base_rows[difference] == 0]["model"]
+        )
+        outputs = (
+            (EQUAL_SERVICE, difference, "service_level")
+            if saving
+            else (
+                EQUAL_SERVICE,
+                "service_level",
+            )
+        )
+    units = {
+        "operating_cost": currency,
+        "cost_per_resolved_contact": currency,
+        EQUAL_SERVICE: currency,
+        difference: currency,
+    }
+    labels = {
+        EQUAL_SERVICE: "cost per week at equal service",
+        difference: "saving against the baseline (negative: cheaper)",
+    }
+    panels = {output: tornado(table, model, output).set_index("parameter") for output in outputs}
     # One order for every panel, so that a row is the same input across them: by the widest
     # swing relative to the base over the outputs, widest on top.
     swing = pd.concat(
-        [bars["width"] / max(abs(bars["base"].iloc[0]), 1e-12) for bars in panels.values()],
+        [
+            bars["width"] / max(abs(bars["base"].iloc[0]), 1e-12)
+            for output, bars in panels.items()
+            if output != difference  # a difference near zero would swamp the order
+        ],
         axis=1,
     ).max(axis=1)
     order = list(swing.sort_values(kind="stable").index)  # barh draws the first at the bottom
@@ -659,7 +689,7 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
     with mpl.rc_context(_STYLE):
         figure = _figure(1.2 + 0.45 * len(order))
         for axes, output in zip(
-            figure.subplots(1, len(HEADLINE), sharey=True), HEADLINE, strict=True
+            figure.subplots(1, len(outputs), sharey=True), outputs, strict=True
         ):
             bars = panels[output].loc[order]
             share = output == "service_level"
@@ -669,7 +699,7 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
             axes.scatter(high, rows, marker="|", s=200, color="#08519c", label="high end", zorder=3)
             axes.axvline(scale * bars["base"].iloc[0], color="black", lw=1)
             unit = "" if share else f" ({units[output]})"
-            axes.set_title(output.replace("_", " ") + unit)
+            axes.set_title(labels.get(output, output.replace("_", " ")) + unit)
             if share:
                 _percent_axis(axes, "x", decimals=1)
         figure.axes[0].set_yticks(rows, order)
