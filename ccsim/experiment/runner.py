@@ -633,7 +633,8 @@ def run_experiment(
     ``out`` is locked for the run: a second run on it raises
     :class:`~.store.OutputLockedError`.
 
-    ``reps`` replaces the file's replications by a fixed number. Blocks already saved in
+    ``reps`` replaces the file's replications by a fixed number (and caps the frontier's and
+    the sensitivity's at it). Blocks already saved in
     ``out`` by an earlier, interrupted run of the same scenarios are reused once their
     checksums are verified; a block that fails its check is recomputed, and ``notify``
     (default: a line on stderr) says which and why.
@@ -651,6 +652,8 @@ def run_experiment(
         experiment = load_experiment(experiment)
     if reps is not None and reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")
+    if reps is not None:
+        experiment = _capped(experiment, reps)
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
         result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
@@ -665,6 +668,21 @@ def run_experiment(
             )
             write_csv(out / "sensitivity.csv", table)
         return result
+
+
+def _capped(experiment: Experiment, reps: int) -> Experiment:
+    """``experiment`` with its frontier and sensitivity at most ``reps`` replications each (at
+    least 2, what an interval needs): ``--reps 2`` is asked for a quick look at everything."""
+    spec, update = experiment.spec, {}
+    if spec.frontier is not None and spec.frontier.replications > max(reps, 2):
+        update["frontier"] = spec.frontier.model_copy(update={"replications": max(reps, 2)})
+    if spec.sensitivity_replications > max(reps, 2):
+        update["sensitivity_replications"] = max(reps, 2)
+    return (
+        dataclasses.replace(experiment, spec=spec.model_copy(update=update))
+        if update
+        else experiment
+    )
 
 
 def _call_text(experiment, reps, n_jobs, out, backend) -> str:
