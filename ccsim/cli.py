@@ -240,7 +240,10 @@ def _build_parser() -> argparse.ArgumentParser:
         experiment,
         "--reps",
         type=_option(_positive_int, "--reps"),
-        help="a fixed number of replications, replacing the file's (and its stopping rule); caps the frontier's and the sensitivity's",
+        help=(
+            "a fixed number of replications, replacing the file's (and its stopping rule); "
+            "also the most the frontier and the sensitivity run"
+        ),
     )
     _add(
         experiment,
