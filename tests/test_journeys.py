@@ -60,7 +60,7 @@ def test_a_return_before_the_cut_off_resolves_one_after_it_is_censored():
         assert tally.offered == tally.customers  # returns after the horizon: no contacts
     assert first.resolutions == first.customers and first.censored == 0
     assert first.resolution_time == pytest.approx(first.customers * 7260.0)
-    assert first.journeys_within_1h == 0 and first.journeys_within_4h == first.customers
+    assert first.journeys_within_2h == 0 and first.journeys_within_4h == first.customers
     assert second.resolutions == 0 and second.censored == second.customers
     whole = result.totals[("chat", "all")]
     n, resolved = whole.customers, first.customers
@@ -72,9 +72,9 @@ def test_a_return_before_the_cut_off_resolves_one_after_it_is_censored():
     assert kpis["mean_resolution_time"] == pytest.approx(7260.0)
     # The resolving tickets are the repeat contacts, after the horizon: not the window's.
     assert math.isnan(kpis["ticket_resolution_time"])
-    # Median over all customers: none by 1 h, the resolved by 4 h (linear in between).
+    # Median over all customers: none by 2 h, the resolved by 4 h (linear in between).
     share_at_4h = resolved / n
-    expected = 3600 + 10800 * 0.5 / share_at_4h if share_at_4h >= 0.5 else math.inf
+    expected = 7200 + 7200 * 0.5 / share_at_4h if share_at_4h >= 0.5 else math.inf
     assert journey_quantile(whole) == pytest.approx(expected)
 
 
@@ -192,12 +192,14 @@ def test_agent_fcr_is_apart_from_bot_containment():
 
 def test_median_journey_time_from_the_bins():
     # 4 customers: 1 resolved within 1 h, 2 more within 4 h, 1 censored. Half (2) are
-    # resolved a third of the way from 1 h (1) to 4 h (3): 1 h + 3 h / 2 = 2.5 h.
+    # resolved half way from 2 h (1 resolved) to 4 h (3): 2 h + 2 h / 2 = 3 h.
     tally = ChannelTally(customers=4, censored=1)
-    tally.journeys_within_1h = 1
+    tally.journeys_within_1h = tally.journeys_within_2h = 1
     for name in ("4h", "8h", "24h", "48h", "72h", "168h"):
         setattr(tally, f"journeys_within_{name}", 3)
-    assert journey_quantile(tally) == pytest.approx(2.5 * 3600)
+    assert journey_quantile(tally) == pytest.approx(3 * 3600)
+    # An eighth (0.5 customer) half way from 45 min (0) to 1 h (1).
+    assert journey_quantile(tally, 0.125) == pytest.approx(2700 + 900 * 0.5)
     assert journey_quantile(tally, 0.8) == math.inf  # 3 of 4 ever resolved
     assert math.isnan(journey_quantile(ChannelTally()))
 
