@@ -761,6 +761,7 @@ _NEEDS = {
     "fcr": "resolution",
     "resolution_rate": "resolution",
     "mean_resolution_time": "resolution",
+    "median_resolution_time": "resolution",
     "escalation_rate": "escalation",
     "service_level_total_wait": "staged",
 }
@@ -792,6 +793,7 @@ def _written_units(path: Path, scenario) -> dict[str, dict[str, str]]:
         units[name] = {
             "aht": handle,
             "mean_resolution_time": handle,
+            "median_resolution_time": handle,
             "asa": wait,
             "mean_wait": wait,
         }
@@ -1030,6 +1032,7 @@ _HEADLINE = (
     "asa",
     "abandon_rate",
     "fcr",
+    "median_resolution_time",
     "mean_resolution_time",
     "occupancy",
 )
