@@ -764,6 +764,7 @@ _NEEDS = {
     "fcr": "resolution",
     "resolution_rate": "resolution",
     "mean_resolution_time": "resolution",
+    "median_resolution_time": "resolution",
     "escalation_rate": "escalation",
     "service_level_total_wait": "staged",
 }
@@ -795,6 +796,7 @@ def _written_units(path: Path, scenario) -> dict[str, dict[str, str]]:
         units[name] = {
             "aht": handle,
             "mean_resolution_time": handle,
+            "median_resolution_time": handle,
             "asa": wait,
             "mean_wait": wait,
         }
@@ -1033,6 +1035,7 @@ _HEADLINE = (
     "asa",
     "abandon_rate",
     "fcr",
+    "median_resolution_time",
     "mean_resolution_time",
     "occupancy",
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ccsim.report.formatting import PAGE, TERMINAL, format_interval, format_value
-from ccsim.sim.kpis import KINDS, KPIS, RATIO, SITE_SUMMARY
+from ccsim.sim.kpis import KINDS, KPIS, QUANTILE, RATIO, SITE_SUMMARY
 from ccsim.sim.metrics import TALLY_NAMES
 
 DOCS = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text()
@@ -47,7 +47,9 @@ def test_kpis_are_made_of_tallies_and_shares_are_ratios():
         assert kpi.kind in KINDS
         assert kpi.numerator and set(kpi.numerator + kpi.denominator) <= set(TALLY_NAMES)
         if kpi.kind in ("share", "duration", "level"):
-            assert kpi.aggregate == RATIO, kpi.name
+            assert kpi.aggregate in (RATIO, QUANTILE), kpi.name
+        if kpi.aggregate == QUANTILE:
+            assert kpi.kind == "duration" and len(kpi.points) == len(kpi.numerator)
         assert kpi.better in ("higher", "lower", None)
         assert kpi.label and kpi.label[0].isupper()
 

@@ -58,7 +58,9 @@ from ccsim.experiment.sensitivity import check_uncertain, run_sensitivity
 from ccsim.experiment.stats import (
     mean_ci,
     paired_mean_difference_ci,
+    paired_quantile_difference_ci,
     paired_ratio_difference_ci,
+    quantile_ci,
     ratio_ci,
 )
 from ccsim.experiment.store import (
@@ -76,7 +78,7 @@ from ccsim.model.distributions import TAG_PREFIX
 from ccsim.model.loading import resolve_path
 from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.sim.arrivals import expected_arrivals
-from ccsim.sim.metrics import KPI_NAMES, RATIO_KPIS
+from ccsim.sim.metrics import KPI_NAMES, QUANTILE_KPIS, RATIO_KPIS
 
 __all__ = [
     "REPLICATION_COLUMNS",
@@ -522,6 +524,10 @@ class RuleCheck:
 
 
 def _estimate(kpi: str, group: pd.DataFrame):
+    if kpi in QUANTILE_KPIS:
+        q = QUANTILE_KPIS[kpi]
+        within = group[list(q.numerator)].to_numpy(dtype=float)
+        return quantile_ci(within, group[list(q.denominator)].sum(axis=1), q.points, q.quantile)
     if kpi in RATIO_KPIS:
         numerator, denominator = RATIO_KPIS[kpi]
         return ratio_ci(group[list(numerator)].sum(axis=1), group[list(denominator)].sum(axis=1))
@@ -531,6 +537,17 @@ def _estimate(kpi: str, group: pd.DataFrame):
 def _difference(kpi: str, pair: pd.DataFrame):
     """The paired difference (scenario minus baseline) of one channel's rows joined by
     replication (baseline columns suffixed ``_base``)."""
+    if kpi in QUANTILE_KPIS:
+        q = QUANTILE_KPIS[kpi]
+        parts = [
+            part
+            for suffix in ("", "_base")
+            for part in (
+                pair[[f"{c}{suffix}" for c in q.numerator]].to_numpy(dtype=float),
+                pair[[f"{c}{suffix}" for c in q.denominator]].sum(axis=1),
+            )
+        ]
+        return paired_quantile_difference_ci(*parts, q.points, q.quantile)
     if kpi in RATIO_KPIS:
         numerator, denominator = RATIO_KPIS[kpi]
         parts = [
@@ -553,7 +570,12 @@ def _check_rule(
     columns = {"replication", "channel", "site"}
     for name in rule.kpis:
         kpi = name.rpartition(".")[2]
-        columns.update((*RATIO_KPIS[kpi][0], *RATIO_KPIS[kpi][1]) if kpi in RATIO_KPIS else (kpi,))
+        if kpi in QUANTILE_KPIS:
+            columns.update((*QUANTILE_KPIS[kpi].numerator, *QUANTILE_KPIS[kpi].denominator))
+        else:
+            columns.update(
+                (*RATIO_KPIS[kpi][0], *RATIO_KPIS[kpi][1]) if kpi in RATIO_KPIS else (kpi,)
+            )
     tables = {}
     for scenario, read in reps.items():
         table = read(sorted(columns))

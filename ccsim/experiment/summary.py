@@ -3,9 +3,9 @@
 Every table is derived from the tallies of the replications, with the KPI table of
 :mod:`ccsim.sim.kpis`: each KPI's ``aggregate`` says how it goes over replications (counts and
 amounts averaged per replication, ratios as ratios of totals with delta-method intervals,
-:mod:`.stats`). Interval profiles are aggregated from running
-sums (:func:`interval_block_stats`) so that memory does not grow with the number of
-replications.
+quantiles read off pooled cumulative counts with Woodruff intervals, :mod:`.stats`).
+Interval profiles are aggregated from running sums (:func:`interval_block_stats`) so that
+memory does not grow with the number of replications; they leave quantiles out (below).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from ccsim.experiment.stats import (
     mean_ci_from_sums,
     p_value,
     paired_mean_difference_ci,
+    paired_quantile_difference_ci,
     paired_ratio_difference_ci,
+    quantile_ci,
     ratio_ci,
     ratio_ci_from_sums,
 )
-from ccsim.sim.kpis import KPIS, MEAN, Kpi
+from ccsim.sim.kpis import KPIS, MEAN, QUANTILE, Kpi
 from ccsim.sim.metrics import TALLY_NAMES
 
 __all__ = [
@@ -55,6 +57,13 @@ def _keys(frame: pd.DataFrame) -> list[str]:
 def _kpis(site: str) -> list[Kpi]:
     """The KPIs of a row: every KPI for a whole channel, fewer for the part one site answered."""
     return [kpi for kpi in KPIS.values() if site == "all" or kpi.site_level]
+
+
+def _counts(group: pd.DataFrame, kpi: Kpi, suffix: str = "") -> tuple[np.ndarray, pd.Series]:
+    """Per replication, a quantile KPI's cumulative counts (one column per point) and its
+    denominator."""
+    within = group[[f"{c}{suffix}" for c in kpi.numerator]].to_numpy(dtype=float)
+    return within, group[[f"{c}{suffix}" for c in kpi.denominator]].sum(axis=1)
 
 
 def _bounded(kpi: Kpi, estimate: Estimate, difference: bool = False) -> Estimate:
@@ -93,11 +102,13 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         for kpi in _kpis(site):
             if kpi.aggregate == MEAN:
                 estimate = mean_ci(group[kpi.name], level)
+            elif kpi.aggregate == QUANTILE:
+                estimate = quantile_ci(*_counts(group, kpi), kpi.points, kpi.quantile, level)
             else:
                 estimate = ratio_ci(*_parts(group, kpi), level)
             estimate = _bounded(kpi, estimate)
             values = group[kpi.name].to_numpy(dtype=float)
-            values = values[~np.isnan(values)]
+            values = values[np.isfinite(values)]  # a quantile past the grid is inf
             sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
             rows.append(
                 _row(
@@ -138,6 +149,12 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
                         pair[kpi.name], pair[f"{kpi.name}_base"], level
                     )
                     base_value = float(pair[f"{kpi.name}_base"].mean())
+                elif kpi.aggregate == QUANTILE:
+                    base_counts = _counts(pair, kpi, "_base")
+                    estimate = paired_quantile_difference_ci(
+                        *_counts(pair, kpi), *base_counts, kpi.points, kpi.quantile, level
+                    )
+                    base_value = quantile_ci(*base_counts, kpi.points, kpi.quantile, level).value
                 else:
                     base_num, base_den = _parts(pair, kpi, "_base")
                     estimate = paired_ratio_difference_ci(
@@ -176,6 +193,13 @@ def holm_by_kpi(comparisons: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
 # --- interval profiles from running sums -----------------------------------------------------
 
+#: The KPIs of interval profiles: every KPI but the quantiles. A quantile's interval needs
+#: the cross-products of its cumulative counts at the two points around it, which are not
+#: known until the end (14 points: about 40 more running sums per interval row); and a
+#: median journey of the customers of one half hour says little that the whole window's
+#: does not. Interval rows of each replication still carry the per-replication value.
+_PROFILED = [kpi for kpi in KPIS.values() if kpi.aggregate != QUANTILE]
+
 #: Identify one reporting interval of one channel (and site) in interval tables.
 INTERVAL_KEYS = ["channel", "site", "interval", "interval_start", "local_start"]
 
@@ -192,7 +216,7 @@ def interval_block_stats(interval_rows: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, pd.Series] = {}
     for name in TALLY_NAMES:
         columns[f"s_{name}"] = frame[name]
-    for kpi in KPIS.values():
+    for kpi in _PROFILED:
         name = kpi.name
         if kpi.aggregate == MEAN:
             if name not in TALLY_NAMES:  # a sum of tallies: its own running sum
@@ -217,6 +241,8 @@ def summarise_intervals(stats: pd.DataFrame, level: float = 0.95) -> pd.DataFram
         ident = {key: record[key] for key in keys}
         n = int(record["n"])
         for kpi in _kpis(record["site"]):
+            if kpi.aggregate == QUANTILE:
+                continue
             name = kpi.name
             if kpi.aggregate == MEAN:
                 estimate = mean_ci_from_sums(record[f"s_{name}"], record[f"q_{name}"], n, level)

@@ -379,8 +379,8 @@ class Counter:
                 first.first_contact_resolutions += 1
             if bot:
                 first.bot_resolutions += 1
-            if time <= _FIRST_JOURNEY_POINT:  # most journeys: _journey's first bin, inline
-                first.journeys_within_1h += 1
+            if time <= _FIRST_JOURNEY_POINT:  # _journey's first bin, inline
+                first.journeys_within_5min += 1
             else:
                 _journey(first, time)
 
@@ -509,7 +509,7 @@ def _customers(counts: ChannelCounts) -> None:
 _FIRST_JOURNEY_POINT = JOURNEY_BINS[0][1]
 _JOURNEY_NAMES = [name for name, _ in JOURNEY_BINS]
 # Counter.resolution adds to the first bin by its name, without a lookup.
-if _JOURNEY_NAMES[0] != "journeys_within_1h":
+if _JOURNEY_NAMES[0] != "journeys_within_5min":
     raise TypeError("Counter.resolution names the first journey bin: update it")
 _JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["KINDS", "KPIS", "MEAN", "RATIO", "SITE_SUMMARY", "Kpi"]
+__all__ = ["JOURNEY_BINS", "KINDS", "KPIS", "MEAN", "QUANTILE", "RATIO", "SITE_SUMMARY", "Kpi"]
 
 #: How a KPI reads: a share of 1 (shown as %), a duration in seconds, an amount of money in
 #: the study's currency, a count (mean per replication), or a time-average level (agents,
@@ -26,12 +26,28 @@ KINDS = ("share", "duration", "money", "count", "level")
 #: How a KPI goes over replications (also the ``method`` column of ``summary.csv``).
 MEAN = "mean"  # the mean of the per-replication values, Student-t interval
 RATIO = "ratio of totals"  # sum of numerators / sum of denominators, delta-method interval
+QUANTILE = "quantile of totals"  # read off pooled cumulative counts, Woodruff interval
+
+#: The journey-time grid: ``(tally, seconds)`` of each cumulative ``journeys_within_<N>``
+#: count, shortest first. With first-contact resolution around 70% and bot containment,
+#: most customers are resolved within the first hour, at their first contact: the fine
+#: early points put the median where it lies, not in an interpolation across an hour.
+JOURNEY_BINS: tuple[tuple[str, float], ...] = tuple(
+    (f"journeys_within_{label}", seconds)
+    for label, seconds in (
+        *((f"{m}min", m * 60.0) for m in (5, 10, 15, 20, 30, 45)),
+        *((f"{h}h", h * 3600.0) for h in (1, 2, 4, 8, 24, 48, 72, 168)),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Kpi:
     """One KPI: ``sum(numerator) / sum(denominator)`` of tally totals, or, without a
-    denominator, ``sum(numerator)`` itself (a count or an amount)."""
+    denominator, ``sum(numerator)`` itself (a count or an amount); or, with ``quantile``,
+    the time by which that share of the denominator was counted in the numerator's
+    cumulative counts, one per time in ``points`` (seconds), by linear interpolation
+    (:func:`ccsim.sim.metrics.cumulative_quantile`)."""
 
     name: str
     label: str  # in planners' words, for the report
@@ -40,18 +56,30 @@ class Kpi:
     denominator: tuple[str, ...] = ()
     better: Literal["higher", "lower"] | None = None  # for the operation; None: neither
     site_level: bool = False  # also defined for the part of a channel one site answered
+    quantile: float | None = None  # a quantile of cumulative counts (numerator) at `points`
+    points: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
         if self.kind == "share" and not self.denominator:
             raise ValueError(f"{self.name}: a share needs a denominator")
+        if self.quantile is not None and not (
+            0 < self.quantile < 1
+            and self.denominator
+            and len(self.points) == len(self.numerator)
+            and all(a < b for a, b in zip(self.points, self.points[1:], strict=False))
+        ):
+            raise ValueError(f"{self.name}: a quantile needs one increasing point per count")
 
     @property
     def aggregate(self) -> str:
         """Over replications: a ratio KPI is the ratio of the totals (never the mean of
         per-replication ratios, which weights a quiet day like a busy one); a count or an
-        amount is the mean per replication."""
+        amount is the mean per replication; a quantile is read off the totals of its
+        cumulative counts (never the mean of per-replication quantiles)."""
+        if self.quantile is not None:
+            return QUANTILE
         return RATIO if self.denominator else MEAN
 
     @property
@@ -141,6 +169,9 @@ KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
     _ratio("escalation_rate", "Escalation", "share", ("escalated",), ("answered",), "lower"),
     _ratio("ticket_resolution_time", "Ticket resolution time", "duration", ("ticket_time",),
            ("resolved",), "lower"),
+    Kpi("median_resolution_time", "Journey resolution time (median, all customers)",
+        "duration", tuple(name for name, _ in JOURNEY_BINS), ("customers",), "lower",
+        quantile=0.5, points=tuple(seconds for _, seconds in JOURNEY_BINS)),
     _ratio("mean_resolution_time", "Journey resolution time (mean, resolved)", "duration",
            ("resolution_time",), ("resolutions",), "lower"),
     _ratio("resolved_within_24h", "Customers resolved within 24 h", "share",

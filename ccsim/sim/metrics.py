@@ -17,21 +17,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from ccsim.sim.kpis import KPIS, MEAN, RATIO
+from ccsim.sim.kpis import JOURNEY_BINS, KPIS, MEAN, QUANTILE, RATIO, Kpi
 
 __all__ = [
     "AGENT_TALLIES",
     "CONTACT_TALLIES",
     "COUNT_KPIS",
     "JOURNEY_BINS",
-    "JOURNEY_POINTS",
     "KPI_NAMES",
     "LEVEL_TALLIES",
+    "QUANTILE_KPIS",
     "RATIO_KPIS",
     "SITE_KPIS",
     "TALLY_NAMES",
     "WAIT_POINTS",
     "ChannelTally",
+    "cumulative_quantile",
     "kpi_frame",
     "journey_quantile",
     "kpis",
@@ -93,8 +94,15 @@ class ChannelTally:
     reached_agent: int = 0  # answered by a human at least once
     agent_first_resolutions: int = 0  # of those, resolved by their first human contact
     censored: int = 0  # journey still open at the cut-off (a return due after it, or in hand)
-    # Resolved journeys by their time from first arrival to resolution (JOURNEY_POINTS).
+    # Resolved journeys by their time from first arrival to resolution (JOURNEY_BINS).
+    journeys_within_5min: int = 0
+    journeys_within_10min: int = 0
+    journeys_within_15min: int = 0
+    journeys_within_20min: int = 0
+    journeys_within_30min: int = 0
+    journeys_within_45min: int = 0
     journeys_within_1h: int = 0
+    journeys_within_2h: int = 0
     journeys_within_4h: int = 0
     journeys_within_8h: int = 0
     journeys_within_24h: int = 0
@@ -196,7 +204,14 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "reached_agent",
     "agent_first_resolutions",
     "censored",
+    "journeys_within_5min",
+    "journeys_within_10min",
+    "journeys_within_15min",
+    "journeys_within_20min",
+    "journeys_within_30min",
+    "journeys_within_45min",
     "journeys_within_1h",
+    "journeys_within_2h",
     "journeys_within_4h",
     "journeys_within_8h",
     "journeys_within_24h",
@@ -225,13 +240,10 @@ if sorted(CONTACT_TALLIES + AGENT_TALLIES) != sorted(TALLY_NAMES):
 #: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
 WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)
 
-#: Journey-time points (hours) of the ``journeys_within_<N>h`` tallies.
-JOURNEY_POINTS: tuple[int, ...] = (1, 4, 8, 24, 48, 72, 168)
-
-#: ``(tally name, seconds)`` of each journey-time point, shortest first.
-JOURNEY_BINS: tuple[tuple[str, float], ...] = tuple(
-    (f"journeys_within_{hours}h", hours * 3600.0) for hours in JOURNEY_POINTS
-)
+# The journey-time grid (``JOURNEY_BINS``, ``(tally, seconds)``) is defined with the KPI
+# that reads it (:mod:`ccsim.sim.kpis`); its counts are tallies here, in the same order.
+if [name for name, _ in JOURNEY_BINS] != [n for n in TALLY_NAMES if n.startswith("journeys_")]:
+    raise TypeError("JOURNEY_BINS must name the journeys_within_* tallies, in their order")
 
 #: The KPI names, in the order of every output table (:data:`ccsim.sim.kpis.KPIS`).
 KPI_NAMES: tuple[str, ...] = tuple(KPIS)
@@ -243,6 +255,9 @@ COUNT_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS.values() if k.aggregate
 RATIO_KPIS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     k.name: (k.numerator, k.denominator) for k in KPIS.values() if k.aggregate == RATIO
 }
+
+#: KPIs that are quantiles of cumulative counts (the median journey time), by name.
+QUANTILE_KPIS: dict[str, Kpi] = {k.name: k for k in KPIS.values() if k.aggregate == QUANTILE}
 
 #: KPIs that mean something for the part of a channel one site answered.
 SITE_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS.values() if k.site_level)
@@ -258,11 +273,46 @@ def tally_values(tally: ChannelTally) -> dict[str, float]:
     return {name: getattr(tally, name) for name in TALLY_NAMES}
 
 
+def cumulative_quantile(within, total, points, q: float):
+    """The time by which a share ``q`` of ``total`` was counted, from cumulative counts
+    ``within`` (last axis: one per time in ``points``, increasing), by linear interpolation
+    between the points from 0 counted at time 0: ``inf`` where fewer than ``q`` were
+    counted by the last point, NaN where ``total`` is not positive. Works on one row or on
+    many at once (``within`` of shape (..., len(points)), ``total`` of shape (...))."""
+    import numpy as np
+
+    within = np.asarray(within, dtype=float)
+    total = np.asarray(total, dtype=float)
+    times = np.asarray(points, dtype=float)
+    target = q * total
+    reached = within >= target[..., None]
+    j = np.argmax(reached, axis=-1)  # the first point reaching the target
+    after_n = np.take_along_axis(within, j[..., None], axis=-1)[..., 0]
+    before_n = np.where(
+        j > 0, np.take_along_axis(within, np.maximum(j - 1, 0)[..., None], axis=-1)[..., 0], 0.0
+    )
+    before_t = np.where(j > 0, times[np.maximum(j - 1, 0)], 0.0)
+    after_t = times[j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        time = before_t + (after_t - before_t) * (target - before_n) / (after_n - before_n)
+    time = np.where(reached.any(axis=-1), time, np.inf)
+    return np.where(total > 0, time, np.nan)
+
+
+def _quantile(kpi: Kpi, values) -> float:
+    within = [values[name] for name in kpi.numerator]
+    total = sum(values[name] for name in kpi.denominator)
+    return float(cumulative_quantile(within, total, kpi.points, kpi.quantile))
+
+
 def kpis(tally: ChannelTally) -> dict[str, float]:
     """The KPIs of one channel in one replication, in :data:`KPI_NAMES` order."""
     values = tally_values(tally)
     row: dict[str, float] = {}
     for kpi in KPIS.values():
+        if kpi.quantile is not None:
+            row[kpi.name] = _quantile(kpi, values)
+            continue
         numerator = sum(values[n] for n in kpi.numerator)
         row[kpi.name] = (
             _ratio(numerator, sum(values[d] for d in kpi.denominator))
@@ -282,8 +332,13 @@ def kpi_frame(tallies, sites) -> dict:
     columns: dict[str, np.ndarray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for kpi in KPIS.values():
-            column = sum(values[n] for n in kpi.numerator)
-            if kpi.denominator:
+            if kpi.quantile is not None:
+                within = np.stack([values[n] for n in kpi.numerator], axis=-1)
+                den = sum(values[d] for d in kpi.denominator)
+                column = cumulative_quantile(within, den, kpi.points, kpi.quantile)
+            else:
+                column = sum(values[n] for n in kpi.numerator)
+            if kpi.denominator and kpi.quantile is None:
                 den = sum(values[d] for d in kpi.denominator)
                 column = np.where(den > 0, column / np.where(den > 0, den, 1.0), np.nan)
             if not kpi.site_level and one_site.any():
@@ -294,23 +349,16 @@ def kpi_frame(tallies, sites) -> dict:
 
 def journey_quantile(tally: ChannelTally, q: float = 0.5) -> float:
     """The time (s) by which a share ``q`` of the customers were resolved: the median
-    journey time for ``q = 0.5``, read off the cumulative journey-time counts
-    (``journeys_within_<N>h``) over all customers, by linear interpolation between the
-    points (from 0 resolved at time 0). Customers censored or never resolved count as not
-    resolved by any point, so this is no mean over resolved journeys only; ``inf`` when
-    fewer than ``q`` were resolved within the last point, ``nan`` without customers. A
-    function of tally totals: over replications, pass the totals (ratio of totals)."""
-    customers = tally.customers
-    if customers <= 0:
-        return math.nan
-    target = q * customers
-    before_t, before_n = 0.0, 0.0
-    for name, point in JOURNEY_BINS:
-        within = getattr(tally, name)
-        if within >= target:
-            return before_t + (point - before_t) * (target - before_n) / (within - before_n)
-        before_t, before_n = point, within
-    return math.inf
+    journey time for ``q = 0.5`` (the KPI ``median_resolution_time``), read off the
+    cumulative journey-time counts (``journeys_within_<N>``, :data:`JOURNEY_BINS`) over all
+    customers, by linear interpolation between the points (from 0 resolved at time 0).
+    Customers censored or never resolved count as not resolved by any point, so this is
+    no quantile over resolved journeys only; ``inf`` when fewer than ``q`` were resolved
+    within the last point, ``nan`` without customers. A function of tally totals: over
+    replications, pass the totals (the KPI's estimate)."""
+    within = [getattr(tally, name) for name, _ in JOURNEY_BINS]
+    points = [point for _, point in JOURNEY_BINS]
+    return float(cumulative_quantile(within, tally.customers, points, q))
 
 
 def total(tallies: list[ChannelTally]) -> ChannelTally:
