@@ -350,6 +350,24 @@ class Counter:
         if tally is not None:
             tally.ticket_time += ends - contact.arrival
 
+    def resolved_first(self, contact, ends: float) -> None:
+        """An agent resolved a first contact (no customer history) at its first answer,
+        its handling over at ``ends``: what :meth:`resolved` adds for a new customer whose
+        first arrival is this contact, without making the customer."""
+        tally = contact.tally
+        if tally is not None:
+            time = ends - contact.arrival
+            tally.reached_agent += 1
+            tally.agent_first_resolutions += 1
+            tally.resolutions += 1
+            tally.resolution_time += time
+            tally.first_contact_resolutions += 1
+            if time <= _FIRST_JOURNEY_POINT:
+                tally.journeys_within_1h += 1
+            else:
+                _journey(tally, time)
+            tally.ticket_time += time
+
     def not_resolved(self, contact, customer, site, name: str) -> None:
         """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
         was the customer's first contact with an agent, agent first-contact resolution
