@@ -339,13 +339,22 @@ class Counter:
         resolution; agent first-contact resolution if it was the customer's first contact
         with an agent; and the ticket, from its arrival at this channel (plain first
         contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
+        first = customer.tally
         if not customer.human:
             customer.human = True
-            first = customer.tally
             if first is not None:
                 first.reached_agent += 1
                 first.agent_first_resolutions += 1
-        self.resolution(customer, ends)
+        if first is not None:  # as `resolution` does, inline (every resolution comes here)
+            time = ends - customer.arrival
+            first.resolutions += 1
+            first.resolution_time += time
+            if customer.first:
+                first.first_contact_resolutions += 1
+            if time <= _FIRST_JOURNEY_POINT:
+                first.journeys_within_1h += 1
+            else:
+                _journey(first, time)
         tally = contact.tally
         if tally is not None:
             tally.ticket_time += ends - contact.arrival

@@ -184,7 +184,9 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
 _IN_HAND = {
     Core.release: lambda agent: agent.contact,
     Chats._release: lambda value: value[1],  # (agent, contact)
-    bot_feature._Bot._done: lambda value: value[0],  # (contact, outcome)
+    bot_feature._Bot.contained: lambda contact: contact,
+    bot_feature._Bot.falsely_contained: lambda contact: contact,
+    bot_feature._Bot.handed_over: lambda contact: contact,
 }
 _IN_SERVICE = (Core.release, Chats._release)
 
