@@ -177,10 +177,19 @@ class Counter:
     def serving(self, site, channel, now: float, duration: float) -> None:
         """An agent of ``site`` starts ``duration`` seconds of work on ``channel`` now."""
         series = site.counts.busy[channel.index]
-        if now >= self.warmup and now + duration <= self.slot_end:
+        end = now + duration
+        slot_end = self.slot_end
+        if now >= self.warmup and end <= slot_end:
             series[self.slot] += duration  # the common case: inside the present interval
+            return
+        slot = self.slot
+        if now >= self.warmup and slot + 2 <= self.n and end <= self.edges[slot + 2]:
+            # Across the next edge only (a service crossing a half-hour edge, a third of
+            # them on a multi-site week): the two pieces `spread` would add.
+            series[slot] += slot_end - now
+            series[slot + 1] += end - slot_end
         else:
-            self.spread(now, now + duration, series)
+            self.spread(now, end, series)
 
     def busy(self, site, channel, start: float, end: float) -> None:
         """An agent of ``site`` was busy on ``channel`` over ``[start, end)``."""
