@@ -573,9 +573,12 @@ def _waits(counts: ChannelCounts) -> None:
     """Cumulative wait counts (answered within each point) from the bins."""
     for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
         within = 0
-        for point, count in zip(WAIT_POINTS, bins, strict=False):
+        for name, count in zip(_WAIT_NAMES, bins, strict=False):
             within += count
-            setattr(tally, f"waits_within_{point}s", within)
+            setattr(tally, name, within)
+
+
+_WAIT_NAMES = [f"waits_within_{point}s" for point in WAIT_POINTS]
 
 
 def _backlogs(counts: ChannelCounts) -> None:
