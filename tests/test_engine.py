@@ -272,3 +272,23 @@ def test_interval_tallies_add_up_to_the_totals_and_follow_arrivals():
 def test_interval_length_is_configurable():
     result = ccsim.simulate(scenario(horizon="3h").model_copy(update={"interval": 900.0}), seed=1)
     assert len(result.interval_kpis) == 12
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_simulate_gives_back_the_garbage_collector_as_it_found_it(enabled):
+    # simulate pauses the cyclic collector for the run (nothing per contact forms a
+    # cycle); a caller's collector must come back on, and one switched off stay off.
+    import gc
+
+    small = build_scenario(
+        {"voice": channel(rate="2/min", handle="3min")},
+        [{"name": "s", "agents": 6, "skills": ["voice"]}],
+        horizon="1h",
+    )
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        ccsim.simulate(small, seed=1)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -177,10 +177,19 @@ class Counter:
     def serving(self, site, channel, now: float, duration: float) -> None:
         """An agent of ``site`` starts ``duration`` seconds of work on ``channel`` now."""
         series = site.counts.busy[channel.index]
-        if now >= self.warmup and now + duration <= self.slot_end:
+        end = now + duration
+        slot_end = self.slot_end
+        if now >= self.warmup and end <= slot_end:
             series[self.slot] += duration  # the common case: inside the present interval
+            return
+        slot = self.slot
+        if now >= self.warmup and slot + 2 <= self.n and end <= self.edges[slot + 2]:
+            # Across the next edge only (a service crossing a half-hour edge, a third of
+            # them on a multi-site week): the two pieces `spread` would add.
+            series[slot] += slot_end - now
+            series[slot + 1] += end - slot_end
         else:
-            self.spread(now, now + duration, series)
+            self.spread(now, end, series)
 
     def busy(self, site, channel, start: float, end: float) -> None:
         """An agent of ``site`` was busy on ``channel`` over ``[start, end)``."""
@@ -339,16 +348,43 @@ class Counter:
         resolution; agent first-contact resolution if it was the customer's first contact
         with an agent; and the ticket, from its arrival at this channel (plain first
         contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
+        first = customer.tally
         if not customer.human:
             customer.human = True
-            first = customer.tally
             if first is not None:
                 first.reached_agent += 1
                 first.agent_first_resolutions += 1
-        self.resolution(customer, ends)
+        if first is not None:  # as `resolution` does, inline (every resolution comes here)
+            time = ends - customer.arrival
+            first.resolutions += 1
+            first.resolution_time += time
+            if customer.first:
+                first.first_contact_resolutions += 1
+            if time <= _FIRST_JOURNEY_POINT:
+                first.journeys_within_1h += 1
+            else:
+                _journey(first, time)
         tally = contact.tally
         if tally is not None:
             tally.ticket_time += ends - contact.arrival
+
+    def resolved_first(self, contact, ends: float) -> None:
+        """An agent resolved a first contact (no customer history) at its first answer,
+        its handling over at ``ends``: what :meth:`resolved` adds for a new customer whose
+        first arrival is this contact, without making the customer."""
+        tally = contact.tally
+        if tally is not None:
+            time = ends - contact.arrival
+            tally.reached_agent += 1
+            tally.agent_first_resolutions += 1
+            tally.resolutions += 1
+            tally.resolution_time += time
+            tally.first_contact_resolutions += 1
+            if time <= _FIRST_JOURNEY_POINT:
+                tally.journeys_within_1h += 1
+            else:
+                _journey(tally, time)
+            tally.ticket_time += time
 
     def not_resolved(self, contact, customer, site, name: str) -> None:
         """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
@@ -524,22 +560,36 @@ def _journey(tally: ChannelTally, time: float) -> None:
         setattr(tally, name, getattr(tally, name) + 1)
 
 
+def _cumulative(names: list[str], source: str) -> Callable:
+    """A function ``(tally, bins)`` that sets ``tally``'s ``names`` to the running sums of
+    the counts read from ``source`` (an expression of ``tally``, ``bins`` and ``i``, the
+    index of the name), one statement per name: written out and compiled once, as
+    :mod:`ccsim.sim.accounting` adds tallies (a month of half-hours closes thousands of
+    tallies of eight names; by statement, not by ``getattr``/``setattr``)."""
+    body = "    within = 0\n" + "".join(
+        f"    within += {source.format(name=name, i=i)}\n    tally.{name} = within\n"
+        for i, name in enumerate(names)
+    )
+    namespace: dict = {}
+    exec(f"def cumulate(tally, bins):\n{body}", namespace)
+    return namespace["cumulate"]
+
+
 def _journeys(tallies: list[ChannelTally]) -> None:
     """Journeys resolved within each point: the bins' counts summed up to it."""
     for tally in tallies:
-        within = 0
-        for name in _JOURNEY_NAMES:
-            within += getattr(tally, name)
-            setattr(tally, name, within)
+        _cumulate_journeys(tally, None)
 
 
 def _waits(counts: ChannelCounts) -> None:
     """Cumulative wait counts (answered within each point) from the bins."""
     for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
-        within = 0
-        for point, count in zip(WAIT_POINTS, bins, strict=False):
-            within += count
-            setattr(tally, f"waits_within_{point}s", within)
+        _cumulate_waits(tally, bins)
+
+
+_cumulate_journeys = _cumulative(_JOURNEY_NAMES, "tally.{name}")
+# The bins beyond the last point (waits longer than it) have no column.
+_cumulate_waits = _cumulative([f"waits_within_{point}s" for point in WAIT_POINTS], "bins[{i}]")
 
 
 def _backlogs(counts: ChannelCounts) -> None:

@@ -14,6 +14,9 @@ in every scenario run with the same seed: the basis of common random numbers.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -181,7 +184,9 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
 _IN_HAND = {
     Core.release: lambda agent: agent.contact,
     Chats._release: lambda value: value[1],  # (agent, contact)
-    bot_feature._Bot._done: lambda value: value[0],  # (contact, outcome)
+    bot_feature._Bot.contained: lambda contact: contact,
+    bot_feature._Bot.falsely_contained: lambda contact: contact,
+    bot_feature._Bot.handed_over: lambda contact: contact,
 }
 _IN_SERVICE = (Core.release, Chats._release)
 
@@ -241,6 +246,28 @@ def run(core: Core) -> RunRecord:
     return count.record()
 
 
+@contextmanager
+def _without_cyclic_collection():
+    """Pause Python's cyclic garbage collector while a replication is built and run.
+
+    A run keeps thousands of tallies alive (one per interval, channel and site part) and
+    allocates a contact, its events and tuples for every arrival; each allocation counts
+    towards the collector's thresholds, and each full pass then traverses every tally
+    for nothing: the objects made per contact form no reference cycles and are freed by
+    their reference counts. The only cycles are the runtime state's own (the core and
+    its channels, sites and events), fixed in size for a scenario and collected once the
+    collector is back on. Without the pause a four-week follow-the-sun run spent about
+    7% of its time in the collector. The collector's state before the run is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def simulate(
     scenario: Scenario,
     seed: int | np.random.SeedSequence = 0,
@@ -255,11 +282,13 @@ def simulate(
     in which their outcomes happened; otherwise nothing per contact is kept.
     """
     streams = Streams(seed)
-    core = build(scenario, streams, record_contacts)
-    record = run(core)
+    with _without_cyclic_collection():
+        core = build(scenario, streams, record_contacts)
+        record = run(core)
+        rows = account(record)
     contacts = None
     if core.count.contacts is not None:
         contacts = pd.DataFrame(core.count.contacts, columns=list(CONTACT_COLUMNS))
     return SimulationResult(
-        scenario.name, streams.seed, scenario.warmup, record.calendar, account(record), contacts
+        scenario.name, streams.seed, scenario.warmup, record.calendar, rows, contacts
     )

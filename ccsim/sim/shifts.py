@@ -170,10 +170,12 @@ def schedule_tallies(
         for k, low, high in interval_pieces(instance.start, instance.end, calendar, warmup):
             scheduled[k] += h * (high - low)
             cost[k] += h * pay.cost(low, high)
-        if any(not item.paid for item in instance.breaks):
-            for agent in range(h):
-                for start, end, paid in instance.agent_breaks(agent, h):
-                    if not paid:
-                        for k, low, high in interval_pieces(start, end, calendar, warmup):
-                            cost[k] -= pay.cost(low, high)
+        unpaid = [item for item in instance.breaks if not item.paid]
+        for agent in range(h if unpaid else 0):
+            for item in unpaid:
+                # Agent `agent`'s break, as `agent_breaks` places it (the same sums in the
+                # same order), without building every break of every agent.
+                start = instance.start + item.after + item.within * agent / h
+                for k, low, high in interval_pieces(start, start + item.length, calendar, warmup):
+                    cost[k] -= pay.cost(low, high)
     return scheduled, cost

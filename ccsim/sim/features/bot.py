@@ -10,6 +10,7 @@ its own :class:`_Bot`, whose bound method is the channel's arrive hook."""
 
 from __future__ import annotations
 
+import math
 from heapq import heappush
 
 from simpy.events import NORMAL
@@ -24,14 +25,19 @@ class _Bot:
     """One channel's bot: its settings, streams and sessions in progress."""
 
     __slots__ = (
-        "_done_hook", "_eid", "_queue", "config", "contained", "core", "count", "draw_outcome",
-        "draw_return", "draw_session", "draw_tries", "env", "returns", "sessions",
+        "_contained", "_eid", "_falsely_contained", "_handed_over", "_queue", "concurrency",
+        "config", "containment", "core", "count", "draw_outcome", "draw_return",
+        "draw_session", "draw_tries", "env", "false_limit", "returns", "sessions", "share",
     )  # fmt: skip
 
     def __init__(self, core, config, streams, name: str) -> None:
         self.core, self.count, self.env = core, core.count, core.env
         self.config = config
-        self.contained = config.containment + config.false_containment
+        # The settings read for every new contact, as plain attributes.
+        self.share = config.share
+        self.concurrency = config.concurrency if config.concurrency is not None else math.inf
+        self.containment = config.containment
+        self.false_limit = config.containment + config.false_containment
         self.sessions = 0
         self.draw_tries = streams.uniforms("bot", name)
         self.draw_session = streams.draws("bot_time", name, config.handle_time)
@@ -42,43 +48,60 @@ class _Bot:
             else None
         )
         self.returns = None  # the returns feature, once every feature is built
-        # A session's end is scheduled as ``Clock.after`` does, inline (one per session).
-        self._queue, self._eid, self._done_hook = core._queue, core._eid, self._done
+        # A session's end is scheduled as ``Clock.after`` does, inline (one per session),
+        # with the callback of its outcome, drawn when it starts: the event holds the
+        # contact alone.
+        self._queue, self._eid = core._queue, core._eid
+        self._contained = self.contained
+        self._falsely_contained = self.falsely_contained
+        self._handed_over = self.handed_over
 
     def start_session(self, contact, now: float) -> bool:
         """Start a bot session for a new contact, if it tries the bot and there is room."""
-        bot = self.config
-        tries = self.draw_tries() < bot.share
+        tries = self.draw_tries() < self.share
         session = self.draw_session()
         outcome = self.draw_outcome()
-        if not tries or (bot.concurrency is not None and self.sessions >= bot.concurrency):
+        if not tries or self.sessions >= self.concurrency:
             return False
         self.sessions += 1
         contact.customer = Customer(now, contact.tally, contact.channel)
+        bot = self.config
         cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
         self.count.bot_session(contact, session, cost)
-        heappush(
-            self._queue,
-            (now + session, NORMAL, next(self._eid), Due(self._done_hook, (contact, outcome))),
-        )
+        if outcome < self.containment:
+            done = self._contained
+        elif outcome < self.false_limit:
+            done = self._falsely_contained
+        else:
+            done = self._handed_over
+        heappush(self._queue, (now + session, NORMAL, next(self._eid), Due(done, contact)))
         return True
 
-    def _done(self, event) -> None:
-        contact, outcome = event._value
-        bot = self.config
+    def contained(self, event) -> None:
+        """The session ends with the customer's need met by the bot."""
+        contact = event._value
+        self.sessions -= 1
+        contact.state = GONE
+        self.count.outcome(contact, "contained")
+        self.count.resolution(contact.customer, self.env._now, bot=True)
+
+    def falsely_contained(self, event) -> None:
+        """The session ends as contained, but the customer's need is not met: they come
+        back later, straight to the humans."""
+        contact = event._value
+        self.sessions -= 1
+        contact.state = GONE
+        self.count.outcome(contact, "contained")
+        customer = contact.customer
+        customer.first = False
+        self.returns.come_back_at(customer, self.env._now + self.draw_return())
+
+    def handed_over(self, event) -> None:
+        """The customer queues for a human, with the context lost or passed on."""
+        contact = event._value
         self.sessions -= 1
         now = self.env._now
-        if outcome < self.contained:
-            contact.state = GONE
-            self.count.outcome(contact, "contained")
-            customer = contact.customer
-            if outcome < bot.containment:
-                self.count.resolution(customer, now, bot=True)
-            else:  # falsely contained: the customer comes back
-                customer.first = False
-                self.returns.come_back_at(customer, now + self.draw_return())
-            return
-        # Handed over: the customer queues for a human, with the context lost or passed on.
+        bot = self.config
         contact.handle_time *= bot.handle_time_multiplier
         contact.patience *= bot.patience_multiplier
         contact.arrival = now

@@ -39,15 +39,21 @@ class _Tier:
         """Whether the answered contact is resolved here, escalated or left unresolved;
         customer outcomes go to the customer's first arrival."""
         customer = contact.customer
+        resolution = self.resolution[site.index]
         if customer is None:
             channel = contact.channel
             if channel.plain:
                 return  # a plain first contact: counted from the totals
-            # A first contact: the counter counted it as one answered without a history.
+            if resolution >= 1.0 or self.draw() < resolution:
+                # Resolved at its first contact: its own customer, which no one reads
+                # again, so none is made (most first contacts end here).
+                self.count.resolved_first(contact, now + handle_time)
+                return
+            # Not resolved: the customer goes on (an escalation, a repeat). The counter
+            # counted it as one answered without a history.
             customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
             customer.answered = True
-        resolution = self.resolution[site.index]
-        if resolution >= 1.0 or self.draw() < resolution:
+        elif resolution >= 1.0 or self.draw() < resolution:
             self.count.resolved(contact, customer, now + handle_time)
             return
         customer.first = False
