@@ -481,3 +481,25 @@ def test_occupancy_floors_are_the_live_load_over_the_cap():
     assert not any(occupancy_floors(scenario, Targets.of(scenario))["voice+chat"])
     with pytest.raises(ConfigError, match="max_occupancy"):
         Targets.of(scenario, max_occupancy=1.5)
+
+
+def test_cost_at_target_without_a_lower_end_when_the_upper_band_is_above_everywhere():
+    """The binding channel crosses inside the sweep, but its upper band is above the target
+    at every scale: the cost has no lower end (NaN), never an error."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "scale": [0.95, 1.0, 1.05] * 2,
+            "channel": ["voice"] * 3 + ["chat"] * 3,
+            "cost": [95.0, 100.0, 105.0] * 2,
+            "service_level": [0.78, 0.82, 0.86, 0.95, 0.96, 0.97],
+            "sl_low": [0.76, 0.80, 0.84, 0.94, 0.95, 0.96],
+            "sl_high": [0.81, 0.84, 0.88, 0.96, 0.97, 0.98],
+            "target": [0.8] * 3 + [0.9] * 3,
+        }
+    )
+    result = cost_at_target(table)
+    assert result.cost == pytest.approx(97.5)
+    assert math.isnan(result.low)
+    assert result.high == pytest.approx(100.0)

@@ -202,7 +202,8 @@ def cost_at_target(table: pd.DataFrame, channel: str | None = None) -> CostAtTar
     return CostAtTarget(
         "all",
         dearest.cost,
-        max(r.low for r in results if not math.isnan(r.low)) if results else math.nan,
+        # The band's upper edge above the target over the whole sweep: no lower end.
+        max((r.low for r in results if not math.isnan(r.low)), default=math.nan),
         max(r.high for r in results) if all(not math.isnan(r.high) for r in results) else math.nan,
         f"set by {dearest.channel}",
     )
