@@ -361,7 +361,7 @@ class Counter:
             if customer.first:
                 first.first_contact_resolutions += 1
             if time <= _FIRST_JOURNEY_POINT:
-                first.journeys_within_1h += 1
+                first.journeys_within_5min += 1
             else:
                 _journey(first, time)
         tally = contact.tally
@@ -381,7 +381,7 @@ class Counter:
             tally.resolution_time += time
             tally.first_contact_resolutions += 1
             if time <= _FIRST_JOURNEY_POINT:
-                tally.journeys_within_1h += 1
+                tally.journeys_within_5min += 1
             else:
                 _journey(tally, time)
             tally.ticket_time += time
