@@ -1059,6 +1059,52 @@ def _command_line() -> str:
     return " ".join(["ccsim", *sys.argv[1:]]) if sys.argv and sys.argv[0] != "-c" else "ccsim"
 
 
+#: What an experiment writes, in the order a reader wants them.
+_EXPERIMENT_FILES = (
+    "summary.csv",
+    "comparisons.csv",
+    "equal_service.csv",
+    "frontier.csv",
+    "targets.csv",
+    "selection.csv",
+    "sensitivity.csv",
+    "replications.parquet",
+    "intervals.parquet",
+    "manifest.json",
+)
+
+
+def _print_answer(result, manifest) -> None:
+    """The study's answer first, as the report gives it: the one sentence, how sure the
+    selection is, and the targets each model misses at its plan."""
+    from ccsim.report.answer import answer_sentence, read_study
+
+    study = read_study(Path(result.out), manifest)
+    channel = "all" if "all" in set(result.summary.channel) else result.summary.channel.iloc[0]
+    sentence = answer_sentence(
+        result.summary,
+        result.comparisons,
+        study,
+        channel,
+        manifest.get("baseline"),
+        manifest.get("currency", "USD"),
+    )
+    lines = [sentence, study.selection_sentence]
+    if study.targets is not None and "met" in study.targets:
+        judged = study.targets[study.targets["met"].notna()]
+        missed = judged[~judged["met"].astype(bool)]
+        if judged.empty:
+            pass
+        elif missed.empty:
+            lines.append("Every model meets every channel's targets at its plan (targets.csv).")
+        else:
+            which = ", ".join(f"{r.scenario} {r.channel}" for r in missed.itertuples())
+            lines.append(f"Targets missed at the plan (targets.csv): {which}.")
+    text = "\n".join(f"  {line}" for line in lines if line)
+    if text:
+        print(f"\nanswer:\n{text}")
+
+
 def _overall(whole, scenario: str) -> str | None:
     """The row that stands for all of a scenario's channels: ``all`` where it has several,
     its one channel otherwise (scenarios of one experiment may have different channels)."""
@@ -1096,6 +1142,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
     )
     if result.rule is not None:
         print(result.rule.describe(manifest["replications"], result.stopped_early))
+    _print_answer(result, manifest)
     whole = result.summary[result.summary.site == "all"]
     scenarios = manifest["scenarios"]
     overall = {name: _overall(whole, name) for name in scenarios}
@@ -1160,10 +1207,8 @@ def _run_experiment(experiment, out: Path, args) -> int:
             )
             difference = _signed(row.kpi, row.difference)
             print(f"  {row.scenario} {row.kpi}: {difference}{relative} {interval}")
-    print(
-        f"\nwrote {result.out}/: replications.parquet, intervals.parquet, summary.csv, "
-        "comparisons.csv, manifest.json"
-    )
+    written = [name for name in _EXPERIMENT_FILES if (Path(result.out) / name).exists()]
+    print(f"\nwrote {result.out}/: {', '.join(written)}")
     if not args.no_report:
         from ccsim.report.html import render_report
 

@@ -102,8 +102,15 @@ def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
         read_csv(folder / "targets.csv", ("scenario", "channel")),
         read_csv(folder / "selection.csv", SELECTION_COLUMNS),
         sensitivity if sensitivity is not None and not sensitivity.empty else None,
-        str(manifest.get("selection_sentence") or ""),
+        _selection_sentence(manifest),
     )
+
+
+def _selection_sentence(manifest: dict[str, Any]) -> str:
+    """The selection's sentence: where the study step writes it (``study.selection``), or a
+    top-level ``selection_sentence``."""
+    selection = (manifest.get("study") or {}).get("selection") or {}
+    return str(selection.get("sentence") or manifest.get("selection_sentence") or "")
 
 
 # --- which inputs flip the cheapest model ----------------------------------------------------
@@ -321,9 +328,14 @@ def _occupancy_cell(rows: pd.DataFrame) -> str:
         return '<td class="na">—</td>'
     parts = []
     for _, row in rows.iterrows():
+        site = row["site"] if "site" in row and isinstance(row["site"], str) else row["channel"]
         value = _share(_number(row, "occupancy"), 0)
         bounds = _bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high"))
-        parts.append(f'{html.escape(str(row["channel"]))} {value} <span class="ci">{bounds}</span>')
+        text = f'{html.escape(str(site))} {value} <span class="ci">{bounds}</span>'
+        live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
+        if math.isfinite(live) and abs(live - _number(row, "occupancy")) > 0.005:
+            text += f' <span class="ci">(voice and chat {_share(live, 0)})</span>'
+        parts.append(text)
     return f"<td>{'<br>'.join(parts)}</td>"
 
 

@@ -669,10 +669,7 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
         EQUAL_SERVICE: currency,
         difference: currency,
     }
-    labels = {
-        EQUAL_SERVICE: "cost per week at equal service",
-        difference: "saving against the baseline (negative: cheaper)",
-    }
+    labels = {EQUAL_SERVICE: "cost at equal service", difference: "against the baseline"}
     panels = {output: tornado(table, model, output).set_index("parameter") for output in outputs}
     # One order for every panel, so that a row is the same input across them: by the widest
     # swing relative to the base over the outputs, widest on top.
