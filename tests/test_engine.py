@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import channel
 from conftest import scenario as build_scenario
@@ -292,3 +293,35 @@ def test_simulate_gives_back_the_garbage_collector_as_it_found_it(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_scenario_copied_through_its_dump_simulates_the_same():
+    """Email comes after live work unless given a priority. That default once hung on
+    whether the field was written, which a copy through the dump (every override, the
+    staffing search, the frontier) loses: voice then shared its agents with email at equal
+    priority, and the staffing search judged a different centre from the file it wrote."""
+    scenario = ccsim.parse_scenario(
+        {
+            "name": "blended",
+            "horizon": "8h",
+            "channels": {
+                "voice": {
+                    "arrivals": {"rate": "2/min"},
+                    "service_level": {"threshold": "20s", "target": 0.8},
+                    "handle_time": {"dist": "exponential", "mean": "4min"},
+                    "patience": {"dist": "exponential", "mean": "3min"},
+                },
+                "email": {
+                    "kind": "email",
+                    "arrivals": {"rate": "1/min"},
+                    "handle_time": {"dist": "exponential", "mean": "5min"},
+                    "service_level": {"threshold": "24h", "target": 0.9},
+                },
+            },
+            "sites": [{"name": "floor", "agents": 12}],
+        }
+    )
+    copy = ccsim.parse_scenario(scenario.model_dump(mode="json"))
+    first, second = ccsim.simulate(scenario, seed=3), ccsim.simulate(copy, seed=3)
+    pd.testing.assert_frame_equal(first.kpis, second.kpis)
+    assert copy.channels["email"].priority is None

@@ -492,7 +492,16 @@ class Channel(_Frozen):
     handle_time: Distribution
     patience: Distribution | None = None
     service_level: ServiceLevel
-    priority: int = Field(0, description="an agent who comes free serves higher first")
+    # None, not 0, when unsaid: email and outbound then come after every live channel. A
+    # default that depended on whether the field was written would be lost by every copy of
+    # the scenario through its dump (overrides, staffing, the frontier).
+    priority: int | None = Field(
+        None,
+        description=(
+            "an agent who comes free serves higher first (unsaid: 0, and email and outbound "
+            "after every live channel)"
+        ),
+    )
     lines: int | None = Field(None, ge=1)
     retrial: Retrial | None = None
     callback: Callback | None = None

@@ -51,20 +51,20 @@ def _channels(
     backs and messages come after every live channel unless given a priority (deferred
     work)."""
     n = len(calendar.slots)
-    inbound = [c.priority for c in scenario.channels.values() if c.kind not in _AFTER_INBOUND]
+    inbound = [c.priority or 0 for c in scenario.channels.values() if c.kind not in _AFTER_INBOUND]
     # Outbound comes after every inbound live channel (blending: inbound first), email
     # and call backs after both, unless given a priority.
     outbound = min(inbound or [0]) - 1
     live = [
-        c.priority if c.kind != "outbound" or "priority" in c.model_fields_set else outbound
+        c.priority if c.priority is not None else (outbound if c.kind == "outbound" else 0)
         for c in scenario.channels.values()
         if c.kind != "email"
     ]
     deferred = min(live or [0]) - 1
     channels = []
     for name, config in scenario.channels.items():
-        priority = config.priority
-        if config.kind in _AFTER_INBOUND and "priority" not in config.model_fields_set:
+        priority = config.priority if config.priority is not None else 0
+        if config.kind in _AFTER_INBOUND and config.priority is None:
             priority = deferred if config.kind == "email" else outbound
         counts = ChannelCounts(
             name, n, deferred=config.kind == "email", outbound=config.kind == "outbound"
