@@ -164,8 +164,9 @@ def targets_rows(
                 "kind": "channel",
                 "channel": row["channel"],
                 "service_level": row["service_level"],
-                "sl_low": row["low"],
-                "sl_high": row["high"],
+                # A share's interval stays within [0, 1] (the delta method's need not).
+                "sl_low": max(row["low"], 0.0),
+                "sl_high": min(row["high"], 1.0),
                 "target": row["target"],
                 "met_weekly": row["met_weekly"],
                 "intervals": row["intervals"],

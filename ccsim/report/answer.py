@@ -334,7 +334,7 @@ def _occupancy_cell(rows: pd.DataFrame) -> str:
         text = f'{html.escape(str(site))} {value} <span class="ci">{bounds}</span>'
         live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
         if math.isfinite(live) and abs(live - _number(row, "occupancy")) > 0.005:
-            text += f' <span class="ci">(voice and chat {_share(live, 0)})</span>'
+            text += f'<br><span class="ci">voice and chat {_share(live, 0)}</span>'
         parts.append(text)
     return f"<td>{'<br>'.join(parts)}</td>"
 
