@@ -563,5 +563,7 @@ def test_shipped_scenarios_are_well_inside_the_limits():
             continue  # a fragment that others extend
         scenario = load_scenario(path)
         limits = scenario.limits
-        assert contact_bound(scenario) < limits.contacts / 10, path
+        # The study's week of a 300-agent centre bounds at 1.4 million contacts (every return
+        # and tier at its most; about 230,000 happen): a fifth of the default limit at most.
+        assert contact_bound(scenario) < limits.contacts / 5, path
         assert scenario.horizon / scenario.interval < limits.intervals / 10, path
