@@ -52,8 +52,9 @@ def test_scenario_runs(path):
     assert (kpis.offered == ended.sum(axis=1)).all()
 
 
-#: Experiments of six week-long models (about 10 s each even at two replications): in the
-#: full suite only; the shorter ones keep an example experiment in the fast tier.
+#: Experiments of week-long models (the two studies take 1-1.5 minutes each at two
+#: replications, with their frontier and sensitivity): in the full suite only; the shorter
+#: ones keep an example experiment in the fast tier.
 LONG_EXPERIMENTS = {
     "hybrid_claims.yaml",
     "operating_models.yaml",
@@ -71,6 +72,9 @@ LONG_EXPERIMENTS = {
     ids=lambda p: p.name,
 )
 def test_experiment_runs(path, tmp_path):
-    result = ccsim.run_experiment(path, reps=2, out=tmp_path / "out")
+    # The week-long studies run their frontier and sensitivity too (capped at 2 replications
+    # each): on both cores, as CI has them.
+    jobs = 2 if path.name in LONG_EXPERIMENTS else 1
+    result = ccsim.run_experiment(path, reps=2, n_jobs=jobs, out=tmp_path / "out")
     assert result.manifest["replications"] == 2
     assert not result.summary.empty
