@@ -53,8 +53,11 @@ class ChannelCounts:
     # Answered contacts with a customer history, within the threshold: the rest of those
     # answered within it are plain first contacts, each a customer within it.
     customer_within: list[int] = field(init=False)
+    # Resolved journeys by their time from first arrival to resolution, on the first
+    # arrival's interval: bin i holds times in (P[i-1], P[i]] of the JOURNEY_BINS points.
+    journey_bins: list[list[int]] = field(init=False)
     # Plain first contacts answered whose wait + handle time passed the first journey point
-    # (counted one by one): the others are in every journey bin, added by `Counter.record`.
+    # (binned one by one): the others are in the first bin, added by `Counter.record`.
     long_plain: list[int] = field(init=False)
     # The index of the one site that may answer it: that site's part of the channel is the
     # channel's answered counts, copied by `Counter.record` (None: several sites or none).
@@ -70,6 +73,7 @@ class ChannelCounts:
         self.staged_answered = _zeros(n)
         self.staged_time = [0.0] * n
         self.customer_within = _zeros(n)
+        self.journey_bins = [_zeros(len(JOURNEY_BINS) + 1) for _ in range(n)]
         self.long_plain = _zeros(n)
         self.opened = _zeros(n)
         self.closed = _zeros(n)
@@ -271,10 +275,12 @@ class Counter:
                         if first is not None and customer.wait + wait <= channel.threshold:
                             first.customers_within_threshold += 1
             elif wait + handle_time > _FIRST_JOURNEY_POINT:
-                # A plain first contact is a journey resolved at its end: only the rare long
-                # one (an email answered hours later) is binned here, the rest in `record`.
-                channel.counts.long_plain[contact.slot] += 1
-                _journey(tally, wait + handle_time)
+                # A plain first contact is a journey resolved at its end: one within the
+                # first point is counted from the totals in `record`, a longer one here.
+                counts = channel.counts
+                counts.long_plain[contact.slot] += 1
+                bins = counts.journey_bins[contact.slot]
+                bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
@@ -360,10 +366,8 @@ class Counter:
             first.resolution_time += time
             if customer.first:
                 first.first_contact_resolutions += 1
-            if time <= _FIRST_JOURNEY_POINT:
-                first.journeys_within_5min += 1
-            else:
-                _journey(first, time)
+            bins = customer.entry.counts.journey_bins[customer.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
         tally = contact.tally
         if tally is not None:
             tally.ticket_time += ends - contact.arrival
@@ -380,10 +384,8 @@ class Counter:
             tally.resolutions += 1
             tally.resolution_time += time
             tally.first_contact_resolutions += 1
-            if time <= _FIRST_JOURNEY_POINT:
-                tally.journeys_within_5min += 1
-            else:
-                _journey(tally, time)
+            bins = contact.channel.counts.journey_bins[contact.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
             tally.ticket_time += time
 
     def not_resolved(self, contact, customer, site, name: str) -> None:
@@ -415,10 +417,8 @@ class Counter:
                 first.first_contact_resolutions += 1
             if bot:
                 first.bot_resolutions += 1
-            if time <= _FIRST_JOURNEY_POINT:  # _journey's first bin, inline
-                first.journeys_within_5min += 1
-            else:
-                _journey(first, time)
+            bins = customer.entry.counts.journey_bins[customer.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
 
     def censored(self, tally: ChannelTally | None) -> None:
         """A customer's journey is still open at the cut-off: counted on the first
@@ -478,7 +478,7 @@ class Counter:
         for counts in self.channels:
             _at_once(counts.intervals, counts.wait_bins)
             _customers(counts)
-            _journeys(counts.intervals)
+            _journeys(counts)
             _waits(counts)
             if counts.deferred:
                 _backlogs(counts)
@@ -538,26 +538,11 @@ def _customers(counts: ChannelCounts) -> None:
             tally.resolution_time += time
             tally.ticket_time += time
             # Within the first point: its bin (cumulated with the others by _journeys).
-            first_bin = _JOURNEY_NAMES[0]
-            setattr(tally, first_bin, getattr(tally, first_bin) + plain - counts.long_plain[k])
+            counts.journey_bins[k][0] += plain - counts.long_plain[k]
 
 
-_FIRST_JOURNEY_POINT = JOURNEY_BINS[0][1]
-_JOURNEY_NAMES = [name for name, _ in JOURNEY_BINS]
-# Counter.resolution adds to the first bin by its name, without a lookup.
-if _JOURNEY_NAMES[0] != "journeys_within_5min":
-    raise TypeError("Counter.resolution names the first journey bin: update it")
 _JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
-
-
-def _journey(tally: ChannelTally, time: float) -> None:
-    """A journey resolved ``time`` seconds after the first arrival, counted in the first
-    bin it is within; :func:`_journeys` makes the counts cumulative after the run (one
-    addition per journey on the hot path, not one per bin)."""
-    k = bisect_left(_JOURNEY_POINTS, time)
-    if k < len(_JOURNEY_NAMES):
-        name = _JOURNEY_NAMES[k]
-        setattr(tally, name, getattr(tally, name) + 1)
+_FIRST_JOURNEY_POINT = _JOURNEY_POINTS[0]
 
 
 def _cumulative(names: list[str], source: str) -> Callable:
@@ -575,10 +560,11 @@ def _cumulative(names: list[str], source: str) -> Callable:
     return namespace["cumulate"]
 
 
-def _journeys(tallies: list[ChannelTally]) -> None:
-    """Journeys resolved within each point: the bins' counts summed up to it."""
-    for tally in tallies:
-        _cumulate_journeys(tally, None)
+def _journeys(counts: ChannelCounts) -> None:
+    """Journeys resolved within each point: the bins' counts summed up to it (one
+    addition per journey on the hot path, not one per point)."""
+    for tally, bins in zip(counts.intervals, counts.journey_bins, strict=True):
+        _cumulate_journeys(tally, bins)
 
 
 def _waits(counts: ChannelCounts) -> None:
@@ -587,8 +573,8 @@ def _waits(counts: ChannelCounts) -> None:
         _cumulate_waits(tally, bins)
 
 
-_cumulate_journeys = _cumulative(_JOURNEY_NAMES, "tally.{name}")
-# The bins beyond the last point (waits longer than it) have no column.
+# The bins beyond the last point (journeys or waits longer than it) have no column.
+_cumulate_journeys = _cumulative([name for name, _ in JOURNEY_BINS], "bins[{i}]")
 _cumulate_waits = _cumulative([f"waits_within_{point}s" for point in WAIT_POINTS], "bins[{i}]")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import deque
 
 from ccsim.sim.counting import ChannelCounts, SiteCounts
-from ccsim.sim.metrics import ChannelTally
 
 __all__ = ["AgentState", "ChannelState", "Contact", "Customer", "Lane", "SiteState", "attach"]
 
@@ -23,16 +22,18 @@ NOTHING, ESCALATE, LINE, QUEUED, TRUNK = 0, 1, 2, 4, 8
 
 
 class Customer:
-    """A customer across contacts (bot, queues, transfers, retrials, repeats): where and
-    when they first arrived, whether they are still on their first handled contact, and
-    their queue time over the attempts at the entry channel until one is answered."""
+    """A customer across contacts (bot, queues, transfers, retrials, repeats), made from
+    their first contact: where and when they first arrived, whether they are still on
+    their first handled contact, and their queue time over the attempts at the entry
+    channel until one is answered."""
 
-    __slots__ = ("answered", "arrival", "entry", "first", "human", "tally", "wait")
+    __slots__ = ("answered", "arrival", "entry", "first", "human", "slot", "tally", "wait")
 
-    def __init__(self, arrival: float, tally: ChannelTally | None, entry: ChannelState):
+    def __init__(self, first: Contact, arrival: float):
         self.arrival = arrival
-        self.tally = tally  # the entry channel's tally of the first arrival (None: warm-up)
-        self.entry = entry
+        self.tally = first.tally  # the entry channel's tally then (None: warm-up)
+        self.entry = first.channel
+        self.slot = first.slot  # the first arrival's interval (its journey's bin row)
         self.first = True
         self.wait = 0.0  # queue time of the entry channel's attempts not answered
         self.answered = False  # an attempt at the entry channel was answered

@@ -64,7 +64,7 @@ class _Bot:
         if not tries or self.sessions >= self.concurrency:
             return False
         self.sessions += 1
-        contact.customer = Customer(now, contact.tally, contact.channel)
+        contact.customer = Customer(contact, now)
         bot = self.config
         cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
         self.count.bot_session(contact, session, cost)

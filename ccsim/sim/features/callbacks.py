@@ -50,7 +50,7 @@ class _Offer:
         # The call back serves the same customer: its outcome is the customer's.
         customer = contact.customer
         if customer is None:
-            customer = Customer(contact.arrival, contact.tally, channel)
+            customer = Customer(contact, contact.arrival)
         self.core.bring(
             self.target, contact.handle_time, callback.deadline, contact.tally is not None,
             customer,

@@ -68,5 +68,5 @@ class Messages:
             return
         customer = contact.customer
         if customer is None:
-            customer = Customer(contact.arrival, contact.tally, channel)
+            customer = Customer(contact, contact.arrival)
         self.core.bring(target, contact.handle_time, math.inf, contact.tally is not None, customer)

@@ -93,7 +93,7 @@ class Returns:
             self.count.censored(customer.tally if customer is not None else contact.tally)
             return
         if customer is None:
-            customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
+            customer = contact.customer = Customer(contact, contact.arrival)
         if channel is customer.entry:
             customer.wait += now - contact.arrival  # this attempt's queue time
         self.after(back - now, self._retry, contact)

@@ -51,7 +51,7 @@ class _Tier:
                 return
             # Not resolved: the customer goes on (an escalation, a repeat). The counter
             # counted it as one answered without a history.
-            customer = contact.customer = Customer(contact.arrival, contact.tally, channel)
+            customer = contact.customer = Customer(contact, contact.arrival)
             customer.answered = True
         elif resolution >= 1.0 or self.draw() < resolution:
             self.count.resolved(contact, customer, now + handle_time)
