@@ -1513,6 +1513,13 @@ def _share_bounds(text: str) -> tuple[float, float]:
     return low, high
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` as a reader can retype it: relative to the working directory when inside
+    it (a file written here must not carry this machine's folders)."""
+    relative = os.path.relpath(Path(path).resolve())
+    return str(path) if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
 def _staff_search(args, scenario, out: Path, started: float) -> int:
     """``ccsim staff --method search``: the whole scenario at least cost (docs/staffing.md)."""
     from ccsim.experiment.store import write_csv
@@ -1552,7 +1559,7 @@ def _staff_search(args, scenario, out: Path, started: float) -> int:
         progress=lambda line: print(f"  {time.perf_counter() - started:6.0f}s  {line}", flush=True),
     )
     model = args.model if args.model is not None else out / "staffed.yaml"
-    command = " ".join(["ccsim staff", str(args.config), "--method search"])
+    command = " ".join(["ccsim staff", _shown_path(args.config), "--method search"])
     paths = [
         write_staffed_model(model, plan, args.config, command),
         write_csv(out / "plan.csv", plan.headcounts),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -288,17 +289,21 @@ def test_compact_schedule_round_trips_to_the_expanded_roster(tmp_path):
         (),
         {
             "channels": pd.DataFrame(
-                [{"channel": "voice", "service_level": 0.8, "low": 0.79, "high": 0.81}]
+                [{"channel": "voice", "service_level": 0.98, "low": 0.95, "high": 1.01}]
             ),
             "sites": pd.DataFrame([{"site": "manila", "occupancy": 0.8}]),
             "reps": 2,
             "seed": 0,
+            "confidence": 0.99,
         },
     )
     out = tmp_path / "models" / "week.yaml"
     write_staffed_model(out, plan, design)
     text = out.read_text()
     assert "extends: ../design.yaml" in text
+    # The header states the interval the search judged with, within [0, 1] (a delta-method
+    # interval of a share near 1 can pass it).
+    assert "(99% interval): voice 98.0% [95.0%, 100.0%]" in text
     assert len(text.splitlines()) < 25
     loaded = ccsim.load_scenario(out)
     calendar = scenario.calendar()
@@ -503,3 +508,12 @@ def test_cost_at_target_without_a_lower_end_when_the_upper_band_is_above_everywh
     assert result.cost == pytest.approx(97.5)
     assert math.isnan(result.low)
     assert result.high == pytest.approx(100.0)
+
+
+def test_a_staffed_models_command_names_the_design_as_retyped_from_the_checkout(tmp_path):
+    # The model file is committed: it must not carry the folders of the machine it was
+    # staffed on.
+    from ccsim.cli import _shown_path
+
+    assert _shown_path(Path.cwd() / "configs" / "x.yaml") == "configs/x.yaml"
+    assert _shown_path(tmp_path / "x.yaml") == str(tmp_path / "x.yaml")  # outside: as given

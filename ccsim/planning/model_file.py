@@ -85,8 +85,9 @@ def staffed_model_yaml(
     scenario: Scenario = plan.scenario
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     sites = [_site(_readable(site)) for site in data["sites"]]
+    # A share's interval stays within [0, 1] (the delta method's need not).
     levels = ", ".join(
-        f"{row.channel} {row.service_level:.1%} [{row.low:.1%}, {row.high:.1%}]"
+        f"{row.channel} {row.service_level:.1%} [{max(row.low, 0.0):.1%}, {min(row.high, 1.0):.1%}]"
         for row in plan.evaluation.channels.itertuples()
     )
     occupancy = ", ".join(
@@ -103,7 +104,7 @@ def staffed_model_yaml(
         + ("" if plan.trimmed or not plan.met else "; trimming stopped early")
         + (" ; an integer program stopped at its time limit" if plan.time_limited else "")
         + ".",
-        f"# Service level over the window (95% interval): {levels}.",
+        f"# Service level over the window ({plan.evaluation.confidence:.0%} interval): {levels}.",
         f"# Occupancy: {occupancy}.",
     ]
     body = {"extends": relative.replace(os.sep, "/"), "sites": sites}

@@ -127,6 +127,7 @@ class Evaluation:
     cost: float
     reps: int
     seed: int
+    confidence: float = 0.95  # of every interval above
 
     @property
     def met(self) -> bool:
@@ -262,4 +263,5 @@ def judge(
         cost=float(everything["operating_cost"].sum() / reps),
         reps=reps,
         seed=seed,
+        confidence=targets.confidence,
     )
