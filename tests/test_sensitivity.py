@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import ccsim
 from ccsim.experiment.runner import run_replications
 from ccsim.experiment.stats import Estimate, holm, p_value, paired_mean_difference_ci
 from ccsim.experiment.summary import compare
@@ -274,3 +275,29 @@ def test_the_report_shows_the_tornado_and_the_flip_sentence(tmp_path):
     assert "Sensitivity to the uncertain inputs" in page
     assert "flips the ranking" in page
     assert "(currency)" not in page
+
+
+@pytest.mark.parametrize("policy", ["longest_idle", "preference"])
+def test_a_repriced_wage_is_what_simulating_it_gives(policy):
+    # A site's wage changes the cost, not the operation: repricing the base replications
+    # must give every row and KPI that simulating the new wage gives (two sites in their
+    # own time zones, a night differential, shifts with breaks and overruns, two channels).
+    from ccsim.experiment.sensitivity import _wage_site, repriced
+    from ccsim.model import read_yaml_mapping
+    from ccsim.model.overrides import apply_overrides
+
+    data = read_yaml_mapping("configs/follow_the_sun.yaml")
+    data["horizon"] = "24h"
+    data["routing"] = {"policy": policy}
+    scenario = ccsim.parse_scenario(data, source="follow_the_sun", base_dir="configs")
+    base = run_replications(scenario, 2, seed=5)
+    for site, wage in (("manila", 17.5), ("dallas", 30.0)):
+        changes = {f"sites.{site}.cost_per_hour": wage}
+        assert _wage_site(scenario, changes) == site
+        simulated = run_replications(apply_overrides(scenario, changes, "test"), 2, seed=5)
+        pd.testing.assert_frame_equal(
+            repriced(base, scenario, site, wage), simulated, check_exact=False, rtol=1e-9
+        )
+    cheapest = scenario.model_copy(update={"routing": scenario.routing.model_copy(
+        update={"policy": "cheapest"})})  # fmt: skip
+    assert _wage_site(cheapest, {"sites.manila.cost_per_hour": 20}) is None

@@ -19,11 +19,17 @@ end is simulated at the plan's staffing only, and its cost moved along the base 
 local slope (cost per point of service level of the model's binding channel, around its
 target) by the points that channel is above or below its target there. The ranking is then
 on that cost (:func:`ranking_flips`).
+
+A site's wage (``sites.<site>.cost_per_hour``) changes what the operation costs, not what
+happens in it (unless routing goes to the cheapest site): its ends are not simulated but
+**repriced** from the base replications (:func:`repriced`), exactly, since a site's pay is its
+hourly cost times its paid hours (night differential and overruns included).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -32,6 +38,8 @@ from ccsim.experiment.stats import ratio_ci
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
+from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
+from ccsim.sim.result import row_kpis
 
 __all__ = [
     "HEADLINE",
@@ -40,6 +48,7 @@ __all__ = [
     "check_uncertain",
     "flip_sentence",
     "ranking_flips",
+    "repriced",
     "run_sensitivity",
     "tornado",
 ]
@@ -80,6 +89,55 @@ def _variant(scenario, changes: dict[str, Any], source: str):
         return scenario
 
 
+_WAGE = re.compile(r"sites\.([^.]+)\.cost_per_hour")
+
+
+def _wage_site(scenario, changes: dict[str, Any]) -> str | None:
+    """The site whose wage alone ``changes`` sets, where repricing gives what simulating
+    would: not with routing to the cheapest site (a wage there moves contacts), nor from a
+    base wage of 0 (nothing to scale)."""
+    if len(changes) != 1 or scenario.routing.policy == "cheapest":
+        return None
+    match = _WAGE.fullmatch(next(iter(changes)))
+    if match is None:
+        return None
+    site = next((s for s in scenario.sites if s.name == match.group(1)), None)
+    return site.name if site is not None and site.cost_per_hour > 0 else None
+
+
+def repriced(replications: pd.DataFrame, scenario, site: str, cost_per_hour: float):
+    """``replications`` of ``scenario`` (rows of ``run_replications``) as they would be with
+    ``site``'s ``cost_per_hour``: its pay scaled by the ratio of the wages, in its own rows
+    and in the rows that add it up (each channel's whole and the whole centre), and every
+    KPI recomputed from the tallies. Nothing else in a run depends on a wage (routing to the
+    cheapest site aside: see :func:`_wage_site`)."""
+    base = next(s for s in scenario.sites if s.name == site).cost_per_hour
+    factor = cost_per_hour / base
+    rows = replications.copy()
+    if len(scenario.sites) == 1:
+        rows["labour_cost"] = rows["labour_cost"] * factor
+    else:
+        own = rows["site"] == site
+        extra = (
+            (rows.loc[own, "labour_cost"] * (factor - 1.0))
+            .groupby([rows.loc[own, "replication"], rows.loc[own, "channel"]])
+            .sum()
+        )
+        rows.loc[own, "labour_cost"] = rows.loc[own, "labour_cost"] * factor
+        whole = rows["site"] == "all"
+        keys = pd.MultiIndex.from_frame(rows.loc[whole, ["replication", "channel"]])
+        rows.loc[whole, "labour_cost"] += extra.reindex(keys, fill_value=0.0).to_numpy()
+    kpis = [
+        row_kpis(row["site"], ChannelTally(**{name: row[name] for name in TALLY_NAMES}))
+        for _, row in rows.iterrows()
+    ]
+    # A row holds its KPIs, then its tallies (a tally that is also a KPI, a count such as
+    # `offered`, is the tally): only the KPIs computed from tallies change.
+    derived = pd.DataFrame(kpis, index=rows.index).drop(columns=list(TALLY_NAMES), errors="ignore")
+    rows[list(derived.columns)] = derived
+    return rows
+
+
 def _headline(replications: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Per model: the headline outputs over every channel and site, and the paired difference
     of the cost per resolved contact to ``baseline``."""
@@ -118,6 +176,8 @@ def run_sensitivity(
             variant = _variant(scenario, changes, experiment.source) if changes else scenario
             if changes and variant == scenario:  # the input leaves this model as it is
                 reps = base_reps[name]
+            elif (site := _wage_site(scenario, changes)) is not None:
+                reps = repriced(base_reps[name], scenario, site, next(iter(changes.values())))
             else:
                 reps = run_replications(variant, n_reps, seed=experiment.spec.seed, n_jobs=n_jobs)
                 if not changes:
