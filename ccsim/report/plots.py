@@ -22,7 +22,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ccsim.experiment.stats import ratio_ci
 
@@ -97,6 +97,15 @@ def _figure(height: float) -> Figure:
 def _percent_axis(axis, which: str = "y", decimals: int | None = 0) -> None:
     formatter = PercentFormatter(xmax=100, decimals=decimals)
     (axis.yaxis if which == "y" else axis.xaxis).set_major_formatter(formatter)
+
+
+def _compact_money_axis(axis) -> None:
+    """At most four ticks, in thousands past 10,000 (``-800k``): a third of the page's width
+    cannot hold ``-800000-700000-600000``."""
+    axis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+    axis.set_major_formatter(
+        FuncFormatter(lambda x, _: f"{x / 1000:,.0f}k" if abs(x) >= 10_000 else f"{x:,.0f}")
+    )
 
 
 def _legend(figure: Figure, axes, n_entries: int, **kwargs) -> None:
@@ -698,7 +707,10 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
             unit = "" if share else f" ({units[output]})"
             axes.set_title(labels.get(output, output.replace("_", " ")) + unit)
             if share:
-                _percent_axis(axes, "x", decimals=1)
+                axes.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
+                _percent_axis(axes, "x", decimals=0)
+            else:
+                _compact_money_axis(axes.xaxis)
         figure.axes[0].set_yticks(rows, order)
         caption = (
             f"Model {model}: each bar runs from the output with the input at the low end of "
