@@ -9,9 +9,11 @@ mistyped key.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -152,20 +154,35 @@ def _where(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+#: Documents parsed in this process, by file name and text: (data, positions). The pure-Python
+#: composer takes about a third of a second for a staffed model file, and one run of the
+#: main job reads each model file three times (the experiment, its frontier and its report).
+_PARSED: OrderedDict[tuple[str, str], tuple[Any, dict]] = OrderedDict()
+_PARSED_KEPT = 64
+
+
 def _parse_yaml(text: str, source: str) -> Any:
     """The data of a YAML 1.2 document, its fields' positions recorded for
-    :class:`ConfigError` (``file:line:column: field: problem``)."""
-    from ruamel.yaml import YAML  # the pure-Python composer: positions for every node
+    :class:`ConfigError` (``file:line:column: field: problem``). The same text of the same
+    file is parsed once per process; each call gets its own copy of the data."""
+    key = (source, text)
+    if key not in _PARSED:
+        from ruamel.yaml import YAML  # the pure-Python composer: positions for every node
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.allow_duplicate_keys = True  # refused by _Reader, with the key's position
-    node = yaml.compose(text)
-    if node is None:
-        return None
-    reader = _Reader()
-    data = reader.build(node)
-    record_positions(source, {path: (source, *at) for path, at in reader.positions.items()})
-    return data
+        yaml = YAML(typ="safe", pure=True)
+        yaml.allow_duplicate_keys = True  # refused by _Reader, with the key's position
+        node = yaml.compose(text)
+        if node is None:
+            return None
+        reader = _Reader()
+        data = reader.build(node)
+        _PARSED[key] = (data, {path: (source, *at) for path, at in reader.positions.items()})
+        while len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    data, positions = _PARSED[key]
+    _PARSED.move_to_end(key)
+    record_positions(source, positions)
+    return copy.deepcopy(data)
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
