@@ -224,7 +224,8 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
         plots.service_level_chart(estimates, [name], shown, None),
         load_chart(estimates, summary, channels),
         plots.waiting_time_chart(
-            replications.assign(scenario=name) if replications is not None else None,
+            # copy(): a wide table read from CSV is one block per column; assign would warn
+            replications.copy().assign(scenario=name) if replications is not None else None,
             [name],
             channels,
             None,
