@@ -301,3 +301,46 @@ def test_a_repriced_wage_is_what_simulating_it_gives(policy):
     cheapest = scenario.model_copy(update={"routing": scenario.routing.model_copy(
         update={"policy": "cheapest"})})  # fmt: skip
     assert _wage_site(cheapest, {"sites.manila.cost_per_hour": 20}) is None
+
+
+UNCERTAIN_PATIENCE = EXPERIMENT.replace(
+    "uncertain:\n",
+    "uncertain:\n  channels.voice.patience.mean: {low: 1min, high: 4min}\n",
+)
+
+
+def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monkeypatch):
+    """With common random numbers the base of the sensitivity is the main run's first
+    replications, not simulated again: the table is the same whether the main run had
+    enough replications to lend them (3) or not (2: the base is simulated). A second run on
+    the same folder resumes every saved block, the sensitivity's included."""
+    from ccsim.experiment import runner
+
+    _scenario(tmp_path)
+    (tmp_path / "lends.yaml").write_text(UNCERTAIN_PATIENCE)
+    (tmp_path / "short.yaml").write_text(
+        UNCERTAIN_PATIENCE.replace("replications: 3\n", "replications: 2\n", 1)
+    )
+    runner.run_experiment(tmp_path / "lends.yaml", out=tmp_path / "lends")
+    runner.run_experiment(tmp_path / "short.yaml", out=tmp_path / "short")
+    lends = pd.read_csv(tmp_path / "lends" / "sensitivity.csv")
+    short = pd.read_csv(tmp_path / "short" / "sensitivity.csv")
+    pd.testing.assert_frame_equal(lends, short)
+    assert set(lends["parameter"]) == {
+        "base",
+        "sites.0.cost_per_hour",
+        "channels.voice.patience.mean",
+    }
+    moved = lends[lends["parameter"] == "channels.voice.patience.mean"]
+    assert (
+        moved["service_level"] != lends.loc[lends["parameter"] == "base", "service_level"].iloc[0]
+    ).any()
+    manifest = (tmp_path / "lends" / "manifest.json").read_text()
+    assert '"sensitivity.csv"' in manifest  # checked with the other tables
+
+    calls = []
+    simulate_block = runner._named_block
+    monkeypatch.setattr(runner, "_named_block", lambda *a: calls.append(a) or simulate_block(*a))
+    runner.run_experiment(tmp_path / "lends.yaml", out=tmp_path / "lends")
+    assert calls == []
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "lends" / "sensitivity.csv"), lends)

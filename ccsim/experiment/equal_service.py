@@ -29,6 +29,7 @@ import pandas as pd
 
 from ccsim.experiment.blocks import code_digest
 from ccsim.experiment.chunks import Block, ChunkStore
+from ccsim.experiment.progress import progress as progress_bar
 from ccsim.experiment.stats import holm, mean_ci, p_value, paired_mean_difference_ci, ratio_ci
 from ccsim.model import Scenario
 from ccsim.planning.frontier import frontier_points, frontier_table, scaled_scenario
@@ -105,6 +106,7 @@ def run_sweep(
     task: Callable,
     save: Callable[[str, int, int, pd.DataFrame, pd.DataFrame], None],
     blocks: Callable[[Scenario, int], list[Block]],
+    progress: bool = False,
 ) -> Sweep:
     """Run the frontier of every model: each scale but the plan's own on the experiment's
     seeds (resuming saved blocks), and the plan (scale 1.0) from ``main_rows(name)`` (the
@@ -132,9 +134,16 @@ def run_sweep(
                 else:
                     seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
                     tasks.append(((name, scale, fingerprint), scenario, seeds, first))
-    for (name, scale, fingerprint), first, stop, reps, sums in executor.map_unordered(task, tasks):
-        save(fingerprint, first, stop, reps, sums)
-        rows[(name, scale)].append(reps[SWEEP_COLUMNS])
+    bar = progress_bar(sum(len(seeds) for _, _, seeds, _ in tasks), progress, "frontier ")
+    try:
+        for (name, scale, fingerprint), first, stop, reps, sums in executor.map_unordered(
+            task, tasks
+        ):
+            save(fingerprint, first, stop, reps, sums)
+            rows[(name, scale)].append(reps[SWEEP_COLUMNS])
+            bar.update(stop - first)
+    finally:
+        bar.close()
     whole = {}
     for key, frames in rows.items():
         frame = pd.concat(frames, ignore_index=True)

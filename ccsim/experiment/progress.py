@@ -12,7 +12,7 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["EVERY", "Progress", "progress"]
+__all__ = ["EVERY", "Progress", "finish", "progress"]
 
 #: Seconds between two plain progress lines.
 EVERY = 10.0
@@ -76,3 +76,13 @@ def progress(total: int, enabled: bool, what: str = "", stream: TextIO | None = 
             total=total, unit="rep", file=stream, dynamic_ncols=True, desc=what or "replications"
         )
     return Progress(total, stream, what=what)
+
+
+def finish(bar, total: int) -> None:
+    """Set ``bar``'s total to ``total`` replications: a stopping rule met before its maximum
+    ends the run there, and the bar (and its closing line) should say done, not half-way."""
+    if isinstance(bar, Progress):
+        bar.total = total
+    elif hasattr(bar, "refresh"):  # tqdm
+        bar.total = total
+        bar.refresh()

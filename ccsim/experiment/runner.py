@@ -53,8 +53,9 @@ from ccsim.experiment.blocks import (
     run_block,
 )
 from ccsim.experiment.chunks import Block, BlockError, ChunkStore
+from ccsim.experiment.progress import finish
 from ccsim.experiment.progress import progress as progress_bar
-from ccsim.experiment.sensitivity import check_uncertain, run_sensitivity
+from ccsim.experiment.sensitivity import BASE, check_uncertain, sensitivity_table, variants
 from ccsim.experiment.stats import (
     mean_ci,
     paired_mean_difference_ci,
@@ -678,18 +679,66 @@ def run_experiment(
         experiment = _capped(experiment, reps)
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
-        result = _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
-        if experiment.spec.uncertain:
-            frontier, binding = None, None
-            if experiment.spec.frontier is not None:
-                frontier = pd.read_csv(out / "frontier.csv")
-                equal = pd.read_csv(out / "equal_service.csv")
-                binding = dict(zip(equal["scenario"], equal["binding_channel"], strict=True))
-            table = run_sensitivity(
-                experiment, experiment.spec.sensitivity_replications, n_jobs, frontier, binding
-            )
-            write_csv(out / "sensitivity.csv", table)
-        return result
+        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
+
+
+def _run_variants(experiment, executor, store, save, collectors, n_main, progress):
+    """The sensitivity's replications (:func:`~.sensitivity.variants`), in one batch on the
+    run's executor, resuming saved blocks: (each model's base rows, the variants' rows by
+    parameter, end and model, their fingerprints). With common random numbers on the same
+    seeds, a model's base is the main run's first replications, not simulated again."""
+    n = experiment.spec.sensitivity_replications
+    with_base = n > n_main
+    runs = variants(experiment, with_base)
+    rows: dict[tuple[str, str, str], list[pd.DataFrame]] = {}
+    fingerprints: set[str] = set()
+    tasks = []
+    for variant in runs:
+        key = (variant.parameter, variant.end, variant.model)
+        fingerprint = variant.fingerprint(experiment)
+        fingerprints.add(fingerprint)
+        good, _ = store.saved(fingerprint)
+        rows[key] = []
+        for first, stop in _blocks(0, n, _block_size(variant.scenario)):
+            if (first, stop) in good:
+                rows[key].append(store.reps(fingerprint, (first, stop)).to_pandas())
+            else:
+                seeds = [experiment.seed_for(variant.model, r) for r in range(first, stop)]
+                tasks.append(((key, fingerprint), variant.scenario, seeds, first))
+    bar = progress_bar(sum(len(task[2]) for task in tasks), progress, "sensitivity ")
+    try:
+        for (key, fingerprint), first, stop, reps, sums in executor.map_unordered(
+            _named_block, tasks
+        ):
+            save(fingerprint, first, stop, reps, sums)
+            rows[key].append(reps)
+            bar.update(stop - first)
+    finally:
+        bar.close()
+    simulated = {
+        key: pd.concat(frames, ignore_index=True).sort_values("replication", kind="stable")
+        for key, frames in rows.items()
+    }
+    if with_base:
+        base = {model: simulated.pop((BASE, BASE, model)) for model in experiment.scenarios}
+    else:
+        base = {}
+        for model in experiment.scenarios:
+            own = collectors[model].read_columns(None)
+            base[model] = own[own.replication < n].reset_index(drop=True)
+    return base, simulated, fingerprints
+
+
+def _write_sensitivity(out: Path, experiment, base, simulated) -> Path:
+    """``sensitivity.csv``, from the variants' rows and (with a frontier) the frontier and
+    each model's binding channel the study has just written."""
+    frontier, binding = None, None
+    if experiment.spec.frontier is not None:
+        frontier = pd.read_csv(out / "frontier.csv")
+        equal = pd.read_csv(out / "equal_service.csv")
+        binding = dict(zip(equal["scenario"], equal["binding_channel"], strict=True))
+    table = sensitivity_table(experiment, base, simulated, frontier, binding)
+    return write_csv(out / "sensitivity.csv", table)
 
 
 def _capped(experiment: Experiment, reps: int) -> Experiment:
@@ -817,14 +866,17 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                     if check.met:
                         break
             n_reps = rounds[completed_rounds - 1]
+            if rule is not None:
+                finish(bar, len(names) * n_reps)  # the rule stopped before its maximum
+
+            def save(fingerprint, first, stop, rows, sums):
+                with writing_to(out, "a saved block"):
+                    store.save(fingerprint, first, stop, rows, sums)
+                    keep_time()
+
             sweep = None
             if spec.frontier is not None:
                 from ccsim.experiment.equal_service import SWEEP_COLUMNS, run_sweep
-
-                def save(fingerprint, first, stop, rows, sums):
-                    with writing_to(out, "a saved block"):
-                        store.save(fingerprint, first, stop, rows, sums)
-                        keep_time()
 
                 sweep = run_sweep(
                     experiment,
@@ -835,6 +887,12 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                     _named_block,
                     save,
                     lambda scenario, n: _blocks(0, n, _block_size(scenario)),
+                    progress,
+                )
+            sensitivity = None
+            if spec.uncertain:
+                sensitivity = _run_variants(
+                    experiment, executor, store, save, collectors, n_reps, progress
                 )
     finally:
         bar.close()
@@ -865,6 +923,8 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             sweep,
         )
         paths += written
+        if sensitivity is not None:
+            paths.append(_write_sensitivity(out, experiment, *sensitivity[:2]))
         manifest = {
             "experiment": spec.name,
             "file": experiment.source,
@@ -901,7 +961,8 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
         }
         keep_time()
         manifest = commit_generation(out, paths, manifest)
-        store.prune(set(fingerprints.values()) | (sweep.fingerprints if sweep else set()))
+        kept = set(fingerprints.values()) | (sweep.fingerprints if sweep else set())
+        store.prune(kept | (sensitivity[2] if sensitivity else set()))
     return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
 
 

@@ -23,17 +23,22 @@ on that cost (:func:`ranking_flips`).
 A site's wage (``sites.<site>.cost_per_hour``) changes what the operation costs, not what
 happens in it (unless routing goes to the cheapest site): its ends are not simulated but
 **repriced** from the base replications (:func:`repriced`), exactly, since a site's pay is its
-hourly cost times its paid hours (night differential and overruns included).
+hourly cost times its paid hours (night differential and overruns included). The base
+itself is the main run's first replications when it has enough (the same seeds); what is
+simulated (:func:`variants`) the runner runs in one batch and saves like any block.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from ccsim.experiment.blocks import code_digest
 from ccsim.experiment.stats import ratio_ci
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
@@ -49,7 +54,9 @@ __all__ = [
     "flip_sentence",
     "ranking_flips",
     "repriced",
-    "run_sensitivity",
+    "Variant",
+    "sensitivity_table",
+    "variants",
     "tornado",
 ]
 
@@ -144,44 +151,86 @@ def _headline(replications: pd.DataFrame, baseline: str) -> pd.DataFrame:
     whole = replications[replications["site"] == "all"]
     channel = "all" if "all" in set(whole["channel"]) else whole["channel"].iloc[0]
     whole = whole[whole["channel"] == channel]
-    summary = summarise(whole)
+    summary = summarise(whole, kpis=HEADLINE)
     table = summary.pivot(index="scenario", columns="kpi", values="estimate")
     table = table.reindex(columns=list(HEADLINE))
-    differences = compare(whole, baseline)
+    differences = compare(whole, baseline, kpis=[RANKED_BY])
     ranked = differences[differences["kpi"] == RANKED_BY].set_index("scenario")["difference"]
     table[f"{RANKED_BY}_difference"] = ranked.reindex(table.index).fillna(0.0)
     return table
 
 
-def run_sensitivity(
+@dataclass(frozen=True)
+class Variant:
+    """One model at one end of one uncertain input (``parameter`` ``base``: the model as it
+    is), to be simulated on the experiment's seeds."""
+
+    parameter: str
+    end: str
+    model: str
+    scenario: Any  # Scenario
+
+    def fingerprint(self, experiment) -> str:
+        """Identity of its replications, like a scenario's in the main run, and the word
+        ``sensitivity`` (its saved blocks never mix with the main run's or the frontier's)."""
+        spec = experiment.spec
+        parts = [
+            "sensitivity",
+            self.scenario.model_dump_json(),
+            str(spec.seed),
+            "crn" if spec.common_random_numbers else f"independent:{self.model}",
+            code_digest(),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+def _ends(experiment):
+    for path, bounds in experiment.spec.uncertain.items():
+        for end in ("low", "high"):
+            yield path, end, getattr(bounds, end)
+
+
+def variants(experiment, with_base: bool) -> list[Variant]:
+    """What the sensitivity simulates: each model at each end of each uncertain input that
+    changes it and cannot be repriced, and with ``with_base`` each model as it is (when the
+    main run has fewer replications than the sensitivity, its own cannot stand in)."""
+    runs = []
+    for name, scenario in experiment.scenarios.items():
+        if with_base:
+            runs.append(Variant(BASE, BASE, name, scenario))
+        for path, end, value in _ends(experiment):
+            changes = {path: value}
+            variant = _variant(scenario, changes, experiment.source)
+            if variant != scenario and _wage_site(scenario, changes) is None:
+                runs.append(Variant(path, end, name, variant))
+    return runs
+
+
+def sensitivity_table(
     experiment,
-    n_reps: int,
-    n_jobs: int = 1,
+    base: dict[str, pd.DataFrame],
+    simulated: dict[tuple[str, str, str], pd.DataFrame],
     frontier: pd.DataFrame | None = None,
     binding: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Every model at base and at each end of each uncertain parameter, ``n_reps``
-    replications each on the seeds of the experiment's seed. One row per model, parameter
-    (``base`` for the base run) and end, with the parameter's value and the headline
-    outputs. With the experiment's ``frontier`` table (``frontier.csv``) and each model's
-    ``binding`` channel (``equal_service.csv``), also the cost at equal service (module
-    docstring) and its difference to the baseline."""
-    from ccsim.experiment.runner import run_replications  # the runner imports this module
+    """``sensitivity.csv``: one row per model, parameter (``base`` for the base run) and end,
+    with the parameter's value and the headline outputs, from each model's ``base``
+    replications and the ``simulated`` ones of :func:`variants` (keyed by parameter, end and
+    model); the other ends are the base's own (an input that leaves a model as it is) or the
+    base repriced (a wage). With the experiment's ``frontier`` table (``frontier.csv``) and
+    each model's ``binding`` channel (``equal_service.csv``), also the cost at equal service
+    (module docstring) and its difference to the baseline."""
 
-    base_reps: dict[str, pd.DataFrame] = {}
-
-    def outputs(changes: dict[str, Any]) -> pd.DataFrame:
+    def outputs(path: str, end: str, value: Any) -> pd.DataFrame:
         frames = []
         for name, scenario in experiment.scenarios.items():
-            variant = _variant(scenario, changes, experiment.source) if changes else scenario
-            if changes and variant == scenario:  # the input leaves this model as it is
-                reps = base_reps[name]
-            elif (site := _wage_site(scenario, changes)) is not None:
-                reps = repriced(base_reps[name], scenario, site, next(iter(changes.values())))
-            else:
-                reps = run_replications(variant, n_reps, seed=experiment.spec.seed, n_jobs=n_jobs)
-                if not changes:
-                    base_reps[name] = reps
+            changes = {path: value}
+            if (path, end, name) in simulated:
+                reps = simulated[(path, end, name)]
+            elif path != BASE and (site := _wage_site(scenario, changes)) is not None:
+                reps = repriced(base[name], scenario, site, value)
+            else:  # the base itself, or an input this model lacks
+                reps = base[name]
             frames.append(reps.assign(scenario=name))
         every = pd.concat(frames, ignore_index=True)
         table = _headline(every, experiment.baseline)
@@ -190,23 +239,18 @@ def run_sensitivity(
                 _corrected(experiment, every, frontier, name, binding.get(name, ""))
                 for name in table.index
             ]
-            base = table.loc[experiment.baseline, EQUAL_SERVICE]
-            table[f"{EQUAL_SERVICE}_difference"] = table[EQUAL_SERVICE] - base
+            baseline = table.loc[experiment.baseline, EQUAL_SERVICE]
+            table[f"{EQUAL_SERVICE}_difference"] = table[EQUAL_SERVICE] - baseline
         return table
 
     rows = []
-    base = outputs({})
-    for name, values in base.iterrows():
+    for name, values in outputs(BASE, BASE, math.nan).iterrows():
         rows.append(
             {"model": name, "parameter": BASE, "end": BASE, "value": math.nan} | dict(values)
         )
-    for path, bounds in experiment.spec.uncertain.items():
-        for end in ("low", "high"):
-            value = getattr(bounds, end)
-            for name, values in outputs({path: value}).iterrows():
-                rows.append(
-                    {"model": name, "parameter": path, "end": end, "value": value, **values}
-                )
+    for path, end, value in _ends(experiment):
+        for name, values in outputs(path, end, value).iterrows():
+            rows.append({"model": name, "parameter": path, "end": end, "value": value, **values})
     table = pd.DataFrame(rows)
     table["value"] = table["value"].astype(object)
     return table

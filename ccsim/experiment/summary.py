@@ -11,6 +11,7 @@ memory does not grow with the number of replications; they leave quantiles out (
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -54,9 +55,11 @@ def _keys(frame: pd.DataFrame) -> list[str]:
     return [key for key in keys if key in frame.columns]
 
 
-def _kpis(site: str) -> list[Kpi]:
-    """The KPIs of a row: every KPI for a whole channel, fewer for the part one site answered."""
-    return [kpi for kpi in KPIS.values() if site == "all" or kpi.site_level]
+def _kpis(site: str, only: Iterable[str] | None = None) -> list[Kpi]:
+    """The KPIs of a row: every KPI for a whole channel, fewer for the part one site answered
+    (of those, ``only`` the named ones when given)."""
+    kpis = [kpi for kpi in KPIS.values() if site == "all" or kpi.site_level]
+    return kpis if only is None else [kpi for kpi in kpis if kpi.name in set(only)]
 
 
 def _counts(group: pd.DataFrame, kpi: Kpi, suffix: str = "") -> tuple[np.ndarray, pd.Series]:
@@ -88,8 +91,11 @@ def _row(keys: tuple, names: list[str], kpi: str, interval: Estimate, **extra) -
     }
 
 
-def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per (scenario,) channel, site and KPI: estimate, sd, confidence interval and n.
+def summarise(
+    replications: pd.DataFrame, level: float = 0.95, kpis: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per (scenario,) channel, site and KPI (every one, or those named in ``kpis``):
+    estimate, sd, confidence interval and n.
 
     ``estimate`` is the mean per replication for counts and the ratio of totals for ratios;
     ``sd`` is the standard deviation of the per-replication values (for a ratio, of the
@@ -99,7 +105,7 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     rows = []
     for keys, group in replications.groupby(names, sort=False):
         site = dict(zip(names, keys, strict=True)).get("site", "all")
-        for kpi in _kpis(site):
+        for kpi in _kpis(site, kpis):
             if kpi.aggregate == MEAN:
                 estimate = mean_ci(group[kpi.name], level)
             elif kpi.aggregate == QUANTILE:
@@ -124,8 +130,14 @@ def summarise(replications: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
-    """Paired difference of every scenario to ``baseline`` per channel, site and KPI.
+def compare(
+    replications: pd.DataFrame,
+    baseline: str,
+    level: float = 0.95,
+    kpis: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Paired difference of every scenario to ``baseline`` per channel, site and KPI (every
+    one, or those named in ``kpis``; Holm's families are then those KPIs' alone).
 
     Replication r of each scenario used the same random numbers as replication r of the
     baseline (common random numbers), so differences are taken replication by replication.
@@ -143,7 +155,7 @@ def compare(replications: pd.DataFrame, baseline: str, level: float = 0.95) -> p
         for keys, pair in paired.groupby(level=index[1:], sort=False):
             keys = keys if isinstance(keys, tuple) else (keys,)
             site = keys[1] if len(keys) > 1 else "all"
-            for kpi in _kpis(site):
+            for kpi in _kpis(site, kpis):
                 if kpi.aggregate == MEAN:
                     estimate = paired_mean_difference_ci(
                         pair[kpi.name], pair[f"{kpi.name}_base"], level
