@@ -19,7 +19,7 @@ import pytest
 
 import ccsim
 from ccsim.cli import main
-from ccsim.experiment.progress import Progress, progress
+from ccsim.experiment.progress import Progress, finish, progress
 from ccsim.model import ConfigError, load_scenario, read_yaml_mapping
 from ccsim.model.loading import read_scenario_mapping
 
@@ -275,6 +275,20 @@ def test_without_a_terminal_progress_is_a_plain_line():
     line.update(4)
     assert re.search(r"ccsim: 4/10 replications \(40%\), \d+s", stream.getvalue())
     assert "\r" not in stream.getvalue()
+
+
+def test_a_bar_finished_early_says_done_once():
+    """A stopping rule met at half its maximum ends the bar at 100%, with one closing line
+    however often it is closed (the runner closes it after the main rounds and on the way out)."""
+    stream = io.StringIO()
+    bar = Progress(10, stream, every=0.0)
+    bar.update(5)
+    finish(bar, 5)
+    bar.close()
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert re.fullmatch(r"ccsim: 5/5 replications \(100%\), \d+s", lines[-1])
+    assert sum("5/5" in line for line in lines) == 1
 
 
 # --- start-up, help, schema ----------------------------------------------------------------

@@ -25,6 +25,7 @@ class Progress:
         self.total, self.stream, self.every, self.what = total, stream, every, what
         self.done = 0
         self.started = self.last = time.monotonic()
+        self.closed = False
 
     def update(self, n: int) -> None:
         self.done += n
@@ -50,8 +51,10 @@ class Progress:
 
     def close(self) -> None:
         now = time.monotonic()
-        if now - self.started >= self.every:  # a run short enough needs no closing line
+        # A run short enough needs no closing line; a closed bar prints none again.
+        if not self.closed and now - self.started >= self.every:
             self._line(now)
+        self.closed = True
 
 
 class _Silent:

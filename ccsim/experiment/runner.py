@@ -868,6 +868,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             n_reps = rounds[completed_rounds - 1]
             if rule is not None:
                 finish(bar, len(names) * n_reps)  # the rule stopped before its maximum
+            bar.close()  # the frontier and the sensitivity count on bars of their own
 
             def save(fingerprint, first, stop, rows, sums):
                 with writing_to(out, "a saved block"):
