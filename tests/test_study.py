@@ -180,3 +180,40 @@ def test_an_uncertain_path_no_model_has_is_one_line(tmp_path):
         load_experiment(path)
     assert "uncertain.sites.kolkata.cost_per_hour" in str(info.value)
     assert "no model has it" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_staffing_against_requirement_reads_the_measured_week_after_a_warm_up(tmp_path):
+    """The requirement is computed on every slot of the calendar, warm-up included; the
+    interval tables hold the measured slots only. The report's staffing chart matches them
+    by start time (it used to compare lengths and, after a warm-up, showed nothing)."""
+    from ccsim.experiment.runner import run_experiment
+    from ccsim.planning.search import pool_requirements
+    from ccsim.planning.targets import Targets
+    from ccsim.report.requirement import staffing_against_requirement
+
+    path = _experiment(tmp_path, ("frontier: {scales: [0.85, 1.0, 1.15], replications: 6}", ""))
+    path.write_text(
+        path.read_text()
+        .replace("replications: 6\n", "replications: 2\n")
+        .replace("selection: {indifference_zone: 0.05, confidence: 0.95, on: equal_service}", "")
+    )
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(scenario.read_text().replace("warmup: 0s", "warmup: 2h"))
+    run_experiment(path, out=tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    intervals = pd.read_parquet(tmp_path / "out" / "intervals.parquet")
+    table, why = staffing_against_requirement(manifest, intervals)
+    assert why == "" and table is not None
+    onshore = table[table["scenario"] == "onshore"]
+    measured = sorted(intervals["interval_start"].unique())
+    assert sorted(onshore["interval_start"].unique()) == measured
+    assert measured[0] == 2 * 3600  # the first slot after the warm-up
+    import ccsim
+
+    loaded = ccsim.load_scenario(scenario)
+    required = pool_requirements(loaded, Targets.of(loaded))
+    slots = len(required[next(iter(required))])
+    assert slots == len(measured) + 4  # four half-hours of warm-up
+    pool = onshore[onshore["pool"] == onshore["pool"].iloc[0]]
+    expected = sum(required[name] for name in pool["pool"].iloc[0].split("+"))
+    np.testing.assert_array_equal(pool["required"].to_numpy(), expected[4:])

@@ -81,10 +81,14 @@ def staffing_against_requirement(
         ].max()
         starts = per_site.drop_duplicates("interval_start").sort_values("interval_start")
         required = pool_requirements(scenario, Targets.of(scenario))
+        # The requirement covers every slot of the calendar, warm-up included; the tables
+        # hold the measured ones. Matched by start time; another calendar matches nothing.
+        slot_of = {slot.start: slot.index for slot in scenario.calendar().slots}
+        measured = [slot_of.get(float(start)) for start in starts["interval_start"]]
+        if None in measured:
+            continue
         for names, sites in _groups(pools(scenario)):
-            need = sum(required[n] for n in names)
-            if len(need) != len(starts):  # intervals of another calendar: nothing to match
-                continue
+            need = sum(required[n] for n in names)[measured]
             at_work = (
                 per_site[per_site["site"].isin(sites)]
                 .groupby("interval_start")["estimate"]
