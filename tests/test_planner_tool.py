@@ -289,6 +289,10 @@ def test_a_bar_finished_early_says_done_once():
     lines = stream.getvalue().splitlines()
     assert re.fullmatch(r"ccsim: 5/5 replications \(100%\), \d+s", lines[-1])
     assert sum("5/5" in line for line in lines) == 1
+    done = Progress(3, stream := io.StringIO(), every=0.0)
+    done.update(3)  # its line says 3/3 already
+    done.close()
+    assert stream.getvalue().count("3/3") == 1
 
 
 # --- start-up, help, schema ----------------------------------------------------------------

@@ -344,3 +344,24 @@ def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monk
     runner.run_experiment(tmp_path / "lends.yaml", out=tmp_path / "lends")
     assert calls == []
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "lends" / "sensitivity.csv"), lends)
+
+
+def test_an_end_is_replanned_where_its_work_goes():
+    """At equal service an end is swept around its re-planned staffing: a chat bot that
+    contains less sends more chats to the chat and email site (Manila), and more of them on
+    to tier 2, and none to the voice site (Bogota); an input that moves no requirement
+    re-plans nothing."""
+    from pathlib import Path
+
+    from ccsim.experiment.sensitivity import replanned
+    from ccsim.model.overrides import apply_overrides
+
+    scenario = load_scenario(Path(__file__).parents[1] / "configs" / "models" / "ai_heavy.yaml")
+    less = apply_overrides(scenario, {"channels.chat.bot.containment": 0.15}, "test")
+    factors = replanned(scenario, less)
+    assert factors["bogota"] == 1.0
+    assert factors["manila"] > 1.2
+    assert 1.0 < factors["specialists"] < factors["manila"]
+    more = apply_overrides(scenario, {"channels.chat.bot.containment": 0.6}, "test")
+    assert replanned(scenario, more)["manila"] < 1.0
+    assert replanned(scenario, scenario) == {}

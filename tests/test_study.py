@@ -217,3 +217,42 @@ def test_staffing_against_requirement_reads_the_measured_week_after_a_warm_up(tm
     pool = onshore[onshore["pool"] == onshore["pool"].iloc[0]]
     expected = sum(required[name] for name in pool["pool"].iloc[0].split("+"))
     np.testing.assert_array_equal(pool["required"].to_numpy(), expected[4:])
+
+
+SENSITIVE = (
+    "  lean: {sites.0.agents: 7, sites.1.agents: 6}\n",
+    "  lean: {sites.0.agents: 7, sites.1.agents: 6}\n"
+    "sensitivity_replications: 4\n"
+    "uncertain:\n"
+    "  sites.away.cost_per_hour: {low: 6, high: 24}\n"
+    "  channels.voice.service_level.target: {low: 0.7, high: 0.95}\n",
+)
+
+
+@pytest.mark.slow
+def test_sensitivity_at_equal_service_reads_each_ends_own_curve(tmp_path, monkeypatch):
+    """Each end's cost at equal service is read off its own sweep, as the study reads the
+    base: a stricter voice target makes voice bind where billing did, and costs more (the
+    first-order correction along the base's binding channel it replaces saw no change); a
+    wage's ends, repriced scale by scale from the base sweep, are what simulating gives."""
+    from ccsim.experiment import sensitivity
+    from ccsim.experiment.runner import run_experiment
+
+    path = _experiment(tmp_path, SENSITIVE)
+    run_experiment(path, out=tmp_path / "repriced")
+    table = pd.read_csv(tmp_path / "repriced" / "sensitivity.csv")
+    rows = table.set_index(["model", "parameter", "end"])
+    base = rows.loc[("onshore", "base", "base")]
+    strict = rows.loc[("onshore", "channels.voice.service_level.target", "high")]
+    assert base["binding_channel"] == "billing" and strict["binding_channel"] == "voice"
+    assert strict["cost_at_equal_service"] > 1.05 * base["cost_at_equal_service"]
+
+    monkeypatch.setattr(sensitivity, "_wage_site", lambda scenario, changes: None)
+    run_experiment(path, out=tmp_path / "simulated")
+    simulated = pd.read_csv(tmp_path / "simulated" / "sensitivity.csv")
+    wage = table["parameter"] == "sites.away.cost_per_hour"
+    for column in ("operating_cost", "cost_at_equal_service", "cost_at_equal_service_difference"):
+        np.testing.assert_allclose(
+            table.loc[wage, column], simulated.loc[wage, column], rtol=1e-9, atol=1e-6
+        )
+    assert (table.loc[wage, "binding_channel"] == simulated.loc[wage, "binding_channel"]).all()

@@ -42,15 +42,24 @@ __all__ = [
     "Sweep",
     "crossing",
     "equal_service_table",
-    "local_slope",
+    "model_costs",
     "replication_costs",
+    "site_labour",
     "study_frontier",
 ]
 
 _NUMERATOR, _DENOMINATOR = RATIO_KPIS["service_level"]
-#: The columns of the replication rows the frontier reads.
+#: The columns of the replication rows the frontier reads (a site's pay: to reprice a wage).
 SWEEP_COLUMNS = sorted(
-    {"replication", "channel", "site", "operating_cost", *_NUMERATOR, *_DENOMINATOR}
+    {
+        "replication",
+        "channel",
+        "site",
+        "operating_cost",
+        "labour_cost",
+        *_NUMERATOR,
+        *_DENOMINATOR,
+    }
 )
 EQUAL_SERVICE_COLUMNS = [
     "scenario",
@@ -91,10 +100,12 @@ def sweep_fingerprint(experiment, name: str, scale: float) -> str:
 @dataclass
 class Sweep:
     """The frontier's replication rows (``SWEEP_COLUMNS``, whole-channel rows only) per model
-    and scale, and the fingerprints whose saved blocks hold them."""
+    and scale, each site's pay there (:func:`site_labour`), and the fingerprints whose saved
+    blocks hold them."""
 
     rows: dict[tuple[str, float], pd.DataFrame]
     fingerprints: set[str]
+    labour: dict[tuple[str, float], pd.DataFrame]
 
 
 def run_sweep(
@@ -144,12 +155,29 @@ def run_sweep(
             bar.update(stop - first)
     finally:
         bar.close()
-    whole = {}
+    whole, labour = {}, {}
     for key, frames in rows.items():
         frame = pd.concat(frames, ignore_index=True)
+        labour[key] = site_labour(frame)
         frame = frame[frame.site == "all"].sort_values(["replication", "channel"])
         whole[key] = frame.reset_index(drop=True)
-    return Sweep(whole, fingerprints)
+    return Sweep(whole, fingerprints, labour)
+
+
+def _total(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the whole centre: channel ``all``, or the one channel there is."""
+    return rows[rows.channel == "all"] if (rows.channel == "all").any() else rows
+
+
+def site_labour(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and site (``all`` included), the week's pay over every channel:
+    ``replication``, ``site``, ``labour_cost``. A wage scales its site's share of it."""
+    total = _total(rows)
+    return (
+        total[["replication", "site", "labour_cost"]]
+        .sort_values(["replication", "site"])
+        .reset_index(drop=True)
+    )
 
 
 def study_frontier(experiment, sweep: Sweep) -> pd.DataFrame:
@@ -195,54 +223,61 @@ def crossing(costs: np.ndarray, levels: np.ndarray, target: float) -> tuple[floa
     return float(c0 + weight * (c1 - c0)), False
 
 
-def replication_costs(experiment, sweep: Sweep) -> pd.DataFrame:
-    """Per model and replication: the cost at equal service (``cost``, NaN when a channel's
-    target cannot be reached along the sweep), the ``binding_channel`` and whether its
-    crossing was ``extrapolated`` outside the sweep."""
-    scales = list(experiment.spec.frontier.scales)
+def model_costs(targets: Targets, by_scale: dict[float, pd.DataFrame]) -> pd.DataFrame:
+    """One model's cost at equal service per replication, from its rows at each scale of its
+    sweep (``by_scale``; whole-channel rows are read): ``replication``, ``cost`` (NaN when a
+    channel's target cannot be reached along the sweep), the ``binding_channel`` and whether
+    its crossing was ``extrapolated`` outside the sweep."""
+    frames = []
+    for scale, rows in by_scale.items():
+        rows = rows[rows.site == "all"]
+        frame = rows.assign(
+            scale=scale,
+            level=rows[list(_NUMERATOR)].sum(axis=1)
+            / rows[list(_DENOMINATOR)].sum(axis=1).replace(0, np.nan),
+        )
+        cost = _total(rows).set_index("replication")["operating_cost"]
+        frames.append(frame.assign(cost=frame["replication"].map(cost)))
+    curves = pd.concat(frames, ignore_index=True)
     records = []
+    for replication, group in curves.groupby("replication", sort=True):
+        best = (-math.inf, "", False)
+        for channel, target in targets.channels.items():
+            own = group[group.channel == channel].sort_values("scale")
+            known = own["level"].notna()  # a scale where no contact queued says nothing
+            if known.sum() == 0:
+                continue
+            value, extrapolated = crossing(
+                own.loc[known, "cost"].to_numpy(float),
+                own.loc[known, "level"].to_numpy(float),
+                target.target,
+            )
+            if math.isnan(value):
+                best = (math.nan, channel, True)
+                break
+            if value > best[0]:
+                best = (value, channel, extrapolated)
+        value, channel, extrapolated = best
+        records.append(
+            {
+                "replication": int(replication),
+                "cost": value if math.isfinite(value) else math.nan,
+                "binding_channel": channel,
+                "extrapolated": bool(extrapolated),
+            }
+        )
+    return pd.DataFrame(records, columns=["replication", "cost", "binding_channel", "extrapolated"])
+
+
+def replication_costs(experiment, sweep: Sweep) -> pd.DataFrame:
+    """Per model and replication: its :func:`model_costs` along its sweep."""
+    scales = list(experiment.spec.frontier.scales)
+    frames = []
     for name, scenario in experiment.scenarios.items():
-        targets = Targets.of(scenario)
-        frames = []
-        for scale in scales:
-            rows = sweep.rows[(name, scale)]
-            total = rows[rows.channel == "all"] if (rows.channel == "all").any() else rows
-            frame = rows.assign(
-                scale=scale,
-                level=rows[list(_NUMERATOR)].sum(axis=1)
-                / rows[list(_DENOMINATOR)].sum(axis=1).replace(0, np.nan),
-            )
-            cost = total.set_index("replication")["operating_cost"]
-            frames.append(frame.assign(cost=frame["replication"].map(cost)))
-        curves = pd.concat(frames, ignore_index=True)
-        for replication, group in curves.groupby("replication", sort=True):
-            best = (-math.inf, "", False)
-            for channel, target in targets.channels.items():
-                own = group[group.channel == channel].sort_values("scale")
-                known = own["level"].notna()  # a scale where no contact queued says nothing
-                if known.sum() == 0:
-                    continue
-                value, extrapolated = crossing(
-                    own.loc[known, "cost"].to_numpy(float),
-                    own.loc[known, "level"].to_numpy(float),
-                    target.target,
-                )
-                if math.isnan(value):
-                    best = (math.nan, channel, True)
-                    break
-                if value > best[0]:
-                    best = (value, channel, extrapolated)
-            value, channel, extrapolated = best
-            records.append(
-                {
-                    "scenario": name,
-                    "replication": int(replication),
-                    "cost": value if math.isfinite(value) else math.nan,
-                    "binding_channel": channel,
-                    "extrapolated": bool(extrapolated),
-                }
-            )
-    return pd.DataFrame(records)
+        by_scale = {scale: sweep.rows[(name, scale)] for scale in scales}
+        frames.append(model_costs(Targets.of(scenario), by_scale).assign(scenario=name))
+    columns = ["scenario", "replication", "cost", "binding_channel", "extrapolated"]
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
@@ -295,25 +330,3 @@ def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95)
     table.loc[others, "p_holm"] = holm(table.loc[others, "p_value"].to_numpy(float))
     table["significant"] = table["p_holm"] < 1 - level
     return table[EQUAL_SERVICE_COLUMNS]
-
-
-def local_slope(frontier: pd.DataFrame, scenario: str, channel: str) -> float:
-    """The base frontier's cost per point (0.01) of service level of ``channel`` around its
-    target: the slope between the two points that bracket the crossing (the two nearest
-    ends outside the sweep). NaN when the curve is flat there."""
-    own = frontier[
-        (frontier.scenario == scenario) & (frontier.kind == "point") & (frontier.channel == channel)
-    ].sort_values("scale")
-    costs, levels = own["cost"].to_numpy(float), own["service_level"].to_numpy(float)
-    if len(costs) < 2:
-        return math.nan
-    target = float(own["target"].iloc[0])
-    above = levels >= target
-    if above.all():
-        i = 1
-    elif not above[-1]:
-        i = len(costs) - 1
-    else:
-        i = int(np.flatnonzero(~above)[-1]) + 1
-    rise = levels[i] - levels[i - 1]
-    return float((costs[i] - costs[i - 1]) / (100 * rise)) if rise > 0 else math.nan

@@ -26,6 +26,7 @@ class Progress:
         self.done = 0
         self.started = self.last = time.monotonic()
         self.closed = False
+        self.shown = -1  # the count the last line showed
 
     def update(self, n: int) -> None:
         self.done += n
@@ -35,6 +36,7 @@ class Progress:
             self._line(now)
 
     def _line(self, now: float) -> None:
+        self.shown = self.done
         elapsed = now - self.started
         share = self.done / self.total if self.total else 1.0
         left = (
@@ -51,8 +53,9 @@ class Progress:
 
     def close(self) -> None:
         now = time.monotonic()
-        # A run short enough needs no closing line; a closed bar prints none again.
-        if not self.closed and now - self.started >= self.every:
+        # A run short enough needs no closing line, nor one the last line already said; a
+        # closed bar prints none again.
+        if not self.closed and self.shown != self.done and now - self.started >= self.every:
             self._line(now)
         self.closed = True
 
@@ -86,6 +89,7 @@ def finish(bar, total: int) -> None:
     ends the run there, and the bar (and its closing line) should say done, not half-way."""
     if isinstance(bar, Progress):
         bar.total = total
+        bar.shown = -1  # its last line said "of the maximum"
     elif hasattr(bar, "refresh"):  # tqdm
         bar.total = total
         bar.refresh()

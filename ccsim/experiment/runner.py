@@ -690,16 +690,16 @@ def _run_variants(experiment, executor, store, save, collectors, n_main, progres
     n = experiment.spec.sensitivity_replications
     with_base = n > n_main
     runs = variants(experiment, with_base)
-    rows: dict[tuple[str, str, str], list[pd.DataFrame]] = {}
+    rows: dict[tuple[str, str, str, float, bool], list[pd.DataFrame]] = {}
     fingerprints: set[str] = set()
     tasks = []
     for variant in runs:
-        key = (variant.parameter, variant.end, variant.model)
+        key = variant.key
         fingerprint = variant.fingerprint(experiment)
         fingerprints.add(fingerprint)
         good, _ = store.saved(fingerprint)
         rows[key] = []
-        for first, stop in _blocks(0, n, _block_size(variant.scenario)):
+        for first, stop in _blocks(0, variant.replications, _block_size(variant.scenario)):
             if (first, stop) in good:
                 rows[key].append(store.reps(fingerprint, (first, stop)).to_pandas())
             else:
@@ -720,7 +720,8 @@ def _run_variants(experiment, executor, store, save, collectors, n_main, progres
         for key, frames in rows.items()
     }
     if with_base:
-        base = {model: simulated.pop((BASE, BASE, model)) for model in experiment.scenarios}
+        models = experiment.scenarios
+        base = {model: simulated.pop((BASE, BASE, model, 1.0, False)) for model in models}
     else:
         base = {}
         for model in experiment.scenarios:
@@ -729,15 +730,9 @@ def _run_variants(experiment, executor, store, save, collectors, n_main, progres
     return base, simulated, fingerprints
 
 
-def _write_sensitivity(out: Path, experiment, base, simulated) -> Path:
-    """``sensitivity.csv``, from the variants' rows and (with a frontier) the frontier and
-    each model's binding channel the study has just written."""
-    frontier, binding = None, None
-    if experiment.spec.frontier is not None:
-        frontier = pd.read_csv(out / "frontier.csv")
-        equal = pd.read_csv(out / "equal_service.csv")
-        binding = dict(zip(equal["scenario"], equal["binding_channel"], strict=True))
-    table = sensitivity_table(experiment, base, simulated, frontier, binding)
+def _write_sensitivity(out: Path, experiment, base, simulated, sweep) -> Path:
+    """``sensitivity.csv``, from the variants' rows and (with a frontier) its sweep."""
+    table = sensitivity_table(experiment, base, simulated, sweep)
     return write_csv(out / "sensitivity.csv", table)
 
 
@@ -925,7 +920,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
         )
         paths += written
         if sensitivity is not None:
-            paths.append(_write_sensitivity(out, experiment, *sensitivity[:2]))
+            paths.append(_write_sensitivity(out, experiment, *sensitivity[:2], sweep))
         manifest = {
             "experiment": spec.name,
             "file": experiment.source,

@@ -14,18 +14,19 @@ model.
 An input need not exist in every model (``sites.manila.cost_per_hour`` only where there is a
 Manila site): it applies to the models that have it, and a model it leaves unchanged is not
 simulated again (its base outputs stand). With a frontier in the experiment, the table also
-gives each model's **cost at equal service** at each end, by a first-order correction: the
-end is simulated at the plan's staffing only, and its cost moved along the base frontier's
-local slope (cost per point of service level of the model's binding channel, around its
-target) by the points that channel is above or below its target there. The ranking is then
-on that cost (:func:`ranking_flips`).
+gives each model's **cost at equal service** at each end, read as the study reads it: each
+end is simulated at every scale of the frontier (:func:`variants`), and per replication the
+cost at which every channel reaches its target is read off the end's own curve
+(:func:`~ccsim.experiment.equal_service.model_costs`: the binding channel may change with the
+input). The ranking is then on that cost (:func:`ranking_flips`).
 
 A site's wage (``sites.<site>.cost_per_hour``) changes what the operation costs, not what
 happens in it (unless routing goes to the cheapest site): its ends are not simulated but
 **repriced** from the base replications (:func:`repriced`), exactly, since a site's pay is its
-hourly cost times its paid hours (night differential and overruns included). The base
-itself is the main run's first replications when it has enough (the same seeds); what is
-simulated (:func:`variants`) the runner runs in one batch and saves like any block.
+hourly cost times its paid hours (night differential and overruns included); at equal
+service, each scale of the base frontier is repriced the same way. The base itself is the
+main run's first replications when it has enough (the same seeds); what is simulated
+(:func:`variants`) the runner runs in one batch and saves like any block.
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ccsim.experiment.blocks import code_digest
-from ccsim.experiment.stats import ratio_ci
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
 from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
+
+if TYPE_CHECKING:
+    from ccsim.experiment.equal_service import Sweep
 
 __all__ = [
     "HEADLINE",
@@ -53,9 +56,11 @@ __all__ = [
     "check_uncertain",
     "flip_sentence",
     "ranking_flips",
+    "replanned",
     "repriced",
     "Variant",
     "sensitivity_table",
+    "equal_service_replications",
     "variants",
     "tornado",
 ]
@@ -163,12 +168,20 @@ def _headline(replications: pd.DataFrame, baseline: str) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Variant:
     """One model at one end of one uncertain input (``parameter`` ``base``: the model as it
-    is), to be simulated on the experiment's seeds."""
+    is), its staffing at ``scale`` of the plan's, to be simulated for ``replications`` on the
+    experiment's seeds."""
 
     parameter: str
     end: str
     model: str
-    scenario: Any  # Scenario
+    scenario: Any  # Scenario, scaled
+    scale: float = 1.0
+    replications: int = 0
+    replanned: bool = False  # scaled from the end's re-planned staffing (:func:`replanned`)
+
+    @property
+    def key(self) -> tuple[str, str, str, float, bool]:
+        return self.parameter, self.end, self.model, self.scale, self.replanned
 
     def fingerprint(self, experiment) -> str:
         """Identity of its replications, like a scenario's in the main run, and the word
@@ -190,43 +203,129 @@ def _ends(experiment):
             yield path, end, getattr(bounds, end)
 
 
+def equal_service_replications(experiment) -> int:
+    """Replications of each end's sweep: the sensitivity's, at most the frontier's (the base's
+    cost at equal service is read off the frontier's first ones)."""
+    n = experiment.spec.sensitivity_replications
+    frontier = experiment.spec.frontier
+    return n if frontier is None else min(n, frontier.replications)
+
+
+def replanned(base, variant) -> dict[str, float]:
+    """How the end ``variant`` of ``base`` would be staffed: per site, the ratio of the
+    planner's seed requirement (:func:`ccsim.planning.search.pool_requirements`, Erlang A
+    per pool and interval with the pooling credit, summed over the week) at the end to that
+    at base, the largest of the pools the site serves; ``{}`` when no pool's requirement
+    moves. A bot that contains less moves work to the pool behind it, not to every site."""
+    from ccsim.planning.search import pool_requirements, pools  # planning imports the runner
+    from ccsim.planning.targets import Targets
+
+    before = pool_requirements(base, Targets.of(base))
+    after = pool_requirements(variant, Targets.of(variant))
+    factors: dict[str, float] = {}
+    for pool in pools(base):
+        old = float(before[pool.name].sum())
+        new = float(after[pool.name].sum()) if pool.name in after else old
+        ratio = round(new / old, 3) if old > 0 and new > 0 else 1.0  # 3 digits: one fingerprint
+        for site in pool.sites:
+            factors[site] = max(factors.get(site, ratio), ratio)
+    return {} if all(factor == 1.0 for factor in factors.values()) else factors
+
+
 def variants(experiment, with_base: bool) -> list[Variant]:
     """What the sensitivity simulates: each model at each end of each uncertain input that
-    changes it and cannot be repriced, and with ``with_base`` each model as it is (when the
-    main run has fewer replications than the sensitivity, its own cannot stand in)."""
+    changes it and cannot be repriced, at its plan (``sensitivity_replications``) and, with a
+    frontier, at each scale of the frontier around the end's re-planned staffing
+    (:func:`replanned`; :func:`equal_service_replications` each); with ``with_base``, each
+    model as it is at its plan (when the main run has fewer replications than the
+    sensitivity, its own cannot stand in)."""
+    from ccsim.planning.frontier import scaled_scenario  # planning imports the runner
+
+    n = experiment.spec.sensitivity_replications
+    frontier = experiment.spec.frontier
+    m = equal_service_replications(experiment)
     runs = []
     for name, scenario in experiment.scenarios.items():
         if with_base:
-            runs.append(Variant(BASE, BASE, name, scenario))
+            runs.append(Variant(BASE, BASE, name, scenario, 1.0, n))
         for path, end, value in _ends(experiment):
             changes = {path: value}
             variant = _variant(scenario, changes, experiment.source)
-            if variant != scenario and _wage_site(scenario, changes) is None:
-                runs.append(Variant(path, end, name, variant))
+            if variant == scenario or _wage_site(scenario, changes) is not None:
+                continue
+            runs.append(Variant(path, end, name, variant, 1.0, n))  # at the plan
+            if frontier is None:
+                continue
+            factors = replanned(scenario, variant)
+            for scale in frontier.scales:
+                if scale == 1.0 and not factors:
+                    continue  # the plan itself, above
+                scaled = scaled_scenario(variant, scale, factors)
+                runs.append(Variant(path, end, name, scaled, scale, m, bool(factors)))
     return runs
+
+
+def _repriced_sweep(rows: pd.DataFrame, labour: pd.DataFrame, site: str, factor: float):
+    """Whole-channel sweep ``rows`` with ``site``'s pay (``labour``, per replication) scaled
+    by ``factor`` in the whole centre's cost: the only figure of the sweep a wage moves."""
+    own = labour[labour.site == site]
+    if own.empty:  # one site: its pay is the whole
+        own = labour[labour.site == "all"]
+    extra = own.set_index("replication")["labour_cost"] * (factor - 1.0)
+    rows = rows.copy()
+    total = rows.channel == "all" if (rows.channel == "all").any() else rows.channel.notna()
+    rows.loc[total, "operating_cost"] += rows.loc[total, "replication"].map(extra).to_numpy()
+    return rows
 
 
 def sensitivity_table(
     experiment,
     base: dict[str, pd.DataFrame],
-    simulated: dict[tuple[str, str, str], pd.DataFrame],
-    frontier: pd.DataFrame | None = None,
-    binding: dict[str, str] | None = None,
+    simulated: dict[tuple[str, str, str, float, bool], pd.DataFrame],
+    sweep: Sweep | None = None,
 ) -> pd.DataFrame:
     """``sensitivity.csv``: one row per model, parameter (``base`` for the base run) and end,
     with the parameter's value and the headline outputs, from each model's ``base``
-    replications and the ``simulated`` ones of :func:`variants` (keyed by parameter, end and
-    model); the other ends are the base's own (an input that leaves a model as it is) or the
-    base repriced (a wage). With the experiment's ``frontier`` table (``frontier.csv``) and
-    each model's ``binding`` channel (``equal_service.csv``), also the cost at equal service
-    (module docstring) and its difference to the baseline."""
+    replications and the ``simulated`` ones of :func:`variants` (keyed by
+    :attr:`Variant.key`); the other ends are the base's own (an input that leaves a model as
+    it is) or the base repriced (a wage). With the experiment's frontier ``sweep``, also the cost
+    at equal service, its difference to the baseline, the channel that binds and how many
+    replications' crossings were extrapolated outside the sweep (module docstring)."""
+    from ccsim.experiment.equal_service import model_costs  # planning imports the runner
+    from ccsim.planning.targets import Targets
+
+    frontier = experiment.spec.frontier
+    m = equal_service_replications(experiment)
+
+    def first(rows: pd.DataFrame) -> pd.DataFrame:
+        return rows[rows.replication < m]
+
+    def at_equal_service(path: str, end: str, name: str, value: Any) -> pd.DataFrame:
+        scenario = experiment.scenarios[name]
+        # The end's own targets: an uncertain input may be a target.
+        end_scenario = (
+            scenario if path == BASE else _variant(scenario, {path: value}, experiment.source)
+        )
+        again = any((path, end, name, scale, True) in simulated for scale in frontier.scales)
+        by_scale = {}
+        for scale in frontier.scales:
+            key = (path, end, name, scale, again)
+            if key in simulated:
+                by_scale[scale] = first(simulated[key])
+            elif path != BASE and (site := _wage_site(scenario, {path: value})) is not None:
+                factor = value / next(s for s in scenario.sites if s.name == site).cost_per_hour
+                rows, labour = sweep.rows[(name, scale)], sweep.labour[(name, scale)]
+                by_scale[scale] = first(_repriced_sweep(rows, labour, site, factor))
+            else:  # the base itself, or an input this model lacks
+                by_scale[scale] = first(sweep.rows[(name, scale)])
+        return model_costs(Targets.of(end_scenario), by_scale)
 
     def outputs(path: str, end: str, value: Any) -> pd.DataFrame:
         frames = []
         for name, scenario in experiment.scenarios.items():
             changes = {path: value}
-            if (path, end, name) in simulated:
-                reps = simulated[(path, end, name)]
+            if (path, end, name, 1.0, False) in simulated:
+                reps = simulated[(path, end, name, 1.0, False)]
             elif path != BASE and (site := _wage_site(scenario, changes)) is not None:
                 reps = repriced(base[name], scenario, site, value)
             else:  # the base itself, or an input this model lacks
@@ -234,13 +333,15 @@ def sensitivity_table(
             frames.append(reps.assign(scenario=name))
         every = pd.concat(frames, ignore_index=True)
         table = _headline(every, experiment.baseline)
-        if frontier is not None and binding:
-            table[EQUAL_SERVICE] = [
-                _corrected(experiment, every, frontier, name, binding.get(name, ""))
-                for name in table.index
-            ]
+        if frontier is not None and sweep is not None:
+            costs = {name: at_equal_service(path, end, name, value) for name in table.index}
+            table[EQUAL_SERVICE] = [costs[name]["cost"].mean(skipna=False) for name in table.index]
             baseline = table.loc[experiment.baseline, EQUAL_SERVICE]
             table[f"{EQUAL_SERVICE}_difference"] = table[EQUAL_SERVICE] - baseline
+            table["binding_channel"] = [
+                costs[name]["binding_channel"].mode().iloc[0] for name in table.index
+            ]
+            table["extrapolated"] = [int(costs[name]["extrapolated"].sum()) for name in table.index]
         return table
 
     rows = []
@@ -254,25 +355,6 @@ def sensitivity_table(
     table = pd.DataFrame(rows)
     table["value"] = table["value"].astype(object)
     return table
-
-
-def _corrected(experiment, reps: pd.DataFrame, frontier: pd.DataFrame, name: str, channel: str):
-    """The cost at equal service of model ``name`` from its replications at its plan: the
-    mean cost moved along the base frontier's local slope of ``channel`` to its target."""
-    from ccsim.experiment.equal_service import local_slope
-    from ccsim.sim.metrics import RATIO_KPIS
-
-    own = reps[(reps.scenario == name) & (reps.site == "all")]
-    whole = own[own.channel == "all"] if (own.channel == "all").any() else own
-    points = frontier[(frontier.scenario == name) & (frontier.channel == channel)]
-    if not channel or points.empty:
-        return math.nan
-    target = float(points["target"].dropna().iloc[0])
-    numerator, denominator = RATIO_KPIS["service_level"]
-    rows = own[own.channel == channel]
-    level = ratio_ci(rows[list(numerator)].sum(axis=1), rows[list(denominator)].sum(axis=1)).value
-    slope = local_slope(frontier, name, channel)
-    return float(whole["operating_cost"].mean() + slope * 100 * (target - level))
 
 
 def tornado(table: pd.DataFrame, model: str, output: str) -> pd.DataFrame:

@@ -62,16 +62,23 @@ def _scale_counts(counts: list[int], scale: float) -> list[int]:
     return whole
 
 
-def scaled_scenario(scenario: Scenario, scale: float) -> Scenario:
-    """``scenario`` with each site's headcounts multiplied by ``scale``: constant ``agents``
-    rounded (halves up); shifts so that the site's agent-shifts over the week are the
-    scaled total, rounded, the remainders going to the largest fractions."""
+def scaled_scenario(
+    scenario: Scenario, scale: float, site_scales: dict[str, float] | None = None
+) -> Scenario:
+    """``scenario`` with each site's headcounts multiplied by ``scale`` (and by the site's own
+    factor in ``site_scales``, where given): constant ``agents`` rounded (halves up); shifts
+    so that the site's agent-shifts over the week are the scaled total, rounded, the
+    remainders going to the largest fractions."""
+    site_scales = site_scales or {}
     if not scale > 0:
         raise ConfigError("", "scale", f"must be positive, got {scale!r}")
+    if not all(factor > 0 for factor in site_scales.values()):
+        raise ConfigError("", "site_scales", f"must be positive, got {site_scales!r}")
     data = scenario.model_dump(mode="json")
     for site in data["sites"]:
+        factor = scale * site_scales.get(site["name"], 1.0)
         if site.get("agents") is not None:
-            site["agents"] = _scale_counts([site["agents"]], scale)[0]
+            site["agents"] = _scale_counts([site["agents"]], factor)[0]
         slots = []  # (shift, day or None, count)
         for shift in site.get("shifts") or []:
             count = shift["headcount"]
@@ -79,7 +86,7 @@ def scaled_scenario(scenario: Scenario, scale: float) -> Scenario:
                 slots.extend((shift, day, n) for day, n in count.items())
             else:
                 slots.append((shift, None, count))
-        scaled = _scale_counts([n for _, _, n in slots], scale)
+        scaled = _scale_counts([n for _, _, n in slots], factor)
         for (shift, day, _), n in zip(slots, scaled, strict=True):
             if day is None:
                 shift["headcount"] = n
