@@ -191,3 +191,27 @@ def test_every_command_and_option_has_help_with_an_example():
                 continue
             assert action.help and action.help.strip(), f"ccsim {name} {action.dest}"
         assert "``" not in sub.format_help()
+
+
+def test_an_experiment_of_one_scenario_runs_to_its_report(tmp_path, capsys):
+    """One scenario has no paired differences: its comparisons.csv is a header, and the
+    report is written (it was an empty file, which the report refused: exit 2 after a
+    complete run). An older folder's empty file still reads as no rows."""
+    from ccsim.cli import main as cli_main
+
+    (tmp_path / "scenario.yaml").write_text(EXAMPLE.read_text())
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nscenario: scenario.yaml\nseed: 1\nreplications: 3\nscenarios:\n  base: {}\n"
+    )
+    out = tmp_path / "out"
+    assert cli_main(["experiment", str(tmp_path / "one.yaml"), "--out", str(out)]) == 0, (
+        capsys.readouterr().err
+    )
+    assert (out / "report.html").is_file()
+    header = (out / "comparisons.csv").read_text().splitlines()
+    assert header[0].startswith("scenario,baseline,") and len(header) == 1
+    from ccsim.report.answer import read_csv
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n")  # as runs before this fix wrote it
+    assert read_csv(empty, ("scenario", "kpi")).empty

@@ -185,7 +185,10 @@ def compare(
                     )
                     | {"p_value": p_value(estimate)}
                 )
-    return holm_by_kpi(pd.DataFrame(rows), 1 - level)
+    # The columns even without a row (a single scenario): the table is read back by name.
+    columns = ["scenario", "baseline", *index[1:], "kpi", "baseline_value", "difference"]
+    columns += ["ci_low", "ci_high", "half_width", "n", "p_value"]
+    return holm_by_kpi(pd.DataFrame(rows, columns=columns), 1 - level)
 
 
 def holm_by_kpi(comparisons: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:

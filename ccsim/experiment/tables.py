@@ -109,9 +109,9 @@ def write_tables(
         del frame
     summary = pd.concat(summaries, ignore_index=True)
     # The family of a KPI spans every scenario: adjust once, over the whole table.
-    comparison = pd.DataFrame()
-    if comparisons:
-        comparison = holm_by_kpi(pd.concat(comparisons, ignore_index=True))
+    if not comparisons:  # one scenario: no rows, but the table's columns
+        comparisons.append(compare(base, baseline))
+    comparison = holm_by_kpi(pd.concat(comparisons, ignore_index=True))
     paths.append(write_csv(out / "summary.csv", summary))
     paths.append(write_csv(out / "comparisons.csv", comparison))
     return summary, comparison, paths

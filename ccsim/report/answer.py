@@ -67,6 +67,8 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
         # Only an empty cell is missing: a channel or site called "NA" stays a name.
         names = {"scenario": str, "channel": str, "site": str}
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
+    except pd.errors.EmptyDataError:  # no header either (older runs of a single scenario)
+        return pd.DataFrame(columns=list(columns))
     except (OSError, ValueError) as exc:
         raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
     missing = [column for column in columns if column not in frame.columns]
