@@ -42,7 +42,15 @@ def _start(tmp_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     command = [sys.executable, "-m", "ccsim", "experiment", "experiment.yaml", "--jobs", "2"]
     command += ["--out", str(tmp_path / "out")]
     process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell without job control starts background commands with SIGINT ignored, and
+        # Python then leaves it ignored (as a background job should): restore it, so that the
+        # run is interrupted as from a terminal however the test suite was started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 60
@@ -79,8 +87,8 @@ def test_stopping_an_experiment_stops_its_workers(tmp_path, how):
     process, workers = _start(tmp_path)
     process.send_signal(how)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == (143 if how == signal.SIGTERM else 130)
-    assert "interrupted" in err and "Traceback" not in err
+    assert process.returncode == (143 if how == signal.SIGTERM else 130), err
+    assert "interrupted" in err and "Traceback" not in err, err
     assert not _gone_within(workers, 5.0), "workers outlived the stopped run"
 
 
