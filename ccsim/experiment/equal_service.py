@@ -18,7 +18,6 @@ models. See docs/metrics.md.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -27,11 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.blocks import code_digest
-from ccsim.experiment.chunks import Block, ChunkStore
-from ccsim.experiment.progress import progress as progress_bar
 from ccsim.experiment.stats import holm, mean_ci, p_value, paired_mean_difference_ci, ratio_ci
-from ccsim.model import Scenario
 from ccsim.planning.frontier import frontier_points, frontier_table, scaled_scenario
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import RATIO_KPIS
@@ -85,16 +80,7 @@ def sweep_fingerprint(experiment, name: str, scale: float) -> str:
     """Identity of one model's replications at one scale: the scaled scenario, the seeding,
     the code, and the word ``frontier`` (its blocks never mix with the main run's)."""
     scenario = scaled_scenario(experiment.scenarios[name], scale)
-    spec = experiment.spec
-    parts = [
-        "frontier",
-        f"{scale:g}",
-        scenario.model_dump_json(),
-        str(spec.seed),
-        "crn" if spec.common_random_numbers else f"independent:{name}",
-        code_digest(),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    return experiment.fingerprint_of(name, scenario, "frontier", f"{scale:g}")
 
 
 @dataclass
@@ -110,23 +96,19 @@ class Sweep:
 
 def run_sweep(
     experiment,
-    executor,
-    store: ChunkStore,
     main_rows: Callable[[str], pd.DataFrame],
     n_main: int,
-    task: Callable,
-    save: Callable[[str, int, int, pd.DataFrame, pd.DataFrame], None],
-    blocks: Callable[[Scenario, int], list[Block]],
-    progress: bool = False,
+    simulate: Callable[..., dict],
 ) -> Sweep:
     """Run the frontier of every model: each scale but the plan's own on the experiment's
-    seeds (resuming saved blocks), and the plan (scale 1.0) from ``main_rows(name)`` (the
-    main run's rows, ``SWEEP_COLUMNS``) when the main run has enough replications."""
+    seeds, by ``simulate(jobs, what, columns)`` (the runner's: saved blocks resumed, the rest
+    run in one batch), and the plan (scale 1.0) from ``main_rows(name)`` (the main run's
+    rows, ``SWEEP_COLUMNS``) when the main run has enough replications."""
     spec = experiment.spec.frontier
     n = spec.replications
     rows: dict[tuple[str, float], list[pd.DataFrame]] = {}
     fingerprints: set[str] = set()
-    tasks = []
+    jobs = []
     for name in experiment.scenarios:
         for scale in spec.scales:
             if scale == 1.0 and n <= n_main:
@@ -136,25 +118,8 @@ def run_sweep(
             scenario = scaled_scenario(experiment.scenarios[name], scale)
             fingerprint = sweep_fingerprint(experiment, name, scale)
             fingerprints.add(fingerprint)
-            good, _ = store.saved(fingerprint)
-            rows[(name, scale)] = []
-            for first, stop in blocks(scenario, n):
-                if (first, stop) in good:
-                    table = store.reps(fingerprint, (first, stop), SWEEP_COLUMNS).to_pandas()
-                    rows[(name, scale)].append(table)
-                else:
-                    seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
-                    tasks.append(((name, scale, fingerprint), scenario, seeds, first))
-    bar = progress_bar(sum(len(seeds) for _, _, seeds, _ in tasks), progress, "frontier ")
-    try:
-        for (name, scale, fingerprint), first, stop, reps, sums in executor.map_unordered(
-            task, tasks
-        ):
-            save(fingerprint, first, stop, reps, sums)
-            rows[(name, scale)].append(reps[SWEEP_COLUMNS])
-            bar.update(stop - first)
-    finally:
-        bar.close()
+            jobs.append(((name, scale), fingerprint, name, scenario, n))
+    rows |= simulate(jobs, "frontier ", SWEEP_COLUMNS)
     whole, labour = {}, {}
     for key, frames in rows.items():
         frame = pd.concat(frames, ignore_index=True)

@@ -338,10 +338,17 @@ class Experiment:
         """Identity of a scenario's replications: what determines their rows, i.e. the
         validated scenario, the seeding and the code that simulates
         (:func:`~.blocks.code_digest`). Each saved block also names its replication range."""
+        return self.fingerprint_of(scenario, self.scenarios[scenario])
+
+    def fingerprint_of(self, model: str, scenario, *tags: str) -> str:
+        """:meth:`fingerprint` of ``scenario`` (``model`` changed: a frontier's scaled
+        staffing, a sensitivity's end), seeded as ``model``; ``tags`` (``frontier``,
+        ``sensitivity``) keep its saved blocks apart from the main run's."""
         parts = [
-            self.scenarios[scenario].model_dump_json(),
+            *tags,
+            scenario.model_dump_json(),
             str(self.spec.seed),
-            "crn" if self.spec.common_random_numbers else f"independent:{scenario}",
+            "crn" if self.spec.common_random_numbers else f"independent:{model}",
             code_digest(),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
@@ -682,39 +689,49 @@ def run_experiment(
         return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
 
 
-def _run_variants(experiment, executor, store, save, collectors, n_main, progress):
-    """The sensitivity's replications (:func:`~.sensitivity.variants`), in one batch on the
-    run's executor, resuming saved blocks: (each model's base rows, the variants' rows by
-    parameter, end and model, their fingerprints). With common random numbers on the same
-    seeds, a model's base is the main run's first replications, not simulated again."""
-    n = experiment.spec.sensitivity_replications
-    with_base = n > n_main
-    runs = variants(experiment, with_base)
-    rows: dict[tuple[str, str, str, float, bool], list[pd.DataFrame]] = {}
-    fingerprints: set[str] = set()
+def _simulate(experiment, executor, store, save, progress, jobs, what, columns=None):
+    """The rows of each job ``(key, fingerprint, model, scenario, replications)``, by key, in
+    blocks: saved ones read back (``columns`` of them), the others run in one batch on
+    ``executor`` on ``model``'s seeds, saved by ``save`` as they finish, with a progress bar
+    ``what``. The frontier's and the sensitivity's runs, after the main rounds."""
+    rows: dict[Any, list[pd.DataFrame]] = {}
     tasks = []
-    for variant in runs:
-        key = variant.key
-        fingerprint = variant.fingerprint(experiment)
-        fingerprints.add(fingerprint)
+    for key, fingerprint, model, scenario, n in jobs:
         good, _ = store.saved(fingerprint)
         rows[key] = []
-        for first, stop in _blocks(0, variant.replications, _block_size(variant.scenario)):
+        for first, stop in _blocks(0, n, _block_size(scenario)):
             if (first, stop) in good:
-                rows[key].append(store.reps(fingerprint, (first, stop)).to_pandas())
+                rows[key].append(store.reps(fingerprint, (first, stop), columns).to_pandas())
             else:
-                seeds = [experiment.seed_for(variant.model, r) for r in range(first, stop)]
-                tasks.append(((key, fingerprint), variant.scenario, seeds, first))
-    bar = progress_bar(sum(len(task[2]) for task in tasks), progress, "sensitivity ")
+                seeds = [experiment.seed_for(model, r) for r in range(first, stop)]
+                tasks.append(((key, fingerprint), scenario, seeds, first))
+    bar = progress_bar(sum(len(task[2]) for task in tasks), progress, what)
     try:
         for (key, fingerprint), first, stop, reps, sums in executor.map_unordered(
             _named_block, tasks
         ):
             save(fingerprint, first, stop, reps, sums)
-            rows[key].append(reps)
+            rows[key].append(reps if columns is None else reps[columns])
             bar.update(stop - first)
     finally:
         bar.close()
+    return rows
+
+
+def _run_variants(experiment, simulate, collectors, n_main):
+    """The sensitivity's replications (:func:`~.sensitivity.variants`) by ``simulate`` (see
+    :func:`_simulate`): (each model's base rows, the variants' rows by
+    :attr:`~.sensitivity.Variant.key`, their fingerprints). With common random numbers on
+    the same seeds, a model's base is the main run's first replications, not simulated
+    again."""
+    n = experiment.spec.sensitivity_replications
+    with_base = n > n_main
+    jobs = [
+        (v.key, v.fingerprint(experiment), v.model, v.scenario, v.replications)
+        for v in variants(experiment, with_base)
+    ]
+    rows = simulate(jobs, "sensitivity ")
+    fingerprints = {fingerprint for _, fingerprint, _, _, _ in jobs}
     simulated = {
         key: pd.concat(frames, ignore_index=True).sort_values("replication", kind="stable")
         for key, frames in rows.items()
@@ -870,26 +887,22 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                     store.save(fingerprint, first, stop, rows, sums)
                     keep_time()
 
+            def simulate(jobs, what, columns=None):
+                return _simulate(experiment, executor, store, save, progress, jobs, what, columns)
+
             sweep = None
             if spec.frontier is not None:
                 from ccsim.experiment.equal_service import SWEEP_COLUMNS, run_sweep
 
                 sweep = run_sweep(
                     experiment,
-                    executor,
-                    store,
                     lambda name: collectors[name].read_columns(SWEEP_COLUMNS),
                     n_reps,
-                    _named_block,
-                    save,
-                    lambda scenario, n: _blocks(0, n, _block_size(scenario)),
-                    progress,
+                    simulate,
                 )
             sensitivity = None
             if spec.uncertain:
-                sensitivity = _run_variants(
-                    experiment, executor, store, save, collectors, n_reps, progress
-                )
+                sensitivity = _run_variants(experiment, simulate, collectors, n_reps)
     finally:
         bar.close()
 

@@ -31,7 +31,6 @@ main run's first replications when it has enough (the same seeds); what is simul
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ccsim.experiment.blocks import code_digest
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
@@ -186,15 +184,7 @@ class Variant:
     def fingerprint(self, experiment) -> str:
         """Identity of its replications, like a scenario's in the main run, and the word
         ``sensitivity`` (its saved blocks never mix with the main run's or the frontier's)."""
-        spec = experiment.spec
-        parts = [
-            "sensitivity",
-            self.scenario.model_dump_json(),
-            str(spec.seed),
-            "crn" if spec.common_random_numbers else f"independent:{self.model}",
-            code_digest(),
-        ]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+        return experiment.fingerprint_of(self.model, self.scenario, "sensitivity")
 
 
 def _ends(experiment):
