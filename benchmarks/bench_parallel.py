@@ -34,7 +34,7 @@ from bench_engine import machine_facts, mmc_scenario_dict, verdict
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ccsim  # noqa: E402
-from ccsim.experiment.runner import _block_size, replication_seed  # noqa: E402
+from ccsim.experiment.replications import block_size, replication_seed  # noqa: E402
 
 SEED = 1
 TARGET_TWO_JOBS = 1.8
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
     scenario = ccsim.parse_scenario(mmc_scenario_dict(args.hours), source="benchmark")
-    block = _block_size(scenario)
+    block = block_size(scenario)
     warm_up()
     per_rep = []  # (wall, CPU) of three replications: what "about a second" refers to
     for r in range(3):

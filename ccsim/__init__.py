@@ -12,20 +12,22 @@ Exact Erlang B/C/A results live in :mod:`ccsim.theory.erlang`.
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from ccsim.version import __version__
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time loaded on first use
-    from ccsim.experiment.runner import load_experiment, run_experiment, run_replications
+    from ccsim.experiment.replications import run_replications
     from ccsim.experiment.summary import compare, summarise
     from ccsim.model import ConfigError, Scenario, load_scenario, parse_scenario
     from ccsim.sim.engine import SimulationResult, simulate
+    from ccsim.study.run import run_experiment
+    from ccsim.study.spec import load_experiment
 
 #: The public API by module, imported on first use: ``import ccsim`` (and so every command
 #: line, even ``ccsim --version``) does not pay for pandas, pyarrow and the simulator.
 _API = {
-    "load_experiment": "ccsim.experiment.runner",
-    "run_experiment": "ccsim.experiment.runner",
-    "run_replications": "ccsim.experiment.runner",
+    "load_experiment": "ccsim.study.spec",
+    "run_experiment": "ccsim.study.run",
+    "run_replications": "ccsim.experiment.replications",
     "compare": "ccsim.experiment.summary",
     "summarise": "ccsim.experiment.summary",
     "ConfigError": "ccsim.model",

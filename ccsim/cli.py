@@ -3,7 +3,7 @@
 Bad input ends with one line on stderr naming the file, line, column and field (or the
 option) and exit status 2, before any simulation when the output folder cannot be written
 or another run holds it. No table is written unless the whole run succeeded, and the tables
-of a run are committed together with their manifest (:mod:`ccsim.experiment.store`).
+of a run are committed together with their manifest (:mod:`ccsim.experiment.folder`).
 
 Start-up is kept short (``ccsim --help``, ``--version`` and ``erlang`` answer in a fraction
 of a second): pandas, scipy, the simulator, the experiment runner and the planning modules
@@ -21,9 +21,9 @@ import threading
 import time
 from pathlib import Path
 
-from ccsim import __version__
 from ccsim.model.errors import UserError
 from ccsim.model.units import UNIT_SECONDS, format_duration, parse_duration, parse_rate
+from ccsim.version import __version__
 
 __all__ = ["main"]
 
@@ -860,14 +860,14 @@ def _print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
 
 
 def _run(args) -> int:
-    from ccsim.experiment.store import (
+    from ccsim.experiment.folder import (
         commit_generation,
         output_folder,
         start_generation,
-        write_csv,
         writing_to,
     )
     from ccsim.experiment.summary import summarise
+    from ccsim.files import write_csv
 
     scenario = load_scenario(args.config)
     out = args.out if args.out is not None else Path("results") / scenario.name
@@ -876,7 +876,7 @@ def _run(args) -> int:
         replications, staged = _simulate_into(out, scenario, args)
         summary = summarise(replications)
         elapsed = time.perf_counter() - started
-        # One generation: the tables, then the manifest that lists them (ccsim.experiment.store).
+        # One generation: the tables, then the manifest that lists them (ccsim.experiment.folder).
         start_generation(out)
         os.replace(staged, out / "intervals.csv")
         paths = [
@@ -912,8 +912,8 @@ def _write_contacts(path: Path, scenario, args) -> Path:
     """One row per contact of every replication (the seeds of the run: the same contacts)."""
     import pandas as pd
 
-    from ccsim.experiment.blocks import replication_seeds
-    from ccsim.experiment.store import write_csv
+    from ccsim.experiment.replications import replication_seeds
+    from ccsim.files import write_csv
     from ccsim.fit.records import contact_log
     from ccsim.sim.engine import simulate
 
@@ -925,7 +925,8 @@ def _write_contacts(path: Path, scenario, args) -> Path:
 
 
 def _fit(args) -> int:
-    from ccsim.experiment.store import write_text, writing_to
+    from ccsim.experiment.folder import writing_to
+    from ccsim.files import write_text
     from ccsim.fit import fit_centre, read_records, scenario_text
 
     records = read_records(args.records, args.columns, args.timezone, args.outcomes)
@@ -978,7 +979,7 @@ def _fit(args) -> int:
 
 
 def _forecast(args) -> int:
-    from ccsim.experiment.store import writing_to
+    from ccsim.experiment.folder import writing_to
     from ccsim.fit.forecast import describe, forecast_volumes, read_history, write_forecast
 
     histories = read_history(args.history, args.columns, args.timezone)
@@ -998,7 +999,7 @@ def _simulate_into(out: Path, scenario, args):
     Interval rows are most of the output: streaming them keeps memory flat in ``--reps``."""
     import pandas as pd
 
-    from ccsim.experiment.runner import iter_replications
+    from ccsim.experiment.replications import iter_replications
 
     for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
         leftover.unlink(missing_ok=True)
@@ -1043,8 +1044,8 @@ _HEADLINE = (
 
 def _experiment(args) -> int:
     from ccsim.experiment.backends import BackendError
-    from ccsim.experiment.runner import load_experiment
-    from ccsim.experiment.store import output_folder
+    from ccsim.experiment.folder import output_folder
+    from ccsim.study.spec import load_experiment
 
     if args.scheduler is not None and args.backend != "dask":
         raise BackendError("--scheduler only goes with --backend dask")
@@ -1115,9 +1116,9 @@ def _overall(whole, scenario: str) -> str | None:
 
 
 def _run_experiment(experiment, out: Path, args) -> int:
-    from ccsim.experiment.runner import run_experiment
     from ccsim.report.formatting import format_interval, format_plus_minus
     from ccsim.sim.kpis import KPIS
+    from ccsim.study.run import run_experiment
 
     result = run_experiment(
         experiment,
@@ -1387,14 +1388,16 @@ def _erlang(args) -> int:
 def _schema(args) -> int:
     import json
 
-    from ccsim.model.schema import experiment_schema, scenario_schema
+    from ccsim.model.schema import scenario_schema
+    from ccsim.study.spec import experiment_schema
 
     schema = scenario_schema() if args.kind == "scenario" else experiment_schema()
     text = json.dumps(schema, indent=1, ensure_ascii=False) + "\n"
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    from ccsim.experiment.store import write_text, writing_to
+    from ccsim.experiment.folder import writing_to
+    from ccsim.files import write_text
 
     with writing_to(args.out.parent, "the schema"):
         write_text(args.out, text)
@@ -1410,13 +1413,13 @@ def load_scenario(path):
 
 
 def output_folder(out):
-    from ccsim.experiment.store import output_folder as hold
+    from ccsim.experiment.folder import output_folder as hold
 
     return hold(out)
 
 
 def writing_to(out, what):
-    from ccsim.experiment.store import writing_to as context
+    from ccsim.experiment.folder import writing_to as context
 
     return context(out, what)
 
@@ -1522,7 +1525,7 @@ def _shown_path(path: Path) -> str:
 
 def _staff_search(args, scenario, out: Path, started: float) -> int:
     """``ccsim staff --method search``: the whole scenario at least cost (docs/staffing.md)."""
-    from ccsim.experiment.store import write_csv
+    from ccsim.files import write_csv
     from ccsim.planning.frontier import cost_at_target, frontier, write_frontier
     from ccsim.planning.model_file import write_staffed_model
     from ccsim.planning.search import staff_scenario

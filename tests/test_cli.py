@@ -12,7 +12,7 @@ import pytest
 
 import ccsim
 from ccsim.cli import applicable_kpis, main
-from ccsim.experiment.runner import REPLICATION_COLUMNS
+from ccsim.experiment.replications import REPLICATION_COLUMNS
 from ccsim.sim.metrics import KPI_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import pytest
 
 import ccsim
 from ccsim.cli import main
-from ccsim.experiment.runner import run_block
+from ccsim.experiment.replications import run_block
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError
 from ccsim.sim.metrics import KPI_NAMES
@@ -381,7 +381,7 @@ def test_run_block_sums_are_additive():
     scenario = ccsim.parse_scenario(
         ccsim.load_scenario(ROOT / "configs" / "example.yaml").model_dump() | {"horizon": 3600.0}
     )
-    seeds = ccsim.experiment.runner.replication_seeds(3, 6)
+    seeds = ccsim.experiment.replications.replication_seeds(3, 6)
     _, whole = run_block(scenario, seeds, 0)
     _, first = run_block(scenario, seeds[:2], 0)
     _, rest = run_block(scenario, seeds[2:], 2)

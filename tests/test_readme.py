@@ -12,8 +12,8 @@ import yaml
 
 import ccsim
 from ccsim.cli import main
-from ccsim.experiment.runner import ExperimentSpec
 from ccsim.model import parse_scenario
+from ccsim.study.spec import ExperimentSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

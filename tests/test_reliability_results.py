@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import ccsim.experiment.blocks as blocks
-import ccsim.experiment.runner as runner
+import ccsim.experiment.replications as replications
 import ccsim.experiment.tables as tables
+import ccsim.study.spec as spec
 from ccsim.cli import main
-from ccsim.experiment.blocks import digest_of
-from ccsim.experiment.store import LOCK_NAME
+from ccsim.experiment.folder import LOCK_NAME
+from ccsim.experiment.replications import digest_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,7 +181,7 @@ def test_a_lock_dies_with_its_process(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from ccsim.experiment.store import output_folder\n"
+            "import sys, time; from ccsim.experiment.folder import output_folder\n"
             f"with output_folder({str(out)!r}):\n print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
@@ -232,11 +232,11 @@ def test_changed_code_recomputes_every_block(tmp_path, monkeypatch):
     assert _experiment(source, out) == 0
     before = {p.parent.name for p in _block_files(out, "reps")}
     simulated = []
-    real = blocks.run_block
-    monkeypatch.setattr(runner, "run_block", lambda *a: simulated.append(a[2]) or real(*a))
+    real = replications.run_block
+    monkeypatch.setattr(replications, "run_block", lambda *a: simulated.append(a[2]) or real(*a))
     assert _experiment(source, out) == 0
     assert simulated == []  # same code: every block reused
-    monkeypatch.setattr(runner, "code_digest", lambda: "a changed engine")
+    monkeypatch.setattr(spec, "code_digest", lambda: "a changed engine")
     assert _experiment(source, out) == 0
     assert simulated == [0, 0]  # both scenarios' single block, simulated again
     after = {p.parent.name for p in _block_files(out, "reps")}
@@ -247,7 +247,7 @@ def test_the_code_digest_follows_the_simulation_code_only(tmp_path):
     package = tmp_path / "ccsim"
     shutil.copytree(ROOT / "ccsim", package, ignore=shutil.ignore_patterns("__pycache__"))
     digest = digest_of(package)
-    assert digest == blocks.code_digest()
+    assert digest == replications.code_digest()
     (package / "report" / "html.py").write_text("# reports do not change results\n")
     (package / "cli.py").write_text("# nor does the command line\n")
     assert digest_of(package) == digest
@@ -306,7 +306,7 @@ def test_an_unwritable_out_fails_in_one_line_before_any_simulation(
     def simulate(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(blocks, "simulate", simulate)
+    monkeypatch.setattr(replications, "simulate", simulate)
     scenario = str(tmp_path / "scenario.yaml")
     commands = [
         ["experiment", str(source), "--out", str(out), "--no-report"],
@@ -323,7 +323,7 @@ def test_an_unwritable_out_fails_in_one_line_before_any_simulation(
 
 
 def test_replication_rows_are_written_block_by_block(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "_MAX_BLOCK", 4)  # 10 replications: blocks of 4, 4 and 2
+    monkeypatch.setattr(replications, "_MAX_BLOCK", 4)  # 10 replications: blocks of 4, 4 and 2
     source = _write(tmp_path, EXPERIMENT.replace("replications: 6", "replications: 10"))
     out = tmp_path / "out"
     assert _experiment(source, out) == 0

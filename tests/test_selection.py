@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ccsim.experiment.selection import mcb, replications_needed, select
+from ccsim.study.selection import mcb, replications_needed, select
 
 DELTA, CONFIDENCE, N0, K = 0.5, 0.95, 10, 4
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.experiment.runner import run_replications
+from ccsim.experiment.replications import run_replications
 from ccsim.experiment.stats import Estimate, holm, p_value, paired_mean_difference_ci
 from ccsim.experiment.summary import compare
 from ccsim.model import ConfigError, load_scenario
@@ -174,7 +174,7 @@ def test_money_cells_and_axis_carry_the_currency(monkeypatch):
 
 
 def test_an_experiment_records_its_currency_and_refuses_mixed_ones(tmp_path):
-    from ccsim.experiment.runner import ExperimentSpec, build_experiment
+    from ccsim.study.spec import ExperimentSpec, build_experiment
 
     _scenario(tmp_path, SCENARIO.replace("horizon: 1h", "currency: EUR\nhorizon: 1h"))
     spec = ExperimentSpec(
@@ -206,8 +206,8 @@ EXPERIMENT = textwrap.dedent(
 
 
 def test_tornado_bars_are_the_hand_computed_costs(tmp_path):
-    from ccsim.experiment.runner import run_experiment
-    from ccsim.experiment.sensitivity import flip_sentence, tornado
+    from ccsim.study.run import run_experiment
+    from ccsim.study.sensitivity import flip_sentence, tornado
 
     _scenario(tmp_path)
     (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
@@ -226,7 +226,7 @@ def test_tornado_bars_are_the_hand_computed_costs(tmp_path):
 
 
 def test_flip_sentence_names_the_inputs_that_change_the_cheapest_model():
-    from ccsim.experiment.sensitivity import flip_sentence, ranking_flips
+    from ccsim.study.sensitivity import flip_sentence, ranking_flips
 
     rows = [
         ("a", "base", "base", 4.0), ("b", "base", "base", 4.5),
@@ -252,7 +252,7 @@ def test_flip_sentence_names_the_inputs_that_change_the_cheapest_model():
     ],
 )
 def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
-    from ccsim.experiment.runner import load_experiment
+    from ccsim.study.spec import load_experiment
 
     _scenario(tmp_path)
     text = EXPERIMENT.replace("sites.0.cost_per_hour: {low: 8, high: 18}", uncertain)
@@ -264,8 +264,8 @@ def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
 
 @pytest.mark.slow
 def test_the_report_shows_the_tornado_and_the_flip_sentence(tmp_path):
-    from ccsim.experiment.runner import run_experiment
     from ccsim.report.html import render_report
+    from ccsim.study.run import run_experiment
 
     _scenario(tmp_path)
     (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
@@ -282,9 +282,9 @@ def test_a_repriced_wage_is_what_simulating_it_gives(policy):
     # A site's wage changes the cost, not the operation: repricing the base replications
     # must give every row and KPI that simulating the new wage gives (two sites in their
     # own time zones, a night differential, shifts with breaks and overruns, two channels).
-    from ccsim.experiment.sensitivity import _wage_site, repriced
     from ccsim.model import read_yaml_mapping
     from ccsim.model.overrides import apply_overrides
+    from ccsim.study.sensitivity import _wage_site, repriced
 
     data = read_yaml_mapping("configs/follow_the_sun.yaml")
     data["horizon"] = "24h"
@@ -314,7 +314,7 @@ def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monk
     replications, not simulated again: the table is the same whether the main run had
     enough replications to lend them (3) or not (2: the base is simulated). A second run on
     the same folder resumes every saved block, the sensitivity's included."""
-    from ccsim.experiment import runner
+    from ccsim.study import run as runner
 
     _scenario(tmp_path)
     (tmp_path / "lends.yaml").write_text(UNCERTAIN_PATIENCE)
@@ -339,8 +339,8 @@ def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monk
     assert '"sensitivity.csv"' in manifest  # checked with the other tables
 
     calls = []
-    simulate_block = runner._named_block
-    monkeypatch.setattr(runner, "_named_block", lambda *a: calls.append(a) or simulate_block(*a))
+    simulate_block = runner.run_named_block
+    monkeypatch.setattr(runner, "run_named_block", lambda *a: calls.append(a) or simulate_block(*a))
     runner.run_experiment(tmp_path / "lends.yaml", out=tmp_path / "lends")
     assert calls == []
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "lends" / "sensitivity.csv"), lends)
@@ -353,8 +353,8 @@ def test_an_end_is_replanned_where_its_work_goes():
     re-plans nothing."""
     from pathlib import Path
 
-    from ccsim.experiment.sensitivity import replanned
     from ccsim.model.overrides import apply_overrides
+    from ccsim.study.sensitivity import replanned
 
     scenario = load_scenario(Path(__file__).parents[1] / "configs" / "models" / "ai_heavy.yaml")
     less = apply_overrides(scenario, {"channels.chat.bot.containment": 0.15}, "test")

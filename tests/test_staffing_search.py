@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ccsim
@@ -365,7 +366,7 @@ def test_cost_at_target_brackets_the_erlang_c_crossing(tmp_path):
     assert cost18 <= result.cost <= cost19
     assert result.low <= crossing <= result.high
     path = write_frontier(tmp_path, table, "mmn")
-    written = ccsim.experiment.store.pd.read_csv(path)
+    written = pd.read_csv(path)
     assert (written.kind == "cost_at_target").sum() == 2
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccsim.experiment.equal_service import EQUAL_SERVICE_COLUMNS, crossing
 from ccsim.model import ConfigError
+from ccsim.study.equal_service import EQUAL_SERVICE_COLUMNS, crossing
 
 DATA = Path(__file__).parent / "data" / "study"
 
@@ -55,7 +55,7 @@ def _experiment(tmp_path, replace: tuple[str, str] | None = None) -> Path:
     ],
 )
 def test_bad_study_blocks_are_one_line(tmp_path, old, new, words):
-    from ccsim.experiment.runner import load_experiment
+    from ccsim.study.spec import load_experiment
 
     with pytest.raises(ConfigError) as info:
         load_experiment(_experiment(tmp_path, (old, new)))
@@ -64,7 +64,7 @@ def test_bad_study_blocks_are_one_line(tmp_path, old, new, words):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    from ccsim.experiment.runner import run_experiment
+    from ccsim.study.run import run_experiment
 
     folder = tmp_path_factory.mktemp("study")
     path = _experiment(folder)
@@ -111,8 +111,8 @@ def test_scale_one_is_the_main_run_and_equal_service_agrees_with_the_band(study)
 
 @pytest.mark.slow
 def test_targets_are_those_planning_judges(study):
-    from ccsim.experiment.runner import load_experiment
     from ccsim.planning.targets import Targets, evaluate
+    from ccsim.study.spec import load_experiment
 
     _, out, path = study
     experiment = load_experiment(path)
@@ -132,7 +132,7 @@ def test_targets_are_those_planning_judges(study):
 
 @pytest.mark.slow
 def test_a_second_run_resumes_the_sweep(study, tmp_path):
-    from ccsim.experiment.runner import run_experiment
+    from ccsim.study.run import run_experiment
 
     _, out, path = study
     before = (out / "equal_service.csv").read_text()
@@ -143,8 +143,8 @@ def test_a_second_run_resumes_the_sweep(study, tmp_path):
 
 @pytest.mark.slow
 def test_sensitivity_ranks_on_cost_at_equal_service_and_takes_per_model_paths(tmp_path):
-    from ccsim.experiment.runner import run_experiment
-    from ccsim.experiment.sensitivity import flip_sentence
+    from ccsim.study.run import run_experiment
+    from ccsim.study.sensitivity import flip_sentence
 
     own = tmp_path / "solo.yaml"
     own.write_text(
@@ -171,7 +171,7 @@ def test_sensitivity_ranks_on_cost_at_equal_service_and_takes_per_model_paths(tm
 
 
 def test_an_uncertain_path_no_model_has_is_one_line(tmp_path):
-    from ccsim.experiment.runner import load_experiment
+    from ccsim.study.spec import load_experiment
 
     extra = "uncertain:\n  sites.kolkata.cost_per_hour: {low: 8, high: 18}\n"
     path = _experiment(tmp_path)
@@ -186,10 +186,10 @@ def test_staffing_against_requirement_reads_the_measured_week_after_a_warm_up(tm
     """The requirement is computed on every slot of the calendar, warm-up included; the
     interval tables hold the measured slots only. The report's staffing chart matches them
     by start time (it used to compare lengths and, after a warm-up, showed nothing)."""
-    from ccsim.experiment.runner import run_experiment
     from ccsim.planning.search import pool_requirements
     from ccsim.planning.targets import Targets
     from ccsim.report.requirement import staffing_against_requirement
+    from ccsim.study.run import run_experiment
 
     path = _experiment(tmp_path, ("frontier: {scales: [0.85, 1.0, 1.15], replications: 6}", ""))
     path.write_text(
@@ -235,8 +235,8 @@ def test_sensitivity_at_equal_service_reads_each_ends_own_curve(tmp_path, monkey
     base: a stricter voice target makes voice bind where billing did, and costs more (the
     first-order correction along the base's binding channel it replaces saw no change); a
     wage's ends, repriced scale by scale from the base sweep, are what simulating gives."""
-    from ccsim.experiment import sensitivity
-    from ccsim.experiment.runner import run_experiment
+    from ccsim.study import sensitivity
+    from ccsim.study.run import run_experiment
 
     path = _experiment(tmp_path, SENSITIVE)
     run_experiment(path, out=tmp_path / "repriced")

@@ -1,7 +1,7 @@
 """The final tables of an experiment, streamed from its saved blocks.
 
 ``replications.parquet`` is written one row group per block, in scenario and replication
-order, reading one block at a time from the :class:`~.chunks.ChunkStore`; the summary
+order, reading one block at a time from the :class:`~.chunks.BlockStore`; the summary
 and the paired comparisons are computed one scenario at a time (with the baseline's rows
 beside it), from the same rows and with the same functions as over the whole table, so
 every estimate is exact; interval profiles come from running sums. Memory therefore holds
@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ccsim.experiment.chunks import Block, BlockError, ChunkStore
-from ccsim.experiment.store import _atomic, start_generation, write_csv, write_parquet
+from ccsim.experiment.folder import start_generation
+from ccsim.experiment.saved_blocks import Block, BlockError, BlockStore
 from ccsim.experiment.summary import compare, holm_by_kpi, summarise, summarise_intervals
+from ccsim.files import atomic_write, write_csv, write_parquet
 
 __all__ = ["write_tables"]
 
@@ -38,7 +39,7 @@ class _Blocks:
     column that is an integer in one scenario and has gaps (NaN) in another is a float
     everywhere, as concatenating the tables would make it."""
 
-    def __init__(self, store: ChunkStore, plans: dict[str, tuple[str, list[Block]]]) -> None:
+    def __init__(self, store: BlockStore, plans: dict[str, tuple[str, list[Block]]]) -> None:
         self.store, self.plans = store, plans
         schemas = []
         for fingerprint, blocks in plans.values():
@@ -73,12 +74,12 @@ def _write_replications(path: Path, blocks: _Blocks) -> Path:
                 for block in order:
                     writer.write_table(blocks.table(name, block))
 
-    return _atomic(path, write)
+    return atomic_write(path, write)
 
 
 def write_tables(
     out: Path,
-    store: ChunkStore,
+    store: BlockStore,
     plans: dict[str, tuple[str, list[Block]]],
     interval_sums: dict[str, pd.DataFrame],
     baseline: str,

@@ -269,7 +269,7 @@ def forecast_volumes(
 
 def write_forecast(path: str | Path, results: dict[str, ForecastResult]) -> Path:
     """One CSV of every channel's interval forecast (local starts with their offset)."""
-    from ccsim.experiment.store import write_csv
+    from ccsim.files import write_csv
 
     frames = []
     for channel, result in results.items():

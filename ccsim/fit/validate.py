@@ -176,7 +176,7 @@ def validate(
     scenario: Scenario, records: Records, reps: int = 20, seed: int = 1, n_jobs: int = 1
 ) -> Validation:
     """Simulate ``scenario`` (fitted to ``records``) and compare interval KPIs."""
-    from ccsim.experiment.runner import run_replications
+    from ccsim.experiment.replications import run_replications
 
     _, intervals = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
     threshold_of = {name: ch.service_level.threshold for name, ch in scenario.channels.items()}
@@ -234,7 +234,7 @@ def _cell(kpi: str, value: float) -> str:
 
 def write_validation(out: str | Path, validation: Validation, title: str) -> list[Path]:
     """``validation.csv`` and ``validation.html`` in ``out`` (written atomically)."""
-    from ccsim.experiment.store import write_csv, write_text
+    from ccsim.files import write_csv, write_text
     from ccsim.report.html import _CSS, _e, _figure_html
 
     out = Path(out)

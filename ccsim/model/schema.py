@@ -1,4 +1,4 @@
-"""JSON Schema of scenario and experiment files, for editors.
+"""JSON Schema of scenario files, for editors (experiment files: :mod:`ccsim.study.spec`).
 
 Editors that read JSON Schema (VS Code's YAML extension, PyCharm) complete keys, show each
 field's description and flag a misspelt key or a duration without its unit as it is typed.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["experiment_schema", "scenario_schema"]
+__all__ = ["json_schema", "scenario_schema"]
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -33,7 +33,8 @@ def _tidy(node: Any) -> Any:
     return node
 
 
-def _schema(model, title: str, description: str) -> dict[str, Any]:
+def json_schema(model, title: str, description: str) -> dict[str, Any]:
+    """The JSON Schema of a pydantic model of a file, as editors read it."""
     schema = _tidy(model.model_json_schema(mode="validation"))
     return {"$schema": _DRAFT, **schema, "title": title, "description": description}
 
@@ -42,7 +43,7 @@ def scenario_schema() -> dict[str, Any]:
     """The schema of a scenario file (``configs/*.yaml``)."""
     from ccsim.model.scenario import Scenario
 
-    schema = _schema(
+    schema = json_schema(
         Scenario,
         "ccsim scenario",
         "A contact centre: channels, sites, routing (ccsim run, ccsim staff).",
@@ -63,14 +64,3 @@ def scenario_schema() -> dict[str, Any]:
     channel["if"] = {"properties": {"kind": {"const": "outbound"}}, "required": ["kind"]}
     channel["else"] = {"required": ["service_level"]}
     return schema
-
-
-def experiment_schema() -> dict[str, Any]:
-    """The schema of an experiment file (``experiments/*.yaml``)."""
-    from ccsim.experiment.runner import ExperimentSpec
-
-    return _schema(
-        ExperimentSpec,
-        "ccsim experiment",
-        "Scenarios, replications and seeds of one study (ccsim experiment).",
-    )

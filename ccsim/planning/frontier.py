@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.runner import run_replications
+from ccsim.experiment.replications import run_replications
 from ccsim.experiment.stats import mean_ci, ratio_ci
-from ccsim.experiment.store import write_csv
+from ccsim.files import write_csv
 from ccsim.model import ConfigError, Scenario, parse_scenario
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import RATIO_KPIS

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from ccsim.experiment.store import write_text
+from ccsim.files import write_text
 from ccsim.model import Scenario
 from ccsim.model.units import format_duration
 from ccsim.planning.scheduling import _Dumper, _readable

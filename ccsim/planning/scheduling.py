@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ccsim.experiment.store import _atomic, write_csv, write_text
+from ccsim.files import atomic_write, write_csv, write_text
 from ccsim.model import Break, ConfigError, Scenario, ServiceLevel, Shift, Site, parse_scenario
 from ccsim.model.calendar import WEEKDAYS, Calendar
 from ccsim.model.units import format_duration, parse_duration
@@ -574,7 +574,7 @@ def write_staffing(out: str | Path, table: pd.DataFrame, schedule: Schedule) -> 
         spec = schedule.scenario.channels.get(channel)
         figure = plot_staffing(table, channel, spec.service_level.target if spec else None)
         paths.append(
-            _atomic(
+            atomic_write(
                 out / f"staffing-{channel}.png",
                 lambda tmp, f=figure: f.savefig(
                     tmp, format="png", dpi=100, metadata={"Software": None}

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ccsim.experiment.runner import run_replications
+from ccsim.experiment.replications import run_replications
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import Channel, ConfigError, Scenario, ServiceLevel, parse_scenario
 from ccsim.model.calendar import WEEKDAYS

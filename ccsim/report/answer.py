@@ -52,7 +52,7 @@ TARGET_COLUMNS = (
 )  # fmt: skip
 SELECTION_COLUMNS = ("scenario", "mean", "mcb_low", "mcb_high", "eligible", "selected")
 #: The sensitivity column of the cost at equal service (older tables rank by cost per
-#: resolved contact, :data:`ccsim.experiment.sensitivity.RANKED_BY`).
+#: resolved contact, :data:`ccsim.study.sensitivity.RANKED_BY`).
 EQUAL_SERVICE_SENSITIVITY = "cost_at_equal_service"
 BASE = "base"
 MINUS = "\N{MINUS SIGN}"

@@ -9,7 +9,7 @@ embedded as PNG data URIs (each also saved under ``figures/``). The page needs n
 file, no network and no JavaScript, and prints cleanly.
 
 The report shows whatever KPIs the files hold: a KPI an older or newer ccsim did not write
-is left out, never an error. Every file is written atomically (:mod:`~ccsim.experiment.store`),
+is left out, never an error. Every file is written atomically (:mod:`~ccsim.files`),
 and the same folder always gives the same bytes. ``docs/report.md`` describes the page.
 """
 
@@ -28,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.experiment.store import _atomic, check_generation, output_folder, write_text
+from ccsim.experiment.folder import check_generation, output_folder
+from ccsim.files import atomic_write, write_text
 from ccsim.model import ConfigError
 from ccsim.model.units import format_duration
 from ccsim.report.answer import (
@@ -505,7 +506,7 @@ def _question_section(outputs: _Outputs, question, assumptions) -> str:
 
 
 def _footer(outputs: _Outputs) -> str:
-    from ccsim import __version__
+    from ccsim.version import __version__
 
     m = outputs.manifest
     facts = [
@@ -684,8 +685,8 @@ def render_report(
     otherwise take from the manifest and the experiment file. A missing folder or a
     missing or unreadable file raises :class:`~ccsim.model.ConfigError`; tables that do not
     match the manifest's checksums (a run cut short, or files from different runs) raise
-    :class:`~ccsim.experiment.store.IncompleteOutputError`, and a folder another run is
-    writing to :class:`~ccsim.experiment.store.OutputLockedError`.
+    :class:`~ccsim.experiment.folder.IncompleteOutputError`, and a folder another run is
+    writing to :class:`~ccsim.experiment.folder.OutputLockedError`.
     """
     from ccsim.report import plots  # matplotlib: loaded only when a report is drawn
 
@@ -725,7 +726,7 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
     ]
     if study.sensitivity is not None:
         # The model the answer names (the cheapest at base), whose saving the tornado tests.
-        from ccsim.experiment.sensitivity import ranking_flips
+        from ccsim.study.sensitivity import ranking_flips
 
         model = ranking_flips(study.sensitivity)[0]
         charts.append(plots.tornado_chart(study.sensitivity, model, outputs.currency))
@@ -738,7 +739,7 @@ def _render(plots, out_dir, title, question, assumptions) -> Path:
     for chart in charts:
         path = outputs.folder / "figures" / f"{chart.name}.png"
         if chart.png is not None:
-            _atomic(path, lambda tmp, png=chart.png: Path(tmp).write_bytes(png))
+            atomic_write(path, lambda tmp, png=chart.png: Path(tmp).write_bytes(png))
         else:  # a figure of an earlier report that no longer applies
             path.unlink(missing_ok=True)
     page = _page(outputs, charts, title, question, assumptions)

@@ -649,8 +649,8 @@ def staffing_chart(requirements: pd.DataFrame | None, intervals: pd.DataFrame | 
 def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD") -> Chart:
     """One panel per headline output of ``model``: per uncertain input a bar from the output
     at the input's low end to that at its high end, around the base (the vertical line),
-    widest first (:mod:`ccsim.experiment.sensitivity`)."""
-    from ccsim.experiment.sensitivity import EQUAL_SERVICE, HEADLINE, flip_sentence, tornado
+    widest first (:mod:`ccsim.study.sensitivity`)."""
+    from ccsim.study.sensitivity import EQUAL_SERVICE, HEADLINE, flip_sentence, tornado
 
     name, title = "tornado", "Sensitivity to the uncertain inputs"
     if table is None or table.empty:

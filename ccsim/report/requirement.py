@@ -24,7 +24,7 @@ __all__ = ["staffing_against_requirement"]
 
 def _scenarios(manifest: dict[str, Any]) -> dict[str, Any] | None:
     """The experiment's scenarios, if each is still the one that ran."""
-    from ccsim.experiment.runner import load_experiment
+    from ccsim.study.spec import load_experiment
 
     fingerprints = manifest.get("fingerprints")
     if not manifest.get("file") or not isinstance(fingerprints, dict):

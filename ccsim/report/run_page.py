@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.store import check_generation, write_text
+from ccsim.experiment.folder import check_generation
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
+from ccsim.files import write_text
 from ccsim.model import ConfigError
 from ccsim.report.html import _CSS, _csv, _e, _figure_html, format_estimate
 

@@ -17,7 +17,7 @@ simulated again (its base outputs stand). With a frontier in the experiment, the
 gives each model's **cost at equal service** at each end, read as the study reads it: each
 end is simulated at every scale of the frontier (:func:`variants`), and per replication the
 cost at which every channel reaches its target is read off the end's own curve
-(:func:`~ccsim.experiment.equal_service.model_costs`: the binding channel may change with the
+(:func:`~ccsim.study.equal_service.model_costs`: the binding channel may change with the
 input). The ranking is then on that cost (:func:`ranking_flips`).
 
 A site's wage (``sites.<site>.cost_per_hour``) changes what the operation costs, not what
@@ -45,7 +45,7 @@ from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
 
 if TYPE_CHECKING:
-    from ccsim.experiment.equal_service import Sweep
+    from ccsim.study.equal_service import Sweep
 
 __all__ = [
     "HEADLINE",
@@ -281,8 +281,8 @@ def sensitivity_table(
     it is) or the base repriced (a wage). With the experiment's frontier ``sweep``, also the cost
     at equal service, its difference to the baseline, the channel that binds and how many
     replications' crossings were extrapolated outside the sweep (module docstring)."""
-    from ccsim.experiment.equal_service import model_costs  # planning imports the runner
     from ccsim.planning.targets import Targets
+    from ccsim.study.equal_service import model_costs  # planning imports the runner
 
     frontier = experiment.spec.frontier
     m = equal_service_replications(experiment)

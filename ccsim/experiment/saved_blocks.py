@@ -24,14 +24,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ccsim.experiment.store import _atomic, file_digest, write_text
+from ccsim.files import atomic_write, file_digest, write_text
 
-__all__ = ["Block", "BlockError", "ChunkStore"]
+__all__ = ["Block", "BlockError", "BlockStore"]
 
 Block = tuple[int, int]
 
 _RECORD = re.compile(r"block-(\d{8})-(\d{8})\.json")
-#: Temporary files of :func:`.store._atomic` for a block's files, left by a kill mid-write.
+#: Temporary files of :func:`ccsim.files.atomic_write` for a block's files, left by a kill
+#: mid-write.
 _LEFTOVER = re.compile(r"\.(?:reps|intervals|block)-\d{8}-\d{8}\.(?:parquet|json)\..+\.tmp")
 _FINGERPRINT = re.compile(r"[0-9a-f]{20,64}")
 
@@ -48,7 +49,7 @@ def _plain_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-class ChunkStore:
+class BlockStore:
     """The saved blocks of an output folder, checked against their records when read."""
 
     def __init__(self, root: str | Path) -> None:
@@ -93,7 +94,7 @@ class ChunkStore:
             data = io.BytesIO()
             frame.to_parquet(data, index=False)
             payload = data.getvalue()
-            _atomic(paths[kind], lambda tmp, p=payload: Path(tmp).write_bytes(p))
+            atomic_write(paths[kind], lambda tmp, p=payload: Path(tmp).write_bytes(p))
             files[kind] = file_digest(paths[kind])
         record = {"fingerprint": fingerprint, "first": first, "stop": stop, "files": files}
         write_text(paths["record"], json.dumps(record, indent=1) + "\n")

@@ -17,17 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.experiment.attainment import targets_rows
-from ccsim.experiment.equal_service import (
-    Sweep,
-    equal_service_table,
-    replication_costs,
-    study_frontier,
-)
-from ccsim.experiment.selection import select
-from ccsim.experiment.store import write_csv
 from ccsim.experiment.summary import INTERVAL_KEYS
+from ccsim.files import write_csv
 from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.study.attainment import targets_rows
+from ccsim.study.equal_service import Sweep, equal_service_table, replication_costs, study_frontier
+from ccsim.study.selection import select
 
 __all__ = ["BLOCK_SUM_COLUMNS", "TARGET_COLUMNS", "write_study"]
 
