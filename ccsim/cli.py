@@ -1303,19 +1303,7 @@ def _fewest_agents(args, threshold: float, load: float) -> int | None:
             return False
         return _meets(analytic.performance(args.rate, args.aht, n, threshold, args.patience), args)
 
-    high = max(1, math.floor(load) + 1)
-    while not ok(high):
-        if high >= _MAX_ERLANG_AGENTS:
-            return None
-        high = min(2 * high, _MAX_ERLANG_AGENTS)
-    low = 0  # not enough (or none)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if ok(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return analytic.fewest_agents(ok, 1, _MAX_ERLANG_AGENTS)
 
 
 def _erlang(args) -> int:

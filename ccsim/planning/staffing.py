@@ -30,7 +30,7 @@ several skills) would need fewer, so requirements of several channels are conser
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -119,30 +119,6 @@ def stationary_service_level(
     return min(max(0.0, 1.0 - model.p_abandon - model.p_served_wait_exceeds(threshold)), 1.0)
 
 
-def _smallest(meets: Callable[[int], bool], low: int, limit: int = 1_000_000) -> int:
-    """The smallest n >= low with ``meets(n)``, for a ``meets`` that stays true once true:
-    doubling steps find a bracket, bisection the boundary (a few dozen evaluations even at
-    ten thousand agents)."""
-    if meets(low):
-        return low
-    failed, step = low, 1
-    while True:
-        candidate = low + step
-        if candidate > limit:
-            raise ValueError(f"no staffing up to {limit:,} agents meets the target")
-        if meets(candidate):
-            break
-        failed, step = candidate, 2 * step
-    passed = candidate
-    while passed - failed > 1:
-        middle = (failed + passed) // 2
-        if meets(middle):
-            passed = middle
-        else:
-            failed = middle
-    return passed
-
-
 def agents_for_service_level(
     rate: float, aht: float, threshold: float, target: float, patience: float | None = None
 ) -> int:
@@ -157,10 +133,13 @@ def agents_for_service_level(
     # at most n mu / lambda = n / a, so the service level cannot reach the target below
     # target x a agents.
     low = math.floor(load) + 1 if patience is None else max(1, math.ceil(target * load - 1e-9))
-    return _smallest(
+    agents = analytic.fewest_agents(
         lambda n: stationary_service_level(rate, aht, n, threshold, patience) >= target - _EPS,
         low,
     )
+    if agents is None:
+        raise ValueError(f"no staffing up to {analytic.MAX_AGENTS:,} agents meets the target")
+    return agents
 
 
 def agents_for_occupancy(load: float, max_occupancy: float | None) -> int:

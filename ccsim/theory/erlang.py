@@ -9,6 +9,7 @@ tens of thousands of agents.
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,12 +31,14 @@ def _integrate():
 
 
 __all__ = [
+    "MAX_AGENTS",
     "ErlangA",
     "Performance",
     "erlang_a_performance",
     "erlang_b",
     "erlang_c",
     "erlang_c_performance",
+    "fewest_agents",
     "offered_load",
     "performance",
 ]
@@ -365,3 +368,32 @@ def performance(
     if patience is None:
         return erlang_c_performance(rate, aht, n, threshold)
     return erlang_a_performance(rate, aht, n, patience, threshold)
+
+
+#: Where the searches for a staffing level give up.
+MAX_AGENTS = 1_000_000
+
+
+def fewest_agents(meets: Callable[[int], bool], low: int, limit: int = MAX_AGENTS) -> int | None:
+    """The smallest n in [low, limit] with ``meets(n)``, for a ``meets`` that stays true once
+    true (service level rises and occupancy falls with every agent added); None if even
+    ``limit`` fails. Doubling steps find a bracket, bisection the boundary: a few dozen
+    evaluations even at ten thousand agents."""
+    if meets(low):
+        return low
+    failed, step = low, 1
+    while True:
+        candidate = min(low + step, limit)
+        if meets(candidate):
+            break
+        if candidate >= limit:
+            return None
+        failed, step = candidate, 2 * step
+    passed = candidate
+    while passed - failed > 1:
+        middle = (failed + passed) // 2
+        if meets(middle):
+            passed = middle
+        else:
+            failed = middle
+    return passed
