@@ -9,22 +9,17 @@ Replication ``r`` of every scenario is seeded with child ``r`` of ``SeedSequence
 scenarios see the same arrivals, handle times and patience (common random numbers) and
 paired differences are precise. Replications run in blocks whose boundaries depend only on
 the experiment, never on the number of workers; each finished block is saved at once with
-its checksums (:class:`~.chunks.BlockStore`), so an interrupted run resumes where it
-stopped, and the final tables are streamed from the blocks in replication order
-(:mod:`.tables`): identical for any ``--jobs``, either backend, and with or without
-interruptions, in memory that does not grow with the number of replications.
+its checksums (:class:`~ccsim.experiment.saved_blocks.BlockStore`), so an interrupted run
+resumes where it stopped, and the final tables are streamed from the blocks in replication
+order (:mod:`ccsim.experiment.tables`): identical for any ``--jobs``, either backend, and
+with or without interruptions, in memory that does not grow with the number of replications.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
-import json
-import platform
 import sys
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +30,16 @@ from ccsim.experiment.collector import Collector
 from ccsim.experiment.folder import commit_generation, output_folder, writing_to
 from ccsim.experiment.progress import finish
 from ccsim.experiment.progress import progress as progress_bar
-from ccsim.experiment.replications import block_ranges, block_size, code_digest, run_named_block
+from ccsim.experiment.replications import block_ranges, block_size, run_named_block
 from ccsim.experiment.saved_blocks import BlockStore
 from ccsim.experiment.tables import write_tables
-from ccsim.files import write_csv, write_text
+from ccsim.files import write_csv
 from ccsim.model import validate
+from ccsim.study.equal_service import SWEEP_COLUMNS, run_sweep
+from ccsim.study.outputs import BLOCK_SUM_COLUMNS, write_study
+from ccsim.study.result import ExperimentResult
 from ccsim.study.sensitivity import BASE, sensitivity_table, variants
+from ccsim.study.session import Session
 from ccsim.study.spec import (
     Experiment,
     ExperimentSpec,
@@ -48,60 +47,9 @@ from ccsim.study.spec import (
     build_experiment,
     load_experiment,
 )
-from ccsim.study.stopping import RuleCheck, check_rule, round_blocks
+from ccsim.study.stopping import check_rule, round_blocks
 
 __all__ = ["ExperimentResult", "run_experiment"]
-
-
-class ExperimentResult:
-    """A finished experiment: its summary and comparisons, and the larger tables, which
-    are read from ``out`` on first use (they can be far larger than memory needs to be)."""
-
-    def __init__(
-        self,
-        summary: pd.DataFrame,
-        comparisons: pd.DataFrame,
-        manifest: dict[str, Any],
-        out: Path,
-        stopped_early: bool = False,
-        rule: RuleCheck | None = None,
-    ) -> None:
-        self.summary, self.comparisons, self.manifest = summary, comparisons, manifest
-        self.out, self.stopped_early = out, stopped_early
-        #: Where the stopping rule stood at the end (None without a rule).
-        self.rule = rule
-        self._tables: dict[str, pd.DataFrame] = {}
-
-    def _table(self, name: str) -> pd.DataFrame:
-        if name not in self._tables:
-            path = self.out / f"{name}.parquet"
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"{path} is gone: this result reads its {name} table from the output "
-                    f"folder when first asked, so read result.{name} before removing it"
-                )
-            self._tables[name] = pd.read_parquet(path)
-        return self._tables[name]
-
-    @property
-    def replications(self) -> pd.DataFrame:
-        """One row per scenario, replication, channel and site (``replications.parquet``)."""
-        return self._table("replications")
-
-    @property
-    def intervals(self) -> pd.DataFrame:
-        """One row per scenario, channel, site, interval and KPI (``intervals.parquet``)."""
-        return self._table("intervals")
-
-
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("simpy", "numpy", "pandas", "scipy", "joblib", "pydantic", "pyarrow", "dask"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def _stderr(line: str) -> None:
@@ -127,7 +75,7 @@ def run_experiment(
     (default ``results/<name>``): ``replications.parquet``, ``intervals.parquet``,
     ``summary.csv``, ``comparisons.csv`` and, last, ``manifest.json`` with their checksums.
     ``out`` is locked for the run: a second run on it raises
-    :class:`~.store.OutputLockedError`.
+    :class:`~ccsim.experiment.folder.OutputLockedError`.
 
     ``reps`` replaces the file's replications by a fixed number (and caps the frontier's and
     the sensitivity's at it). Blocks already saved in
@@ -249,36 +197,7 @@ def _call_text(experiment, reps, n_jobs, out, backend) -> str:
     return f"ccsim.run_experiment({', '.join([what, *arguments])})"
 
 
-#: Wall time of every session that ran (part of) an experiment in an output folder, kept
-#: beside the saved blocks (not among them: their folder holds only blocks) so that a
-#: resumed run's manifest can give the total.
-_SESSIONS = ".sessions.json"
-
-
-def _earlier_sessions(store: BlockStore, fingerprints: set[str]) -> list[dict[str, Any]]:
-    """Sessions recorded in the store that computed blocks of these scenarios."""
-    try:
-        sessions = json.loads((store.root.parent / _SESSIONS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if not isinstance(sessions, list):
-        return []
-    return [
-        session
-        for session in sessions
-        if isinstance(session, dict)
-        and isinstance(session.get("wall_s"), int | float)
-        and fingerprints & set(session.get("fingerprints", []))
-    ]
-
-
-def _record_session(store: BlockStore, earlier: list[dict[str, Any]], session: dict) -> None:
-    write_text(store.root.parent / _SESSIONS, json.dumps([*earlier, session], indent=1))
-
-
 def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command):
-    from ccsim.version import __version__
-
     spec = experiment.spec
     rule = spec.replications if isinstance(spec.replications, StoppingRule) else None
     if reps is not None:
@@ -288,78 +207,23 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
     fingerprints = {name: experiment.fingerprint(name) for name in names}
     plans = {name: round_blocks(rounds, block_size(experiment.scenarios[name])) for name in names}
     store = BlockStore(out)
-    started, clock = datetime.now(UTC), time.perf_counter()
-    earlier = _earlier_sessions(store, set(fingerprints.values()))
-    session = {
-        "started": started.isoformat(timespec="seconds"),
-        "wall_s": 0.0,
-        "fingerprints": sorted(set(fingerprints.values())),
-    }
-
-    def keep_time() -> None:  # after each saved block: a killed run still counts its time
-        session["wall_s"] = round(time.perf_counter() - clock, 3)
-        _record_session(store, earlier, session)
-
-    collectors = {}
-    for name in names:
-        good, bad = store.saved(fingerprints[name])
-        planned = {block for blocks in plans[name] for block in blocks}
-        for (first, stop), why in sorted(bad.items()):
-            if (first, stop) in planned:
-                notify(
-                    f"saved block {first}-{stop} of scenario {name!r} "
-                    f"({store.root.name}/{fingerprints[name]}): {why}; recomputing"
-                )
-        collectors[name] = Collector(store, fingerprints[name], good)
+    session = Session(store, out, set(fingerprints.values()))
+    collectors = _collectors(store, fingerprints, plans, notify)
     bar = progress_bar(len(names) * rounds[-1], progress)
-    completed_rounds = 0
-    check: RuleCheck | None = None
     try:
         with open_executor(backend, n_jobs, scheduler) as executor:
-            for index, _ in enumerate(rounds):
-                tasks = []
-                for name in names:
-                    collector = collectors[name]
-                    for first, stop in plans[name][index]:
-                        if (first, stop) in collector.saved_before:
-                            bar.update(stop - first)
-                        else:
-                            seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
-                            tasks.append((name, experiment.scenarios[name], seeds, first))
-                    collector.extend(plans[name][index])
-                for name, first, stop, rows, sums in executor.map_unordered(run_named_block, tasks):
-                    with writing_to(out, "a saved block"):
-                        store.save(fingerprints[name], first, stop, rows, sums)
-                        keep_time()
-                    del rows
-                    collectors[name].add((first, stop), sums)
-                    bar.update(stop - first)
-                completed_rounds = index + 1
-                if rule is not None:
-                    check = check_rule(
-                        rule,
-                        {n: c.read_columns for n, c in collectors.items()},
-                        experiment.baseline,
-                    )
-                    if check.met:
-                        break
-            n_reps = rounds[completed_rounds - 1]
-            if rule is not None:
-                finish(bar, len(names) * n_reps)  # the rule stopped before its maximum
+            n_reps, check = _main_rounds(
+                experiment, executor, session, collectors, plans, rounds, rule, bar
+            )
             bar.close()  # the frontier and the sensitivity count on bars of their own
 
-            def save(fingerprint, first, stop, rows, sums):
-                with writing_to(out, "a saved block"):
-                    store.save(fingerprint, first, stop, rows, sums)
-                    keep_time()
-
             def simulate(jobs, what, columns=None):
-                return _simulate(experiment, executor, store, save, progress, jobs, what, columns)
+                return _simulate(
+                    experiment, executor, store, session.save, progress, jobs, what, columns
+                )
 
             sweep = None
             if spec.frontier is not None:
-                from ccsim.study.equal_service import SWEEP_COLUMNS, run_sweep
-
                 sweep = run_sweep(
                     experiment,
                     lambda name: collectors[name].read_columns(SWEEP_COLUMNS),
@@ -371,71 +235,125 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                 sensitivity = _run_variants(experiment, simulate, collectors, n_reps)
     finally:
         bar.close()
-
     with writing_to(out, "the final tables"):
-        interval_sums = {name: collectors[name].interval_sums() for name in names}
-        summary, comparisons, paths = write_tables(
-            out,
-            store,
-            {name: (fingerprints[name], collectors[name].order) for name in names},
-            interval_sums,
-            experiment.baseline,
+        summary, comparisons, paths, study = _write_results(
+            out, experiment, store, collectors, n_reps, sweep, sensitivity
         )
-        from ccsim.study.outputs import BLOCK_SUM_COLUMNS, write_study
-
-        written, study = write_study(
-            out,
-            experiment,
-            lambda name, columns: collectors[name].read_columns(columns),
-            interval_sums,
-            lambda name: [
-                collectors[name].checked(
-                    lambda b=b: store.sums(fingerprints[name], b, BLOCK_SUM_COLUMNS)
-                )
-                for b in collectors[name].order
-            ],
-            n_reps,
-            sweep,
-        )
-        paths += written
-        if sensitivity is not None:
-            paths.append(_write_sensitivity(out, experiment, *sensitivity[:2], sweep))
         manifest = {
-            "experiment": spec.name,
-            "file": experiment.source,
-            "scenario_file": experiment.scenario_file,
-            "sha256": experiment.digest,
-            "ccsim": __version__,
-            "code": code_digest()[:20],
-            "versions": _versions(),
-            "platform": platform.platform(),
-            "seed": spec.seed,
-            "common_random_numbers": spec.common_random_numbers,
-            "scenarios": names,
-            "fingerprints": fingerprints,
-            "descriptions": {name: experiment.scenarios[name].description for name in names},
-            "question": spec.description.strip(),
-            "horizon_s": experiment.scenarios[experiment.baseline].horizon,
-            "warmup_s": experiment.scenarios[experiment.baseline].warmup,
-            "baseline": experiment.baseline,
-            "currency": experiment.scenarios[experiment.baseline].currency,
-            "replications": n_reps,
-            "stopping_rule": rule.model_dump() if rule is not None else None,
-            "stopped_early": rule is not None and n_reps < rounds[-1],
-            "stopping_rule_result": check.as_dict() if check is not None else None,
+            **_manifest(experiment, fingerprints, n_reps, rule, rounds, check),
+            **session.manifest(),
             "backend": backend,
             "jobs": n_jobs,
-            "started": started.isoformat(timespec="seconds"),
-            "wall_time_s": round(time.perf_counter() - clock, 3),
-            "wall_time_total_s": round(
-                sum(s["wall_s"] for s in earlier) + time.perf_counter() - clock, 3
-            ),
-            "sessions": len(earlier) + 1,
             "command": command,
             "study": study,
         }
-        keep_time()
+        session.keep_time()
         manifest = commit_generation(out, paths, manifest)
         kept = set(fingerprints.values()) | (sweep.fingerprints if sweep else set())
         store.prune(kept | (sensitivity[2] if sensitivity else set()))
     return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
+
+
+def _collectors(store, fingerprints, plans, notify) -> dict[str, Collector]:
+    """Each scenario's collector over the blocks already saved; a saved block that fails its
+    check and is planned is said (``notify``) and recomputed."""
+    collectors = {}
+    for name, fingerprint in fingerprints.items():
+        good, bad = store.saved(fingerprint)
+        planned = {block for blocks in plans[name] for block in blocks}
+        for (first, stop), why in sorted(bad.items()):
+            if (first, stop) in planned:
+                notify(
+                    f"saved block {first}-{stop} of scenario {name!r} "
+                    f"({store.root.name}/{fingerprint}): {why}; recomputing"
+                )
+        collectors[name] = Collector(store, fingerprint, good)
+    return collectors
+
+
+def _main_rounds(experiment, executor, session, collectors, plans, rounds, rule, bar):
+    """The main replications, round by round until the stopping rule is met (or the fixed
+    count): (the replications run, where the rule stands or None)."""
+    completed, check = 0, None
+    for index, _ in enumerate(rounds):
+        tasks = []
+        for name, collector in collectors.items():
+            for first, stop in plans[name][index]:
+                if (first, stop) in collector.saved_before:
+                    bar.update(stop - first)
+                else:
+                    seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
+                    tasks.append((name, experiment.scenarios[name], seeds, first))
+            collector.extend(plans[name][index])
+        for name, first, stop, rows, sums in executor.map_unordered(run_named_block, tasks):
+            session.save(collectors[name].fingerprint, first, stop, rows, sums)
+            del rows
+            collectors[name].add((first, stop), sums)
+            bar.update(stop - first)
+        completed = index + 1
+        if rule is not None:
+            readers = {name: c.read_columns for name, c in collectors.items()}
+            check = check_rule(rule, readers, experiment.baseline)
+            if check.met:
+                break
+    n_reps = rounds[completed - 1]
+    if rule is not None:
+        finish(bar, len(collectors) * n_reps)  # the rule stopped before its maximum
+    return n_reps, check
+
+
+def _write_results(out, experiment, store, collectors, n_reps, sweep, sensitivity):
+    """The final tables, the study's and the sensitivity's: (summary, comparisons, the
+    paths written, the study's part of the manifest)."""
+    interval_sums = {name: c.interval_sums() for name, c in collectors.items()}
+    summary, comparisons, paths = write_tables(
+        out,
+        store,
+        {name: (c.fingerprint, c.order) for name, c in collectors.items()},
+        interval_sums,
+        experiment.baseline,
+    )
+
+    def block_sums(name):
+        c = collectors[name]
+        read = lambda b: store.sums(c.fingerprint, b, BLOCK_SUM_COLUMNS)  # noqa: E731
+        return [c.checked(lambda b=b: read(b)) for b in c.order]
+
+    written, study = write_study(
+        out,
+        experiment,
+        lambda name, columns: collectors[name].read_columns(columns),
+        interval_sums,
+        block_sums,
+        n_reps,
+        sweep,
+    )
+    paths += written
+    if sensitivity is not None:
+        paths.append(_write_sensitivity(out, experiment, *sensitivity[:2], sweep))
+    return summary, comparisons, paths, study
+
+
+def _manifest(experiment, fingerprints, n_reps, rule, rounds, check) -> dict:
+    """What the manifest says of the experiment, its scenarios and its replications."""
+    spec, names, base = experiment.spec, list(fingerprints), experiment.baseline
+    return {
+        "experiment": spec.name,
+        "file": experiment.source,
+        "scenario_file": experiment.scenario_file,
+        "sha256": experiment.digest,
+        "seed": spec.seed,
+        "common_random_numbers": spec.common_random_numbers,
+        "scenarios": names,
+        "fingerprints": fingerprints,
+        "descriptions": {name: experiment.scenarios[name].description for name in names},
+        "question": spec.description.strip(),
+        "horizon_s": experiment.scenarios[base].horizon,
+        "warmup_s": experiment.scenarios[base].warmup,
+        "baseline": base,
+        "currency": experiment.scenarios[base].currency,
+        "replications": n_reps,
+        "stopping_rule": rule.model_dump() if rule is not None else None,
+        "stopped_early": rule is not None and n_reps < rounds[-1],
+        "stopping_rule_result": check.as_dict() if check is not None else None,
+    }

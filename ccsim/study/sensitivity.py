@@ -34,18 +34,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
+from ccsim.planning.frontier import scaled_scenario
+from ccsim.planning.search import pool_requirements, pools
+from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
-
-if TYPE_CHECKING:
-    from ccsim.study.equal_service import Sweep
+from ccsim.study.equal_service import Sweep, model_costs
 
 __all__ = [
     "HEADLINE",
@@ -207,8 +208,6 @@ def replanned(base, variant) -> dict[str, float]:
     per pool and interval with the pooling credit, summed over the week) at the end to that
     at base, the largest of the pools the site serves; ``{}`` when no pool's requirement
     moves. A bot that contains less moves work to the pool behind it, not to every site."""
-    from ccsim.planning.search import pool_requirements, pools  # planning imports the runner
-    from ccsim.planning.targets import Targets
 
     before = pool_requirements(base, Targets.of(base))
     after = pool_requirements(variant, Targets.of(variant))
@@ -229,7 +228,6 @@ def variants(experiment, with_base: bool) -> list[Variant]:
     (:func:`replanned`; :func:`equal_service_replications` each); with ``with_base``, each
     model as it is at its plan (when the main run has fewer replications than the
     sensitivity, its own cannot stand in)."""
-    from ccsim.planning.frontier import scaled_scenario  # planning imports the runner
 
     n = experiment.spec.sensitivity_replications
     frontier = experiment.spec.frontier
@@ -281,8 +279,6 @@ def sensitivity_table(
     it is) or the base repriced (a wage). With the experiment's frontier ``sweep``, also the cost
     at equal service, its difference to the baseline, the channel that binds and how many
     replications' crossings were extrapolated outside the sweep (module docstring)."""
-    from ccsim.planning.targets import Targets
-    from ccsim.study.equal_service import model_costs  # planning imports the runner
 
     frontier = experiment.spec.frontier
     m = equal_service_replications(experiment)
