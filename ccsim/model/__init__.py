@@ -10,10 +10,11 @@ if TYPE_CHECKING:
     from ccsim.model.arrivals import Arrivals, Busyness
     from ccsim.model.channel import Channel, ServiceLevel
     from ccsim.model.features import Bot, Callback, Repeat, Retrial, SilentAbandonment
-    from ccsim.model.loading import load_scenario, parse_scenario, read_yaml_mapping, validate
+    from ccsim.model.loading import load_scenario, parse_scenario, validate
     from ccsim.model.routing import ROUTING_POLICIES, OverflowStep, Routing
     from ccsim.model.scenario import Scenario
     from ccsim.model.site import Break, BreakRule, NightDifferential, Shift, Site
+    from ccsim.model.yaml_reader import read_yaml_mapping
 
 __all__ = [
     "Arrivals",
@@ -48,10 +49,11 @@ _HOMES = {
     "arrivals": ("Arrivals", "Busyness"),
     "channel": ("Channel", "ServiceLevel"),
     "features": ("Bot", "Callback", "Repeat", "Retrial", "SilentAbandonment"),
-    "loading": ("load_scenario", "parse_scenario", "read_yaml_mapping", "validate"),
+    "loading": ("load_scenario", "parse_scenario", "validate"),
     "routing": ("ROUTING_POLICIES", "OverflowStep", "Routing"),
     "scenario": ("Scenario",),
     "site": ("Break", "BreakRule", "NightDifferential", "Shift", "Site"),
+    "yaml_reader": ("read_yaml_mapping",),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
