@@ -16,6 +16,8 @@ from ccsim.model.units import Duration
 
 __all__ = ["ROUTING_POLICIES", "OverflowStep", "Routing", "RoutingPolicyName"]
 
+#: The names as a type (the schema's enum and the field's check): spelled here, and the
+#: tuple read from it, since a type checker cannot see a Literal built from a tuple.
 RoutingPolicyName = Literal["longest_idle", "preference", "cheapest", "random", "split"]
 
 #: The routing policies a scenario may name, in the order the documentation lists them.
