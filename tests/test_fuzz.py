@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ccsim.cli import main
-from ccsim.model.loading import _read_extended
+from ccsim.model.loading import read_scenario_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 # The hand-written examples; the generated schedules (thousands of shift templates, made
@@ -42,7 +42,7 @@ FUZZ_LIMITS = {"contacts": 20_000, "agents": 600, "intervals": 200, "concurrency
 
 
 def _one_hour(path: Path) -> dict:
-    data = _read_extended(path)
+    data = read_scenario_mapping(path)
     data["horizon"] = "1h"
     data.pop("warmup", None)
     data["limits"] = dict(FUZZ_LIMITS)

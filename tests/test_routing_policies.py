@@ -79,9 +79,10 @@ def run(policy: str, layout: str, seed: int = 3):
 def test_every_policy_in_the_scenario_model_is_registered():
     from typing import get_args
 
-    from ccsim.model import Routing
+    from ccsim.model import ROUTING_POLICIES, Routing
 
-    assert set(get_args(Routing.model_fields["policy"].annotation)) == set(POLICIES)
+    assert set(POLICIES) == set(ROUTING_POLICIES)
+    assert get_args(Routing.model_fields["policy"].annotation) == ROUTING_POLICIES
 
 
 @pytest.mark.parametrize(("policy", "layout"), CASES)

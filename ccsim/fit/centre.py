@@ -23,8 +23,8 @@ from ccsim.fit.durations import HandleTimeFit, fit_handle_times
 from ccsim.fit.forecast import ForecastResult, forecast_volumes
 from ccsim.fit.patience import PatienceFit, fit_patience
 from ccsim.fit.records import Records
+from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import UserError
-from ccsim.model.scenario import WEEKDAYS
 from ccsim.model.units import format_duration
 
 __all__ = ["ChannelFit", "FittedCentre", "fit_centre", "peak_busy_agents", "scenario_text"]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ccsim.model.scenario import WEEKDAYS
+from ccsim.model.calendar import WEEKDAYS
 
 __all__ = ["AlphaEstimate", "DemandFit", "estimate_alpha", "fit_demand"]
 

@@ -35,8 +35,8 @@ import pandas as pd
 
 from ccsim.fit.demand import AlphaEstimate, estimate_alpha
 from ccsim.fit.records import RecordError, check_timezone, local_times, read_table
+from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import UserError
-from ccsim.model.scenario import WEEKDAYS
 
 __all__ = ["ForecastResult", "forecast_volumes", "holt_winters_available", "read_history"]
 

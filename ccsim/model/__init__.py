@@ -7,26 +7,14 @@ from typing import TYPE_CHECKING
 from ccsim.model.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
-    from ccsim.model.loading import load_scenario, parse_scenario, read_yaml_mapping, validate
-    from ccsim.model.scenario import (
-        Arrivals,
-        Bot,
-        Break,
-        BreakRule,
-        Busyness,
-        Callback,
-        Channel,
-        NightDifferential,
-        OverflowStep,
-        Repeat,
-        Retrial,
-        Routing,
-        Scenario,
-        ServiceLevel,
-        Shift,
-        SilentAbandonment,
-        Site,
-    )
+    from ccsim.model.arrivals import Arrivals, Busyness
+    from ccsim.model.channel import Channel, ServiceLevel
+    from ccsim.model.features import Bot, Callback, Repeat, Retrial, SilentAbandonment
+    from ccsim.model.loading import load_scenario, parse_scenario, validate
+    from ccsim.model.routing import ROUTING_POLICIES, OverflowStep, Routing
+    from ccsim.model.scenario import Scenario
+    from ccsim.model.site import Break, BreakRule, NightDifferential, Shift, Site
+    from ccsim.model.yaml_reader import read_yaml_mapping
 
 __all__ = [
     "Arrivals",
@@ -40,6 +28,7 @@ __all__ = [
     "UserError",
     "NightDifferential",
     "OverflowStep",
+    "ROUTING_POLICIES",
     "Repeat",
     "Retrial",
     "Routing",
@@ -54,16 +43,24 @@ __all__ = [
     "validate",
 ]
 
-_LOADING = ("load_scenario", "parse_scenario", "read_yaml_mapping", "validate")
+#: The module of each name, imported on first use: the models need pydantic, the loader
+#: ruamel.yaml, and the command line's quick commands (``ccsim erlang``) need only the units.
+_HOMES = {
+    "arrivals": ("Arrivals", "Busyness"),
+    "channel": ("Channel", "ServiceLevel"),
+    "features": ("Bot", "Callback", "Repeat", "Retrial", "SilentAbandonment"),
+    "loading": ("load_scenario", "parse_scenario", "validate"),
+    "routing": ("ROUTING_POLICIES", "OverflowStep", "Routing"),
+    "scenario": ("Scenario",),
+    "site": ("Break", "BreakRule", "NightDifferential", "Shift", "Site"),
+    "yaml_reader": ("read_yaml_mapping",),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 
 def __getattr__(name: str):
-    # Loaded on first use: the models need pydantic, the loader ruamel.yaml, and the command
-    # line's quick commands (``ccsim erlang``) need only the units.
-    if name in _LOADING:
-        return getattr(importlib.import_module("ccsim.model.loading"), name)
-    if name in __all__:
-        return getattr(importlib.import_module("ccsim.model.scenario"), name)
+    if name in _HOME:
+        return getattr(importlib.import_module(f"ccsim.model.{_HOME[name]}"), name)
     raise AttributeError(f"module 'ccsim.model' has no attribute {name!r}")
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 from ccsim.model.units import Duration, PositiveDuration
 
 __all__ = [
+    "DISTRIBUTIONS",
     "DISTRIBUTION_NAMES",
     "Deterministic",
     "Distribution",
@@ -193,7 +194,8 @@ class Empirical(_Base):
         return rng.choice(np.asarray(self.values, dtype=float), size)
 
 
-_KINDS: dict[str, type[_Base]] = {
+#: Each distribution's model, by the name a file gives as ``dist``.
+DISTRIBUTIONS: dict[str, type[_Base]] = {
     "exponential": Exponential,
     "lognormal": Lognormal,
     "gamma": Gamma,
@@ -202,7 +204,7 @@ _KINDS: dict[str, type[_Base]] = {
     "deterministic": Deterministic,
     "empirical": Empirical,
 }
-DISTRIBUTION_NAMES: tuple[str, ...] = tuple(_KINDS)
+DISTRIBUTION_NAMES: tuple[str, ...] = tuple(DISTRIBUTIONS)
 
 #: Marks a union branch in pydantic error paths (any tagged union in the models uses it);
 #: config error formatting drops such parts, which mean nothing to the user.
@@ -212,7 +214,7 @@ TAG_PREFIX = "branch="
 def _tag(value: object) -> str | None:
     name = value.get("dist") if isinstance(value, dict) else getattr(value, "dist", None)
     # Only text names a distribution: `dist: [exponential]` is refused, not looked up.
-    return f"{TAG_PREFIX}{name}" if isinstance(name, str) and name in _KINDS else None
+    return f"{TAG_PREFIX}{name}" if isinstance(name, str) and name in DISTRIBUTIONS else None
 
 
 Distribution = Annotated[

@@ -15,9 +15,10 @@ __all__ = ["ConfigError", "UserError", "record_positions", "recorded_positions"]
 
 #: Where each field of a recently read file is written: source -> dotted path -> (file,
 #: line, column), 1-based (the file differs from the source for a field that a scenario
-#: inherits through ``extends``). Filled by the YAML reader (:mod:`ccsim.model.loading`) and read by
-#: :class:`ConfigError`, so that an error raised anywhere later (validation, overrides,
-#: an experiment's checks) can point at the line without each raiser carrying positions.
+#: inherits through ``extends``). Filled by the YAML reader (:mod:`ccsim.model.yaml_reader`)
+#: and read by :class:`ConfigError`, so that an error raised anywhere later (validation,
+#: overrides, an experiment's checks) can point at the line without each raiser carrying
+#: positions.
 #: Bounded: only the files of the last few loads are kept.
 _POSITIONS: OrderedDict[str, dict[str, tuple[str, int, int]]] = OrderedDict()
 _KEPT_FILES = 256

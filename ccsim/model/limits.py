@@ -12,23 +12,22 @@ scenario far inside; a scenario that really needs more says so in its ``limits``
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccsim.model.arrivals import PROFILE_BYTES
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import ConfigError
 from ccsim.model.units import format_duration
 
-if TYPE_CHECKING:  # the scenario module imports this one
+if TYPE_CHECKING:
+    from ccsim.model.channel import Channel
     from ccsim.model.distributions import Distribution
-    from ccsim.model.scenario import Channel, Scenario
+    from ccsim.model.site import Site
 
-__all__ = ["MIN_LOOP_DELAY", "Limits", "check_limits", "contact_bound", "loop_returns"]
-
-#: Smallest mean delay of a loop (retrial, repeat, bot return), in seconds. A customer who
-#: comes back after no time at all would keep the clock at one instant forever.
-MIN_LOOP_DELAY = 1.0
+__all__ = ["Limits", "Operation", "check_limits", "contact_bound", "loop_returns"]
 
 
 class Limits(BaseModel):
@@ -42,7 +41,31 @@ class Limits(BaseModel):
     agents: int = Field(100_000, ge=1, description="agents on the floor at once")
     intervals: int = Field(100_000, ge=1, description="reporting intervals over the horizon")
     concurrency: int = Field(100, ge=1, description="chats one agent holds at once")
-    profile_bytes: int = Field(16 * 2**20, ge=1, description="size of a profile file")
+    profile_bytes: int = Field(PROFILE_BYTES, ge=1, description="size of a profile file")
+
+
+class Operation(Protocol):
+    """What the bounds read of a :class:`~ccsim.model.scenario.Scenario`. The scenario
+    checks itself against its limits when it is validated, so it imports this module, and
+    this one names only the parts it reads."""
+
+    @property
+    def horizon(self) -> float: ...
+
+    @property
+    def interval(self) -> float: ...
+
+    @property
+    def channels(self) -> Mapping[str, Channel]: ...
+
+    @property
+    def sites(self) -> Sequence[Site]: ...
+
+    @property
+    def limits(self) -> Limits: ...
+
+    @property
+    def model_fields_set(self) -> set[str]: ...
 
 
 def loop_returns(probability: float, delay: Distribution, horizon: float) -> float:
@@ -74,7 +97,7 @@ def _returns_factor(channel: Channel, horizon: float) -> float:
     return factor
 
 
-def _first_contacts(scenario: Scenario, channel: Channel) -> float:
+def _first_contacts(scenario: Operation, channel: Channel) -> float:
     """Expected first contacts of a channel over the horizon, from above: a constant rate
     times the horizon; a daily volume (busiest weekday) times the days the horizon touches,
     or times the busiest interval's share for each interval, whichever is less."""
@@ -95,7 +118,7 @@ def _first_contacts(scenario: Scenario, channel: Channel) -> float:
     return volume * min(scenario.horizon / 86400 + 1, n_intervals * busiest)
 
 
-def contact_bound(scenario: Scenario) -> float:
+def contact_bound(scenario: Operation) -> float:
     """Contacts one replication handles at most, in expectation: first contacts of every
     channel, each with the most returns it may make, passed down every tier it may reach."""
     total = 0.0
@@ -112,7 +135,7 @@ def contact_bound(scenario: Scenario) -> float:
     return total
 
 
-def check_limits(scenario: Scenario) -> None:
+def check_limits(scenario: Operation) -> None:
     """Raise a :class:`ConfigError` naming the field when the scenario exceeds a limit."""
     limits = scenario.limits
     intervals = scenario.horizon / scenario.interval
