@@ -1,0 +1,208 @@
+"""The layers of docs/architecture.md, kept true by the code's own imports.
+
+The contract is stated once, in pyproject.toml (``[tool.importlinter]``, highest layer first):
+a module may import from the layers below its own, never from one above, and siblings in one
+layer (``ccsim.sim | ccsim.theory``) not from each other. These tests run that contract on
+the import graph (grimp, which import-linter builds on: imports inside functions and under
+``TYPE_CHECKING`` count too), check that it would catch a violation, that no import cycle
+exists anywhere, that modules and functions stay small, that no module reaches for another's
+private names, and that docs/architecture.md lists the packages and modules that exist.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "ccsim"
+
+#: "No module over ~400 lines and no function over ~80" (issue #25): a module or function
+#: past these needs a reason, and there is none today.
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+@cache
+def layers() -> list[list[str]]:
+    """The contract's layers, highest first; each a list of sibling packages."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["type"] == "layers"]
+    return [[name.strip() for name in layer.split("|")] for layer in contract["layers"]]
+
+
+def _build() -> grimp.ImportGraph:
+    return grimp.build_graph("ccsim", include_external_packages=False, cache_dir=None)
+
+
+@cache
+def graph() -> grimp.ImportGraph:
+    return _build()
+
+
+def _illegal(graph: grimp.ImportGraph) -> list[str]:
+    from grimp import Layer
+
+    stated = [Layer(*layer, independent=True) for layer in layers()]
+    found = graph.find_illegal_dependencies_for_layers(layers=stated)
+    return sorted(f"{d.importer} -> {d.imported}" for d in found)
+
+
+def test_every_layer_imports_only_the_layers_below_it():
+    assert _illegal(graph()) == []
+
+
+def test_the_contract_catches_a_lower_layer_importing_a_higher_one():
+    """The check above is not vacuous: one import upwards (the model importing the report,
+    the simulation the planner) or across siblings (sim and theory) breaks it."""
+    for importer, imported in [
+        ("ccsim.model.units", "ccsim.report.html"),
+        ("ccsim.sim.engine", "ccsim.planning.frontier"),
+        ("ccsim.sim.engine", "ccsim.theory.erlang"),
+        ("ccsim.files", "ccsim.model.errors"),
+    ]:
+        changed = _build()
+        changed.add_import(importer=importer, imported=imported)
+        assert _illegal(changed), (importer, imported)
+
+
+def test_lint_imports_keeps_the_contract():
+    """The same contract as ``lint-imports`` reads it (what a developer runs by hand)."""
+    from importlinter import cli
+
+    assert cli.lint_imports(no_cache=True, no_logo=True) == 0
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iteratively). The
+    package root is left out: its lazy public API names every layer by design."""
+    edges = {
+        m: sorted(i for i in graph.find_modules_directly_imported_by(m) if i != "ccsim")
+        for m in graph.modules
+        if m != "ccsim"
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(edges[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, []))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycle_anywhere():
+    assert _cycles(graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    changed = _build()
+    changed.add_import(importer="ccsim.model.units", imported="ccsim.model.scenario")
+    assert any("ccsim.model.units" in component for component in _cycles(changed))
+
+
+def _sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_no_module_is_over_400_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _sources()
+        if (n := p.read_text().count("\n")) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_is_over_80_lines():
+    long = {}
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"] = lines
+    assert long == {}
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A leading underscore says "not for other modules": a name two modules share is made
+    public where it lives (SimPy's own internals are issue #29's, read only by the engine)."""
+    private = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ccsim"):
+                private += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert private == []
+
+
+# --- docs/architecture.md ----------------------------------------------------------------
+
+
+def _layer_table() -> list[tuple[str, set[str]]]:
+    """The rows of the layer table: (the package or module cell, the modules it names)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    rows = []
+    for line in text.splitlines():
+        match = re.match(r"\| `ccsim/([a-z_/.]+)`[^|]*\| ([^|]*) \|", line)
+        if match:
+            rows.append((match[1], set(re.findall(r"`([a-z_]+)/?`", match[2]))))
+    return rows
+
+
+def test_the_architecture_table_lists_the_layers_in_the_contracts_order():
+    stated = [
+        name.removeprefix("ccsim.") for layer in layers() for name in layer if name != "ccsim"
+    ]
+    table = [cell.rstrip("/").removesuffix(".py") for cell, _ in _layer_table()]
+    table = [name for cell in table for name in re.split(r"`?, `ccsim/", cell)]
+    assert [name.removesuffix(".py") for name in table] == stated
+
+
+@pytest.mark.parametrize("package", ["model", "sim", "experiment", "planning", "study", "report"])
+def test_the_architecture_table_names_each_module_of_a_package(package):
+    (named,) = [modules for cell, modules in _layer_table() if cell == f"{package}/"]
+    folder = PACKAGE / package
+    present = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    present |= {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
+    assert named == present
