@@ -90,3 +90,79 @@ def scenario(
 ) -> ccsim.Scenario:
     """:func:`scenario_data` validated as a scenario file named ``source`` would be."""
     return ccsim.parse_scenario(scenario_data(channels, sites, routing, **fields), source=source)
+
+
+# --- test tiers ---------------------------------------------------------------------------
+
+#: Every test file's tier (pyproject.toml lists the markers). ``unit``: one layer or a few
+#: functions, a model simulated a little, checked against theory where it can be: the
+#: edit-test loop (``pytest -m unit``, under two minutes on two cores). ``integration``:
+#: experiments, studies, staffing searches and fits run in-process through several layers.
+#: ``e2e``: commands run as a user runs them (``ccsim ...`` through ``main`` or a process),
+#: files written, pages rendered, a browser. ``slow`` (marked per test) stays out of
+#: ``-m "not slow"`` whatever the tier. A new test file must say its tier here.
+TIERS = {
+    "e2e": {
+        "test_backends.py",
+        "test_browser.py",
+        "test_cli.py",
+        "test_examples.py",
+        "test_fuzz.py",
+        "test_planner_tool.py",
+        "test_readme.py",
+        "test_reliability_inputs.py",
+        "test_reliability_results.py",
+        "test_report.py",
+        "test_run_page.py",
+        "test_tutorials.py",
+    },
+    "integration": {
+        "test_experiment.py",
+        "test_fit.py",
+        "test_selection.py",
+        "test_sensitivity.py",
+        "test_staffing_search.py",
+        "test_study.py",
+        "test_validation.py",
+    },
+    "unit": {
+        "test_analytic.py",
+        "test_architecture.py",
+        "test_arrivals.py",
+        "test_calendar.py",
+        "test_channels.py",
+        "test_channels_regression.py",
+        "test_config.py",
+        "test_engine.py",
+        "test_features.py",
+        "test_journeys.py",
+        "test_kpis.py",
+        "test_outbound.py",
+        "test_queue_features.py",
+        "test_report_answer.py",
+        "test_report_grid.py",
+        "test_routing.py",
+        "test_routing_policies.py",
+        "test_scheduling.py",
+        "test_sites.py",
+        "test_staffing.py",
+        "test_stats.py",
+        "test_theory_balking.py",
+    },
+}
+_TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in ("e2e", "integration")):
+            continue  # a test heavier than its file says so itself
+        name = item.path.name
+        if name not in _TIER_OF:
+            raise pytest.UsageError(f"tests/conftest.py: TIERS does not list {name}")
+        tier = _TIER_OF[name]
+        if tier == "unit" and item.get_closest_marker("slow"):
+            tier = "integration"  # a long run of a unit-tier file (a validation) is no unit test
+        item.add_marker(getattr(pytest.mark, tier))

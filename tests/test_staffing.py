@@ -301,6 +301,7 @@ def test_the_python_example_of_docs_staffing_runs(tmp_path, monkeypatch):
 # --- the command line ----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_staff_writes_requirements_schedule_and_plot(tmp_path):
     out = tmp_path / "plan"
     done = subprocess.run(
