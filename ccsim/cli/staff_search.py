@@ -15,6 +15,7 @@ __all__ = ["add_search_options", "shown_path", "staff_search"]
 
 
 def add_search_options(parser) -> None:
+    """The options of ``--method search``, a group of their own in ``ccsim staff --help``."""
     search = parser.add_argument_group("search (--method search; docs/staffing.md)")
     search.add_argument(
         "--model", type=Path, help="write the staffed model here, extending CONFIG (a .yaml file)"

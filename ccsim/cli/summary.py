@@ -123,6 +123,8 @@ def _in_unit(value: float, unit: str) -> str:
 
 
 def print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
+    """Each channel's KPIs of ``scenario`` (all of them without one) with their intervals, in
+    ``units`` where given (:func:`written_units`), then the sites' estimates side by side."""
     from ccsim.report.formatting import format_interval, format_value
     from ccsim.sim.kpis import SITE_SUMMARY
 
