@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.cli import applicable_kpis, main
+from ccsim.cli import main
+from ccsim.cli.summary import applicable_kpis
 from ccsim.experiment.replications import REPLICATION_COLUMNS
 from ccsim.sim.metrics import KPI_NAMES
 
@@ -173,9 +174,9 @@ def test_bad_options_exit_2_in_one_line(capsys, args):
 
 
 def test_every_command_and_option_has_help_with_an_example():
-    from ccsim.cli import _build_parser
+    from ccsim.cli import build_parser
 
-    parser = _build_parser()
+    parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     names = set(commands.choices)
     assert {"run", "experiment", "report", "staff", "erlang", "fit", "forecast", "schema"} <= names

@@ -426,14 +426,14 @@ def test_symlink_loops_are_one_line(tmp_path, capsys):
 
 
 def test_unexpected_recursion_or_memory_error_is_one_line(tmp_path, capsys, monkeypatch):
-    import ccsim.cli
+    import ccsim.model
 
     for error in (RecursionError, MemoryError):
 
         def boom(path, error=error):
             raise error()
 
-        monkeypatch.setattr(ccsim.cli, "load_scenario", boom)
+        monkeypatch.setattr(ccsim.model, "load_scenario", boom)
         assert_refused(*run_here(capsys, "run", str(write(tmp_path, VOICE))), error.__name__)
 
 

@@ -249,7 +249,7 @@ def test_the_code_digest_follows_the_simulation_code_only(tmp_path):
     digest = digest_of(package)
     assert digest == replications.code_digest()
     (package / "report" / "html.py").write_text("# reports do not change results\n")
-    (package / "cli.py").write_text("# nor does the command line\n")
+    (package / "cli" / "__init__.py").write_text("# nor does the command line\n")
     assert digest_of(package) == digest
     engine = package / "sim" / "engine.py"
     engine.write_text(engine.read_text().replace("def ", "def  ", 1))

@@ -514,7 +514,7 @@ def test_cost_at_target_without_a_lower_end_when_the_upper_band_is_above_everywh
 def test_a_staffed_models_command_names_the_design_as_retyped_from_the_checkout(tmp_path):
     # The model file is committed: it must not carry the folders of the machine it was
     # staffed on.
-    from ccsim.cli import _shown_path
+    from ccsim.cli.staff_search import shown_path
 
-    assert _shown_path(Path.cwd() / "configs" / "x.yaml") == "configs/x.yaml"
-    assert _shown_path(tmp_path / "x.yaml") == str(tmp_path / "x.yaml")  # outside: as given
+    assert shown_path(Path.cwd() / "configs" / "x.yaml") == "configs/x.yaml"
+    assert shown_path(tmp_path / "x.yaml") == str(tmp_path / "x.yaml")  # outside: as given

@@ -1,0 +1,128 @@
+"""What every command's options share: the parser that reports bad input in one line with
+exit status 2, and the converters of option values (counts, shares, durations with their
+unit) that name the option in their message.
+
+Nothing here imports more than the units: building the parser must stay quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ccsim.model.units import parse_duration
+
+__all__ = [
+    "EXIT_USAGE",
+    "Parser",
+    "add",
+    "add_command",
+    "duration",
+    "durations",
+    "int_at_least",
+    "jobs",
+    "non_negative_int",
+    "open_share",
+    "option",
+    "positive_duration",
+    "positive_int",
+    "share",
+]
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (no usage dump), exit status 2, and
+    keeps the line breaks of descriptions and examples."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def option(parse, what: str):
+    """``parse`` as an argparse type: its ValueError becomes a usage error naming ``what``."""
+
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{what}: {exc}") from None
+
+    return convert
+
+
+def add(parser, *names, help: str, **options) -> None:  # noqa: A002 - argparse's word
+    """An option whose help ends with its default, when it has one worth saying."""
+    default = options.get("default")
+    if default not in (None, False) and "default" not in help:
+        help += " (default %(default)s)"
+    parser.add_argument(*names, help=help, **options)
+
+
+def add_command(commands, name: str, summary: str, description: str, examples: str):
+    """A command's parser: its one-line summary, what it does, and examples to copy."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary}.\n\n{description}" if description else f"{summary}.",
+        epilog="examples:\n" + examples,
+    )
+
+
+def int_at_least(minimum: int):
+    def convert(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return convert
+
+
+positive_int, non_negative_int = int_at_least(1), int_at_least(0)
+
+
+def jobs(text: str) -> int:
+    """``--jobs``: a number of worker processes, or -1 for all cores."""
+    value = int(text)
+    if value == 0 or value < -1:
+        raise ValueError("must be a positive number of workers, or -1 for all cores")
+    return value
+
+
+def share(text: str) -> float:
+    """A share in (0, 1]."""
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(f"must be in (0, 1], got {text!r}")
+    return value
+
+
+def open_share(text: str) -> float:
+    """A share in (0, 1), such as a confidence level."""
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError(f"must be in (0, 1), got {text!r}")
+    return value
+
+
+def duration(text: str, positive: bool = False) -> float:
+    """A duration with its unit (``20s``, ``4.5min``), in seconds: at least 0 and finite."""
+    value = parse_duration(text)
+    if value < 0 or (positive and value == 0) or math.isinf(value):
+        raise ValueError(f"must be {'positive' if positive else 'at least 0'}, got {text!r}")
+    return value
+
+
+def positive_duration(text: str) -> float:
+    return duration(text, positive=True)
+
+
+def durations(text: str) -> list[float]:
+    """``8.5h,4h``: positive durations."""
+    return [positive_duration(part) for part in text.split(",")]

@@ -1,0 +1,164 @@
+"""``ccsim run``: replications of one scenario file, their tables written together with
+their manifest, and each channel's KPIs on the terminal."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, positive_int
+from ccsim.cli.summary import print_summary, written_units
+from ccsim.model.units import format_duration
+from ccsim.version import __version__
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands) -> None:
+    parser = add_command(
+        commands,
+        "run",
+        "run replications of one scenario file",
+        "Prints each channel's KPIs that apply to the scenario, with 95% confidence intervals,\n"
+        "in the units the file uses; writes replications.csv, intervals.csv, summary.csv.",
+        "  ccsim run configs/example.yaml\n"
+        "  ccsim run configs/example.yaml --reps 100 --jobs -1 --plot --out results/example",
+    )
+    parser.set_defaults(handler=run)
+    add(parser, "config", type=Path, help="scenario YAML file, e.g. configs/example.yaml")
+    add(
+        parser,
+        "--reps",
+        type=option(positive_int, "--reps"),
+        default=20,
+        help="number of replications (independent days or weeks)",
+    )
+    add(
+        parser,
+        "--seed",
+        type=option(non_negative_int, "--seed"),
+        default=0,
+        help="master seed: the same seed gives the same numbers",
+    )
+    add(
+        parser,
+        "--jobs",
+        type=option(jobs, "--jobs"),
+        default=1,
+        help="worker processes; -1: all cores",
+    )
+    add(parser, "--out", type=Path, help="output folder (default results/<scenario name>)")
+    add(parser, "--plot", action="store_true", help="also write OUT/run.html with figures")
+    add(
+        parser,
+        "--record-contacts",
+        action="store_true",
+        help="also write OUT/contacts.csv, one row per contact (input for 'ccsim fit')",
+    )
+    add(
+        parser,
+        "--no-progress",
+        action="store_true",
+        help="no progress bar or progress lines (default: a bar on a terminal, a line every "
+        "10 s elsewhere)",
+    )
+
+
+def run(args) -> int:
+    from ccsim.experiment.folder import (
+        commit_generation,
+        output_folder,
+        start_generation,
+        writing_to,
+    )
+    from ccsim.experiment.summary import summarise
+    from ccsim.files import write_csv
+    from ccsim.model import load_scenario
+
+    scenario = load_scenario(args.config)
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    with output_folder(out), writing_to(out, "the tables"):
+        started = time.perf_counter()
+        replications, staged = _simulate_into(out, scenario, args)
+        summary = summarise(replications)
+        elapsed = time.perf_counter() - started
+        # One generation: the tables, then the manifest that lists them (ccsim.experiment.folder).
+        start_generation(out)
+        os.replace(staged, out / "intervals.csv")
+        paths = [
+            write_csv(out / "replications.csv", replications),
+            out / "intervals.csv",
+            write_csv(out / "summary.csv", summary),
+        ]
+        if args.record_contacts:
+            paths.append(_write_contacts(out / "contacts.csv", scenario, args))
+        facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
+        facts["currency"] = scenario.currency  # the page writes it after every amount
+        facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
+        commit_generation(out, paths, facts)
+    print(
+        f"{scenario.name}: {args.reps} replications of {format_duration(scenario.horizon)} "
+        f"(warm-up {format_duration(scenario.warmup)}), seed {args.seed}, "
+        f"{elapsed:.1f}s wall"
+    )
+    print_summary(summary, args.reps, scenario, written_units(args.config, scenario))
+    contacts = ", contacts.csv" if args.record_contacts else ""
+    print(
+        f"\nshown: the KPIs this scenario models; every KPI is in summary.csv\n"
+        f"wrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json"
+    )
+    if args.plot:
+        from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
+
+        print(f"page: {render_run_page(out, scenario.name)}")
+    return 0
+
+
+def _write_contacts(path: Path, scenario, args) -> Path:
+    """One row per contact of every replication (the seeds of the run: the same contacts)."""
+    import pandas as pd
+
+    from ccsim.experiment.replications import replication_seeds
+    from ccsim.files import write_csv
+    from ccsim.fit.records import contact_log
+    from ccsim.sim.engine import simulate
+
+    logs = [
+        contact_log(simulate(scenario, seed, record_contacts=True), replication)
+        for replication, seed in enumerate(replication_seeds(args.seed, args.reps))
+    ]
+    return write_csv(path, pd.concat(logs, ignore_index=True))
+
+
+def _simulate_into(out: Path, scenario, args):
+    """Run the replications, writing their interval rows block by block (in replication
+    order) to a temporary file in ``out``; return the replication rows and that file.
+    Interval rows are most of the output: streaming them keeps memory flat in ``--reps``."""
+    import pandas as pd
+
+    from ccsim.experiment.replications import iter_replications
+
+    for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
+        leftover.unlink(missing_ok=True)
+    staged = out / f".intervals.csv.{os.getpid()}.tmp"
+    tables = []
+    try:
+        with open(staged, "w", encoding="utf-8", newline="") as handle:
+            blocks = iter_replications(
+                scenario,
+                args.reps,
+                seed=args.seed,
+                n_jobs=args.jobs,
+                intervals=True,
+                progress=not args.no_progress,
+            )
+            for reps, rows in blocks:
+                tables.append(reps)
+                rows.to_csv(handle, index=False, header=handle.tell() == 0, lineterminator="\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return pd.concat(tables, ignore_index=True), staged

@@ -1,0 +1,231 @@
+"""``ccsim staff``: agents required per interval (by Erlang C, Erlang A or simulation), the
+cheapest shifts that cover them, and that schedule simulated; ``--method search`` hands over
+to :mod:`ccsim.cli.staff_search`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ccsim.cli.options import (
+    durations,
+    int_at_least,
+    jobs,
+    non_negative_int,
+    open_share,
+    option,
+    positive_duration,
+    share,
+)
+from ccsim.cli.staff_search import add_search_options, staff_search
+from ccsim.model.units import format_duration
+
+__all__ = ["add_parser", "staff"]
+
+#: ``ccsim staff --method`` (:data:`ccsim.planning.staffing.METHODS`), written out here so
+#: that building the parser does not import the planning modules.
+_STAFFING_METHODS = ("erlang-c", "erlang-a", "simulation")
+
+
+def _target(text: str):
+    """``--target``: :func:`ccsim.planning.staffing.parse_target`, loaded when used."""
+    from ccsim.planning.staffing import parse_target
+
+    return parse_target(text)
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "staff", help="agents required per interval, and the cheapest shifts that cover them"
+    )
+    parser.set_defaults(handler=staff)
+    parser.add_argument("config", type=Path, help="scenario YAML file")
+    parser.add_argument(
+        "--target",
+        type=option(_target, "--target"),
+        help="e.g. 80/20s: 80%% within 20 s (default: each channel's service_level)",
+    )
+    parser.add_argument(
+        "--max-occupancy",
+        type=option(share, "--max-occupancy"),
+        help="e.g. 0.85 (search: on voice and chat; with email filling idle time, 0.95)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=[*_STAFFING_METHODS, "search"],
+        default="erlang-c",
+        help="search: staff the whole scenario at least cost, judged by simulation",
+    )
+    parser.add_argument("--channel", action="append", help="plan this channel only (repeatable)")
+    parser.add_argument(
+        "--rule",
+        choices=("lower_bound", "estimate"),
+        default="lower_bound",
+        help="simulation: an interval meets the target by the lower end of its confidence "
+        "interval (default) or by its estimate",
+    )
+    parser.add_argument(
+        "--reps",
+        type=option(int_at_least(2), "--reps"),
+        default=20,
+        help="replications per simulation (default 20)",
+    )
+    parser.add_argument("--seed", type=option(non_negative_int, "--seed"), default=0)
+    parser.add_argument(
+        "--confidence", type=option(open_share, "--confidence"), default=0.95, help="of bands"
+    )
+    parser.add_argument("--jobs", type=option(jobs, "--jobs"), default=1, help="-1: all cores")
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default results/<name>-staffing)"
+    )
+    _add_shift_options(parser)
+    add_search_options(parser)
+
+
+def _add_shift_options(parser) -> None:
+    """The shifts the integer program chooses from, and its time limit."""
+    parser.add_argument(
+        "--shift-lengths",
+        type=option(durations, "--shift-lengths"),
+        default=[8.5 * 3600, 4 * 3600],
+        help="generated templates, for sites without shifts (default 8.5h,4h)",
+    )
+    parser.add_argument(
+        "--shift-step",
+        type=option(positive_duration, "--shift-step"),
+        default=1800.0,
+        help="between generated shift starts (default 30min)",
+    )
+    parser.add_argument(
+        "--min-headcount", type=option(non_negative_int, "--min-headcount"), default=0
+    )
+    parser.add_argument(
+        "--max-headcount", type=option(non_negative_int, "--max-headcount"), help="per shift"
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=option(positive_duration, "--time-limit"),
+        default=60.0,
+        help="for the integer program (default 60s)",
+    )
+
+
+def staff(args) -> int:
+    from ccsim.experiment.folder import output_folder
+    from ccsim.model import load_scenario
+
+    scenario = load_scenario(args.config)
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
+    with output_folder(out):
+        return _plan_staff(scenario, out, args)
+
+
+def _plan_staff(scenario, out: Path, args) -> int:
+    # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
+    from ccsim.experiment.folder import writing_to
+    from ccsim.planning.scheduling import (
+        candidate_shifts,
+        schedule_shifts,
+        staffing_table,
+        write_staffing,
+    )
+    from ccsim.planning.staffing import (
+        erlang_requirements,
+        interval_service_levels,
+        simulation_requirements,
+    )
+
+    started = time.perf_counter()
+    if args.method == "search":
+        return staff_search(args, scenario, out, started)
+    if args.method == "simulation":
+        requirements = simulation_requirements(
+            scenario,
+            args.target,
+            args.max_occupancy,
+            reps=args.reps,
+            seed=args.seed,
+            confidence=args.confidence,
+            rule=args.rule,
+            channels=args.channel,
+            n_jobs=args.jobs,
+        )
+    else:
+        requirements = erlang_requirements(
+            scenario, args.target, args.max_occupancy, args.method, args.channel
+        )
+    candidates = candidate_shifts(
+        scenario, args.shift_lengths, args.shift_step, args.min_headcount, args.max_headcount
+    )
+    schedule = schedule_shifts(
+        scenario, requirements, candidates, target=args.target, time_limit=args.time_limit
+    )
+    # Fresh random numbers (seed + 1): not those the simulation method tuned the staffing on.
+    levels = interval_service_levels(
+        schedule.scenario, args.reps, args.seed + 1, args.confidence, args.jobs
+    )
+    table = staffing_table(requirements, schedule, levels)
+    # Written before anything is printed: output piped into `head` still leaves the files.
+    with writing_to(out, "the staffing plan"):
+        paths = write_staffing(out, table, schedule)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{scenario.name}: requirement by {args.method}, shifts by integer program "
+        f"({schedule.status}, {schedule.solve_time:.2f}s), schedule simulated over "
+        f"{args.reps} replications (seed {args.seed + 1}); {elapsed:.1f}s wall"
+    )
+    for channel, rows in table.groupby("channel", sort=False):
+        _print_staffing(channel, rows, schedule.scenario.channels[channel].service_level, args)
+    print(
+        f"\nshifts: {int(schedule.headcounts.headcount.sum())} agents on "
+        f"{int((schedule.headcounts.headcount > 0).sum())} templates, cost {schedule.cost:,.2f} "
+        f"(within {schedule.mip_gap:.2%} of the least)"
+    )
+    if schedule.status == "time limit":
+        print(
+            f"integer program STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)}), "
+            f"{schedule.mip_gap:.2%} above its bound: raise it with --time-limit"
+        )
+    print(f"wrote {out}/: {', '.join(path.name for path in paths)}")
+    return 0
+
+
+#: Intervals listed one by one on the terminal; beyond, only those below the target.
+_LISTED_INTERVALS = 48
+
+
+def _print_staffing(channel: str, rows, objective, args) -> None:
+    """One channel's requirement, schedule and simulated service level on the terminal."""
+    from ccsim.report.formatting import format_value
+
+    shown = rows[(rows.required > 0) | (rows.scheduled > 0)]
+    below = shown[shown.sl_simulated < objective.target]
+    print(
+        f"\n{channel}  (target {objective.target:.0%} within "
+        f"{format_duration(objective.threshold)}; service level with {args.confidence:.0%} "
+        f"interval over {args.reps} replications)"
+    )
+    if len(shown) > _LISTED_INTERVALS:
+        print(
+            f"  {len(shown)} staffed intervals, service level "
+            f"{format_value('service_level', shown.sl_simulated.min())} to "
+            f"{format_value('service_level', shown.sl_simulated.max())}; "
+            f"{len(below)} below the target{':' if len(below) else ''}"
+        )
+        shown = below.head(_LISTED_INTERVALS)
+    if not shown.empty:
+        print(f"  {'interval':<16} {'offered':>8} {'required':>8} {'scheduled':>9}  service level")
+    for row in shown.itertuples():
+        low, high = (
+            format_value("service_level", min(max(v, 0.0), 1.0)) for v in (row.sl_low, row.sl_high)
+        )
+        print(
+            f"  {row.interval_start[:16].replace('T', ' '):<16} {row.offered:>8.1f} "
+            f"{row.required:>8d} {row.scheduled:>9.1f}  "
+            f"{format_value('service_level', row.sl_simulated):>7} [{low}, {high}]"
+        )
+    if "met" in rows and not rows["met"].all():
+        print(
+            f"  warning: simulation staffing stopped after {rows['iterations'].iloc[0]} "
+            f"iterations with {int((~rows['met']).sum())} intervals below the target"
+        )
