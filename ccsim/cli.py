@@ -1421,12 +1421,9 @@ def _staff(args) -> int:
 
 def _plan_staff(scenario, out: Path, args) -> int:
     # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
-    from ccsim.planning.scheduling import (
-        candidate_shifts,
-        schedule_shifts,
-        staffing_table,
-        write_staffing,
-    )
+    from ccsim.planning.schedule_files import staffing_table, write_staffing
+    from ccsim.planning.scheduling import schedule_shifts
+    from ccsim.planning.templates import candidate_shifts
     from ccsim.planning.staffing import (
         erlang_requirements,
         interval_service_levels,

@@ -49,10 +49,10 @@ from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.units import format_duration
 from ccsim.planning import program
 from ccsim.planning.program import Demand, Solution
-from ccsim.planning.scheduling import Candidate, TemplateCoverage, template_coverage
+from ccsim.planning.coverage import TemplateCoverage, template_coverage
 from ccsim.planning.staffing import agents_for_service_level
 from ccsim.planning.targets import Evaluation, Targets, evaluate
-from ccsim.planning.templates import ShiftOffer, offer_candidates, with_break_rules
+from ccsim.planning.templates import Candidate, ShiftOffer, offer_candidates, with_break_rules
 from ccsim.sim.arrivals import interval_rates
 
 __all__ = [
