@@ -72,7 +72,7 @@ __all__ = [
 _PLANNING = {
     "erlang_requirements": "ccsim.planning.staffing",
     "parse_target": "ccsim.planning.staffing",
-    "simulation_requirements": "ccsim.planning.staffing",
+    "simulation_requirements": "ccsim.planning.simulation_staffing",
     "Schedule": "ccsim.planning.scheduling",
     "candidate_shifts": "ccsim.planning.templates",
     "schedule_shifts": "ccsim.planning.scheduling",

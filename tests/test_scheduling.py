@@ -19,8 +19,8 @@ from ccsim.model import ConfigError, Shift
 from ccsim.planning.coverage import template_coverage
 from ccsim.planning.schedule_files import write_schedule
 from ccsim.planning.scheduling import schedule_shifts
-from ccsim.planning.templates import Candidate, candidate_shifts, standard_breaks
 from ccsim.planning.staffing import erlang_requirements
+from ccsim.planning.templates import Candidate, candidate_shifts, standard_breaks
 
 VOICE = channel("1/min", "3min", patience=None)
 

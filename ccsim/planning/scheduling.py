@@ -1,16 +1,13 @@
 """Shift scheduling: how many agents to put on each shift template so that the requirement is
 covered in every interval at the least labour cost.
 
-The requirement (:mod:`ccsim.planning.staffing`) says how many agents must be *available* in each
-reporting interval and channel. A shift template at a site (start, length, days, breaks, in
-the site's local time) puts each of its agents on the floor for part of some intervals: its
-**coverage** (:mod:`ccsim.planning.coverage`) of interval k is the share of k its agents are on shift and not on break, times
-``1 - shrinkage`` (the share of scheduled agents who are paid but absent). Breaks taken in turn
-(``within``) are spread evenly over their window, as the engine does, so a break covers each
-interval fractionally: its expected share. The **cost** of a template is the pay of one agent
-for every day it runs inside the horizon, from :class:`ccsim.sim.shifts.PayScale` (hourly cost,
-night differential in the site's local night, unpaid breaks left out); a shift that starts
-before or ends after the horizon is paid in full.
+The requirement (:mod:`ccsim.planning.staffing`) says how many agents must be *available* in
+each reporting interval and channel. A shift template at a site (start, length, days, breaks,
+in the site's local time) puts each of its agents on the floor for part of some intervals: its
+**coverage** of interval k is the share of k its agents are on shift and not on break, times
+``1 - shrinkage`` (the share of scheduled agents who are paid but absent); its **cost** is the
+pay of one agent for every day it runs inside the horizon (:mod:`ccsim.planning.coverage`).
+The templates come from :func:`ccsim.planning.templates.candidate_shifts`.
 
 Choosing headcounts is an integer program, solved by :mod:`ccsim.planning.program` (HiGHS
 through :func:`scipy.optimize.milp`, after an LP rounding dive)::

@@ -48,8 +48,8 @@ from ccsim.model import ConfigError, Scenario, parse_scenario
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.units import format_duration
 from ccsim.planning import program
-from ccsim.planning.program import Demand, Solution
 from ccsim.planning.coverage import TemplateCoverage, template_coverage
+from ccsim.planning.program import Demand, Solution
 from ccsim.planning.staffing import agents_for_service_level
 from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import Candidate, ShiftOffer, offer_candidates, with_break_rules
