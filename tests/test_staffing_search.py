@@ -20,8 +20,9 @@ from ccsim.model.units import parse_duration
 from ccsim.planning import program
 from ccsim.planning.frontier import cost_at_target, frontier, scaled_scenario, write_frontier
 from ccsim.planning.model_file import write_staffed_model
+from ccsim.planning.pools import occupancy_floors, pool_requirements
 from ccsim.planning.program import Demand
-from ccsim.planning.search import occupancy_floors, pool_requirements, staff_scenario
+from ccsim.planning.search import staff_scenario
 from ccsim.planning.targets import Targets, evaluate
 from ccsim.planning.templates import ShiftOffer, offer_candidates
 from ccsim.sim.shifts import roster

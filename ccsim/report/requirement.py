@@ -69,7 +69,7 @@ def staffing_against_requirement(
             "The experiment and scenario files that ran are not at hand unchanged (their "
             "fingerprints differ from the manifest's), so the requirement cannot be computed."
         )
-    from ccsim.planning.search import pool_requirements, pools
+    from ccsim.planning.pools import pool_requirements, pools
     from ccsim.planning.targets import Targets
 
     frames = []

@@ -207,7 +207,7 @@ def replanned(base, variant) -> dict[str, float]:
     per pool and interval with the pooling credit, summed over the week) at the end to that
     at base, the largest of the pools the site serves; ``{}`` when no pool's requirement
     moves. A bot that contains less moves work to the pool behind it, not to every site."""
-    from ccsim.planning.search import pool_requirements, pools  # planning imports the runner
+    from ccsim.planning.pools import pool_requirements, pools  # planning imports the runner
     from ccsim.planning.targets import Targets
 
     before = pool_requirements(base, Targets.of(base))
