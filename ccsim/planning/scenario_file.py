@@ -19,7 +19,14 @@ from ruamel.yaml.representer import SafeRepresenter
 from ccsim.model import Scenario
 from ccsim.model.units import format_duration, parse_duration
 
-__all__ = ["OneLine", "dump_yaml", "one_line", "readable_durations", "scenario_yaml"]
+__all__ = [
+    "DURATION_KEYS",
+    "OneLine",
+    "dump_yaml",
+    "one_line",
+    "readable_durations",
+    "scenario_yaml",
+]
 
 #: Keys whose values are durations (``mean``, ``value``, ``low``, ``high``: of a distribution).
 DURATION_KEYS = frozenset({
@@ -78,6 +85,7 @@ def _represent_one_line(representer: _Representer, mapping: OneLine):
     return representer.represent_mapping("tag:yaml.org,2002:map", mapping, flow_style=True)
 
 
+_Representer.add_representer(float, _Representer.represent_float)
 _Representer.add_representer(list, _represent_list)
 _Representer.add_representer(str, _represent_text)
 _Representer.add_representer(OneLine, _represent_one_line)
