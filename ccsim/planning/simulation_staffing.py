@@ -287,13 +287,7 @@ def _iterate(
                 staffing[k] = max(model.requirement(basis[k], int(staffing[k])), staffing[k] + 1)
             continue
         best = last
-        # Lower with caution: on the evidence of the lower end of the interval, and by at
-        # most sqrt(n), the scale of the safety staffing above the offered load.
-        proposed = staffing.copy()
-        for k in np.flatnonzero(measured & ~frozen):
-            n = int(staffing[k])
-            cut = max(model.requirement(low[k], n), n - max(1, math.ceil(math.sqrt(n))), floor[k])
-            proposed[k] = min(n, cut)
+        proposed = _lowered(model, staffing, low, measured & ~frozen, floor)
         lowered = proposed < staffing
         if not lowered.any():
             break
@@ -308,6 +302,18 @@ def _iterate(
     table["met"] = np.isnan(sl) | (basis >= objective.target - SL_TOLERANCE)
     table["iterations"] = last[-1]  # simulations run
     return table
+
+
+def _lowered(model: _Queue, staffing, low, movable, floor) -> np.ndarray:
+    """The staffing with each ``movable`` interval lowered with caution: on the evidence of
+    the lower end of its interval, by at most sqrt(n) (the scale of the safety staffing above
+    the offered load), never below ``floor``."""
+    proposed = staffing.copy()
+    for k in np.flatnonzero(movable):
+        n = int(staffing[k])
+        cut = max(model.requirement(low[k], n), n - max(1, math.ceil(math.sqrt(n))), floor[k])
+        proposed[k] = min(n, cut)
+    return proposed
 
 
 def simulation_requirements(
