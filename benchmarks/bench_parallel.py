@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from bench_engine import machine_facts, mmc_scenario_dict, verdict
 
 # Benchmark the working tree's ccsim even when the package is not installed.
@@ -42,10 +41,10 @@ TARGET_CEILING = 0.9
 
 
 def write_experiment(folder: Path, hours: float) -> Path:
-    (folder / "scenario.yaml").write_text(yaml.safe_dump(mmc_scenario_dict(hours)))
+    (folder / "scenario.yaml").write_text(json.dumps(mmc_scenario_dict(hours)))  # JSON is YAML
     spec = {"name": "bench_parallel", "scenario": "scenario.yaml", "seed": SEED}
     spec |= {"replications": 1, "baseline": "base", "scenarios": {"base": {}}}
-    (folder / "experiment.yaml").write_text(yaml.safe_dump(spec))
+    (folder / "experiment.yaml").write_text(json.dumps(spec))
     return folder / "experiment.yaml"
 
 

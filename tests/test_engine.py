@@ -44,9 +44,9 @@ def scenario(
 
 
 def _flow(text):
-    import yaml
+    from ruamel.yaml import YAML
 
-    return yaml.safe_load(text)
+    return YAML(typ="safe", pure=True).load(text)
 
 
 def test_kpis_frame_has_one_row_per_channel_and_every_kpi():

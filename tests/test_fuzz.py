@@ -21,9 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from ccsim.cli import main
 from ccsim.model.loading import read_scenario_mapping
@@ -152,7 +152,8 @@ def mutants(draw):
 def _run(data: dict) -> tuple[int, str]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mutant.yaml"
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as stream:
+            YAML(typ="safe", pure=True).dump(data, stream)
         err, out = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             try:

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 import ccsim
 from ccsim.cli import main
@@ -17,6 +17,7 @@ from ccsim.study.spec import ExperimentSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+yaml = YAML(typ="safe", pure=True)  # YAML 1.2, as ccsim reads scenario files
 
 
 def blocks(language: str) -> list[str]:
@@ -41,16 +42,16 @@ def test_python_snippets_run(checkout):
 
 def test_the_scenario_shown_is_the_example_config():
     shown = next(b for b in blocks("yaml") if b.startswith("name: example"))
-    assert yaml.safe_load(shown) == yaml.safe_load((ROOT / "configs/example.yaml").read_text())
-    parse_scenario(yaml.safe_load(shown))
+    assert yaml.load(shown) == yaml.load((ROOT / "configs/example.yaml").read_text())
+    parse_scenario(yaml.load(shown))
 
 
 def test_the_experiment_shown_is_valid_and_matches_the_file():
     shown = next(b for b in blocks("yaml") if b.startswith("name: staffing"))
-    file = yaml.safe_load((ROOT / "experiments/staffing.yaml").read_text())
-    assert yaml.safe_load(shown) == file
+    file = yaml.load((ROOT / "experiments/staffing.yaml").read_text())
+    assert yaml.load(shown) == file
     rule = next(b for b in blocks("yaml") if b.startswith("replications:"))
-    ExperimentSpec.model_validate(file | yaml.safe_load(rule))
+    ExperimentSpec.model_validate(file | yaml.load(rule))
 
 
 def test_erlang_commands_run(capsys):
@@ -74,8 +75,8 @@ def test_the_error_shown_is_the_error_given(checkout):
 
 
 def test_the_sites_and_routing_shown_are_valid():
-    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("sites:")))
-    example = yaml.safe_load((ROOT / "configs/example.yaml").read_text())
+    shown = yaml.load(next(b for b in blocks("yaml") if b.startswith("sites:")))
+    example = yaml.load((ROOT / "configs/example.yaml").read_text())
     example["channels"]["chat"] = example["channels"]["voice"]
     scenario = parse_scenario(example | shown)
     assert [site for site, _ in scenario.eligible_sites("voice")][0].name == "offshore"
@@ -83,8 +84,8 @@ def test_the_sites_and_routing_shown_are_valid():
 
 
 def test_the_shifts_shown_are_valid():
-    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("# sites on shifts")))
-    example = yaml.safe_load((ROOT / "configs/example.yaml").read_text())
+    shown = yaml.load(next(b for b in blocks("yaml") if b.startswith("# sites on shifts")))
+    example = yaml.load((ROOT / "configs/example.yaml").read_text())
     scenario = parse_scenario(example | shown | {"horizon": "2d", "timezone": "America/New_York"})
     manila = scenario.sites[0]
     assert manila.shifts[0].start == "21:00" and manila.night_differential.premium == 0.10
@@ -93,7 +94,7 @@ def test_the_shifts_shown_are_valid():
 
 
 def test_the_channels_shown_are_valid():
-    shown = yaml.safe_load(next(b for b in blocks("yaml") if b.startswith("# channels, bot")))
+    shown = yaml.load(next(b for b in blocks("yaml") if b.startswith("# channels, bot")))
     sites = [{"name": "a", "agents": 30}]
     scenario = parse_scenario({"name": "x", "horizon": "4h", **shown, "sites": sites})
     kpis = ccsim.simulate(scenario, seed=1).kpis

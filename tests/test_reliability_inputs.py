@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 from ccsim.cli import main
 from ccsim.model import ConfigError, load_scenario, parse_scenario
@@ -234,7 +234,7 @@ def _numeric_leaves(node, path=()):
         yield path  # "3min", "2/min": durations and rates
 
 
-RICH_DATA = yaml.safe_load(RICH)
+RICH_DATA = YAML(typ="safe", pure=True).load(RICH)
 LEAVES = list(_numeric_leaves(RICH_DATA))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
 
 from ccsim.cli import main
 
@@ -17,10 +18,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def _scenario(tmp_path: Path) -> Path:
     """The README's example, shortened: two hours are enough to draw every figure."""
-    data = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text())
+    data = YAML(typ="safe", pure=True).load((ROOT / "configs" / "example.yaml").read_text())
     data["horizon"] = "2h"
     path = tmp_path / "example.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(json.dumps(data))  # JSON is YAML
     return path
 
 
@@ -81,12 +82,12 @@ def test_report_of_a_folder_without_results_is_one_line(tmp_path, capsys):
 
 
 def test_money_on_the_page_carries_the_scenarios_currency(tmp_path):
-    data = yaml.safe_load(_scenario(tmp_path).read_text())
+    data = json.loads(_scenario(tmp_path).read_text())
     data["currency"] = "EUR"
     for site in data.get("sites") or []:
         site["cost_per_hour"] = 30
     path = tmp_path / "priced.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(json.dumps(data))  # JSON is YAML
     out = tmp_path / "out"
     assert main(["run", str(path), "--reps", "2", "--out", str(out), "--plot"]) == 0
     page = (out / "run.html").read_text(encoding="utf-8")

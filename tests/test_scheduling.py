@@ -16,15 +16,11 @@ from conftest import scenario as build_scenario
 
 import ccsim
 from ccsim.model import ConfigError, Shift
-from ccsim.planning.scheduling import (
-    Candidate,
-    candidate_shifts,
-    schedule_shifts,
-    standard_breaks,
-    template_coverage,
-    write_schedule,
-)
+from ccsim.planning.coverage import template_coverage
+from ccsim.planning.schedule_files import write_schedule
+from ccsim.planning.scheduling import schedule_shifts
 from ccsim.planning.staffing import erlang_requirements
+from ccsim.planning.templates import Candidate, candidate_shifts, standard_breaks
 
 VOICE = channel("1/min", "3min", patience=None)
 

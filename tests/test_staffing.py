@@ -25,13 +25,15 @@ from scipy.sparse.linalg import expm_multiply
 import ccsim
 from ccsim.cli import main
 from ccsim.model import ConfigError
+from ccsim.planning.simulation_staffing import (
+    interval_service_levels,
+    simulation_requirements,
+    staffed_scenario,
+)
 from ccsim.planning.staffing import (
     agents_for_service_level,
     erlang_requirements,
-    interval_service_levels,
     parse_target,
-    simulation_requirements,
-    staffed_scenario,
     stationary_service_level,
 )
 from ccsim.sim.shifts import roster

@@ -20,8 +20,9 @@ from ccsim.model.units import parse_duration
 from ccsim.planning import program
 from ccsim.planning.frontier import cost_at_target, frontier, scaled_scenario, write_frontier
 from ccsim.planning.model_file import write_staffed_model
+from ccsim.planning.pools import occupancy_floors, pool_requirements
 from ccsim.planning.program import Demand
-from ccsim.planning.search import occupancy_floors, pool_requirements, staff_scenario
+from ccsim.planning.search import staff_scenario
 from ccsim.planning.targets import Targets, evaluate
 from ccsim.planning.templates import ShiftOffer, offer_candidates
 from ccsim.sim.shifts import roster
@@ -267,9 +268,9 @@ def test_compact_schedule_round_trips_to_the_expanded_roster(tmp_path):
         ],
     }
     design = tmp_path / "design.yaml"
-    import yaml
+    import json  # JSON is YAML
 
-    design.write_text(yaml.safe_dump({**week, "sites": [{"name": "manila", "agents": 1}]}))
+    design.write_text(json.dumps({**week, "sites": [{"name": "manila", "agents": 1}]}))
     scenario = ccsim.parse_scenario(week)
 
     class Plan:  # what write_staffed_model reads of a StaffingPlan
@@ -374,12 +375,12 @@ def test_cost_at_target_brackets_the_erlang_c_crossing(tmp_path):
 
 
 def _design(tmp_path):
-    import yaml
+    import json  # JSON is YAML
 
     path = tmp_path / "design" / "morning.yaml"
     path.parent.mkdir()
     data = two_channels(MULTI_SKILL).model_dump(mode="json", exclude_defaults=True)
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(json.dumps(data))
     return path
 
 

@@ -186,7 +186,7 @@ def test_staffing_against_requirement_reads_the_measured_week_after_a_warm_up(tm
     """The requirement is computed on every slot of the calendar, warm-up included; the
     interval tables hold the measured slots only. The report's staffing chart matches them
     by start time (it used to compare lengths and, after a warm-up, showed nothing)."""
-    from ccsim.planning.search import pool_requirements
+    from ccsim.planning.pools import pool_requirements
     from ccsim.planning.targets import Targets
     from ccsim.report.requirement import staffing_against_requirement
     from ccsim.study.run import run_experiment

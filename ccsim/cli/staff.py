@@ -123,17 +123,11 @@ def staff(args) -> int:
 def _plan_staff(scenario, out: Path, args) -> int:
     # Loaded here: the integer program and the plots need scipy.optimize and matplotlib.
     from ccsim.experiment.folder import writing_to
-    from ccsim.planning.scheduling import (
-        candidate_shifts,
-        schedule_shifts,
-        staffing_table,
-        write_staffing,
-    )
-    from ccsim.planning.staffing import (
-        erlang_requirements,
-        interval_service_levels,
-        simulation_requirements,
-    )
+    from ccsim.planning.schedule_files import staffing_table, write_staffing
+    from ccsim.planning.scheduling import schedule_shifts
+    from ccsim.planning.simulation_staffing import interval_service_levels, simulation_requirements
+    from ccsim.planning.staffing import erlang_requirements
+    from ccsim.planning.templates import candidate_shifts
 
     started = time.perf_counter()
     if args.method == "search":

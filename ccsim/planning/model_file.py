@@ -23,38 +23,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from ccsim.files import write_text
 from ccsim.model import Scenario
 from ccsim.model.units import format_duration
-from ccsim.planning.scheduling import _Dumper, _readable
+from ccsim.planning.scenario_file import dump_yaml, one_line, readable_durations
 from ccsim.planning.search import StaffingPlan
 
 __all__ = ["staffed_model_yaml", "write_staffed_model"]
-
-
-class _Inline(dict):
-    """A mapping written on one line."""
-
-
-class _ModelDumper(_Dumper):
-    pass
-
-
-_ModelDumper.add_representer(
-    _Inline,
-    lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
-)
-
-
-def _inline(node):
-    """Every mapping inside ``node`` written on one line."""
-    if isinstance(node, dict):
-        return _Inline({k: _inline(v) for k, v in node.items()})
-    if isinstance(node, list):
-        return [_inline(item) for item in node]
-    return node
 
 
 def _site(data: dict) -> dict:
@@ -69,12 +44,12 @@ def _site(data: dict) -> dict:
                 "at_least": rule["at_least"]
                 if isinstance(rule["at_least"], str)
                 else format_duration(rule["at_least"]),
-                "breaks": _inline(rule["breaks"]),
+                "breaks": one_line(rule["breaks"]),
             }
             for rule in rules
         ]
     if shifts is not None:
-        data["shifts"] = [_inline(shift) for shift in shifts]
+        data["shifts"] = [one_line(shift) for shift in shifts]
     return data
 
 
@@ -84,7 +59,7 @@ def staffed_model_yaml(
     """The text of a staffed model at ``path`` that extends the ``design`` file."""
     scenario: Scenario = plan.scenario
     data = scenario.model_dump(mode="json", exclude_defaults=True)
-    sites = [_site(_readable(site)) for site in data["sites"]]
+    sites = [_site(readable_durations(site)) for site in data["sites"]]
     # A share's interval stays within [0, 1] (the delta method's need not).
     levels = ", ".join(
         f"{row.channel} {row.service_level:.1%} [{max(row.low, 0.0):.1%}, {min(row.high, 1.0):.1%}]"
@@ -108,8 +83,7 @@ def staffed_model_yaml(
         f"# Occupancy: {occupancy}.",
     ]
     body = {"extends": relative.replace(os.sep, "/"), "sites": sites}
-    text = yaml.dump(body, Dumper=_ModelDumper, sort_keys=False, allow_unicode=True, width=100)
-    return "\n".join(header) + "\n" + text
+    return "\n".join(header) + "\n" + dump_yaml(body, width=100)
 
 
 def write_staffed_model(

@@ -83,17 +83,156 @@ def solve(
     and highest share of its paid hours (``paid_hours`` per agent of each template) that may
     be part time. An infeasible program is a :class:`ConfigError`.
     """
-    n_x, n_k = coverage.shape
     if paid_hours is None:
-        paid_hours = np.zeros(n_x)
-    useful = [j for j in range(n_x) if coverage[j].any()]
-    allocation = [
-        (s, d, int(k))
-        for d, demand in enumerate(demands)
-        for s in demand.speed
-        if s in sites
-        for k in np.flatnonzero(demand.required > 0)
+        paid_hours = np.zeros(coverage.shape[0])
+    bounded = [  # (site, low, high) of the sites whose part-time share is bounded
+        (site, low, high)
+        for site, (low, high) in (part_time_bounds or {}).items()
+        if part_time is not None and not (low <= 0 and high >= 1)
     ]
+    model = _Model.build(
+        sites,
+        template_sites,
+        coverage,
+        costs,
+        demands,
+        paid_hours=paid_hours,
+        part_time=part_time,
+        bounded=bounded,
+        min_headcount=min_headcount,
+        max_headcount=max_headcount,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+    )
+    started = time.perf_counter()
+    chosen, status, gap = _headcounts(model, template_sites, coverage, demands)
+    allocation_of = model.run(False, fixed=chosen)  # the agents of each site given to each demand
+    solve_time = time.perf_counter() - started
+    headcounts = np.zeros(coverage.shape[0], dtype=int)
+    headcounts[model.useful] = np.round(chosen).astype(int)
+    given = {
+        (site, demands[d].name, k): float(value)
+        for (site, d, k), value in zip(model.allocation, allocation_of.x[model.n_u :], strict=True)
+    }
+    return Solution(
+        headcounts=headcounts,
+        given=given,
+        cost=float(costs @ headcounts),
+        status=status,
+        mip_gap=float(gap),
+        solve_time=solve_time,
+    )
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The covering program in scipy's terms: one column per template that covers anything
+    (``useful``) and one per allocation (site, demand, interval) where the site answers the
+    demand and the demand needs agents; the covering and part-time constraints, the bounds and
+    the objective."""
+
+    useful: list[int]
+    allocation: list[tuple[str, int, int]]
+    constraints: list[optimize.LinearConstraint]
+    share_rows: list[tuple[np.ndarray, np.ndarray, float, float]]
+    objective: np.ndarray
+    bounds: tuple[np.ndarray, np.ndarray]
+    time_limit: float
+    mip_gap: float
+
+    @property
+    def n_u(self) -> int:
+        return len(self.useful)
+
+    @property
+    def n_y(self) -> int:
+        return len(self.allocation)
+
+    @classmethod
+    def build(
+        cls,
+        sites,
+        template_sites,
+        coverage,
+        costs,
+        demands,
+        *,
+        paid_hours,
+        part_time,
+        bounded,
+        min_headcount,
+        max_headcount,
+        time_limit,
+        mip_gap,
+    ) -> _Model:
+        """The program's columns, constraints, bounds and objective."""
+        useful = [j for j in range(coverage.shape[0]) if coverage[j].any()]
+        allocation = [
+            (s, d, int(k))
+            for d, demand in enumerate(demands)
+            for s in demand.speed
+            if s in sites
+            for k in np.flatnonzero(demand.required > 0)
+        ]
+        constraints = _covering(useful, allocation, template_sites, coverage, demands)
+        share_rows = []  # per bounded site: paid hours, part-time paid hours, bounds
+        for site, low, high in bounded:
+            at_site = np.array([template_sites[j] == site for j in useful])
+            hours = np.where(at_site, paid_hours[useful], 0.0)
+            share_rows.append((hours, hours * part_time[useful], low, high))
+            for share, lower, upper in ((high, -np.inf, 0.0), (low, 0.0, np.inf)):
+                if (share >= 1 and upper == 0.0) or (share <= 0 and lower == 0.0):
+                    continue
+                row = np.zeros(len(useful) + len(allocation))
+                for c, j in enumerate(useful):
+                    if template_sites[j] == site:
+                        row[c] = (float(part_time[j]) - share) * paid_hours[j]
+                constraints.append(optimize.LinearConstraint(row[None, :], lower, upper))
+        n_u, n_y = len(useful), len(allocation)
+        low = np.zeros(n_u) if min_headcount is None else np.asarray(min_headcount)[useful]
+        high = np.full(n_u, np.inf) if max_headcount is None else np.asarray(max_headcount)[useful]
+        # Ties (sites that cost nothing, say) go to the fewest paid hours: a millionth of a
+        # currency unit per hour changes no choice between different costs.
+        objective = np.concatenate([costs[useful] + 1e-6 * paid_hours[useful], np.zeros(n_y)])
+        bounds = (
+            np.concatenate([low, np.zeros(n_y)]),
+            np.concatenate([high, np.full(n_y, np.inf)]),
+        )
+        return cls(
+            useful, allocation, constraints, share_rows, objective, bounds, time_limit, mip_gap
+        )
+
+    def run(
+        self, integral: bool, fixed: np.ndarray | None = None, at_least: np.ndarray | None = None
+    ):
+        """HiGHS on the program: the LP relaxation or the integer program, with the headcounts
+        ``fixed`` or raised to ``at_least``."""
+        lower, upper = self.bounds[0].copy(), self.bounds[1].copy()
+        if fixed is not None:
+            lower[: self.n_u] = upper[: self.n_u] = fixed
+        if at_least is not None:
+            lower[: self.n_u] = np.maximum(lower[: self.n_u], at_least)
+        return optimize.milp(
+            self.objective,
+            integrality=np.array([int(integral)] * self.n_u + [0] * self.n_y),
+            bounds=optimize.Bounds(lower, upper),
+            constraints=self.constraints,
+            options={"time_limit": self.time_limit, "mip_rel_gap": self.mip_gap, "disp": False},
+        )
+
+    def shares_hold(self, x: np.ndarray) -> bool:
+        """Whether headcounts ``x`` keep every bounded site's part-time share within bounds."""
+        for hours, part, low_share, high_share in self.share_rows:
+            paid, on_part = hours @ x, part @ x
+            if paid > 0 and not low_share - 1e-9 <= on_part / paid <= high_share + 1e-9:
+                return False
+        return True
+
+
+def _covering(useful, allocation, template_sites, coverage, demands) -> list:
+    """The demand rows (each demand's agents at their speed, per interval, at least the
+    requirement) and the capacity rows (a site gives no more agents than its templates put on
+    the floor, per interval)."""
     n_u, n_y = len(useful), len(allocation)
     demand_rows = {
         (d, int(k)): i
@@ -113,50 +252,20 @@ def solve(
             if row is not None:
                 capacity[row, column] = -coverage[j, k]
     required = np.array([demands[d].required[k] for d, k in demand_rows])
-    constraints = [
+    return [
         optimize.LinearConstraint(demand_matrix.tocsr(), required, np.inf),
         optimize.LinearConstraint(capacity.tocsr(), -np.inf, 0.0),
     ]
-    for site, (low, high) in (part_time_bounds or {}).items():
-        if part_time is None or (low <= 0 and high >= 1):
-            continue
-        at_site = [c for c, j in enumerate(useful) if template_sites[j] == site]
-        for share, lower, upper in ((high, -np.inf, 0.0), (low, 0.0, np.inf)):
-            if (share >= 1 and upper == 0.0) or (share <= 0 and lower == 0.0):
-                continue
-            row = np.zeros(n_u + n_y)
-            for c in at_site:
-                j = useful[c]
-                row[c] = (float(part_time[j]) - share) * paid_hours[j]
-            constraints.append(optimize.LinearConstraint(row[None, :], lower, upper))
-    low = np.zeros(n_u) if min_headcount is None else np.asarray(min_headcount)[useful]
-    high = np.full(n_u, np.inf) if max_headcount is None else np.asarray(max_headcount)[useful]
-    # Ties (sites that cost nothing, say) go to the fewest paid hours: a millionth of a
-    # currency unit per hour changes no choice between different costs.
-    objective = np.concatenate([costs[useful] + 1e-6 * paid_hours[useful], np.zeros(n_y)])
-    bounds = (np.concatenate([low, np.zeros(n_y)]), np.concatenate([high, np.full(n_y, np.inf)]))
 
-    def run(
-        integral: bool,
-        fixed: np.ndarray | None = None,
-        limit: float = time_limit,
-        at_least: np.ndarray | None = None,
-    ):
-        lower, upper = bounds[0].copy(), bounds[1].copy()
-        if fixed is not None:
-            lower[:n_u] = upper[:n_u] = fixed
-        if at_least is not None:
-            lower[:n_u] = np.maximum(lower[:n_u], at_least)
-        return optimize.milp(
-            objective,
-            integrality=np.array([int(integral)] * n_u + [0] * n_y),
-            bounds=optimize.Bounds(lower, upper),
-            constraints=constraints,
-            options={"time_limit": limit, "mip_rel_gap": mip_gap, "disp": False},
-        )
 
-    started = time.perf_counter()
-    relaxed = run(False)
+def _headcounts(model: _Model, template_sites, coverage, demands) -> tuple[np.ndarray, str, float]:
+    """The chosen headcounts of the useful templates, the status and the gap to the bound.
+
+    A large covering program can take HiGHS long to find a good integer solution while its LP
+    relaxation is near-integral: round the relaxation up and drop what is not needed, and only
+    run branch and bound if that is not already within the gap.
+    """
+    relaxed = model.run(False)
     if relaxed.x is None:
         reason = "infeasible" if relaxed.status == 2 else relaxed.message
         raise ConfigError(
@@ -166,72 +275,40 @@ def solve(
             f"requirement ({reason}); add templates or relax the bounds",
         )
     bound = float(relaxed.fun)
-
-    # A large covering program can take HiGHS long to find a good integer solution while
-    # its LP relaxation is near-integral: round the relaxation up and drop what is not
-    # needed, and only run branch and bound if that is not already within the gap.
-    share_rows = []  # per bounded site: paid hours, part-time paid hours, bounds
-    for site, (low_share, high_share) in (part_time_bounds or {}).items():
-        if part_time is None or (low_share <= 0 and high_share >= 1):
-            continue
-        at = np.array([template_sites[j] == site for j in useful])
-        hours = np.where(at, paid_hours[useful], 0.0)
-        share_rows.append((hours, hours * part_time[useful], low_share, high_share))
-
-    def shares_hold(x: np.ndarray) -> bool:
-        for hours, part, low_share, high_share in share_rows:
-            paid, on_part = hours @ x, part @ x
-            if paid > 0 and not low_share - 1e-9 <= on_part / paid <= high_share + 1e-9:
-                return False
-        return True
-
+    costs, n_u = model.objective[: model.n_u], model.n_u
     rounded = _round(
-        _dive(relaxed.x[:n_u], run),
-        useful,
+        _dive(relaxed.x[:n_u], model.run),
+        model.useful,
         template_sites,
         coverage,
         demands,
-        low,
-        objective[:n_u],
-        shares_hold,
+        model.bounds[0][:n_u],
+        costs,
+        model.shares_hold,
     )
-    if rounded is not None and not shares_hold(rounded):
+    if rounded is not None and not model.shares_hold(rounded):
         rounded = None
     chosen, status, gap = None, "time limit", math.inf
     if rounded is not None:
-        cost = float(objective[:n_u] @ rounded)
+        cost = float(costs @ rounded)
         chosen, gap = rounded, (cost - bound) / cost if cost > 0 else 0.0
-        status = "optimal" if gap <= mip_gap + 1e-12 else "time limit"
+        status = "optimal" if gap <= model.mip_gap + 1e-12 else "time limit"
     if status != "optimal":
-        result = run(True)
+        result = model.run(True)
         if result.x is not None:
             exact = np.round(result.x[:n_u])
-            cost = float(objective[:n_u] @ exact)
+            cost = float(costs @ exact)
             proven = float(getattr(result, "mip_dual_bound", bound) or bound)
             bound = max(bound, proven if math.isfinite(proven) else bound)
-            if chosen is None or cost < float(objective[:n_u] @ chosen):
+            if chosen is None or cost < float(costs @ chosen):
                 chosen = exact
-            cost = float(objective[:n_u] @ chosen)
+            cost = float(costs @ chosen)
             gap = max(0.0, (cost - bound) / cost) if cost > 0 else 0.0
-            status = "optimal" if result.status == 0 or gap <= mip_gap + 1e-12 else "time limit"
+            optimal = result.status == 0 or gap <= model.mip_gap + 1e-12
+            status = "optimal" if optimal else "time limit"
     if chosen is None:
         raise ConfigError("", "shifts", "the integer program found no schedule in its time limit")
-    allocation_of = run(False, fixed=chosen)  # the agents of each site given to each demand
-    solve_time = time.perf_counter() - started
-    headcounts = np.zeros(n_x, dtype=int)
-    headcounts[useful] = np.round(chosen).astype(int)
-    given = {
-        (sites_name, demands[d].name, k): float(value)
-        for (sites_name, d, k), value in zip(allocation, allocation_of.x[n_u:], strict=True)
-    }
-    return Solution(
-        headcounts=headcounts,
-        given=given,
-        cost=float(costs @ headcounts),
-        status=status,
-        mip_gap=float(gap),
-        solve_time=solve_time,
-    )
+    return chosen, status, gap
 
 
 def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict]]) -> bool:

@@ -11,6 +11,10 @@ its own headcount: the integer program chooses each day's staff freely. A **week
 a start and a length worked on five days of seven, the two days off chosen by the program
 among the tours offered (two consecutive days by default, or any two): the same agents every
 working day, as a planner hires them.
+
+The requirement methods of ``ccsim staff`` (:mod:`ccsim.planning.scheduling`) choose from
+simpler templates (:func:`candidate_shifts`): one per local weekday, start and length, each
+with breaks of its own (:func:`standard_breaks`).
 """
 
 from __future__ import annotations
@@ -19,19 +23,118 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from ccsim.model import Break, BreakRule, ConfigError, Scenario, Shift
-from ccsim.model.calendar import WEEKDAYS
-from ccsim.planning.scheduling import Candidate, _local_weekdays
+from ccsim.model import Break, BreakRule, ConfigError, Scenario, Shift, Site
+from ccsim.model.calendar import WEEKDAYS, Calendar
+from ccsim.model.units import format_duration
+from ccsim.sim.shifts import site_zone
 
 __all__ = [
+    "DEFAULT_LENGTHS",
     "STANDARD_BREAK_RULES",
+    "Candidate",
     "ShiftOffer",
+    "candidate_shifts",
+    "local_weekdays",
     "offer_candidates",
+    "standard_breaks",
     "with_break_rules",
 ]
 
 _HOUR = 3600.0
+
+#: Shift lengths generated for a site without templates: full time (8 h paid and a 30-minute
+#: unpaid lunch) and part time (shared/domain.md section 4).
+DEFAULT_LENGTHS = (8.5 * 3600, 4 * 3600)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A shift template that the planner may staff at a site, with headcount bounds."""
+
+    site: str
+    shift: Shift  # its headcount is ignored
+    min_headcount: int = 0
+    max_headcount: int | None = None
+    part_time: bool = False
+
+    def describe(self) -> str:
+        days = ",".join(self.shift.days) if len(self.shift.days) < 7 else "every day"
+        return f"{self.site} {self.shift.start} {format_duration(self.shift.length)} {days}"
+
+
+def standard_breaks(length: float) -> list[Break]:
+    """Breaks of a generated shift, after common practice: from 8 hours, a paid 15-minute
+    break, an unpaid 30-minute lunch and another paid 15-minute break; from 4 hours, one paid
+    15-minute break; none below. Each is taken in turn over a window (``within``) so that the
+    floor never empties."""
+    if length >= 8 * _HOUR:
+        return [
+            Break(after=2 * _HOUR, length=900, within=1800),
+            Break(after=4 * _HOUR, length=1800, within=_HOUR, paid=False),
+            Break(after=6.5 * _HOUR, length=900, within=1800),
+        ]
+    if length >= 4 * _HOUR:
+        return [Break(after=1.5 * _HOUR, length=900, within=_HOUR)]
+    return []
+
+
+def local_weekdays(site: Site, calendar: Calendar, reach_back: float) -> list[str]:
+    """The site's local weekdays whose shifts may touch the horizon, in calendar order."""
+    zone = site_zone(site, str(calendar.zone))
+    first = (calendar.origin - timedelta(seconds=reach_back)).astimezone(zone).date()
+    last = (calendar.origin + timedelta(seconds=calendar.horizon)).astimezone(zone).date()
+    days = []
+    while first <= last and len(days) < 7:
+        days.append(WEEKDAYS[first.weekday()])
+        first += timedelta(days=1)
+    return days
+
+
+def candidate_shifts(
+    scenario: Scenario,
+    lengths: Iterable[float] = DEFAULT_LENGTHS,
+    step: float = 1800.0,
+    min_headcount: int = 0,
+    max_headcount: int | None = None,
+) -> list[Candidate]:
+    """The templates the planner chooses from, with the same headcount bounds for each.
+
+    A site with ``shifts`` offers its own templates (their headcounts are ignored). A site
+    with constant ``agents`` gets generated ones: for each local weekday in the horizon, a
+    shift of each of ``lengths`` starting every ``step`` seconds around the clock, with
+    :func:`standard_breaks`; with a horizon longer than a week each weekday's template
+    repeats every week with one headcount.
+    """
+    lengths = [float(length) for length in lengths]
+    if not lengths or min(lengths) <= 0:
+        raise ConfigError("", "shift lengths", "give at least one positive length")
+    if not 0 < step <= 86400 or 86400 % step or step % 60:
+        raise ConfigError("", "shift step", "must be whole minutes that divide a day")
+    if max_headcount is not None and max_headcount < min_headcount:
+        raise ConfigError("", "max_headcount", "must be at least min_headcount")
+    calendar = scenario.calendar()
+    candidates = []
+    for site in scenario.sites:
+        if site.shifts is not None:
+            shifts = list(site.shifts)
+        else:
+            shifts = [
+                Shift(
+                    start=f"{minute // 60:02d}:{minute % 60:02d}",
+                    length=length,
+                    headcount=0,
+                    days=[day],
+                    breaks=standard_breaks(length),
+                )
+                for day in local_weekdays(site, calendar, max(lengths))
+                for minute in range(0, 1440, int(step // 60))
+                for length in lengths
+            ]
+        candidates.extend(Candidate(site.name, s, min_headcount, max_headcount) for s in shifts)
+    return candidates
+
 
 #: Break rules of a site that states none: from 8 h, a paid 15-minute break after 2 h, an
 #: unpaid 30-minute lunch after 4 h and a paid 15-minute break after 6.5 h; from 6 h, paid
@@ -143,7 +246,7 @@ def offer_candidates(scenario: Scenario, offer: ShiftOffer | None = None) -> lis
         if site.shifts is not None:  # its own templates: not bound by the part-time share
             candidates.extend(Candidate(site.name, s) for s in site.shifts)
             continue
-        touched = set(_local_weekdays(site, calendar, max(offer.lengths)))
+        touched = set(local_weekdays(site, calendar, max(offer.lengths)))
         for days in offer.day_patterns():
             if not touched.intersection(days):
                 continue

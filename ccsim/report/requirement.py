@@ -1,7 +1,7 @@
 """Staffing against requirement: what each model's plan puts on the floor, per pool of agents,
 against what its traffic requires, interval by interval.
 
-The requirement is the staffing planner's seed (:func:`ccsim.planning.search.pool_requirements`):
+The requirement is the staffing planner's seed (:func:`ccsim.planning.pools.pool_requirements`):
 per pool (the channels the same sites answer) and reporting interval, the agents needed at
 proficiency 1 for the channel's service-level objective, Erlang A per channel with the pooling
 credit of the square-root law. What the plan gives is the simulated agents *available* at the
@@ -69,7 +69,7 @@ def staffing_against_requirement(
             "The experiment and scenario files that ran are not at hand unchanged (their "
             "fingerprints differ from the manifest's), so the requirement cannot be computed."
         )
-    from ccsim.planning.search import pool_requirements, pools
+    from ccsim.planning.pools import pool_requirements, pools
     from ccsim.planning.targets import Targets
 
     frames = []

@@ -42,7 +42,7 @@ from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
 from ccsim.planning.frontier import scaled_scenario
-from ccsim.planning.search import pool_requirements, pools
+from ccsim.planning.pools import pool_requirements, pools
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
@@ -204,7 +204,7 @@ def equal_service_replications(experiment) -> int:
 
 def replanned(base, variant) -> dict[str, float]:
     """How the end ``variant`` of ``base`` would be staffed: per site, the ratio of the
-    planner's seed requirement (:func:`ccsim.planning.search.pool_requirements`, Erlang A
+    planner's seed requirement (:func:`ccsim.planning.pools.pool_requirements`, Erlang A
     per pool and interval with the pooling credit, summed over the week) at the end to that
     at base, the largest of the pools the site serves; ``{}`` when no pool's requirement
     moves. A bot that contains less moves work to the pool behind it, not to every site."""

@@ -1,0 +1,196 @@
+"""Pools of agents and what each must supply: the seed requirement of the whole-scenario search
+(:mod:`ccsim.planning.search`, step 1).
+
+A **pool** is the channels that the same sites answer (a multi-skill site's channels form
+one). Each channel's human traffic is what its bot leaves (true containment removed, handle
+time and patience multiplied after a failed bot, agent assist), chats as ``concurrency`` slots
+per agent each slowed by the stretch, tiers fed by what the channels before them leave
+unresolved, returns of unresolved customers as a geometric series; its dedicated requirement
+is Erlang A (email: its workload at 90% occupancy). A pool needs its total load plus the
+square root of the sum of the squared safety staffings of its channels (the square-root law:
+safety grows with the root of the load, so pooled channels share it), and never less than its
+largest channel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ccsim.model import Scenario
+from ccsim.planning.staffing import agents_for_service_level
+from ccsim.planning.targets import Targets
+from ccsim.sim.arrivals import interval_rates
+
+__all__ = [
+    "EMAIL_OCCUPANCY",
+    "Pool",
+    "Traffic",
+    "human_traffic",
+    "occupancy_floors",
+    "pool_requirements",
+    "pools",
+]
+
+#: Occupancy at which email (deferred work) is planned when it has a pool of its own.
+EMAIL_OCCUPANCY = 0.9
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What reaches the humans of one channel: arrival rate per interval (per second), mean
+    handle time at proficiency 1, exponential patience (None: never abandons), chats held at
+    once, and whether it is deferred work (email)."""
+
+    rates: np.ndarray
+    aht: float
+    patience: float | None
+    servers: int
+    deferred: bool
+
+    @property
+    def loads(self) -> np.ndarray:
+        """Offered load per interval, in agents."""
+        return self.rates * self.aht / self.servers
+
+
+def _resolution(scenario: Scenario, name: str) -> float:
+    """The lowest resolution among the sites that answer ``name`` (planning on the safe side)."""
+    channel = scenario.channels[name]
+    values = [
+        site.resolution.get(name, channel.resolution) for site, _ in scenario.eligible_sites(name)
+    ]
+    return min(values) if values else channel.resolution
+
+
+def human_traffic(scenario: Scenario) -> dict[str, Traffic]:
+    """Per channel, the traffic that reaches its agents (see the module docstring)."""
+    calendar = scenario.calendar()
+    n = len(calendar.slots)
+    inflow: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    traffic: dict[str, Traffic] = {}
+    pending = list(scenario.channels)
+    while pending:
+        for name in list(pending):
+            channel = scenario.channels[name]
+            sources = [c for c, spec in scenario.channels.items() if spec.escalation == name]
+            if any(source in pending for source in sources):
+                continue  # a tier: after the channels that feed it
+            pending.remove(name)
+            handle, patience_factor, rates = channel.agent_assist, 1.0, inflow[name].copy()
+            if channel.arrivals is not None:
+                reach = 1.0
+                bot = channel.bot
+                if bot is not None:
+                    # Falsely contained customers come back: only true containment is gone.
+                    reach = 1.0 - bot.share * bot.containment
+                    handed = bot.share * (1.0 - bot.containment - bot.false_containment) / reach
+                    handle *= handed * bot.handle_time_multiplier + (1.0 - handed)
+                    patience_factor = handed * bot.patience_multiplier + (1.0 - handed)
+                rates = (
+                    rates + np.asarray(interval_rates(channel.arrivals, calendar), float) * reach
+                )
+            unresolved = 1.0 - _resolution(scenario, name)
+            if channel.escalation is not None:
+                inflow[channel.escalation] += rates * unresolved
+            elif channel.repeat is not None:  # returns: a geometric series of contacts
+                rates = rates / (1.0 - unresolved * channel.repeat.probability)
+            aht = channel.handle_time.expected() * handle
+            servers = channel.concurrency if channel.kind == "chat" else 1
+            if servers > 1:
+                aht *= 1.0 + channel.stretch * (servers - 1)
+            patience = (
+                channel.patience.expected() * patience_factor
+                if channel.patience is not None
+                else None
+            )
+            traffic[name] = Traffic(rates, aht, patience, servers, channel.kind == "email")
+    return traffic
+
+
+def _dedicated(traffic: Traffic, target) -> np.ndarray:
+    """Agents a channel would need as a pool of its own, per interval (fractional for chats)."""
+    if traffic.deferred:
+        return np.ceil(traffic.loads / EMAIL_OCCUPANCY - 1e-9)
+    needed, solved = np.zeros(len(traffic.rates)), {}
+    for k, rate in enumerate(traffic.rates):
+        rate = float(rate)
+        if rate <= 0:
+            continue
+        if rate not in solved:
+            try:
+                solved[rate] = agents_for_service_level(
+                    rate, traffic.aht, target.threshold, target.target, traffic.patience
+                )
+            except ValueError:  # a target of 100%: no stationary staffing meets it
+                solved[rate] = math.ceil(2 * rate * traffic.aht + 1)
+        needed[k] = solved[rate] / traffic.servers
+    return needed
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Channels answered by the same sites: covered together by those sites' agents."""
+
+    channels: tuple[str, ...]
+    sites: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.channels)
+
+
+def pools(scenario: Scenario) -> list[Pool]:
+    """The scenario's channels grouped by the sites that may answer them."""
+    grouped: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for name in scenario.channels:
+        sites = tuple(sorted(site.name for site, _ in scenario.eligible_sites(name)))
+        grouped[sites].append(name)
+    return [Pool(tuple(channels), sites) for sites, channels in grouped.items()]
+
+
+def pool_requirements(
+    scenario: Scenario, targets: Targets, traffic: dict[str, Traffic] | None = None
+) -> dict[str, np.ndarray]:
+    """The seed requirement of every pool, per interval: agents available at proficiency 1."""
+    traffic = human_traffic(scenario) if traffic is None else traffic
+    result = {}
+    for pool in pools(scenario):
+        loads, squares, largest = 0.0, 0.0, 0.0
+        for name in pool.channels:
+            need = _dedicated(traffic[name], targets.channels[name].service_level)
+            load = traffic[name].loads
+            loads = loads + load
+            squares = squares + np.maximum(need - load, 0.0) ** 2
+            largest = np.maximum(largest, need)
+        result[pool.name] = np.ceil(np.maximum(largest, loads + np.sqrt(squares)) - 1e-9)
+    for name, floor in occupancy_floors(scenario, targets, traffic).items():
+        result[name] = np.maximum(result[name], floor)
+    return result
+
+
+def occupancy_floors(
+    scenario: Scenario, targets: Targets, traffic: dict[str, Traffic] | None = None
+) -> dict[str, np.ndarray]:
+    """The agents each pool needs per interval for its occupancy caps: live load (voice,
+    chat) over ``max_occupancy``, and all load with deferred work over
+    ``max_occupancy_deferred``. Zero without a cap."""
+    traffic = human_traffic(scenario) if traffic is None else traffic
+    n = len(scenario.calendar().slots)
+    floors = {}
+    for pool in pools(scenario):
+        floor = np.zeros(n)
+        if targets.max_occupancy is not None:
+            live = sum(
+                (traffic[c].loads for c in pool.channels if not traffic[c].deferred), np.zeros(n)
+            )
+            every = sum((traffic[c].loads for c in pool.channels), np.zeros(n))
+            floor = np.maximum(
+                np.ceil(live / targets.max_occupancy - 1e-9),
+                np.ceil(every / targets.max_occupancy_deferred - 1e-9),
+            )
+        floors[pool.name] = floor
+    return floors
