@@ -19,7 +19,8 @@ import pytest
 
 import ccsim
 from ccsim.model import ConfigError
-from ccsim.report.html import format_difference, format_estimate, render_report, report_main
+from ccsim.report.formatting import format_difference, format_estimate
+from ccsim.report.html import render_report, report_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["after_0s", "after_30s", "never"]
@@ -243,12 +244,15 @@ def test_check_script_flags_outside_resources(page, outputs, tmp_path, capsys):
     assert "loads from outside the page" in capsys.readouterr().out
 
 
-def test_importing_ccsim_leaves_matplotlib_alone():
-    code = "import sys, ccsim; ccsim.render_report; print('matplotlib' in sys.modules)"
+def test_importing_ccsim_leaves_matplotlib_and_jinja2_alone():
+    code = (
+        "import sys, ccsim; ccsim.render_report; "
+        "print('matplotlib' in sys.modules, 'jinja2' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"
 
 
 def test_the_page_answers_first(outputs, tmp_path):
