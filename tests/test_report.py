@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +137,8 @@ def test_models_side_by_side(page, outputs):
 
 def test_page_reads_like_a_report(page):
     _, text = page
-    assert "When should the shared team start taking the home team&#x27;s calls?" in text
+    # Escaped, in whichever form: the apostrophe is &#39; or &#x27;.
+    assert "When should the shared team start taking the home team's calls?" in unescape(text)
     assert "routing.overflow.voice.1.after = 0s" in text  # each model described
     assert "Labour cost per run (2 h)" in text
     # Differences in percentage points, signed, with their interval and a verdict.
