@@ -32,6 +32,7 @@ from ccsim.report.chart import (
 
 __all__ = ["cost_service_chart", "grid_chart", "headline_chart", "tornado_chart"]
 
+
 # --- cost against service level ---------------------------------------------------------------
 
 

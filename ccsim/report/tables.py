@@ -66,6 +66,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
+    """One KPI across the models."""
+
     kpi: str
     label: str
     cells: list[Cell | None]  # one per model of the table
@@ -73,6 +75,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Group:
+    """The rows of one channel or one site, under a heading when the table has several."""
+
     heading: str
     channel: str
     site: str
@@ -81,6 +85,8 @@ class Group:
 
 @dataclass(frozen=True)
 class KpiTable:
+    """A table of the page (``id``: models, channels, sites or differences)."""
+
     id: str
     scenarios: list[str]
     baseline: str | None
@@ -123,6 +129,7 @@ def verdict(kpi: str, value: float, low: float, high: float, significant) -> tup
 
 
 def channel_heading(channel: str) -> str:
+    """A channel as a heading of the page names it."""
     return "All channels" if channel == "all" else f"Channel {channel}"
 
 

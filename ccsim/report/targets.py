@@ -34,6 +34,8 @@ class Target:
 
 @dataclass(frozen=True)
 class SiteOccupancy:
+    """A site's tier-1 daytime occupancy, with its interval."""
+
     name: str
     occupancy: str
     interval: str
@@ -42,6 +44,8 @@ class SiteOccupancy:
 
 @dataclass(frozen=True)
 class TargetRow:
+    """One model: its channels against their targets, and its sites' occupancy."""
+
     scenario: str
     targets: list[Target | None]  # one per channel of the table
     sites: list[SiteOccupancy]
@@ -49,6 +53,8 @@ class TargetRow:
 
 @dataclass(frozen=True)
 class TargetTable:
+    """A row per model, a column per channel (and one of occupancy where the study wrote it)."""
+
     channels: list[str]
     occupancy: bool  # a column of the sites' occupancy
     baseline: str | None
