@@ -56,10 +56,10 @@ def test_kpis_are_made_of_tallies_and_shares_are_ratios():
 
 def test_every_view_names_kpis_of_the_table():
     from ccsim.cli.experiment import HEADLINE
-    from ccsim.report import html
+    from ccsim.report import outputs, tables
 
-    views = (SITE_SUMMARY, HEADLINE, html._MODEL_ROWS, html._CHANNEL_ROWS)
-    for view in (*views, html._INTERVAL_KPIS):
+    views = (SITE_SUMMARY, HEADLINE, tables.MODEL_ROWS, tables.CHANNEL_ROWS)
+    for view in (*views, outputs.INTERVAL_KPIS):
         assert set(view) <= set(KPIS)
 
 

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccsim.report.answer import Study, answer_sentence, cheapest_flips, target_table
+from ccsim.report.answer import Study, answer_sentence, cheapest_flips
+from ccsim.report.page import render_macro
+from ccsim.report.targets import target_table
 
 MINUS = "\N{MINUS SIGN}"
 MODELS = ["onshore", "offshore", "hybrid"]
@@ -176,7 +178,7 @@ def test_flips_are_read_off_the_given_column():
 
 
 def test_the_target_table_says_met_or_not_per_model_and_channel():
-    html = target_table(targets(), MODELS, "onshore")
+    html = render_macro("target_table", target_table(targets(), MODELS, "onshore"))
     assert html.count('<tr data-scenario="') == 3
     assert html.count('class="met"') == 5 and html.count('class="notmet"') == 1
     assert "78.0% <span" in html and "tier-1 occupancy" in html
@@ -186,7 +188,7 @@ def test_the_target_table_says_met_or_not_per_model_and_channel():
 
 @pytest.mark.parametrize("flat", [True, False])
 def test_a_channel_without_variation_is_said_not_drawn(flat):
-    from ccsim.report.plots import service_level_chart
+    from ccsim.report.run_figures import service_level_chart
 
     rows = []
     for channel in ("voice", "email"):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.report.plots import grid_chart
+from ccsim.report.study_figures import grid_chart
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"

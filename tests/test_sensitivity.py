@@ -92,7 +92,7 @@ def test_comparisons_carry_holm_adjusted_p_values(replications):
 
 
 def test_identical_scenarios_read_no_difference(replications):
-    from ccsim.report.html import _verdict
+    from ccsim.report.tables import verdict as _verdict
 
     table = compare(replications, "base")
     same = table[(table.scenario == "same") & table.difference.notna()]
@@ -130,7 +130,7 @@ def test_currency_defaults_to_usd_and_is_validated(tmp_path):
 
 
 def test_money_cells_and_axis_carry_the_currency(monkeypatch):
-    from ccsim.report import plots
+    from ccsim.report import study_figures as plots
     from ccsim.report.formatting import PAGE, format_difference, format_estimate, format_value
 
     assert format_value("cost_per_resolved_contact", 12.4, PAGE, currency="EUR") == "12.40 EUR"

@@ -229,15 +229,7 @@ def read_records(
         if meaning not in ("answered", "abandoned"):
             raise ConfigError("", "--outcomes", f"{word}={meaning}: map to answered or abandoned")
     raw = read_table(path)
-    if timezone is None:
-        given = raw["timezone"].dropna() if "timezone" in raw.columns else []
-        zone = (
-            check_timezone(str(given.iloc[0]), f"{source}: timezone")
-            if len(given)
-            else (check_timezone("UTC"))
-        )
-    else:
-        zone = check_timezone(timezone)
+    zone = _zone(raw, timezone, source)
     names = {name: (columns or {}).get(name, name) for name in FIELDS}
     for name, required in FIELDS.items():
         if required and names[name] not in raw.columns:
@@ -272,16 +264,7 @@ def read_records(
     )
     site = names["site"]
     frame["site"] = raw[site].fillna("").astype(str) if site in raw.columns else ""
-    replication = names["replication"]
-    if replication in raw.columns:
-        numbers = pd.to_numeric(raw[replication], errors="coerce")
-        bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
-        if bad.any():
-            at = int(np.flatnonzero(bad.to_numpy())[0])
-            raise _fail(source, lines[at], replication, f"{raw[replication].iloc[at]!r} is no run")
-        frame["replication"] = numbers.astype(int)
-    else:
-        frame["replication"] = 0
+    frame["replication"] = _runs(raw, names["replication"], source, lines)
     frame["line"] = lines
     answered = frame["outcome"] == "answered"
     if handle in raw.columns:
@@ -293,6 +276,28 @@ def read_records(
         odd[f"outcome {word!r} (neither answered nor abandoned)"] = int(count)
     frame = frame.sort_values(["replication", "arrival"], kind="stable").reset_index(drop=True)
     return Records(source, frame, zone.key, odd)
+
+
+def _zone(raw: pd.DataFrame, timezone: str | None, source: str) -> ZoneInfo:
+    """The given time zone, else the log's ``timezone`` column (its first value), else UTC."""
+    if timezone is not None:
+        return check_timezone(timezone)
+    given = raw["timezone"].dropna() if "timezone" in raw.columns else []
+    if len(given):
+        return check_timezone(str(given.iloc[0]), f"{source}: timezone")
+    return check_timezone("UTC")
+
+
+def _runs(raw: pd.DataFrame, column: str, source: str, lines: np.ndarray) -> pd.Series | int:
+    """The run (replication) of each row: a whole number >= 0, or 0 without the column."""
+    if column not in raw.columns:
+        return 0
+    numbers = pd.to_numeric(raw[column], errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
+    if bad.any():
+        at = int(np.flatnonzero(bad.to_numpy())[0])
+        raise _fail(source, lines[at], column, f"{raw[column].iloc[at]!r} is no run")
+    return numbers.astype(int)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

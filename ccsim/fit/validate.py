@@ -197,7 +197,7 @@ def validate(
 def _chart(table: pd.DataFrame, channel: str):
     from matplotlib.figure import Figure
 
-    from ccsim.report.plots import Chart, _png
+    from ccsim.report.chart import Chart, png_bytes
 
     rows = table[(table["channel"] == channel) & (table["interval"] != "all")]
     figure = Figure(figsize=(10, 6.5), layout="constrained")
@@ -222,7 +222,7 @@ def _chart(table: pd.DataFrame, channel: str):
         f"validation-{channel}",
         f"{channel}: the log against the fitted model",
         "By reporting interval of the customers' day, pooled over the log's days.",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
@@ -235,36 +235,35 @@ def _cell(kpi: str, value: float) -> str:
 def write_validation(out: str | Path, validation: Validation, title: str) -> list[Path]:
     """``validation.csv`` and ``validation.html`` in ``out`` (written atomically)."""
     from ccsim.files import write_csv, write_text
-    from ccsim.report.html import _CSS, _e, _figure_html
+    from ccsim.report.page import render_page
 
     out = Path(out)
     table = validation.table
     paths = [write_csv(out / "validation.csv", table)]
-    parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}"
-        f"</title><style>{_CSS}</style></head><body><h1>{_e(title)}</h1>",
-        f"<p>The fitted scenario simulated over the log's days, {validation.reps} "
-        f"replications (seed {validation.seed}). A log KPI <em>agrees</em> when it lies in the "
-        "simulation's 95% prediction interval for a log of that length.</p>",
+    channels = [
+        {
+            "name": channel,
+            "rows": [
+                {
+                    "kpi": row.kpi,
+                    "log": _cell(row.kpi, row.observed),
+                    "simulated": _cell(row.kpi, row.simulated),
+                    "low": _cell(row.kpi, row.prediction_low),
+                    "high": _cell(row.kpi, row.prediction_high),
+                    "agrees": "yes" if row.agrees else "no" if row.agrees is not None else "-",
+                }
+                for row in rows[rows["interval"] == "all"].itertuples()
+            ],
+            "chart": _chart(table, channel),
+        }
+        for channel, rows in table.groupby("channel", sort=False)
     ]
-    for channel, rows in table.groupby("channel", sort=False):
-        whole = rows[rows["interval"] == "all"]
-        parts.append(
-            f"<h2>{_e(channel)}</h2><table><thead><tr><th>KPI</th><th>log</th>"
-            "<th>simulated</th><th>95% prediction</th><th>agrees</th></tr></thead>"
-            "<tbody>"
-        )
-        for row in whole.itertuples():
-            parts.append(
-                f"<tr><th>{_e(row.kpi)}</th><td>{_cell(row.kpi, row.observed)}</td>"
-                f"<td>{_cell(row.kpi, row.simulated)}</td><td>{_cell(row.kpi, row.prediction_low)}"
-                f" - {_cell(row.kpi, row.prediction_high)}</td><td>"
-                f"{'yes' if row.agrees else 'no' if row.agrees is not None else '-'}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-        parts.append(_figure_html(_chart(table, channel)))
-    parts.append(
-        "<footer>ccsim fit --validate; the numbers are in validation.csv</footer></body></html>"
+    page = render_page(
+        "validation.html",
+        title=title,
+        reps=validation.reps,
+        seed=validation.seed,
+        channels=channels,
     )
-    paths.append(write_text(out / "validation.html", "\n".join(parts)))
+    paths.append(write_text(out / "validation.html", page))
     return paths

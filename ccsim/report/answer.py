@@ -10,12 +10,12 @@ site: tier-1 daytime occupancy), ``selection.csv`` (the ranking-and-selection re
 sentence in ``manifest.json``) and ``sensitivity.csv`` (the outputs at each end of each
 uncertain input). Each is optional: without a frontier the answer falls back to the cost per
 resolved contact at planned staffing (a weaker comparison, and the sentence says so); without
-targets or sensitivity the page says so in a sentence.
+targets or sensitivity the page says so in a sentence. The target table is
+:mod:`ccsim.report.targets`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +37,6 @@ __all__ = [
     "headline_costs",
     "read_csv",
     "read_study",
-    "target_table",
 ]
 
 EQUAL_SERVICE_COLUMNS = (
@@ -277,100 +276,6 @@ def answer_sentence(
     if study.equal_service is not None and study.equal_service["cost"].notna().any():
         return _equal_service_sentence(study, baseline, currency)
     return _planned_sentence(summary, comparisons, study, channel, baseline, currency)
-
-
-# --- the target table ------------------------------------------------------------------------
-
-
-def _share(value: float, decimals: int = 1) -> str:
-    return f"{100 * value:.{decimals}f}%" if math.isfinite(value) else "—"
-
-
-def _bounds(low: float, high: float) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return ""
-    return f"[{100 * low:.1f}, {100 * high:.1f}]"
-
-
-def _number(row: pd.Series, column: str) -> float:
-    value = row.get(column, math.nan)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _target_cell(row: pd.Series | None) -> str:
-    if row is None:
-        return '<td class="na">—</td>'
-    level = _number(row, "service_level")
-    weekly = flag(row["met_weekly"])
-    floor, required = _number(row, "floor"), _number(row, "floor_share_required")
-    at_floor = _number(row, "share_at_floor")
-    met = flag(row["met"])
-    mark = "met" if met else "not met"
-    interval = _bounds(_number(row, "sl_low"), _number(row, "sl_high"))
-    lines = [
-        f"<strong>{'✓' if met else '✗'} {mark}</strong>",
-        f'{_share(level)} <span class="ci">{interval}</span>'
-        f" {'≥' if weekly else '&lt;'} {_share(_number(row, 'target'), 0)}",
-    ]
-    if math.isfinite(floor) and math.isfinite(at_floor):
-        sign = "≥" if flag(row["met_floor"]) else "&lt;"
-        lines.append(
-            f'<span class="ci">floor {_share(floor, 0)}: {_share(at_floor, 0)} of intervals '
-            f"{sign} {_share(required, 0)}</span>"
-        )
-    css = "met" if met else "notmet"
-    return f'<td class="{css}">{"<br>".join(lines)}</td>'
-
-
-def _occupancy_cell(rows: pd.DataFrame) -> str:
-    if rows.empty:
-        return '<td class="na">—</td>'
-    parts = []
-    for _, row in rows.iterrows():
-        site = row["site"] if "site" in row and isinstance(row["site"], str) else row["channel"]
-        value = _share(_number(row, "occupancy"), 0)
-        bounds = _bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high"))
-        text = f'{html.escape(str(site))} {value} <span class="ci">{bounds}</span>'
-        live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
-        if math.isfinite(live) and abs(live - _number(row, "occupancy")) > 0.005:
-            text += f'<br><span class="ci">voice and chat {_share(live, 0)}</span>'
-        parts.append(text)
-    return f"<td>{'<br>'.join(parts)}</td>"
-
-
-def target_table(targets: pd.DataFrame, scenarios: Sequence[str], baseline: str | None) -> str:
-    """Per model (rows) and channel (columns): met or not, the weekly service level with its
-    interval against the target, and the share of intervals at the floor; then each site's
-    tier-1 daytime occupancy."""
-    targeted = targets["target"].notna() if "target" in targets else targets["channel"].isna()
-    channel_rows = targets[targeted]
-    site_rows = targets[~targeted]
-    if "occupancy" in site_rows:
-        site_rows = site_rows[site_rows["occupancy"].notna()]
-    else:
-        site_rows = site_rows.iloc[0:0]
-    channels = list(dict.fromkeys(channel_rows["channel"]))
-    index = {(r["scenario"], r["channel"]): r for _, r in channel_rows.iterrows()}
-    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in channels)
-    if not site_rows.empty:
-        head += '<th scope="col">tier-1 occupancy (daytime)</th>'
-    body = []
-    for scenario in [s for s in scenarios if s in set(targets["scenario"])]:
-        cells = "".join(_target_cell(index.get((scenario, c))) for c in channels)
-        if not site_rows.empty:
-            cells += _occupancy_cell(site_rows[site_rows["scenario"] == scenario])
-        mark = " <small>(baseline)</small>" if scenario == baseline else ""
-        body.append(
-            f'<tr data-scenario="{html.escape(scenario)}"><th scope="row">'
-            f"{html.escape(scenario)}{mark}</th>{cells}</tr>"
-        )
-    return (
-        '<div class="wide"><table id="targets"><thead><tr><th scope="col">model</th>'
-        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
 
 
 # --- the headline figure's numbers ------------------------------------------------------------

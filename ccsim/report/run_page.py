@@ -5,11 +5,11 @@
 ``intervals.csv``) and writes ``run.html``: the KPIs of each channel with their 95%
 intervals, then the figures a reader of one scenario needs — the service level and the load
 by reporting interval with confidence bands, the waiting-time distribution and occupancy by
-time of day — drawn by :mod:`ccsim.report.plots` (plus the load figure, drawn here) and
-embedded as PNG data URIs, as in the experiment report. The page needs no other file, no
-network and no JavaScript. Interval estimates are computed from the per-replication interval
-rows with the same running sums and delta-method intervals as an experiment's
-(:mod:`ccsim.experiment.summary`).
+time of day — drawn by :mod:`ccsim.report.run_figures` and embedded as PNG data URIs,
+from the template ``templates/run.html``, as in the experiment report. The page needs no
+other file, no network and no JavaScript. Interval estimates are computed from the
+per-replication interval rows with the same running sums and delta-method intervals as an
+experiment's (:mod:`ccsim.experiment.summary`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ccsim.experiment.folder import check_generation
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
 from ccsim.files import write_text
 from ccsim.model import ConfigError
-from ccsim.report.html import _CSS, _csv, _e, _figure_html, format_estimate
+from ccsim.report.answer import read_csv
+from ccsim.report.formatting import format_estimate
 
 __all__ = ["is_run_folder", "render_run_page"]
 
@@ -84,11 +84,11 @@ def is_run_folder(folder: str | Path) -> bool:
 def _read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     if not folder.is_dir():
         raise ConfigError(str(folder), "", "not a folder" if folder.exists() else "no such folder")
-    summary = _csv(folder / "summary.csv", (*_KEYS, "kpi", "estimate", "ci_low", "ci_high"))
+    summary = read_csv(folder / "summary.csv", (*_KEYS, "kpi", "estimate", "ci_low", "ci_high"))
     if summary is None or summary.empty:
         raise ConfigError(str(folder), "", "no summary.csv: not the output of ccsim run")
-    replications = _csv(folder / "replications.csv", ("replication", *_KEYS, "answered"))
-    intervals = _csv(
+    replications = read_csv(folder / "replications.csv", ("replication", *_KEYS, "answered"))
+    intervals = read_csv(
         folder / "intervals.csv",
         ("replication", *_KEYS, "interval", "interval_start", "local_start"),
     )
@@ -105,75 +105,8 @@ def _interval_estimates(intervals: pd.DataFrame | None, name: str) -> pd.DataFra
     return estimates.assign(scenario=name)
 
 
-def load_chart(intervals: pd.DataFrame | None, summary: pd.DataFrame, channels: list[str]):
-    """Per channel: offered load, busy agents and agents at work by reporting interval.
-
-    Offered load (Erlangs) is the contacts that arrived in the interval, per replication,
-    times the channel's average handle time, over the interval's length: the agents its
-    work would keep busy. Its band is that of the count. Busy agents (the load carried) and
-    agents at work are time averages of the interval.
-    """
-    from ccsim.report import plots
-
-    name, title = "load", "Offered load and agents by interval"
-    caption = (
-        "Per reporting interval, in customer time: offered load (contacts that arrived in it, "
-        "mean per replication, times the channel's average handle time over the interval's "
-        "length, in Erlangs), busy agents (the load carried) and agents at work (idle or "
-        "busy), each with its 95% confidence band over the replications. Busy agents below "
-        "the offered load mean contacts still waiting or abandoned; agents at work are those "
-        "of every site that may serve the channel."
-    )
-    if intervals is None:
-        return plots.Chart(name, title, note="No intervals.csv in the folder.")
-    whole = intervals[intervals["site"] == "all"]
-    channels = [c for c in channels if c in set(whole["channel"])]
-    if not channels:
-        return plots.Chart(name, title, note="intervals.csv has no rows of whole channels.")
-    clock = plots._clock(whole["interval_start"], whole["local_start"])
-    # Each interval's length, from the next one's start (days of 23 or 25 hours have
-    # intervals of the usual length: only the last needs the typical step).
-    starts = np.sort(whole["interval_start"].unique().astype(float))
-    lengths = dict(zip(starts, np.append(np.diff(starts), clock.interval_h * 3600), strict=True))
-    with plots.mpl.rc_context(plots._STYLE):
-        figure = plots._figure(0.6 + 2.7 * len(channels))
-        panels = figure.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
-        for axes, channel in zip(panels, channels, strict=True):
-            part = whole[whole["channel"] == channel]
-            aht = summary[
-                (summary["channel"] == channel)
-                & (summary["site"] == "all")
-                & (summary["kpi"] == "aht")
-            ]["estimate"]
-            aht = float(aht.iloc[0]) if len(aht) else math.nan
-            lines = [
-                ("offered", "offered load", "tab:grey"),
-                ("busy_agents", "busy agents", "tab:blue"),
-                ("available_agents", "agents at work", "tab:green"),
-            ]
-            for kpi, label, colour in lines:
-                rows = part[part["kpi"] == kpi].sort_values("interval_start")
-                if rows.empty:
-                    continue
-                start = rows["interval_start"].to_numpy(float)
-                factor = aht / rows["interval_start"].map(lengths).to_numpy(float)
-                factor = factor if kpi == "offered" else 1.0
-                x = start / 3600 + clock.interval_h / 2
-                estimate = rows["estimate"].to_numpy(float) * factor
-                low = rows["ci_low"].to_numpy(float) * factor
-                high = rows["ci_high"].to_numpy(float) * factor
-                axes.plot(x, estimate, color=colour, label=label)
-                axes.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
-            axes.set_title(plots._channel_title(channel), loc="left")
-            axes.set_ylabel("agents (Erlangs)")
-            axes.set_ylim(bottom=0)
-        plots._apply_clock(panels[-1], clock)
-        panels[-1].set_xlabel(clock.xlabel)
-        plots._legend(figure, panels[0], 3)
-        return plots.Chart(name, title, caption, plots._png(figure))
-
-
-def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> str:
+def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[str, object]:
+    """A channel's KPIs: (label, estimate, interval) rows for the page's template."""
     rows = summary[(summary["channel"] == channel) & (summary["site"] == "all")]
     rows = rows.set_index("kpi")
     cells = []
@@ -188,15 +121,8 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> str:
         text, interval = format_estimate(
             kpi, row["estimate"], row["ci_low"], row["ci_high"], currency=currency
         )
-        cells.append(
-            f"<tr><th>{_e(_LABELS[kpi])}</th><td>{_e(text)}</td>"
-            f'<td class="ci">{_e(interval)}</td></tr>'
-        )
-    title = "all channels" if channel == "all" else channel
-    return (
-        f"<h3>{_e(title)}</h3><table><thead><tr><th>KPI</th><th>estimate</th>"
-        f"<th>95% interval</th></tr></thead><tbody>{''.join(cells)}</tbody></table>"
-    )
+        cells.append((_LABELS[kpi], text, interval))
+    return {"title": "all channels" if channel == "all" else channel, "rows": cells}
 
 
 def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
@@ -206,7 +132,9 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
     A missing folder or summary, or an unreadable file, raises
     :class:`~ccsim.model.ConfigError`.
     """
-    from ccsim.report import plots  # matplotlib: loaded only when a page is drawn
+    # matplotlib and jinja2: loaded only when a page is drawn
+    from ccsim.report import run_figures
+    from ccsim.report.page import render_page
 
     folder = Path(out_dir)
     summary, replications, intervals = _read(folder)
@@ -222,16 +150,16 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
     estimates = _interval_estimates(intervals, name)
     n_reps = int(replications["replication"].nunique()) if replications is not None else 0
     charts = [
-        plots.service_level_chart(estimates, [name], shown, None),
-        load_chart(estimates, summary, channels),
-        plots.waiting_time_chart(
+        run_figures.service_level_chart(estimates, [name], shown, None),
+        run_figures.load_chart(estimates, summary, channels),
+        run_figures.waiting_time_chart(
             # copy(): a wide table read from CSV is one block per column; assign would warn
             replications.copy().assign(scenario=name) if replications is not None else None,
             [name],
             channels,
             None,
         ),
-        plots.occupancy_chart(estimates, [name], "all" if len(channels) > 1 else channels[0]),
+        run_figures.occupancy_chart(estimates, [name], "all" if len(channels) > 1 else channels[0]),
     ]
     if estimates is None:  # the plots' own notes name an experiment's file
         note = "No intervals.csv in the folder."
@@ -240,17 +168,11 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
             for c in charts
         ]
     title = f"{name}: {n_reps} replications" if n_reps else name
-    body = "".join(_table(summary, channel, currency) for channel in shown)
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body><header>"
-        f"<h1>{_e(title)}</h1><p>Results of <code>ccsim run</code> in "
-        f"<code>{_e(folder)}</code>: each KPI with its 95% confidence interval over the "
-        "independent replications (ratios as ratios of totals; docs/metrics.md defines each)."
-        f'</p></header>\n<section id="kpis"><h2>KPIs</h2>{body}</section>\n'
-        '<section id="figures"><h2>Figures</h2>'
-        + "".join(_figure_html(chart) for chart in charts)
-        + "</section>\n</body></html>\n"
+    page = render_page(
+        "run.html",
+        title=title,
+        folder=folder,
+        tables=[_table(summary, channel, currency) for channel in shown],
+        charts=charts,
     )
     return write_text(folder / "run.html", page)
