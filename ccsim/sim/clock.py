@@ -63,6 +63,12 @@ class Clock:
         (how the reporting interval is advanced before the contacts of its first second)."""
         heappush(self._queue, (when, URGENT, next(self._eid), Due(callback, value)))
 
+    def pending(self) -> list[tuple]:
+        """The events left on the heap, as ``(callback, value)`` pairs in no particular
+        order: what a run stopped at the cut-off still had to do (features read them to
+        find the contacts they hold, :func:`ccsim.sim.features.install`)."""
+        return [(event.callbacks[0], event._value) for _, _, _, event in self._queue]
+
     def run(self, until: float | None = None) -> None:
         """Process events until none is left (what ``Environment.run()`` does), or, with
         ``until``, those due before it (the rest stay on the heap, unprocessed)."""

@@ -129,3 +129,12 @@ class Bot:
         returns = self.core.features.get("returns")
         for bot in self.bots.values():
             bot.returns = returns
+
+    @staticmethod
+    def held(pending):
+        """The contacts in a bot session when the run stops at the cut-off: whatever its
+        outcome, the customer is still in hand (a session's end is the one event a
+        :class:`_Bot` schedules)."""
+        for callback, contact in pending:
+            if isinstance(getattr(callback, "__self__", None), _Bot):
+                yield contact
