@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ccsim.sim.counting import RunRecord, SiteCounts
+from ccsim.sim.counts import RunRecord, SiteCounts
 from ccsim.sim.metrics import AGENT_TALLIES, CONTACT_TALLIES, LEVEL_TALLIES, ChannelTally
 from ccsim.sim.shifts import interval_pieces, schedule_tallies
 

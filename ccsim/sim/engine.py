@@ -26,7 +26,8 @@ from ccsim.sim.accounting import account
 from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
-from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
+from ccsim.sim.counting import Counter
+from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts
 from ccsim.sim.features import install, internal_channels
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy

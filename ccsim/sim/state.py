@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import NamedTuple
 
-from ccsim.sim.counting import ChannelCounts, SiteCounts
+from ccsim.sim.counts import ChannelCounts, SiteCounts
 
 __all__ = [
     "AgentState",
