@@ -81,7 +81,7 @@ class Core:
         self.leave = None
         # Bound methods made once: the hot path schedules them for every contact.
         self._arrive, self._abandon = self.arrive, self.abandon
-        self._queue, self._eid = clock.env._queue, clock.env._eid
+        self._queue, self._eid = clock.heap, clock.ids
         for channel in channels:
             channel.route = policy.router(channel)
             channel.due = Due(self._arrive, channel)

@@ -5,7 +5,12 @@ routing policy.
 internal ones features need, and sites), the routing policy (:mod:`ccsim.sim.routing`),
 the core (:mod:`ccsim.sim.core`) and the features the scenario uses
 (:mod:`ccsim.sim.features`), runs the clock until no event is left, and hands the counts
-(:mod:`ccsim.sim.counting`) to :mod:`ccsim.sim.accounting`.
+(:mod:`ccsim.sim.counting`, :mod:`ccsim.sim.counts`) to :mod:`ccsim.sim.accounting`.
+
+The engine knows no feature by name: it builds the internal channels the features ask for
+(:func:`~ccsim.sim.features.internal_channels`), installs them
+(:func:`~ccsim.sim.features.install`) and, at the end, asks the core and each feature which
+contacts they still hold (``held``), to censor those customers' journeys.
 
 All randomness comes from named streams (:mod:`ccsim.sim.streams`), and each contact draws
 its handle time and patience at arrival, so contact *i* of a channel gets the same values

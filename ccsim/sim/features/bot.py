@@ -51,7 +51,7 @@ class _Bot:
         # A session's end is scheduled as ``Clock.after`` does, inline (one per session),
         # with the callback of its outcome, drawn when it starts: the event holds the
         # contact alone.
-        self._queue, self._eid = core._queue, core._eid
+        self._queue, self._eid = core.clock.heap, core.clock.ids
         self._contained = self.contained
         self._falsely_contained = self.falsely_contained
         self._handed_over = self.handed_over
