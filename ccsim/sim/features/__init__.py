@@ -44,6 +44,15 @@ its hot path, a channel attribute holds the feature's function (``serve``, ``pic
 ``stretched``) or a site's (``on_idle``). The agents are the staffing feature's
 (:class:`~.staffing.ShiftAgent`, the core's agent with the shift's slots).
 
+**Rules.** A hook that ends a contact counts its outcome through the counter
+(``core.count``); one that takes a waiting contact out of its queue calls
+``core.leave_queue`` (lines are freed there); ``core.bring`` brings a new contact for a
+customer (a transfer, a return, a call back). An end hook acts on a ``followup`` flag its
+feature set: the core skips the end hooks of a contact without one. A feature on the hot
+path keeps one object per channel whose bound methods are the hooks (tiers, the bot, call
+backs), so that a contact reads its channel's settings as attributes, not from dicts keyed
+by channel index. A feature can be tested alone with ``ccsim.sim.engine.build``.
+
 Hooks
 -----
 A feature attaches hooks to the named points of a contact's life (see
