@@ -4,12 +4,15 @@ before it: commit 3115400)."""
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import pytest
 
 import ccsim
-from ccsim.sim.engine import build
+from ccsim.sim import engine
+from ccsim.sim.engine import build, run
 from ccsim.sim.metrics import AGENT_TALLIES, CONTACT_TALLIES, TALLY_NAMES
 from ccsim.sim.streams import Streams
 
@@ -128,3 +131,52 @@ def test_a_retrial_queues_behind_those_already_waiting():
         frame = ccsim.simulate(s, seed, record_contacts=True).contacts
         arrivals = frame[frame.outcome == "answered"].arrival.to_numpy()
         assert (arrivals[1:] >= arrivals[:-1]).all()
+
+
+# --- the feature protocol (ccsim/sim/features/__init__.py) ---------------------------------
+
+
+def test_the_engine_knows_features_only_through_the_package_protocol():
+    tree = ast.parse(Path(engine.__file__).read_text())
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("ccsim.sim.features")
+        for alias in node.names
+    }
+    assert imported == {
+        ("ccsim.sim.features", "install"),
+        ("ccsim.sim.features", "internal_channels"),
+    }
+
+
+def test_the_bot_and_chats_say_which_contacts_they_hold_at_the_cut_off():
+    # Stopped one second after the horizon, sessions and chats are still in hand: each
+    # feature finds its own among the clock's events left (before: the engine looked up
+    # the features' private callbacks).
+    bot = {"share": 0.5, "handle_time": exp("5min"), "containment": 0.3}
+    chat = {
+        **voice("4/min"),
+        "kind": "chat",
+        "handle_time": exp("10min"),
+        "concurrency": 3,
+        "bot": bot,
+        "resolution": 0.5,
+        "escalation": "tier2",
+    }
+    s = scenario(
+        {"chat": chat, "tier2": {k: v for k, v in voice().items() if k != "arrivals"}},
+        [{"name": "a", "agents": 6}],
+        horizon="2h",
+        follow_journeys="1s",
+    )
+    core = build(s, Streams(3))
+    run(core)
+    pending = core.clock.pending()
+    held = {name: list(core.features[name].held(pending)) for name in ("bot", "chats")}
+    assert held["bot"] and all(c.customer is not None for c in held["bot"])
+    assert held["chats"] and all(c.channel.name == "chat" for c in held["chats"])
+    # Each held customer is censored once, as are those still waiting.
+    by_core = list(core.held(pending))
+    customers = {id(c.customer or c) for c in [*by_core, *held["bot"], *held["chats"]]}
+    assert sum(t.censored for t in core.count.channels[0].intervals) == len(customers)

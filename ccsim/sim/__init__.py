@@ -1,3 +1,3 @@
 """One replication on SimPy's clock: random streams, arrivals, shifts, the core of a
-contact's life, the features around it, routing policies, counting, accounting and the
-result. No I/O, no files, no parallelism."""
+contact's life, the features around it, routing policies, the counts and their counter,
+accounting and the result. No I/O, no files, no parallelism."""

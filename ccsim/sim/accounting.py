@@ -1,18 +1,18 @@
 """Accounting: from a finished replication's counts to tallies per (channel, site) and interval.
 
-The counter (:mod:`ccsim.sim.counting`) has counted every contact; agent time and pay are
-put together here, once the run is over: logged-on and busy time per site and channel, the
-schedule's scheduled time and pay (:func:`ccsim.sim.shifts.schedule_tallies`) and
-overruns. Row ``(channel, "all")`` is a channel as a whole, ``("all", "all")`` every
-channel together, ``(channel, site)`` and ``("all", site)`` a site's part and the site
-itself (see ``docs/metrics.md``).
+The counter (:mod:`ccsim.sim.counting`) has counted every contact in the run's counts
+(:mod:`ccsim.sim.counts`); agent time and pay are put together here, once the run is over:
+logged-on and busy time per site and channel, the schedule's scheduled time and pay
+(:func:`ccsim.sim.shifts.schedule_tallies`) and overruns. Row ``(channel, "all")`` is a
+channel as a whole, ``("all", "all")`` every channel together, ``(channel, site)`` and
+``("all", site)`` a site's part and the site itself (see ``docs/metrics.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ccsim.sim.counting import RunRecord, SiteCounts
+from ccsim.sim.counts import RunRecord, SiteCounts
 from ccsim.sim.metrics import AGENT_TALLIES, CONTACT_TALLIES, LEVEL_TALLIES, ChannelTally
 from ccsim.sim.shifts import interval_pieces, schedule_tallies
 

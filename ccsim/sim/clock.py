@@ -42,8 +42,12 @@ class Clock:
 
     def __init__(self) -> None:
         self.env = simpy.Environment()
-        self._queue = self.env._queue
-        self._eid = self.env._eid
+        # The environment's heap and event counter, for the hot path's inline pushes (an
+        # arrival, a patience timer, a service's or a bot session's end):
+        # ``heappush(clock.heap, (when, NORMAL, next(clock.ids), due))`` is what
+        # :meth:`after` does, without the call. Nothing else reads its heap.
+        self.heap = self.env._queue
+        self.ids = self.env._eid
 
     @property
     def now(self) -> float:
@@ -52,21 +56,27 @@ class Clock:
     def after(self, delay: float, callback, value=None) -> None:
         """Call ``callback(event)`` ``delay`` seconds from now (``event._value`` is ``value``)."""
         env = self.env
-        heappush(self._queue, (env._now + delay, NORMAL, next(self._eid), Due(callback, value)))
+        heappush(self.heap, (env._now + delay, NORMAL, next(self.ids), Due(callback, value)))
 
     def schedule(self, delay: float, due: Due) -> None:
         """Schedule ``due`` (again) ``delay`` seconds from now."""
-        heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), due))
+        heappush(self.heap, (self.env._now + delay, NORMAL, next(self.ids), due))
 
     def first(self, when: float, callback, value=None) -> None:
         """Call ``callback`` at ``when`` before any other event due at the same moment
         (how the reporting interval is advanced before the contacts of its first second)."""
-        heappush(self._queue, (when, URGENT, next(self._eid), Due(callback, value)))
+        heappush(self.heap, (when, URGENT, next(self.ids), Due(callback, value)))
+
+    def pending(self) -> list[tuple]:
+        """The events left on the heap, as ``(callback, value)`` pairs in no particular
+        order: what a run stopped at the cut-off still had to do (features read them to
+        find the contacts they hold, :func:`ccsim.sim.features.install`)."""
+        return [(event.callbacks[0], event._value) for _, _, _, event in self.heap]
 
     def run(self, until: float | None = None) -> None:
         """Process events until none is left (what ``Environment.run()`` does), or, with
         ``until``, those due before it (the rest stay on the heap, unprocessed)."""
-        queue, env, pop = self._queue, self.env, heappop
+        queue, env, pop = self.heap, self.env, heappop
         if until is None:
             while queue:
                 env._now, _, _, event = pop(queue)

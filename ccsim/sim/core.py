@@ -40,6 +40,7 @@ from ccsim.sim.routing import RoutingPolicy
 from ccsim.sim.state import (
     ABANDONED,
     ANSWERED,
+    ESCALATE,
     GONE,
     SILENT,
     WAITING,
@@ -79,8 +80,8 @@ class Core:
         # by the staffing feature.
         self.leave = None
         # Bound methods made once: the hot path schedules them for every contact.
-        self._arrive, self._release, self._abandon = self.arrive, self.release, self.abandon
-        self._queue, self._eid = clock.env._queue, clock.env._eid
+        self._arrive, self._abandon = self.arrive, self.abandon
+        self._queue, self._eid = clock.heap, clock.ids
         for channel in channels:
             channel.route = policy.router(channel)
             channel.due = Due(self._arrive, channel)
@@ -192,8 +193,8 @@ class Core:
         site = agent.site
         wait = now - contact.arrival
         handle_time = contact.handle_time * site.speed[channel.index]
-        if channel.stretch:
-            handle_time *= 1.0 + channel.stretch * agent.n_chats
+        if channel.stretched is not None:  # a chat: the chats feature's stretch
+            handle_time = channel.stretched(agent, handle_time)
         self.count.answered(contact, site, wait, handle_time, now)
         if channel.on_answer:
             for hook in channel.on_answer:
@@ -304,6 +305,24 @@ class Core:
             hook(contact, now)
 
     # --- the end of the run -------------------------------------------------------------
+
+    def held(self, pending):
+        """The contacts whose customers the core still has in hand when the run stops:
+        those waiting, and (stopped at the cut-off, ``pending`` being the clock's events
+        left) those in a service that escalates them. A service's other outcomes were
+        drawn when it was answered: resolved (counted then) or left unresolved (its
+        return drawn then)."""
+        for channel in self.channels:
+            for lane in channel.lanes:
+                for contact in lane.queue:
+                    if contact.state == WAITING:
+                        yield contact
+        for callback, agent in pending:
+            if (
+                getattr(callback, "__func__", None) is Core.release
+                and agent.contact.followup & ESCALATE
+            ):
+                yield agent.contact
 
     def carry_over(self, end: float) -> None:
         """Contacts still waiting when the run ends are carried over."""

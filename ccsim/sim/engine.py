@@ -5,7 +5,12 @@ routing policy.
 internal ones features need, and sites), the routing policy (:mod:`ccsim.sim.routing`),
 the core (:mod:`ccsim.sim.core`) and the features the scenario uses
 (:mod:`ccsim.sim.features`), runs the clock until no event is left, and hands the counts
-(:mod:`ccsim.sim.counting`) to :mod:`ccsim.sim.accounting`.
+(:mod:`ccsim.sim.counting`, :mod:`ccsim.sim.counts`) to :mod:`ccsim.sim.accounting`.
+
+The engine knows no feature by name: it builds the internal channels the features ask for
+(:func:`~ccsim.sim.features.internal_channels`), installs them
+(:func:`~ccsim.sim.features.install`) and, at the end, asks the core and each feature which
+contacts they still hold (``held``), to censor those customers' journeys.
 
 All randomness comes from named streams (:mod:`ccsim.sim.streams`), and each contact draws
 its handle time and patience at arrival, so contact *i* of a channel gets the same values
@@ -26,16 +31,13 @@ from ccsim.sim.accounting import account
 from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
-from ccsim.sim.counting import ChannelCounts, Counter, RunRecord, SiteCounts
-from ccsim.sim.features import bot as bot_feature
-from ccsim.sim.features import install
-from ccsim.sim.features.callbacks import callback_name
-from ccsim.sim.features.chats import Chats
-from ccsim.sim.features.messages import message_name
+from ccsim.sim.counting import Counter
+from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts
+from ccsim.sim.features import install, internal_channels
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
 from ccsim.sim.shifts import PayScale, roster
-from ccsim.sim.state import ESCALATE, WAITING, ChannelState, SiteState
+from ccsim.sim.state import ChannelState, SiteState
 from ccsim.sim.streams import Streams
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "build", "run", "simulate"]
@@ -47,9 +49,9 @@ _AFTER_INBOUND = ("email", "outbound")
 def _channels(
     scenario: Scenario, calendar: Calendar, streams: Streams, counter: Counter
 ) -> list[ChannelState]:
-    """The user's channels, then the internal call-back and message channels. Email, call
-    backs and messages come after every live channel unless given a priority (deferred
-    work)."""
+    """The user's channels, then the internal channels of the features (call backs,
+    messages). Email and the internal channels come after every live channel unless given
+    a priority (deferred work)."""
     n = len(calendar.slots)
     inbound = [c.priority or 0 for c in scenario.channels.values() if c.kind not in _AFTER_INBOUND]
     # Outbound comes after every inbound live channel (blending: inbound first), email
@@ -71,7 +73,7 @@ def _channels(
         )
         channel = ChannelState(len(channels), name, config.kind, priority, counts)
         channel.threshold = config.service_level.threshold
-        channel.concurrency, channel.stretch = config.concurrency, config.stretch
+        channel.concurrency = config.concurrency
         channel.mean_handle_time = config.handle_time.expected() * config.agent_assist
         if config.arrivals is not None:
             batches = arrival_batches(
@@ -87,30 +89,14 @@ def _channels(
         if config.patience is not None:
             channel.draw_patience = streams.draws("patience", name, config.patience)
         channels.append(channel)
-    for voice in list(channels):
-        config = scenario.channels[voice.name]
-        if config.callback is None:
-            continue
-        name = callback_name(voice.name)
-        channel = ChannelState(
-            len(channels), name, "voice", deferred, ChannelCounts(name, n, new_customers=False)
-        )
-        channel.served_as, channel.internal = voice.name, True
-        channel.threshold = config.callback.deadline  # its patience is the deadline
-        channel.mean_handle_time = voice.mean_handle_time
-        channels.append(channel)
-    for live in list(channels):
-        if live.internal:
-            continue
-        config = scenario.channels[live.name]
-        if config.message is None or not config.message.served:
-            continue
-        name = message_name(live.name)
-        counts = ChannelCounts(name, n, deferred=True, new_customers=False)
-        channel = ChannelState(len(channels), name, live.kind, deferred, counts)
-        channel.served_as, channel.internal = live.name, True
-        channel.threshold = config.message.response_target
-        channel.mean_handle_time = live.mean_handle_time
+    by_name = {channel.name: channel for channel in channels}
+    for internal in internal_channels(scenario):
+        served = by_name[internal.served_as]
+        counts = ChannelCounts(internal.name, n, deferred=internal.deferred, new_customers=False)
+        channel = ChannelState(len(channels), internal.name, internal.kind, deferred, counts)
+        channel.served_as, channel.internal = internal.served_as, True
+        channel.threshold = internal.threshold
+        channel.mean_handle_time = served.mean_handle_time
         channels.append(channel)
     for channel in channels:
         config = scenario.channels[channel.served_as]
@@ -179,50 +165,21 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     return core
 
 
-# Events that hold a contact in hand (its service, a chat's, a bot session) when the run
-# stops at the cut-off, and how to find the contact in the event's value.
-_IN_HAND = {
-    Core.release: lambda agent: agent.contact,
-    Chats._release: lambda value: value[1],  # (agent, contact)
-    bot_feature._Bot.contained: lambda contact: contact,
-    bot_feature._Bot.falsely_contained: lambda contact: contact,
-    bot_feature._Bot.handed_over: lambda contact: contact,
-}
-_IN_SERVICE = (Core.release, Chats._release)
-
-
 def _censor_open(core: Core) -> None:
     """Count each customer whose journey is still open at the end of the run as censored,
-    once: a contact still waiting, or (stopped at the cut-off) in the bot or in a service
-    that escalates it.
-    Returns due after the cut-off were counted when drawn (``Returns``)."""
+    once: the contacts the core holds (waiting; stopped at the cut-off, in a service that
+    escalates it) and those each feature says it holds (``held``: in the bot, in a chat
+    that escalates). Returns due after the cut-off were counted when drawn (``Returns``)."""
+    pending = core.clock.pending()
+    holders = [core, *(f for f in core.features.values() if hasattr(f, "held"))]
     seen: set[int] = set()
-
-    def open_journey(contact) -> None:
-        customer = contact.customer
-        key = id(customer) if customer is not None else id(contact)
-        if key in seen:
-            return
-        seen.add(key)
-        core.count.open_journey(contact)
-
-    for channel in core.channels:
-        for lane in channel.lanes:
-            for contact in lane.queue:
-                if contact.state == WAITING:
-                    open_journey(contact)
-    for _, _, _, event in core.clock._queue:
-        callback = event.callbacks[0]
-        function = getattr(callback, "__func__", None)
-        held = _IN_HAND.get(function)
-        if held is None:
-            continue
-        contact = held(event._value)
-        # A service's outcome was drawn when it was answered: resolved (counted then, at
-        # its end) or left unresolved (its return drawn then) decides the journey; only an
-        # escalation still has the customer in hand.
-        if function not in _IN_SERVICE or contact.followup & ESCALATE:
-            open_journey(contact)
+    for holder in holders:
+        for contact in holder.held(pending):
+            customer = contact.customer
+            key = id(customer) if customer is not None else id(contact)
+            if key not in seen:
+                seen.add(key)
+                core.count.open_journey(contact)
 
 
 def run(core: Core) -> RunRecord:

@@ -1,17 +1,30 @@
 """Runtime state of a replication: contacts, customers, lanes, channels, agents and sites.
 
 These are plain slotted objects that the core (:mod:`ccsim.sim.core`) and the features
-(:mod:`ccsim.sim.features`) read and change; they hold no logic. A feature keeps its own
-state (bot sessions, lines in use, ...) in its own object, not here.
+(:mod:`ccsim.sim.features`) read and change; they hold no logic and only what the core
+reads. A feature keeps its own state (bot sessions, lines in use, an agent's chats in hand
+or shift) in its own objects, not here; the ``ChannelState`` attributes a feature sets
+(``serve``, ``pick_up``, ``stretched`` and the hooks) are the points where the core calls
+it.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import NamedTuple
 
-from ccsim.sim.counting import ChannelCounts, SiteCounts
+from ccsim.sim.counts import ChannelCounts, SiteCounts
 
-__all__ = ["AgentState", "ChannelState", "Contact", "Customer", "Lane", "SiteState", "attach"]
+__all__ = [
+    "AgentState",
+    "ChannelState",
+    "Contact",
+    "Customer",
+    "InternalChannel",
+    "Lane",
+    "SiteState",
+    "attach",
+]
 
 # Contact states.
 WAITING, ANSWERED, ABANDONED, SILENT, GONE = 0, 1, 2, 3, 4
@@ -123,7 +136,7 @@ class ChannelState:
         "serve",
         "served_as",
         "steps",
-        "stretch",
+        "stretched",
         "threshold",
     )
 
@@ -135,7 +148,7 @@ class ChannelState:
         self.intervals = counts.intervals
         self.threshold = 0.0
         self.by_site = False  # count each site's part as contacts are answered (several sites)
-        self.concurrency, self.stretch = 1, 0.0
+        self.concurrency = 1
         self.mean_handle_time = 0.0
         # A first contact is its own customer, resolved at first contact (no bot, tiers or
         # repeats; every site resolves): the counter counts those from its totals.
@@ -148,11 +161,27 @@ class ChannelState:
         self.draw_patience = None  # None: contacts never abandon
         self.route = None  # set by the routing policy: an idle agent for a contact, or None
         self.serve = None  # None: one contact at a time (the core); else the chats feature's
+        # None, or the chats feature's handle time of a chat stretched for the chats its
+        # agent holds: called as ``stretched(agent, handle_time)`` when it is answered.
+        self.stretched = None
         self.pick_up = None  # an answered contact no longer waiting (silent abandonment)
         self.due = None  # the event of its next arrival (the core's)
         self.hooked = False  # whether a hook runs before the route (set when the run starts)
         self.on_arrive = self.on_enter = self.on_wait = ()
         self.on_answer = self.on_end = self.on_abandon = self.on_leave = ()
+
+
+class InternalChannel(NamedTuple):
+    """A channel a feature adds to the user's (call backs, messages), built by the engine
+    after them: served by the sites and skills of ``served_as``, with its handle times, and
+    after every live channel (deferred work). A feature names it ``<channel>:<what>``, a
+    name no user channel can have (user names hold no ':')."""
+
+    name: str
+    served_as: str  # the user channel whose sites, skills and handle times it uses
+    kind: str
+    threshold: float  # its service-level threshold (a call back's deadline, a response target)
+    deferred: bool  # counted as deferred work: items opened and closed, and the backlog
 
 
 def attach(channel: ChannelState, point: str, hook) -> None:
@@ -162,40 +191,23 @@ def attach(channel: ChannelState, point: str, hook) -> None:
 
 
 class AgentState:
-    """One agent of one shift. ``leaving`` is set when the agent's shift ends or a break is
-    due while a contact is in hand: the agent leaves (or takes the break) on finishing."""
+    """One agent of one shift, as the core sees it: its site, the contact in hand (one at a
+    time) and the event of that service's end, since when it is idle, and ``leaving``: set
+    by the staffing feature when the agent's shift ends or a break is due while a contact
+    is in hand, so that the agent leaves (or takes the break) on finishing instead of
+    taking the next contact.
 
-    __slots__ = (
-        "break_due",
-        "breaks",
-        "busy_since",
-        "contact",
-        "due",
-        "ended",
-        "generation",
-        "idle_since",
-        "leaving",
-        "n_chats",
-        "on",
-        "on_since",
-        "shift_end",
-        "site",
-    )
+    The staffing feature makes the agents, as a subclass with its own slots (the shift's
+    end, the breaks to come); the chats feature keeps each agent's chats in hand in its
+    own objects."""
 
-    def __init__(self, site: SiteState, shift_end: float) -> None:
+    __slots__ = ("contact", "due", "idle_since", "leaving", "site")
+
+    def __init__(self, site: SiteState) -> None:
         self.site = site
-        self.shift_end = shift_end
         self.idle_since = 0.0
-        self.on = False  # logged on: idle or busy
-        self.on_since = 0.0
-        self.ended = False
         self.leaving = False
-        self.break_due = 0.0  # length of a break waiting for the contact in hand to end
-        self.breaks: list[tuple[float, float]] = []  # (start, length) to come, last first
         self.contact: Contact | None = None  # the contact in hand (one at a time)
-        self.n_chats = 0  # chats in hand, on a channel with concurrency
-        self.busy_since = 0.0  # when the agent's first chat in hand began
-        self.generation = 0  # invalidates the agent's free chat slots once it is idle
         self.due = None  # the event of the end of its service (one at a time)
 
 

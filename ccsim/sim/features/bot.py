@@ -51,7 +51,7 @@ class _Bot:
         # A session's end is scheduled as ``Clock.after`` does, inline (one per session),
         # with the callback of its outcome, drawn when it starts: the event holds the
         # contact alone.
-        self._queue, self._eid = core._queue, core._eid
+        self._queue, self._eid = core.clock.heap, core.clock.ids
         self._contained = self.contained
         self._falsely_contained = self.falsely_contained
         self._handed_over = self.handed_over
@@ -129,3 +129,12 @@ class Bot:
         returns = self.core.features.get("returns")
         for bot in self.bots.values():
             bot.returns = returns
+
+    @staticmethod
+    def held(pending):
+        """The contacts in a bot session when the run stops at the cut-off: whatever its
+        outcome, the customer is still in hand (a session's end is the one event a
+        :class:`_Bot` schedules)."""
+        for callback, contact in pending:
+            if isinstance(getattr(callback, "__self__", None), _Bot):
+                yield contact

@@ -13,7 +13,7 @@ can have (user names hold no ':'), so it never takes the place of a channel of t
 
 from __future__ import annotations
 
-from ccsim.sim.state import Customer, attach
+from ccsim.sim.state import Customer, InternalChannel, attach
 
 __all__ = ["Callbacks", "callback_name"]
 
@@ -64,6 +64,15 @@ class Callbacks:
     @staticmethod
     def used(scenario) -> bool:
         return any(channel.callback is not None for channel in scenario.channels.values())
+
+    @staticmethod
+    def internal_channels(scenario) -> list[InternalChannel]:
+        """Each voice channel's call-back channel, its patience the deadline."""
+        return [
+            InternalChannel(callback_name(name), name, "voice", config.callback.deadline, False)
+            for name, config in scenario.channels.items()
+            if config.callback is not None
+        ]
 
     def __init__(self, core, scenario, streams) -> None:
         self.offers: dict[int, _Offer] = {}  # channel index -> its offer

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from ccsim.sim.state import WAITING, Customer, attach
+from ccsim.sim.state import WAITING, Customer, InternalChannel, attach
 
 __all__ = ["Messages", "message_name"]
 
@@ -33,6 +33,17 @@ class Messages:
     @staticmethod
     def used(scenario) -> bool:
         return any(channel.message is not None for channel in scenario.channels.values())
+
+    @staticmethod
+    def internal_channels(scenario) -> list[InternalChannel]:
+        """The message channel of each channel whose messages are served: deferred work."""
+        return [
+            InternalChannel(
+                message_name(name), name, config.kind, config.message.response_target, True
+            )
+            for name, config in scenario.channels.items()
+            if config.message is not None and config.message.served
+        ]
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.count = core, core.count

@@ -7,6 +7,10 @@ times per agent and day); a busy one gets ``leaving`` set, and the core hands it
 on finishing its contact (:meth:`Staffing.leave`) instead of giving it the next one: the
 time after its shift end is an overrun, paid.
 
+The agents it makes are :class:`ShiftAgent`: the core's :class:`~ccsim.sim.state.AgentState`
+with the shift's own slots. A subclass rather than a record beside the agent, because the
+core hands the agent back (:meth:`Staffing.leave`) and a slot costs nothing to reach.
+
 Shifts, breaks and ends are scheduled as they come due (one pending shift start per site,
 one pending break per agent), not all at once: weeks of agent events waiting in the heap
 would make every push and pop on it dearer.
@@ -19,7 +23,22 @@ import math
 from ccsim.sim.clock import Due
 from ccsim.sim.state import AgentState, SiteState
 
-__all__ = ["Staffing"]
+__all__ = ["ShiftAgent", "Staffing"]
+
+
+class ShiftAgent(AgentState):
+    """An agent of one shift: the core's agent, and what only staffing reads."""
+
+    __slots__ = ("break_due", "breaks", "ended", "on", "on_since", "shift_end")
+
+    def __init__(self, site: SiteState, shift_end: float) -> None:
+        super().__init__(site)
+        self.shift_end = shift_end
+        self.on = False  # logged on: idle or busy
+        self.on_since = 0.0
+        self.ended = False  # its shift is over
+        self.break_due = 0.0  # length of a break waiting for the contact in hand to end
+        self.breaks: list[tuple[float, float]] = []  # (start, length) to come, last first
 
 
 class Staffing:
@@ -55,8 +74,8 @@ class Staffing:
         if shrinkage > 0:
             present = int(present * (1.0 - shrinkage) + self.absence.random())
         for number in range(present):
-            agent = AgentState(site, instance.end)
-            agent.due = Due(self.core._release, agent)
+            agent = ShiftAgent(site, instance.end)
+            agent.due = Due(self.core.release, agent)
             breaks = instance.agent_breaks(number, present)
             agent.breaks = sorted((b, e - b) for b, e, _ in breaks if b >= now)[::-1]
             site.agents.append(agent)
@@ -66,24 +85,24 @@ class Staffing:
             self._log_on(agent, now)
         self._next_shift(site)
 
-    def _next_break(self, agent: AgentState, now: float) -> None:
+    def _next_break(self, agent: ShiftAgent, now: float) -> None:
         if agent.breaks:
             begin, length = agent.breaks.pop()
             self.after(begin - now, self._break, (agent, length))
 
-    def _log_on(self, agent: AgentState, now: float) -> None:
+    def _log_on(self, agent: ShiftAgent, now: float) -> None:
         agent.on, agent.on_since = True, now
         agent.site.n_on += 1
         self.core.take_work(agent, now)
 
-    def _log_off(self, agent: AgentState, now: float) -> None:
+    def _log_off(self, agent: ShiftAgent, now: float) -> None:
         agent.on = False
         agent.site.n_on -= 1
         self.count.logged_on(agent.site, agent.on_since, now)
 
     def _join(self, event) -> None:
         """An agent comes back from a break and takes waiting work."""
-        agent: AgentState = event._value
+        agent: ShiftAgent = event._value
         if not (agent.ended or agent.on):
             self._log_on(agent, self.env._now)
 
@@ -104,7 +123,7 @@ class Staffing:
             agent.leaving = True
 
     def _end_shift(self, event) -> None:
-        agent: AgentState = event._value
+        agent: ShiftAgent = event._value
         agent.ended = True
         if agent.on:
             if agent in agent.site.idle:
@@ -113,7 +132,7 @@ class Staffing:
             else:
                 agent.leaving = True  # finishes the contact in hand: an overrun
 
-    def leave(self, agent: AgentState) -> None:
+    def leave(self, agent: ShiftAgent) -> None:
         """A busy agent whose shift ended or whose break was due puts the phone down."""
         now = self.env._now
         self._log_off(agent, now)
