@@ -33,7 +33,8 @@ from bench_engine import machine_facts, mmc_scenario_dict, verdict
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import ccsim  # noqa: E402
-from ccsim.experiment.replications import block_size, replication_seed  # noqa: E402
+from ccsim.experiment.parallel import block_size  # noqa: E402
+from ccsim.experiment.replications import replication_seed  # noqa: E402
 
 SEED = 1
 TARGET_TWO_JOBS = 1.8

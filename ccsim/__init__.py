@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ccsim.version import __version__
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time loaded on first use
-    from ccsim.experiment.replications import run_replications
+    from ccsim.experiment.parallel import run_replications
     from ccsim.experiment.summary import compare, summarise
     from ccsim.model import ConfigError, Scenario, load_scenario, parse_scenario
     from ccsim.sim.engine import SimulationResult, simulate
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time loaded on first 
 _API = {
     "load_experiment": "ccsim.study.spec",
     "run_experiment": "ccsim.study.run",
-    "run_replications": "ccsim.experiment.replications",
+    "run_replications": "ccsim.experiment.parallel",
     "compare": "ccsim.experiment.summary",
     "summarise": "ccsim.experiment.summary",
     "ConfigError": "ccsim.model",

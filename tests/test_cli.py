@@ -216,3 +216,23 @@ def test_an_experiment_of_one_scenario_runs_to_its_report(tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("\n")  # as runs before this fix wrote it
     assert read_csv(empty, ("scenario", "kpi")).empty
+
+
+def test_the_parsers_choices_are_the_layers_own():
+    """``--method`` and ``--backend`` are written out in the command line so that building
+    the parser imports no planner and no runner; they must stay the planner's and the
+    runner's lists."""
+    from ccsim.cli import build_parser
+    from ccsim.experiment.backends import BACKENDS
+    from ccsim.planning.staffing import METHODS
+
+    commands = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ).choices
+
+    def choices(command: str, option: str) -> tuple:
+        (action,) = [a for a in commands[command]._actions if option in a.option_strings]
+        return tuple(action.choices)
+
+    assert choices("staff", "--method") == (*METHODS, "search")
+    assert choices("experiment", "--backend") == BACKENDS

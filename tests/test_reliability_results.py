@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import ccsim.experiment.parallel as parallel
 import ccsim.experiment.replications as replications
 import ccsim.experiment.tables as tables
 import ccsim.study.spec as spec
@@ -233,7 +234,7 @@ def test_changed_code_recomputes_every_block(tmp_path, monkeypatch):
     before = {p.parent.name for p in _block_files(out, "reps")}
     simulated = []
     real = replications.run_block
-    monkeypatch.setattr(replications, "run_block", lambda *a: simulated.append(a[2]) or real(*a))
+    monkeypatch.setattr(parallel, "run_block", lambda *a: simulated.append(a[2]) or real(*a))
     assert _experiment(source, out) == 0
     assert simulated == []  # same code: every block reused
     monkeypatch.setattr(spec, "code_digest", lambda: "a changed engine")
@@ -323,7 +324,7 @@ def test_an_unwritable_out_fails_in_one_line_before_any_simulation(
 
 
 def test_replication_rows_are_written_block_by_block(tmp_path, monkeypatch):
-    monkeypatch.setattr(replications, "_MAX_BLOCK", 4)  # 10 replications: blocks of 4, 4 and 2
+    monkeypatch.setattr(parallel, "_MAX_BLOCK", 4)  # 10 replications: blocks of 4, 4 and 2
     source = _write(tmp_path, EXPERIMENT.replace("replications: 6", "replications: 10"))
     out = tmp_path / "out"
     assert _experiment(source, out) == 0

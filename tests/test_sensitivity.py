@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import ccsim
-from ccsim.experiment.replications import run_replications
+from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import Estimate, holm, p_value, paired_mean_difference_ci
 from ccsim.experiment.summary import compare
 from ccsim.model import ConfigError, load_scenario

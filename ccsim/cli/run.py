@@ -137,7 +137,7 @@ def _simulate_into(out: Path, scenario, args):
     Interval rows are most of the output: streaming them keeps memory flat in ``--reps``."""
     import pandas as pd
 
-    from ccsim.experiment.replications import iter_replications
+    from ccsim.experiment.parallel import iter_replications
 
     for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
         leftover.unlink(missing_ok=True)

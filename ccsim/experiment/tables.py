@@ -1,13 +1,13 @@
 """The final tables of an experiment, streamed from its saved blocks.
 
 ``replications.parquet`` is written one row group per block, in scenario and replication
-order, reading one block at a time from the :class:`~.chunks.BlockStore`; the summary
+order, reading one block at a time from the :class:`~.saved_blocks.BlockStore`; the summary
 and the paired comparisons are computed one scenario at a time (with the baseline's rows
 beside it), from the same rows and with the same functions as over the whole table, so
 every estimate is exact; interval profiles come from running sums. Memory therefore holds
 at most two scenarios' replication rows, never every replication of every scenario.
 
-The tables form one generation (:mod:`.store`): the old manifest is removed first, the
+The tables form one generation (:mod:`.folder`): the old manifest is removed first, the
 tables are written, and the manifest listing their checksums is written by the caller.
 """
 

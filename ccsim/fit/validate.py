@@ -176,7 +176,7 @@ def validate(
     scenario: Scenario, records: Records, reps: int = 20, seed: int = 1, n_jobs: int = 1
 ) -> Validation:
     """Simulate ``scenario`` (fitted to ``records``) and compare interval KPIs."""
-    from ccsim.experiment.replications import run_replications
+    from ccsim.experiment.parallel import run_replications
 
     _, intervals = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
     threshold_of = {name: ch.service_level.threshold for name, ch in scenario.channels.items()}

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.replications import run_replications
+from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import mean_ci, ratio_ci
 from ccsim.files import write_csv
 from ccsim.model import ConfigError, Scenario, parse_scenario

@@ -19,7 +19,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.replications import run_replications
+from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel, parse_scenario
 from ccsim.model.calendar import WEEKDAYS

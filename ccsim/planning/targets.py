@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.replications import run_replications
+from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel
 from ccsim.sim.metrics import RATIO_KPIS

@@ -28,9 +28,9 @@ import pandas as pd
 from ccsim.experiment.backends import open_executor
 from ccsim.experiment.collector import Collector
 from ccsim.experiment.folder import commit_generation, output_folder, writing_to
+from ccsim.experiment.parallel import block_ranges, block_size, run_named_block
 from ccsim.experiment.progress import finish
 from ccsim.experiment.progress import progress as progress_bar
-from ccsim.experiment.replications import block_ranges, block_size, run_named_block
 from ccsim.experiment.saved_blocks import BlockStore
 from ccsim.experiment.tables import write_tables
 from ccsim.files import write_csv

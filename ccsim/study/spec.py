@@ -192,7 +192,8 @@ class Experiment:
     def fingerprint(self, scenario: str) -> str:
         """Identity of a scenario's replications: what determines their rows, i.e. the
         validated scenario, the seeding and the code that simulates
-        (:func:`~.blocks.code_digest`). Each saved block also names its replication range."""
+        (:func:`~ccsim.experiment.replications.code_digest`). Each saved block also names its
+        replication range."""
         return self.fingerprint_of(scenario, self.scenarios[scenario])
 
     def fingerprint_of(self, model: str, scenario, *tags: str) -> str:

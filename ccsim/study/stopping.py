@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.experiment.replications import Block, block_ranges
+from ccsim.experiment.parallel import block_ranges
+from ccsim.experiment.replications import Block
 from ccsim.experiment.stats import (
     mean_ci,
     paired_mean_difference_ci,
