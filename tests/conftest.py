@@ -148,6 +148,7 @@ TIERS = {
         "test_staffing.py",
         "test_stats.py",
         "test_theory_balking.py",
+        "test_theory_check.py",
     },
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}
