@@ -60,6 +60,13 @@ def test_handle_time_multipliers_are_part_of_the_queue():
     assert "abandon_rate" not in exact_kpis(queue)  # nobody abandons: nothing to compare
 
 
+def test_a_chat_held_one_at_a_time_is_the_same_queue():
+    chat = channel("3/min", "3min", "2min", kind="chat", stretch=0.2)
+    assert _queue(channels={"chat": chat}) == Queue("chat", 3 / 60, 180.0, 11, 20.0, 120.0, None)
+    held = _queue(channels={"chat": channel(kind="chat", concurrency=2)})
+    assert held.path == "channels.chat.concurrency"
+
+
 def test_balking_counts_over_the_contacts_that_queued():
     # With a balking probability of 0 the chain is Erlang A: the conversion to the
     # simulator's definitions must give Erlang A's shares back.

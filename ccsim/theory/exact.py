@@ -118,7 +118,7 @@ def _channel_mismatch(name: str, channel, where: str) -> Mismatch | None:
             f"{where}.kind",
             f"the theory check needs a voice or chat channel; {name} is {channel.kind}",
         )
-    if channel.concurrency > 1 or channel.stretch > 0:
+    if channel.concurrency > 1:  # the stretch applies only to the other chats held
         return Mismatch(
             f"{where}.concurrency", f"the theory check needs one chat per agent; {name} has more"
         )
