@@ -4,20 +4,45 @@ Each file is written to a temporary name in the same directory, flushed to disk,
 over the target (``os.replace`` is atomic on POSIX and Windows): a reader sees the old file or
 the new one, never half. Every layer that writes (a run's tables, a staffed model file, a
 report) writes through here, so this module depends on nothing else in ccsim.
+
+Two rules keep a user's files safe from it. A target that exists and is not a regular file
+(a device such as ``/dev/full``, a pipe, a folder) is never renamed over
+(:class:`NotRegularFileError`). And the temporary files are named so that ccsim can tell
+its own from anyone else's: ``.<target>.ccsim-<pid>-<8 random characters>.tmp``, created
+with ``O_EXCL`` (``mkstemp``) and remembered while this process writes them. A run killed
+mid-write leaves one behind; :func:`remove_leftovers` deletes only names of exactly that
+form, of a process that has ended, and only plain files of this user with a single link:
+a user's file that merely looks like a temporary name is left alone.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_write", "file_digest", "write_csv", "write_parquet", "write_text"]
+__all__ = [
+    "NotRegularFileError",
+    "atomic_write",
+    "check_target",
+    "commit_staged",
+    "discard_staged",
+    "file_digest",
+    "remove_leftovers",
+    "staging_file",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+]
 
 
 def _umask() -> int:
@@ -30,23 +55,134 @@ def _umask() -> int:
 # any file the user writes, so give them the permissions the umask allows.
 _FILE_MODE = 0o666 & ~_umask()
 
+#: A temporary name of ccsim's: the target's name, the writing process and mkstemp's eight
+#: random characters (lower-case letters, digits and ``_``).
+_TEMPORARY = re.compile(r"\.(?P<target>.+)\.ccsim-(?P<pid>[1-9][0-9]{0,9})-[a-z0-9_]{8}\.tmp")
+
+#: The temporary files this process has created and not yet renamed or removed.
+_CREATED: set[str] = set()
+_CREATED_LOCK = threading.Lock()
+
+
+class NotRegularFileError(OSError):
+    """A target that exists and is not a regular file: never replaced."""
+
+
+def check_target(path: str | Path) -> None:
+    """Raise :class:`NotRegularFileError` if ``path`` exists and is neither a regular file
+    nor a symbolic link (a link is replaced itself, never what it points to)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return  # absent, or a folder that cannot be read: the write says why
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise NotRegularFileError(
+            errno.EEXIST, "exists and is not a regular file; choose another name", str(path)
+        )
+
+
+def staging_file(path: str | Path) -> Path:
+    """Create an empty temporary file beside ``path`` (``O_EXCL``: never an existing file),
+    remembered as this process's until :func:`commit_staged` or :func:`discard_staged`."""
+    path = Path(path)
+    prefix = f".{path.name}.ccsim-{os.getpid()}-"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    with _CREATED_LOCK:
+        _CREATED.add(name)
+    try:
+        os.chmod(fd if os.chmod in os.supports_fd else name, _FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        discard_staged(name)
+        raise
+    os.close(fd)
+    return Path(name)
+
+
+def discard_staged(tmp: str | Path) -> None:
+    """Remove a temporary file of :func:`staging_file`; any other path is left alone."""
+    name = str(tmp)
+    with _CREATED_LOCK:
+        if name not in _CREATED:
+            return
+        _CREATED.discard(name)
+    Path(name).unlink(missing_ok=True)
+
+
+def commit_staged(tmp: str | Path, path: str | Path) -> Path:
+    """Rename a temporary file of :func:`staging_file` over ``path`` (checked first)."""
+    check_target(path)
+    os.replace(tmp, path)
+    with _CREATED_LOCK:
+        _CREATED.discard(str(tmp))
+    return Path(path)
+
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
-    """Call ``write(temporary_name)``, flush the file to disk, then rename it to ``path``."""
+    """Call ``write(temporary_name)``, flush the file to disk, then rename it to ``path``.
+    Raises :class:`NotRegularFileError`, before writing anything, if ``path`` exists and is
+    not a regular file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    check_target(path)
+    tmp = staging_file(path)
     try:
-        os.chmod(tmp, _FILE_MODE)
-        write(tmp)
+        write(str(tmp))
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        return commit_staged(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        discard_staged(tmp)
         raise
-    return path
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended (this one has not)."""
+    if pid == os.getpid():
+        return False
+    if os.name != "posix":  # os.kill would end the process: rely on the folder's lock
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, as another user's
+        return False
+    return False
+
+
+def _leftover(entry: os.DirEntry, targets: set[str] | None) -> bool:
+    match = _TEMPORARY.fullmatch(entry.name)
+    if match is None or (targets is not None and match["target"] not in targets):
+        return False
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    if not (stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and mine):
+        return False
+    return _ended(int(match["pid"]))
+
+
+def remove_leftovers(folder: str | Path, targets: Iterable[str] | None = None) -> list[Path]:
+    """Delete the temporary files a killed ccsim left in ``folder`` (those of the target
+    names ``targets``, or of any target): names of exactly ccsim's form, of a process that
+    has ended, regular files of this user with one link. Returns the paths removed."""
+    wanted = None if targets is None else set(targets)
+    removed = []
+    try:
+        with os.scandir(folder) as entries:
+            found = [Path(entry.path) for entry in entries if _leftover(entry, wanted)]
+    except OSError:
+        return []
+    for path in found:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def write_text(path: str | Path, text: str) -> Path:

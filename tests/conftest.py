@@ -135,6 +135,7 @@ TIERS = {
         "test_config.py",
         "test_engine.py",
         "test_features.py",
+        "test_files.py",
         "test_journeys.py",
         "test_kpis.py",
         "test_outbound.py",

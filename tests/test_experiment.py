@@ -310,7 +310,9 @@ def test_resume_after_kill_minus_9_matches_an_uninterrupted_run(tmp_path):
     saved = list(chunks.rglob("reps-*.parquet"))
     assert saved, "the run was killed before it saved anything"
     assert not (out / "summary.csv").exists(), "the run finished before it could be killed"
-    (saved[0].parent / ".reps-00000000-00000001.parquet.abc.tmp").write_bytes(b"half")
+    # What a write cut short by the kill leaves: a temporary of ccsim's form, of the dead process.
+    half = f".reps-00000000-00000001.parquet.ccsim-{process.pid}-abcdefgh.tmp"
+    (saved[0].parent / half).write_bytes(b"half")
     resumed = ccsim.run_experiment(killed, out=out, n_jobs=2)
     assert not list(chunks.rglob("*.tmp"))  # writes cut short by the kill are cleared
     uninterrupted = ccsim.run_experiment(whole, out=tmp_path / "whole" / "out", n_jobs=1)

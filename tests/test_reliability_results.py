@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -347,3 +348,112 @@ def test_ccsim_run_streams_interval_rows_identically_for_any_jobs(tmp_path, caps
     intervals = pd.read_csv(tmp_path / "1" / "intervals.csv")
     assert sorted(intervals.replication.unique()) == list(range(9))
     assert not list((tmp_path / "1").glob(".*.tmp"))
+
+
+# --- never overwrite a user's file ------------------------------------------------------------
+
+
+def _run(tmp_path: Path, out: Path) -> int:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO)
+    return main(["run", str(scenario), "--reps", "2", "--no-progress", "--out", str(out)])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="links as POSIX makes them")
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_a_lock_that_is_a_link_to_a_users_file_is_refused(tmp_path, capsys, link):
+    precious = tmp_path / "thesis.txt"
+    precious.write_text("four years of work\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    if link == "symbolic":
+        (out / LOCK_NAME).symlink_to(precious)
+    else:
+        os.link(precious, out / LOCK_NAME)
+    assert _run(tmp_path, out) == 2
+    assert LOCK_NAME in _one_line(capsys)
+    assert precious.read_text() == "four years of work\n"
+    assert not (out / "summary.csv").exists()
+
+
+def _refuse_any_work(monkeypatch) -> None:
+    """Make every command's first piece of work fail the test: refusals come before it."""
+    import ccsim.fit
+    import ccsim.fit.forecast
+    import ccsim.planning.search
+
+    def work(*args, **kwargs):
+        raise AssertionError("the command started its work before refusing its output")
+
+    monkeypatch.setattr(ccsim.fit, "read_records", work)
+    monkeypatch.setattr(ccsim.fit.forecast, "read_history", work)
+    monkeypatch.setattr(ccsim.planning.search, "staff_scenario", work)
+
+
+def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    _refuse_any_work(monkeypatch)
+    design = tmp_path / "design.yaml"
+    design.write_text(SCENARIO)
+    os.link(design, tmp_path / "alias.yaml")  # the same file under another name
+    (tmp_path / "out").mkdir()
+    shutil.copy(design, tmp_path / "out" / "staffed.yaml")  # a staffed model, restaffed
+    (tmp_path / "log.csv").write_text("arrival,site\n2026-01-05 09:00,main\n")
+    (tmp_path / "forecast.csv").write_text("interval_start,volume\n2026-01-05 09:00,3\n")
+    cases = [
+        ("--model", ["staff", "design.yaml", "--method", "search", "--model", "alias.yaml"]),
+        ("--out", ["staff", "out/staffed.yaml", "--method", "search", "--out", "out"]),
+        ("--out", ["fit", "log.csv", "--out", "log.csv"]),
+        ("--out", ["forecast", "forecast.csv", "--weeks", "2"]),  # its default --out
+    ]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    for option, command in cases:
+        assert main(command) == 2, command
+        line = _one_line(capsys)
+        assert line.startswith(f"ccsim: {option} ") and "is the input" in line, line
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and device nodes of POSIX")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(
+    tmp_path, capsys, monkeypatch, kind
+):
+    if kind == "device" and os.geteuid() != 0:
+        pytest.skip("mknod needs root")
+    _refuse_any_work(monkeypatch)
+    design = tmp_path / "design.yaml"
+    design.write_text(SCENARIO)
+    node = tmp_path / "node"
+    if kind == "fifo":
+        os.mkfifo(node)
+    else:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # what /dev/full is
+    mode = os.lstat(node).st_mode
+    for command in (
+        ["schema", "--out", str(node)],
+        ["fit", str(tmp_path / "log.csv"), "--out", str(node)],
+        ["forecast", str(tmp_path / "history.csv"), "--weeks", "2", "--out", str(node)],
+        ["staff", str(design), "--method", "search", "--model", str(node)],
+    ):
+        if command[0] == "staff":
+            command += ["--out", str(tmp_path / "out")]
+        assert main(command) == 2, command
+        line = _one_line(capsys)
+        assert "not a regular file" in line and str(node) in line, line
+        assert os.lstat(node).st_mode == mode
+
+
+def test_a_users_file_named_like_a_temporary_is_kept(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    users = [".intervals.csv.backup.tmp", ".intervals.csv.12345.tmp"]
+    for name in users:
+        (out / name).write_text("mine")
+    leftover = out / f".intervals.csv.ccsim-{ended.pid}-k1ll3d_9.tmp"  # a run killed mid-way
+    leftover.write_text("half")
+    assert _run(tmp_path, out) == 0
+    assert all((out / name).read_text() == "mine" for name in users)
+    assert not leftover.exists()

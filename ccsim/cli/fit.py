@@ -150,11 +150,14 @@ def _add_validation_options(parser) -> None:
 
 
 def fit(args) -> int:
-    from ccsim.experiment.folder import writing_to
+    from ccsim.experiment.folder import refuse_overwrite, writing_to
     from ccsim.files import write_text
     from ccsim.fit import fit_centre, read_records, scenario_text
     from ccsim.model import load_scenario
 
+    refuse_overwrite(args.out, [args.records], "--out")
+    if args.validate:
+        refuse_overwrite([args.out.with_name("validation.csv")], [args.records], "--validate")
     records = read_records(args.records, args.columns, args.timezone, args.outcomes)
     fitted = fit_centre(
         records,

@@ -60,9 +60,10 @@ def add_parser(commands) -> None:
 
 
 def forecast(args) -> int:
-    from ccsim.experiment.folder import writing_to
+    from ccsim.experiment.folder import refuse_overwrite, writing_to
     from ccsim.fit.forecast import describe, forecast_volumes, read_history, write_forecast
 
+    refuse_overwrite(args.out, [args.history], "--out")
     histories = read_history(args.history, args.columns, args.timezone)
     results = {}
     for channel, series in histories.items():

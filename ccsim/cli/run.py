@@ -82,7 +82,7 @@ def run(args) -> int:
         writing_to,
     )
     from ccsim.experiment.summary import summarise
-    from ccsim.files import write_csv
+    from ccsim.files import commit_staged, write_csv
     from ccsim.model import load_scenario
 
     scenario = load_scenario(args.config)
@@ -95,7 +95,7 @@ def run(args) -> int:
         elapsed = time.perf_counter() - started
         # One generation: the tables, then the manifest that lists them (ccsim.experiment.folder).
         start_generation(out)
-        os.replace(staged, out / "intervals.csv")
+        commit_staged(staged, out / "intervals.csv")
         paths = [
             write_csv(out / "replications.csv", replications),
             out / "intervals.csv",
@@ -196,10 +196,10 @@ def _simulate_into(out: Path, scenario, args):
     import pandas as pd
 
     from ccsim.experiment.parallel import iter_replications
+    from ccsim.files import discard_staged, remove_leftovers, staging_file
 
-    for leftover in out.glob(".intervals.csv.*.tmp"):  # from a run killed mid-way
-        leftover.unlink(missing_ok=True)
-    staged = out / f".intervals.csv.{os.getpid()}.tmp"
+    remove_leftovers(out, ["intervals.csv"])  # from a run killed mid-way: ccsim's own only
+    staged = staging_file(out / "intervals.csv")
     tables = []
     try:
         with open(staged, "w", encoding="utf-8", newline="") as handle:
@@ -217,6 +217,6 @@ def _simulate_into(out: Path, scenario, args):
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
-        staged.unlink(missing_ok=True)
+        discard_staged(staged)
         raise
     return pd.concat(tables, ignore_index=True), staged

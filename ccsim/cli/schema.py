@@ -42,9 +42,10 @@ def schema(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    from ccsim.experiment.folder import writing_to
+    from ccsim.experiment.folder import refuse_overwrite, writing_to
     from ccsim.files import write_text
 
+    refuse_overwrite(args.out, [], "--out")
     with writing_to(args.out.parent, "the schema"):
         write_text(args.out, text)
     print(f"wrote {args.out}")

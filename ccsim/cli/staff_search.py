@@ -98,11 +98,14 @@ def shown_path(path: Path) -> str:
 
 def staff_search(args, scenario, out: Path, started: float) -> int:
     """``ccsim staff --method search``: the whole scenario at least cost (docs/staffing.md)."""
+    from ccsim.experiment.folder import refuse_overwrite
     from ccsim.planning.frontier import frontier, write_frontier
     from ccsim.planning.search import staff_scenario
     from ccsim.planning.targets import Targets
     from ccsim.planning.templates import ShiftOffer
 
+    option = "--model" if args.model else "--out"  # --out: the default model in it
+    refuse_overwrite(args.model or out / "staffed.yaml", [args.config], option)
     targets = Targets.of(
         scenario,
         args.target,

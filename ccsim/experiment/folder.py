@@ -7,8 +7,13 @@ Three guarantees, each against a different way of losing or mixing results:
 * **One writer per folder.** :func:`output_folder` takes an exclusive OS lock on
   ``<out>/.ccsim.lock`` (``flock``): a second run on the same folder stops at once with one
   line. The operating system drops the lock when its process ends, ``kill -9`` included,
-  so a lock is never stale. It also checks, before any work, that the folder can be
+  so a lock is never stale. The lock file is opened without following a link and refused
+  unless it is a regular file with one link: a lock that is a link to a user's file would
+  have that file truncated. It also checks, before any work, that the folder can be
   created and written.
+* **No input overwritten.** :func:`refuse_overwrite` stops a command, before any work,
+  whose output is one of its inputs (the same file, through a link too) or exists and is
+  not a regular file (``/dev/full``).
 * **Complete generations.** The final tables of a run are written one by one, then
   ``manifest.json`` is written last and lists each table's size and sha256
   (:func:`commit_generation`). The old manifest is removed before the first table is
@@ -21,11 +26,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ccsim.files import file_digest, write_text
+from ccsim.files import NotRegularFileError, check_target, file_digest, write_text
 from ccsim.model.errors import UserError
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "check_generation",
     "commit_generation",
     "output_folder",
+    "refuse_overwrite",
     "start_generation",
     "writing_to",
 ]
@@ -91,6 +99,36 @@ except ImportError:  # Windows: a byte-range lock, also released when the proces
 _HELD: dict[Path, int] = {}
 
 
+#: No link followed (a lock that is a link would truncate what it points to), no wait on a
+#: pipe; O_NOFOLLOW and O_NONBLOCK do not exist on Windows, which has no such files either.
+_LOCK_FLAGS = (
+    os.O_RDWR
+    | os.O_CREAT
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _open_lock(out: Path, path: Path):
+    """The lock file, opened for reading and writing: created if absent, refused unless a
+    regular file with one link (a hard link to a user's file shares its content)."""
+    try:
+        fd = os.open(path, _LOCK_FLAGS, 0o666)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise OutputError(
+                f"{path}: the lock file is a symbolic link; remove it (ccsim makes its own)"
+            ) from None
+        raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        what = "has other links" if stat.S_ISREG(info.st_mode) else "is not a regular file"
+        raise OutputError(f"{path}: the lock file {what}; remove it (ccsim makes its own)")
+    return os.fdopen(fd, "r+", encoding="utf-8")
+
+
 @contextlib.contextmanager
 def output_folder(out: str | Path) -> Iterator[Path]:
     """Create ``out``, take its lock and check that it can be written; hold the lock for
@@ -109,10 +147,7 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         finally:
             _HELD[key] -= 1
         return
-    try:
-        handle = open(key / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
+    handle = _open_lock(out, key / LOCK_NAME)
     try:
         if not _try_lock(handle):
             handle.seek(0)
@@ -127,9 +162,10 @@ def output_folder(out: str | Path) -> Iterator[Path]:
             handle.truncate()
             handle.write(f"{os.getpid()}\n")
             handle.flush()
-            probe = key / f".ccsim-probe-{os.getpid()}"
-            probe.write_bytes(b"ccsim")
-            probe.unlink()
+            fd, probe = tempfile.mkstemp(prefix=".ccsim-probe-", dir=key)  # O_EXCL: a new file
+            os.write(fd, b"ccsim")
+            os.close(fd)
+            os.unlink(probe)
         except OSError as exc:
             raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
         _HELD[key] = 1
@@ -146,11 +182,38 @@ def writing_to(out: str | Path, what: str) -> Iterator[None]:
     """A full disk, or a folder that became unwritable during a run, as one line."""
     try:
         yield
+    except NotRegularFileError as exc:
+        raise OutputError(f"{exc.filename}: {exc.strerror}") from None
     except OSError as exc:
         raise OutputError(
             f"{exc.filename or out}: cannot write {what} ({_why(exc)}); make room and run "
             "the same command again"
         ) from None
+
+
+def refuse_overwrite(
+    outputs: str | Path | Iterable[str | Path],
+    inputs: Iterable[str | Path],
+    option: str,
+) -> None:
+    """Refuse, in one line naming ``option``, an output that is one of the command's
+    ``inputs`` (the same file, through a symbolic or hard link too) or that exists and is
+    not a regular file. Called before any work, so that nothing is lost or wasted."""
+    if isinstance(outputs, (str, Path)):
+        outputs = [outputs]
+    inputs = [Path(path) for path in inputs]
+    for output in map(Path, outputs):
+        try:
+            check_target(output)
+        except NotRegularFileError as exc:
+            raise OutputError(f"{option} {output}: {exc.strerror}") from None
+        for source in inputs:
+            with contextlib.suppress(OSError):  # either absent: not the same file
+                if os.path.samefile(output, source):
+                    raise OutputError(
+                        f"{option} {output}: is the input {source}; writing it would "
+                        "destroy the input, choose another name"
+                    )
 
 
 # --- complete generations --------------------------------------------------------------------

@@ -7,8 +7,9 @@ block (fingerprint, first and stop replication) and lists each table's size and 
 A block counts as saved only when its record exists and both tables match it: a block
 truncated by a full disk, flipped by a bad sector or edited by hand is recomputed, never
 read as results. The records are also the store's list of its own files: :meth:`prune`
-deletes only files a record names (and ccsim's own temporary files), never follows a
-symbolic link, and leaves anything else in ``.chunks`` alone.
+deletes only files a record names (and temporary files of ccsim's runs that were killed,
+:func:`ccsim.files.remove_leftovers`), never follows a symbolic link, and leaves anything
+else in ``.chunks`` alone.
 """
 
 from __future__ import annotations
@@ -24,16 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ccsim.files import atomic_write, file_digest, write_text
+from ccsim.files import atomic_write, file_digest, remove_leftovers, write_text
 
 __all__ = ["Block", "BlockError", "BlockStore"]
 
 Block = tuple[int, int]
 
 _RECORD = re.compile(r"block-(\d{8})-(\d{8})\.json")
-#: Temporary files of :func:`ccsim.files.atomic_write` for a block's files, left by a kill
-#: mid-write.
-_LEFTOVER = re.compile(r"\.(?:reps|intervals|block)-\d{8}-\d{8}\.(?:parquet|json)\..+\.tmp")
 _FINGERPRINT = re.compile(r"[0-9a-f]{20,64}")
 
 
@@ -105,11 +103,9 @@ class BlockStore:
         folder = self.root / fingerprint
         if not folder.is_dir():
             return set(), {}
+        remove_leftovers(folder)
         good, bad = set(), {}
-        for path in sorted(folder.iterdir()):  # a list: files are removed on the way
-            if _LEFTOVER.fullmatch(path.name) and _plain_file(path):
-                path.unlink(missing_ok=True)
-                continue
+        for path in sorted(folder.iterdir()):
             match = _RECORD.fullmatch(path.name)
             if match is None:
                 continue
@@ -159,10 +155,9 @@ class BlockStore:
                 continue
             if not _plain_dir(folder):
                 continue
+            remove_leftovers(folder)
             for record in list(folder.iterdir()):
                 match = _RECORD.fullmatch(record.name)
-                if _LEFTOVER.fullmatch(record.name) and _plain_file(record):
-                    record.unlink(missing_ok=True)
                 if match is None or not _plain_file(record):
                     continue
                 block = (int(match[1]), int(match[2]))

@@ -1,0 +1,111 @@
+"""Atomic files never destroy what is not theirs: a target that is not a regular file is
+never renamed over, and only temporaries of ccsim's own form, of a process that has ended,
+are cleared (docs/reliability.md, ``ccsim/files.py``)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ccsim.files import (
+    NotRegularFileError,
+    atomic_write,
+    discard_staged,
+    remove_leftovers,
+    staging_file,
+    write_text,
+)
+
+posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs, links and PIDs of POSIX")
+
+
+def _ended_pid() -> int:
+    """The PID of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@posix
+def test_a_target_that_is_not_a_regular_file_is_never_replaced(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError, match="not a regular file"):
+        write_text(fifo, "text")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(NotRegularFileError):
+        write_text(folder, "text")
+    assert folder.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "pipe"]  # no temporary
+
+
+@posix
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root")
+def test_a_device_node_is_never_replaced(tmp_path):
+    device = tmp_path / "full"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's numbers
+    with pytest.raises(NotRegularFileError):
+        write_text(device, "text")
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+@posix
+def test_a_symbolic_link_is_replaced_not_what_it_points_to(tmp_path):
+    target = tmp_path / "theirs.txt"
+    target.write_text("theirs")
+    (tmp_path / "link.txt").symlink_to(target)
+    write_text(tmp_path / "link.txt", "ours")
+    assert target.read_text() == "theirs" and (tmp_path / "link.txt").read_text() == "ours"
+
+
+def test_temporary_names_carry_ccsim_and_the_process(tmp_path):
+    seen = []
+    atomic_write(tmp_path / "table.csv", lambda tmp: seen.append(tmp) or Path(tmp).write_text(""))
+    assert Path(seen[0]).name.startswith(f".table.csv.ccsim-{os.getpid()}-")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_a_failed_write_removes_its_temporary_only(tmp_path):
+    (tmp_path / ".table.csv.mine.tmp").write_text("user")
+
+    def fail(tmp: str) -> None:
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(tmp_path / "table.csv", fail)
+    assert [p.name for p in tmp_path.iterdir()] == [".table.csv.mine.tmp"]
+    discard_staged(tmp_path / ".table.csv.mine.tmp")  # not one of ours: left alone
+    assert (tmp_path / ".table.csv.mine.tmp").read_text() == "user"
+
+
+@posix
+def test_only_leftovers_of_ccsim_from_ended_processes_are_removed(tmp_path):
+    ended, alive = _ended_pid(), os.getppid()
+    leftover = tmp_path / f".intervals.csv.ccsim-{ended}-abc_1234.tmp"
+    users = [
+        ".intervals.csv.mine.tmp",
+        ".intervals.csv.abcdefgh.tmp",  # the old mkstemp form: a user's name like any
+        f".intervals.csv.ccsim-{ended}-toolongname.tmp",
+        f".intervals.csv.ccsim-{alive}-abcdefgh.tmp",  # a process still running
+        f".summary.csv.ccsim-{ended}-abcdefgh.tmp",  # another target than asked
+    ]
+    for name in [leftover.name, *users]:
+        (tmp_path / name).write_text(name)
+    linked = tmp_path / f".intervals.csv.ccsim-{ended}-linked01.tmp"
+    os.link(tmp_path / users[0], linked)  # a hard link to a user's file
+    (tmp_path / f".intervals.csv.ccsim-{ended}-symlink1.tmp").symlink_to(tmp_path / users[1])
+    mine = staging_file(tmp_path / "intervals.csv")  # this process's, in use
+    assert remove_leftovers(tmp_path, ["intervals.csv"]) == [leftover]
+    assert not leftover.exists() and mine.exists() and linked.exists()
+    for name in users:
+        assert (tmp_path / name).read_text() == name
+    discard_staged(mine)
+    assert not mine.exists()
+    assert remove_leftovers(tmp_path / "absent") == []
