@@ -117,6 +117,15 @@ def test_erlang_with_patience_is_erlang_a(capsys):
     assert "Erlang A" in capsys.readouterr().out
 
 
+def test_options_take_compound_durations(capsys):
+    outputs = []
+    for aht in ("4min30s", "4min 30s", "270s"):
+        assert main(["erlang", "--rate", "600/h", "--aht", aht, "--target", "80/20s"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "handle time 4.5min" in outputs[0]
+
+
 BAD_FILES = {
     "missing": None,
     "broken_yaml": "name: [oops\n",
