@@ -117,6 +117,16 @@ def test_erlang_with_patience_is_erlang_a(capsys):
     assert "Erlang A" in capsys.readouterr().out
 
 
+def test_erlang_help_names_the_mark_its_table_uses(capsys):
+    with pytest.raises(SystemExit):
+        main(["erlang", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert main(["erlang", "--rate", "600/h", "--aht", "4.5min", "--target", "80/20s"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line[1:6].strip().isdigit()]
+    assert [line[0] for line in rows if line[0] != " "] == [">"]  # one row, marked >
+    assert "the row marked > in the table" in helptext and "<=" not in helptext
+
+
 def test_options_take_compound_durations(capsys):
     outputs = []
     for aht in ("4min30s", "4min 30s", "270s"):
