@@ -127,6 +127,27 @@ def test_erlang_help_names_the_mark_its_table_uses(capsys):
     assert "the row marked > in the table" in helptext and "<=" not in helptext
 
 
+class _Stop(Exception):
+    """Raised by a stand-in for the search, once it has seen its arguments."""
+
+
+def test_staff_takes_no_progress_and_passes_it_to_the_search(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def search(scenario, targets, offer, **options):
+        seen.update(options)
+        if options["progress"] is not None:
+            options["progress"]("round 1")
+        raise _Stop
+
+    monkeypatch.setattr("ccsim.planning.search.staff_scenario", search)
+    for flags, quiet in (([], False), (["--no-progress"], True)):
+        with pytest.raises(_Stop):
+            main(["staff", str(EXAMPLE), "--method", "search", "--out", str(tmp_path), *flags])
+        assert (seen["progress"] is None) == quiet
+        assert ("round 1" in capsys.readouterr().out) != quiet
+
+
 def test_options_take_compound_durations(capsys):
     outputs = []
     for aht in ("4min30s", "4min 30s", "270s"):
