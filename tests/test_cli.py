@@ -127,6 +127,32 @@ def test_erlang_help_names_the_mark_its_table_uses(capsys):
     assert "the row marked > in the table" in helptext and "<=" not in helptext
 
 
+OUTBOUND_KPIS = {
+    "records",
+    "right_party_contacts",
+    "dropped",
+    "list_penetration",
+    "attempts_per_record",
+    "outbound_abandon_rate",
+    "rpc_per_agent_hour",
+    "cost_per_right_party_contact",
+}
+
+
+def test_outbound_kpis_are_shown_only_where_the_scenario_dials():
+    inbound = ccsim.load_scenario(EXAMPLE)
+    for channel in ("voice", None):
+        shown = set(applicable_kpis(inbound, channel))
+        assert not shown & (OUTBOUND_KPIS | {"occupancy_inbound", "occupancy_outbound"})
+    blend = ccsim.load_scenario(ROOT / "configs" / "blended_nearshore.yaml")
+    dialled = next(n for n, c in blend.channels.items() if c.kind == "outbound")
+    answered = next(n for n, c in blend.channels.items() if c.kind != "outbound")
+    assert set(applicable_kpis(blend, dialled)) >= OUTBOUND_KPIS
+    assert set(applicable_kpis(blend, None)) >= OUTBOUND_KPIS
+    assert not OUTBOUND_KPIS & set(applicable_kpis(blend, answered))
+    assert "occupancy_outbound" in applicable_kpis(blend, answered)  # its agents also dial
+
+
 class _Stop(Exception):
     """Raised by a stand-in for the search, once it has seen its arguments."""
 
