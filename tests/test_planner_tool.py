@@ -477,3 +477,10 @@ def test_the_committed_schemas_are_the_generated_ones():
     ):
         # Regenerate with `ccsim schema --out ccsim.schema.json` (--kind experiment).
         assert json.loads((ROOT / name).read_text()) == schema, name
+
+
+def test_the_readme_says_how_long_the_main_job_takes():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```", 3)[2]  # the paragraph after the first commands
+    assert "operating_models.yaml" in readme.split("```", 3)[1]
+    assert re.search(r"about 5–10 minutes on a 2-core machine", " ".join(first.split()))
