@@ -17,6 +17,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BeforeValidator,
     PlainSerializer,
     ValidationInfo,
@@ -26,13 +27,16 @@ from pydantic import (
 __all__ = [
     "DURATION_PATTERN",
     "MAX_SECONDS",
+    "NEVER",
     "RATE_PATTERN",
     "UNITS_REQUIRED",
     "UNIT_SECONDS",
     "Duration",
+    "DurationOrNever",
     "PositiveDuration",
     "Rate",
     "dump_duration",
+    "dump_wait",
     "format_duration",
     "parse_duration",
     "parse_rate",
@@ -270,6 +274,29 @@ _RATE_SCHEMA = WithJsonSchema(
     mode="validation",
 )
 
+#: The word for a wait that is never reached (``after: never``), and its value in seconds.
+NEVER = "never"
+
+
+def _never_or_duration(value: object, info: ValidationInfo) -> float:
+    if isinstance(value, str) and value.strip().lower() == NEVER:
+        return math.inf
+    if isinstance(value, float) and value == math.inf:  # built in Python: math.inf
+        return math.inf
+    try:
+        return _duration_field(value, info)
+    except ValueError as error:
+        if str(error).startswith("expected a duration"):
+            message = f"expected a duration such as '30s', or never, got {value!r}"
+            raise ValueError(message) from None
+        raise
+
+
+def dump_wait(seconds: float) -> str:
+    """A wait as text that reads back: ``never`` for an infinite one, else a duration."""
+    return NEVER if seconds == math.inf else dump_duration(seconds)
+
+
 #: Field types for the scenario models: parsed from text, stored as float seconds, dumped
 #: as text with a unit so that a dumped scenario validates again.
 Duration = Annotated[
@@ -285,6 +312,26 @@ PositiveDuration = Annotated[
     AfterValidator(_positive),
     _DUMP_DURATION,
     _DURATION_SCHEMA,
+]
+#: A wait that may be ``never`` (stored as ``math.inf``): an overflow step's ``after``.
+DurationOrNever = Annotated[
+    float,
+    AllowInfNan(True),  # never is math.inf: the models' finite-number check would refuse it
+    BeforeValidator(_never_or_duration),
+    AfterValidator(_non_negative),
+    PlainSerializer(dump_wait, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "const": 0},
+                {"type": "string", "const": NEVER},
+            ],
+            "description": "a duration with its unit (20s, 4.5min, 2h30min), or never",
+            "examples": ["30s", "2min", "never"],
+        },
+        mode="validation",
+    ),
 ]
 # Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
 Rate = Annotated[
