@@ -117,6 +117,72 @@ def test_erlang_with_patience_is_erlang_a(capsys):
     assert "Erlang A" in capsys.readouterr().out
 
 
+def test_erlang_help_names_the_mark_its_table_uses(capsys):
+    with pytest.raises(SystemExit):
+        main(["erlang", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert main(["erlang", "--rate", "600/h", "--aht", "4.5min", "--target", "80/20s"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line[1:6].strip().isdigit()]
+    assert [line[0] for line in rows if line[0] != " "] == [">"]  # one row, marked >
+    assert "the row marked > in the table" in helptext and "<=" not in helptext
+
+
+OUTBOUND_KPIS = {
+    "records",
+    "right_party_contacts",
+    "dropped",
+    "list_penetration",
+    "attempts_per_record",
+    "outbound_abandon_rate",
+    "rpc_per_agent_hour",
+    "cost_per_right_party_contact",
+}
+
+
+def test_outbound_kpis_are_shown_only_where_the_scenario_dials():
+    inbound = ccsim.load_scenario(EXAMPLE)
+    for channel in ("voice", None):
+        shown = set(applicable_kpis(inbound, channel))
+        assert not shown & (OUTBOUND_KPIS | {"occupancy_inbound", "occupancy_outbound"})
+    blend = ccsim.load_scenario(ROOT / "configs" / "blended_nearshore.yaml")
+    dialled = next(n for n, c in blend.channels.items() if c.kind == "outbound")
+    answered = next(n for n, c in blend.channels.items() if c.kind != "outbound")
+    assert set(applicable_kpis(blend, dialled)) >= OUTBOUND_KPIS
+    assert set(applicable_kpis(blend, None)) >= OUTBOUND_KPIS
+    assert not OUTBOUND_KPIS & set(applicable_kpis(blend, answered))
+    assert "occupancy_outbound" in applicable_kpis(blend, answered)  # its agents also dial
+
+
+class _Stop(Exception):
+    """Raised by a stand-in for the search, once it has seen its arguments."""
+
+
+def test_staff_takes_no_progress_and_passes_it_to_the_search(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def search(scenario, targets, offer, **options):
+        seen.update(options)
+        if options["progress"] is not None:
+            options["progress"]("round 1")
+        raise _Stop
+
+    monkeypatch.setattr("ccsim.planning.search.staff_scenario", search)
+    for flags, quiet in (([], False), (["--no-progress"], True)):
+        with pytest.raises(_Stop):
+            main(["staff", str(EXAMPLE), "--method", "search", "--out", str(tmp_path), *flags])
+        assert (seen["progress"] is None) == quiet
+        assert ("round 1" in capsys.readouterr().out) != quiet
+
+
+def test_options_take_compound_durations(capsys):
+    outputs = []
+    for aht in ("4min30s", "4min 30s", "270s"):
+        assert main(["erlang", "--rate", "600/h", "--aht", aht, "--target", "80/20s"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "handle time 4.5min" in outputs[0]
+
+
 BAD_FILES = {
     "missing": None,
     "broken_yaml": "name: [oops\n",

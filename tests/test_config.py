@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def error_for(tmp_path: Path, text: str) -> ConfigError:
         ("8hr", 28800.0),
         ("8 hours", 28800.0),
         ("2 days", 172800.0),
+        # Compound: the parts added up, the sign in front for the whole.
+        ("2h30min", 9000.0),
+        ("1h 30min", 5400.0),
+        ("1 hour 30 minutes", 5400.0),
+        ("4min30s", 270.0),
+        ("1d 2h", 93600.0),
+        ("-1h30min", -5400.0),
     ],
 )
 def test_durations(text, seconds):
@@ -107,10 +115,35 @@ def test_bad_rates(text):
         parse_rate(text)
 
 
-@pytest.mark.parametrize("text", ["3m", "3 parsecs", "abc", "", True, None, [3]])
+@pytest.mark.parametrize(
+    "text",
+    ["3m", "3 parsecs", "abc", "", True, None, [3], "2h30", "1h 30m", "1h,30min", "1h-30min"],
+)
 def test_bad_durations(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_compound_durations_match_the_schema_pattern_and_fail_fast():
+    from ccsim.model.units import DURATION_PATTERN
+
+    for text in ("2h30min", "1h 30min", "20s", "1.5e2s"):
+        assert re.match(DURATION_PATTERN, text)
+    for text in ("2h30", "1h,30min", "30"):
+        assert not re.match(DURATION_PATTERN, text)
+    # A long run of digits is refused at once (one way to read a number: no backtracking).
+    with pytest.raises(ValueError):
+        parse_duration("1" * 20000 + "!")
+    with pytest.raises(ValueError):
+        parse_duration(("1" * 50 + "s") * 200 + "!")
+
+
+def test_a_compound_duration_in_a_file_reads_as_its_sum(tmp_path):
+    scenario = ccsim.load_scenario(write(tmp_path, BASE.replace("horizon: 8h", "horizon: 7h30min")))
+    assert scenario.horizon == 7.5 * 3600
+    text = BASE.replace("mean: 3min}\n    patience", "mean: 2min 30s}\n    patience")
+    voice = ccsim.load_scenario(write(tmp_path, text)).channels["voice"]
+    assert voice.handle_time.expected() == 150
 
 
 def test_format_duration_round_trips():

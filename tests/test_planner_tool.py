@@ -477,3 +477,64 @@ def test_the_committed_schemas_are_the_generated_ones():
     ):
         # Regenerate with `ccsim schema --out ccsim.schema.json` (--kind experiment).
         assert json.loads((ROOT / name).read_text()) == schema, name
+
+
+def test_the_readme_says_how_long_the_main_job_takes():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```", 3)[2]  # the paragraph after the first commands
+    assert "operating_models.yaml" in readme.split("```", 3)[1]
+    assert re.search(r"about 5–10 minutes on a 2-core machine", " ".join(first.split()))
+
+
+def test_the_vendor_split_runs_as_documented(tmp_path, capsys, monkeypatch):
+    # Question 3: a split with overflow both ways, and one way (after: never).
+    (third,) = _console("## 3.")
+    monkeypatch.chdir(ROOT)
+    assert main([*third.split(), "--out", str(tmp_path / "out"), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    documented = (ROOT / "docs" / "planner.md").read_text()
+    shown = ("  vendor ", "  one_way ", "  service_level ", "  operating_cost ", "  asa ")
+    lines = [line for line in out.splitlines() if line.startswith(shown)]
+    assert len(lines) == 21
+    for line in lines:
+        assert line in documented, line  # the same seed: the same figures
+    one_way = ccsim.load_experiment(ROOT / "experiments" / "planner_vendor.yaml")
+    steps = one_way.scenarios["one_way"].routing.overflow["voice"]
+    assert [step.after for step in steps] == [30.0, float("inf")]
+
+
+def test_after_never_is_a_step_never_reached_and_costs_nothing(tmp_path):
+    import math
+
+    from ccsim.sim.engine import build
+    from ccsim.sim.streams import Streams
+
+    text = (ROOT / "configs" / "overflow.yaml").read_text()
+    assert "{site: shared, after: 30s}" in text
+    ten_days, never = (
+        load_scenario(
+            write(tmp_path, f"{after}.yaml", text.replace("after: 30s", f"after: {after}"))
+        )
+        for after in ("10d", "never")
+    )
+    assert never.routing.overflow["voice"][1].after == math.inf
+    assert never.model_dump(mode="json")["routing"]["overflow"]["voice"][1]["after"] == "never"
+    # Ten days are never reached in a 14-hour day either: the same contacts, the same
+    # outcomes, every KPI equal.
+    a, b = (ccsim.simulate(scenario, seed=3).kpis for scenario in (ten_days, never))
+    assert a.equals(b)
+    # Never costs nothing: no overflow timer, and no queue for the shared site's agents to
+    # look at when they are free.
+    core = build(never, Streams(3))
+    shared = next(site for site in core.sites if site.name == "shared")
+    assert all(lane.channel.name != "voice" for lane, _ in shared.lanes)
+    voice = next(channel for channel in core.channels if channel.name == "voice")
+    assert all(not lane.later for lane in voice.lanes)
+
+
+def test_a_channel_whose_every_step_is_never_is_refused(tmp_path):
+    text = (ROOT / "configs" / "overflow.yaml").read_text()
+    text = text.replace("{site: home}", "{site: home, after: never}")
+    text = text.replace("after: 30s", "after: never")
+    error = error_of(write(tmp_path, "s.yaml", text))
+    assert "routing.overflow.voice: every step is never: no site answers it" in str(error)

@@ -30,8 +30,8 @@ __all__ = ["build_parser", "main"]
 _DESCRIPTION = """\
 ccsim: discrete-event simulation of contact centres, checked against Erlang B/C/A.
 
-Durations need a unit (20s, 4.5min, 8h, 1d) and rates what they are per (600/h,
-45/min, 100/30min), in files and in options alike."""
+Durations need a unit (20s, 4.5min, 8h, 1d, or compound: 2h30min, 1h 30min) and
+rates what they are per (600/h, 45/min, 100/30min), in files and in options alike."""
 
 _EPILOG = """\
 commands, most used first:

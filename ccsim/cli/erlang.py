@@ -99,7 +99,7 @@ def add_parser(commands) -> None:
         "exact M/M/n (Erlang C) or M/M/n+M (Erlang A) figures, or the agents a target needs",
         "Steady state, Poisson arrivals, exponential handle times (and patience with\n"
         "--patience). Give --agents for a table, --target to find the fewest agents that\n"
-        "meet it (marked <= in the table), or both.",
+        "meet it (the row marked > in the table), or both.",
         "  ccsim erlang --rate 600/h --aht 4.5min --patience 90s --target 80/20s\n"
         "  ccsim erlang --rate 600/h --aht 4.5min --target 80/20s --max-occupancy 0.85 "
         "--shrinkage 30%\n"

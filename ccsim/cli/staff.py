@@ -78,6 +78,12 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--out", type=Path, help="output directory (default results/<name>-staffing)"
     )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress lines while it simulates (--method search prints one per step "
+        "of the search, with the seconds since the start; the other methods print none)",
+    )
     _add_shift_options(parser)
     add_search_options(parser)
 

@@ -133,7 +133,7 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
         max_trim_simulations=args.max_trim,
         time_limit=args.time_limit,
         mip_gap=args.mip_gap,
-        progress=lambda line: print(f"  {time.perf_counter() - started:6.0f}s  {line}", flush=True),
+        progress=None if args.no_progress else _progress_lines(started),
     )
     paths = _write_plan(plan, out, args)
     table = None
@@ -143,6 +143,11 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
     _print_plan(plan, scenario.name, args, time.perf_counter() - started, table)
     print(f"wrote {', '.join(str(path) for path in paths)}")
     return 0
+
+
+def _progress_lines(started: float):
+    """The search's progress: one line per step, with the seconds since ``started``."""
+    return lambda line: print(f"  {time.perf_counter() - started:6.0f}s  {line}", flush=True)
 
 
 def _write_plan(plan, out: Path, args) -> list[Path]:

@@ -16,9 +16,11 @@ __all__ = ["applicable_kpis", "print_summary", "written_units"]
 #: KPIs that exist only where the scenario models what they measure, and what that is (a
 #: test of the scenario and one channel, or None for the channels together). The terminal
 #: leaves out the others (a cost of 0.00 where no cost was given, an FCR of 100% where no
-#: resolution was modelled); summary.csv and the report keep every KPI.
+#: resolution was modelled, a call list's KPIs where nothing is dialled); summary.csv and
+#: the report keep every KPI.
 def _features(scenario, channel) -> dict[str, bool]:
     channels = [channel] if channel is not None else list(scenario.channels.values())
+    dialled = any(c.kind == "outbound" for c in channels)
     costs = any(site.cost_per_hour > 0 for site in scenario.sites) or any(
         c.bot is not None and (c.bot.cost_per_session > 0 or c.bot.cost_per_minute > 0)
         for c in channels
@@ -43,6 +45,11 @@ def _features(scenario, channel) -> dict[str, bool]:
         "escalation": any(c.escalation is not None for c in channels),
         "email": any(c.kind == "email" for c in channels),
         "staged": any(c.retrial is not None or c.staged for c in channels),
+        # The call list's KPIs on an outbound channel's row (and the channels together);
+        # the inbound/outbound split of agents' time wherever the scenario dials at all.
+        "outbound": dialled,
+        "outbound_costs": costs and dialled,
+        "blend": any(c.kind == "outbound" for c in scenario.channels.values()),
     }
 
 
@@ -72,6 +79,16 @@ _NEEDS = {
     "median_resolution_time": "resolution",
     "escalation_rate": "escalation",
     "service_level_total_wait": "staged",
+    "occupancy_inbound": "blend",
+    "occupancy_outbound": "blend",
+    "records": "outbound",
+    "right_party_contacts": "outbound",
+    "dropped": "outbound",
+    "list_penetration": "outbound",
+    "attempts_per_record": "outbound",
+    "outbound_abandon_rate": "outbound",
+    "rpc_per_agent_hour": "outbound",
+    "cost_per_right_party_contact": "outbound_costs",
 }
 
 

@@ -6,13 +6,14 @@ registers one policy class for each (``ccsim.sim.routing.POLICIES``).
 
 from __future__ import annotations
 
+import math
 from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability
-from ccsim.model.units import Duration
+from ccsim.model.units import DurationOrNever
 
 __all__ = ["ROUTING_POLICIES", "OverflowStep", "Routing", "RoutingPolicyName"]
 
@@ -25,10 +26,12 @@ ROUTING_POLICIES: tuple[str, ...] = get_args(RoutingPolicyName)
 
 
 class OverflowStep(FrozenModel):
-    """A site that may take a channel's contact once it has waited ``after``."""
+    """A site that may take a channel's contact once it has waited ``after`` (a duration,
+    or ``never``: the site is listed, for a share of ``split``, but takes no other site's
+    contacts)."""
 
     site: Name
-    after: Duration = 0.0
+    after: DurationOrNever = 0.0
 
 
 class Routing(FrozenModel):
@@ -41,9 +44,17 @@ class Routing(FrozenModel):
     (the site with the lowest ``cost_per_hour``; the longest idle among equals),
     ``random`` (a free agent chosen uniformly at random) or ``split`` (each contact of a
     channel in ``shares`` goes to a site drawn with the stated shares, e.g.
-    ``{chat: {vendor: 0.4, inhouse: 0.6}}``; other sites take it only from their overflow
-    step's wait on). Within a site the agent idle longest goes first, except for
-    ``random``.
+    ``{chat: {vendor: 0.4, inhouse: 0.6}}``). Within a site the agent idle longest goes
+    first, except for ``random``.
+
+    ``split`` with ``overflow``: a contact waits in the queue of the site its share drew,
+    which takes it from the first second (its own step's ``after`` does not apply to its
+    own contacts); each other site in ``overflow[channel]`` may take it once it has waited
+    that site's ``after``. Without ``overflow`` for the channel no other site ever takes
+    it; with it, every share's site must be listed. ``after: never`` lists a site that
+    takes its share only: ``[{site: inhouse, after: 30s}, {site: vendor, after: never}]``
+    sends the vendor's calls to in-house agents after 30 s and none of in-house's to the
+    vendor (docs/planner.md, "A vendor split with overflow").
     """
 
     policy: RoutingPolicyName = "longest_idle"
@@ -56,6 +67,11 @@ class Routing(FrozenModel):
             raise ConfigError("", "routing.shares", "only with policy 'split'")
         if self.policy == "split" and not self.shares:
             raise ConfigError("", "routing.shares", "policy 'split' needs shares per channel")
+        for channel, steps in self.overflow.items():
+            if steps and channel not in self.shares and all(s.after == math.inf for s in steps):
+                raise ConfigError(
+                    "", f"routing.overflow.{channel}", "every step is never: no site answers it"
+                )
         for channel, shares in self.shares.items():
             total = sum(shares.values())
             if not shares or abs(total - 1.0) > 1e-9:

@@ -1,7 +1,8 @@
 """Units at the edges: durations and rates as people write them, seconds inside.
 
 The engine works in one time unit, the second. Files, experiment overrides and the command
-line must say the unit of every duration (``20s``, ``4.5min``, ``8 hours``, ``1d``) and what
+line must say the unit of every duration (``20s``, ``4.5min``, ``8 hours``, ``1d``, or
+compound: ``2h30min``, ``1h 30min``, ``1d 2h``) and what
 every rate is per (``45/min``, ``2700/h``, ``600 per hour``, ``100/30min``): a bare ``4.5``
 is as likely minutes as seconds, and guessing wrong makes a model look fine while it is off
 by a factor of sixty. Only mappings built in Python may give durations as numbers of seconds
@@ -16,6 +17,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BeforeValidator,
     PlainSerializer,
     ValidationInfo,
@@ -25,13 +27,16 @@ from pydantic import (
 __all__ = [
     "DURATION_PATTERN",
     "MAX_SECONDS",
+    "NEVER",
     "RATE_PATTERN",
     "UNITS_REQUIRED",
     "UNIT_SECONDS",
     "Duration",
+    "DurationOrNever",
     "PositiveDuration",
     "Rate",
     "dump_duration",
+    "dump_wait",
     "format_duration",
     "parse_duration",
     "parse_rate",
@@ -63,10 +68,11 @@ UNIT_SECONDS: dict[str, float] = {
 #: every duration keeps the arithmetic on them (squares, dates) finite.
 MAX_SECONDS = 1000 * 365.25 * 86400
 
-#: The forms a duration and a rate take in a file (also the JSON Schema's patterns).
+#: The forms a duration and a rate take in a file (also the JSON Schema's patterns). A
+#: duration may be compound, its parts added up: ``2h30min``, ``1h 30min``, ``1d 2h``.
 DURATION_PATTERN = (
-    r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*"
-    r"(s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$"
+    r"^\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"
+    r"(s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\s*)+$"
 )
 RATE_PATTERN = (
     r"^\s*(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*(/|per\s)\s*"
@@ -74,8 +80,11 @@ RATE_PATTERN = (
     r"(s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?)\s*$"
 )
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION = re.compile(rf"^\s*(?P<value>{_NUMBER})\s*(?P<unit>[A-Za-z]*)\s*$")
+# One part of a compound duration: a number and its unit (the number written one way only,
+# so that a long string of digits is refused in linear time).
+_PART = re.compile(r"\s*(?P<value>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-z]+)")
 _RATE = re.compile(rf"^\s*(?P<count>{_NUMBER})\s*(?:/|\bper\s)\s*(?P<per>.+?)\s*$")
 
 
@@ -96,7 +105,8 @@ def _missing_unit(number: float) -> str:
 def parse_duration(value: object, *, numbers_are_seconds: bool = False) -> float:
     """Return a duration in seconds.
 
-    Accepts a string with a unit: ``"20s"``, ``"4.5min"``, ``"8 hours"``, ``"1d"``. A
+    Accepts a string with a unit: ``"20s"``, ``"4.5min"``, ``"8 hours"``, ``"1d"``, or
+    compound, its parts added up: ``"2h30min"``, ``"1h 30min"``, ``"1d 2h"``. A
     number without a unit is refused (``handle_time: 4.5`` is as likely minutes as
     seconds) unless ``numbers_are_seconds``, for values built in Python, where seconds are
     the unit of every attribute. Sign and range are checked by the caller, which knows
@@ -115,7 +125,12 @@ def parse_duration(value: object, *, numbers_are_seconds: bool = False) -> float
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match is None:
-            raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
+            seconds = _compound(value)
+            if seconds is None:
+                raise ValueError(f"expected a duration such as '20s' or '3min', got {value!r}")
+            if abs(seconds) > MAX_SECONDS:
+                raise ValueError(f"must be finite and at most 1000 years, got {value!r}")
+            return seconds
         unit = match["unit"]
         if not unit:
             number = float(match["value"])
@@ -132,6 +147,32 @@ def parse_duration(value: object, *, numbers_are_seconds: bool = False) -> float
     if abs(seconds) > MAX_SECONDS:
         raise ValueError(f"must be finite and at most 1000 years, got {value!r}")
     return seconds
+
+
+def _compound(text: str) -> float | None:
+    """Seconds in a compound duration (``2h30min``, ``1h 30min``: the parts added up, the
+    sign in front applying to the whole), or None when ``text`` is not one."""
+    body = text.strip()
+    sign = -1.0 if body[:1] == "-" else 1.0
+    position = 1 if body[:1] in ("+", "-") else 0
+    parts = []
+    while position < len(body):
+        part = _PART.match(body, position)
+        if part is None:
+            return None
+        parts.append(part)
+        position = part.end()
+    if len(parts) < 2:
+        return None
+    seconds = 0.0
+    for part in parts:
+        unit = part["unit"].lower()
+        if unit not in UNIT_SECONDS:
+            raise ValueError(
+                f"unknown time unit {part['unit']!r} in {text!r} (use {_units_hint()})"
+            )
+        seconds += float(part["value"]) * UNIT_SECONDS[unit]
+    return sign * seconds
 
 
 def parse_rate(value: object) -> float:
@@ -218,7 +259,7 @@ _DURATION_SCHEMA = WithJsonSchema(
             {"type": "string", "pattern": DURATION_PATTERN},
             {"type": "number", "const": 0},
         ],
-        "description": "a duration with its unit: 20s, 4.5min, 8h, 1d",
+        "description": "a duration with its unit: 20s, 4.5min, 8h, 1d, 2h30min",
         "examples": ["20s", "4.5min", "8h"],
     },
     mode="validation",
@@ -232,6 +273,29 @@ _RATE_SCHEMA = WithJsonSchema(
     },
     mode="validation",
 )
+
+#: The word for a wait that is never reached (``after: never``), and its value in seconds.
+NEVER = "never"
+
+
+def _never_or_duration(value: object, info: ValidationInfo) -> float:
+    if isinstance(value, str) and value.strip().lower() == NEVER:
+        return math.inf
+    if isinstance(value, float) and value == math.inf:  # built in Python: math.inf
+        return math.inf
+    try:
+        return _duration_field(value, info)
+    except ValueError as error:
+        if str(error).startswith("expected a duration"):
+            message = f"expected a duration such as '30s', or never, got {value!r}"
+            raise ValueError(message) from None
+        raise
+
+
+def dump_wait(seconds: float) -> str:
+    """A wait as text that reads back: ``never`` for an infinite one, else a duration."""
+    return NEVER if seconds == math.inf else dump_duration(seconds)
+
 
 #: Field types for the scenario models: parsed from text, stored as float seconds, dumped
 #: as text with a unit so that a dumped scenario validates again.
@@ -248,6 +312,26 @@ PositiveDuration = Annotated[
     AfterValidator(_positive),
     _DUMP_DURATION,
     _DURATION_SCHEMA,
+]
+#: A wait that may be ``never`` (stored as ``math.inf``): an overflow step's ``after``.
+DurationOrNever = Annotated[
+    float,
+    AllowInfNan(True),  # never is math.inf: the models' finite-number check would refuse it
+    BeforeValidator(_never_or_duration),
+    AfterValidator(_non_negative),
+    PlainSerializer(dump_wait, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "const": 0},
+                {"type": "string", "const": NEVER},
+            ],
+            "description": "a duration with its unit (20s, 4.5min, 2h30min), or never",
+            "examples": ["30s", "2min", "never"],
+        },
+        mode="validation",
+    ),
 ]
 # Dumped as "X/s" so that a dumped scenario validates again (a bare number is refused).
 Rate = Annotated[

@@ -20,6 +20,7 @@ in every scenario run with the same seed: the basis of common random numbers.
 from __future__ import annotations
 
 import gc
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -140,8 +141,12 @@ def _route(scenario, channels, sites, policy: RoutingPolicy) -> None:
         channel.counts.sole_site = channel.steps[0][0].index if len(channel.steps) == 1 else None
         channel.lanes = policy.lanes(channel)
         for lane in channel.lanes:
-            lane.later = [(site, after) for site, after in lane.steps if after > 0.0]
+            # A step never reached (``after: never``) costs nothing: no timer, no lane to
+            # look at when an agent of its site is free.
+            lane.later = [(site, after) for site, after in lane.steps if 0.0 < after < math.inf]
             for site, after in lane.steps:
+                if after == math.inf:
+                    continue
                 site.lanes.append((lane, after))
                 site.lanes_of.setdefault(channel.index, []).append((lane, after))
     for site in sites:
