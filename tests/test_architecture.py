@@ -288,3 +288,25 @@ def test_docstrings_name_only_code_that_exists():
             if not _resolves(target):
                 stale.append(f"{path.relative_to(ROOT)}: {target}")
     assert stale == []
+
+
+def test_the_docs_import_only_what_exists():
+    """The Python shown in the README, docs/ and the lessons imports names that exist: the
+    lessons run only in the slow tier, and a moved function broke one unseen."""
+    imports = re.compile(r"from (ccsim[\w.]*) import \(?([^)]*?)\)?\s*", re.S)
+    missing = []
+    pages = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "tutorials").glob("*.md")]
+    for page in pages:
+        text = page.read_text()
+        for block in re.findall(r"```python\n(.*?)```", text, re.S):
+            for statement in re.findall(
+                r"^from ccsim[\w.]* import (?:\([^)]*\)|[^\n]*)", block, re.M
+            ):
+                match = imports.fullmatch(statement)
+                module, names = match[1], match[2]
+                for name in (
+                    n.strip().split(" as ")[0] for n in names.replace("\n", " ").split(",")
+                ):
+                    if name and not _resolves(f"{module}.{name}"):
+                        missing.append(f"{page.relative_to(ROOT)}: {module}.{name}")
+    assert missing == []
