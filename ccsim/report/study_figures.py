@@ -29,6 +29,7 @@ from ccsim.report.chart import (
     scenario_colours,
     scenario_label,
 )
+from ccsim.report.outputs import headline_channel
 
 __all__ = ["cost_service_chart", "grid_chart", "headline_chart", "tornado_chart"]
 
@@ -154,12 +155,13 @@ def grid_chart(
         if kpi in kpis and (outbound or kpi not in ("rpc_per_agent_hour", "outbound_abandon_rate"))
     ][:4]
     order = sorted(points, key=points.get)
+    whole = headline_channel(summary)  # one channel's rows when it is the only one
     xs = np.array([points[model] for model in order], dtype=float)
     with mpl.rc_context(STYLE):
         figure = new_figure(3.6)
         for axes, (kpi, label, share) in zip(figure.subplots(1, len(panels)), panels, strict=True):
             scale = 100.0 if share else 1.0
-            channel = "all"
+            channel = whole
             if kpi == "service_level" and outbound:
                 inbound = [c for c in summary["channel"].unique() if c != "all"]
                 rows = summary[
@@ -167,7 +169,7 @@ def grid_chart(
                 ]
                 dialled = set(rows.loc[rows["estimate"].fillna(0) > 0, "channel"])
                 inbound = [c for c in inbound if c not in dialled]
-                channel = inbound[0] if len(inbound) == 1 else "all"
+                channel = inbound[0] if len(inbound) == 1 else whole
             values = [_summary_value(summary, model, channel, kpi) for model in order]
             y = np.array([v["estimate"] for v in values]) * scale
             low = np.array([v["ci_low"] for v in values]) * scale
