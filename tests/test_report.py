@@ -291,6 +291,23 @@ def test_the_page_answers_first(outputs, tmp_path):
     assert "headline" in {image.figure for image in page.images}
 
 
+def test_the_target_tables_text_says_what_it_shows(outputs, tmp_path):
+    """The text names the occupancy column only when the table has it, and says why not
+    otherwise (issue #30: it referred to a column that was not shown)."""
+    from test_report_answer import write_study
+
+    folder = tmp_path / "out"
+    shutil.copytree(outputs, folder)
+    write_study(folder, ["after_30s", "after_0s", "never"])
+    text = render_report(folder).read_text(encoding="utf-8")
+    assert "tier-1 occupancy (daytime)</th>" in text and "The last column: the occupancy" in text
+    targets = pd.read_csv(folder / "targets.csv")
+    targets[targets["target"].notna()].to_csv(folder / "targets.csv", index=False)
+    text = render_report(folder).read_text(encoding="utf-8")
+    assert "tier-1 occupancy (daytime)</th>" not in text
+    assert "last column" not in text and "No occupancy column" in text
+
+
 #: Voice from 08:00 to 11:00, 60% to the in-house team and 40% to a cheaper, slower vendor;
 #: a call waiting 30 s may go to either.
 SCENARIO = """\
