@@ -289,3 +289,98 @@ def test_the_page_answers_first(outputs, tmp_path):
     assert 'id="targets"' in text  # every experiment judges its targets
     assert "Not analysed: the experiment names no uncertain inputs" in text
     assert "headline" in {image.figure for image in page.images}
+
+
+def test_the_target_tables_text_says_what_it_shows(outputs, tmp_path):
+    """The text names the occupancy column only when the table has it, and says why not
+    otherwise (issue #30: it referred to a column that was not shown)."""
+    from test_report_answer import write_study
+
+    folder = tmp_path / "out"
+    shutil.copytree(outputs, folder)
+    write_study(folder, ["after_30s", "after_0s", "never"])
+    text = render_report(folder).read_text(encoding="utf-8")
+    assert "tier-1 occupancy (daytime)</th>" in text and "The last column: the occupancy" in text
+    targets = pd.read_csv(folder / "targets.csv")
+    targets[targets["target"].notna()].to_csv(folder / "targets.csv", index=False)
+    text = render_report(folder).read_text(encoding="utf-8")
+    assert "tier-1 occupancy (daytime)</th>" not in text
+    assert "last column" not in text and "No occupancy column" in text
+
+
+#: Voice from 08:00 to 11:00, 60% to the in-house team and 40% to a cheaper, slower vendor;
+#: a call waiting 30 s may go to either.
+SCENARIO = """\
+    name: vendor_split
+    start: 2026-03-02 08:00
+    timezone: America/New_York
+    horizon: 3h
+    interval: 30min
+    currency: EUR
+    channels:
+      voice:
+        arrivals: {rate: 130/h}
+        handle_time: {dist: lognormal, mean: 300s, cv: 0.9}
+        patience: {dist: exponential, mean: 180s}
+        service_level: {threshold: 20s, target: 0.8}
+    sites:
+      - {name: inhouse, agents: 9, cost_per_hour: 30}
+      - {name: vendor, agents: 7, cost_per_hour: 9, proficiency: {voice: 0.87}}
+    routing:
+      policy: split
+      shares: {voice: {inhouse: 0.6, vendor: 0.4}}
+      overflow:
+        voice: [{site: inhouse, after: 30s}, {site: vendor, after: 30s}]
+    """
+
+
+def vendor_files(folder: Path) -> Path:
+    """The vendor what-if of docs/planner.md, small: one voice channel split between an
+    in-house team and a vendor, two shares; such a run has rows of channel ``all`` only per
+    site (a site's totals over its channels), never of the whole centre (issue #30)."""
+    (folder / "vendor.yaml").write_text(textwrap.dedent(SCENARIO))
+    path = folder / "vendor_share.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            name: vendor_share
+            scenario: vendor.yaml
+            seed: 3
+            replications: 3
+            baseline: share40
+            scenarios:
+              share40: {}
+              share50: {routing.shares.voice.inhouse: 0.5, routing.shares.voice.vendor: 0.5}
+            """
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def vendor_outputs(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("vendor")
+    out = folder / "out"
+    ccsim.run_experiment(vendor_files(folder), reps=3, out=out)
+    return out
+
+
+def test_one_channel_at_two_sites_headlines_the_channel(vendor_outputs):
+    from ccsim.report.outputs import headline_channel
+
+    summary = pd.read_csv(vendor_outputs / "summary.csv")
+    whole = summary[summary["channel"] == "all"]
+    assert not whole.empty and set(whole["site"]) == {"inhouse", "vendor"}
+    assert headline_channel(summary) == "voice"
+
+
+def test_one_channel_at_two_sites_shows_every_table_and_figure(vendor_outputs):
+    page, lines, problems = checker.check(ccsim.render_report(vendor_outputs))
+    assert problems == [], "\n".join(lines + problems)
+    assert page.tables["models"].n_rows > 0 and page.tables["differences"].n_rows > 0
+    text = (vendor_outputs / "report.html").read_text(encoding="utf-8")
+    assert "no site has a cost_per_hour" not in text
+    assert "Labour cost is zero" not in text
+    assert "Channel voice" in text and " EUR" in text
+    drawn = {image.figure for image in page.images}
+    assert {"headline", "service_level", "cost_service_level", "waiting_times"} <= drawn

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccsim.report.answer import Study, answer_sentence, cheapest_flips
+from ccsim.report import study_figures
+from ccsim.report.answer import Study, answer_sentence, cheapest_flips, selection_sentence
+from ccsim.report.formatting import input_label
 from ccsim.report.page import render_macro
 from ccsim.report.targets import target_table
 
@@ -144,8 +146,8 @@ def test_the_answer_at_equal_service_names_the_flips():
         "onshore (significant), 66,000 USD per week"
     )
     assert sentence.endswith(
-        "stays cheapest over every input range except sites.manila.cost_per_hour at its high "
-        "end (hybrid cheapest)."
+        "stays cheapest over every input range except Manila hourly wage at its high end "
+        "(hybrid cheapest)."
     )
     study = _study(equal_service=equal_service(), sensitivity=sensitivity(flip=False))
     sentence = answer_sentence(_summary(), None, study, "all", "onshore", "USD")
@@ -225,3 +227,88 @@ def write_study(folder, models: list[str]) -> None:
         for file in tables:
             manifest.get("files", {}).pop(file, None)
         manifest_path.write_text(json.dumps(manifest))
+
+
+def _manifest(guaranteed=True):
+    selection = {"on": "equal_service", "selected": "offshore", "guaranteed": guaranteed}
+    selection |= {"indifference_zone": 2000.0, "confidence": 0.95, "replications": 8}
+    selection |= {"replications_needed": 6 if guaranteed else 11, "sentence": "(MCB, 95%)"}
+    return {"study": {"selection": selection}}
+
+
+def test_the_selection_says_its_money_and_mcb_in_words():
+    """The guarantee's zone in the scenario's currency and as a share of the baseline's cost,
+    and multiple comparisons with the best named and explained (issue #30: "27,892" and
+    "MCB, 95%" alone)."""
+    study = _study(selection=selection())
+    sentence = selection_sentence(study, _manifest(), "onshore", "EUR", "week")
+    assert sentence.startswith(
+        "offshore has the lowest cost at equal service, guaranteed the cheapest with "
+        "probability at least 95% whenever the cheapest model is cheaper than every other by "
+        "at least 2,000 EUR per week, 2% of onshore's cost (the indifference zone)."
+    )
+    assert "Every other model is costlier by multiple comparisons with the best (MCB:" in sentence
+    rivals = selection().assign(can_be_best=[False, True, True])
+    sentence = selection_sentence(
+        _study(selection=rivals), _manifest(False), "onshore", "EUR", "day"
+    )
+    assert "but the guarantee" in sentence and "needs 11 replications, not 8" in sentence
+    assert "2,000 EUR per day" in sentence
+    assert "hybrid may still be the cheapest: multiple comparisons with the best" in sentence
+    # Without the figures (an older manifest), the study's own sentence.
+    older = _study(selection=selection(), selection_sentence="as the study said")
+    assert selection_sentence(older, {}, "onshore", "EUR", "week") == "as the study said"
+
+
+def test_the_answer_names_the_costs_period():
+    study = _study(equal_service=equal_service())
+    sentence = answer_sentence(_summary(), None, study, "all", "onshore", "USD", "day")
+    assert "66,000 USD per day" in sentence and "per week" not in sentence
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("sites.manila.cost_per_hour", "Manila hourly wage"),
+        ("sites.new_york.cost_per_hour", "New York hourly wage"),
+        ("channels.voice.bot.containment", "Voice bot containment"),
+        ("channels.chat.bot.cost_per_session", "Chat bot cost per session"),
+        ("channels.chat.handle_time.mean", "Chat mean handle time"),
+        ("routing.shares.voice.vendor", "Vendor share of voice"),
+        ("sites.0.agents", "First site agents"),
+        ("horizon", "Horizon"),
+    ],
+)
+def test_uncertain_inputs_are_named_in_words(path, words):
+    assert input_label(path) == words
+
+
+def test_the_tornado_labels_its_rows_in_words(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(study_figures, "png_bytes", lambda figure: drawn.append(figure) or b"")
+    chart = study_figures.tornado_chart(sensitivity(flip=True), "offshore", "EUR")
+    labels = {label.get_text() for label in drawn[0].axes[0].get_yticklabels()}
+    assert labels == {"Manila hourly wage", "Chat bot containment"}
+    assert "Manila hourly wage at its high end" in chart.caption
+    assert "sites." not in chart.caption and "channels." not in chart.caption
+
+
+def test_waiting_time_ticks_are_distinct_near_100_percent(monkeypatch):
+    """Shares between 99% and 100% once read "100%" at five ticks of the run page's
+    waiting-time figure."""
+    from ccsim.report import run_figures
+
+    drawn = []
+    monkeypatch.setattr(run_figures, "png_bytes", lambda figure: drawn.append(figure) or b"")
+    answered = np.array([1000.0, 1010.0, 990.0])
+    reps = pd.DataFrame(
+        {"scenario": "a", "channel": "voice", "site": "all"}
+        | {"replication": [0, 1, 2], "answered": answered}
+    )
+    for seconds, share in ((0, 0.993), (10, 0.996), (20, 0.998), (60, 1.0)):
+        reps[f"waits_within_{seconds}s"] = np.floor(answered * share)
+    run_figures.waiting_time_chart(reps, ["a"], ["voice"], None)
+    axes = drawn[0].axes[0]
+    drawn[0].canvas.draw()
+    labels = [label.get_text() for label in axes.get_yticklabels() if label.get_text()]
+    assert len(labels) == len(set(labels)) > 2, labels

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from ruamel.yaml import YAML
+from test_report import vendor_files
 
 from ccsim.cli import main
 
@@ -92,3 +93,17 @@ def test_money_on_the_page_carries_the_scenarios_currency(tmp_path):
     assert main(["run", str(path), "--reps", "2", "--out", str(out), "--plot"]) == 0
     page = (out / "run.html").read_text(encoding="utf-8")
     assert re.search(r"<th>Cost per handled contact</th><td>[\d.,]+ EUR</td>", page)
+
+
+def test_one_channel_at_two_sites_fills_the_table(tmp_path):
+    vendor_files(tmp_path)
+    out = tmp_path / "run"
+    assert (
+        main(["run", str(tmp_path / "vendor.yaml"), "--reps", "2", "--out", str(out), "--plot"])
+        == 0
+    )
+    page = (out / "run.html").read_text(encoding="utf-8")
+    tables = page.split("<table")[1:]
+    assert tables and all("<td" in table for table in tables)  # no table without rows
+    assert "all channels" not in page
+    assert "Average speed of answer" in page and "EUR" in page

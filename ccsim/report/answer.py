@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ccsim.model import ConfigError
-from ccsim.report.formatting import format_difference, format_estimate
+from ccsim.report.formatting import format_difference, format_estimate, input_label
 
 __all__ = [
     "Headline",
@@ -37,6 +37,7 @@ __all__ = [
     "headline_costs",
     "read_csv",
     "read_study",
+    "selection_sentence",
 ]
 
 EQUAL_SERVICE_COLUMNS = (
@@ -146,7 +147,10 @@ def _flip_clause(sensitivity: pd.DataFrame | None, column: str, best: str) -> st
     if not flips:
         n = sensitivity.loc[sensitivity["parameter"] != BASE, "parameter"].nunique()
         return f", and stays cheapest over the range of every uncertain input ({n})"
-    ends = "; ".join(f"{p} at its {end} end ({winner} cheapest)" for p, end, winner in flips)
+    ends = "; ".join(
+        f"{input_label(p, capital=False)} at its {end} end ({winner} cheapest)"
+        for p, end, winner in flips
+    )
     return f", and stays cheapest over every input range except {ends}"
 
 
@@ -171,7 +175,7 @@ def _pct(value: float) -> str:
     )
 
 
-def _equal_service_sentence(study: Study, baseline: str | None, currency: str) -> str:
+def _equal_service_sentence(study: Study, baseline: str | None, currency: str, period: str) -> str:
     table = study.equal_service.set_index("scenario")
     table = table[table["cost"].notna()]
     best = None
@@ -189,11 +193,11 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str) -
         pct = (row["difference_pct"], row["difference_pct_low"], row["difference_pct_high"])
         against = (
             f": {_pct(pct[0])}% [{_pct(pct[1])}, {_pct(pct[2])}] against {baseline} "
-            f"({_significance(row)}), {cost} per week {interval}{extrapolated}"
+            f"({_significance(row)}), {cost} per {period} {interval}{extrapolated}"
         )
     else:
         others = table.drop(index=best)
-        against = f": {cost} per week {interval}{extrapolated}"
+        against = f": {cost} per {period} {interval}{extrapolated}"
         if not others.empty:
             second = str(others["cost"].astype(float).idxmin())
             gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
@@ -252,6 +256,55 @@ def _planned_sentence(
     return text + "."
 
 
+def selection_sentence(
+    study: Study, manifest: dict[str, Any], baseline: str | None, currency: str, period: str
+) -> str:
+    """The selection of the cheapest model in words, from the manifest's figures and
+    ``selection.csv``: the guarantee with its indifference zone in ``currency`` per
+    ``period`` and as a share of the baseline's cost, and what multiple comparisons with the
+    best (MCB) rule out. The study's own sentence where the figures are missing."""
+    entry = (manifest.get("study") or {}).get("selection") or {}
+    table = study.selection
+    try:
+        name, zone = str(entry["selected"]), float(entry["indifference_zone"])
+        level = f"{float(entry['confidence']):.0%}"
+        n, needed = int(entry["replications"]), int(entry["replications_needed"])
+    except (KeyError, TypeError, ValueError):
+        return study.selection_sentence
+    if not name or table is None or not math.isfinite(zone):
+        return study.selection_sentence
+    what = "cost at equal service" if entry.get("on") == "equal_service" else "cost at its plan"
+    amount = format_estimate("operating_cost", zone, math.nan, math.nan, currency=currency)[0]
+    zone_text = f"{amount} per {period}"
+    base = table.loc[table["scenario"] == baseline, "mean"].astype(float)
+    if baseline and len(base) and base.iloc[0] > 0:
+        zone_text += f", {100 * zone / base.iloc[0]:.3g}% of {baseline}'s cost"
+    if flag(entry.get("guaranteed")):
+        text = (
+            f"{name} has the lowest {what}, guaranteed the cheapest with probability at least "
+            f"{level} whenever the cheapest model is cheaper than every other by at least "
+            f"{zone_text} (the indifference zone)"
+        )
+    else:
+        text = (
+            f"{name} has the lowest mean {what}, but the guarantee that it is the cheapest "
+            f"with probability {level} whenever the cheapest model is cheaper than every "
+            f"other by at least {zone_text} needs {needed} replications, not {n}"
+        )
+    rows = table[table["eligible"].map(flag) & ~table["selected"].map(flag)]
+    rivals = [str(r["scenario"]) for _, r in rows.iterrows() if flag(r.get("can_be_best"))]
+    mcb = (
+        f"multiple comparisons with the best (MCB: each model's cost minus the cheapest "
+        f"other's, intervals that hold together with probability {level})"
+    )
+    if rivals:
+        them = "them" if len(rivals) > 1 else "it"
+        return (
+            text + f". {', '.join(rivals)} may still be the cheapest: {mcb} do not rule {them} out."
+        )
+    return text + f". Every other model is costlier by {mcb}."
+
+
 def answer_caveat(study: Study) -> str:
     """What the answer does not cover, in a sentence ("" when nothing to say)."""
     if study.equal_service is None:
@@ -269,12 +322,14 @@ def answer_sentence(
     channel: str,
     baseline: str | None,
     currency: str,
+    period: str = "week",
 ) -> str:
     """The one-sentence answer: the cheapest model at equal service, against the baseline,
     and the uncertain inputs that can change that; else the cheapest per resolved contact at
-    planned staffing; "" when the models are not priced."""
+    planned staffing; "" when the models are not priced. ``period``: what a replication
+    counts (a week, a day, a run), the period of the costs."""
     if study.equal_service is not None and study.equal_service["cost"].notna().any():
-        return _equal_service_sentence(study, baseline, currency)
+        return _equal_service_sentence(study, baseline, currency, period)
     return _planned_sentence(summary, comparisons, study, channel, baseline, currency)
 
 

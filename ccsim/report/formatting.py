@@ -27,6 +27,7 @@ __all__ = [
     "format_interval",
     "format_plus_minus",
     "format_value",
+    "input_label",
 ]
 
 
@@ -216,3 +217,69 @@ def format_difference(
         format_value(kpi, difference, style, currency=currency, **options),
         format_interval(kpi, low, high, style=style, **options),
     )
+
+
+# --- an uncertain input in words ----------------------------------------------------------
+
+#: The last segments of a dotted path in a planner's words (longest match first).
+_FIELD_WORDS = {
+    ("cost_per_hour",): "hourly wage",
+    ("bot", "containment"): "bot containment",
+    ("bot", "cost_per_session"): "bot cost per session",
+    ("bot", "cost_per_minute"): "bot cost per minute",
+    ("bot", "share"): "share sent to the bot",
+    ("bot", "false_containment"): "bot false containment",
+    ("arrivals", "volume"): "volume",
+    ("arrivals", "rate"): "arrival rate",
+    ("handle_time", "mean"): "mean handle time",
+    ("handle_time", "cv"): "handle-time variability (cv)",
+    ("patience", "mean"): "mean patience",
+    ("patience", "cv"): "patience variability (cv)",
+    ("service_level", "target"): "service-level target",
+    ("service_level", "threshold"): "service-level threshold",
+    ("agents",): "agents",
+    ("shrinkage",): "shrinkage",
+    ("concurrency",): "concurrency",
+}
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def _owner(kind: str, name: str) -> str:
+    """A site or channel of a path: its name (a site's as a place, ``new_york`` as New
+    York), or its position when the path gives an index (``sites.0``: the first site)."""
+    if name.isdigit():
+        index = int(name)
+        ordinal = _ORDINALS[index] if index < len(_ORDINALS) else f"#{index}"
+        return f"{ordinal} {kind}"
+    words = name.replace("_", " ")
+    return words.title() if kind == "site" else words
+
+
+def _path_words(parts: list[str]) -> str:
+    if len(parts) == 4 and parts[:2] == ["routing", "shares"]:  # a split's share
+        return f"{_owner('site', parts[3])} share of {_owner('channel', parts[2])}"
+    if len(parts) == 4 and parts[0] == "sites" and parts[2] == "proficiency":
+        return f"{_owner('site', parts[1])} {_owner('channel', parts[3])} proficiency"
+    owner, rest = "", parts
+    if len(parts) >= 3 and parts[0] in ("sites", "channels"):
+        owner, rest = _owner(parts[0][:-1], parts[1]), parts[2:]
+    for size in (2, 1):
+        words = _FIELD_WORDS.get(tuple(rest[-size:])) if len(rest) >= size else None
+        if words is not None:
+            head = " ".join(part.replace("_", " ") for part in rest[:-size])
+            break
+    else:
+        words, head = " ".join(part.replace("_", " ") for part in rest), ""
+    return " ".join(part for part in (owner, head, words) if part)
+
+
+def input_label(path: str, capital: bool = True) -> str:
+    """A dotted path of an uncertain input in words, as the tornado and the answer name it:
+    ``sites.manila.cost_per_hour`` -> "Manila hourly wage",
+    ``channels.voice.bot.containment`` -> "Voice bot containment",
+    ``routing.shares.voice.vendor`` -> "Vendor share of voice", ``sites.0.agents`` -> "First
+    site agents"; a path of no known shape keeps its segments, with spaces. ``capital``: the
+    first letter upper case (a label); else as within a sentence (a site's name keeps its
+    capital)."""
+    label = _path_words(path.split("."))
+    return label[:1].upper() + label[1:] if capital else label

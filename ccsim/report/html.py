@@ -23,7 +23,13 @@ from pathlib import Path
 
 from ccsim.experiment.folder import output_folder
 from ccsim.files import atomic_write, write_text
-from ccsim.report.answer import Study, answer_caveat, answer_sentence, headline_costs
+from ccsim.report.answer import (
+    Study,
+    answer_caveat,
+    answer_sentence,
+    headline_costs,
+    selection_sentence,
+)
 from ccsim.report.outputs import (
     ExperimentOutputs,
     descriptions,
@@ -133,6 +139,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
     targets = study.targets
     judged = targets is not None and not targets.empty and "target" in targets
     differences, no_differences = difference_table(outputs)
+    period = cost_label(outputs.window, "cost").removeprefix("cost per ")
     answer = answer_sentence(
         outputs.summary,
         outputs.comparisons,
@@ -140,7 +147,9 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         outputs.headline,
         outputs.baseline,
         outputs.currency,
+        period,
     )
+    chosen = selection_sentence(study, outputs.manifest, outputs.baseline, outputs.currency, period)
     return render_page(
         "report.html",
         title=title or f"{name}: {len(outputs.scenarios)} models compared",
@@ -148,7 +157,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         outputs=outputs,
         question=_question(outputs, question),
         answer=answer,
-        selection=[s for s in (study.selection_sentence, answer_caveat(study)) if s],
+        selection=[s for s in (chosen, answer_caveat(study)) if s],
         headline=by_name.pop("headline"),
         targets=target_table(targets, outputs.scenarios, outputs.baseline) if judged else None,
         tornado=[by_name.pop(n) for n in ("tornado",) if n in by_name],
@@ -236,7 +245,12 @@ def _charts(outputs: ExperimentOutputs) -> list:
     else:
         (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)
     if points:  # a sweep over one parameter: its trade-off, after cost against service
-        charts.insert(3, study_figures.grid_chart(outputs.summary, points, parameter, baseline))
+        charts.insert(
+            3,
+            study_figures.grid_chart(
+                outputs.summary, points, parameter, baseline, outputs.currency
+            ),
+        )
     else:
         (outputs.folder / "figures" / "grid.png").unlink(missing_ok=True)
     return charts

@@ -29,6 +29,7 @@ __all__ = [
     "descriptions",
     "experiment_file",
     "grid_points",
+    "headline_channel",
     "read_outputs",
 ]
 
@@ -62,7 +63,7 @@ class ExperimentOutputs:
 
     @property
     def headline(self) -> str:  # the channel of the headline figures
-        return "all" if "all" in set(self.summary["channel"]) else self.channels[0]
+        return headline_channel(self.summary)
 
     @property
     def shown_channels(self) -> list[str]:  # the headline, then each channel if several
@@ -95,6 +96,17 @@ class ExperimentOutputs:
         if isinstance(manifest.get("horizon_s"), int | float):
             return float(manifest["horizon_s"]) - float(manifest.get("warmup_s") or 0)
         return math.nan
+
+
+def headline_channel(summary: pd.DataFrame) -> str:
+    """The channel of a run's headline figures: ``all`` where the table has the whole
+    centre's rows (channel and site both ``all``, written for several channels), else the
+    first channel. A site's rows over its channels also say channel ``all`` (one channel
+    with several sites has them), so the channel alone does not tell."""
+    whole = (summary["channel"] == "all") & (summary["site"] == "all")
+    if whole.any():
+        return "all"
+    return next((c for c in dict.fromkeys(summary["channel"]) if c != "all"), "all")
 
 
 def _checked(path: Path, columns: Sequence[str], names: Sequence[str]) -> None:

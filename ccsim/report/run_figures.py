@@ -266,7 +266,9 @@ def waiting_time_chart(
                 )
             axes.set_title(channel_title(channel), loc="left")
             axes.set_ylabel("answered within")
-            percent_axis(axes)
+            # Decimals as the range needs: shares between 99% and 100% would otherwise read
+            # "100%" at several ticks.
+            percent_axis(axes, decimals=None)
             axes.set_ylim(top=101)
         panels[-1].set_xticks(positions, [_wait_label(seconds) for seconds, _ in columns])
         panels[-1].set_xlabel("wait (at most)")

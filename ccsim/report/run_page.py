@@ -27,6 +27,7 @@ from ccsim.files import write_text
 from ccsim.model import ConfigError
 from ccsim.report.answer import read_csv
 from ccsim.report.formatting import format_estimate
+from ccsim.report.outputs import headline_channel
 
 __all__ = ["is_run_folder", "render_run_page"]
 
@@ -146,7 +147,7 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
     currency = str(facts.get("currency") or "USD") if isinstance(facts, dict) else "USD"
     name = name or folder.resolve().name
     channels = [c for c in dict.fromkeys(summary["channel"]) if c != "all"]
-    shown = (["all"] if "all" in set(summary["channel"]) else []) + channels
+    shown = (["all"] if headline_channel(summary) == "all" else []) + channels
     estimates = _interval_estimates(intervals, name)
     n_reps = int(replications["replication"].nunique()) if replications is not None else 0
     charts = [

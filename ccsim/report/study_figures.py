@@ -29,6 +29,9 @@ from ccsim.report.chart import (
     scenario_colours,
     scenario_label,
 )
+from ccsim.report.formatting import input_label
+from ccsim.report.outputs import headline_channel
+from ccsim.sim.kpis import KPIS
 
 __all__ = ["cost_service_chart", "grid_chart", "headline_chart", "tornado_chart"]
 
@@ -129,7 +132,11 @@ _GRID_PANELS = (  # (KPI, panel title, a share?)
 
 
 def grid_chart(
-    summary: pd.DataFrame, points: dict[str, float], parameter: str, baseline: str | None
+    summary: pd.DataFrame,
+    points: dict[str, float],
+    parameter: str,
+    baseline: str | None,
+    currency: str = "USD",
 ) -> Chart:
     """KPIs of the models of a one-parameter grid against the parameter's value (``points``:
     model -> value), each with its 95% interval, and the baseline as a dashed line when it
@@ -154,12 +161,13 @@ def grid_chart(
         if kpi in kpis and (outbound or kpi not in ("rpc_per_agent_hour", "outbound_abandon_rate"))
     ][:4]
     order = sorted(points, key=points.get)
+    whole = headline_channel(summary)  # one channel's rows when it is the only one
     xs = np.array([points[model] for model in order], dtype=float)
     with mpl.rc_context(STYLE):
         figure = new_figure(3.6)
         for axes, (kpi, label, share) in zip(figure.subplots(1, len(panels)), panels, strict=True):
             scale = 100.0 if share else 1.0
-            channel = "all"
+            channel = whole
             if kpi == "service_level" and outbound:
                 inbound = [c for c in summary["channel"].unique() if c != "all"]
                 rows = summary[
@@ -167,7 +175,7 @@ def grid_chart(
                 ]
                 dialled = set(rows.loc[rows["estimate"].fillna(0) > 0, "channel"])
                 inbound = [c for c in inbound if c not in dialled]
-                channel = inbound[0] if len(inbound) == 1 else "all"
+                channel = inbound[0] if len(inbound) == 1 else whole
             values = [_summary_value(summary, model, channel, kpi) for model in order]
             y = np.array([v["estimate"] for v in values]) * scale
             low = np.array([v["ci_low"] for v in values]) * scale
@@ -178,7 +186,8 @@ def grid_chart(
                 base = _summary_value(summary, baseline, channel, kpi)["estimate"] * scale
                 if math.isfinite(base):
                     axes.axhline(base, ls="--", color="grey", label=f"{baseline} (baseline)")
-            axes.set_xlabel(parameter.rsplit(".", 1)[-1])
+            axes.set_xlabel(input_label(parameter, capital=False))
+            label += f" ({currency})" if KPIS[kpi].kind == "money" else ""
             axes.set_title(label if channel == "all" else f"{label}\n({channel})", fontsize=10)
             if share:
                 percent_axis(axes, decimals=1 if np.nanmax(high, initial=0) < 10 else 0)
@@ -257,15 +266,23 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
                 percent_axis(axes, "x", decimals=0)
             else:
                 compact_money_axis(axes.xaxis)
-        figure.axes[0].set_yticks(rows, order)
+        figure.axes[0].set_yticks(rows, [input_label(path) for path in order])
         caption = (
             f"Model {model}: each bar runs from the output with the input at the low end of "
             "its range to the output at the high end (dark tick), every other input at its "
             "base value and the same random numbers; the line is the base. Rows in the same "
             "order in every panel, the widest swing (relative to the base) on top. "
-            + flip_sentence(table)
+            + _paths_in_words(flip_sentence(table), order)
         )
         return Chart(name, title, caption, png_bytes(figure))
+
+
+def _paths_in_words(text: str, paths: list[str]) -> str:
+    """``text`` with each input's dotted path replaced by its words (longest path first, so
+    that no path is replaced inside a longer one)."""
+    for path in sorted(paths, key=len, reverse=True):
+        text = text.replace(path, input_label(path))
+    return text
 
 
 # --- the headline: each model's cost ----------------------------------------------------------

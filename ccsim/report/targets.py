@@ -60,6 +60,11 @@ class TargetTable:
     baseline: str | None
     rows: list[TargetRow]
 
+    @property
+    def floors(self) -> bool:
+        """Whether any channel has an interval floor (the text explains it only then)."""
+        return any(t is not None and t.floor for row in self.rows for t in row.targets)
+
 
 def _share(value: float, decimals: int = 1) -> str:
     return f"{100 * value:.{decimals}f}%" if math.isfinite(value) else "—"
