@@ -256,3 +256,18 @@ def test_sensitivity_at_equal_service_reads_each_ends_own_curve(tmp_path, monkey
             table.loc[wage, column], simulated.loc[wage, column], rtol=1e-9, atol=1e-6
         )
     assert (table.loc[wage, "binding_channel"] == simulated.loc[wage, "binding_channel"]).all()
+
+
+@pytest.mark.slow
+def test_the_terminal_says_the_selection_as_the_report_does(study, capsys):
+    """``ccsim experiment`` printed the study's raw sentence ("... at least 201 below every
+    other ... (MCB, 95%)"): money without its currency or period and an abbreviation
+    unexplained. It now prints the report's sentence."""
+    from ccsim.cli.experiment import _print_answer
+
+    result, out, _ = study
+    _print_answer(result, json.loads((out / "manifest.json").read_text()))
+    printed = capsys.readouterr().out
+    assert "USD per run (12 h)" in printed and "(the indifference zone)" in printed
+    assert "multiple comparisons with the best (MCB:" in printed
+    assert "(MCB, 95%)" not in printed

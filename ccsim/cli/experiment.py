@@ -119,19 +119,28 @@ _EXPERIMENT_FILES = (
 def _print_answer(result, manifest) -> None:
     """The study's answer first, as the report gives it: the one sentence, how sure the
     selection is, and the targets each model misses at its plan."""
-    from ccsim.report.answer import answer_sentence, read_study
+    from ccsim.report.answer import answer_sentence, read_study, selection_sentence
+    from ccsim.report.outputs import headline_channel
+    from ccsim.report.tables import cost_label
 
     study = read_study(Path(result.out), manifest)
-    channel = "all" if "all" in set(result.summary.channel) else result.summary.channel.iloc[0]
+    # The same channel and words as the report: a run of one channel at several sites has
+    # "all" rows per site only, and the selection's zone is money per the run's period.
+    channel = headline_channel(result.summary)
+    currency = manifest.get("currency", "USD")
+    window = float(manifest.get("horizon_s") or math.nan) - float(manifest.get("warmup_s") or 0)
+    period = cost_label(window, "cost").removeprefix("cost per ")
     sentence = answer_sentence(
         result.summary,
         result.comparisons,
         study,
         channel,
         manifest.get("baseline"),
-        manifest.get("currency", "USD"),
+        currency,
+        period,
     )
-    lines = [sentence, study.selection_sentence]
+    chosen = selection_sentence(study, manifest, manifest.get("baseline"), currency, period)
+    lines = [sentence, chosen]
     if study.targets is not None and "met" in study.targets:
         judged = study.targets[study.targets["met"].notna()]
         missed = judged[~judged["met"].astype(bool)]
