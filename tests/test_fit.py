@@ -404,3 +404,87 @@ def test_fit_with_forecast_writes_the_next_weeks_with_the_forecast_error_as_busy
     arrivals = scenario.channels["voice"].arrivals
     assert arrivals.volume == pytest.approx(forecast.volume_by_weekday(), abs=0.01)
     assert arrivals.busyness.alpha == pytest.approx(forecast.alpha.alpha, rel=1e-3)
+
+
+# --- closed weekdays, empty and short histories (issue #30) ------------------------------------
+
+
+def weekday_log(path: Path, weeks: int = 6, per_day: int = 150, seed: int = 0, **cells) -> Path:
+    """A Mon-Fri centre's log, 08:00-18:00, times rounded to the second as exports do;
+    ``cells`` override columns (a site, a channel)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in pd.bdate_range("2026-01-05", periods=5 * weeks):
+        n = rng.poisson(per_day)
+        starts = np.sort(rng.uniform(8 * 3600, 18 * 3600, n)).round()
+        abandoned = rng.random(n) < 0.1
+        handle = np.where(abandoned, 0, rng.lognormal(math.log(200), 0.6, n).round())
+        for start, wait, gone, talk in zip(
+            starts, rng.exponential(20, n).round(), abandoned, handle, strict=True
+        ):
+            arrival = (day + pd.Timedelta(seconds=float(start))).isoformat()
+            outcome = "abandoned" if gone else "answered"
+            rows.append({"arrival": arrival, "wait": wait, "outcome": outcome, "handle_time": talk})
+    pd.DataFrame(rows).assign(**cells).to_csv(path, index=False)
+    return path
+
+
+def history_csv(path: Path, history: pd.Series) -> Path:
+    frame = pd.DataFrame({"interval_start": [t.isoformat() for t in history.index]})
+    frame["volume"] = history.to_numpy()
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_fit_forecast_of_a_weekday_centre_ends_with_a_forecast(tmp_path, capsys):
+    # Closed weekends are zero-filled in the log's history; they were counted as open days
+    # and the intraday shares had no Saturday (KeyError: 5).
+    log = weekday_log(tmp_path / "log.csv")
+    out = tmp_path / "fitted.yaml"
+    argv = ["fit", str(log), "--out", str(out), "--forecast", "2", "--holdout", "2"]
+    assert main(argv) == 0
+    assert "forecast by" in capsys.readouterr().out
+    arrivals = load_scenario(out).channels["voice"].arrivals
+    assert arrivals.volume["sat"] == arrivals.volume["sun"] == 0
+    assert 120 < arrivals.volume["mon"] < 180
+
+
+def test_forecast_of_a_history_with_closed_weekdays_rows_of_zeros(tmp_path):
+    history = synthetic_history(weeks=8)
+    local = history.index.tz_localize(None)
+    # The same history with every weekend interval present, at volume 0.
+    every = pd.date_range(local[0].normalize(), local[-1].normalize() + pd.Timedelta(days=1),
+                          freq="15min", inclusive="left")  # fmt: skip
+    full = pd.Series(history.to_numpy(), index=local).reindex(every, fill_value=0.0)
+    full.index = full.index.tz_localize("Europe/London")
+    result = forecast_volumes(full, weeks=2, holdout_weeks=2)
+    assert set(result.daily.weekday) == {"mon", "tue", "wed", "thu", "fri"}
+    assert result.volume_by_weekday()["sat"] == 0
+
+
+def test_forecast_of_a_centre_open_one_weekday():
+    history = synthetic_history(weeks=8)
+    mondays = history[history.index.day_of_week == 0]
+    result = forecast_volumes(mondays, weeks=2, holdout_weeks=2)
+    assert set(result.daily.weekday) == {"mon"} and len(result.daily) == 2
+    assert (result.daily.volume > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("zero", "every interval of the history has volume 0"),
+        ("weeks", "at most 104 weeks ahead"),
+    ],
+)
+def test_forecast_refusals_are_one_line(tmp_path, capsys, change, message):
+    history = synthetic_history(weeks=8)
+    if change == "zero":
+        history = history * 0
+    path = history_csv(tmp_path / "history.csv", history)
+    weeks = "100000" if change == "weeks" else "2"
+    argv = ["forecast", str(path), "--weeks", weeks, "--holdout", "2",
+            "--out", str(tmp_path / "f.csv"), "--timezone", "Europe/London"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
