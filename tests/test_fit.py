@@ -28,6 +28,7 @@ from ccsim.fit import (
     fit_handle_times,
     fit_patience,
     forecast_volumes,
+    overlap_tolerance,
     read_records,
     scenario_text,
 )
@@ -192,7 +193,7 @@ def test_an_export_is_read_through_the_column_map(tmp_path):
     # Daylight saving starts on 8 March: the same wall clock, offsets -5 then -4 hours.
     assert [t.utcoffset().total_seconds() / 3600 for t in frame.arrival.iloc[[0, 2]]] == [-5, -4]
     assert records.odd == {
-        "zero handle time (left out of the handle-time fit)": 1,
+        "answered with zero handle time (left out of the handle-time fit)": 1,
         "outcome 'Transferred' (neither answered nor abandoned)": 1,
     }
 
@@ -488,3 +489,35 @@ def test_forecast_refusals_are_one_line(tmp_path, capsys, change, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+# --- the quirks of a fit: odd rows, agents of a rounded log, offered per open day --------------
+
+
+def test_weekday_log_abandoned_zero_talk_not_odd_and_offered_per_open_day(tmp_path, capsys):
+    log = weekday_log(tmp_path / "log.csv", weeks=2)
+    records = read_records(log)
+    # Abandoned calls have no talk time: their 0 is not an odd row (it was counted as one).
+    assert not any("zero handle time" in what for what in records.odd)
+    out = tmp_path / "fit" / "fitted.yaml"
+    assert main(["fit", str(log), "--out", str(out), "--validate", "--reps", "3"]) == 0
+    assert "zero handle time" not in capsys.readouterr().out
+    table = pd.read_csv(out.parent / "validation.csv")
+    offered = table[(table.interval == "all") & (table.kpi == "offered")].iloc[0]
+    # 12 dates from Monday to the next week's Friday, 10 of them open: per open day.
+    assert offered.observed == pytest.approx(len(records.frame) / 10)
+    assert offered.prediction_low <= offered.observed <= offered.prediction_high
+
+
+def test_default_agents_of_a_log_rounded_to_whole_seconds(tmp_path):
+    # Whole-second rounding moves an end and the next start on one agent by up to 2.5 s:
+    # beyond the 1 s tolerance, that looked like a 19th agent for a log of 18.
+    log = contact_log(simulate(parse_scenario(truth(days=3, agents=18)), 0, record_contacts=True))
+    arrival = pd.to_datetime(log.arrival).dt.round("s").map(lambda t: t.isoformat())
+    rounded = log.assign(
+        arrival=arrival, wait=log.wait.round(), handle_time=log.handle_time.round()
+    )
+    rounded.to_csv(tmp_path / "log.csv", index=False)
+    records = read_records(tmp_path / "log.csv")
+    assert overlap_tolerance(records.frame) == 2.5
+    assert fit_centre(records).agents == {"main": 18}

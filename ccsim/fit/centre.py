@@ -27,7 +27,14 @@ from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration
 
-__all__ = ["ChannelFit", "FittedCentre", "fit_centre", "peak_busy_agents", "scenario_text"]
+__all__ = [
+    "ChannelFit",
+    "FittedCentre",
+    "fit_centre",
+    "overlap_tolerance",
+    "peak_busy_agents",
+    "scenario_text",
+]
 
 #: Outcomes that never queued: left out of the service level's denominator.
 NOT_QUEUED = frozenset({"balked", "blocked", "contained", "callbacks"})
@@ -64,19 +71,45 @@ class FittedCentre:
     skills: dict[str, list[str]] = field(default_factory=dict)  # site -> channels it answered
 
 
-#: Times in exports are rounded (often to the second): a service that ends this close
-#: before the next one starts on the same agent is not counted as overlapping it.
+#: Times in exports are rounded: a service that ends this close before the next one starts
+#: on the same agent is never counted as overlapping it (more when the log is coarser).
 _RESOLUTION = 1.0
+
+#: Steps a log's times may be rounded to, coarsest first (seconds).
+_STEPS = (60.0, 1.0, 0.1)
+
+
+def _step(values: np.ndarray) -> float:
+    """The coarsest of :data:`_STEPS` that every value is a whole multiple of, else 0."""
+    values = values[np.isfinite(values)]
+    for step in _STEPS:
+        ratio = values / step
+        if len(values) and np.all(np.abs(ratio - np.round(ratio)) < 1e-3):
+            return step
+    return 0.0
+
+
+def overlap_tolerance(frame: pd.DataFrame) -> float:
+    """How far one service may seem to run into the next on the same agent through the
+    log's rounding alone: start = arrival + wait and end = start + handle time are each off
+    by up to half their steps, so an end and the next start by up to arrival step + wait
+    step + half the handle-time step (2.5 s for whole seconds); at least 1 s."""
+    clock = frame["arrival"].dt.tz_localize(None)
+    of_day = (clock - clock.dt.normalize()).dt.total_seconds().to_numpy()
+    arrival, wait = _step(of_day), _step(frame["wait"].to_numpy(dtype=float))
+    handle = _step(frame["handle_time"].to_numpy(dtype=float))
+    return max(_RESOLUTION, arrival + wait + handle / 2)
 
 
 def peak_busy_agents(frame: pd.DataFrame) -> int:
     """The most answered contacts in service at once (per replication, the largest)."""
     answered = frame[(frame["outcome"] == "answered") & frame["handle_time"].notna()]
     best = 0
+    tolerance = overlap_tolerance(answered) if len(answered) else _RESOLUTION
     for _, run in answered.groupby("replication"):
         start = (run["arrival"] - run["arrival"].iloc[0]).dt.total_seconds() + run["wait"]
         start = start.to_numpy()
-        end = start + run["handle_time"].to_numpy() - _RESOLUTION
+        end = start + run["handle_time"].to_numpy() - tolerance
         times = np.concatenate((start, end))
         steps = np.concatenate((np.ones(len(start)), -np.ones(len(end))))
         # Ends before starts at the same instant: an agent freed takes the next contact.

@@ -269,7 +269,9 @@ def read_records(
     answered = frame["outcome"] == "answered"
     if handle in raw.columns:
         _count(odd, "answered without a handle time", answered & frame["handle_time"].isna())
-        _count(odd, "zero handle time (left out of the handle-time fit)", frame["handle_time"] == 0)
+        # Only an answered contact has a handle time: an abandoned one's 0 is no oddity.
+        zero = answered & (frame["handle_time"] == 0)
+        _count(odd, "answered with zero handle time (left out of the handle-time fit)", zero)
     _count(odd, "abandoned at once (wait 0)", (frame["outcome"] == "abandoned") & (frame.wait == 0))
     others = frame.loc[~answered & (frame["outcome"] != "abandoned"), "outcome"]
     for word, count in others.value_counts().items():
