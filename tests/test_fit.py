@@ -521,3 +521,41 @@ def test_default_agents_of_a_log_rounded_to_whole_seconds(tmp_path):
     records = read_records(tmp_path / "log.csv")
     assert overlap_tolerance(records.frame) == 2.5
     assert fit_centre(records).agents == {"main": 18}
+
+
+# --- tracebacks that became one line ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "option", "message"),
+    [
+        ("2026-03-03 09:00,3,answered,1e300", [], "'1e300' is more than a year"),
+        ("2026-03-03 09:00,1e300,answered,100", [], "'1e300' is more than a year"),
+        ("1500-03-02 09:00,3,answered,100", [], "is outside the years 1678-2261"),
+        ("3000-03-02 09:00+00:00,3,answered,100", [], "is outside the years 1678-2261"),
+        ("2026-03-03 09:00,3,answered,100", ["--interval", "2d"], "does not divide a day"),
+        ("2026-03-03 09:00,3,answered,100", ["--interval", "7h"], "does not divide a day"),
+    ],
+)
+def test_fit_input_that_raised_is_one_line(tmp_path, capsys, row, option, message):
+    # OverflowError, OutOfBoundsDatetime, ZeroDivisionError (and a bad profile after writing).
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "arrival,wait,outcome,handle_time\n2026-03-02 09:00,0,answered,90\n"
+        f"2026-03-02 09:05,4,answered,100\n{row}\n"
+    )
+    out = tmp_path / "f.yaml"
+    assert main(["fit", str(path), "--out", str(out), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not out.exists()
+
+
+def test_fit_without_a_recognised_outcome_is_one_line(tmp_path, capsys):
+    # NotImplementedError: every outcome unknown left a column of nulls.
+    path = tmp_path / "log.csv"
+    path.write_text("arrival,wait,outcome\n2026-03-02 09:00,0,OK\n2026-03-03 09:00,0,GONE\n")
+    assert main(["fit", str(path), "--out", str(tmp_path / "f.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no outcome is answered or abandoned" in err
+    assert "'OK', 'GONE'" in err and "--outcomes" in err

@@ -128,6 +128,10 @@ def fit_centre(
     holdout_weeks: int = 4,
 ) -> FittedCentre:
     """Fit every channel of ``records`` (see the modules of :mod:`ccsim.fit`)."""
+    if not 0 < interval <= 86400 or 86400 % interval:
+        raise FitError(
+            f"--interval {format_duration(interval)} does not divide a day (e.g. 15min, 30min, 1h)"
+        )
     frame = records.frame
     local = frame["arrival"].dt.tz_localize(None).dt.normalize()
     dates = pd.date_range(local.min(), local.max(), freq="D")
