@@ -559,3 +559,42 @@ def test_fit_without_a_recognised_outcome_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no outcome is answered or abandoned" in err
     assert "'OK', 'GONE'" in err and "--outcomes" in err
+
+
+# --- no YAML from a log's cells into the fitted file --------------------------------------------
+
+INJECTED = "main\n    cost_per_hour: 999"
+
+
+def test_a_site_cell_with_yaml_in_it_adds_no_field(tmp_path):
+    # Written by string formatting, the fitted site had cost_per_hour: 999.
+    log = weekday_log(tmp_path / "log.csv", weeks=1, per_day=60, site=INJECTED,
+                      channel="voice\n  kind: chat")  # fmt: skip
+    out = tmp_path / "fitted.yaml"
+    assert main(["fit", str(log), "--out", str(out)]) == 0
+    fitted = load_scenario(out)
+    site = fitted.sites[0]
+    assert site.name == "main_cost_per_hour_999" and site.cost_per_hour == 0
+    assert list(fitted.channels) == ["voice_kind_chat"]
+    assert "\n    cost_per_hour" not in out.read_text()
+
+
+def test_scenario_text_quotes_every_user_string(tmp_path):
+    from dataclasses import replace
+
+    from ruamel.yaml import YAML
+
+    fitted = fit_centre(read_records(weekday_log(tmp_path / "log.csv", weeks=1, per_day=60)))
+    evil = replace(fitted, agents={INJECTED: 3}, source="log\nname: hacked\u2028x: 1.csv",
+                   odd={"outcome 'a\nb: 1'": 2})  # fmt: skip
+    data = YAML(typ="safe", pure=True).load(scenario_text(evil, "fitted\ntimezone: Mars"))
+    assert data["name"] == "fitted\ntimezone: Mars" and data["timezone"] == "UTC"
+    assert data["sites"] == [{"name": INJECTED, "agents": 3}]
+    assert set(data) == {"name", "horizon", "interval", "start", "timezone", "channels", "sites"}
+
+
+def test_fit_name_must_be_plain(tmp_path, capsys):
+    log = weekday_log(tmp_path / "log.csv", weeks=1, per_day=60)
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(log), "--out", str(tmp_path / "f.yaml"), "--name", "a\nb: 1"])
+    assert exit_.value.code == 2 and "--name" in capsys.readouterr().err

@@ -34,6 +34,14 @@ def _word_map(text: str) -> dict[str, str]:
     return pairs
 
 
+def _scenario_name(text: str) -> str:
+    from ccsim.fit.records import plain_name
+
+    if plain_name(text, "") != text:
+        raise ValueError(f"{text!r}: letters, digits, '_' and '-', starting with a letter")
+    return text
+
+
 def _site_agents(text: str) -> int | dict[str, int]:
     """``25`` or ``inhouse=20,vendor=12``."""
     if "=" not in text:
@@ -100,7 +108,13 @@ def add_parser(commands) -> None:
         type=option(_site_agents, "--agents"),
         help="N, or SITE=N,...; default: the most busy at once in the log",
     )
-    add(parser, "--name", default="fitted", help="the scenario's name")
+    add(
+        parser,
+        "--name",
+        type=option(_scenario_name, "--name"),
+        default="fitted",
+        help="the scenario's name",
+    )
     add(
         parser,
         "--forecast",

@@ -36,6 +36,7 @@ __all__ = [
     "contact_log",
     "local_times",
     "parse_columns",
+    "plain_name",
     "read_table",
     "read_records",
     "seconds",
@@ -235,9 +236,13 @@ def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, line
     return known.astype(object).where(known.notna(), text.astype(object)).astype(str)
 
 
-def _channel_name(name: str) -> str:
-    # Scenario names must be plain (they appear in dotted paths and CSV columns).
-    plain = _NAME.sub("_", str(name).strip()).strip("_") or "voice"
+def plain_name(name: str, empty: str = "voice") -> str:
+    """A log's channel or site name made a scenario name: letters, digits, '_' and '-'
+    (names appear in dotted paths and CSV columns), ``empty`` when nothing is left. A cell
+    with a line break and YAML in it becomes one plain word, never a field of the file."""
+    plain = _NAME.sub("_", str(name).strip()).strip("_")
+    if not plain:
+        return empty
     return plain if plain[0].isalpha() or plain[0] == "_" else f"q_{plain}"
 
 
@@ -276,7 +281,7 @@ def read_records(
     frame = pd.DataFrame(index=raw.index)
     channel = names["channel"]
     frame["channel"] = (
-        raw[channel].fillna("voice").map(_channel_name) if channel in raw.columns else "voice"
+        raw[channel].fillna("voice").map(plain_name) if channel in raw.columns else "voice"
     )
     frame["arrival"] = local_times(
         raw[names["arrival"]], zone, source, names["arrival"], lines, odd
@@ -294,7 +299,9 @@ def read_records(
         seconds(raw[handle], source, handle, lines) if handle in raw.columns else np.nan
     )
     site = names["site"]
-    frame["site"] = raw[site].fillna("").astype(str) if site in raw.columns else ""
+    frame["site"] = (
+        raw[site].fillna("").map(lambda cell: plain_name(cell, "")) if site in raw.columns else ""
+    )
     frame["replication"] = _runs(raw, names["replication"], source, lines)
     frame["line"] = lines
     answered = frame["outcome"] == "answered"
