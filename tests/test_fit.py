@@ -598,3 +598,31 @@ def test_fit_name_must_be_plain(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["fit", str(log), "--out", str(tmp_path / "f.yaml"), "--name", "a\nb: 1"])
     assert exit_.value.code == 2 and "--name" in capsys.readouterr().err
+
+
+# --- silent wrong fits that now say what was assumed --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("repeat", "rows (50%) repeat another row exactly"),
+        ("milliseconds", "if they are milliseconds, divide the column by 1000"),
+        ("none", None),
+    ],
+)
+def test_a_log_that_looks_wrong_is_fitted_with_a_warning(tmp_path, capsys, change, message):
+    log = pd.read_csv(weekday_log(tmp_path / "log.csv", weeks=1, per_day=60))
+    if change == "repeat":  # a double export: the volume doubled without a word
+        log = pd.concat([log, log])
+    elif change == "milliseconds":
+        log = log.assign(handle_time=log.handle_time * 1000)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    out = tmp_path / "fitted.yaml"
+    assert main(["fit", str(tmp_path / "log.csv"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    if message is None:
+        assert "warning" not in err and "# Warning" not in out.read_text()
+    else:
+        assert err.count("\n") == 1 and err.startswith("ccsim: warning: ") and message in err
+        assert "# Warning: " in out.read_text() and message in out.read_text()

@@ -3,6 +3,7 @@ and with ``--validate`` the log against simulations of it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ccsim.cli.options import (
@@ -186,6 +187,8 @@ def fit(args) -> int:
     print(f"{args.records}: {len(records.frame):,} contacts, {fitted.n_days} day(s){runs}")
     for what, count in records.odd.items():
         print(f"  odd rows, kept: {what}: {count:,}")
+    for warning in fitted.warnings:
+        print(f"ccsim: warning: {args.records}: {warning}", file=sys.stderr)
     for channel in fitted.channels.values():
         print(f"\n{channel.name}  ({channel.n_contacts:,} contacts)")
         print(f"  busyness   {channel.demand.alpha.describe()}")

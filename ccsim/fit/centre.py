@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from ccsim.fit.checks import implausible
 from ccsim.fit.demand import DemandFit, fit_demand
 from ccsim.fit.durations import HandleTimeFit, fit_handle_times
 from ccsim.fit.forecast import ForecastResult, forecast_volumes
@@ -70,6 +71,7 @@ class FittedCentre:
     target: float
     odd: dict[str, int] = field(default_factory=dict)
     skills: dict[str, list[str]] = field(default_factory=dict)  # site -> channels it answered
+    warnings: tuple[str, ...] = ()  # what looks wrong in the log, and what was assumed
 
 
 #: Times in exports are rounded: a service that ends this close before the next one starts
@@ -194,6 +196,7 @@ def fit_centre(
         target,
         dict(records.odd),
         skills,
+        tuple(implausible(frame)),
     )
 
 
@@ -285,6 +288,7 @@ def scenario_text(fitted: FittedCentre, name: str = "fitted") -> str:
                 + "; ".join(f"{what}: {count:,}" for what, count in fitted.odd.items())
             )
         )
+    out += [_comment(f"Warning: {warning}") for warning in fitted.warnings]
     if forecasting:
         out.append(
             "# Demand: the forecast of the next weeks (volumes by weekday), busyness "
