@@ -121,7 +121,7 @@ def add_parser(commands) -> None:
         "--forecast",
         type=option(positive_int, "--forecast"),
         metavar="WEEKS",
-        help="demand from a forecast of the next WEEKS weeks, e.g. 4",
+        help="demand from a forecast of the next WEEKS weeks (at most 104), e.g. 4",
     )
     add(
         parser,
