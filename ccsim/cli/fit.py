@@ -3,6 +3,7 @@ and with ``--validate`` the log against simulations of it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ccsim.cli.options import (
@@ -32,6 +33,14 @@ def _word_map(text: str) -> dict[str, str]:
     if not pairs or any(v not in ("answered", "abandoned") for v in pairs.values()):
         raise ValueError(f"expected WORD=answered or WORD=abandoned pairs, got {text!r}")
     return pairs
+
+
+def _scenario_name(text: str) -> str:
+    from ccsim.fit.records import plain_name
+
+    if plain_name(text, "") != text:
+        raise ValueError(f"{text!r}: letters, digits, '_' and '-', starting with a letter")
+    return text
 
 
 def _site_agents(text: str) -> int | dict[str, int]:
@@ -100,13 +109,19 @@ def add_parser(commands) -> None:
         type=option(_site_agents, "--agents"),
         help="N, or SITE=N,...; default: the most busy at once in the log",
     )
-    add(parser, "--name", default="fitted", help="the scenario's name")
+    add(
+        parser,
+        "--name",
+        type=option(_scenario_name, "--name"),
+        default="fitted",
+        help="the scenario's name",
+    )
     add(
         parser,
         "--forecast",
         type=option(positive_int, "--forecast"),
         metavar="WEEKS",
-        help="demand from a forecast of the next WEEKS weeks, e.g. 4",
+        help="demand from a forecast of the next WEEKS weeks (at most 104), e.g. 4",
     )
     add(
         parser,
@@ -175,6 +190,8 @@ def fit(args) -> int:
     print(f"{args.records}: {len(records.frame):,} contacts, {fitted.n_days} day(s){runs}")
     for what, count in records.odd.items():
         print(f"  odd rows, kept: {what}: {count:,}")
+    for warning in fitted.warnings:
+        print(f"ccsim: warning: {args.records}: {warning}", file=sys.stderr)
     for channel in fitted.channels.values():
         print(f"\n{channel.name}  ({channel.n_contacts:,} contacts)")
         print(f"  busyness   {channel.demand.alpha.describe()}")

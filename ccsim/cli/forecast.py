@@ -34,7 +34,7 @@ def add_parser(commands) -> None:
         "--weeks",
         type=option(positive_int, "--weeks"),
         required=True,
-        help="weeks to forecast, e.g. 4",
+        help="weeks to forecast, e.g. 4 (at most 104)",
     )
     add(parser, "--out", type=Path, default=Path("forecast.csv"), help="CSV to write")
     add(

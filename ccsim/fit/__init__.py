@@ -5,7 +5,13 @@ Pure functions over tables; the command line (``ccsim fit``, ``ccsim forecast``)
 files and writes the results. See ``docs/fitting.md`` for each estimator and its assumptions.
 """
 
-from ccsim.fit.centre import FittedCentre, fit_centre, peak_busy_agents, scenario_text
+from ccsim.fit.centre import (
+    FittedCentre,
+    fit_centre,
+    overlap_tolerance,
+    peak_busy_agents,
+    scenario_text,
+)
 from ccsim.fit.demand import AlphaEstimate, DemandFit, estimate_alpha, fit_demand
 from ccsim.fit.durations import FamilyFit, HandleTimeFit, fit_family, fit_handle_times
 from ccsim.fit.forecast import ForecastResult, forecast_volumes, read_history
@@ -32,6 +38,7 @@ __all__ = [
     "fit_handle_times",
     "fit_patience",
     "forecast_volumes",
+    "overlap_tolerance",
     "parse_columns",
     "peak_busy_agents",
     "read_history",

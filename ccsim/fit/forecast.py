@@ -43,6 +43,11 @@ __all__ = ["ForecastResult", "forecast_volumes", "holt_winters_available", "read
 HISTORY_FIELDS = ("interval_start", "volume", "channel")
 
 
+#: The longest forecast made: weeks ahead (a forecast beyond two years is a guess, and its
+#: interval table would grow without bound).
+MAX_WEEKS = 104
+
+
 class HistoryError(UserError):
     """A history too short or irregular to forecast from."""
 
@@ -132,7 +137,13 @@ def _grid(series: pd.Series) -> tuple[pd.DataFrame, float, int]:
     )
     table = frame.pivot_table(index="date", columns="slot", values="volume", aggfunc="sum")
     table = table.fillna(0.0)
-    open_days = sorted({d.weekday() for d in table.index})
+    # Open weekdays are those with contacts: a closed Sunday's rows of zeros (as a log's
+    # zero-filled intervals have) are no day of the season.
+    totals = table.sum(axis=1).groupby(table.index.day_of_week).sum()
+    open_days = sorted(int(day) for day, total in totals.items() if total > 0)
+    if not open_days:
+        raise HistoryError("every interval of the history has volume 0: nothing to forecast")
+    table = table[[d.weekday() in open_days for d in table.index]]
     every = pd.date_range(table.index[0], table.index[-1], freq="D")
     every = every[[d.weekday() in open_days for d in every]]
     missing = every.difference(table.index)
@@ -149,10 +160,17 @@ def _grid(series: pd.Series) -> tuple[pd.DataFrame, float, int]:
 
 
 def _shares(table: pd.DataFrame) -> pd.DataFrame:
-    totals = table.sum(axis=1)
-    kept = table[totals > 0]
+    """Each weekday's mean intraday shares; a weekday whose days in ``table`` all had no
+    contact (a holiday in a short training stretch) gets the mean shares of every day."""
+    weekdays = sorted({d.weekday() for d in table.index})
+    kept = table[table.sum(axis=1) > 0]
+    if kept.empty:
+        flat = np.full(table.shape[1], 1.0 / table.shape[1])
+        return pd.DataFrame([flat] * len(weekdays), index=weekdays, columns=table.columns)
     shares = kept.div(kept.sum(axis=1), axis=0)
-    by_weekday = shares.groupby(shares.index.day_of_week).mean()
+    by_weekday = shares.groupby(shares.index.day_of_week).mean().reindex(weekdays)
+    empty = by_weekday.isna().all(axis=1)
+    by_weekday.loc[empty] = np.tile(shares.mean().to_numpy(), (int(empty.sum()), 1))
     return by_weekday.div(by_weekday.sum(axis=1), axis=0)
 
 
@@ -161,18 +179,25 @@ def _holt_winters(days: np.ndarray, season: int, horizon: int) -> np.ndarray:
 
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    seasonal = "mul" if np.all(days > 0) else "add"
-    with warnings.catch_warnings():  # convergence chatter: the fit is judged on the hold-out
-        warnings.simplefilter("ignore")
-        model = ExponentialSmoothing(
-            days,
-            trend="add",
-            damped_trend=True,
-            seasonal=seasonal,
-            seasonal_periods=season,
-            initialization_method="estimated",
-        ).fit()
-    return np.maximum(np.asarray(model.forecast(horizon), dtype=float), 0.0)
+    # A centre open one weekday has no weekly season among its days: trend only.
+    seasonal = None if season < 2 else "mul" if np.all(days > 0) else "add"
+    try:
+        with warnings.catch_warnings():  # convergence chatter: judged on the hold-out
+            warnings.simplefilter("ignore")
+            model = ExponentialSmoothing(
+                days,
+                trend="add",
+                damped_trend=True,
+                seasonal=seasonal,
+                seasonal_periods=season if seasonal else None,
+                initialization_method="estimated",
+            ).fit()
+            forecast = np.asarray(model.forecast(horizon), dtype=float)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise HistoryError(f"Holt-Winters cannot be fitted to this history: {exc}") from None
+    if not np.isfinite(forecast).all():
+        raise HistoryError("Holt-Winters gave no finite forecast for this history")
+    return np.maximum(forecast, 0.0)
 
 
 def _forecast_table(train: pd.DataFrame, dates, method: str, season: int) -> pd.DataFrame:
@@ -213,6 +238,8 @@ def forecast_volumes(
     """Forecast ``weeks`` weeks after ``series`` (volumes indexed by aware local interval
     starts), judging the methods on the last ``holdout_weeks`` weeks. ``method``:
     ``seasonal_naive`` or ``holt_winters`` (default: the better on the hold-out)."""
+    if weeks > MAX_WEEKS:
+        raise HistoryError(f"a forecast of {weeks} weeks: at most {MAX_WEEKS} weeks ahead")
     table, interval, n_filled = _grid(series)
     open_days = sorted({d.weekday() for d in table.index})
     season = len(open_days)
@@ -234,7 +261,12 @@ def forecast_volumes(
         raise UserError(f"forecast method {method!r} needs statsmodels: pip install 'ccsim[fit]'")
     rows, predictions = [], {}
     for name in methods:
-        predicted = _forecast_table(train, test.index, name, season)
+        try:
+            predicted = _forecast_table(train, test.index, name, season)
+        except HistoryError:
+            if method is not None:
+                raise
+            continue  # Holt-Winters failed on the training weeks: seasonal naive it is
         predictions[name] = predicted
         rows.append({"method": name, **_errors(test, predicted, scale), "holdout_days": holdout})
     errors = pd.DataFrame(rows)

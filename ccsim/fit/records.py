@@ -36,6 +36,7 @@ __all__ = [
     "contact_log",
     "local_times",
     "parse_columns",
+    "plain_name",
     "read_table",
     "read_records",
     "seconds",
@@ -55,6 +56,13 @@ FIELDS: dict[str, bool] = {
 #: Outcome values understood without a mapping (lower case).
 ANSWERED = frozenset({"answered", "answer", "handled", "served", "completed", "connected", "ans"})
 ABANDONED = frozenset({"abandoned", "abandon", "aban", "abn", "lost", "hangup_in_queue"})
+
+#: The longest wait or handle time read (a year, in seconds): beyond it a value is no
+#: contact's duration, and 1e300 would overflow the fits.
+MAX_DURATION = 366 * 86400.0
+
+#: Instants pandas can hold (nanoseconds since 1970 in 64 bits), with a day to spare.
+_EARLIEST, _LATEST = pd.Timestamp("1677-09-23"), pd.Timestamp("2262-04-10")
 
 #: A header line precedes the first record: the first record is CSV line 2.
 _FIRST_LINE = 2
@@ -135,6 +143,12 @@ def seconds(raw: pd.Series, source: str, column: str, lines: np.ndarray) -> pd.S
     if np.isinf(values).any():
         at = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
         raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is not finite")
+    too_long = values > MAX_DURATION
+    if too_long.any():
+        at = int(np.flatnonzero(too_long.to_numpy())[0])
+        raise _fail(
+            source, lines[at], column, f"{raw.iloc[at]!r} is more than a year: no contact's time"
+        )
     return values.astype(float)
 
 
@@ -152,11 +166,13 @@ def local_times(
     result = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {zone.key}]")
     if offset.any():
         aware = pd.to_datetime(text[offset], utc=True, errors="coerce", format="ISO8601")
+        _in_range(aware.dt.tz_localize(None), raw[offset], source, column, lines[offset])
         result[offset] = aware.dt.tz_convert(zone.key)
     if (~offset).any():
         naive = pd.to_datetime(text[~offset], errors="coerce", format="ISO8601")
         if naive.isna().any():  # not ISO 8601: let pandas guess, element by element
             naive = pd.to_datetime(text[~offset], errors="coerce", format="mixed")
+        _in_range(naive, raw[~offset], source, column, lines[~offset])
         unparsed = naive.isna()
         if unparsed.any():
             at = int(np.flatnonzero((~offset).to_numpy())[np.flatnonzero(unparsed.to_numpy())[0]])
@@ -187,6 +203,13 @@ def local_times(
     return result
 
 
+def _in_range(times: pd.Series, raw: pd.Series, source: str, column: str, lines) -> None:
+    outside = (times < _EARLIEST) | (times > _LATEST)
+    if outside.any():
+        at = int(np.flatnonzero(outside.to_numpy())[0])
+        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is outside the years 1678-2261")
+
+
 def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, lines) -> pd.Series:
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
@@ -201,12 +224,25 @@ def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, line
             or ("answered" if word in ANSWERED else "abandoned" if word in ABANDONED else None)
         )
     )
-    return known.fillna(text).astype(str)  # another word is kept as the file has it
+    if known.isna().all():
+        words = ", ".join(repr(w) for w in text.drop_duplicates().head(6))
+        raise RecordError(
+            source,
+            f"column {column!r}",
+            f"no outcome is answered or abandoned (the file has: {words}); map them with "
+            "--outcomes WORD=answered,WORD=abandoned",
+        )
+    # Another word is kept as the file has it.
+    return known.astype(object).where(known.notna(), text.astype(object)).astype(str)
 
 
-def _channel_name(name: str) -> str:
-    # Scenario names must be plain (they appear in dotted paths and CSV columns).
-    plain = _NAME.sub("_", str(name).strip()).strip("_") or "voice"
+def plain_name(name: str, empty: str = "voice") -> str:
+    """A log's channel or site name made a scenario name: letters, digits, '_' and '-'
+    (names appear in dotted paths and CSV columns), ``empty`` when nothing is left. A cell
+    with a line break and YAML in it becomes one plain word, never a field of the file."""
+    plain = _NAME.sub("_", str(name).strip()).strip("_")
+    if not plain:
+        return empty
     return plain if plain[0].isalpha() or plain[0] == "_" else f"q_{plain}"
 
 
@@ -245,7 +281,7 @@ def read_records(
     frame = pd.DataFrame(index=raw.index)
     channel = names["channel"]
     frame["channel"] = (
-        raw[channel].fillna("voice").map(_channel_name) if channel in raw.columns else "voice"
+        raw[channel].fillna("voice").map(plain_name) if channel in raw.columns else "voice"
     )
     frame["arrival"] = local_times(
         raw[names["arrival"]], zone, source, names["arrival"], lines, odd
@@ -263,13 +299,17 @@ def read_records(
         seconds(raw[handle], source, handle, lines) if handle in raw.columns else np.nan
     )
     site = names["site"]
-    frame["site"] = raw[site].fillna("").astype(str) if site in raw.columns else ""
+    frame["site"] = (
+        raw[site].fillna("").map(lambda cell: plain_name(cell, "")) if site in raw.columns else ""
+    )
     frame["replication"] = _runs(raw, names["replication"], source, lines)
     frame["line"] = lines
     answered = frame["outcome"] == "answered"
     if handle in raw.columns:
         _count(odd, "answered without a handle time", answered & frame["handle_time"].isna())
-        _count(odd, "zero handle time (left out of the handle-time fit)", frame["handle_time"] == 0)
+        # Only an answered contact has a handle time: an abandoned one's 0 is no oddity.
+        zero = answered & (frame["handle_time"] == 0)
+        _count(odd, "answered with zero handle time (left out of the handle-time fit)", zero)
     _count(odd, "abandoned at once (wait 0)", (frame["outcome"] == "abandoned") & (frame.wait == 0))
     others = frame.loc[~answered & (frame["outcome"] != "abandoned"), "outcome"]
     for word, count in others.value_counts().items():

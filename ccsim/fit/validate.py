@@ -4,7 +4,8 @@ log's, by time of day.
 The log's KPIs are computed with ccsim's own definitions (``docs/metrics.md``): service
 level = answered within the threshold / contacts that queued (answered, abandoned, or left
 otherwise; balked and blocked never queued), abandon rate = abandoned / (answered +
-abandoned), ASA = mean wait of the answered; offered per day. Contacts count in the
+abandoned), ASA = mean wait of the answered; offered per open day (a day whose weekday
+has a volume: a Mon-Fri centre's weekends do not count). Contacts count in the
 reporting interval of their arrival, on the customers' wall clock, pooled over the log's
 days. The fitted scenario is simulated over the same days (``reps`` replications); each KPI
 gets the simulation's 95% interval of its mean and a 95% prediction interval for one log
@@ -26,7 +27,7 @@ from ccsim.fit.centre import NOT_QUEUED
 from ccsim.fit.records import Records
 from ccsim.model.scenario import Scenario
 
-__all__ = ["VALIDATION_KPIS", "Validation", "validate", "write_validation"]
+__all__ = ["VALIDATION_KPIS", "Validation", "open_days", "validate", "write_validation"]
 
 VALIDATION_KPIS = ("offered", "service_level", "abandon_rate", "asa")
 
@@ -172,6 +173,17 @@ def _compare(
     return rows
 
 
+def open_days(scenario: Scenario, channel: str) -> int:
+    """Days of the horizon on which ``channel`` expects contacts: offered is per open day
+    (a Mon-Fri centre's weekends would otherwise cut it by two sevenths)."""
+    days = max(round(scenario.horizon / 86400), 1)
+    arrivals = scenario.channels[channel].arrivals
+    if arrivals is None or arrivals.volume is None:
+        return days
+    first = scenario.start.weekday()
+    return sum(arrivals.daily_volume((first + k) % 7) > 0 for k in range(days)) or days
+
+
 def validate(
     scenario: Scenario, records: Records, reps: int = 20, seed: int = 1, n_jobs: int = 1
 ) -> Validation:
@@ -180,7 +192,6 @@ def validate(
 
     _, intervals = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
     threshold_of = {name: ch.service_level.threshold for name, ch in scenario.channels.items()}
-    days = round(scenario.horizon / 86400) or 1
     log_runs = records.frame["replication"].nunique()
     rows: list[dict] = []
     for channel in records.channels:
@@ -190,6 +201,7 @@ def validate(
             records.channel(channel), scenario.interval, threshold_of[channel]
         )
         simulated = simulated_tallies(intervals, channel, scenario.interval)
+        days = open_days(scenario, channel)
         rows += _compare(channel, observed, simulated, days, log_runs, scenario.interval)
     return Validation(pd.DataFrame(rows), reps, seed)
 
