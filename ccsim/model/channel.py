@@ -140,10 +140,10 @@ class Channel(FrozenModel):
         for name in ("arrivals", "bot", "balking", "message", "close", "escalation", "repeat"):
             if getattr(self, name) is not None:
                 raise ConfigError("", name, "not for an outbound channel")
-        if self.dialing.dialer == "predictive" and self.patience is None:
+        if self.dialing.dialer in ("predictive", "threshold") and self.patience is None:
             raise ConfigError(
-                "", "patience", "a predictive dialer needs how long a called party holds "
-                "for an agent (a few seconds)"
+                "", "patience", f"a {self.dialing.dialer} dialer needs how long a called "
+                "party holds for an agent (a few seconds)"
             )  # fmt: skip
         return self
 
