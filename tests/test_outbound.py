@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ruamel.yaml import YAML
 
 import ccsim
 from ccsim.model import ConfigError
@@ -86,7 +87,7 @@ def run(data: dict, seed: int = 1, **options):
 # --- records ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dialer", ["preview", "progressive", "predictive"])
+@pytest.mark.parametrize("dialer", ["preview", "progressive", "predictive", "threshold"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_every_record_ends_reached_exhausted_or_pending(dialer, seed):
     data = blended(1, dialer)
@@ -105,12 +106,13 @@ def test_every_record_ends_reached_exhausted_or_pending(dialer, seed):
     assert whole.live_answers == whole.offered == whole.answered + whole.abandoned
     assert whole.dropped == whole.abandoned
     assert whole.right_party_contacts == whole.answered
-    if dialer != "predictive":
+    if dialer in ("preview", "progressive"):
         assert whole.dropped == 0  # an agent waits on each call
 
 
-def test_records_are_conserved_in_every_interval():
-    result = run(blended(0), 3)
+@pytest.mark.parametrize("dialer", ["predictive", "threshold"])
+def test_records_are_conserved_in_every_interval(dialer):
+    result = run(blended(0, dialer), 3)
     rows = result.interval_table()
     rows = rows[(rows.channel == "renewals") & (rows.site == "all")]
     assert rows.records.sum() == 2000
@@ -256,6 +258,99 @@ def test_occupancy_splits_into_inbound_outbound_and_idle():
     )
 
 
+# --- the threshold dialer (ContactCenters' Blend) ----------------------------------------
+
+
+def blend_groups(policy: dict | None = None) -> dict:
+    """Blend's two groups: inbound-only agents and blend agents who also take the list."""
+    data = blended(0, "threshold")
+    data["channels"]["inbound"]["arrivals"]["rate"] = "100/h"
+    if policy is not None:
+        data["channels"]["renewals"]["dialing"]["threshold"] = policy
+    data["sites"] = [
+        {"name": "inbound_only", "agents": 6, "skills": ["inbound"]},
+        {"name": "blend", "agents": 6},
+    ]
+    return data
+
+
+def _watch_cues(core):
+    """Wrap the threshold dialer's cues (each site's idle cue, a window's opening): a row
+    per cue of (idle across all sites, idle at the blend site, records left, dials made)."""
+    dialer = core.features["outbound"].dialers[0]
+    seen = []
+
+    def watched(cue):
+        def wrapper(now):
+            idle = {site.name: len(site.idle) for site in core.sites}
+            left = len(dialer.list) + len(dialer.redials)
+            dials_before = dialer.dials
+            cue(now)
+            live = dialer.open and left > 0 and now < core.horizon
+            seen.append((idle, left if live else 0, dialer.dials - dials_before))
+
+        return wrapper
+
+    attempt = dialer._attempt
+
+    def counted_attempt(now, agent):
+        dialer.dials += 1
+        attempt(now, agent)
+
+    dialer.dials = 0
+    dialer._attempt = counted_attempt
+    dialer.cue = watched(dialer.cue)
+    for site in core.sites:
+        if site.on_idle is not None:  # a site the dialer does not count has no cue
+            site.on_idle = watched(site.on_idle)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("policy", "least", "per_agent", "counted"),
+    [
+        (None, 4, 2, ("inbound_only", "blend")),  # Blend's: 4 free across both groups, 2 x
+        ({"free_agents": 3, "calls_per_free_agent": 1.5, "sites": ["blend"]}, 3, 1.5, ("blend",)),
+    ],
+)
+def test_the_threshold_dialer_dials_its_batch_only_with_enough_agents_free(
+    policy, least, per_agent, counted
+):
+    scenario = parse_scenario(blend_groups(policy), "test.yaml")
+    core = ccsim.sim.engine.build(scenario, ccsim.sim.streams.Streams(4))
+    seen = _watch_cues(core)
+    ccsim.sim.engine.run(core)
+    assert core.features["outbound"].dialers[0].dials > 0
+    below = batches = 0
+    for idle, left, dials in seen:
+        free = sum(idle[name] for name in counted)
+        if free < least:
+            assert dials == 0
+            below += left > 0 and idle["blend"] > 0  # would have dialled without it
+        else:
+            assert dials == min(int(per_agent * idle["blend"] + 1e-9), left)
+            batches += dials > 0
+    assert below > 0 and batches > 0  # both sides of the threshold were met
+
+
+def test_the_threshold_dialer_counts_the_inbound_only_agents():
+    # Counting only the blend group's idle agents, the dialer waits for 4 of them; counting
+    # the inbound-only agents too it dials earlier and more (Blend counts both groups).
+    both = run(blend_groups(), 5).totals[("renewals", "all")]
+    blend_only = run(blend_groups({"sites": ["blend"]}), 5).totals[("renewals", "all")]
+    assert both.dials > blend_only.dials > 0
+
+
+def test_the_threshold_dialer_shown_in_the_readme_is_valid():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = next(b for b in readme.split("```yaml\n")[1:] if "dialer: threshold" in b)
+    dialing = YAML(typ="safe", pure=True).load(shown.split("```")[0])["dialing"]
+    data = blended(0, "threshold")
+    data["channels"]["renewals"]["dialing"] = dialing
+    policy = parse_scenario(data, "test.yaml").channels["renewals"].dialing.threshold_policy
+    assert (policy.free_agents, policy.calls_per_free_agent, policy.sites) == (4, 2.0, None)
+
+
 # --- input ------------------------------------------------------------------------------
 
 
@@ -286,6 +381,15 @@ def _error(data: dict) -> str:
         ),
         ({"pacing": 2.0, "dialer": "progressive"}, "dialing.pacing: only for a predictive"),
         ({"rate": "10/h"}, "give either 'records' per day or a 'rate'"),
+        ({"threshold": {"free_agents": 3}}, "dialing.threshold: only for a threshold dialer"),
+        (
+            {"dialer": "threshold", "threshold": {"calls_per_free_agent": 0}},
+            "dialing.threshold.calls_per_free_agent: ",
+        ),
+        (
+            {"dialer": "threshold", "pacing": 1.0, "threshold": {"sites": ["nowhere"]}},
+            "channels.renewals.dialing.threshold.sites.0: no site 'nowhere'",
+        ),
     ],
 )
 def test_bad_dialing_gets_one_line(change, expected):
@@ -302,6 +406,9 @@ def test_an_outbound_channel_needs_a_dialer_and_a_reserve_list_fits_the_day():
     data = blended(0)
     del data["channels"]["renewals"]["patience"]
     assert "channels.renewals.patience: a predictive dialer needs" in _error(data)
+    data["channels"]["renewals"]["dialing"]["dialer"] = "threshold"
+    del data["channels"]["renewals"]["dialing"]["pacing"]
+    assert "channels.renewals.patience: a threshold dialer needs" in _error(data)
 
 
 # --- the example ------------------------------------------------------------------------

@@ -208,6 +208,69 @@ def test_callers_still_waiting_at_close_are_disconnected_not_carried_over():
     assert kpis(t)["service_level"] == pytest.approx(2 / 5)
 
 
+def test_at_end_of_service_the_queue_goes_when_a_service_in_hand_at_close_ends():
+    # As above, with ContactCenters' rule: C (200-300) is in hand at the close (240), so
+    # D (30) keeps waiting until C ends at 300 (270 s); F (250) queued after the close goes
+    # with it (50 s) instead of being answered at 300. E (400) is answered at once.
+    epochs = {"voice": [0.0, 10.0, 20.0, 30.0, 250.0, 400.0]}
+    rule = {"close": "00:04", "handle": fixed("100s")}
+    at_close, _ = run_epochs(scenario({"voice": voice(**rule)}), epochs)
+    at_end, core = run_epochs(
+        scenario({"voice": voice(**rule, close_rule="at_end_of_service")}), epochs
+    )
+    a, t = at_close["voice"], at_end["voice"]
+    assert (a.offered, a.answered, a.disconnected) == (6, 5, 1)  # F is answered at 300
+    assert (t.offered, t.answered, t.disconnected, t.abandoned, t.carried_over) == (6, 4, 2, 0, 0)
+    assert t.offered == ends(t)
+    left = sorted(r[1] + r[2] for r in core.count.contacts if r[3] == "disconnected")
+    assert left == [300.0, 300.0]
+    assert t.queue_time == pytest.approx(90.0 + 180.0 + 270.0 + 50.0)
+
+
+def test_at_end_of_service_with_nothing_in_hand_the_queue_goes_at_the_close():
+    # The agent serves the higher-priority channel w across the close: no service of v is
+    # in hand, so v's caller (10) is disconnected at the close (240) itself.
+    s = scenario(
+        {
+            "v": voice(handle=fixed("100s"), close="00:04", close_rule="at_end_of_service"),
+            "w": voice(handle=fixed("1000s"), priority=1),
+        }
+    )
+    tallies, core = run_epochs(s, {"v": [10.0], "w": [0.0]})
+    assert (tallies["v"].offered, tallies["v"].disconnected) == (1, 1)
+    assert [r[1] + r[2] for r in core.count.contacts if r[3] == "disconnected"] == [240.0]
+
+
+def test_at_end_of_service_disconnects_only_at_ends_of_services_in_hand_at_close():
+    # An overloaded queue with abandonment, closed mid-run: no contact is disconnected
+    # before the first end of a service in hand at the close, every disconnection is at
+    # such an end, and every contact has one outcome.
+    s = scenario(
+        {
+            "voice": voice(
+                "4/min", exp("1min"), exp("5min"), close="00:30", close_rule="at_end_of_service"
+            )
+        },
+        agents=3,
+        horizon="1h",
+    )
+    for seed in range(5):
+        core = build(s, Streams(seed), record_contacts=True)
+        record = run(core)
+        t = total(record.channels[0].intervals)
+        assert t.offered == ends(t)
+        close = 1800.0
+        in_hand = sorted(
+            r[1] + r[2] + r[4]
+            for r in core.count.contacts
+            if r[3] == "answered" and r[1] + r[2] < close < r[1] + r[2] + r[4]
+        )
+        left = [r[1] + r[2] for r in core.count.contacts if r[3] == "disconnected"]
+        assert in_hand and left and t.disconnected == len(left)
+        assert min(left) == pytest.approx(in_hand[0])
+        assert all(any(abs(t - end) < 1e-9 for end in in_hand) for t in left)
+
+
 def test_closing_times_follow_the_customers_clock_across_daylight_saving():
     s = scenario(
         {"voice": voice(close="20:00")},
@@ -413,6 +476,13 @@ def test_features_are_built_only_when_used():
             "at least one",
         ),
         ({"v": voice(close="25:00")}, None, "channels.v.close", "HH:MM"),
+        ({"v": voice(close_rule="at_end_of_service")}, None, "channels.v.close_rule", "close"),
+        (
+            {"v": voice(close="20:00", close_rule="later")},
+            None,
+            "channels.v.close_rule",
+            "at_close",
+        ),
         ({"v": voice(message={"max_wait": "0s"})}, None, "channels.v.message.max_wait", "positive"),
         (
             {"v": voice()},

@@ -57,7 +57,9 @@ class Channel(FrozenModel):
     The queue (voice and chat): with ``balking`` a contact that finds no agent free may
     leave at once; with ``message`` one still waiting after ``message.max_wait`` leaves a
     message; with ``close`` the contacts still waiting at that time of the customers' day
-    are disconnected, every day. Lines shared by several voice channels are the
+    are disconnected, every day (``close_rule: at_close``), or at each end of a service
+    of the channel that was in hand at the close (``at_end_of_service``, ContactCenters'
+    rule; at the close itself when none was). Lines shared by several voice channels are the
     scenario's ``trunks``.
     """
 
@@ -87,6 +89,13 @@ class Channel(FrozenModel):
     message: Message | None = None
     close: TimeOfDay | None = Field(
         None, description="each day at this customers' time the queue is disconnected"
+    )
+    close_rule: Literal["at_close", "at_end_of_service"] = Field(
+        "at_close",
+        description=(
+            "when the queue is disconnected: at the close, or (ContactCenters) at each end, "
+            "after the close, of a service in hand at the close"
+        ),
     )
     bot: Bot | None = None
     agent_assist: PositiveFloat = Field(1.0, description="human handle-time multiplier")
@@ -131,10 +140,10 @@ class Channel(FrozenModel):
         for name in ("arrivals", "bot", "balking", "message", "close", "escalation", "repeat"):
             if getattr(self, name) is not None:
                 raise ConfigError("", name, "not for an outbound channel")
-        if self.dialing.dialer == "predictive" and self.patience is None:
+        if self.dialing.dialer in ("predictive", "threshold") and self.patience is None:
             raise ConfigError(
-                "", "patience", "a predictive dialer needs how long a called party holds "
-                "for an agent (a few seconds)"
+                "", "patience", f"a {self.dialing.dialer} dialer needs how long a called "
+                "party holds for an agent (a few seconds)"
             )  # fmt: skip
         return self
 
@@ -144,6 +153,8 @@ class Channel(FrozenModel):
         for name in ("balking", "message", "close"):
             if getattr(self, name) is not None and self.kind == "email":
                 raise ConfigError("", name, "only for voice and chat channels, not email")
+        if self.close_rule != "at_close" and self.close is None:
+            raise ConfigError("", "close_rule", "needs a 'close' time")
         return self
 
     @property

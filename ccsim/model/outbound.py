@@ -13,6 +13,7 @@ from ccsim.model.distributions import Distribution
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import (
     FrozenModel,
+    Name,
     Probability,
     TimeOfDay,
     TimeZone,
@@ -21,7 +22,7 @@ from ccsim.model.fields import (
 )
 from ccsim.model.units import Duration, PositiveDuration, Rate
 
-__all__ = ["CallingWindow", "DialOutcomes", "Dialing", "Redial"]
+__all__ = ["CallingWindow", "DialOutcomes", "Dialing", "Redial", "ThresholdDialer"]
 
 
 class CallingWindow(FrozenModel):
@@ -74,6 +75,21 @@ class Redial(FrozenModel):
         return check_loop_delay(delay)
 
 
+class ThresholdDialer(FrozenModel):
+    """ContactCenters' Blend dialer (Deslauriers et al.): at each end of service that
+    leaves an agent free, when at least ``free_agents`` agents are idle across ``sites``
+    (default every site, inbound-only agents included), dial ``calls_per_free_agent`` x the
+    idle agents of the dialing sites at once, whatever is already ringing."""
+
+    free_agents: int = Field(4, ge=1, description="dial only with at least this many idle")
+    calls_per_free_agent: float = Field(
+        2.0, gt=0, le=10, description="calls dialled per idle agent of the dialing sites"
+    )
+    sites: list[Name] | None = Field(
+        None, min_length=1, description="the sites whose idle agents count (default: all)"
+    )
+
+
 class Dialing(FrozenModel):
     """An outbound channel's call list and dialer.
 
@@ -88,11 +104,13 @@ class Dialing(FrozenModel):
     then dials and stays on the line), ``progressive`` (one call per free agent, the agent
     reserved while it rings) or ``predictive`` (calls in progress kept at ``pacing`` x
     free agents, no agent reserved: a right party who finds no agent free waits at most
-    the channel's ``patience``, then is an abandoned outbound call). Each site dials only
-    while more than its ``reserve`` agents are idle.
+    the channel's ``patience``, then is an abandoned outbound call) or ``threshold``
+    (ContactCenters' Blend dialer, as predictive with no agent reserved, but dialling a
+    batch at each end of service while enough agents are idle: ``threshold``). Each site
+    dials only while more than its ``reserve`` agents are idle.
     """
 
-    dialer: Literal["preview", "progressive", "predictive"] = "progressive"
+    dialer: Literal["preview", "progressive", "predictive", "threshold"] = "progressive"
     records: int | None = Field(None, ge=0, description="new records per day")
     rate: Rate | None = Field(None, gt=0, description="records becoming callable")
     windows: list[CallingWindow] = Field(
@@ -106,6 +124,9 @@ class Dialing(FrozenModel):
     preview_time: Duration = 0.0
     pacing: float = Field(1.0, ge=1, le=10, description="predictive: calls per free agent")
     redial: Redial | None = None
+    threshold: ThresholdDialer | None = Field(
+        None, description="threshold dialer: when to dial and how many (default 4 and 2)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Dialing:
@@ -115,11 +136,18 @@ class Dialing(FrozenModel):
             raise ConfigError("", "preview_time", f"only for a preview dialer, not {self.dialer}")
         if self.pacing != 1.0 and self.dialer != "predictive":
             raise ConfigError("", "pacing", f"only for a predictive dialer, not {self.dialer}")
+        if self.threshold is not None and self.dialer != "threshold":
+            raise ConfigError("", "threshold", f"only for a threshold dialer, not {self.dialer}")
         starts = sorted(time_of_day(w.start) for w in self.windows)
         ends = sorted(time_of_day(w.end) for w in self.windows)
         if any(start < end for start, end in zip(starts[1:], ends[:-1], strict=True)):
             raise ConfigError("", "windows", "calling windows must not overlap")
         return self
+
+    @property
+    def threshold_policy(self) -> ThresholdDialer:
+        """The threshold dialer's settings, its defaults when left out."""
+        return self.threshold if self.threshold is not None else ThresholdDialer()
 
     @property
     def attempts(self) -> int:

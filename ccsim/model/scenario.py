@@ -252,6 +252,19 @@ class Scenario(FrozenModel):
                     raise ConfigError("", f"{where}.{name}", f"{name!r} has no agent for {channel}")
         return self
 
+    @model_validator(mode="after")
+    def _threshold_dialers_count_sites(self) -> Scenario:
+        names = {site.name for site in self.sites}
+        for channel, config in self.channels.items():
+            dialing = config.dialing
+            if dialing is None or dialing.threshold is None or dialing.threshold.sites is None:
+                continue
+            for number, name in enumerate(dialing.threshold.sites):
+                if name not in names:
+                    where = f"channels.{channel}.dialing.threshold.sites.{number}"
+                    raise ConfigError("", where, f"no site {name!r}")
+        return self
+
     @property
     def total_agents(self) -> int:
         """Agents of the sites with constant staffing."""

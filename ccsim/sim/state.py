@@ -30,8 +30,9 @@ __all__ = [
 WAITING, ANSWERED, ABANDONED, SILENT, GONE = 0, 1, 2, 3, 4
 
 # Flags of ``Contact.followup``: what remains to do when the contact leaves its channel
-# (QUEUED: counted among the contacts waiting, for balking; TRUNK: holds a shared line).
-NOTHING, ESCALATE, LINE, QUEUED, TRUNK = 0, 1, 2, 4, 8
+# (QUEUED: counted among the contacts waiting, for balking; TRUNK: holds a shared line;
+# CLOSING: in service across its channel's close, whose end disconnects the queue).
+NOTHING, ESCALATE, LINE, QUEUED, TRUNK, CLOSING = 0, 1, 2, 4, 8, 16
 
 
 class Customer:

@@ -23,6 +23,12 @@ The dialers differ in when they dial and whether an agent waits on the call:
   reserved; a right party joins the channel's queue (after every inbound channel) and
   hangs up after the channel's patience (a few seconds) if no agent is free by then: a
   dropped call, the regulated outbound abandonment.
+- ``threshold`` (ContactCenters' Blend, Deslauriers et al.): no agent reserved, as
+  predictive, but the dialer acts only at an end of service that leaves an agent idle (a
+  site's ``on_idle`` cue, the sites it counts included: inbound-only ones by default) and
+  when a window opens: with at least ``free_agents`` idle across the counted sites it
+  dials ``calls_per_free_agent`` x the idle agents of its own sites at once, whatever is
+  already ringing. A new record, a redial due or an outcome does not make it dial.
 
 **Blending** (Bhulai & Koole's threshold policy): the agents of a site with both skills
 take inbound and outbound work, inbound first (the outbound channel comes after every
@@ -97,11 +103,21 @@ class _Dialer:
         self.core, self.count, self.channel, self.calendar = core, core.count, channel, calendar
         self.env, self.horizon = core.env, core.horizon
         self.dialing = dialing
-        self.reserves = dialing.dialer != "predictive"  # an agent waits on each call
+        self.reserves = dialing.dialer in ("preview", "progressive")  # an agent per call
         self.pacing = dialing.pacing
         self.preview = dialing.preview_time
         self.attempts = dialing.attempts
         self.sites = [site for site, _ in channel.steps]
+        self.threshold = None  # the threshold dialer's (free agents, calls per free agent)
+        self.counted = self.sites  # the sites whose idle agents it counts
+        if dialing.dialer == "threshold":
+            policy = dialing.threshold_policy
+            self.threshold = (policy.free_agents, policy.calls_per_free_agent)
+            if policy.sites is not None:
+                wanted = set(policy.sites)
+                self.counted = [site for site in core.sites if site.name in wanted]
+            else:
+                self.counted = list(core.sites)
         self.list: deque[_Record] = deque()  # new records, not yet dialled
         self.redials: deque[_Record] = deque()  # records due for another attempt
         self.parked: list[_Record] = []  # redials due after the horizon: pending
@@ -148,7 +164,10 @@ class _Dialer:
             self.count.add(tally, "records", self.dialing.records)
         self.open = True
         self.core.after(closes - now, self._close)
-        self.dial(now)
+        if self.threshold is None:
+            self.dial(now)
+        else:
+            self.cue(now)
 
     def _close(self, event) -> None:
         self.open = False
@@ -191,8 +210,13 @@ class _Dialer:
 
     def dial(self, now: float) -> None:
         """Dial what the dialer may now: one call per idle agent above the site's reserve
-        (reserved), or, predictive, up to ``pacing`` x such agents in progress."""
-        if not (self.open and (self.redials or self.list)) or now >= self.horizon:
+        (reserved), or, predictive, up to ``pacing`` x such agents in progress. The
+        threshold dialer waits for an end of service instead (:meth:`cue`)."""
+        if (
+            not (self.open and (self.redials or self.list))
+            or now >= self.horizon
+            or self.threshold is not None
+        ):
             return
         if self.reserves:
             for site in self.sites:
@@ -205,6 +229,25 @@ class _Dialer:
             free += max(len(site.idle) - self._reserve(site), 0)
         target = int(self.pacing * free + 1e-9)
         while (self.redials or self.list) and self.in_flight < target:
+            self.in_flight += 1
+            self._attempt(now, None)
+
+    def cue(self, now: float) -> None:
+        """The threshold dialer, at an end of service that left an agent idle (or a window's
+        opening): with at least ``free_agents`` idle across the counted sites, dial a batch
+        of ``calls_per_free_agent`` x the idle agents above the reserve of the dialing
+        sites, whatever is already ringing (ContactCenters' Blend)."""
+        if not (self.open and (self.redials or self.list)) or now >= self.horizon:
+            return
+        least, per_agent = self.threshold
+        if sum(len(site.idle) for site in self.counted) < least:
+            return
+        free = 0
+        for site in self.sites:
+            free += max(len(site.idle) - self._reserve(site), 0)
+        for _ in range(int(per_agent * free + 1e-9)):
+            if not (self.redials or self.list):
+                break
             self.in_flight += 1
             self._attempt(now, None)
 
@@ -299,18 +342,21 @@ class Outbound:
             for channel in core.channels
             if not channel.internal and scenario.channels[channel.name].kind == "outbound"
         ]
-        by_site: dict[int, list[_Dialer]] = {}
+        # Each site's idle cue: the dialers of its agents, and the threshold dialers that
+        # count its idle agents (inbound-only sites included).
+        by_site: dict[int, list] = {}
         for dialer in self.dialers:
-            for site in dialer.sites:
-                by_site.setdefault(site.index, []).append(dialer)
-        for site in core.sites:
-            dialers = by_site.get(site.index)
-            if dialers is None:
-                continue
-            if len(dialers) == 1:
-                site.on_idle = dialers[0].dial
+            if dialer.threshold is None:
+                for site in dialer.sites:
+                    by_site.setdefault(site.index, []).append(dialer.dial)
             else:
-                site.on_idle = _each(dialers)
+                for site in {*dialer.sites, *dialer.counted}:
+                    by_site.setdefault(site.index, []).append(dialer.cue)
+        for site in core.sites:
+            cues = by_site.get(site.index)
+            if cues is None:
+                continue
+            site.on_idle = cues[0] if len(cues) == 1 else _each(cues)
 
     def start(self) -> None:
         for dialer in self.dialers:
@@ -321,9 +367,9 @@ class Outbound:
             dialer.finish(end)
 
 
-def _each(dialers):
+def _each(cues):
     def dial(now: float) -> None:
-        for dialer in dialers:
-            dialer.dial(now)
+        for cue in cues:
+            cue(now)
 
     return dial
