@@ -567,3 +567,43 @@ def test_shipped_scenarios_are_well_inside_the_limits():
         # and tier at its most; about 230,000 happen): a fifth of the default limit at most.
         assert contact_bound(scenario) < limits.contacts / 5, path
         assert scenario.horizon / scenario.interval < limits.intervals / 10, path
+
+
+# --- resources: files that are not files, work beyond any limit ------------------------------
+
+EXPERIMENT = """\
+name: e
+scenario: s.yaml
+replications: 2
+"""
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_scenario_that_is_not_a_regular_file_is_refused_without_reading(tmp_path, kind):
+    """/dev/zero used to be read until the memory ran out, a pipe to wait for a writer."""
+    if kind == "pipe":
+        target = tmp_path / "s.yaml"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/zero")
+    out = str(tmp_path / "o")
+    code, err = run_apart("run", str(target), "--out", out, timeout=15)
+    assert_refused(code, err, str(target), "not a regular file")
+    experiment = write(tmp_path, changed(EXPERIMENT, "s.yaml", str(target)), "e.yaml")
+    code, err = run_apart("experiment", str(experiment), "--out", out, timeout=15)
+    assert_refused(code, err, str(target), "not a regular file")
+
+
+def test_an_experiment_file_that_is_a_pipe_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "e.yaml")
+    code, err = run_apart("experiment", str(tmp_path / "e.yaml"), timeout=15)
+    assert_refused(code, err, "e.yaml", "not a regular file")
+
+
+def test_a_scenario_file_above_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
+    from ccsim.model import yaml_reader
+
+    monkeypatch.setattr(yaml_reader, "YAML_BYTES", 100)
+    path = write(tmp_path, VOICE + "#" * 100 + "\n")
+    code, err = run_here(capsys, "run", str(path), "--out", str(tmp_path / "o"))
+    assert_refused(code, err, "s.yaml", "larger than")
