@@ -607,3 +607,64 @@ def test_a_scenario_file_above_the_size_limit_is_refused(tmp_path, capsys, monke
     path = write(tmp_path, VOICE + "#" * 100 + "\n")
     code, err = run_here(capsys, "run", str(path), "--out", str(tmp_path / "o"))
     assert_refused(code, err, "s.yaml", "larger than")
+
+
+_GRID_100 = "[" + ", ".join(str(n) for n in range(1, 101)) + "]"
+
+TOO_MUCH_WORK = [
+    # (name, experiment file, words in the one line)
+    ("replications 1e9", "replications: 1e9\n", ["replications:", "1,000,000 a run"]),
+    (
+        "stopping rule max 1e12",
+        "replications: {min: 2, max: 1e12, batch: 10, relative_half_width: 0.1, kpis: [asa]}\n",
+        ["replications.max", "1,000,000"],
+    ),
+    (
+        "grid of 100 x 100 x 100",
+        "replications: 2\ngrid:\n"
+        f"  sites.0.agents: {_GRID_100}\n"
+        f"  channels.voice.arrivals.rate: {_GRID_100}\n"
+        f"  channels.voice.handle_time.mean: {_GRID_100}\n",
+        ["grid", "1,000,000 grid points", "10,000 scenarios"],
+    ),
+    (
+        "100 scenarios x 100,000 replications",
+        f"replications: 100000\ngrid:\n  sites.0.agents: {_GRID_100}\n",
+        ["replications:", "10,000,000 replications in all"],
+    ),
+    (
+        "frontier replications 1e7",
+        "replications: 2\nfrontier: {scales: [0.9, 1.0], replications: 1e7}\n",
+        ["frontier.replications", "1,000,000"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"), [c[1:] for c in TOO_MUCH_WORK], ids=[c[0] for c in TOO_MUCH_WORK]
+)
+def test_an_experiment_beyond_its_limits_is_refused_up_front(tmp_path, text, words):
+    """Each used to build its seeds, blocks or scenarios until MemoryError (or for hours)."""
+    write(tmp_path, VOICE)
+    path = write(tmp_path, "name: e\nscenario: s.yaml\n" + text, "e.yaml")
+    code, err = run_apart("experiment", str(path), "--out", str(tmp_path / "o"), timeout=20)
+    assert_refused(code, err, "e.yaml", *words)
+
+
+def test_reps_beyond_the_limit_are_refused_up_front(tmp_path):
+    path = write(tmp_path, VOICE)
+    out = str(tmp_path / "o")
+    code, err = run_apart("run", str(path), "--reps", "10000000", "--out", out, timeout=20)
+    assert_refused(code, err, "--reps", "1,000,000")
+    grid = "name: e\nscenario: s.yaml\nreplications: 2\ngrid: {sites.0.agents: [10, 11, 12]}\n"
+    experiment = write(tmp_path, grid, "e.yaml")
+    code, err = run_apart("experiment", str(experiment), "--reps", "500000", "--out", out)
+    assert_refused(code, err, "--reps", "1,500,000 replications in all")
+
+
+def test_the_command_line_and_the_study_share_the_replication_limit():
+    from ccsim.cli.options import MAX_REPS
+    from ccsim.study.spec import MAX_REPLICATIONS
+
+    assert MAX_REPS == MAX_REPLICATIONS
+
