@@ -668,3 +668,41 @@ def test_the_command_line_and_the_study_share_the_replication_limit():
 
     assert MAX_REPS == MAX_REPLICATIONS
 
+
+def test_workers_are_no_more_than_the_tasks(monkeypatch):
+    """``--jobs 40`` for 2 replications used to start 40 loky workers."""
+    from ccsim.experiment import backends
+
+    started = []
+
+    class Recording:  # joblib's Parallel, run in this process
+        def __init__(self, n_jobs, **_):
+            started.append(n_jobs)
+
+        def __call__(self, calls):
+            for function, args, kwargs in calls:
+                yield function(*args, **kwargs)
+
+    monkeypatch.setattr(backends, "Parallel", Recording)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    with backends.open_executor("loky", 40) as executor:
+        assert sorted(executor.map_unordered(abs, [(-1,), (-2,)])) == [1, 2]
+        assert list(executor.map_unordered(abs, [])) == []
+    assert started == [2]
+
+
+def test_workers_beyond_four_per_core_are_refused(monkeypatch, capsys, tmp_path):
+    """``--jobs 100000`` used to start workers without end."""
+    from ccsim.cli.options import jobs
+    from ccsim.experiment.backends import BackendError, open_executor
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ValueError, match="at most 8 workers"):
+        jobs("100000")
+    assert jobs("8") == 8
+    with pytest.raises(BackendError, match="at most 8"):
+        open_executor("loky", 100_000)
+    path = write(tmp_path, VOICE)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(path), "--reps", "1", "--jobs", "9", "--out", str(tmp_path / "o")])
+    assert_refused(stop.value.code, capsys.readouterr().err, "--jobs", "at most 8 workers")

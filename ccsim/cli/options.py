@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from ccsim.model.units import parse_duration
 
@@ -104,10 +105,18 @@ def reps(text: str) -> int:
 
 
 def jobs(text: str) -> int:
-    """``--jobs``: a number of worker processes, or -1 for all cores."""
+    """``--jobs``: a number of worker processes, or -1 for all cores; at most 4 per core
+    (``ccsim.experiment.backends.max_workers``: more only share the cores, and a
+    mistyped ``--jobs 100000`` would start processes without end)."""
     value = int(text)
     if value == 0 or value < -1:
         raise ValueError("must be a positive number of workers, or -1 for all cores")
+    cores = os.cpu_count() or 1
+    if value > 4 * cores:
+        raise ValueError(
+            f"at most {4 * cores} workers (4 per core on the {cores} cores here; -1 starts "
+            f"one per core), got {value:,}"
+        )
     return value
 
 

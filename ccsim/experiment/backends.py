@@ -20,9 +20,18 @@ from joblib._parallel_backends import LokyBackend
 
 from ccsim.model.errors import UserError
 
-__all__ = ["BACKENDS", "BackendError", "Executor", "open_executor"]
+__all__ = ["BACKENDS", "BackendError", "Executor", "max_workers", "open_executor"]
 
 BACKENDS = ("loky", "dask")
+
+#: Workers per core at most: replications are pure computation, so more workers than
+#: cores only share them; a few per core still pays where a task waits on its disk.
+WORKERS_PER_CORE = 4
+
+
+def max_workers() -> int:
+    """The most worker processes one run may start: :data:`WORKERS_PER_CORE` per core."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
 
 
 class BackendError(UserError, ValueError):
@@ -74,12 +83,16 @@ class _Loky(Executor):
         self.workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
 
     def map_unordered(self, function, arguments):
+        arguments = list(arguments)
         if self.n_jobs == 1:  # in-process: no pickling, and tracebacks stay readable
             for args in arguments:
                 yield function(*args)
             return
+        if not arguments:
+            return
         parallel = Parallel(
-            n_jobs=self.n_jobs,
+            # No more workers than tasks: 40 workers for 2 blocks would start 38 for nothing.
+            n_jobs=min(self.workers, len(arguments)),
             backend=LokyBackend(initializer=_watch_parent, initargs=(os.getpid(),)),
             return_as="generator_unordered",
         )
@@ -127,7 +140,16 @@ class _Dask(Executor):
 
 
 def open_executor(backend: str, n_jobs: int, scheduler: str | None = None) -> Executor:
-    """An executor for ``backend`` ('loky' or 'dask'); use it as a context manager."""
+    """An executor for ``backend`` ('loky' or 'dask'); use it as a context manager.
+
+    ``n_jobs`` workers (-1: one per core) run tasks at once, never more than the tasks
+    given to one :meth:`~Executor.map_unordered`; more than :func:`max_workers` is refused
+    (a :class:`BackendError`) rather than starting processes without end."""
+    if n_jobs > max_workers():
+        raise BackendError(
+            f"{n_jobs:,} workers: at most {max_workers()} ({WORKERS_PER_CORE} per core on the "
+            f"{os.cpu_count() or 1} cores here; -1 starts one per core)"
+        )
     if backend == "loky":
         if scheduler is not None:
             raise BackendError("a scheduler address only goes with the dask backend")
