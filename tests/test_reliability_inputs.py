@@ -706,3 +706,38 @@ def test_workers_beyond_four_per_core_are_refused(monkeypatch, capsys, tmp_path)
     with pytest.raises(SystemExit) as stop:
         main(["run", str(path), "--reps", "1", "--jobs", "9", "--out", str(tmp_path / "o")])
     assert_refused(stop.value.code, capsys.readouterr().err, "--jobs", "at most 8 workers")
+
+
+def test_a_dask_scheduler_that_is_malformed_or_unreachable_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    """A malformed or unreachable address used to end in a traceback."""
+    pytest.importorskip("distributed")
+    from ccsim.experiment import backends
+
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 0.5)
+    for address, words in [
+        ("not an address", "missing port"),
+        ("foo://x:1", "unknown address scheme"),
+        ("tcp://127.0.0.1:1", "cannot connect"),
+    ]:
+        with pytest.raises(backends.BackendError, match=words):
+            backends.open_executor("dask", 1, address)
+    write(tmp_path, VOICE)
+    path = write(tmp_path, EXPERIMENT, "e.yaml")
+    code, err = run_here(
+        capsys, "experiment", str(path), "--backend", "dask", "--scheduler", "nowhere",
+        "--out", str(tmp_path / "o"), "--no-report",
+    )  # fmt: skip
+    assert_refused(code, err, "'nowhere'", "cannot connect")
+
+
+def test_a_dask_scheduler_without_workers_is_refused_after_a_timeout(monkeypatch):
+    """A scheduler with no workers used to take the tasks and never return."""
+    distributed = pytest.importorskip("distributed")
+    from ccsim.experiment import backends
+
+    monkeypatch.setattr(backends, "WORKERS_TIMEOUT", 0.5)
+    empty = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    with empty, pytest.raises(backends.BackendError, match="no worker joined within 0.5 s"):
+        backends.open_executor("dask", 1, empty.scheduler_address)

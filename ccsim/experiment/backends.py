@@ -103,6 +103,34 @@ class _Loky(Executor):
             raise
 
 
+#: Seconds to reach a Dask scheduler, and then to wait for its first worker: a scheduler
+#: without workers accepts tasks and never runs them.
+CONNECT_TIMEOUT = 30
+WORKERS_TIMEOUT = 60
+
+
+def _connect(scheduler: str):
+    """A client of the scheduler at ``scheduler`` with at least one worker; an address that
+    is malformed, unreachable or has no worker within :data:`WORKERS_TIMEOUT` is a
+    :class:`BackendError` naming it."""
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BackendError(f"Dask scheduler {scheduler!r}: cannot connect ({problem})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except (OSError, TimeoutError):
+        client.close()
+        raise BackendError(
+            f"Dask scheduler {scheduler!r}: no worker joined within {WORKERS_TIMEOUT} s "
+            f"(start some: dask worker {scheduler})"
+        ) from None
+    return client
+
+
 class _Dask(Executor):
     def __init__(self, n_jobs: int, scheduler: str | None) -> None:
         try:
@@ -113,7 +141,7 @@ class _Dask(Executor):
             ) from None
         if scheduler is not None:
             self._cluster = None
-            self.client = Client(scheduler)
+            self.client = _connect(scheduler)
         else:  # no scheduler given: a cluster of local processes, as many as --jobs
             workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
             self._cluster = LocalCluster(
