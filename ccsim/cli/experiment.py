@@ -50,7 +50,8 @@ def add_parser(commands) -> None:
         type=option(reps, "--reps"),
         help=(
             "a fixed number of replications, replacing the file's (and its stopping rule); "
-            "also the most the frontier and the sensitivity run"
+            "also the most the frontier and the sensitivity run; at most 1,000,000 in all "
+            "(scenarios x replications)"
         ),
     )
     add(
@@ -58,7 +59,7 @@ def add_parser(commands) -> None:
         "--jobs",
         type=option(jobs, "--jobs"),
         default=1,
-        help="worker processes; -1: all cores",
+        help="worker processes, at most 4 per core; -1: all cores",
     )
     add(parser, "--out", type=Path, help="output folder (default results/<experiment name>)")
     add(
