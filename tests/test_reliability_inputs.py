@@ -567,3 +567,177 @@ def test_shipped_scenarios_are_well_inside_the_limits():
         # and tier at its most; about 230,000 happen): a fifth of the default limit at most.
         assert contact_bound(scenario) < limits.contacts / 5, path
         assert scenario.horizon / scenario.interval < limits.intervals / 10, path
+
+
+# --- resources: files that are not files, work beyond any limit ------------------------------
+
+EXPERIMENT = """\
+name: e
+scenario: s.yaml
+replications: 2
+"""
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_scenario_that_is_not_a_regular_file_is_refused_without_reading(tmp_path, kind):
+    """/dev/zero used to be read until the memory ran out, a pipe to wait for a writer."""
+    if kind == "pipe":
+        target = tmp_path / "s.yaml"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/zero")
+    out = str(tmp_path / "o")
+    code, err = run_apart("run", str(target), "--out", out, timeout=15)
+    assert_refused(code, err, str(target), "not a regular file")
+    experiment = write(tmp_path, changed(EXPERIMENT, "s.yaml", str(target)), "e.yaml")
+    code, err = run_apart("experiment", str(experiment), "--out", out, timeout=15)
+    assert_refused(code, err, str(target), "not a regular file")
+
+
+def test_an_experiment_file_that_is_a_pipe_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "e.yaml")
+    code, err = run_apart("experiment", str(tmp_path / "e.yaml"), timeout=15)
+    assert_refused(code, err, "e.yaml", "not a regular file")
+
+
+def test_a_scenario_file_above_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
+    from ccsim.model import yaml_reader
+
+    monkeypatch.setattr(yaml_reader, "YAML_BYTES", 100)
+    path = write(tmp_path, VOICE + "#" * 100 + "\n")
+    code, err = run_here(capsys, "run", str(path), "--out", str(tmp_path / "o"))
+    assert_refused(code, err, "s.yaml", "larger than")
+
+
+_GRID_100 = "[" + ", ".join(str(n) for n in range(1, 101)) + "]"
+
+TOO_MUCH_WORK = [
+    # (name, experiment file, words in the one line)
+    ("replications 1e9", "replications: 1e9\n", ["replications:", "1,000,000 a run"]),
+    (
+        "stopping rule max 1e12",
+        "replications: {min: 2, max: 1e12, batch: 10, relative_half_width: 0.1, kpis: [asa]}\n",
+        ["replications.max", "1,000,000"],
+    ),
+    (
+        "grid of 100 x 100 x 100",
+        "replications: 2\ngrid:\n"
+        f"  sites.0.agents: {_GRID_100}\n"
+        f"  channels.voice.arrivals.rate: {_GRID_100}\n"
+        f"  channels.voice.handle_time.mean: {_GRID_100}\n",
+        ["grid", "1,000,000 grid points", "10,000 scenarios"],
+    ),
+    (
+        "100 scenarios x 100,000 replications",
+        f"replications: 100000\ngrid:\n  sites.0.agents: {_GRID_100}\n",
+        ["replications:", "10,000,000 replications in all"],
+    ),
+    (
+        "frontier replications 1e7",
+        "replications: 2\nfrontier: {scales: [0.9, 1.0], replications: 1e7}\n",
+        ["frontier.replications", "1,000,000"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"), [c[1:] for c in TOO_MUCH_WORK], ids=[c[0] for c in TOO_MUCH_WORK]
+)
+def test_an_experiment_beyond_its_limits_is_refused_up_front(tmp_path, text, words):
+    """Each used to build its seeds, blocks or scenarios until MemoryError (or for hours)."""
+    write(tmp_path, VOICE)
+    path = write(tmp_path, "name: e\nscenario: s.yaml\n" + text, "e.yaml")
+    code, err = run_apart("experiment", str(path), "--out", str(tmp_path / "o"), timeout=20)
+    assert_refused(code, err, "e.yaml", *words)
+
+
+def test_reps_beyond_the_limit_are_refused_up_front(tmp_path):
+    path = write(tmp_path, VOICE)
+    out = str(tmp_path / "o")
+    code, err = run_apart("run", str(path), "--reps", "10000000", "--out", out, timeout=20)
+    assert_refused(code, err, "--reps", "1,000,000")
+    grid = "name: e\nscenario: s.yaml\nreplications: 2\ngrid: {sites.0.agents: [10, 11, 12]}\n"
+    experiment = write(tmp_path, grid, "e.yaml")
+    code, err = run_apart("experiment", str(experiment), "--reps", "500000", "--out", out)
+    assert_refused(code, err, "--reps", "1,500,000 replications in all")
+
+
+def test_the_command_line_and_the_study_share_the_replication_limit():
+    from ccsim.cli.options import MAX_REPS
+    from ccsim.study.spec import MAX_REPLICATIONS
+
+    assert MAX_REPS == MAX_REPLICATIONS
+
+
+def test_workers_are_no_more_than_the_tasks(monkeypatch):
+    """``--jobs 40`` for 2 replications used to start 40 loky workers."""
+    from ccsim.experiment import backends
+
+    started = []
+
+    class Recording:  # joblib's Parallel, run in this process
+        def __init__(self, n_jobs, **_):
+            started.append(n_jobs)
+
+        def __call__(self, calls):
+            for function, args, kwargs in calls:
+                yield function(*args, **kwargs)
+
+    monkeypatch.setattr(backends, "Parallel", Recording)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    with backends.open_executor("loky", 40) as executor:
+        assert sorted(executor.map_unordered(abs, [(-1,), (-2,)])) == [1, 2]
+        assert list(executor.map_unordered(abs, [])) == []
+    assert started == [2]
+
+
+def test_workers_beyond_four_per_core_are_refused(monkeypatch, capsys, tmp_path):
+    """``--jobs 100000`` used to start workers without end."""
+    from ccsim.cli.options import jobs
+    from ccsim.experiment.backends import BackendError, open_executor
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ValueError, match="at most 8 workers"):
+        jobs("100000")
+    assert jobs("8") == 8
+    with pytest.raises(BackendError, match="at most 8"):
+        open_executor("loky", 100_000)
+    path = write(tmp_path, VOICE)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(path), "--reps", "1", "--jobs", "9", "--out", str(tmp_path / "o")])
+    assert_refused(stop.value.code, capsys.readouterr().err, "--jobs", "at most 8 workers")
+
+
+def test_a_dask_scheduler_that_is_malformed_or_unreachable_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    """A malformed or unreachable address used to end in a traceback."""
+    pytest.importorskip("distributed")
+    from ccsim.experiment import backends
+
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 0.5)
+    for address, words in [
+        ("not an address", "missing port"),
+        ("foo://x:1", "unknown address scheme"),
+        ("tcp://127.0.0.1:1", "cannot connect"),
+    ]:
+        with pytest.raises(backends.BackendError, match=words):
+            backends.open_executor("dask", 1, address)
+    write(tmp_path, VOICE)
+    path = write(tmp_path, EXPERIMENT, "e.yaml")
+    code, err = run_here(
+        capsys, "experiment", str(path), "--backend", "dask", "--scheduler", "nowhere",
+        "--out", str(tmp_path / "o"), "--no-report",
+    )  # fmt: skip
+    assert_refused(code, err, "'nowhere'", "cannot connect")
+
+
+def test_a_dask_scheduler_without_workers_is_refused_after_a_timeout(monkeypatch):
+    """A scheduler with no workers used to take the tasks and never return."""
+    distributed = pytest.importorskip("distributed")
+    from ccsim.experiment import backends
+
+    monkeypatch.setattr(backends, "WORKERS_TIMEOUT", 0.5)
+    empty = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    with empty, pytest.raises(backends.BackendError, match="no worker joined within 0.5 s"):
+        backends.open_executor("dask", 1, empty.scheduler_address)

@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, jobs, option, positive_int
+from ccsim.cli.options import add, add_command, jobs, option, reps
 
 __all__ = ["HEADLINE", "add_parser", "experiment"]
 
@@ -47,10 +47,11 @@ def add_parser(commands) -> None:
     add(
         parser,
         "--reps",
-        type=option(positive_int, "--reps"),
+        type=option(reps, "--reps"),
         help=(
             "a fixed number of replications, replacing the file's (and its stopping rule); "
-            "also the most the frontier and the sensitivity run"
+            "also the most the frontier and the sensitivity run; at most 1,000,000 in all "
+            "(scenarios x replications)"
         ),
     )
     add(
@@ -58,7 +59,7 @@ def add_parser(commands) -> None:
         "--jobs",
         type=option(jobs, "--jobs"),
         default=1,
-        help="worker processes; -1: all cores",
+        help="worker processes, at most 4 per core; -1: all cores",
     )
     add(parser, "--out", type=Path, help="output folder (default results/<experiment name>)")
     add(
@@ -86,11 +87,13 @@ def add_parser(commands) -> None:
 def experiment(args) -> int:
     from ccsim.experiment.backends import BackendError
     from ccsim.experiment.folder import output_folder
-    from ccsim.study.spec import load_experiment
+    from ccsim.study.spec import check_total_replications, load_experiment
 
     if args.scheduler is not None and args.backend != "dask":
         raise BackendError("--scheduler only goes with --backend dask")
     experiment = load_experiment(args.file)
+    if args.reps is not None:  # in all, as the file's own replications are
+        check_total_replications(len(experiment.scenarios), args.reps, str(args.file), "--reps")
     out = args.out if args.out is not None else Path("results") / experiment.spec.name
     with output_folder(out):  # held until the report is drawn
         return _run_experiment(experiment, out, args)

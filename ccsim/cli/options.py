@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from ccsim.model.units import parse_duration
 
 __all__ = [
     "EXIT_USAGE",
+    "MAX_REPS",
     "Parser",
     "add",
     "add_command",
@@ -26,6 +28,7 @@ __all__ = [
     "option",
     "positive_duration",
     "positive_int",
+    "reps",
     "share",
 ]
 
@@ -87,11 +90,33 @@ def int_at_least(minimum: int):
 positive_int, non_negative_int = int_at_least(1), int_at_least(0)
 
 
+#: The most replications ``--reps`` may ask for: ``ccsim.study.spec.MAX_REPLICATIONS``,
+#: written out here so that building the parser does not import the study (a test holds
+#: the two equal). A run's seeds are built before it starts: a million take 0.4 GB.
+MAX_REPS = 1_000_000
+
+
+def reps(text: str) -> int:
+    """``--reps``: a number of replications, 1 to :data:`MAX_REPS`."""
+    value = positive_int(text)
+    if value > MAX_REPS:
+        raise ValueError(f"at most {MAX_REPS:,} replications, got {value:,}")
+    return value
+
+
 def jobs(text: str) -> int:
-    """``--jobs``: a number of worker processes, or -1 for all cores."""
+    """``--jobs``: a number of worker processes, or -1 for all cores; at most 4 per core
+    (``ccsim.experiment.backends.max_workers``: more only share the cores, and a
+    mistyped ``--jobs 100000`` would start processes without end)."""
     value = int(text)
     if value == 0 or value < -1:
         raise ValueError("must be a positive number of workers, or -1 for all cores")
+    cores = os.cpu_count() or 1
+    if value > 4 * cores:
+        raise ValueError(
+            f"at most {4 * cores} workers (4 per core on the {cores} cores here; -1 starts "
+            f"one per core), got {value:,}"
+        )
     return value
 
 

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, positive_int
+from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, reps
 from ccsim.cli.summary import print_summary, written_units
 from ccsim.model.units import format_duration
 from ccsim.version import __version__
@@ -31,7 +31,7 @@ def add_parser(commands) -> None:
     add(
         parser,
         "--reps",
-        type=option(positive_int, "--reps"),
+        type=option(reps, "--reps"),
         default=20,
         help="number of replications (independent days or weeks)",
     )

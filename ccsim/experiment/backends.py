@@ -20,9 +20,18 @@ from joblib._parallel_backends import LokyBackend
 
 from ccsim.model.errors import UserError
 
-__all__ = ["BACKENDS", "BackendError", "Executor", "open_executor"]
+__all__ = ["BACKENDS", "BackendError", "Executor", "max_workers", "open_executor"]
 
 BACKENDS = ("loky", "dask")
+
+#: Workers per core at most: replications are pure computation, so more workers than
+#: cores only share them; a few per core still pays where a task waits on its disk.
+WORKERS_PER_CORE = 4
+
+
+def max_workers() -> int:
+    """The most worker processes one run may start: :data:`WORKERS_PER_CORE` per core."""
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
 
 
 class BackendError(UserError, ValueError):
@@ -74,12 +83,16 @@ class _Loky(Executor):
         self.workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
 
     def map_unordered(self, function, arguments):
+        arguments = list(arguments)
         if self.n_jobs == 1:  # in-process: no pickling, and tracebacks stay readable
             for args in arguments:
                 yield function(*args)
             return
+        if not arguments:
+            return
         parallel = Parallel(
-            n_jobs=self.n_jobs,
+            # No more workers than tasks: 40 workers for 2 blocks would start 38 for nothing.
+            n_jobs=min(self.workers, len(arguments)),
             backend=LokyBackend(initializer=_watch_parent, initargs=(os.getpid(),)),
             return_as="generator_unordered",
         )
@@ -88,6 +101,34 @@ class _Loky(Executor):
         except BaseException:  # interrupted, or a task failed: nothing more is wanted
             _kill_workers()
             raise
+
+
+#: Seconds to reach a Dask scheduler, and then to wait for its first worker: a scheduler
+#: without workers accepts tasks and never runs them.
+CONNECT_TIMEOUT = 30
+WORKERS_TIMEOUT = 60
+
+
+def _connect(scheduler: str):
+    """A client of the scheduler at ``scheduler`` with at least one worker; an address that
+    is malformed, unreachable or has no worker within :data:`WORKERS_TIMEOUT` is a
+    :class:`BackendError` naming it."""
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BackendError(f"Dask scheduler {scheduler!r}: cannot connect ({problem})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except (OSError, TimeoutError):
+        client.close()
+        raise BackendError(
+            f"Dask scheduler {scheduler!r}: no worker joined within {WORKERS_TIMEOUT} s "
+            f"(start some: dask worker {scheduler})"
+        ) from None
+    return client
 
 
 class _Dask(Executor):
@@ -100,7 +141,7 @@ class _Dask(Executor):
             ) from None
         if scheduler is not None:
             self._cluster = None
-            self.client = Client(scheduler)
+            self.client = _connect(scheduler)
         else:  # no scheduler given: a cluster of local processes, as many as --jobs
             workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
             self._cluster = LocalCluster(
@@ -127,7 +168,16 @@ class _Dask(Executor):
 
 
 def open_executor(backend: str, n_jobs: int, scheduler: str | None = None) -> Executor:
-    """An executor for ``backend`` ('loky' or 'dask'); use it as a context manager."""
+    """An executor for ``backend`` ('loky' or 'dask'); use it as a context manager.
+
+    ``n_jobs`` workers (-1: one per core) run tasks at once, never more than the tasks
+    given to one :meth:`~Executor.map_unordered`; more than :func:`max_workers` is refused
+    (a :class:`BackendError`) rather than starting processes without end."""
+    if n_jobs > max_workers():
+        raise BackendError(
+            f"{n_jobs:,} workers: at most {max_workers()} ({WORKERS_PER_CORE} per core on the "
+            f"{os.cpu_count() or 1} cores here; -1 starts one per core)"
+        )
     if backend == "loky":
         if scheduler is not None:
             raise BackendError("a scheduler address only goes with the dask backend")

@@ -9,6 +9,8 @@ is written is kept (:func:`ccsim.model.errors.record_positions`) so that every e
 from __future__ import annotations
 
 import copy
+import os
+import stat
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -18,7 +20,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ccsim.model.errors import ConfigError, record_positions
 
-__all__ = ["MAX_DEPTH", "read_yaml_mapping"]
+__all__ = ["MAX_DEPTH", "YAML_BYTES", "read_yaml_mapping"]
 
 
 #: Tags a file may write: YAML's own scalar and collection types. Anything else (Python
@@ -37,6 +39,10 @@ _MAX_DIGITS = 30
 #: keeps every later walk over the data (validation, merging, copying) far from Python's
 #: recursion limit.
 MAX_DEPTH = 64
+
+#: Largest scenario or experiment file read: the biggest shipped file is a few kilobytes,
+#: and a device such as /dev/zero would otherwise be read until the memory runs out.
+YAML_BYTES = 16 * 2**20
 
 
 class _YamlRefusal(Exception):
@@ -176,14 +182,7 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     from ruamel.yaml.error import YAMLError, YAMLFutureWarning
 
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(source, "", "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(source, "", "is a directory, not a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "", f"cannot read file ({exc})") from None
+    text = _read_text(Path(path), source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", YAMLFutureWarning)
@@ -202,6 +201,37 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         raise ConfigError(source, "", f"expected a mapping of keys, got a {type(data).__name__}")
     _check_plain(data, source)
     return data
+
+
+def _read_text(path: Path, source: str) -> str:
+    """The text of a regular file of at most :data:`YAML_BYTES` (as profile files are read,
+    :mod:`ccsim.model.arrivals`): a device (``/dev/zero``) or a pipe would be read without
+    end, or wait for a writer at ``open``; so the node is checked before opening, opened
+    without waiting (``O_NONBLOCK``, no effect on a regular file), and checked again."""
+    not_regular = "is not a regular file (a scenario or experiment file must be one)"
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(source, "", "is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(source, "", not_regular)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError(source, "", not_regular)
+            data = file.read(YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(source, "", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(source, "", f"cannot read file ({exc})") from None
+    if len(data) > YAML_BYTES:
+        raise ConfigError(
+            source, "", f"larger than {YAML_BYTES / 2**20:g} MiB: not a scenario or experiment file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, "", f"cannot read file ({exc})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
 
 
 def _check_plain(data: dict[str, Any], source: str) -> None:

@@ -5,6 +5,7 @@ baseline, seeds and fingerprints."""
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,13 +34,33 @@ __all__ = [
     "Experiment",
     "ExperimentSpec",
     "FrontierSpec",
+    "MAX_REPLICATIONS",
+    "MAX_SCENARIOS",
     "SelectionSpec",
     "StoppingRule",
     "UncertainRange",
     "build_experiment",
+    "check_total_replications",
     "experiment_schema",
     "load_experiment",
 ]
+
+
+#: Scenarios an experiment may define (its ``scenarios`` and grid points together): each is
+#: validated, and its seeds and blocks planned, before the first replication runs.
+MAX_SCENARIOS = 10_000
+#: Replications a run may plan, per scenario and in all (scenarios x replications): the
+#: seeds of a round are built up front, about 400 bytes each (a million: 0.4 GB and 8 s).
+MAX_REPLICATIONS = 1_000_000
+
+
+def _at_most_max_replications(value: int) -> int:
+    if value > MAX_REPLICATIONS:
+        raise ValueError(
+            f"{value:,} replications, above the {MAX_REPLICATIONS:,} a run may have "
+            "(its seeds are built before it starts)"
+        )
+    return value
 
 
 class _Frozen(BaseModel):
@@ -75,6 +96,8 @@ class StoppingRule(_Frozen):
     def _known(cls, names: list[str]) -> list[str]:
         return [_check_kpi(name) for name in names]
 
+    _at_most = field_validator("max")(_at_most_max_replications)
+
     @model_validator(mode="after")
     def _ordered(self) -> StoppingRule:
         if self.max < self.min:
@@ -107,6 +130,8 @@ class FrontierSpec(_Frozen):
 
     scales: list[float] = Field(min_length=2)
     replications: int = Field(10, ge=2)
+
+    _at_most = field_validator("replications")(_at_most_max_replications)
 
     @field_validator("scales")
     @classmethod
@@ -163,7 +188,9 @@ class ExperimentSpec(_Frozen):
     def _at_least_one(cls, value):
         if isinstance(value, int) and value < 1:
             raise ValueError("must be at least 1")
-        return value
+        return _at_most_max_replications(value) if isinstance(value, int) else value
+
+    _at_most = field_validator("sensitivity_replications")(_at_most_max_replications)
 
     @field_validator("grid")
     @classmethod
@@ -171,6 +198,13 @@ class ExperimentSpec(_Frozen):
         for path, values in grid.items():
             if not values:
                 raise ValueError(f"{path}: needs at least one value")
+        points = math.prod(len(values) for values in grid.values())
+        if points > MAX_SCENARIOS:
+            sizes = " x ".join(f"{len(values):,}" for values in grid.values())
+            raise ValueError(
+                f"{sizes} = {points:,} grid points, above the {MAX_SCENARIOS:,} scenarios "
+                "an experiment may have"
+            )
         return grid
 
 
@@ -226,6 +260,7 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
         if exc.message == "file not found":
             raise ConfigError(source, "scenario", f"{spec.scenario}: file not found") from None
         raise
+    _check_size(spec, source)
     definitions: dict[str, tuple[str, dict[str, Any]]] = {
         name: (f"scenarios.{name}", overrides) for name, overrides in spec.scenarios.items()
     }
@@ -290,6 +325,34 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     for path in files:
         digest.update(path.read_bytes())
     return Experiment(spec, source, scenarios, baseline, digest.hexdigest(), str(scenario_path))
+
+
+def _check_size(spec: ExperimentSpec, source: str) -> None:
+    """Refuse, before anything is built, more scenarios or replications in all than a run
+    may plan (:data:`MAX_SCENARIOS`, :data:`MAX_REPLICATIONS`)."""
+    points = math.prod(len(values) for values in spec.grid.values()) if spec.grid else 0
+    n_scenarios = max(1, len(spec.scenarios) + points)
+    if n_scenarios > MAX_SCENARIOS:
+        raise ConfigError(
+            source,
+            "grid",
+            f"{len(spec.scenarios):,} scenarios and {points:,} grid points, above the "
+            f"{MAX_SCENARIOS:,} scenarios an experiment may have",
+        )
+    rule = spec.replications
+    most = rule.max if isinstance(rule, StoppingRule) else rule
+    check_total_replications(n_scenarios, most, source, "replications")
+
+
+def check_total_replications(n_scenarios: int, reps: int, source: str, field: str) -> None:
+    """Refuse ``n_scenarios`` x ``reps`` replications above :data:`MAX_REPLICATIONS`."""
+    if n_scenarios * reps > MAX_REPLICATIONS:
+        raise ConfigError(
+            source,
+            field,
+            f"{n_scenarios:,} scenarios x {reps:,} replications = {n_scenarios * reps:,} "
+            f"replications in all, above the {MAX_REPLICATIONS:,} a run may have",
+        )
 
 
 def experiment_schema() -> dict[str, Any]:
