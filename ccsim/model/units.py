@@ -279,9 +279,8 @@ NEVER = "never"
 
 
 def _never_or_duration(value: object, info: ValidationInfo) -> float:
+    # Only the word means never: a number .inf in a file is refused like any non-finite one.
     if isinstance(value, str) and value.strip().lower() == NEVER:
-        return math.inf
-    if isinstance(value, float) and value == math.inf:  # built in Python: math.inf
         return math.inf
     try:
         return _duration_field(value, info)
