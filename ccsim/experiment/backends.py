@@ -8,6 +8,7 @@ put in replication order afterwards.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -119,6 +120,11 @@ def _connect(scheduler: str):
         client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        # The client that failed half-way closes in its finaliser: run it now. Left to a
+        # later collection it can fall inside the start of another client's event loop,
+        # and distributed's loop runner then deadlocks on its own lock.
+        del exc
+        gc.collect()
         raise BackendError(f"Dask scheduler {scheduler!r}: cannot connect ({problem})") from None
     try:
         client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
