@@ -167,7 +167,7 @@ def test_no_command_leaves_a_lock_in_a_folder_that_had_none(tmp_path):
     assert not (out / LOCK_NAME).exists()
     assert main(["report", str(out)]) == 0
     assert not (out / LOCK_NAME).exists()
-    (out / LOCK_NAME).write_text("")  # one left by an older ccsim: kept, and still works
+    (out / LOCK_NAME).write_text("4242\n")  # one an older ccsim left: kept, and still works
     assert main(["report", str(out)]) == 0
     assert (out / LOCK_NAME).exists()
 
@@ -222,3 +222,31 @@ def test_grid_names_are_unique_or_refused():
         expand_grid(grid, "a{sites.0.agents}", "e.yaml")
     with pytest.raises(ConfigError, match="e.yaml: grid: .*a value repeated"):
         expand_grid({"sites.0.agents": [6, 6]}, source="e.yaml")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_processes_racing_for_a_folder_never_hold_it_together(tmp_path):
+    """A lock removed by the process that made it while others open it: never two holders,
+    never a refusal but 'another ccsim run', and no lock left at the end."""
+    out = tmp_path / "out"
+    script = textwrap.dedent(
+        f"""\
+        import os
+        from ccsim.experiment.folder import OutputLockedError, output_folder
+        for _ in range(200):
+            try:
+                with output_folder({str(out)!r}):
+                    os.close(os.open({str(out / "held")!r}, os.O_CREAT | os.O_EXCL))
+                    os.unlink({str(out / "held")!r})
+            except OutputLockedError:
+                pass
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    racers = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, env=env)
+        for _ in range(3)
+    ]
+    errors = [racer.communicate(timeout=120)[1].decode() for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0, 0], errors
+    assert sorted(p.name for p in out.iterdir()) == []

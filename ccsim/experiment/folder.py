@@ -9,8 +9,8 @@ Three guarantees, each against a different way of losing or mixing results:
   line. The operating system drops the lock when its process ends, ``kill -9`` included,
   so a lock is never stale. The lock file is opened without following a link and refused
   unless it is a regular file with one link: a lock that is a link to a user's file would
-  have that file truncated. A lock file the command created is removed when it is done
-  (still held, so no other process can take it meanwhile): a folder that had none is left
+  have that file truncated. A lock the command found empty (just made: a holder writes its
+  PID) is removed when it is done, while still held: a folder that had none is left
   without one, by a report too. It also checks, before any work, that the folder can be
   created and written.
 * **No input overwritten.** :func:`refuse_overwrite` stops a command, before any work,
@@ -109,6 +109,7 @@ _HELD: dict[Path, int] = {}
 #: pipe; O_NOFOLLOW and O_NONBLOCK do not exist on Windows, which has no such files either.
 _LOCK_FLAGS = (
     os.O_RDWR
+    | os.O_CREAT
     | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_NONBLOCK", 0)
     | getattr(os, "O_CLOEXEC", 0)
@@ -116,14 +117,11 @@ _LOCK_FLAGS = (
 
 
 def _open_lock(out: Path, path: Path):
-    """The lock file, opened for reading and writing, and whether this call created it
-    (``O_EXCL``); refused unless a regular file with one link (a hard link to a user's
-    file shares its content)."""
+    """The lock file, opened for reading and writing: created if absent, refused unless a
+    regular file with one link (a hard link to a user's file shares its content); None if
+    the process that made it removed it meanwhile."""
     try:
-        try:
-            fd, created = os.open(path, _LOCK_FLAGS | os.O_CREAT | os.O_EXCL, 0o666), True
-        except FileExistsError:
-            fd, created = os.open(path, _LOCK_FLAGS), False
+        fd = os.open(path, _LOCK_FLAGS, 0o666)
     except OSError as exc:
         if os.path.islink(path):
             raise OutputError(
@@ -131,17 +129,20 @@ def _open_lock(out: Path, path: Path):
             ) from None
         raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
     info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and info.st_nlink == 0:  # removed since by its holder
+        os.close(fd)
+        return None
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         os.close(fd)
         what = "has other links" if stat.S_ISREG(info.st_mode) else "is not a regular file"
         raise OutputError(f"{path}: the lock file {what}; remove it (ccsim makes its own)")
-    return os.fdopen(fd, "r+", encoding="utf-8"), created
+    return os.fdopen(fd, "r+", encoding="utf-8")
 
 
 def _still_there(handle, path: Path) -> bool:
-    """Whether ``path`` is still the file ``handle`` locked: a process that created the
-    lock removes it when done, and one that opened it just before then holds a lock on a
-    file no other process can find."""
+    """Whether ``path`` is still the file ``handle`` locked: a process removes a lock it
+    made when done, and one that opened it just before then holds a lock on a file no other
+    process can find."""
     try:
         now = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
@@ -151,12 +152,15 @@ def _still_there(handle, path: Path) -> bool:
 
 
 def _lock(out: Path, path: Path):
-    """The lock file, locked by this process, and whether this call created it; a folder
-    another process holds raises :class:`OutputLockedError`."""
+    """The lock file, locked by this process, and whether it was new (empty: the holder
+    writes its PID, so only a lock just made is empty); a folder another process holds
+    raises :class:`OutputLockedError`."""
     for _ in range(100):  # a race with a process removing its lock is lost a few times at most
-        handle, created = _open_lock(out, path)
+        handle = _open_lock(out, path)
+        if handle is None:
+            continue
+        handle.seek(0)
         if not _try_lock(handle):
-            handle.seek(0)
             holder = handle.read().strip()
             handle.close()
             who = f" (process {holder})" if holder.isdigit() else ""
@@ -165,7 +169,7 @@ def _lock(out: Path, path: Path):
                 "wait for it to finish or choose another --out"
             )
         if os.name != "posix" or _still_there(handle, path):
-            return handle, created
+            return handle, not handle.read().strip()
         handle.close()
     raise OutputError(f"{path}: the lock file keeps changing; is another program removing it?")
 
@@ -188,7 +192,7 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         finally:
             _HELD[key] -= 1
         return
-    handle, created = _lock(out, key / LOCK_NAME)
+    handle, new = _lock(out, key / LOCK_NAME)
     try:
         try:
             handle.seek(0)
@@ -207,7 +211,7 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         finally:
             del _HELD[key]
     finally:
-        if created and os.name == "posix":  # leave no lock in a folder that had none
+        if new and os.name == "posix":  # leave no lock in a folder that had none
             with contextlib.suppress(OSError):  # removed while still held: see _still_there
                 os.unlink(key / LOCK_NAME)
         handle.close()  # closing the descriptor releases the lock
