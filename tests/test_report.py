@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 
 import ccsim
+from ccsim.experiment.folder import IncompleteOutputError
+from ccsim.files import file_digest
 from ccsim.model import ConfigError
 from ccsim.report.formatting import format_difference, format_estimate
 from ccsim.report.html import render_report, report_main
@@ -182,10 +184,11 @@ def test_missing_files_and_kpis_are_left_out(page, outputs, tmp_path):
     summary = pd.read_csv(folder / "summary.csv")
     summary = summary[~summary["kpi"].isin(["asa", "fcr", "mean_resolution_time"])]
     summary.to_csv(folder / "summary.csv", index=False)
-    # Files changed by hand no longer match the manifest's checksums: drop them, as in the
-    # manifest of a ccsim that wrote none (tests/test_reliability_results.py checks refusal).
+    # Files changed by hand no longer match the manifest's checksums: list them as they are
+    # now, as a run that wrote them would (tests/test_reliability_results.py checks refusal).
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest.pop("files")
+    kept = [name for name in manifest["files"] if (folder / name).is_file()]
+    manifest["files"] = {name: file_digest(folder / name) for name in kept}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     path = render_report(folder, title="<b>Overflow & co</b>", assumptions=["a < b"])
     text = path.read_text(encoding="utf-8")
@@ -211,9 +214,19 @@ def test_bad_folders_raise_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="not JSON"):
         render_report(tmp_path)
     (tmp_path / "manifest.json").write_text(json.dumps({"experiment": "x"}))
+    with pytest.raises(IncompleteOutputError, match="has no 'files' list"):
+        render_report(tmp_path)
+
+    def listed(*tables):  # a manifest that lists the tables, as a run lists what it wrote
+        files = {table: file_digest(tmp_path / table) for table in tables}
+        (tmp_path / "manifest.json").write_text(json.dumps({"experiment": "x", "files": files}))
+
+    (tmp_path / "notes.txt").write_text("no tables\n")
+    listed("notes.txt")
     with pytest.raises(ConfigError, match="no summary.csv"):
         render_report(tmp_path)
     (tmp_path / "summary.csv").write_text("scenario,channel\na,voice\n")
+    listed("summary.csv")
     with pytest.raises(ConfigError, match="missing column"):
         render_report(tmp_path)
 

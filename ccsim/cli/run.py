@@ -107,6 +107,7 @@ def run(args) -> int:
         facts["currency"] = scenario.currency  # the page writes it after every amount
         facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
         commit_generation(out, paths, facts)
+        page = _page(out, scenario.name) if args.plot else None  # in the lock: no run between
     print(
         f"{scenario.name}: {args.reps} replications of {format_duration(scenario.horizon)} "
         f"(warm-up {format_duration(scenario.warmup)}), seed {args.seed}, "
@@ -122,11 +123,15 @@ def run(args) -> int:
         f"\nshown: {shown}; every KPI is in summary.csv\n"
         f"wrote {out}/: replications.csv, intervals.csv, summary.csv{contacts}, manifest.json"
     )
-    if args.plot:
-        from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
-
-        print(f"page: {render_run_page(out, scenario.name)}")
+    if page is not None:
+        print(f"page: {page}")
     return 0
+
+
+def _page(out: Path, name: str) -> Path:
+    from ccsim.report.run_page import render_run_page  # matplotlib: only when asked
+
+    return render_run_page(out, name)
 
 
 def _theory(path: Path, scenario):

@@ -9,7 +9,9 @@ Three guarantees, each against a different way of losing or mixing results:
   line. The operating system drops the lock when its process ends, ``kill -9`` included,
   so a lock is never stale. The lock file is opened without following a link and refused
   unless it is a regular file with one link: a lock that is a link to a user's file would
-  have that file truncated. It also checks, before any work, that the folder can be
+  have that file truncated. A lock the command found empty (just made: a holder writes its
+  PID) is removed when it is done, while still held: a folder that had none is left
+  without one, by a report too. It also checks, before any work, that the folder can be
   created and written.
 * **No input overwritten.** :func:`refuse_overwrite` stops a command, before any work,
   whose output is one of its inputs (the same file, through a link too) or exists and is
@@ -18,7 +20,8 @@ Three guarantees, each against a different way of losing or mixing results:
   ``manifest.json`` is written last and lists each table's size and sha256
   (:func:`commit_generation`). The old manifest is removed before the first table is
   replaced, so a run killed half-way leaves a folder with no manifest, or with tables
-  that do not match it; :func:`check_generation` refuses both.
+  that do not match it; :func:`check_generation` refuses both, and a manifest that lists
+  no table.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ __all__ = [
 
 LOCK_NAME = ".ccsim.lock"
 MANIFEST_NAME = "manifest.json"
-_REPAIR = "run the same command again (it resumes from the saved blocks and rewrites the tables)"
+_REPAIR = (
+    "run the same command again (an experiment resumes from its saved blocks and rewrites "
+    "the tables)"
+)
 
 
 class OutputError(UserError):
@@ -112,7 +118,8 @@ _LOCK_FLAGS = (
 
 def _open_lock(out: Path, path: Path):
     """The lock file, opened for reading and writing: created if absent, refused unless a
-    regular file with one link (a hard link to a user's file shares its content)."""
+    regular file with one link (a hard link to a user's file shares its content); None if
+    the process that made it removed it meanwhile."""
     try:
         fd = os.open(path, _LOCK_FLAGS, 0o666)
     except OSError as exc:
@@ -122,11 +129,49 @@ def _open_lock(out: Path, path: Path):
             ) from None
         raise OutputError(f"{out}: cannot write to the output folder ({_why(exc)})") from None
     info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and info.st_nlink == 0:  # removed since by its holder
+        os.close(fd)
+        return None
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         os.close(fd)
         what = "has other links" if stat.S_ISREG(info.st_mode) else "is not a regular file"
         raise OutputError(f"{path}: the lock file {what}; remove it (ccsim makes its own)")
     return os.fdopen(fd, "r+", encoding="utf-8")
+
+
+def _still_there(handle, path: Path) -> bool:
+    """Whether ``path`` is still the file ``handle`` locked: a process removes a lock it
+    made when done, and one that opened it just before then holds a lock on a file no other
+    process can find."""
+    try:
+        now = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle.fileno())
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _lock(out: Path, path: Path):
+    """The lock file, locked by this process, and whether it was new (empty: the holder
+    writes its PID, so only a lock just made is empty); a folder another process holds
+    raises :class:`OutputLockedError`."""
+    for _ in range(100):  # a race with a process removing its lock is lost a few times at most
+        handle = _open_lock(out, path)
+        if handle is None:
+            continue
+        handle.seek(0)
+        if not _try_lock(handle):
+            holder = handle.read().strip()
+            handle.close()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise OutputLockedError(
+                f"{out}: another ccsim run{who} is writing to this folder; "
+                "wait for it to finish or choose another --out"
+            )
+        if os.name != "posix" or _still_there(handle, path):
+            return handle, not handle.read().strip()
+        handle.close()
+    raise OutputError(f"{path}: the lock file keeps changing; is another program removing it?")
 
 
 @contextlib.contextmanager
@@ -147,16 +192,8 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         finally:
             _HELD[key] -= 1
         return
-    handle = _open_lock(out, key / LOCK_NAME)
+    handle, new = _lock(out, key / LOCK_NAME)
     try:
-        if not _try_lock(handle):
-            handle.seek(0)
-            holder = handle.read().strip()
-            who = f" (process {holder})" if holder.isdigit() else ""
-            raise OutputLockedError(
-                f"{out}: another ccsim run{who} is writing to this folder; "
-                "wait for it to finish or choose another --out"
-            )
         try:
             handle.seek(0)
             handle.truncate()
@@ -174,6 +211,9 @@ def output_folder(out: str | Path) -> Iterator[Path]:
         finally:
             del _HELD[key]
     finally:
+        if new and os.name == "posix":  # leave no lock in a folder that had none
+            with contextlib.suppress(OSError):  # removed while still held: see _still_there
+                os.unlink(key / LOCK_NAME)
         handle.close()  # closing the descriptor releases the lock
 
 
@@ -234,15 +274,22 @@ def commit_generation(out: str | Path, files: list[Path], manifest: dict[str, An
 
 def check_generation(out: str | Path, manifest: dict[str, Any]) -> None:
     """Refuse a folder whose tables are not those its manifest lists (a run killed while it
-    rewrote them, or a file changed by hand). A manifest without a file list (an older
-    ccsim) cannot be checked and is accepted."""
+    rewrote them, or a file changed by hand), and a manifest that lists none: every ccsim
+    that writes ``files`` checks it, so a manifest without them (edited, or from a ccsim
+    before the list, which carried the same version number) cannot vouch for any table."""
     files = manifest.get("files")
-    if files is None:
-        return
     folder = Path(out)
-    if not isinstance(files, dict):
-        raise IncompleteOutputError(f"{folder / MANIFEST_NAME}: 'files' is not a mapping")
+    if not isinstance(files, dict) or not files:
+        what = "has no 'files' list" if not files else "'files' is not a mapping"
+        raise IncompleteOutputError(
+            f"{folder / MANIFEST_NAME}: {what}, so the tables cannot be checked (edited, or "
+            f"written by an older ccsim); {_REPAIR}"
+        )
     for name, expected in files.items():
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise IncompleteOutputError(
+                f"{folder / MANIFEST_NAME}: 'files' names {name!r}, not a file of the folder"
+            )
         path = folder / name
         if not path.is_file():
             raise IncompleteOutputError(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ccsim.model import Scenario, parse_scenario
+from ccsim.model import ConfigError, Scenario, parse_scenario
 
 __all__ = ["OverrideError", "apply_overrides", "expand_grid"]
 
@@ -88,13 +88,43 @@ def _grid_point_name(point: Mapping[str, Any], template: str | None) -> str:
     )
 
 
+def _check_template(paths: list[str], template: str, source: str) -> None:
+    """Refuse a placeholder that names no path of the grid (it would stay as written)."""
+    for placeholder in re.findall(r"\{([^{}]+)\}", template):
+        if placeholder not in paths:
+            close = difflib.get_close_matches(placeholder, paths, n=1)
+            hint = f"did you mean {{{close[0]}}}?" if close else f"the grid has: {', '.join(paths)}"
+            raise ConfigError(
+                source, "grid_name", f"{{{placeholder}}} is no path of the grid ({hint})"
+            )
+
+
 def expand_grid(
-    grid: Mapping[str, list[Any]], template: str | None = None
+    grid: Mapping[str, list[Any]], template: str | None = None, source: str = "<experiment>"
 ) -> dict[str, dict[str, Any]]:
     """The cartesian product of override lists, each point named (by ``template`` if given,
-    with ``{dotted.path}`` placeholders, else ``agents=40,mean=3min``)."""
+    with ``{dotted.path}`` placeholders, else ``agents=40,mean=3min``).
+
+    A template with a placeholder that is no path of the grid, or that gives two points one
+    name (``grid_name: constant``, which would run one of them only), raises
+    :class:`~ccsim.model.ConfigError` naming ``grid_name`` in ``source``.
+    """
     if not grid:  # the product of no lists is one empty point: not a scenario
         return {}
     paths = list(grid)
+    if template is not None:
+        _check_template(paths, template, source)
     points = [dict(zip(paths, values, strict=True)) for values in itertools.product(*grid.values())]
-    return {_grid_point_name(point, template): point for point in points}
+    named: dict[str, dict[str, Any]] = {}
+    for point in points:
+        name = _grid_point_name(point, template)
+        if name in named:
+            why = f"two grid points are both named {name!r}"
+            if template is None:
+                raise ConfigError(source, "grid", f"{why}: a value repeated in a list?")
+            varying = ", ".join(f"{{{path}}}" for path in paths if len(grid[path]) > 1)
+            raise ConfigError(
+                source, "grid_name", f"{why}; the name must vary over the grid (use {varying})"
+            )
+        named[name] = point
+    return named

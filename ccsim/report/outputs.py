@@ -215,7 +215,10 @@ def descriptions(manifest: dict[str, Any], spec: dict[str, Any] | None) -> dict[
 
     points = dict(spec.get("scenarios") or {})
     if isinstance(spec.get("grid"), dict) and spec["grid"]:
-        points.update(expand_grid(spec["grid"], spec.get("grid_name")))
+        try:
+            points.update(expand_grid(spec["grid"], spec.get("grid_name")))
+        except ConfigError:  # an experiment file edited since: the manifest's words only
+            return given
     changes = {
         str(name): "; ".join(
             f"{path} = {v if isinstance(v, str) else json.dumps(v)}"
@@ -245,5 +248,8 @@ def grid_points(manifest: dict[str, Any]) -> tuple[str, dict[str, float]]:
     ((parameter, values),) = grid.items()
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return "", {}
-    points = expand_grid(grid, spec.get("grid_name"))
+    try:
+        points = expand_grid(grid, spec.get("grid_name"))
+    except ConfigError:  # an experiment file edited since it ran
+        return "", {}
     return str(parameter), {str(name): float(point[parameter]) for name, point in points.items()}

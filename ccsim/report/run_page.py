@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccsim.experiment.folder import check_generation
+from ccsim.experiment.folder import check_generation, output_folder
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
 from ccsim.files import write_text
 from ccsim.model import ConfigError
@@ -68,14 +68,14 @@ _KEYS = ("channel", "site")
 
 
 def is_run_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` holds what ``ccsim run`` writes: its manifest says so (an older
-    run wrote none; an experiment's manifest names no command)."""
+    """Whether ``folder`` holds what ``ccsim run`` writes: its manifest says so (an
+    experiment's names no command); without a manifest (a run cut short), its tables do."""
     folder = Path(folder)
     if not (folder / "summary.csv").is_file():
         return False
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:  # an older run's, or a folder cut short: look at the tables
+    except FileNotFoundError:  # a folder cut short, refused by the page: look at the tables
         return not (folder / "replications.parquet").exists()
     except (OSError, ValueError):
         return False
@@ -130,21 +130,46 @@ def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
     """Write ``out_dir/run.html`` for the results ``ccsim run`` wrote to ``out_dir``; return
     its path. ``name`` (the scenario's) titles the page; the folder's name otherwise.
 
-    A missing folder or summary, or an unreadable file, raises
-    :class:`~ccsim.model.ConfigError`.
+    A missing folder, manifest or summary, or an unreadable file, raises
+    :class:`~ccsim.model.ConfigError`; tables that do not match the manifest
+    :class:`~ccsim.experiment.folder.IncompleteOutputError`, and a folder another run is
+    writing to :class:`~ccsim.experiment.folder.OutputLockedError`.
     """
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        _read(folder)  # says which: no such folder, or not a folder
+    with output_folder(folder):  # no run rewrites the tables while the page is drawn
+        facts = _manifest(folder)
+        summary, replications, intervals = _read(folder)
+        check_generation(folder, facts)  # never a page from tables of different runs
+        return _render(folder, name, facts, summary, replications, intervals)
+
+
+def _manifest(folder: Path) -> dict:
+    """The run's manifest; a folder without one (a run cut short, or written by a ccsim
+    before manifests, whose tables nothing vouches for) is refused."""
+    path = folder / "manifest.json"
+    again = "run 'ccsim run' again with --out pointing here"
+    if not path.is_file():
+        raise ConfigError(
+            str(folder), "", f"no manifest.json: the run did not finish or is too old; {again}"
+        )
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read it ({exc}); {again}") from None
+    if not isinstance(facts, dict):
+        raise ConfigError(str(path), "", f"expected a JSON object; {again}")
+    return facts
+
+
+def _render(folder, name, facts, summary, replications, intervals) -> Path:
     # matplotlib and jinja2: loaded only when a page is drawn
     from ccsim.report import run_figures
     from ccsim.report.page import render_page
 
-    folder = Path(out_dir)
-    summary, replications, intervals = _read(folder)
-    manifest, facts = folder / "manifest.json", {}
-    if manifest.is_file():  # never a page from tables of different runs
-        facts = json.loads(manifest.read_text(encoding="utf-8"))
-        check_generation(folder, facts)
     # The scenario's currency, which the run records; USD (the default) for older runs.
-    currency = str(facts.get("currency") or "USD") if isinstance(facts, dict) else "USD"
+    currency = str(facts.get("currency") or "USD")
     name = name or folder.resolve().name
     channels = [c for c in dict.fromkeys(summary["channel"]) if c != "all"]
     shown = (["all"] if headline_channel(summary) == "all" else []) + channels

@@ -264,7 +264,7 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     definitions: dict[str, tuple[str, dict[str, Any]]] = {
         name: (f"scenarios.{name}", overrides) for name, overrides in spec.scenarios.items()
     }
-    for name, point in expand_grid(spec.grid, spec.grid_name).items():
+    for name, point in expand_grid(spec.grid, spec.grid_name, source).items():
         if name in definitions:
             raise ConfigError(source, "grid", f"grid point {name!r} repeats a scenario name")
         definitions[name] = ("grid", point)
