@@ -302,3 +302,26 @@ def test_the_parsers_choices_are_the_layers_own():
 
     assert choices("staff", "--method") == (*METHODS, "search")
     assert choices("experiment", "--backend") == BACKENDS
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "configs/example.yaml", "--out", ""],
+        ["experiment", "experiments/overflow.yaml", "--out", ""],
+        ["schema", "--out", " "],
+        ["forecast", "history.csv", "--out", ""],
+        ["fit", "log.csv", "--out", ""],
+        ["staff", "configs/ramp.yaml", "--out", ""],
+        ["staff", "configs/ramp.yaml", "--method", "search", "--model", ""],
+    ],
+)
+def test_an_empty_output_path_is_refused(command, capsys, tmp_path, monkeypatch):
+    """``--out ""`` wrote a run's tables into the working directory, among the user's files."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1, err
+    assert "an empty path" in err
+    assert list(tmp_path.iterdir()) == []

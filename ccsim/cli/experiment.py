@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, jobs, option, reps
+from ccsim.cli.options import add, add_command, jobs, option, output_path, reps
 
 __all__ = ["HEADLINE", "add_parser", "experiment"]
 
@@ -61,7 +61,12 @@ def add_parser(commands) -> None:
         default=1,
         help="worker processes, at most 4 per core; -1: all cores",
     )
-    add(parser, "--out", type=Path, help="output folder (default results/<experiment name>)")
+    add(
+        parser,
+        "--out",
+        type=option(output_path, "--out"),
+        help="output folder (default results/<experiment name>)",
+    )
     add(
         parser,
         "--backend",

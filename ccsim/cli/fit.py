@@ -13,6 +13,7 @@ from ccsim.cli.options import (
     jobs,
     non_negative_int,
     option,
+    output_path,
     positive_duration,
     positive_int,
     share,
@@ -64,7 +65,8 @@ def add_parser(commands) -> None:
     )
     parser.set_defaults(handler=fit)
     add(parser, "records", type=Path, help="contact records CSV (one row per contact)")
-    add(parser, "--out", type=Path, required=True, help="the fitted scenario YAML to write")
+    out = option(output_path, "--out")
+    add(parser, "--out", type=out, required=True, help="the fitted scenario YAML to write")
     add(
         parser,
         "--columns",
@@ -116,6 +118,12 @@ def add_parser(commands) -> None:
         default="fitted",
         help="the scenario's name",
     )
+    _add_forecast_options(parser)
+    _add_validation_options(parser)
+
+
+def _add_forecast_options(parser) -> None:
+    """``--forecast`` and the weeks held out to judge it."""
     add(
         parser,
         "--forecast",
@@ -130,7 +138,6 @@ def add_parser(commands) -> None:
         default=4,
         help="weeks held out to judge the forecast",
     )
-    _add_validation_options(parser)
 
 
 def _add_validation_options(parser) -> None:

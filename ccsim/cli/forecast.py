@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, option, positive_int
+from ccsim.cli.options import add, add_command, option, output_path, positive_int
 
 __all__ = ["add_parser", "forecast"]
 
@@ -36,7 +36,13 @@ def add_parser(commands) -> None:
         required=True,
         help="weeks to forecast, e.g. 4 (at most 104)",
     )
-    add(parser, "--out", type=Path, default=Path("forecast.csv"), help="CSV to write")
+    add(
+        parser,
+        "--out",
+        type=option(output_path, "--out"),
+        default=Path("forecast.csv"),
+        help="CSV to write",
+    )
     add(
         parser,
         "--columns",

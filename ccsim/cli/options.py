@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from pathlib import Path
 
 from ccsim.model.units import parse_duration
 
@@ -26,6 +27,7 @@ __all__ = [
     "non_negative_int",
     "open_share",
     "option",
+    "output_path",
     "positive_duration",
     "positive_int",
     "reps",
@@ -57,6 +59,14 @@ def option(parse, what: str):
             raise argparse.ArgumentTypeError(f"{what}: {exc}") from None
 
     return convert
+
+
+def output_path(text: str) -> Path:
+    """A file or folder to write: an empty one (``--out ""``) would write into the working
+    directory, among whatever the user keeps there."""
+    if not text.strip():
+        raise ValueError("an empty path; name the file or folder to write")
+    return Path(text)
 
 
 def add(parser, *names, help: str, **options) -> None:  # noqa: A002 - argparse's word

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, reps
+from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, output_path, reps
 from ccsim.cli.summary import print_summary, written_units
 from ccsim.model.units import format_duration
 from ccsim.version import __version__
@@ -49,7 +49,12 @@ def add_parser(commands) -> None:
         default=1,
         help="worker processes; -1: all cores",
     )
-    add(parser, "--out", type=Path, help="output folder (default results/<scenario name>)")
+    add(
+        parser,
+        "--out",
+        type=option(output_path, "--out"),
+        help="output folder (default results/<scenario name>)",
+    )
     add(parser, "--plot", action="store_true", help="also write OUT/run.html with figures")
     add(
         parser,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from ccsim.cli.options import add, add_command
+from ccsim.cli.options import add, add_command, option, output_path
 
 __all__ = ["add_parser", "schema"]
 
@@ -28,7 +27,12 @@ def add_parser(commands) -> None:
         default="scenario",
         help="which files the schema describes",
     )
-    add(parser, "--out", type=Path, help="file to write (default: print to standard output)")
+    add(
+        parser,
+        "--out",
+        type=option(output_path, "--out"),
+        help="file to write (default: print to standard output)",
+    )
 
 
 def schema(args) -> int:

@@ -14,6 +14,7 @@ from ccsim.cli.options import (
     non_negative_int,
     open_share,
     option,
+    output_path,
     positive_duration,
     share,
 )
@@ -76,7 +77,9 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--jobs", type=option(jobs, "--jobs"), default=1, help="-1: all cores")
     parser.add_argument(
-        "--out", type=Path, help="output directory (default results/<name>-staffing)"
+        "--out",
+        type=option(output_path, "--out"),
+        help="output directory (default results/<name>-staffing)",
     )
     parser.add_argument(
         "--no-progress",

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from ccsim.cli.options import durations, int_at_least, non_negative_int, option, share
+from ccsim.cli.options import durations, int_at_least, non_negative_int, option, output_path, share
 from ccsim.model.units import format_duration
 
 __all__ = ["add_search_options", "shown_path", "staff_search"]
@@ -18,7 +18,9 @@ def add_search_options(parser) -> None:
     """The options of ``--method search``, a group of their own in ``ccsim staff --help``."""
     search = parser.add_argument_group("search (--method search; docs/staffing.md)")
     search.add_argument(
-        "--model", type=Path, help="write the staffed model here, extending CONFIG (a .yaml file)"
+        "--model",
+        type=option(output_path, "--model"),
+        help="write the staffed model here, extending CONFIG (a .yaml file)",
     )
     search.add_argument(
         "--full-time",
