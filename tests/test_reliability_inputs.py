@@ -324,6 +324,23 @@ def test_erlang_options_are_finite_and_bounded(capsys, options, named):
     assert_refused(stop.value.code, capsys.readouterr().err, named)
 
 
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--shift-lengths", "25h"],
+        ["--method", "search", "--full-time", "8h,30h"],
+        ["--method", "search", "--part-time", "1500min"],
+    ],
+    ids=["shift-lengths", "full-time", "part-time"],
+)
+def test_a_shift_longer_than_a_day_is_a_usage_error(tmp_path, capsys, options):
+    # It used to reach the shift model and end in pydantic's raw message.
+    with pytest.raises(SystemExit) as stop:
+        main(["staff", str(ROOT / "configs/example.yaml"), *options, "--out", str(tmp_path)])
+    assert_refused(stop.value.code, capsys.readouterr().err, options[-2], "at most 24h")
+    assert not any(tmp_path.iterdir())
+
 ERLANG_DOMAIN = [
     (["--rate", "1e300/min", "--aht", "3min", "--agents", "10"], "--rate x --aht"),
     (["--rate", "1/1e-300s", "--aht", "3min", "--agents", "5", "--patience", "2min"], "--rate"),

@@ -21,7 +21,7 @@ __all__ = [
     "add",
     "add_command",
     "duration",
-    "durations",
+    "shift_lengths",
     "int_at_least",
     "jobs",
     "non_negative_int",
@@ -158,6 +158,12 @@ def positive_duration(text: str) -> float:
     return duration(text, positive=True)
 
 
-def durations(text: str) -> list[float]:
-    """``8.5h,4h``: positive durations."""
-    return [positive_duration(part) for part in text.split(",")]
+def shift_lengths(text: str) -> list[float]:
+    """``8.5h,4h``: shift lengths, each positive and at most a day (a shift starts on one
+    day of the roster; a longer one is a typo for minutes or a roster of its own)."""
+    lengths = []
+    for part in text.split(","):
+        lengths.append(positive_duration(part))
+        if lengths[-1] > 86400:
+            raise ValueError(f"a shift is at most 24h, got {part.strip()!r}")
+    return lengths

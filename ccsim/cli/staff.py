@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from ccsim.cli.options import (
-    durations,
     int_at_least,
     jobs,
     non_negative_int,
@@ -17,6 +16,7 @@ from ccsim.cli.options import (
     output_path,
     positive_duration,
     share,
+    shift_lengths,
 )
 from ccsim.cli.staff_search import add_search_options, staff_search
 from ccsim.model.units import format_duration
@@ -95,7 +95,7 @@ def _add_shift_options(parser) -> None:
     """The shifts the integer program chooses from, and its time limit."""
     parser.add_argument(
         "--shift-lengths",
-        type=option(durations, "--shift-lengths"),
+        type=option(shift_lengths, "--shift-lengths"),
         default=[8.5 * 3600, 4 * 3600],
         help="generated templates, for sites without shifts (default 8.5h,4h)",
     )

@@ -8,7 +8,14 @@ import os
 import time
 from pathlib import Path
 
-from ccsim.cli.options import durations, int_at_least, non_negative_int, option, output_path, share
+from ccsim.cli.options import (
+    int_at_least,
+    non_negative_int,
+    option,
+    output_path,
+    share,
+    shift_lengths,
+)
 from ccsim.model.units import format_duration
 
 __all__ = ["add_search_options", "shown_path", "staff_search"]
@@ -24,7 +31,7 @@ def add_search_options(parser) -> None:
     )
     search.add_argument(
         "--full-time",
-        type=option(durations, "--full-time"),
+        type=option(shift_lengths, "--full-time"),
         default=[8.5 * 3600],
         help="full-time shift lengths (default 8.5h)",
     )
@@ -77,7 +84,7 @@ def add_search_options(parser) -> None:
 
 def _optional_durations(text: str) -> list[float]:
     """``4h,6h``, or ``none``."""
-    return [] if text.strip().lower() == "none" else durations(text)
+    return [] if text.strip().lower() == "none" else shift_lengths(text)
 
 
 def _share_bounds(text: str) -> tuple[float, float]:

@@ -92,6 +92,10 @@ def local_weekdays(site: Site, calendar: Calendar, reach_back: float) -> list[st
     return days
 
 
+def _too_long(lengths) -> str:
+    return f"a shift is at most 24h, got {max(lengths) / 3600:g}h"
+
+
 def candidate_shifts(
     scenario: Scenario,
     lengths: Iterable[float] = DEFAULT_LENGTHS,
@@ -110,6 +114,8 @@ def candidate_shifts(
     lengths = [float(length) for length in lengths]
     if not lengths or min(lengths) <= 0:
         raise ConfigError("", "shift lengths", "give at least one positive length")
+    if max(lengths) > 86400:
+        raise ConfigError("", "shift lengths", _too_long(lengths))
     if not 0 < step <= 86400 or 86400 % step or step % 60:
         raise ConfigError("", "shift step", "must be whole minutes that divide a day")
     if max_headcount is not None and max_headcount < min_headcount:
@@ -183,6 +189,8 @@ class ShiftOffer:
         lengths = tuple(float(x) for x in (*self.full_time, *self.part_time))
         if not lengths or min(lengths) <= 0:
             raise ConfigError("", "shift lengths", "give at least one positive length")
+        if max(lengths) > 86400:
+            raise ConfigError("", "shift lengths", _too_long(lengths))
         if not 0 < self.step <= 86400 or 86400 % self.step or self.step % 60:
             raise ConfigError("", "shift step", "must be whole minutes that divide a day")
         if self.days_off not in ("consecutive", "any"):
