@@ -86,7 +86,12 @@ def staging_file(path: str | Path) -> Path:
     remembered as this process's until :func:`commit_staged` or :func:`discard_staged`."""
     path = Path(path)
     prefix = f".{path.name}.ccsim-{os.getpid()}-"
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        # The user asked for ``path``: a message naming our temporary name sends them
+        # looking for a file they never heard of.
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     with _CREATED_LOCK:
         _CREATED.add(name)
     try:

@@ -109,3 +109,24 @@ def test_only_leftovers_of_ccsim_from_ended_processes_are_removed(tmp_path):
     discard_staged(mine)
     assert not mine.exists()
     assert remove_leftovers(tmp_path / "absent") == []
+
+
+def test_a_folder_that_refuses_us_is_named_by_the_target_with_its_remedy(tmp_path, monkeypatch):
+    # mkstemp's error names the temporary file, which the user never asked for; and
+    # "make room" is no advice for a folder without write permission.
+    import errno
+    import tempfile
+
+    from ccsim.experiment.folder import OutputError, writing_to
+
+    def refused(prefix, suffix, dir):
+        name = os.path.join(dir, f"{prefix}abcdefgh{suffix}")
+        raise PermissionError(errno.EACCES, "Permission denied", name)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    target = tmp_path / "schema.json"
+    with pytest.raises(OutputError) as refusal, writing_to(tmp_path, "the schema"):
+        atomic_write(target, lambda name: None)
+    message = str(refusal.value)
+    assert message.startswith(f"{target}: cannot write the schema (Permission denied)")
+    assert ".tmp" not in message and "choose a folder you can write to" in message

@@ -27,6 +27,7 @@ Three guarantees, each against a different way of losing or mixing results:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import stat
@@ -225,10 +226,16 @@ def writing_to(out: str | Path, what: str) -> Iterator[None]:
     except NotRegularFileError as exc:
         raise OutputError(f"{exc.filename}: {exc.strerror}") from None
     except OSError as exc:
-        raise OutputError(
-            f"{exc.filename or out}: cannot write {what} ({_why(exc)}); make room and run "
-            "the same command again"
-        ) from None
+        # What to do depends on why: room helps a full disk, not a folder that refuses us.
+        remedy = (
+            "make room and run the same command again"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "choose a folder you can write to"
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+            else "run the same command again"
+        )
+        where = exc.filename or out
+        raise OutputError(f"{where}: cannot write {what} ({_why(exc)}); {remedy}") from None
 
 
 def refuse_overwrite(
