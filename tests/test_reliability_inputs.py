@@ -324,7 +324,6 @@ def test_erlang_options_are_finite_and_bounded(capsys, options, named):
     assert_refused(stop.value.code, capsys.readouterr().err, named)
 
 
-
 @pytest.mark.parametrize(
     "options",
     [
@@ -340,6 +339,7 @@ def test_a_shift_longer_than_a_day_is_a_usage_error(tmp_path, capsys, options):
         main(["staff", str(ROOT / "configs/example.yaml"), *options, "--out", str(tmp_path)])
     assert_refused(stop.value.code, capsys.readouterr().err, options[-2], "at most 24h")
     assert not any(tmp_path.iterdir())
+
 
 ERLANG_DOMAIN = [
     (["--rate", "1e300/min", "--aht", "3min", "--agents", "10"], "--rate x --aht"),
@@ -780,3 +780,29 @@ def test_a_dask_scheduler_without_workers_is_refused_after_a_timeout():
         "        print('refused:', refusal)\n"
     )
     assert "refused: " in out and "no worker joined within 0.5 s" in out, out
+
+
+@pytest.mark.parametrize("ends_in", ["refusal", "success"])
+def test_library_warnings_never_precede_the_one_line(capsys, monkeypatch, ends_in):
+    import warnings
+
+    import ccsim.cli.schema as schema_command
+    from ccsim.model.errors import UserError
+
+    def handler(args):
+        warnings.warn("invalid value encountered in divide", RuntimeWarning, stacklevel=1)
+        if ends_in == "refusal":
+            raise UserError("x.yaml: channels: a refusal")
+        print("done")
+        return 0
+
+    monkeypatch.setattr(schema_command, "schema", handler)
+    code = main(["schema"])
+    captured = capsys.readouterr()
+    if ends_in == "refusal":
+        assert_refused(code, captured.err, "x.yaml: channels: a refusal")
+    else:
+        assert code == 0 and captured.out == "done\n"
+        assert captured.err == (
+            "ccsim: warning: invalid value encountered in divide (RuntimeWarning)\n"
+        )

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 from ccsim.cli import erlang, experiment, fit, forecast, report, run, schema, staff
 from ccsim.cli.options import EXIT_USAGE, Parser
@@ -88,6 +89,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    # Library warnings (numpy's "invalid value encountered", scipy's convergence notes) are
+    # held until the command ends and printed after its output; dropped when it ends in one
+    # line of ours (they would precede and bury it) or is interrupted.
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("default")
+        status = _handle(args)
+    if status not in (EXIT_USAGE, 130, 128 + signal.SIGTERM):
+        for message in _distinct(held):
+            print(f"ccsim: warning: {message}", file=sys.stderr)
+    return status
+
+
+def _distinct(held) -> list[str]:
+    seen: dict[str, None] = {}
+    for warning in held:
+        seen.setdefault(f"{warning.message} ({warning.category.__name__})", None)
+    return list(seen)
+
+
+def _handle(args) -> int:
     try:
         return args.handler(args)
     except UserError as exc:
