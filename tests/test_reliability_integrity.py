@@ -250,3 +250,37 @@ def test_processes_racing_for_a_folder_never_hold_it_together(tmp_path):
     errors = [racer.communicate(timeout=120)[1].decode() for racer in racers]
     assert [racer.returncode for racer in racers] == [0, 0, 0], errors
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("cell", "refused"),
+    [("abc", True), ("nan", False), ("inf", False), ("1e308", False), ("", False)],
+)
+def test_a_table_whose_numbers_hold_a_word_is_refused_naming_the_cell(
+    tmp_path, capsys, cell, refused
+):
+    # A word in a number column (with the manifest's checksum made to match, as an edited
+    # folder would have it) ended in a TypeError from the page's arithmetic.
+    import hashlib
+
+    out = _run(tmp_path)
+    summary = out / "summary.csv"
+    lines = summary.read_text().splitlines()
+    estimate = lines[0].split(",").index("estimate")
+    cells = lines[1].split(",")
+    cells[estimate] = cell
+    lines[1] = ",".join(cells)
+    summary.write_text("\n".join(lines) + "\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    data = summary.read_bytes()
+    manifest["files"]["summary.csv"] = {
+        "size": len(data), "sha256": hashlib.sha256(data).hexdigest()
+    }  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    code = main(["report", str(out)])
+    if refused:
+        assert code == 2
+        assert f"summary.csv: estimate: row 2: expected a number, got '{cell}'" in _one_line(capsys)
+    else:
+        assert code == 0, capsys.readouterr().err

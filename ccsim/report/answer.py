@@ -74,6 +74,43 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
+    return _numbers_checked(frame, path)
+
+
+#: Columns of names the user chose (a model called "2026" is still a name).
+_NAMES = ("scenario", "channel", "site", "model", "parameter", "kpi", "baseline")
+#: Columns every table of ccsim writes as numbers, whatever else it holds.
+_NUMERIC = ("estimate", "sd", "ci_low", "ci_high", "half_width", "n")
+
+
+def _number(cell: Any) -> float | None:
+    """A cell as a number (an empty one: NaN), or None for a word."""
+    if not isinstance(cell, str):
+        return math.nan if cell is None or pd.isna(cell) else float(cell)
+    try:
+        return float(cell)  # Python's float reads "nan", "inf", "1e308"
+    except ValueError:
+        return None
+
+
+def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with its number columns as numbers: a column of numbers with a word in it
+    (an edited or damaged table) is refused naming the cell, before any page code does
+    arithmetic on text. A column is one of numbers if ccsim always writes it so, or if any
+    of its cells reads as one."""
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or column in _NAMES:
+            continue
+        numbers = [_number(cell) for cell in values]
+        words = [row for row, number in enumerate(numbers) if number is None]
+        if not words:
+            frame[column] = pd.Series(numbers, index=frame.index, dtype=float)
+        elif column in _NUMERIC or len(words) < values.notna().sum():
+            row = words[0]
+            raise ConfigError(
+                str(path), column, f"row {row + 2}: expected a number, got {values.iloc[row]!r}"
+            )
     return frame
 
 
