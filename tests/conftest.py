@@ -139,6 +139,7 @@ TIERS = {
         "test_files.py",
         "test_journeys.py",
         "test_kpis.py",
+        "test_resolution_time.py",
         "test_outbound.py",
         "test_queue_features.py",
         "test_report_answer.py",
