@@ -118,6 +118,7 @@ TIERS = {
         "test_tutorials.py",
     },
     "integration": {
+        "test_doc_figures.py",
         "test_experiment.py",
         "test_fit.py",
         "test_selection.py",

@@ -113,7 +113,8 @@ def _interpolated_median(mean: float) -> float:
     at the grid's points, linear in between (exact where the median falls on a point)."""
     points = [0.0, *(point for _, point in JOURNEY_BINS)]
     shares = [0.0, *(1 - math.exp(-max(t - 2.0, 0.0) / mean) for t in points[1:])]
-    for (t0, f0), (t1, f1) in zip(zip(points, shares), zip(points[1:], shares[1:])):
+    pairs = list(zip(points, shares, strict=True))
+    for (t0, f0), (t1, f1) in zip(pairs, pairs[1:], strict=False):
         if f1 >= 0.5:
             return t0 + (t1 - t0) * (0.5 - f0) / (f1 - f0)
     raise AssertionError("median beyond the grid")

@@ -50,7 +50,8 @@ MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operatin
 CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
                 "containment_rate", "fcr", "agent_fcr", "escalation_rate",
                 "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
-                "median_resolution_time", "resolved_within_24h", "backlog", "cost_per_handled_contact", "labour_cost")
+                "median_resolution_time", "resolved_within_24h", "backlog",
+                "cost_per_handled_contact", "labour_cost")
 # fmt: on
 
 
