@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,11 @@ def measured_week(scenario) -> tuple[dict[str, SiteWeek], float]:
     return sites, (horizon - warmup) / (7 * 86400.0)
 
 
+def _wrapped(text: str) -> str:
+    """A paragraph as the pages wrap theirs."""
+    return textwrap.fill(text, width=92, break_on_hyphens=False) + "\n"
+
+
 def _n(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -96,11 +102,11 @@ def claims_fte() -> str:
     sites, weeks = measured_week(ROOT / "configs/claims/inhouse.yaml")
     tier1, tier2 = sites["inhouse"].fte(weeks), sites["specialists"].fte(weeks)
     hours = sum(s.paid_hours for s in sites.values())
-    return (
-        f"Staffed in house (`configs/claims/inhouse.yaml`), the measured week pays {_n(hours)}\n"
+    return _wrapped(
+        f"Staffed in house (`configs/claims/inhouse.yaml`), the measured week pays {_n(hours)} "
         f"hours: about {_n(tier1 + tier2)} full-time equivalents of 40 paid hours ({_n(tier1)} "
-        f"on tier 1, {_n(tier2)} on tier 2),\nthe claim's order of size (the warm-up "
-        "weekend's pay is not in it).\n"
+        f"on tier 1, {_n(tier2)} on tier 2), the claim's order of size (the warm-up weekend's "
+        "pay is not in it)."
     )
 
 
@@ -110,12 +116,12 @@ def claims_run() -> str:
     spec = YAML(typ="safe").load(CLAIMS.read_text())
     reps, frontier = spec["replications"], spec["frontier"]
     scales = ", ".join(f"{s:g}" for s in frontier["scales"])
-    return (
+    return _wrapped(
         f"Seed {spec['seed']}, common random numbers; {reps['min']} to {reps['max']} "
         f"replications at each plan (the stopping rule), {frontier['replications']} at each of "
         f"the staffing scales ({scales}) that give the cost at equal service, "
         f"{spec['sensitivity_replications']} at each end of the uncertain inputs "
-        f"(`{CLAIMS.relative_to(ROOT)}`).\n"
+        f"(`{CLAIMS.relative_to(ROOT)}`)."
     )
 
 
@@ -133,7 +139,12 @@ def claims_resolution() -> str:
     import pandas as pd
 
     table = pd.read_csv(EXTRACT).set_index(["scenario", "channel", "kpi"])
-    scenarios = [s for s in dict.fromkeys(table.index.get_level_values(0)) if s != "inhouse"]
+    from ruamel.yaml import YAML
+
+    # In the experiment file's order, whatever order the run's tables have.
+    ran = set(table.index.get_level_values(0))
+    spec = YAML(typ="safe").load(CLAIMS.read_text())
+    scenarios = [s for s in spec["scenarios"] if s in ran and s != spec["baseline"]]
     head = "| | " + " | ".join(label for _, _, label in READINGS) + " |\n"
     rule = "|---" * (len(READINGS) + 1) + "|\n"
     # The claim names no reading: its -50% stands against each time, none against the share.
@@ -159,10 +170,13 @@ def claims_resolution() -> str:
         shown = f"{value * 100:.1f}%" if kpi == "resolved_within_24h" else _duration(value)
         values.append(f"{label}: {shown}")
     n, seed = int(table.n.min()), int(table.seed.iloc[0])
+    lines.append("\n")
     lines.append(
-        "\nIn house: " + "; ".join(values) + f". {n} replications at each plan (seed {seed}),"
-        f" no frontier or sensitivity: `python scripts/doc_figures.py --run --reps {n}`"
-        f" (about 6 minutes on one core), the extract in `{EXTRACT.relative_to(ROOT)}`.\n"
+        _wrapped(
+            "In house: " + "; ".join(values) + f". {n} replications at each plan (seed {seed}),"
+            f" no frontier or sensitivity: `python scripts/doc_figures.py --run --reps {n}`"
+            f" (about 6 minutes on one core), the extract in `{EXTRACT.relative_to(ROOT)}`."
+        )
     )
     return "".join(lines)
 
