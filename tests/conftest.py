@@ -118,6 +118,7 @@ TIERS = {
         "test_tutorials.py",
     },
     "integration": {
+        "test_doc_figures.py",
         "test_experiment.py",
         "test_fit.py",
         "test_selection.py",
@@ -139,6 +140,7 @@ TIERS = {
         "test_files.py",
         "test_journeys.py",
         "test_kpis.py",
+        "test_resolution_time.py",
         "test_outbound.py",
         "test_queue_features.py",
         "test_report_answer.py",

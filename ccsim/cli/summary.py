@@ -75,6 +75,7 @@ _NEEDS = {
     "cost_per_resolved_contact": "costs",
     "fcr": "resolution",
     "resolution_rate": "resolution",
+    "request_resolution_time": "resolution",
     "mean_resolution_time": "resolution",
     "median_resolution_time": "resolution",
     "escalation_rate": "escalation",

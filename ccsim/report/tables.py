@@ -44,13 +44,14 @@ _KEYS = ("scenario", "channel", "site", "kpi")
 MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operating_cost",
               "labour_cost", "bot_cost", "service_level", "asa", "abandon_rate",
               "containment_rate", "bot_resolution_share", "fcr", "agent_fcr",
-              "ticket_resolution_time", "mean_resolution_time", "median_resolution_time",
-              "resolved_within_24h",
+              "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
+              "median_resolution_time", "resolved_within_24h",
               "resolved_within_72h", "censored_share", "occupancy")
 CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
                 "containment_rate", "fcr", "agent_fcr", "escalation_rate",
-                "ticket_resolution_time", "mean_resolution_time", "median_resolution_time",
-                "backlog", "cost_per_handled_contact", "labour_cost")
+                "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
+                "median_resolution_time", "resolved_within_24h", "backlog",
+                "cost_per_handled_contact", "labour_cost")
 # fmt: on
 
 

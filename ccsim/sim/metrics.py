@@ -112,6 +112,9 @@ class ChannelTally:
     # AI deflection.
     bot_sessions: int = 0  # contacts that tried the bot
     bot_time: float = 0.0  # seconds in the bot
+    # seconds in the bot sessions that ended as contained (truly or falsely): the bot's
+    # part of the per-request resolution time a dashboard reports
+    contained_time: float = 0.0
     bot_cost: float = 0.0  # cost of the bot sessions
     # Outbound (a dialled channel), records by the interval in which they became
     # callable: every record ends reached, exhausted or pending.
@@ -220,6 +223,7 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "journeys_within_168h",
     "bot_sessions",
     "bot_time",
+    "contained_time",
     "bot_cost",
     "records",
     "records_reached",

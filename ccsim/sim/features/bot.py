@@ -77,13 +77,20 @@ class _Bot:
         heappush(self._queue, (now + session, NORMAL, next(self._eid), Due(done, contact)))
         return True
 
+    def _closed(self, contact, now: float) -> None:
+        """The session ends as contained, truly or falsely: a request a dashboard counts
+        as resolved at the session's end (its start is the contact's arrival)."""
+        self.count.outcome(contact, "contained")
+        self.count.add(contact.tally, "contained_time", now - contact.arrival)
+
     def contained(self, event) -> None:
         """The session ends with the customer's need met by the bot."""
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        self.count.outcome(contact, "contained")
-        self.count.resolution(contact.customer, self.env._now, bot=True)
+        now = self.env._now
+        self._closed(contact, now)
+        self.count.resolution(contact.customer, now, bot=True)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come
@@ -91,7 +98,7 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        self.count.outcome(contact, "contained")
+        self._closed(contact, self.env._now)
         customer = contact.customer
         customer.first = False
         self.returns.come_back_at(customer, self.env._now + self.draw_return())
