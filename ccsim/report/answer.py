@@ -26,6 +26,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 from ccsim.report.formatting import format_difference, format_estimate, input_label
+from ccsim.report.uncertainty import GUARANTEE_SCOPE, uncertainty_clause
 
 __all__ = [
     "Headline",
@@ -94,6 +95,9 @@ class Study:
     selection: pd.DataFrame | None
     sensitivity: pd.DataFrame | None
     selection_sentence: str
+    uncertainty: pd.DataFrame | None = None  # uncertainty.csv: the joint sample's summary
+    uncertainty_points: pd.DataFrame | None = None  # uncertainty_points.csv
+    uncertainty_entry: dict[str, Any] | None = None  # the manifest's study.uncertainty
 
 
 def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
@@ -105,6 +109,9 @@ def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
         read_csv(folder / "selection.csv", SELECTION_COLUMNS),
         sensitivity if sensitivity is not None and not sensitivity.empty else None,
         _selection_sentence(manifest),
+        read_csv(folder / "uncertainty.csv", ("model", "input", "effect", "p_cheapest")),
+        read_csv(folder / "uncertainty_points.csv", ("point", "model", "cost")),
+        (manifest.get("study") or {}).get("uncertainty"),
     )
 
 
@@ -203,6 +210,7 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
             gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
             against += f"; the next, {second}, costs {_pct(gap)}% more"
     clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
+    clause += uncertainty_clause(study.uncertainty, best, currency, period)
     return f"{best} is cheapest at equal service{against}{clause}."
 
 
@@ -297,12 +305,13 @@ def selection_sentence(
         f"multiple comparisons with the best (MCB: each model's cost minus the cheapest "
         f"other's, intervals that hold together with probability {level})"
     )
+    scope = f" {GUARANTEE_SCOPE}." if study.uncertainty is not None else ""
     if rivals:
         them = "them" if len(rivals) > 1 else "it"
         return (
             text + f". {', '.join(rivals)} may still be the cheapest: {mcb} do not rule {them} out."
-        )
-    return text + f". Every other model is costlier by {mcb}."
+        ) + scope
+    return text + f". Every other model is costlier by {mcb}." + scope
 
 
 def answer_caveat(study: Study) -> str:
@@ -368,6 +377,12 @@ def headline_costs(
     if costs.empty:
         return None
     costs["sens_low"] = costs["sens_high"] = math.nan
+    joint = study.uncertainty
+    if equal and joint is not None and not joint.empty:  # the joint sample's 5-95% range
+        ranges = joint.drop_duplicates("model").set_index("model")[["cost_p05", "cost_p95"]]
+        ranges = ranges.reindex(costs.index)
+        costs["sens_low"], costs["sens_high"] = ranges["cost_p05"], ranges["cost_p95"]
+        return Headline(costs, equal)
     sensitivity = study.sensitivity
     if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
         ranges = sensitivity.groupby("model")[column].agg(["min", "max"])
