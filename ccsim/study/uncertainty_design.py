@@ -55,13 +55,18 @@ class UncertainInput(_Frozen):
     """One uncertain input: ``low`` and ``high`` of the dotted path it is named by, or
     ``paths`` moved together (each with its own ``[low, high]``); drawn ``uniform`` or
     ``triangular`` with its ``mode`` (a value of the path; with ``paths``, a position from
-    0 at every low end to 1 at every high end); ``source``: where the range comes from."""
+    0 at every low end to 1 at every high end); ``unit``: a duration's (values are then
+    written ``12.5h``); ``models``: the only models it applies to (a path a model has but
+    does not use, an agent assist of 1 in a model without AI, is no uncertainty of it);
+    ``source``: where the range comes from."""
 
     low: float | None = None
     high: float | None = None
     paths: dict[str, tuple[float, float]] | None = None
     dist: Literal["uniform", "triangular"] = "uniform"
     mode: float | None = None
+    unit: str | None = Field(None, pattern=r"^[a-z]+$")  # of a duration: "h" sets "12.5h"
+    models: list[str] = Field(default_factory=list)  # only these (else every one with a path)
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -92,6 +97,10 @@ class UncertainInput(_Frozen):
     def ranges(self, name: str) -> dict[str, tuple[float, float]]:
         """Each path it moves, with its range."""
         return dict(self.paths) if self.paths is not None else {name: (self.low, self.high)}
+
+    def value(self, number: float) -> float | str:
+        """What a path is set to: ``number``, with the input's ``unit`` if it has one."""
+        return f"{number:g}{self.unit}" if self.unit else number
 
     def position(self, mode: float) -> float:
         """``mode`` as a position in the range (0 at low, 1 at high)."""
@@ -159,11 +168,17 @@ def check_uncertainty(spec: UncertaintySpec, scenarios: Mapping, source: str) ->
                 raise ConfigError(source, f"{where}.break_even", why)
     found: dict[str, dict[str, list[str]]] = {name: {} for name in names}
     for input_name, spec_input in spec.inputs.items():
+        for model in spec_input.models:
+            if model not in scenarios:
+                why = f"{model!r} is no model ({', '.join(names)})"
+                raise ConfigError(source, f"{where}.inputs.{input_name}.models", why)
         missing = []
+        chosen = {n: s for n, s in scenarios.items() if n in (spec_input.models or names)}
         for path, (low, high) in spec_input.ranges(input_name).items():
-            for name, scenario in scenarios.items():
+            for name, scenario in chosen.items():
                 try:
                     for value in (low, high):
+                        value = spec_input.value(value)
                         apply_overrides(scenario, {path: value}, source=source)
                 except OverrideError as exc:
                     missing.append(exc.message)
@@ -197,7 +212,7 @@ def design(spec: UncertaintySpec, seed: int, points: int | None = None, key: int
     return np.column_stack(columns)
 
 
-def point_values(spec: UncertaintySpec, positions: np.ndarray, paths=None) -> dict[str, float]:
+def point_values(spec: UncertaintySpec, positions: np.ndarray, paths=None) -> dict:
     """The value of each path at one point (``positions``: one row of :func:`design`), for
     the inputs in ``paths`` (input -> paths a model has; every path of every input when
     None)."""
@@ -206,7 +221,7 @@ def point_values(spec: UncertaintySpec, positions: np.ndarray, paths=None) -> di
         ranges = spec_input.ranges(name)
         own = ranges if paths is None else {p: ranges[p] for p in paths.get(name, [])}
         for path, (low, high) in own.items():
-            values[path] = float(low + positions[j] * (high - low))
+            values[path] = spec_input.value(float(low + positions[j] * (high - low)))
     return values
 
 
