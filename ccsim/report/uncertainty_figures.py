@@ -73,7 +73,7 @@ def point_costs_chart(
         figure = new_figure(0.9 + 0.45 * len(models))
         axes = figure.subplots()
         data = [points.loc[points["model"] == m, "cost"].to_numpy(float) for m in models[::-1]]
-        parts = axes.boxplot(data, vert=False, whis=(5, 95), patch_artist=True, showfliers=True)
+        parts = axes.boxplot(data, orientation="horizontal", whis=(5, 95), patch_artist=True)
         for patch, model in zip(parts["boxes"], models[::-1], strict=True):
             patch.set_facecolor(colours[model])
             patch.set_alpha(0.4)
