@@ -324,11 +324,7 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     digest = hashlib.sha256()
     if spec.uncertain:
         check_uncertain(Experiment(spec, source, scenarios, baseline, ""), source)
-    applicable = None
-    if spec.uncertainty is not None:
-        if spec.frontier is None:  # a point's cost at equal service steps along the frontier
-            raise ConfigError(source, "uncertainty", "needs a frontier block")
-        applicable = check_uncertainty(spec.uncertainty, scenarios, source)
+    applicable = _uncertainty_paths(spec, scenarios, source)
     source_path = Path(source)
     if source_path.is_file():
         digest.update(source_path.read_bytes())
@@ -337,6 +333,15 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     return Experiment(
         spec, source, scenarios, baseline, digest.hexdigest(), str(scenario_path), applicable
     )
+
+
+def _uncertainty_paths(spec: ExperimentSpec, scenarios, source: str) -> Applicable | None:
+    """Which paths of each uncertain input each model has (None without ``uncertainty:``)."""
+    if spec.uncertainty is None:
+        return None
+    if spec.frontier is None:  # a point's cost at equal service steps along the frontier
+        raise ConfigError(source, "uncertainty", "needs a frontier block")
+    return check_uncertainty(spec.uncertainty, scenarios, source)
 
 
 def _check_size(spec: ExperimentSpec, source: str) -> None:
