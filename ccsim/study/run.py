@@ -172,12 +172,19 @@ def _write_sensitivity(out: Path, experiment, base, simulated, sweep) -> Path:
 
 def _capped(experiment: Experiment, reps: int) -> Experiment:
     """``experiment`` with its frontier and sensitivity at most ``reps`` replications each (at
-    least 2, what an interval needs): ``--reps 2`` is asked for a quick look at everything."""
+    least 2, what an interval needs), and its joint sample at most ``4 x reps`` points (at
+    least 8): ``--reps 2`` is asked for a quick look at everything."""
     spec, update = experiment.spec, {}
     if spec.frontier is not None and spec.frontier.replications > max(reps, 2):
         update["frontier"] = spec.frontier.model_copy(update={"replications": max(reps, 2)})
     if spec.sensitivity_replications > max(reps, 2):
         update["sensitivity_replications"] = max(reps, 2)
+    joint = spec.uncertainty
+    if joint is not None and joint.points > max(8, 4 * reps):  # the fewest a design may have
+        points = max(8, 4 * reps)
+        fewer = {m: min(k, max(4, points // 2)) for m, k in joint.simulated_points.items()}
+        changes = {"points": points, "simulated_points": fewer}
+        update["uncertainty"] = joint.model_copy(update=changes)
     return (
         dataclasses.replace(experiment, spec=spec.model_copy(update=update))
         if update
