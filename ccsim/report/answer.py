@@ -353,6 +353,7 @@ class Headline:
 
     costs: pd.DataFrame  # index scenario: cost, low, high, sens_low, sens_high
     equal_service: bool
+    joint: bool = False  # the ranges are the joint sample's 5%-95% (uncertainty.csv)
 
 
 def headline_costs(
@@ -382,7 +383,7 @@ def headline_costs(
         ranges = joint.drop_duplicates("model").set_index("model")[["cost_p05", "cost_p95"]]
         ranges = ranges.reindex(costs.index)
         costs["sens_low"], costs["sens_high"] = ranges["cost_p05"], ranges["cost_p95"]
-        return Headline(costs, equal)
+        return Headline(costs, equal, joint=True)
     sensitivity = study.sensitivity
     if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
         ranges = sensitivity.groupby("model")[column].agg(["min", "max"])
