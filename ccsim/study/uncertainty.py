@@ -117,7 +117,7 @@ def base_points(experiment, sweep) -> dict[str, Base]:
         slopes = {}
         for channel in targets.channels:
             step = above.get(channel, math.nan) - below.get(channel, math.nan)
-            if math.isfinite(step) and step > 1e-4:  # a flat channel never binds
+            if math.isfinite(step) and step > 1e-3:  # a flat channel (email at 100%) never binds
                 slopes[channel] = float((means[hi] - means[lo]) / step)
         labour = {}
         for site in (s.name for s in scenario.sites):
@@ -232,6 +232,21 @@ def _site_pay(rows: pd.DataFrame, base: Base) -> dict[str, float]:
     return pay
 
 
+def _moving_inputs(experiment, applicable, model: str) -> list[int]:
+    """The columns of the design that move ``model`` other than by a repriced wage: what
+    its fitted plane is over (a plane over every input, from fewer points than inputs,
+    would fit noise)."""
+    spec = experiment.spec.uncertainty
+    scenario = experiment.scenarios[model]
+    columns = []
+    for j, name in enumerate(spec.inputs):
+        paths = {name: applicable.paths[model].get(name, [])}
+        values = point_values(spec, np.full(len(spec.inputs), 0.5), paths)
+        if wage_sites(scenario, values)[1]:
+            columns.append(j)
+    return columns
+
+
 def emulate(positions: np.ndarray, costs: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The least-squares plane of ``costs`` over ``positions`` (points x inputs), at ``at``."""
     known = ~np.isnan(costs)
@@ -257,7 +272,8 @@ def point_costs(experiment, applicable, bases, simulated_rows) -> pd.DataFrame:
                 rows = simulated_rows[("uncertainty", model, i, emulated)]
                 before[i], pay[i], binding[i] = point_cost(base, targets, rows)
         if emulated:  # pay pro rata to the fitted cost
-            before = emulate(own, before, positions)
+            moved = _moving_inputs(experiment, applicable, model)
+            before = emulate(own[:, moved], before, positions[:, moved])
             pay = [{s: v * c / base.cost for s, v in base.site_labour.items()} for c in before]
             binding = [""] * len(positions)
         for i, row in enumerate(positions):
