@@ -26,7 +26,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 from ccsim.report.formatting import format_difference, format_estimate, input_label
-from ccsim.report.uncertainty import GUARANTEE_SCOPE, uncertainty_clause
+from ccsim.report.uncertainty import uncertainty_clause
 
 __all__ = [
     "Headline",
@@ -305,13 +305,12 @@ def selection_sentence(
         f"multiple comparisons with the best (MCB: each model's cost minus the cheapest "
         f"other's, intervals that hold together with probability {level})"
     )
-    scope = f" {GUARANTEE_SCOPE}." if study.uncertainty is not None else ""
     if rivals:
         them = "them" if len(rivals) > 1 else "it"
         return (
             text + f". {', '.join(rivals)} may still be the cheapest: {mcb} do not rule {them} out."
-        ) + scope
-    return text + f". Every other model is costlier by {mcb}." + scope
+        )
+    return text + f". Every other model is costlier by {mcb}."
 
 
 def answer_caveat(study: Study) -> str:

@@ -41,13 +41,20 @@ def uncertainty_clause(table: pd.DataFrame | None, best: str, currency: str, per
     """ "; over the joint ranges of N inputs (P points) best is cheapest in p% of draws ..." """
     if table is None or table.empty or best not in set(table["model"]):
         return ""
-    row = _per_model(table).loc[best]
+    models = _per_model(table)
+    row = models.loc[best]
     n_inputs = table["input"].nunique()
     low, high = _money(row["cost_p05"], currency), _money(row["cost_p95"], currency)
+    most = str(models["p_cheapest"].astype(float).idxmax())
+    rival = (
+        f" ({most} in {models.loc[most, 'p_cheapest']:.0%})"
+        if most != best and models.loc[most, "p_cheapest"] > row["p_cheapest"]
+        else ""
+    )
     return (
         f"; over the joint ranges of {n_inputs} uncertain inputs ({int(row['points'])} draws) "
-        f"{best} is cheapest in {row['p_cheapest']:.0%} of them, its cost per {period} from "
-        f"{low} to {high} (5% to 95%). {GUARANTEE_SCOPE}"
+        f"{best} is cheapest in {row['p_cheapest']:.0%} of them{rival}, its cost per {period} "
+        f"from {low} to {high} (5% to 95%). {GUARANTEE_SCOPE}"
     )
 
 
