@@ -333,3 +333,34 @@ def test_a_small_experiment_end_to_end_with_its_report(tiny):
     run_experiment(tiny / "exp.yaml", out=out)
     assert pd.read_csv(out / "uncertainty.csv").equals(table)
     assert not math.isnan(per_model.loc["ai", "worst_corner_cost"])
+
+
+# --- the report's words ---------------------------------------------------------------------
+
+
+def test_the_answer_clause_names_the_model_most_often_cheapest():
+    from ccsim.report.uncertainty import GUARANTEE_SCOPE, uncertainty_clause
+
+    table = pd.DataFrame(
+        {
+            "model": ["a", "a", "b"],
+            "input": ["x", "y", "x"],
+            "points": [64, 64, 64],
+            "p_cheapest": [0.25, 0.25, 0.75],
+            "cost_p05": [900.0, 900.0, 800.0],
+            "cost_p95": [1100.0, 1100.0, 1300.0],
+        }
+    )
+    text = uncertainty_clause(table, "a", "USD", "week")
+    assert "2 uncertain inputs (64 draws) a is cheapest in 25% of them (b in 75%)" in text
+    assert GUARANTEE_SCOPE in text
+    assert "(b in" not in uncertainty_clause(table, "b", "USD", "week")
+    assert uncertainty_clause(None, "a", "USD", "week") == ""
+
+
+def test_a_break_even_without_a_root_says_so():
+    from ccsim.report.uncertainty import break_even_sentence
+
+    entry = {"input": "containment", "model": "ai", "rivals": ["human"], "position": None}
+    assert "at no value of containment" in break_even_sentence({"break_even": entry})
+    assert break_even_sentence({}) == ""

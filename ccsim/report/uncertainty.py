@@ -101,14 +101,15 @@ def break_even_sentence(entry: dict[str, Any] | None) -> str:
         return ""
     model, rivals = found["model"], ", ".join(found["rivals"])
     what = input_label(found["input"], capital=False)
-    if not math.isfinite(found.get("position", math.nan)):
+    position = found.get("position")
+    if position is None or not math.isfinite(position):
         return f"{model} costs the same as the cheapest of {rivals} at no value of {what}."
 
     def values(key: str) -> str:
         return ", ".join(f"{input_label(p, capital=False)} {v:.3g}" for p, v in found[key].items())
 
     where = "within" if found["within_range"] else "outside"
-    gains = "rises" if found["slope"] < 0 else "falls"
+    gains = "rises" if (found.get("slope") or 0) < 0 else "falls"
     text = (
         f"Break-even: {model} costs what the cheapest of {rivals} costs at equal service "
         f"when {what} is at {found['position']:.0%} of its range ({values('values')}), "

@@ -159,14 +159,18 @@ def break_even_entry(experiment, points: pd.DataFrame) -> dict[str, Any] | None:
         return {p: lo + position * (hi - lo) for p, (lo, hi) in ranges.items()}
 
     inside = 0 <= found.position <= 1 if math.isfinite(found.position) else False
+
+    def number(value: float) -> float | None:  # JSON has no NaN
+        return value if math.isfinite(value) else None
+
     return {
         "input": target.input,
         "model": target.model,
         "rivals": rivals,
-        "position": found.position,
-        "position_low": found.low,
-        "position_high": found.high,
-        "slope": found.slope,
+        "position": number(found.position),
+        "position_low": number(found.low),
+        "position_high": number(found.high),
+        "slope": number(found.slope),
         "within_range": inside,
         "values": at(found.position) if math.isfinite(found.position) else {},
         "values_low": at(found.low) if math.isfinite(found.low) else {},
