@@ -118,6 +118,8 @@ _EXPERIMENT_FILES = (
     "targets.csv",
     "selection.csv",
     "sensitivity.csv",
+    "uncertainty.csv",
+    "uncertainty_points.csv",
     "replications.parquet",
     "intervals.parquet",
     "manifest.json",

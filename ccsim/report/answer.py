@@ -26,6 +26,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 from ccsim.report.formatting import format_difference, format_estimate, input_label
+from ccsim.report.uncertainty import uncertainty_clause
 
 __all__ = [
     "Headline",
@@ -131,6 +132,9 @@ class Study:
     selection: pd.DataFrame | None
     sensitivity: pd.DataFrame | None
     selection_sentence: str
+    uncertainty: pd.DataFrame | None = None  # uncertainty.csv: the joint sample's summary
+    uncertainty_points: pd.DataFrame | None = None  # uncertainty_points.csv
+    uncertainty_entry: dict[str, Any] | None = None  # the manifest's study.uncertainty
 
 
 def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
@@ -142,6 +146,9 @@ def read_study(folder: Path, manifest: dict[str, Any]) -> Study:
         read_csv(folder / "selection.csv", SELECTION_COLUMNS),
         sensitivity if sensitivity is not None and not sensitivity.empty else None,
         _selection_sentence(manifest),
+        read_csv(folder / "uncertainty.csv", ("model", "input", "effect", "p_cheapest")),
+        read_csv(folder / "uncertainty_points.csv", ("point", "model", "cost")),
+        (manifest.get("study") or {}).get("uncertainty"),
     )
 
 
@@ -240,6 +247,7 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
             gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
             against += f"; the next, {second}, costs {_pct(gap)}% more"
     clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
+    clause += uncertainty_clause(study.uncertainty, best, currency, period)
     return f"{best} is cheapest at equal service{against}{clause}."
 
 
@@ -381,6 +389,7 @@ class Headline:
 
     costs: pd.DataFrame  # index scenario: cost, low, high, sens_low, sens_high
     equal_service: bool
+    joint: bool = False  # the ranges are the joint sample's 5%-95% (uncertainty.csv)
 
 
 def headline_costs(
@@ -405,6 +414,12 @@ def headline_costs(
     if costs.empty:
         return None
     costs["sens_low"] = costs["sens_high"] = math.nan
+    joint = study.uncertainty
+    if equal and joint is not None and not joint.empty:  # the joint sample's 5-95% range
+        ranges = joint.drop_duplicates("model").set_index("model")[["cost_p05", "cost_p95"]]
+        ranges = ranges.reindex(costs.index)
+        costs["sens_low"], costs["sens_high"] = ranges["cost_p05"], ranges["cost_p95"]
+        return Headline(costs, equal, joint=True)
     sensitivity = study.sensitivity
     if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
         ranges = sensitivity.groupby("model")[column].agg(["min", "max"])

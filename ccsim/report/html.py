@@ -45,6 +45,7 @@ from ccsim.report.tables import (
     model_tables,
 )
 from ccsim.report.targets import target_table
+from ccsim.report.uncertainty import GUARANTEE_SCOPE, break_even_sentence, uncertainty_rows
 
 __all__ = ["render_report", "report_main"]
 
@@ -161,6 +162,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         headline=by_name.pop("headline"),
         targets=target_table(targets, outputs.scenarios, outputs.baseline) if judged else None,
         tornado=[by_name.pop(n) for n in ("tornado",) if n in by_name],
+        uncertainty=_uncertainty_section(outputs, by_name),
         assumptions=assumptions,
         models=[(s, said.get(s, "no description")) for s in outputs.scenarios],
         tables={
@@ -244,6 +246,19 @@ def _charts(outputs: ExperimentOutputs) -> list:
         charts.append(study_figures.tornado_chart(study.sensitivity, model, outputs.currency))
     else:
         (outputs.folder / "figures" / "tornado.png").unlink(missing_ok=True)
+    joint = (study.uncertainty, study.uncertainty_points)
+    if joint[0] is not None and not joint[0].empty and joint[1] is not None:
+        from ccsim.report import uncertainty_figures
+
+        charts.append(uncertainty_figures.effects_chart(joint[0], outputs.currency))
+        charts.append(
+            uncertainty_figures.point_costs_chart(
+                joint[1], joint[0], baseline, outputs.currency, period
+            )
+        )
+    else:
+        for figure in ("uncertainty_effects", "uncertainty_costs"):
+            (outputs.folder / "figures" / f"{figure}.png").unlink(missing_ok=True)
     if points:  # a sweep over one parameter: its trade-off, after cost against service
         charts.insert(
             3,
@@ -254,6 +269,25 @@ def _charts(outputs: ExperimentOutputs) -> list:
     else:
         (outputs.folder / "figures" / "grid.png").unlink(missing_ok=True)
     return charts
+
+
+def _uncertainty_section(outputs: ExperimentOutputs, by_name: dict) -> dict | None:
+    """The joint uncertainty's part of the page (its figures taken out of ``by_name``), or
+    None without uncertainty.csv."""
+    study = outputs.study
+    if study.uncertainty is None or study.uncertainty.empty:
+        return None
+    entry = study.uncertainty_entry or {}
+    return {
+        "rows": uncertainty_rows(study.uncertainty, outputs.currency),
+        "points": entry.get("points"),
+        "inputs": study.uncertainty["input"].nunique(),
+        "break_even": break_even_sentence(entry),
+        "scope": GUARANTEE_SCOPE,
+        "charts": [
+            by_name.pop(n) for n in ("uncertainty_effects", "uncertainty_costs") if n in by_name
+        ],
+    }
 
 
 def _targets_by_channel(study: Study) -> dict[str, float]:

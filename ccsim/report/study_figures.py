@@ -312,12 +312,18 @@ def headline_chart(
         f"Each model's {what}: the dot is the estimate and the dark line its 95% confidence "
         f"interval (simulation noise; {source})."
     )
-    caption += (
-        " The light bar is its range over the uncertain inputs, each at the low and at the "
-        "high end of its range, one at a time (sensitivity.csv)."
-        if sensed
-        else " No sensitivity.csv: the uncertainty of the inputs is not shown."
-    )
+    if headline.joint:
+        caption += (
+            " The light bar is its range over the uncertain inputs moving together, 5% to "
+            "95% of the joint draws (uncertainty.csv)."
+        )
+    else:
+        caption += (
+            " The light bar is its range over the uncertain inputs, each at the low and at the "
+            "high end of its range, one at a time (sensitivity.csv)."
+            if sensed
+            else " No sensitivity.csv: the uncertainty of the inputs is not shown."
+        )
     order = costs.index[::-1]  # the first model on top
     rows = np.arange(len(order))
     colours = scenario_colours(list(costs.index))

@@ -48,6 +48,7 @@ from ccsim.study.spec import (
     load_experiment,
 )
 from ccsim.study.stopping import check_rule, round_blocks
+from ccsim.study.uncertainty_outputs import run_points, write_uncertainty
 
 __all__ = ["ExperimentResult", "run_experiment"]
 
@@ -104,16 +105,18 @@ def run_experiment(
 
 
 def _simulate(experiment, executor, store, save, progress, jobs, what, columns=None):
-    """The rows of each job ``(key, fingerprint, model, scenario, replications)``, by key, in
-    blocks: saved ones read back (``columns`` of them), the others run in one batch on
-    ``executor`` on ``model``'s seeds, saved by ``save`` as they finish, with a progress bar
-    ``what``. The frontier's and the sensitivity's runs, after the main rounds."""
+    """The rows of each job ``(key, fingerprint, model, scenario, replications[, first])``
+    (``first``: the first seed child, 0 by default), by key, in blocks: saved ones read back
+    (``columns`` of them), the others run in one batch on ``executor`` on ``model``'s seeds,
+    saved by ``save`` as they finish, with a progress bar ``what``. The frontier's, the
+    sensitivity's and the joint sample's runs, after the main rounds."""
     rows: dict[Any, list[pd.DataFrame]] = {}
     tasks = []
-    for key, fingerprint, model, scenario, n in jobs:
+    for key, fingerprint, model, scenario, n, *offset in jobs:
         good, _ = store.saved(fingerprint)
         rows[key] = []
-        for first, stop in block_ranges(0, n, block_size(scenario)):
+        start = offset[0] if offset else 0  # a joint sample's point i: seed children from i
+        for first, stop in block_ranges(start, start + n, block_size(scenario)):
             if (first, stop) in good:
                 rows[key].append(store.reps(fingerprint, (first, stop), columns).to_pandas())
             else:
@@ -169,12 +172,19 @@ def _write_sensitivity(out: Path, experiment, base, simulated, sweep) -> Path:
 
 def _capped(experiment: Experiment, reps: int) -> Experiment:
     """``experiment`` with its frontier and sensitivity at most ``reps`` replications each (at
-    least 2, what an interval needs): ``--reps 2`` is asked for a quick look at everything."""
+    least 2, what an interval needs), and its joint sample at most ``4 x reps`` points (at
+    least 8): ``--reps 2`` is asked for a quick look at everything."""
     spec, update = experiment.spec, {}
     if spec.frontier is not None and spec.frontier.replications > max(reps, 2):
         update["frontier"] = spec.frontier.model_copy(update={"replications": max(reps, 2)})
     if spec.sensitivity_replications > max(reps, 2):
         update["sensitivity_replications"] = max(reps, 2)
+    joint = spec.uncertainty
+    if joint is not None and joint.points > max(8, 4 * reps):  # the fewest a design may have
+        points = max(8, 4 * reps)
+        fewer = {m: min(k, max(4, points // 2)) for m, k in joint.simulated_points.items()}
+        changes = {"points": points, "simulated_points": fewer}
+        update["uncertainty"] = joint.model_copy(update=changes)
     return (
         dataclasses.replace(experiment, spec=spec.model_copy(update=update))
         if update
@@ -233,11 +243,14 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             sensitivity = None
             if spec.uncertain:
                 sensitivity = _run_variants(experiment, simulate, collectors, n_reps)
+            uncertainty = None
+            if spec.uncertainty is not None:
+                uncertainty = run_points(experiment, sweep, simulate)
     finally:
         bar.close()
     with writing_to(out, "the final tables"):
         summary, comparisons, paths, study = _write_results(
-            out, experiment, store, collectors, n_reps, sweep, sensitivity
+            out, experiment, store, collectors, n_reps, sweep, sensitivity, uncertainty
         )
         manifest = {
             **_manifest(experiment, fingerprints, n_reps, rule, rounds, check),
@@ -250,6 +263,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
         session.keep_time()
         manifest = commit_generation(out, paths, manifest)
         kept = set(fingerprints.values()) | (sweep.fingerprints if sweep else set())
+        kept |= uncertainty[2] if uncertainty else set()
         store.prune(kept | (sensitivity[2] if sensitivity else set()))
     return ExperimentResult(summary, comparisons, manifest, out, manifest["stopped_early"], check)
 
@@ -302,7 +316,7 @@ def _main_rounds(experiment, executor, session, collectors, plans, rounds, rule,
     return n_reps, check
 
 
-def _write_results(out, experiment, store, collectors, n_reps, sweep, sensitivity):
+def _write_results(out, experiment, store, collectors, n_reps, sweep, sensitivity, uncertainty):
     """The final tables, the study's and the sensitivity's: (summary, comparisons, the
     paths written, the study's part of the manifest)."""
     interval_sums = {name: c.interval_sums() for name, c in collectors.items()}
@@ -331,6 +345,9 @@ def _write_results(out, experiment, store, collectors, n_reps, sweep, sensitivit
     paths += written
     if sensitivity is not None:
         paths.append(_write_sensitivity(out, experiment, *sensitivity[:2], sweep))
+    if uncertainty is not None:
+        written, study["uncertainty"] = write_uncertainty(out, experiment, *uncertainty[:2])
+        paths += written
     return summary, comparisons, paths, study
 
 

@@ -29,6 +29,7 @@ from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.model.schema import json_schema
 from ccsim.sim.metrics import KPI_NAMES
 from ccsim.study.sensitivity import check_uncertain
+from ccsim.study.uncertainty_design import Applicable, UncertaintySpec, check_uncertainty
 
 __all__ = [
     "Experiment",
@@ -180,6 +181,9 @@ class ExperimentSpec(_Frozen):
         description="inputs known only within a range: dotted path -> low, high",
     )
     sensitivity_replications: int = Field(20, ge=2)
+    uncertainty: UncertaintySpec | None = Field(
+        None, description="inputs sampled jointly (Latin hypercube), each with its source"
+    )
     frontier: FrontierSpec | None = None
     selection: SelectionSpec | None = None
 
@@ -218,6 +222,7 @@ class Experiment:
     baseline: str
     digest: str  # sha256 of the experiment file and its base scenario file
     scenario_file: str = ""
+    uncertainty_paths: Applicable | None = None  # which paths of each input each model has
 
     def seed_for(self, scenario: str, replication: int) -> np.random.SeedSequence:
         stream = None if self.spec.common_random_numbers else scenario
@@ -319,12 +324,24 @@ def build_experiment(spec: ExperimentSpec, source: str, base_dir: Path) -> Exper
     digest = hashlib.sha256()
     if spec.uncertain:
         check_uncertain(Experiment(spec, source, scenarios, baseline, ""), source)
+    applicable = _uncertainty_paths(spec, scenarios, source)
     source_path = Path(source)
     if source_path.is_file():
         digest.update(source_path.read_bytes())
     for path in files:
         digest.update(path.read_bytes())
-    return Experiment(spec, source, scenarios, baseline, digest.hexdigest(), str(scenario_path))
+    return Experiment(
+        spec, source, scenarios, baseline, digest.hexdigest(), str(scenario_path), applicable
+    )
+
+
+def _uncertainty_paths(spec: ExperimentSpec, scenarios, source: str) -> Applicable | None:
+    """Which paths of each uncertain input each model has (None without ``uncertainty:``)."""
+    if spec.uncertainty is None:
+        return None
+    if spec.frontier is None:  # a point's cost at equal service steps along the frontier
+        raise ConfigError(source, "uncertainty", "needs a frontier block")
+    return check_uncertainty(spec.uncertainty, scenarios, source)
 
 
 def _check_size(spec: ExperimentSpec, source: str) -> None:

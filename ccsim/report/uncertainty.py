@@ -1,0 +1,120 @@
+"""The joint uncertainty of the inputs in the report's words: the clause the answer adds (the
+range of the cheapest model's cost over the inputs and how often it is cheapest), the note on
+what the selection's guarantee covers, and the section's table (per model: probability of
+being cheapest, cost and difference over the points, worst joint corner) and break-even.
+
+Reads ``uncertainty.csv`` and the manifest's ``study.uncertainty`` entry
+(:mod:`ccsim.study.uncertainty_outputs`); nothing here computes an estimate."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from ccsim.report.formatting import format_estimate, input_label
+
+__all__ = [
+    "GUARANTEE_SCOPE",
+    "break_even_sentence",
+    "uncertainty_clause",
+    "uncertainty_rows",
+]
+
+#: What the selection's guarantee and the intervals cover, said beside them.
+GUARANTEE_SCOPE = (
+    "The selection's guarantee and the intervals cover simulation noise at the base inputs "
+    "only, not the uncertainty of the inputs"
+)
+
+
+def _money(value: float, currency: str) -> str:
+    return format_estimate("operating_cost", value, math.nan, math.nan, currency=currency)[0]
+
+
+def _per_model(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop_duplicates("model").set_index("model")
+
+
+def uncertainty_clause(table: pd.DataFrame | None, best: str, currency: str, period: str) -> str:
+    """ "; over the joint ranges of N inputs (P points) best is cheapest in p% of draws ..." """
+    if table is None or table.empty or best not in set(table["model"]):
+        return ""
+    models = _per_model(table)
+    row = models.loc[best]
+    n_inputs = table["input"].nunique()
+    low, high = _money(row["cost_p05"], currency), _money(row["cost_p95"], currency)
+    most = str(models["p_cheapest"].astype(float).idxmax())
+    rival = (
+        f" ({most} in {models.loc[most, 'p_cheapest']:.0%})"
+        if most != best and models.loc[most, "p_cheapest"] > row["p_cheapest"]
+        else ""
+    )
+    return (
+        f"; over the joint ranges of {n_inputs} uncertain inputs ({int(row['points'])} draws) "
+        f"{best} is cheapest in {row['p_cheapest']:.0%} of them{rival}, its cost per {period} "
+        f"from {low} to {high} (5% to 95%). {GUARANTEE_SCOPE}"
+    )
+
+
+def _corner_words(rows: pd.DataFrame) -> str:
+    high = [input_label(i, capital=False) for i in rows[rows["worst_end"] == "high"]["input"]]
+    low = [input_label(i, capital=False) for i in rows[rows["worst_end"] == "low"]["input"]]
+    parts = []
+    if high:
+        parts.append("high: " + ", ".join(high))
+    if low:
+        parts.append("low: " + ", ".join(low))
+    return "; ".join(parts)
+
+
+def uncertainty_rows(table: pd.DataFrame | None, currency: str) -> list[dict[str, str]]:
+    """The section's table, a row per model: probability of being cheapest with its
+    interval, the cost's and the difference's 5-95% range, the worst joint corner."""
+    if table is None or table.empty:
+        return []
+    rows = []
+    for model, row in _per_model(table).iterrows():
+        rows.append(
+            {
+                "model": str(model),
+                "p_cheapest": f"{row['p_cheapest']:.0%}",
+                "p_interval": f"[{row['p_cheapest_low']:.0%}, {row['p_cheapest_high']:.0%}]",
+                "cost": f"{_money(row['cost_p05'], currency)} to "
+                f"{_money(row['cost_p95'], currency)}",
+                "difference": f"{_money(row['difference_p05'], currency)} to "
+                f"{_money(row['difference_p95'], currency)}",
+                "worst": _money(row["worst_corner_cost"], currency),
+                "worst_difference": _money(row["worst_corner_difference"], currency),
+                "corner": _corner_words(table[table["model"] == model]),
+                "r2": f"{row['r2']:.2f}",
+            }
+        )
+    return rows
+
+
+def break_even_sentence(entry: dict[str, Any] | None) -> str:
+    """Where the break-even lies, in words ("" without one)."""
+    found = (entry or {}).get("break_even")
+    if not found:
+        return ""
+    model, rivals = found["model"], ", ".join(found["rivals"])
+    what = input_label(found["input"], capital=False)
+    position = found.get("position")
+    if position is None or not math.isfinite(position):
+        return f"{model} costs the same as the cheapest of {rivals} at no value of {what}."
+
+    def values(key: str) -> str:
+        return ", ".join(f"{input_label(p, capital=False)} {v:.3g}" for p, v in found[key].items())
+
+    where = "within" if found["within_range"] else "outside"
+    gains = "rises" if (found.get("slope") or 0) < 0 else "falls"
+    text = (
+        f"Break-even: {model} costs what the cheapest of {rivals} costs at equal service "
+        f"when {what} is at {found['position']:.0%} of its range ({values('values')}), "
+        f"{where} the range; {model} is cheaper as {what} {gains} from there"
+    )
+    if found["values_low"] and found["values_high"]:
+        text += f" (95% interval over the draws: {values('values_low')} to {values('values_high')})"
+    return text + ". The other inputs vary over the draws: the line is their average."

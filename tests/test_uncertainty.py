@@ -1,0 +1,366 @@
+"""The joint uncertainty of the inputs: the Latin hypercube, the regression effects and their
+intervals, the probability of being cheapest, the break-even, the worst corner, wages repriced
+exactly, the step to equal service against a full sweep, bad input in one line, and a small
+experiment end to end with its report."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ccsim.experiment.parallel import run_replications
+from ccsim.model import ConfigError, load_scenario
+from ccsim.model.overrides import apply_overrides
+from ccsim.planning.frontier import scaled_scenario
+from ccsim.planning.targets import Targets
+from ccsim.study.equal_service import SWEEP_COLUMNS, Sweep, model_costs, site_labour
+from ccsim.study.sensitivity import replanned
+from ccsim.study.uncertainty import Base, base_points, point_cost
+from ccsim.study.uncertainty_analysis import (
+    break_even,
+    p_cheapest,
+    regression_effects,
+    worst_corner,
+)
+from ccsim.study.uncertainty_design import UncertaintySpec, design, point_values
+
+HUMAN = textwrap.dedent(
+    """\
+    name: human
+    horizon: 4h
+    warmup: 0s
+    channels:
+      voice:
+        arrivals: {rate: 4/min}
+        handle_time: {dist: exponential, mean: 3min}
+        patience: {dist: exponential, mean: 2min}
+        service_level: {threshold: 20s, target: 0.8}
+    sites:
+      - name: main
+        agents: 14
+        cost_per_hour: 20
+    """
+)
+AI = textwrap.dedent(
+    """\
+    extends: human.yaml
+    name: ai
+    channels:
+      voice:
+        bot: {share: 1.0, handle_time: {dist: gamma, mean: 60s, cv: 0.8}, containment: 0.2,
+              false_containment: 0.1, return_delay: {dist: exponential, mean: 1h},
+              cost_per_minute: 0.1}
+    sites:
+      - name: main
+        agents: 12
+        cost_per_hour: 20
+    """
+)
+EXPERIMENT = textwrap.dedent(
+    """\
+    name: tiny
+    scenario: human.yaml
+    seed: 5
+    replications: 4
+    baseline: human
+    scenarios:
+      human: {}
+      ai: {scenario: ai.yaml}
+    frontier: {scales: [0.8, 0.9, 1.0, 1.1], replications: 4}
+    uncertainty:
+      points: 16
+      replications: 1
+      break_even: {input: containment, model: ai}
+      inputs:
+        sites.main.cost_per_hour: {low: 15, high: 25, source: "test range"}
+        containment:
+          paths: {channels.voice.bot.containment: [0.05, 0.4]}
+          source: "test range"
+        channels.voice.bot.false_containment:
+          {low: 0.0, high: 0.2, dist: triangular, mode: 0.1, source: "test range"}
+        return_delay:
+          paths: {channels.voice.bot.return_delay.mean: [0.5, 2]}
+          unit: h
+          source: "test range"
+    """
+)
+
+
+def _spec(**inputs) -> UncertaintySpec:
+    return UncertaintySpec(points=32, inputs=inputs)
+
+
+# --- the design -----------------------------------------------------------------------------
+
+
+def test_each_input_hits_each_stratum_once():
+    spec = _spec(
+        a={"low": 0, "high": 1, "source": "s"},
+        b={"low": 10, "high": 20, "source": "s"},
+        c={"paths": {"x.y": (0, 1), "x.z": (5, 6)}, "source": "s"},
+    )
+    positions = design(spec, seed=7)
+    assert positions.shape == (32, 3)
+    for j in range(3):
+        assert sorted(np.floor(positions[:, j] * 32).astype(int)) == list(range(32))
+    # The same seed, the same design; another seed, another.
+    assert np.array_equal(positions, design(spec, seed=7))
+    assert not np.array_equal(positions, design(spec, seed=8))
+
+
+def test_a_triangular_input_hits_each_stratum_of_its_probability_once():
+    from scipy import stats
+
+    spec = _spec(a={"low": 0, "high": 4, "dist": "triangular", "mode": 1, "source": "s"})
+    positions = design(spec, seed=1)[:, 0]
+    probabilities = stats.triang.cdf(positions, 0.25)
+    assert sorted(np.floor(probabilities * 32 + 1e-9).astype(int)) == list(range(32))
+
+
+def test_paths_moved_together_take_the_same_position_of_their_ranges():
+    spec = _spec(
+        c={"paths": {"x.y": (0, 1), "x.z": (5, 7)}, "source": "s"},
+        d={"paths": {"x.w": (1, 5)}, "unit": "h", "source": "s"},
+    )
+    values = point_values(spec, np.array([0.25, 0.5]))
+    assert values == {"x.y": 0.25, "x.z": 5.5, "x.w": "3h"}
+    assert point_values(spec, np.array([0.25, 0.5]), {"c": ["x.z"]}) == {"x.z": 5.5}
+
+
+# --- the analysis ---------------------------------------------------------------------------
+
+
+def test_regression_effects_recover_a_linear_response_with_intervals_covering_it():
+    rng = np.random.default_rng(3)
+    spec = _spec(**{name: {"low": 0, "high": 1, "source": "s"} for name in "abc"})
+    x = design(spec, seed=2)
+    truth = np.array([200.0, -500.0, 0.0])
+    y = 1000 + x @ truth + rng.normal(0, 10, len(x))
+    effects = regression_effects(x, y, seed=1)
+    assert effects.coefficient == pytest.approx(truth, abs=25)
+    assert np.all(effects.effect_low <= truth) and np.all(truth <= effects.effect_high)
+    # SRC: coefficient x sd(x) / sd(y); the inert input's interval holds 0.
+    expected = truth * x.std(axis=0) / y.std()
+    assert effects.src == pytest.approx(expected, abs=0.03)
+    assert effects.src_low[2] <= 0 <= effects.src_high[2]
+    assert effects.r2 > 0.99
+    assert abs(effects.src[1]) > abs(effects.src[0]) > abs(effects.src[2])
+
+
+def test_p_cheapest_sums_to_one_and_skips_points_without_a_cost():
+    costs = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [2.0, 1.5, 1.0], [np.nan] * 3])
+    shares = p_cheapest(costs)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares.tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    assert p_cheapest(np.array([[2.0, np.nan], [1.0, 3.0]])).tolist() == [1.0, 0.0]
+
+
+def test_break_even_on_a_known_line():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 64)
+    difference = 100 - 400 * x + rng.normal(0, 5, 64)  # zero at x = 0.25
+    found = break_even(x, difference, seed=1)
+    assert found.position == pytest.approx(0.25, abs=0.01)
+    assert found.low <= 0.25 <= found.high
+    assert found.slope < 0
+
+
+def test_the_worst_corner_puts_each_input_at_the_end_that_raises_the_cost():
+    corner, cost = worst_corner(100.0, np.array([30.0, -20.0, 5.0]))
+    assert corner.tolist() == [1.0, 0.0, 1.0]
+    assert cost == 135.0
+
+
+# --- the points' costs ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    (folder / "human.yaml").write_text(HUMAN)
+    (folder / "ai.yaml").write_text(AI)
+    (folder / "exp.yaml").write_text(EXPERIMENT)
+    return folder
+
+
+def _sweep(scenario, scales, n, seed) -> tuple[dict, dict]:
+    rows, labour = {}, {}
+    for scale in scales:
+        frame = run_replications(scaled_scenario(scenario, scale), n, seed=seed)
+        labour[scale] = site_labour(frame)
+        rows[scale] = frame[frame.site == "all"][SWEEP_COLUMNS].reset_index(drop=True)
+    return rows, labour
+
+
+def test_a_repriced_wage_is_the_cost_at_equal_service_simulated_at_that_wage(tiny):
+    scales = [0.8, 0.9, 1.0, 1.1]
+    scenario = load_scenario(tiny / "human.yaml")
+    rows, labour = _sweep(scenario, scales, 4, seed=5)
+    experiment = SimpleNamespace(
+        spec=SimpleNamespace(frontier=SimpleNamespace(scales=scales)),
+        scenarios={"human": scenario},
+    )
+    sweep = Sweep(
+        {("human", s): rows[s] for s in scales}, set(), {("human", s): labour[s] for s in scales}
+    )
+    base = base_points(experiment, sweep)["human"]
+    dearer = scenario.model_copy(
+        update={"sites": [scenario.sites[0].model_copy(update={"cost_per_hour": 27.0})]}
+    )
+    simulated, _ = _sweep(dearer, scales, 4, seed=5)
+    expected = float(model_costs(Targets.of(dearer), simulated)["cost"].mean())
+    repriced = base.cost + base.site_labour["main"] * (27.0 / 20.0 - 1.0)
+    assert repriced == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_step_to_equal_service_is_close_to_a_full_sweep(tiny):
+    """The approximation of a point's cost (one staffing, a step along the base frontier's
+    slope) against the point's own frontier read at the target, on the same seeds."""
+    scales = [0.8, 0.9, 1.0, 1.1]
+    scenario = load_scenario(tiny / "ai.yaml")
+    rows, labour = _sweep(scenario, scales, 8, seed=5)
+    experiment = SimpleNamespace(
+        spec=SimpleNamespace(frontier=SimpleNamespace(scales=scales)), scenarios={"ai": scenario}
+    )
+    sweep = Sweep(
+        {("ai", s): rows[s] for s in scales}, set(), {("ai", s): labour[s] for s in scales}
+    )
+    base: Base = base_points(experiment, sweep)["ai"]
+    errors = []
+    for containment in (0.1, 0.35):
+        variant = apply_overrides(scenario, {"channels.voice.bot.containment": containment}, "t")
+        factors = replanned(scenario, variant)
+        full, _ = _sweep(variant, [s * factors.get("main", 1.0) for s in scales], 8, seed=5)
+        truth = float(
+            model_costs(Targets.of(variant), dict(zip(scales, full.values(), strict=True)))[
+                "cost"
+            ].mean()
+        )
+        staffed = scaled_scenario(variant, base.scale, factors)
+        one = run_replications(staffed, 8, seed=5)
+        approximate, _, _ = point_cost(base, Targets.of(variant), one)
+        errors.append(abs(approximate / truth - 1))
+    print(f"step to equal service against a full sweep: relative errors {errors}")
+    assert max(errors) < 0.05, errors
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "broken", "field", "words"),
+    [
+        ('source: "test range"}', 'source: ""}', "source", "at least 1 character"),
+        ("low: 15, high: 25", "low: 25, high: 15", "sites.main.cost_per_hour", "must be below"),
+        ("sites.main.cost_per_hour:", "sites.main.hourly:", "sites.main.hourly", "no model has"),
+        ("model: ai}", "model: robot}", "break_even", "'robot' is no model"),
+        ("points: 16", "points: 4", "points", "greater than or equal to 8"),
+    ],
+)
+def test_bad_uncertainty_input_is_one_line_naming_the_field(tmp_path, change, broken, field, words):
+    from ccsim.study.spec import load_experiment
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    (tmp_path / "exp.yaml").write_text(EXPERIMENT.replace(change, broken, 1))
+    with pytest.raises(ConfigError) as caught:
+        load_experiment(tmp_path / "exp.yaml")
+    text = str(caught.value)
+    assert "\n" not in text
+    assert "uncertainty" in text and field in text and words in text, text
+
+
+def test_an_uncertainty_block_needs_a_frontier(tmp_path):
+    from ccsim.study.spec import load_experiment
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    text = EXPERIMENT.replace("frontier: {scales: [0.8, 0.9, 1.0, 1.1], replications: 4}\n", "")
+    (tmp_path / "exp.yaml").write_text(text)
+    with pytest.raises(ConfigError, match="uncertainty: needs a frontier block"):
+        load_experiment(tmp_path / "exp.yaml")
+
+
+# --- end to end -----------------------------------------------------------------------------
+
+
+def test_a_small_experiment_end_to_end_with_its_report(tiny):
+    import json
+
+    from ccsim.report.html import render_report
+    from ccsim.study.run import run_experiment
+
+    out = tiny / "out"
+    run_experiment(tiny / "exp.yaml", out=out)
+    table = pd.read_csv(out / "uncertainty.csv")
+    points = pd.read_csv(out / "uncertainty_points.csv")
+    # An interval on every row, holding its estimate.
+    assert (table["effect_low"] <= table["effect"] + 1e-9).all()
+    assert (table["effect"] <= table["effect_high"] + 1e-9).all()
+    assert (table["src_low"] <= table["src_high"]).all()
+    per_model = table.drop_duplicates("model").set_index("model")
+    assert per_model["p_cheapest"].sum() == pytest.approx(1.0)
+    # The human model has only the wage: repriced, exactly linear in it.
+    human = table[table.model == "human"]
+    assert human["input"].tolist() == ["sites.main.cost_per_hour"]
+    assert human["r2"].iloc[0] == pytest.approx(1.0)
+    assert set(table[table.model == "ai"]["input"]) == {
+        "sites.main.cost_per_hour", "containment", "channels.voice.bot.false_containment",
+        "return_delay",
+    }  # fmt: skip
+    # More containment makes the AI model cheaper, and its worst corner is at the low end.
+    ai = table[table.model == "ai"].set_index("input")
+    assert ai.loc["containment", "effect"] < 0
+    assert ai.loc["containment", "worst_end"] == "low"
+    assert len(points) == 2 * 16 and set(points.model) == {"human", "ai"}
+    wide = points.pivot(index="point", columns="model", values="cost")
+    cheapest = (wide["ai"] < wide["human"]).mean()
+    assert per_model.loc["ai", "p_cheapest"] == pytest.approx(cheapest)
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = manifest["study"]["uncertainty"]
+    assert entry["break_even"]["model"] == "ai" and entry["break_even"]["rivals"] == ["human"]
+    assert {"uncertainty.csv", "uncertainty_points.csv"} <= set(manifest["files"])
+    page = render_report(out).read_text()
+    assert 'id="uncertainty-table"' in page and 'id="break-even"' in page
+    assert "simulation noise at the base inputs" in page
+    assert 'id="fig-uncertainty_effects"' in page and 'id="fig-uncertainty_costs"' in page
+    # Resumed: the points are read back, not simulated again, and give the same table.
+    run_experiment(tiny / "exp.yaml", out=out)
+    assert pd.read_csv(out / "uncertainty.csv").equals(table)
+    assert not math.isnan(per_model.loc["ai", "worst_corner_cost"])
+
+
+# --- the report's words ---------------------------------------------------------------------
+
+
+def test_the_answer_clause_names_the_model_most_often_cheapest():
+    from ccsim.report.uncertainty import GUARANTEE_SCOPE, uncertainty_clause
+
+    table = pd.DataFrame(
+        {
+            "model": ["a", "a", "b"],
+            "input": ["x", "y", "x"],
+            "points": [64, 64, 64],
+            "p_cheapest": [0.25, 0.25, 0.75],
+            "cost_p05": [900.0, 900.0, 800.0],
+            "cost_p95": [1100.0, 1100.0, 1300.0],
+        }
+    )
+    text = uncertainty_clause(table, "a", "USD", "week")
+    assert "2 uncertain inputs (64 draws) a is cheapest in 25% of them (b in 75%)" in text
+    assert GUARANTEE_SCOPE in text
+    assert "(b in" not in uncertainty_clause(table, "b", "USD", "week")
+    assert uncertainty_clause(None, "a", "USD", "week") == ""
+
+
+def test_a_break_even_without_a_root_says_so():
+    from ccsim.report.uncertainty import break_even_sentence
+
+    entry = {"input": "containment", "model": "ai", "rivals": ["human"], "position": None}
+    assert "at no value of containment" in break_even_sentence({"break_even": entry})
+    assert break_even_sentence({}) == ""
