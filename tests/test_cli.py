@@ -277,7 +277,7 @@ def test_an_experiment_of_one_scenario_runs_to_its_report(tmp_path, capsys):
     assert (out / "report.html").is_file()
     header = (out / "comparisons.csv").read_text().splitlines()
     assert header[0].startswith("scenario,baseline,") and len(header) == 1
-    from ccsim.report.answer import read_csv
+    from ccsim.report.reading import read_csv
 
     empty = tmp_path / "empty.csv"
     empty.write_text("\n")  # as runs before this fix wrote it

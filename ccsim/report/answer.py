@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.model import ConfigError
 from ccsim.report.formatting import format_difference, format_estimate, input_label
+from ccsim.report.reading import read_csv
 from ccsim.report.uncertainty import uncertainty_clause
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "cheapest_flips",
     "flag",
     "headline_costs",
-    "read_csv",
     "read_study",
     "selection_sentence",
 ]
@@ -57,62 +56,6 @@ SELECTION_COLUMNS = ("scenario", "mean", "mcb_low", "mcb_high", "eligible", "sel
 EQUAL_SERVICE_SENSITIVITY = "cost_at_equal_service"
 BASE = "base"
 MINUS = "\N{MINUS SIGN}"
-
-
-def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
-    """A table of the output folder, or None if the file is absent; a file that cannot be
-    read or lacks a column raises :class:`~ccsim.model.ConfigError` naming it."""
-    if not path.is_file():
-        return None
-    try:
-        # Only an empty cell is missing: a channel or site called "NA" stays a name.
-        names = {"scenario": str, "channel": str, "site": str}
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
-    except pd.errors.EmptyDataError:  # no header either (older runs of a single scenario)
-        return pd.DataFrame(columns=list(columns))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
-    return _numbers_checked(frame, path)
-
-
-#: Columns of names the user chose (a model called "2026" is still a name).
-_NAMES = ("scenario", "channel", "site", "model", "parameter", "kpi", "baseline")
-#: Columns every table of ccsim writes as numbers, whatever else it holds.
-_NUMERIC = ("estimate", "sd", "ci_low", "ci_high", "half_width", "n")
-
-
-def _number(cell: Any) -> float | None:
-    """A cell as a number (an empty one: NaN), or None for a word."""
-    if not isinstance(cell, str):
-        return math.nan if cell is None or pd.isna(cell) else float(cell)
-    try:
-        return float(cell)  # Python's float reads "nan", "inf", "1e308"
-    except ValueError:
-        return None
-
-
-def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``frame`` with its number columns as numbers: a column of numbers with a word in it
-    (an edited or damaged table) is refused naming the cell, before any page code does
-    arithmetic on text. A column is one of numbers if ccsim always writes it so, or if any
-    of its cells reads as one."""
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) or column in _NAMES:
-            continue
-        numbers = [_number(cell) for cell in values]
-        words = [row for row, number in enumerate(numbers) if number is None]
-        if not words:
-            frame[column] = pd.Series(numbers, index=frame.index, dtype=float)
-        elif column in _NUMERIC or len(words) < values.notna().sum():
-            row = words[0]
-            raise ConfigError(
-                str(path), column, f"row {row + 2}: expected a number, got {values.iloc[row]!r}"
-            )
-    return frame
 
 
 def flag(value: Any) -> bool:

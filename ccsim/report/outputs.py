@@ -21,7 +21,8 @@ import pandas as pd
 
 from ccsim.experiment.folder import check_generation
 from ccsim.model import ConfigError
-from ccsim.report.answer import Study, read_csv, read_study
+from ccsim.report.answer import Study, read_study
+from ccsim.report.reading import read_csv
 
 __all__ = [
     "INTERVAL_KPIS",

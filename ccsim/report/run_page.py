@@ -25,9 +25,9 @@ from ccsim.experiment.folder import check_generation, output_folder
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
 from ccsim.files import write_text
 from ccsim.model import ConfigError
-from ccsim.report.answer import read_csv
 from ccsim.report.formatting import format_estimate
 from ccsim.report.outputs import headline_channel
+from ccsim.report.reading import read_csv
 
 __all__ = ["is_run_folder", "render_run_page"]
 

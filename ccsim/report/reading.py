@@ -1,0 +1,73 @@
+"""An output folder's tables read back for the pages: only an empty cell is missing, a
+name stays a name ("NA" is a channel), and a number column holding a word is refused naming
+its cell, since a table may have been edited or damaged after ccsim wrote it (the manifest's
+checksums catch the damage, not an edit made with the checksum updated)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccsim.model import ConfigError
+
+__all__ = ["read_csv"]
+
+
+def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
+    """A table of the output folder, or None if the file is absent; a file that cannot be
+    read or lacks a column raises :class:`~ccsim.model.ConfigError` naming it."""
+    if not path.is_file():
+        return None
+    try:
+        # Only an empty cell is missing: a channel or site called "NA" stays a name.
+        names = {"scenario": str, "channel": str, "site": str}
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
+    except pd.errors.EmptyDataError:  # no header either (older runs of a single scenario)
+        return pd.DataFrame(columns=list(columns))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
+    return _numbers_checked(frame, path)
+
+
+#: Columns of names the user chose (a model called "2026" is still a name).
+_NAMES = ("scenario", "channel", "site", "model", "parameter", "kpi", "baseline")
+#: Columns every table of ccsim writes as numbers, whatever else it holds.
+_NUMERIC = ("estimate", "sd", "ci_low", "ci_high", "half_width", "n")
+
+
+def _number(cell: Any) -> float | None:
+    """A cell as a number (an empty one: NaN), or None for a word."""
+    if not isinstance(cell, str):
+        return math.nan if cell is None or pd.isna(cell) else float(cell)
+    try:
+        return float(cell)  # Python's float reads "nan", "inf", "1e308"
+    except ValueError:
+        return None
+
+
+def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with its number columns as numbers: a column of numbers with a word in it
+    (an edited or damaged table) is refused naming the cell, before any page code does
+    arithmetic on text. A column is one of numbers if ccsim always writes it so, or if any
+    of its cells reads as one."""
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or column in _NAMES:
+            continue
+        numbers = [_number(cell) for cell in values]
+        words = [row for row, number in enumerate(numbers) if number is None]
+        if not words:
+            frame[column] = pd.Series(numbers, index=frame.index, dtype=float)
+        elif column in _NUMERIC or len(words) < values.notna().sum():
+            row = words[0]
+            raise ConfigError(
+                str(path), column, f"row {row + 2}: expected a number, got {values.iloc[row]!r}"
+            )
+    return frame
