@@ -45,9 +45,7 @@ class RequestType(FrozenModel):
     resolution: Probability | None = Field(None, description="first-contact resolution")
     escalation: Probability | None = Field(None, description="share of answered escalated")
     containment: Probability | None = Field(None, description="the bot's true containment")
-    false_containment: Probability | None = Field(
-        None, description="the bot's false containment"
-    )
+    false_containment: Probability | None = Field(None, description="the bot's false containment")
 
 
 def check_request_types(channel) -> None:
@@ -98,9 +96,7 @@ def _check_type(channel, name: str, kind: RequestType) -> None:
                 "", f"{where}.containment", "containment + false_containment exceeds 1"
             )
         if false > 0 and channel.bot.return_delay is None:
-            raise ConfigError(
-                "", f"{where}.false_containment", "needs the bot's return_delay"
-            )
+            raise ConfigError("", f"{where}.false_containment", "needs the bot's return_delay")
 
 
 def type_mean(channel, field: str, value: float | None) -> float | None:

@@ -145,10 +145,7 @@ class Scenario(FrozenModel):
         for name, channel in self.channels.items():
             if channel.escalation is not None:
                 field = f"channels.{name}.escalation"
-                if isinstance(channel.escalation, str):
-                    where = field
-                else:
-                    where = f"{field}.to"
+                where = field if isinstance(channel.escalation, str) else f"{field}.to"
                 if channel.escalation_to not in self.channels:
                     raise ConfigError("", where, f"no channel {channel.escalation_to!r}")
                 seen, step = {name}, channel.escalation_to

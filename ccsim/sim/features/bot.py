@@ -156,7 +156,9 @@ class Bot:
                 continue
             bot = self.bots[channel.index] = _Bot(core, config.bot, streams, channel.name)
             bot.kinds = channel.types
-            attach(channel, "on_arrive", bot.start_session if bot.kinds is None else bot.start_typed)
+            attach(
+                channel, "on_arrive", bot.start_session if bot.kinds is None else bot.start_typed
+            )
 
     def start(self) -> None:
         returns = self.core.features.get("returns")

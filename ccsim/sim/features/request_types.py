@@ -39,9 +39,7 @@ class Kind:
         self.containment, self.false_limit = containment, false_limit
 
 
-def resolution_limits(
-    resolution: list[float], share: float | None, escalates: bool
-) -> list[float]:
+def resolution_limits(resolution: list[float], share: float | None, escalates: bool) -> list[float]:
     """Per site, the uniform below which an unresolved contact escalates: every one
     (``share`` None: the string form), the resolved share plus ``share``, or none."""
     if not escalates:
@@ -59,9 +57,7 @@ def _kinds(channel: str, own, sites) -> dict[str, Kind]:
     for name, kind in own.request_types.items():
         fcr = kind.resolution if kind.resolution is not None else own.resolution
         # A site's resolution penalty (or gain) applies relative to the channel's.
-        resolution = [
-            min(1.0, fcr * b / own.resolution) if own.resolution > 0 else b for b in base
-        ]
+        resolution = [min(1.0, fcr * b / own.resolution) if own.resolution > 0 else b for b in base]
         share = kind.escalation if kind.escalation is not None else own.escalation_share
         escalates = resolution_limits(resolution, share, own.escalation is not None)
         bot = own.bot
@@ -113,8 +109,13 @@ class RequestTypes:
             if config.request_types:
                 channel.types = _kinds(channel.served_as, config, core.sites)
             if config.request_types and not channel.internal and config.arrivals is not None:
-                draw = _Draw(channel, config, channel.types,
-                             streams.uniforms("request_type", channel.name), self.counts)
+                draw = _Draw(
+                    channel,
+                    config,
+                    channel.types,
+                    streams.uniforms("request_type", channel.name),
+                    self.counts,
+                )
                 attach(channel, "on_arrive", draw.arrive)  # fmt: skip
             attach(channel, "on_answer", self.answered)
 
