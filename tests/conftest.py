@@ -141,6 +141,7 @@ TIERS = {
         "test_kpis.py",
         "test_outbound.py",
         "test_queue_features.py",
+        "test_request_types.py",
         "test_report_answer.py",
         "test_report_grid.py",
         "test_routing.py",
