@@ -149,7 +149,10 @@ class Channel(FrozenModel):
             return self
         if self.dialing is None:
             raise ConfigError("", "dialing", "an outbound channel needs its call list and dialer")
-        for name in ("arrivals", "bot", "balking", "message", "close", "escalation", "repeat"):
+        for name in (
+            "arrivals", "bot", "balking", "message", "close", "escalation", "repeat",
+            "request_types",
+        ):  # fmt: skip
             if getattr(self, name) is not None:
                 raise ConfigError("", name, "not for an outbound channel")
         if self.dialing.dialer in ("predictive", "threshold") and self.patience is None:

@@ -17,7 +17,15 @@ from pydantic import Field, PositiveFloat
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability
 
-__all__ = ["Escalation", "RequestType", "check_request_types"]
+__all__ = [
+    "Escalation",
+    "RequestType",
+    "check_request_types",
+    "drop_escalation",
+    "escalation_target",
+    "human_mix",
+    "type_mean",
+]
 
 #: Shares must sum to 1 this closely (written to two or three decimals, they do exactly).
 SHARE_TOLERANCE = 1e-9
@@ -99,17 +107,43 @@ def _check_type(channel, name: str, kind: RequestType) -> None:
             raise ConfigError("", f"{where}.false_containment", "needs the bot's return_delay")
 
 
-def type_mean(channel, field: str, value: float | None) -> float | None:
-    """The share-weighted mean over the channel's types of a per-type ``field``, a type
-    that leaves it out taking ``value`` (the channel's): what the mix does on average, for
-    stationary planning. Without types: ``value``."""
+def type_mean(
+    channel, field: str, value: float | None, weights: dict[str, float] | None = None
+) -> float | None:
+    """The mean over the channel's types of a per-type ``field``, a type that leaves it
+    out taking ``value`` (the channel's), weighted by the types' shares or by ``weights``
+    (:func:`human_mix`): what the mix does on average, for stationary planning. Without
+    types: ``value``."""
     types = channel.request_types
     if not types or value is None and all(getattr(t, field) is None for t in types.values()):
         return value
+    weights = weights or {name: t.share for name, t in types.items()}
     return math.fsum(
-        t.share * (getattr(t, field) if getattr(t, field) is not None else value)
-        for t in types.values()
+        weights[name] * (getattr(t, field) if getattr(t, field) is not None else value)
+        for name, t in types.items()
     )
+
+
+def human_mix(channel) -> dict[str, float] | None:
+    """Each type's share of the new contacts that reach the agents: the bot keeps the
+    types it truly contains (more of the simple ones). None without types."""
+    types = channel.request_types
+    if not types:
+        return None
+    bot = channel.bot
+    reach = {
+        name: t.share
+        * (
+            1.0 - (bot.share * (t.containment if t.containment is not None else bot.containment))
+            if bot is not None
+            else 1.0
+        )
+        for name, t in types.items()
+    }
+    total = math.fsum(reach.values())
+    if total <= 0:
+        return None
+    return {name: r / total for name, r in reach.items()}
 
 
 def escalation_target(spec: dict) -> str | None:

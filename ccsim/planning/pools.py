@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ccsim.model import Scenario
-from ccsim.model.request_types import type_mean
+from ccsim.model.request_types import human_mix, type_mean
 from ccsim.planning.staffing import agents_for_service_level
 from ccsim.planning.targets import Targets
 from ccsim.sim.arrivals import interval_rates
@@ -58,7 +58,7 @@ class Traffic:
         return self.rates * self.aht / self.servers
 
 
-def _resolution(scenario: Scenario, name: str) -> float:
+def _resolution(scenario: Scenario, name: str, mix=None) -> float:
     """The lowest resolution among the sites that answer ``name`` (planning on the safe side)."""
     channel = scenario.channels[name]
     values = [
@@ -66,7 +66,7 @@ def _resolution(scenario: Scenario, name: str) -> float:
     ]
     lowest = min(values) if values else channel.resolution
     # Request types: their mean resolution, scaled by the site's as each type's is.
-    mean = type_mean(channel, "resolution", channel.resolution)
+    mean = type_mean(channel, "resolution", channel.resolution, mix)
     if mean != channel.resolution and channel.resolution > 0:
         return min(1.0, mean * lowest / channel.resolution)
     return lowest
@@ -101,8 +101,11 @@ def human_traffic(scenario: Scenario) -> dict[str, Traffic]:
                 rates = (
                     rates + np.asarray(interval_rates(channel.arrivals, calendar), float) * reach
                 )
-            unresolved = 1.0 - _resolution(scenario, name)
-            share = type_mean(channel, "escalation", channel.escalation_share)
+            # Request types: the agents meet the mix the bot leaves them.
+            mix = human_mix(channel)
+            handle *= type_mean(channel, "handle_time_multiplier", 1.0, mix)
+            unresolved = 1.0 - _resolution(scenario, name, mix)
+            share = type_mean(channel, "escalation", channel.escalation_share, mix)
             if channel.escalation is not None and share is not None:
                 # Escalation apart from non-resolution: the rest may come back.
                 inflow[channel.escalation_to] += rates * share
