@@ -19,6 +19,7 @@ import pytest
 
 import ccsim
 from ccsim.experiment.replications import replication_seeds
+from ccsim.model.loading import read_scenario_mapping
 
 N_REPS = 12
 
@@ -289,3 +290,25 @@ def test_bad_types_and_escalations_are_one_line_naming_file_and_field(
     assert message.startswith(str(path) + ":")
     assert f" {field}: " in message
     assert words in message
+
+
+@pytest.mark.parametrize("follow", [None, "1d"])
+def test_types_add_up_to_their_channels_through_every_return(follow):
+    # Tiers, lines, retrials, call backs and repeats (three_tier_voice.yaml): whatever
+    # brings a contact back, it keeps its type, so the types' counts are the channel's.
+    data = read_scenario_mapping(Path(__file__).parent.parent / "configs/three_tier_voice.yaml")
+    data["channels"]["voice"]["request_types"] = {
+        "simple": {"share": 0.5, "handle_time_multiplier": 0.5, "resolution": 0.95},
+        "complex": {"share": 0.5, "handle_time_multiplier": 1.5, "resolution": 0.5},
+    }
+    if follow is not None:
+        data["follow_journeys"] = follow
+    result = ccsim.simulate(ccsim.parse_scenario(data, source="types.yaml"), 1)
+    for channel, tally in result.tallies.items():
+        if channel == "all":
+            continue
+        rows = [v for (c, _), v in result.request_type_counts.items() if c == channel]
+        for name in ("offered", "answered", "escalated", "unresolved"):
+            assert sum(row[name] for row in rows) == getattr(tally, name), (channel, name)
+        for row in rows:
+            assert row["resolved"] + row["escalated"] + row["unresolved"] == row["answered"]
