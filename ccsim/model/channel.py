@@ -113,7 +113,13 @@ class Channel(FrozenModel):
         ),
     )
     repeat: Repeat | None = None
-    request_types: dict[Name, RequestType] | None = None
+    request_types: dict[Name, RequestType] | None = Field(
+        None,
+        description=(
+            "named types of the new contacts (shares summing to 1), each with what differs "
+            "for it: handle-time multiplier, resolution, escalation share, bot containment"
+        ),
+    )
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Channel:
