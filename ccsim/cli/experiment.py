@@ -119,6 +119,7 @@ _EXPERIMENT_FILES = (
     "selection.csv",
     "sensitivity.csv",
     "replications.parquet",
+    "request_types.parquet",
     "intervals.parquet",
     "manifest.json",
 )
