@@ -70,8 +70,9 @@ def _kinds(channel: str, own, sites) -> dict[str, Kind]:
                 else bot.false_containment
             )
             false_limit = containment + false
-        kinds[name] = Kind(kind.handle_time_multiplier, resolution, escalates, containment,
-                           false_limit)  # fmt: skip
+        kinds[name] = Kind(
+            kind.handle_time_multiplier, resolution, escalates, containment, false_limit
+        )
     return kinds
 
 
@@ -116,10 +117,11 @@ class RequestTypes:
                     streams.uniforms("request_type", channel.name),
                     self.counts,
                 )
-                attach(channel, "on_arrive", draw.arrive)  # fmt: skip
+                attach(channel, "on_arrive", draw.arrive)
             attach(channel, "on_answer", self.answered)
 
     def answered(self, contact, site, handle_time: float, now: float) -> None:
+        """Count an answered contact of a type (any channel a typed contact reaches)."""
         request = contact.request
         if request is not None and contact.tally is not None:
             channel = contact.channel
