@@ -144,6 +144,7 @@ TIERS = {
         "test_resolution_time.py",
         "test_outbound.py",
         "test_queue_features.py",
+        "test_request_types.py",
         "test_report_answer.py",
         "test_report_grid.py",
         "test_routing.py",

@@ -433,3 +433,28 @@ def test_a_scenario_may_come_from_a_file_of_its_own(tmp_path):
             )
         )
     assert error.value.path == "scenarios.x.scenario"
+
+
+def test_an_experiment_keeps_the_rows_per_type_apart_and_again_on_resume(tmp_path):
+    # Request types (tests/test_request_types.py): the rows per type ride in the blocks.
+    config = Path(__file__).parent.parent / "configs/request_types.yaml"
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(
+        f"name: types\nscenario: {config}\nseed: 7\nreplications: 2\nbaseline: base\n"
+        "scenarios:\n  base: {horizon: 2h}\n"
+        "  more_simple: {horizon: 2h, channels.voice.request_types.simple.containment: 0.6}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    tables = []
+    for _ in range(2):  # the second run reads the saved blocks back
+        ccsim.run_experiment(experiment, out=out)
+        reps = pd.read_parquet(out / "replications.parquet")
+        types = pd.read_parquet(out / "request_types.parquet")
+        assert "request_type" not in reps.columns
+        assert not reps.duplicated(["scenario", "replication", "channel", "site"]).any()
+        voice = types[types.channel == "voice"].groupby(["scenario", "replication"]).offered.sum()
+        whole = reps[(reps.channel == "voice") & (reps.site == "all")]
+        assert voice.to_numpy().tolist() == whole.offered.to_numpy().tolist()
+        tables.append(types)
+    pd.testing.assert_frame_equal(tables[0], tables[1])

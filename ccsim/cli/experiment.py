@@ -121,6 +121,7 @@ _EXPERIMENT_FILES = (
     "uncertainty.csv",
     "uncertainty_points.csv",
     "replications.parquet",
+    "request_types.parquet",
     "intervals.parquet",
     "manifest.json",
 )

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ccsim.cli.options import add, add_command, jobs, non_negative_int, option, output_path, reps
-from ccsim.cli.summary import print_summary, written_units
+from ccsim.cli.summary import print_summary, print_types, written_units
 from ccsim.model.units import format_duration
 from ccsim.version import __version__
 
@@ -87,6 +87,7 @@ def run(args) -> int:
         writing_to,
     )
     from ccsim.experiment.summary import summarise
+    from ccsim.experiment.type_tables import split_types, summarise_types
     from ccsim.files import commit_staged, write_csv
     from ccsim.model import load_scenario
 
@@ -96,6 +97,7 @@ def run(args) -> int:
     with output_folder(out), writing_to(out, "the tables"):
         started = time.perf_counter()
         replications, staged = _simulate_into(out, scenario, args)
+        replications, types = split_types(replications)
         summary = summarise(replications)
         elapsed = time.perf_counter() - started
         # One generation: the tables, then the manifest that lists them (ccsim.experiment.folder).
@@ -106,6 +108,8 @@ def run(args) -> int:
             out / "intervals.csv",
             write_csv(out / "summary.csv", summary),
         ]
+        if not types.empty:  # a scenario with request types
+            paths.append(write_csv(out / "request_types.csv", types))
         if args.record_contacts:
             paths.append(_write_contacts(out / "contacts.csv", scenario, args))
         facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
@@ -122,7 +126,10 @@ def run(args) -> int:
         print_summary(summary, args.reps, scenario, written_units(args.config, scenario))
     else:
         _print_theory(summary, *theory)
+    if not types.empty:
+        print_types(summarise_types(types))
     contacts = ", contacts.csv" if args.record_contacts else ""
+    contacts = (", request_types.csv" if not types.empty else "") + contacts
     shown = "the KPIs this scenario models" if theory is None else "the KPIs the theory gives"
     print(
         f"\nshown: {shown}; every KPI is in summary.csv\n"
@@ -220,6 +227,7 @@ def _simulate_into(out: Path, scenario, args):
                 n_jobs=args.jobs,
                 intervals=True,
                 progress=not args.no_progress,
+                by_type=True,
             )
             for reps, rows in blocks:
                 tables.append(reps)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ccsim.model.errors import UserError
 from ccsim.model.units import UNIT_SECONDS
 
-__all__ = ["applicable_kpis", "print_summary", "written_units"]
+__all__ = ["applicable_kpis", "print_summary", "print_types", "written_units"]
 
 
 #: KPIs that exist only where the scenario models what they measure, and what that is (a
@@ -182,3 +182,21 @@ def print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
         for site, row in table.iterrows():
             cells = "".join(f"{format_value(k, row.get(k, math.nan)):>{width}}" for k in kpis)
             print(f"  {site:<12}{cells}")
+
+
+def print_types(types) -> None:
+    """Per channel and request type: contacts offered and answered per replication, and
+    the shares the bot contained and the agents resolved, escalated or left unresolved
+    (ratios of totals over the replications; request_types.csv keeps every count)."""
+    print("\nrequest types (per replication; shares of bot sessions and of answered)")
+    header = ("channel", "type", "offered", "answered", "contained", "false cont.",
+              "resolved", "escalated", "unresolved", "AHT")  # fmt: skip
+    print("  " + "  ".join(f"{h:>11}" if k > 1 else f"{h:<11}" for k, h in enumerate(header)))
+    for row in types.itertuples(index=False):
+        shares = (row.containment_rate, row.false_containment_rate, row.resolution_rate,
+                  row.escalation_rate, row.unresolved_rate)  # fmt: skip
+        cells = [f"{row.offered:>11.1f}", f"{row.answered:>11.1f}"]
+        cells += ["          -" if math.isnan(v) else f"{v:>11.1%}" for v in shares]
+        aht = "-" if math.isnan(row.aht) else f"{row.aht:.0f}s"
+        cells.append(f"{aht:>11}")
+        print(f"  {row.channel:<11}  {row.request_type:<11}  " + "  ".join(cells))

@@ -43,9 +43,9 @@ def block_ranges(start: int, stop: int, size: int) -> list[Block]:
     return [(lo, min(lo + size, stop)) for lo in range(start, stop, size)]
 
 
-def run_named_block(name, scenario, seeds, first, raw=False):
+def run_named_block(name, scenario, seeds, first, raw=False, by_type=False):
     """:func:`run_block` labelled with ``name`` and its range, for ``map_unordered``."""
-    reps, sums = run_block(scenario, seeds, first, raw)
+    reps, sums = run_block(scenario, seeds, first, raw, by_type)
     return name, first, first + len(seeds), reps, sums
 
 
@@ -56,13 +56,15 @@ def iter_replications(
     n_jobs: int = 1,
     intervals: bool = False,
     progress: bool = False,
+    by_type: bool = False,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Run ``n_reps`` replications of one scenario and yield them block by block, in
     replication order: the replication rows and, with ``intervals``, the interval rows
     (otherwise the interval running sums). Blocks finished out of order wait for their
     turn; a block's size is bounded, so memory does not grow with ``n_reps``. The rows
     depend only on (scenario, n_reps, seed), never on ``n_jobs``. ``progress``: a bar on
-    a terminal, a line every 10 s elsewhere."""
+    a terminal, a line every 10 s elsewhere. ``by_type``: the rows per request type
+    follow the replication rows (:func:`.type_tables.split_types`)."""
     if n_reps < 1:
         raise ValueError(f"n_reps must be at least 1, got {n_reps}")
     seeds = replication_seeds(seed, n_reps)
@@ -71,7 +73,10 @@ def iter_replications(
         # Blocks only spread the work here (nothing is summed across them): a few per worker.
         size = max(1, math.ceil(n_reps / (4 * executor.workers)))
         size = max(1, min(size, block_size(scenario), _INTERVAL_ROWS_PER_BLOCK // n_intervals))
-        tasks = [("", scenario, seeds[a:b], a, intervals) for a, b in block_ranges(0, n_reps, size)]
+        tasks = [
+            ("", scenario, seeds[a:b], a, intervals, by_type)
+            for a, b in block_ranges(0, n_reps, size)
+        ]
         waiting: dict[int, tuple[int, pd.DataFrame, pd.DataFrame]] = {}
         turn = 0
         bar = progress_bar(n_reps, progress)

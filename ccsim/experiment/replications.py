@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ccsim.experiment.summary import INTERVAL_KEYS, interval_block_stats
+from ccsim.experiment.type_tables import TYPE_COLUMNS, type_rows
 from ccsim.model import Scenario
 from ccsim.sim.engine import simulate
 from ccsim.sim.metrics import KPI_NAMES, TALLY_NAMES
@@ -51,7 +52,10 @@ REPLICATION_COLUMNS: tuple[str, ...] = (
 #: simulation, the seeding and block rows (this module), and the interval running sums.
 #: The rest of ccsim (reports, summaries, the command line) reads blocks and may change
 #: freely without invalidating them.
-_RESULT_CODE = ("model", "sim", "experiment/replications.py", "experiment/summary.py")
+_RESULT_CODE = (
+    "model", "sim", "experiment/replications.py", "experiment/summary.py",
+    "experiment/type_tables.py",
+)  # fmt: skip
 #: Libraries whose release can change the random draws or the simulated events.
 _RESULT_LIBRARIES = ("numpy", "simpy")
 
@@ -97,20 +101,31 @@ def replication_seeds(seed: int, n_reps: int) -> list[np.random.SeedSequence]:
 
 
 def run_block(
-    scenario: Scenario, seeds: list[np.random.SeedSequence], first: int, raw: bool = False
+    scenario: Scenario,
+    seeds: list[np.random.SeedSequence],
+    first: int,
+    raw: bool = False,
+    by_type: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replications ``first, first+1, ...``: their rows, and the running sums of their
     interval KPIs (:func:`.summary.interval_block_stats`), or with ``raw`` the interval
-    rows themselves (one per replication, channel, site and interval)."""
-    rows, tables = [], []
+    rows themselves (one per replication, channel, site and interval). With ``by_type``
+    the rows per request type follow the replication rows, in a ``request_type`` column
+    (:func:`.type_tables.split_types` takes them out); without types there are none."""
+    rows, tables, typed = [], [], []
     for offset, seed in enumerate(seeds):
         result = simulate(scenario, seed)
         rows.extend({"replication": first + offset, **row} for row in result.rows())
+        if by_type:
+            typed.extend(type_rows(result, first + offset))
         table = result.interval_table()
         if raw:
             table.insert(0, "replication", first + offset)
         tables.append(table)
     reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
+    if typed:
+        reps = pd.concat([reps, pd.DataFrame(typed, columns=list(TYPE_COLUMNS))])
+        reps = reps.reset_index(drop=True)
     intervals = pd.concat(tables, ignore_index=True)
     if raw:
         columns = ["replication", *INTERVAL_KEYS, *KPI_NAMES]

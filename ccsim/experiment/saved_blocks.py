@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ccsim.experiment.type_tables import plain_rows, typed_rows
 from ccsim.files import atomic_write, file_digest, remove_leftovers, write_text
 
 __all__ = ["Block", "BlockError", "BlockStore"]
@@ -138,8 +139,14 @@ class BlockStore:
             raise BlockError(f"{path.name} is not a readable table ({exc})") from None
 
     def reps(self, fingerprint: str, block: Block, columns=None) -> pa.Table:
-        """The replication rows of a saved block, checked (:class:`BlockError` if bad)."""
-        return self._read(fingerprint, block, "reps", columns)
+        """The replication rows of a saved block, checked (:class:`BlockError` if bad),
+        without the rows per request type that a scenario with types saves with them."""
+        table = plain_rows(self._read(fingerprint, block, "reps"))
+        return table if columns is None else table.select(columns)
+
+    def types(self, fingerprint: str, block: Block) -> pa.Table | None:
+        """The rows per request type of a saved block, or None (a scenario without)."""
+        return typed_rows(self._read(fingerprint, block, "reps"))
 
     def sums(self, fingerprint: str, block: Block, columns=None) -> pd.DataFrame:
         """The interval running sums of a saved block (those ``columns``), checked."""

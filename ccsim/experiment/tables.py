@@ -6,6 +6,8 @@ and the paired comparisons are computed one scenario at a time (with the baselin
 beside it), from the same rows and with the same functions as over the whole table, so
 every estimate is exact; interval profiles come from running sums. Memory therefore holds
 at most two scenarios' replication rows, never every replication of every scenario.
+Scenarios with request types add ``request_types.parquet``: their rows per replication,
+channel and type.
 
 The tables form one generation (:mod:`.folder`): the old manifest is removed first, the
 tables are written, and the manifest listing their checksums is written by the caller.
@@ -22,6 +24,7 @@ import pyarrow.parquet as pq
 from ccsim.experiment.folder import start_generation
 from ccsim.experiment.saved_blocks import Block, BlockError, BlockStore
 from ccsim.experiment.summary import compare, holm_by_kpi, summarise, summarise_intervals
+from ccsim.experiment.type_tables import plain_schema
 from ccsim.files import atomic_write, write_csv, write_parquet
 
 __all__ = ["write_tables"]
@@ -46,7 +49,7 @@ class _Blocks:
             for block in blocks:
                 path = store.path(fingerprint, block, "reps")
                 try:
-                    schemas.append(pq.read_schema(path).remove_metadata())
+                    schemas.append(plain_schema(pq.read_schema(path).remove_metadata()))
                 except (OSError, pa.ArrowException) as exc:
                     raise BlockError(f"{path.name} is not a readable table ({exc})") from None
         self.schema = pa.unify_schemas(schemas, promote_options="permissive")
@@ -77,6 +80,19 @@ def _write_replications(path: Path, blocks: _Blocks) -> Path:
     return atomic_write(path, write)
 
 
+def _types(store: BlockStore, plans) -> pd.DataFrame | None:
+    """The rows per request type of every scenario that has them, or None."""
+    frames = []
+    for name, (fingerprint, order) in plans.items():
+        for block in order:
+            table = store.types(fingerprint, block)
+            if table is not None:
+                frame = table.to_pandas()
+                frame.insert(0, "scenario", name)
+                frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def write_tables(
     out: Path,
     store: BlockStore,
@@ -90,6 +106,9 @@ def write_tables(
     start_generation(out)
     blocks = _Blocks(store, plans)
     paths = [_write_replications(out / "replications.parquet", blocks)]
+    types = _types(store, plans)
+    if types is not None:  # scenarios with request types: their rows per type
+        paths.append(write_parquet(out / "request_types.parquet", types))
 
     profiles = []
     for name, sums in interval_sums.items():

@@ -23,6 +23,7 @@ from ccsim.model.features import (
 )
 from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay
 from ccsim.model.outbound import Dialing
+from ccsim.model.request_types import Escalation, RequestType, check_request_types
 from ccsim.model.units import Duration
 
 __all__ = ["Channel", "ServiceLevel", "Trunk"]
@@ -52,7 +53,11 @@ class Channel(FrozenModel):
 
     Tiers: an answered contact is resolved with probability ``resolution`` (sites may
     override it); otherwise it is transferred to the ``escalation`` channel's queue, or,
-    with ``repeat``, the customer comes back later.
+    with ``repeat``, the customer comes back later. ``escalation: {to: tier2, share: s}``
+    transfers a share ``s`` of the answered contacts and leaves the rest unresolved.
+    ``request_types`` splits new contacts into types with their own handle time,
+    resolution, escalation and bot containment
+    (:mod:`ccsim.model.request_types`).
 
     The queue (voice and chat): with ``balking`` a contact that finds no agent free may
     leave at once; with ``message`` one still waiting after ``message.max_wait`` leaves a
@@ -100,8 +105,21 @@ class Channel(FrozenModel):
     bot: Bot | None = None
     agent_assist: PositiveFloat = Field(1.0, description="human handle-time multiplier")
     resolution: Probability = 1.0
-    escalation: Name | None = None
+    escalation: Name | Escalation | None = Field(
+        None,
+        description=(
+            "the next tier: a channel name (every unresolved contact goes there) or "
+            "{to, share} (a share of the answered contacts goes there)"
+        ),
+    )
     repeat: Repeat | None = None
+    request_types: dict[Name, RequestType] | None = Field(
+        None,
+        description=(
+            "named types of the new contacts (shares summing to 1), each with what differs "
+            "for it: handle-time multiplier, resolution, escalation share, bot containment"
+        ),
+    )
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> Channel:
@@ -137,7 +155,10 @@ class Channel(FrozenModel):
             return self
         if self.dialing is None:
             raise ConfigError("", "dialing", "an outbound channel needs its call list and dialer")
-        for name in ("arrivals", "bot", "balking", "message", "close", "escalation", "repeat"):
+        for name in (
+            "arrivals", "bot", "balking", "message", "close", "escalation", "repeat",
+            "request_types",
+        ):  # fmt: skip
             if getattr(self, name) is not None:
                 raise ConfigError("", name, "not for an outbound channel")
         if self.dialing.dialer in ("predictive", "threshold") and self.patience is None:
@@ -146,6 +167,29 @@ class Channel(FrozenModel):
                 "party holds for an agent (a few seconds)"
             )  # fmt: skip
         return self
+
+    @model_validator(mode="after")
+    def _escalation_adds_up(self) -> Channel:
+        share = self.escalation_share
+        if share is not None and self.resolution + share > 1 + 1e-9:
+            raise ConfigError(
+                "", "escalation.share",
+                f"resolution {self.resolution:g} + escalation share {share:g} exceeds 1",
+            )  # fmt: skip
+        check_request_types(self)
+        return self
+
+    @property
+    def escalation_to(self) -> str | None:
+        """The next tier's channel name, whichever form ``escalation`` takes."""
+        escalation = self.escalation
+        return escalation.to if isinstance(escalation, Escalation) else escalation
+
+    @property
+    def escalation_share(self) -> float | None:
+        """The share of answered contacts escalated; None: every unresolved one."""
+        escalation = self.escalation
+        return escalation.share if isinstance(escalation, Escalation) else None
 
     @model_validator(mode="after")
     def _queue_features_are_live(self) -> Channel:
@@ -165,6 +209,10 @@ class Channel(FrozenModel):
             or self.escalation is not None
             or self.repeat is not None
             or self.resolution < 1
+            or any(
+                t.resolution is not None and t.resolution < 1
+                for t in (self.request_types or {}).values()
+            )
         )
 
 

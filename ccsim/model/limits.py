@@ -125,12 +125,12 @@ def contact_bound(scenario: Operation) -> float:
     for name, channel in scenario.channels.items():
         contacts = _first_contacts(scenario, channel) * _returns_factor(channel, scenario.horizon)
         seen = {name}
-        step = channel.escalation
+        step = channel.escalation_to
         tiers = 1
         while step is not None and step not in seen:  # tiers are checked for loops elsewhere
             seen.add(step)
             tiers += 1
-            step = scenario.channels[step].escalation if step in scenario.channels else None
+            step = scenario.channels[step].escalation_to if step in scenario.channels else None
         total += contacts * tiers
     return total
 

@@ -141,19 +141,19 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _tiers_connect(self) -> Scenario:
-        fed = {c.escalation for c in self.channels.values() if c.escalation is not None}
+        fed = {c.escalation_to for c in self.channels.values() if c.escalation is not None}
         for name, channel in self.channels.items():
             if channel.escalation is not None:
-                if channel.escalation not in self.channels:
-                    raise ConfigError(
-                        "", f"channels.{name}.escalation", f"no channel {channel.escalation!r}"
-                    )
-                seen, step = {name}, channel.escalation
+                field = f"channels.{name}.escalation"
+                where = field if isinstance(channel.escalation, str) else f"{field}.to"
+                if channel.escalation_to not in self.channels:
+                    raise ConfigError("", where, f"no channel {channel.escalation_to!r}")
+                seen, step = {name}, channel.escalation_to
                 while step is not None:
                     if step in seen:
-                        raise ConfigError("", f"channels.{name}.escalation", "tiers form a loop")
+                        raise ConfigError("", field, "tiers form a loop")
                     seen.add(step)
-                    step = self.channels[step].escalation
+                    step = self.channels[step].escalation_to
             if channel.arrivals is None and name not in fed and channel.kind != "outbound":
                 raise ConfigError(
                     "",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ccsim.model import Scenario
+from ccsim.model.request_types import human_mix, type_mean
 from ccsim.planning.staffing import agents_for_service_level
 from ccsim.planning.targets import Targets
 from ccsim.sim.arrivals import interval_rates
@@ -57,13 +58,18 @@ class Traffic:
         return self.rates * self.aht / self.servers
 
 
-def _resolution(scenario: Scenario, name: str) -> float:
+def _resolution(scenario: Scenario, name: str, mix=None) -> float:
     """The lowest resolution among the sites that answer ``name`` (planning on the safe side)."""
     channel = scenario.channels[name]
     values = [
         site.resolution.get(name, channel.resolution) for site, _ in scenario.eligible_sites(name)
     ]
-    return min(values) if values else channel.resolution
+    lowest = min(values) if values else channel.resolution
+    # Request types: their mean resolution, scaled by the site's as each type's is.
+    mean = type_mean(channel, "resolution", channel.resolution, mix)
+    if mean != channel.resolution and channel.resolution > 0:
+        return min(1.0, mean * lowest / channel.resolution)
+    return lowest
 
 
 def human_traffic(scenario: Scenario) -> dict[str, Traffic]:
@@ -76,7 +82,7 @@ def human_traffic(scenario: Scenario) -> dict[str, Traffic]:
     while pending:
         for name in list(pending):
             channel = scenario.channels[name]
-            sources = [c for c, spec in scenario.channels.items() if spec.escalation == name]
+            sources = [c for c, spec in scenario.channels.items() if spec.escalation_to == name]
             if any(source in pending for source in sources):
                 continue  # a tier: after the channels that feed it
             pending.remove(name)
@@ -86,16 +92,28 @@ def human_traffic(scenario: Scenario) -> dict[str, Traffic]:
                 bot = channel.bot
                 if bot is not None:
                     # Falsely contained customers come back: only true containment is gone.
-                    reach = 1.0 - bot.share * bot.containment
-                    handed = bot.share * (1.0 - bot.containment - bot.false_containment) / reach
+                    contained = type_mean(channel, "containment", bot.containment)
+                    falsely = type_mean(channel, "false_containment", bot.false_containment)
+                    reach = 1.0 - bot.share * contained
+                    handed = bot.share * (1.0 - contained - falsely) / reach
                     handle *= handed * bot.handle_time_multiplier + (1.0 - handed)
                     patience_factor = handed * bot.patience_multiplier + (1.0 - handed)
                 rates = (
                     rates + np.asarray(interval_rates(channel.arrivals, calendar), float) * reach
                 )
-            unresolved = 1.0 - _resolution(scenario, name)
-            if channel.escalation is not None:
-                inflow[channel.escalation] += rates * unresolved
+            # Request types: the agents meet the mix the bot leaves them.
+            mix = human_mix(channel)
+            handle *= type_mean(channel, "handle_time_multiplier", 1.0, mix)
+            unresolved = 1.0 - _resolution(scenario, name, mix)
+            share = type_mean(channel, "escalation", channel.escalation_share, mix)
+            if channel.escalation is not None and share is not None:
+                # Escalation apart from non-resolution: the rest may come back.
+                inflow[channel.escalation_to] += rates * share
+                if channel.repeat is not None:
+                    left = max(unresolved - share, 0.0)
+                    rates = rates / (1.0 - left * channel.repeat.probability)
+            elif channel.escalation is not None:
+                inflow[channel.escalation_to] += rates * unresolved
             elif channel.repeat is not None:  # returns: a geometric series of contacts
                 rates = rates / (1.0 - unresolved * channel.repeat.probability)
             aht = channel.handle_time.expected() * handle

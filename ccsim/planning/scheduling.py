@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ccsim.model import ConfigError, Scenario, ServiceLevel, Site, parse_scenario
+from ccsim.model.request_types import drop_escalation, escalation_target
 from ccsim.model.units import format_duration
 from ccsim.planning import program
 from ccsim.planning.coverage import template_coverage
@@ -249,8 +250,8 @@ def _scheduled_scenario(scenario, candidates, chosen, target, channels) -> Scena
     unstaffed = {s["name"] for s in data["sites"] if s["name"] in planned and not shifts[s["name"]]}
     data["channels"] = {name: data["channels"][name] for name in channels}
     for spec in data["channels"].values():
-        if spec.get("escalation") is not None and spec["escalation"] not in channels:
-            spec["escalation"] = None  # the next tier is not planned: left out
+        if spec.get("escalation") is not None and escalation_target(spec) not in channels:
+            drop_escalation(spec)  # the next tier is not planned: left out
     if target is not None:
         for spec in data["channels"].values():
             spec["service_level"] = target.model_dump(mode="json")

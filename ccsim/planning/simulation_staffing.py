@@ -23,6 +23,7 @@ from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel, parse_scenario
 from ccsim.model.calendar import WEEKDAYS
+from ccsim.model.request_types import drop_escalation
 from ccsim.planning.staffing import (
     SL_TOLERANCE,
     agents_for_occupancy,
@@ -120,7 +121,7 @@ def staffed_scenario(
         spec["service_level"] = target.model_dump(mode="json")
     spec["priority"] = 0
     if spec.get("escalation") is not None:  # transfers to another tier leave this pool
-        spec["escalation"] = None
+        drop_escalation(spec)
     data["channels"] = {channel: spec}
     data["routing"] = {}
     data["sites"] = [

@@ -79,6 +79,8 @@ class Core:
         # What a busy agent who must leave (shift over, break due) does on finishing: set
         # by the staffing feature.
         self.leave = None
+        # The counts per request type (the request types feature's), or None without types.
+        self.request_types = None
         # Bound methods made once: the hot path schedules them for every contact.
         self._arrive, self._abandon = self.arrive, self.abandon
         self._queue, self._eid = clock.heap, clock.ids
@@ -139,6 +141,9 @@ class Core:
         contact = Contact(channel, now, handle_time, patience, slot, tally)
         contact.customer = customer
         self.count.offered(tally, kind)
+        request = contact.request = customer.request
+        if request is not None and tally is not None:
+            self.request_types.add(channel, request, "offered")
         self.enter(contact, now)
 
     def enter(self, contact: Contact, now: float) -> None:

@@ -251,6 +251,7 @@ def simulate(
     contacts = None
     if core.count.contacts is not None:
         contacts = pd.DataFrame(core.count.contacts, columns=list(CONTACT_COLUMNS))
+    types = core.request_types.totals() if core.request_types is not None else {}
     return SimulationResult(
-        scenario.name, streams.seed, scenario.warmup, record.calendar, rows, contacts
+        scenario.name, streams.seed, scenario.warmup, record.calendar, rows, contacts, types
     )

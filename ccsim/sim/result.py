@@ -27,6 +27,7 @@ from ccsim.sim.metrics import (
     tally_values,
     total,
 )
+from ccsim.sim.type_counts import type_kpis
 
 __all__ = ["CONTACT_COLUMNS", "SimulationResult", "row_kpis"]
 
@@ -56,6 +57,10 @@ class SimulationResult:
     calendar: Calendar = field(repr=False)
     interval_tallies: dict[tuple[str, str], list[ChannelTally]] = field(repr=False)
     contacts: pd.DataFrame | None = field(default=None, repr=False)
+    #: Totals per (channel, request type) in a scenario with request types, else empty.
+    request_type_counts: dict[tuple[str, str], dict[str, float]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def totals(self) -> dict[tuple[str, str], ChannelTally]:
@@ -93,6 +98,14 @@ class SimulationResult:
         return [
             {"channel": c, "site": s, **row_kpis(s, tally), **tally_values(tally)}
             for (c, s), tally in self.totals.items()
+        ]
+
+    def request_type_rows(self) -> list[dict]:
+        """One record per (channel, request type): the counts and their shares (none
+        without request types)."""
+        return [
+            {"channel": c, "request_type": t, **counts, **type_kpis(counts)}
+            for (c, t), counts in self.request_type_counts.items()
         ]
 
     def interval_table(self) -> pd.DataFrame:

@@ -41,7 +41,9 @@ class Customer:
     their first handled contact, and their queue time over the attempts at the entry
     channel until one is answered."""
 
-    __slots__ = ("answered", "arrival", "entry", "first", "human", "slot", "tally", "wait")
+    __slots__ = (
+        "answered", "arrival", "entry", "first", "human", "request", "slot", "tally", "wait",
+    )  # fmt: skip
 
     def __init__(self, first: Contact, arrival: float):
         self.arrival = arrival
@@ -52,6 +54,7 @@ class Customer:
         self.wait = 0.0  # queue time of the entry channel's attempts not answered
         self.answered = False  # an attempt at the entry channel was answered
         self.human = False  # a human answered one of its contacts (agent FCR)
+        self.request = first.request  # its request type, kept across its contacts
 
 
 class Contact:
@@ -65,6 +68,7 @@ class Contact:
         "handle_time",
         "lane",
         "patience",
+        "request",
         "slot",
         "state",
         "tally",
@@ -81,6 +85,7 @@ class Contact:
         self.state = WAITING
         self.customer: Customer | None = None  # None: a first contact, made when needed
         self.followup = NOTHING
+        self.request = None  # its request type's name (a channel with request_types)
 
 
 class Lane:
@@ -139,6 +144,7 @@ class ChannelState:
         "steps",
         "stretched",
         "threshold",
+        "types",
     )
 
     def __init__(self, index: int, name: str, kind: str, priority: int, counts: ChannelCounts):
@@ -166,6 +172,9 @@ class ChannelState:
         # agent holds: called as ``stretched(agent, handle_time)`` when it is answered.
         self.stretched = None
         self.pick_up = None  # an answered contact no longer waiting (silent abandonment)
+        # Request type name -> what differs for it here (the request types feature's), or
+        # None: the channel's own values serve every contact.
+        self.types = None
         self.due = None  # the event of its next arrival (the core's)
         self.hooked = False  # whether a hook runs before the route (set when the run starts)
         self.on_arrive = self.on_enter = self.on_wait = ()

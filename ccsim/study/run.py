@@ -297,7 +297,8 @@ def _main_rounds(experiment, executor, session, collectors, plans, rounds, rule,
                     bar.update(stop - first)
                 else:
                     seeds = [experiment.seed_for(name, r) for r in range(first, stop)]
-                    tasks.append((name, experiment.scenarios[name], seeds, first))
+                    # The rows per request type ride in the block (none without types).
+                    tasks.append((name, experiment.scenarios[name], seeds, first, False, True))
             collector.extend(plans[name][index])
         for name, first, stop, rows, sums in executor.map_unordered(run_named_block, tasks):
             session.save(collectors[name].fingerprint, first, stop, rows, sums)

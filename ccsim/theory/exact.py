@@ -80,6 +80,7 @@ _NO_FORMULA = {
     "bot": "a bot in front",
     "escalation": "escalation to another tier",
     "repeat": "repeat contacts",
+    "request_types": "request types (their handle times a mixture, not one exponential)",
 }
 
 

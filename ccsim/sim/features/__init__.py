@@ -88,6 +88,7 @@ from ccsim.sim.features.email import Email
 from ccsim.sim.features.lines import Lines
 from ccsim.sim.features.messages import Messages
 from ccsim.sim.features.outbound import Outbound
+from ccsim.sim.features.request_types import RequestTypes
 from ccsim.sim.features.returns import Returns
 from ccsim.sim.features.silent import SilentAbandonment
 from ccsim.sim.features.staffing import Staffing
@@ -100,6 +101,7 @@ __all__ = ["FEATURES", "attach", "install", "internal_channels"]
 
 #: Every feature, in the order its hooks run at a point they share.
 FEATURES = (
+    RequestTypes,
     Staffing,
     Lines,
     Trunks,

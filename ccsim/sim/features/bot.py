@@ -6,7 +6,9 @@ patience multiplied (context lost or passed on).
 Every new contact draws its bot choice, session time and outcome, so the draws stay aligned
 across scenarios whatever the share. A contact the bot takes gets its
 :class:`~ccsim.sim.state.Customer` then (its first arrival is the bot's). Each channel gets
-its own :class:`_Bot`, whose bound method is the channel's arrive hook."""
+its own :class:`_Bot`, whose bound method is the channel's arrive hook: on a channel with
+request types, :meth:`_Bot.start_typed`, which contains by the contact's type (complex
+requests are seldom contained) and counts sessions and outcomes per type."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class _Bot:
     __slots__ = (
         "_contained", "_eid", "_falsely_contained", "_handed_over", "_queue", "concurrency",
         "config", "containment", "core", "count", "draw_outcome", "draw_return",
-        "draw_session", "draw_tries", "env", "false_limit", "returns", "sessions", "share",
+        "draw_session", "draw_tries", "env", "false_limit", "kinds", "returns", "sessions",
+        "share",
     )  # fmt: skip
 
     def __init__(self, core, config, streams, name: str) -> None:
@@ -48,6 +51,7 @@ class _Bot:
             else None
         )
         self.returns = None  # the returns feature, once every feature is built
+        self.kinds = None  # the channel's request types (start_typed), or None
         # A session's end is scheduled as ``Clock.after`` does, inline (one per session),
         # with the callback of its outcome, drawn when it starts: the event holds the
         # contact alone.
@@ -82,6 +86,34 @@ class _Bot:
         as resolved at the session's end (its start is the contact's arrival)."""
         self.count.outcome(contact, "contained")
         self.count.add(contact.tally, "contained_time", now - contact.arrival)
+
+    def start_typed(self, contact, now: float) -> bool:
+        """:meth:`start_session` for a contact with a request type: the same draws, its
+        type's containment, and the session and outcome counted for the type."""
+        tries = self.draw_tries() < self.share
+        session = self.draw_session()
+        outcome = self.draw_outcome()
+        if not tries or self.sessions >= self.concurrency:
+            return False
+        self.sessions += 1
+        contact.customer = Customer(contact, now)
+        bot = self.config
+        cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
+        self.count.bot_session(contact, session, cost)
+        kind = self.kinds[contact.request]
+        counted = contact.tally is not None
+        if counted:
+            self.core.request_types.add(contact.channel, contact.request, "bot_sessions")
+        if outcome < kind.containment:
+            done, name = self._contained, "contained"
+        elif outcome < kind.false_limit:
+            done, name = self._falsely_contained, "falsely_contained"
+        else:
+            done, name = self._handed_over, ""
+        if name and counted:  # the outcome drawn now, counted as its session starts
+            self.core.request_types.add(contact.channel, contact.request, name)
+        heappush(self._queue, (now + session, NORMAL, next(self._eid), Due(done, contact)))
+        return True
 
     def contained(self, event) -> None:
         """The session ends with the customer's need met by the bot."""
@@ -130,7 +162,10 @@ class Bot:
             if channel.internal or config is None or config.bot is None:
                 continue
             bot = self.bots[channel.index] = _Bot(core, config.bot, streams, channel.name)
-            attach(channel, "on_arrive", bot.start_session)
+            bot.kinds = channel.types
+            attach(
+                channel, "on_arrive", bot.start_session if bot.kinds is None else bot.start_typed
+            )
 
     def start(self) -> None:
         returns = self.core.features.get("returns")

@@ -11,7 +11,8 @@ to the humans. Returns due at or after the cut-off (the horizon, or with
 ``follow_journeys`` the end of the follow-up) are not simulated: the customer's journey is
 counted as censored, neither resolved nor dropped. Returning contacts draw
 their handle time and patience from streams of their own (``return_handle_time``,
-``return_patience``), so new arrivals keep the same draws whatever the returns do.
+``return_patience``), so new arrivals keep the same draws whatever the returns do; a
+repeat's handle time is multiplied by its request type's, as a new contact's is.
 """
 
 from __future__ import annotations
@@ -136,7 +137,10 @@ class Returns:
         now = self.env._now
         draw_handle_time, draw_patience = self._draws(channel)
         patience = draw_patience() if draw_patience is not None else math.inf
+        handle_time = draw_handle_time()
+        if customer.request is not None and channel.types is not None:  # the type's time
+            handle_time *= channel.types[customer.request].multiplier
         self.core.bring(
-            channel, draw_handle_time(), patience, now >= self.core.warmup, customer,
+            channel, handle_time, patience, now >= self.core.warmup, customer,
             "repeat_contacts",
         )  # fmt: skip

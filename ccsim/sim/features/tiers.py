@@ -3,10 +3,14 @@
 A contact with a customer history (the bot's, a retrial's, a call back's, a transfer's)
 carries a :class:`~ccsim.sim.state.Customer`; a first contact that reaches an agent of a
 channel that is not plain gets one when it is answered (:meth:`_Tier.resolve`), with its
-first arrival. When such a contact is answered it draws whether the site resolved it (the
-site's probability, or the channel's): resolved (counted for the customer's first
+first arrival. When such a contact is answered it draws one uniform against the site's
+probability of resolution (or the channel's): resolved (counted for the customer's first
 arrival), escalated (it moves to the ``escalation`` channel's queue when its service ends:
-:meth:`_Tier.transfer`) or unresolved (the customer may come back: a repeat). A first
+:meth:`_Tier.transfer`) or unresolved (the customer may come back: a repeat). With
+``escalation: tier2`` every unresolved contact escalates; with ``{to, share}`` a uniform
+from the resolution up to the resolution plus the share escalates, and above it the contact
+is left unresolved. A contact with a request type reads its type's probabilities
+(:meth:`_Tier.resolve_typed`, attached only when the scenario has types). A first
 contact of a plain channel (no bot, tiers or repeats, always resolved) is left to the
 counter, which counts those from totals.
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from ccsim.sim.features.request_types import resolution_limits
 from ccsim.sim.state import ESCALATE, Customer, attach
 
 __all__ = ["Tiers"]
@@ -26,25 +31,31 @@ __all__ = ["Tiers"]
 class _Tier:
     """One channel's resolution: probability per site index, its stream, the next tier."""
 
-    __slots__ = ("core", "count", "draw", "escalation", "resolution", "returns")
+    __slots__ = (
+        "core", "count", "draw", "escalates", "escalation", "resolution", "returns", "types",
+    )  # fmt: skip
 
-    def __init__(self, core, resolution: list[float], draw, escalation) -> None:
+    def __init__(self, core, resolution: list[float], escalates, draw, escalation) -> None:
         self.core, self.count = core, core.count
         self.resolution = resolution
+        self.escalates = escalates  # per site: a uniform below it, not resolved, escalates
         self.draw = draw
         self.escalation = escalation  # the next tier's channel, or None
         self.returns = None  # the returns feature, once every feature is built
+        self.types = None  # the request types feature, in a scenario with types
 
     def resolve(self, contact, site, handle_time: float, now: float) -> None:
         """Whether the answered contact is resolved here, escalated or left unresolved;
         customer outcomes go to the customer's first arrival."""
         customer = contact.customer
         resolution = self.resolution[site.index]
+        # A plain channel resolves at every site: it draws nothing, as one resolving always.
+        draw = self.draw() if resolution < 1.0 else 0.0
         if customer is None:
             channel = contact.channel
             if channel.plain:
                 return  # a plain first contact: counted from the totals
-            if resolution >= 1.0 or self.draw() < resolution:
+            if draw < resolution:
                 # Resolved at its first contact: its own customer, which no one reads
                 # again, so none is made (most first contacts end here).
                 self.count.resolved_first(contact, now + handle_time)
@@ -53,17 +64,59 @@ class _Tier:
             # counted it as one answered without a history.
             customer = contact.customer = Customer(contact, contact.arrival)
             customer.answered = True
-        elif resolution >= 1.0 or self.draw() < resolution:
+        elif draw < resolution:
             self.count.resolved(contact, customer, now + handle_time)
             return
         customer.first = False
-        if self.escalation is not None:
+        if draw < self.escalates[site.index]:
             contact.followup |= ESCALATE
             self.count.not_resolved(contact, customer, site, "escalated")
         else:
             self.count.not_resolved(contact, customer, site, "unresolved")
             if self.returns is not None:
                 self.returns.maybe_repeat(customer, now + handle_time)
+
+    def resolve_typed(self, contact, site, handle_time: float, now: float) -> None:
+        """:meth:`resolve` for a contact with a request type: its type's probabilities
+        here (the channel's for a type this channel does not declare), and the outcome
+        counted for the type."""
+        request = contact.request
+        if request is None:
+            self.resolve(contact, site, handle_time, now)
+            return
+        kinds = contact.channel.types
+        kind = kinds.get(request) if kinds is not None else None
+        if kind is not None:
+            resolution, escalates = kind.resolution[site.index], kind.escalates[site.index]
+        else:
+            resolution = self.resolution[site.index]
+            escalates = self.escalates[site.index]
+        draw = self.draw() if resolution < 1.0 else 0.0
+        customer = contact.customer
+        if customer is None:
+            if contact.channel.plain:
+                return  # counted from the totals, and for its type by RequestTypes.answered
+            customer = contact.customer = Customer(contact, contact.arrival)
+            customer.answered = True
+        first = customer.first
+        if draw < resolution:
+            self.count.resolved(contact, customer, now + handle_time)
+            outcome = "resolved"
+        else:
+            customer.first = False
+            if draw < escalates:
+                contact.followup |= ESCALATE
+                outcome = "escalated"
+            else:
+                outcome = "unresolved"
+            self.count.not_resolved(contact, customer, site, outcome)
+            if outcome == "unresolved" and self.returns is not None:
+                self.returns.maybe_repeat(customer, now + handle_time)
+        if contact.tally is not None:
+            counts = self.core.request_types
+            counts.add(contact.channel, request, outcome)
+            if outcome == "resolved" and first:
+                counts.add(contact.channel, request, "first_contact_resolutions")
 
     def transfer(self, contact, agent) -> None:
         """An escalated contact goes to the next tier's queue when its service ends:
@@ -72,9 +125,12 @@ class _Tier:
             return
         target = self.escalation
         patience = target.draw_patience() if target.draw_patience is not None else math.inf
+        handle_time = target.draw_handle_time()
+        if self.types is not None:  # the tier's handle time for this type
+            handle_time *= self.types.multiplier(target, contact.request)
         self.core.bring(
-            target, target.draw_handle_time(), patience, contact.tally is not None,
-            contact.customer, "transfers_in",
+            target, handle_time, patience, contact.tally is not None, contact.customer,
+            "transfers_in",
         )  # fmt: skip
 
 
@@ -103,14 +159,22 @@ class Tiers:
                 site.config.resolution.get(channel.served_as, config.resolution)
                 for site in core.sites
             ]
-            escalation = by_name[config.escalation] if config.escalation is not None else None
-            tier = _Tier(core, resolution, streams.uniforms("resolution", channel.name), escalation)
+            escalation = by_name[config.escalation_to] if config.escalation is not None else None
+            escalates = resolution_limits(
+                resolution, config.escalation_share, escalation is not None
+            )
+            tier = _Tier(
+                core, resolution, escalates, streams.uniforms("resolution", channel.name),
+                escalation,
+            )  # fmt: skip
             self.tiers[channel.index] = tier
-            attach(channel, "on_answer", tier.resolve)
+            typed = core.request_types is not None
+            attach(channel, "on_answer", tier.resolve_typed if typed else tier.resolve)
             if escalation is not None:
                 attach(channel, "on_end", tier.transfer)
 
     def start(self) -> None:
         returns = self.core.features.get("returns")
+        types = self.core.features.get("request_types")
         for tier in self.tiers.values():
-            tier.returns = returns
+            tier.returns, tier.types = returns, types
