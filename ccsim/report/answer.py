@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 
 from ccsim.model import ConfigError
-from ccsim.report.formatting import format_difference, format_estimate, input_label
+from ccsim.report.formatting import flag, format_difference, format_estimate, input_label
+from ccsim.report.targets import missed_targets
 
 __all__ = [
     "Headline",
@@ -33,7 +34,6 @@ __all__ = [
     "answer_caveat",
     "answer_sentence",
     "cheapest_flips",
-    "flag",
     "headline_costs",
     "read_csv",
     "read_study",
@@ -75,13 +75,6 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
     if missing:
         raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
     return frame
-
-
-def flag(value: Any) -> bool:
-    """A true/false cell as pandas reads it: a bool, 1/0 or the words."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
 @dataclass(frozen=True)
@@ -206,6 +199,29 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
     return f"{best} is cheapest at equal service{against}{clause}."
 
 
+def _target_clause(rows: pd.DataFrame, study: Study, best: str, currency: str) -> str:
+    """What the cheapest model at its plan misses, and the cheapest that meets every target:
+    a model that misses a target is no answer on its own."""
+    missed = missed_targets(study.targets, best)
+    if not missed:
+        return ""
+    count = f"{len(missed)} target{'s' if len(missed) > 1 else ''}"
+    text = f" But {best} misses {count} at its plan: {'; '.join(missed)}."
+    meeting = [s for s in rows.index if missed_targets(study.targets, str(s)) == []]
+    if not meeting:
+        return text + " No model meets every target at its plan."
+    other = str(rows.loc[meeting, "estimate"].astype(float).idxmin())
+    row = rows.loc[other]
+    cost, interval = format_estimate(
+        "cost_per_resolved_contact", row["estimate"], row["ci_low"], row["ci_high"],
+        currency=currency,
+    )  # fmt: skip
+    return text + (
+        f" The cheapest model that meets every target is {other}: {cost} {interval} per "
+        "resolved contact."
+    )
+
+
 def _planned_sentence(
     summary: pd.DataFrame,
     comparisons: pd.DataFrame | None,
@@ -253,7 +269,7 @@ def _planned_sentence(
             share = f" ({_pct(100 * value / base)}%)" if base else ""
             text += f", {diff}{share} {bounds} against {baseline} ({words})"
     text += _flip_clause(study.sensitivity, kpi, best)
-    return text + "."
+    return text + "." + _target_clause(rows, study, best, currency)
 
 
 def selection_sentence(
