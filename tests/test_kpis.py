@@ -101,3 +101,29 @@ def test_the_command_line_formats_without_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_waits_of_several_channels_are_shown_per_channel_only(capsys):
+    """Issue #26: `ccsim run` printed an ASA of 32.9 min for all channels, a call's seconds
+    blended with an email's hours. The channels together keep their counts and occupancy;
+    their waiting-time KPIs appear under each channel only."""
+    from ccsim.cli.summary import print_summary
+    from ccsim.sim.kpis import PER_CHANNEL
+
+    assert {"asa", "service_level", "mean_wait"} <= PER_CHANNEL <= set(KPIS)
+    import pandas as pd
+
+    rows = [
+        {"channel": channel, "site": "all", "kpi": kpi, "estimate": value}
+        | {"ci_low": value, "ci_high": value}
+        for channel, asa in (("voice", 12.0), ("email", 7200.0), ("all", 1974.0))
+        for kpi, value in (("offered", 100.0), ("asa", asa), ("service_level", 0.9))
+        + (("occupancy", 0.8),)
+    ]
+    print_summary(pd.DataFrame(rows), 3)
+    blocks = [block.strip() for block in capsys.readouterr().out.split("\n\n")]
+    shown = {
+        block.split()[0]: {line.split()[0] for line in block.splitlines()[1:]} for block in blocks
+    }
+    assert shown["voice"] == shown["email"] == {"offered", "asa", "service_level", "occupancy"}
+    assert shown["all"] == {"offered", "occupancy"}
