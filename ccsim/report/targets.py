@@ -164,6 +164,17 @@ def target_table(
     return TargetTable(channels, not site_rows.empty, window, baseline, rows)
 
 
+def _occupancy_cell(row: pd.Series) -> str:
+    """``manila 99% (OVER the cap), live 80% (in the band)``; one figure where the site has
+    live work only."""
+    cap = "within the cap" if flag(row["met_occupancy"]) else "OVER the cap"
+    band = "in the band" if flag(row["live_occupancy_in_band"]) else "outside the band"
+    total, live = _number(row, "occupancy"), _number(row, "live_occupancy")
+    if abs(total - live) <= 0.005:
+        return f"{row['site']} {_share(total, 0)} ({cap}; {band})"
+    return f"{row['site']} {_share(total, 0)} ({cap}), live {_share(live, 0)} ({band})"
+
+
 def occupancy_lines(targets: pd.DataFrame) -> list[str]:
     """The target table's occupancy column as the terminal says it: the hours and the
     limits, then per model each tier-1 site's occupancy against the plan's cap and its live
@@ -178,16 +189,10 @@ def occupancy_lines(targets: pd.DataFrame) -> list[str]:
     lines = [
         f"Occupancy of the tier-1 sites in the customers' core hours ({first['window']}; "
         f"targets.csv): all work against the plan's cap of {_share(first['occupancy_cap'], 0)}, "
-        f"voice and chat against the {band} of well-run voice centres:"
+        f"voice and chat against the {band} band of well-run voice centres:"
     ]
     for scenario, part in rows.groupby("scenario", sort=False):
-        cells = [
-            f"{row['site']} {_share(row['occupancy'], 0)} "
-            f"({'within' if flag(row['met_occupancy']) else 'OVER'} the cap), "
-            f"live {_share(row['live_occupancy'], 0)} "
-            f"({'in' if flag(row['live_occupancy_in_band']) else 'outside'} the band)"
-            for _, row in part.iterrows()
-        ]
+        cells = [_occupancy_cell(row) for _, row in part.iterrows()]
         lines.append(f"  {scenario}: {'; '.join(cells)}")
     return lines
 
