@@ -132,7 +132,8 @@ def occupancy_chart(intervals: pd.DataFrame | None, scenarios: list[str], channe
         "at work (every interval has the same length). A gap is a time when the site has "
         "nobody at work. Follow-the-sun operations show one site handing over to the next. "
         f"The shaded hours, {CUSTOMER_DAY[0]:02d}:00-{CUSTOMER_DAY[1]:02d}:00, are the "
-        "customers' core hours over which targets.csv judges each tier-1 site's occupancy."
+        "customers' core hours, over which an experiment's targets.csv judges each tier-1 "
+        "site's occupancy."
     )
     if intervals is None:
         return Chart(name, title, note="No intervals.parquet in the folder.")
@@ -229,9 +230,16 @@ def _wait_panel(axes, whole, channel, columns, scenarios, baseline, threshold) -
         part = whole[(whole["channel"] == channel) & (whole["scenario"] == scenario)]
         if part.empty:
             continue
-        estimates = [ratio_ci(part[column], part["answered"]) for _, column in columns]
+        # A share's interval stays within [0, 1] (the delta method's need not, over few
+        # replications of a channel worked over hours).
+        estimates = [
+            ratio_ci(part[column], part["answered"]).within(0.0, 1.0) for _, column in columns
+        ]
         values = np.array([100 * e.value for e in estimates])
-        errors = np.nan_to_num([100 * e.half_width for e in estimates])
+        errors = np.nan_to_num(
+            np.clip([[100 * (e.value - e.low) for e in estimates],
+                     [100 * (e.high - e.value) for e in estimates]], 0, None)
+        )  # fmt: skip
         # Models side by side at each wait, so that their bars do not overlap.
         shift = (number - (len(scenarios) - 1) / 2) * 0.06
         style = {"marker": "o", "ms": 4, "capsize": 2, "lw": 1.3, "color": colours[scenario]}
@@ -264,9 +272,9 @@ def waiting_time_chart(
     caption = (
         "Share of answered contacts that waited at most each time, per model: over all "
         "replications, the total answered within that wait over the total answered (a ratio "
-        "of totals), with 95% delta-method intervals as bars. Abandoned contacts are not in "
-        "it: see the abandonment rate. Each channel has its own axis of waits, up to 10 min "
-        "and on to twice its service-level threshold"
+        "of totals), with 95% delta-method intervals as bars (within 0-100%). Abandoned "
+        "contacts are not in it: see the abandonment rate. Each channel has its own axis of "
+        "waits, up to 10 min and on to twice its service-level threshold"
         + (" (the dashed line)." if thresholds else ".")
     )
     if replications is None:
