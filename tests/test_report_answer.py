@@ -432,3 +432,17 @@ def test_each_channels_waits_span_its_threshold(monkeypatch):
     lines = [line for line in email.get_lines() if line.get_linestyle() == "--"]
     assert lines and lines[0].get_xdata()[0] == ticks.index("24 h")
     assert "twice its service-level threshold (the dashed line)" in chart.caption
+
+
+def test_the_answer_at_equal_service_says_what_the_named_models_plan_misses():
+    """Read at its targets, a model's cost at equal service is fair; the sentence still says
+    which channels its plan misses (the target table shows them unmet)."""
+    study = _study(equal_service=equal_service(), targets=_planned_targets({"offshore": ["voice"]}))
+    sentence = answer_sentence(_summary(), None, study, "all", "onshore", "USD")
+    assert sentence.startswith("offshore is cheapest at equal service")
+    assert sentence.endswith(
+        "At its plan offshore misses 1 target (voice; targets.csv): this cost is its "
+        "frontier's at the targets, not its plan's."
+    )
+    study = _study(equal_service=equal_service(), targets=_planned_targets({}))
+    assert "misses" not in answer_sentence(_summary(), None, study, "all", "onshore", "USD")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 from ccsim.report.formatting import flag, format_difference, format_estimate, input_label
-from ccsim.report.targets import missed_targets
+from ccsim.report.targets import missed_channels, missed_targets
 
 __all__ = [
     "Headline",
@@ -196,7 +196,15 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
             gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
             against += f"; the next, {second}, costs {_pct(gap)}% more"
     clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
-    return f"{best} is cheapest at equal service{against}{clause}."
+    missed = missed_channels(study.targets, best)
+    plan = (
+        f" At its plan {best} misses {len(missed)} target{'s' if len(missed) > 1 else ''} "
+        f"({', '.join(missed)}; targets.csv): this cost is its frontier's at the targets, "
+        "not its plan's."
+        if missed
+        else ""
+    )
+    return f"{best} is cheapest at equal service{against}{clause}.{plan}"
 
 
 def _target_clause(rows: pd.DataFrame, study: Study, best: str, currency: str) -> str:

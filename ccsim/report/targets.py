@@ -21,6 +21,7 @@ __all__ = [
     "Target",
     "TargetRow",
     "TargetTable",
+    "missed_channels",
     "missed_targets",
     "occupancy_lines",
     "target_table",
@@ -201,10 +202,8 @@ def missed_targets(targets: pd.DataFrame | None, scenario: str) -> list[str] | N
     """The channel targets ``scenario`` misses at its plan (``targets.csv``), each in words:
     the channel, the service level with its interval against the target, the share of
     intervals at the floor against the share required; None where it was not judged."""
-    if targets is None or "target" not in targets or "met" not in targets:
-        return None
-    rows = targets[(targets["scenario"] == scenario) & targets["target"].notna()]
-    if rows.empty:
+    rows = _judged(targets, scenario)
+    if rows is None:
         return None
     missed = []
     for _, row in rows[~rows["met"].map(flag)].iterrows():
@@ -222,3 +221,17 @@ def missed_targets(targets: pd.DataFrame | None, scenario: str) -> list[str] | N
             why.append(f"{share} of intervals at the {floor} floor, {required} required")
         missed.append(f"{row['channel']} ({'; '.join(why)})")
     return missed
+
+
+def missed_channels(targets: pd.DataFrame | None, scenario: str) -> list[str]:
+    """The channels whose targets ``scenario`` misses at its plan (none where not judged)."""
+    rows = _judged(targets, scenario)
+    return [] if rows is None else list(rows.loc[~rows["met"].map(flag), "channel"])
+
+
+def _judged(targets: pd.DataFrame | None, scenario: str) -> pd.DataFrame | None:
+    """``scenario``'s channel rows of ``targets.csv``; None where it was not judged."""
+    if targets is None or "target" not in targets or "met" not in targets:
+        return None
+    rows = targets[(targets["scenario"] == scenario) & targets["target"].notna()]
+    return None if rows.empty else rows
