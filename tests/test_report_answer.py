@@ -289,6 +289,8 @@ def test_the_tornado_labels_its_rows_in_words(monkeypatch):
     chart = study_figures.tornado_chart(sensitivity(flip=True), "offshore", "EUR")
     labels = {label.get_text() for label in drawn[0].axes[0].get_yticklabels()}
     assert labels == {"Manila hourly wage", "Chat bot containment"}
+    titles = [axes.get_title() for axes in drawn[0].axes]
+    assert "service level\n(all channels, blended)" in titles  # a blend, said so (issue #26)
     assert "Manila hourly wage at its high end" in chart.caption
     assert "sites." not in chart.caption and "channels." not in chart.caption
 

@@ -6,7 +6,7 @@ writes the tables this answer is composed from, next to the others in the output
 ``equal_service.csv`` (each model's weekly cost at exactly its binding channel's target, read
 off its cost-service frontier, and the paired difference to the baseline), ``frontier.csv``,
 ``targets.csv`` (per model and channel: met or not, weekly bound and interval floor; per
-site: tier-1 daytime occupancy), ``selection.csv`` (the ranking-and-selection result, its
+site: its occupancy in the customers' core hours), ``selection.csv`` (the selection, its
 sentence in ``manifest.json``) and ``sensitivity.csv`` (the outputs at each end of each
 uncertain input). Each is optional: without a frontier the answer falls back to the cost per
 resolved contact at planned staffing (a weaker comparison, and the sentence says so); without
