@@ -127,3 +127,26 @@ def test_waits_of_several_channels_are_shown_per_channel_only(capsys):
     }
     assert shown["voice"] == shown["email"] == {"offered", "asa", "service_level", "occupancy"}
     assert shown["all"] == {"offered", "occupancy"}
+
+
+def test_the_experiment_prints_service_level_and_asa_by_channel(capsys):
+    """Under the headline of several channels, each channel's service level and ASA, in
+    columns wide enough for an email's wait in minutes."""
+    from types import SimpleNamespace
+
+    from ccsim.cli.experiment import _print_by_channel
+
+    values = {("a", "voice", "asa"): 7.2, ("a", "email", "asa"): 21341.0}
+    values |= {("b", "voice", "asa"): 3.1, ("a", "voice", "service_level"): 0.858}
+
+    def row_of(name, channel, kpi):
+        value = values.get((name, channel, kpi))
+        return None if value is None else SimpleNamespace(estimate=value, half_width=value / 3)
+
+    _print_by_channel(row_of, ["a", "b"], ["voice", "email"], 8)
+    lines = capsys.readouterr().out.splitlines()
+    asa = lines.index("asa by channel ('-': the scenario has no such channel)")
+    header, voice, email = lines[asa + 1 : asa + 4]
+    assert header.split() == ["a", "b"] and len(header) == len(voice) == len(email)
+    assert email.split() == ["email", "355.7", "±118.6min", "-"]
+    assert voice.split()[0] == "voice" and "service_level by channel" in lines[1]

@@ -248,7 +248,7 @@ def _print_by_channel(row_of, scenarios, channels, width: int) -> None:
     from ccsim.report.formatting import format_plus_minus
 
     for kpi in BY_CHANNEL:
-        print(f"\n{kpi} by channel ('-': the scenario has no such channel)")
+        table = []
         for channel in channels:
             rows = [row_of(name, channel, kpi) for name in scenarios]
             finite = [abs(r.estimate) for r in rows if r is not None and math.isfinite(r.estimate)]
@@ -257,7 +257,14 @@ def _print_by_channel(row_of, scenarios, channels, width: int) -> None:
                 "-" if r is None else format_plus_minus(kpi, r.estimate, r.half_width, reference)
                 for r in rows
             ]
-            print(f"  {channel:<26}" + "".join(f"{c:>{width}}" for c in cells))
+            table.append((channel, cells))
+        # An email's wait in hours may be wider than the headline's cells: the header again.
+        wide = max([width] + [len(c) + 2 for _, cells in table for c in cells])
+        print(f"\n{kpi} by channel ('-': the scenario has no such channel)")
+        if wide > width:
+            print(f"  {'':<26}" + "".join(f"{name:>{wide}}" for name in scenarios))
+        for channel, cells in table:
+            print(f"  {channel:<26}" + "".join(f"{c:>{wide}}" for c in cells))
 
 
 def _print_headline(row_of, scenarios, overall: dict, currency: str) -> int:
