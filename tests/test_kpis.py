@@ -101,3 +101,52 @@ def test_the_command_line_formats_without_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_waits_of_several_channels_are_shown_per_channel_only(capsys):
+    """Issue #26: `ccsim run` printed an ASA of 32.9 min for all channels, a call's seconds
+    blended with an email's hours. The channels together keep their counts and occupancy;
+    their waiting-time KPIs appear under each channel only."""
+    from ccsim.cli.summary import print_summary
+    from ccsim.sim.kpis import PER_CHANNEL
+
+    assert {"asa", "service_level", "mean_wait"} <= PER_CHANNEL <= set(KPIS)
+    import pandas as pd
+
+    rows = [
+        {"channel": channel, "site": "all", "kpi": kpi, "estimate": value}
+        | {"ci_low": value, "ci_high": value}
+        for channel, asa in (("voice", 12.0), ("email", 7200.0), ("all", 1974.0))
+        for kpi, value in (("offered", 100.0), ("asa", asa), ("service_level", 0.9))
+        + (("occupancy", 0.8),)
+    ]
+    print_summary(pd.DataFrame(rows), 3)
+    blocks = [block.strip() for block in capsys.readouterr().out.split("\n\n")]
+    shown = {
+        block.split()[0]: {line.split()[0] for line in block.splitlines()[1:]} for block in blocks
+    }
+    assert shown["voice"] == shown["email"] == {"offered", "asa", "service_level", "occupancy"}
+    assert shown["all"] == {"offered", "occupancy"}
+
+
+def test_the_experiment_prints_service_level_and_asa_by_channel(capsys):
+    """Under the headline of several channels, each channel's service level and ASA, in
+    columns wide enough for an email's wait in minutes."""
+    from types import SimpleNamespace
+
+    from ccsim.cli.experiment import _print_by_channel
+
+    values = {("a", "voice", "asa"): 7.2, ("a", "email", "asa"): 21341.0}
+    values |= {("b", "voice", "asa"): 3.1, ("a", "voice", "service_level"): 0.858}
+
+    def row_of(name, channel, kpi):
+        value = values.get((name, channel, kpi))
+        return None if value is None else SimpleNamespace(estimate=value, half_width=value / 3)
+
+    _print_by_channel(row_of, ["a", "b"], ["voice", "email"], 8)
+    lines = capsys.readouterr().out.splitlines()
+    asa = lines.index("asa by channel ('-': the scenario has no such channel)")
+    header, voice, email = lines[asa + 1 : asa + 4]
+    assert header.split() == ["a", "b"] and len(header) == len(voice) == len(email)
+    assert email.split() == ["email", "355.7", "±118.6min", "-"]
+    assert voice.split()[0] == "voice" and "service_level by channel" in lines[1]

@@ -289,6 +289,8 @@ def test_the_tornado_labels_its_rows_in_words(monkeypatch):
     chart = study_figures.tornado_chart(sensitivity(flip=True), "offshore", "EUR")
     labels = {label.get_text() for label in drawn[0].axes[0].get_yticklabels()}
     assert labels == {"Manila hourly wage", "Chat bot containment"}
+    titles = [axes.get_title() for axes in drawn[0].axes]
+    assert "service level\n(all channels, blended)" in titles  # a blend, said so (issue #26)
     assert "Manila hourly wage at its high end" in chart.caption
     assert "sites." not in chart.caption and "channels." not in chart.caption
 
@@ -312,3 +314,137 @@ def test_waiting_time_ticks_are_distinct_near_100_percent(monkeypatch):
     drawn[0].canvas.draw()
     labels = [label.get_text() for label in axes.get_yticklabels() if label.get_text()]
     assert len(labels) == len(set(labels)) > 2, labels
+
+
+def _planned_targets(misses: dict[str, list[str]]) -> pd.DataFrame:
+    """targets.csv of the three models: voice and email, each met unless ``misses`` names it
+    for the model (voice missed on its weekly level, email on its interval floor)."""
+    rows = []
+    for name in MODELS:
+        for channel, level, target in (("voice", 0.78, 0.8), ("email", 0.97, 0.9)):
+            missed = channel in misses.get(name, [])
+            weekly = not (missed and channel == "voice")
+            floor = not (missed and channel == "email")
+            rows.append(
+                {"scenario": name, "kind": "channel", "channel": channel, "target": target}
+                | {"service_level": level if not weekly else 0.85 if channel == "voice" else level}
+                | {"sl_low": (level - 0.04) if not weekly else target + 0.01}
+                | {"sl_high": level + 0.04, "met_weekly": weekly, "intervals": 336}
+                | {"share_at_floor": 0.81 if not floor else 0.99, "floor": target - 0.15}
+                | {"floor_share_required": 0.95, "met_floor": floor, "met": weekly and floor}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_cheapest_at_its_plan_is_not_named_alone_when_it_misses_a_target():
+    """Issue #26: a new user's experiment named "the lowest cost per resolved contact" for a
+    model that missed every target. The sentence now says which targets it misses (channel,
+    KPI, value against target) and names the cheapest model that meets them all."""
+    # offshore is the cheapest (10.80), hybrid next (11.30), onshore dearest (16.40).
+    study = _study(targets=_planned_targets({"offshore": ["voice", "email"]}))
+    sentence = answer_sentence(_summary(), None, study, "all", "onshore", "USD")
+    assert sentence.startswith(
+        "offshore has the lowest cost per resolved contact at planned staffing: 10.80 USD"
+    )
+    assert "But offshore misses 2 targets at its plan: " in sentence
+    assert "voice (service level 78.0% [74.0, 82.0], its lower bound under the 80% target)" in (
+        sentence
+    )
+    assert "email (81% of intervals at the 75% floor, 95% required)" in sentence
+    assert sentence.endswith(
+        "The cheapest model that meets every target is hybrid: 11.30 USD [11.10, 11.50] per "
+        "resolved contact."
+    )
+    # No model meets every target: said so, and none is named in its place.
+    every = {name: ["voice"] for name in MODELS}
+    sentence = answer_sentence(_summary(), None, _study(targets=_planned_targets(every)), "all",
+                               "onshore", "USD")  # fmt: skip
+    assert "But offshore misses 1 target at its plan: voice" in sentence
+    assert sentence.endswith("No model meets every target at its plan.")
+    # The cheapest meets every target: the sentence is as it was.
+    sentence = answer_sentence(_summary(), None, _study(targets=_planned_targets({})), "all",
+                               "onshore", "USD")  # fmt: skip
+    assert sentence == (
+        "offshore has the lowest cost per resolved contact at planned staffing: 10.80 USD "
+        "[10.60, 11.00]."
+    )
+
+
+def test_the_target_table_judges_occupancy_against_the_cap_and_the_band():
+    """Per tier-1 site, the occupancy in the customers' core hours (the column names the
+    window) against the plan's cap, in red over it, and live occupancy against the band."""
+    table = targets()
+    sites = table["channel"].str.startswith("site_")
+    table.loc[sites, "site"] = table.loc[sites, "channel"]
+    table.loc[sites, "channel"] = np.nan
+    table.loc[sites, "window"] = "10:00-16:00 America/New_York"
+    table.loc[sites, "occupancy_cap"] = 0.95
+    table.loc[sites, "occupancy"] = [0.90, 0.97, 0.93]
+    table.loc[sites, "live_occupancy"] = [0.84, 0.60, 0.93]
+    table.loc[sites, "met_occupancy"] = table.loc[sites, "occupancy"] <= 0.95
+    live = table.loc[sites, "live_occupancy"]
+    table.loc[sites, "live_occupancy_in_band"] = live.between(0.75, 0.88)
+    html = render_macro("target_table", target_table(table, MODELS, "onshore"))
+    assert "tier-1 occupancy, customers' core hours (10:00-16:00 America/New_York)" in html
+    assert "site_onshore 90% <span" in html and "≤ 95% cap" in html
+    assert '<span class="over">site_offshore 97%</span>' in html and "&gt; 95% cap" in html
+    assert "voice and chat 84%, within 75–88%" in html
+    assert "voice and chat 60%, outside 75–88%" in html
+    assert "voice and chat 93%, outside 75–88%" in html
+
+    from ccsim.report.targets import occupancy_lines
+
+    lines = occupancy_lines(table)
+    assert lines[0].startswith(
+        "Occupancy of the tier-1 sites in the customers' core hours (10:00-16:00 "
+        "America/New_York; targets.csv): all work against the plan's cap of 95%"
+    )
+    assert lines[2] == ("  offshore: site_offshore 97% (OVER the cap), live 60% (outside the band)")
+
+
+def test_each_channels_waits_span_its_threshold(monkeypatch):
+    """Issue #26: the waiting-time figure stopped at 10 min against email's 24 h target.
+    Each channel has its own axis, up to twice its threshold; all channels together (which
+    mix thresholds) are not drawn."""
+    from ccsim.report import run_figures
+    from ccsim.sim.metrics import WAIT_POINTS
+
+    drawn = []
+    monkeypatch.setattr(run_figures, "png_bytes", lambda figure: drawn.append(figure) or b"")
+    rows = []
+    for channel in ("all", "voice", "email"):
+        row = {"scenario": "a", "channel": channel, "site": "all", "answered": 1000.0}
+        for seconds in WAIT_POINTS:  # email answered over hours, voice in seconds
+            scale = 3600.0 * 6 if channel == "email" else 30.0
+            row[f"waits_within_{seconds}s"] = np.floor(1000 * (1 - np.exp(-seconds / scale)))
+        rows += [row | {"replication": r} for r in range(3)]
+    chart = run_figures.waiting_time_chart(
+        pd.DataFrame(rows),
+        ["a"],
+        ["all", "voice", "email"],
+        None,
+        {"voice": 20.0, "email": 86400.0},
+    )
+    voice, email = drawn[0].axes[:2]
+    assert [a.get_title(loc="left") for a in drawn[0].axes[:2]] == ["voice", "email"]
+    ticks = [label.get_text() for label in email.get_xticklabels()]
+    assert ticks[-3:] == ["8 h", "24 h", "48 h"]  # 24 h inside, the axis on to twice it
+    assert [label.get_text() for label in voice.get_xticklabels()][-1] == "10 min"
+    # The threshold's dashed line at the position of 24 h on the email axis.
+    lines = [line for line in email.get_lines() if line.get_linestyle() == "--"]
+    assert lines and lines[0].get_xdata()[0] == ticks.index("24 h")
+    assert "twice its service-level threshold (the dashed line)" in chart.caption
+
+
+def test_the_answer_at_equal_service_says_what_the_named_models_plan_misses():
+    """Read at its targets, a model's cost at equal service is fair; the sentence still says
+    which channels its plan misses (the target table shows them unmet)."""
+    study = _study(equal_service=equal_service(), targets=_planned_targets({"offshore": ["voice"]}))
+    sentence = answer_sentence(_summary(), None, study, "all", "onshore", "USD")
+    assert sentence.startswith("offshore is cheapest at equal service")
+    assert sentence.endswith(
+        "At its plan offshore misses 1 target (voice; targets.csv): this cost is its "
+        "frontier's at the targets, not its plan's."
+    )
+    study = _study(equal_service=equal_service(), targets=_planned_targets({}))
+    assert "misses" not in answer_sentence(_summary(), None, study, "all", "onshore", "USD")

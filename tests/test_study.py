@@ -271,3 +271,135 @@ def test_the_terminal_says_the_selection_as_the_report_does(study, capsys):
     assert "USD per run (12 h)" in printed and "(the indifference zone)" in printed
     assert "multiple comparisons with the best (MCB:" in printed
     assert "(MCB, 95%)" not in printed
+
+
+def _core_hours_case():
+    """A day of New York customers served by a New York team and a Manila team (13 h ahead
+    in January), with two blocks of interval sums drawn at random: Manila's busy time split
+    over voice and email."""
+    from conftest import channel, scenario
+
+    email = channel("2/h", "7min", None, threshold="24h", kind="email")
+    model = scenario(
+        {"voice": channel(), "email": email},
+        [
+            {"name": "home", "agents": 3, "skills": ["voice"]},
+            {"name": "manila", "timezone": "Asia/Manila", "agents": 4},
+        ],
+        start="2026-01-05 00:00",
+        timezone="America/New_York",
+        horizon="24h",
+        interval="30min",
+    )
+    rng = np.random.default_rng(5)
+    slots = model.calendar().slots
+    blocks = []
+    for _ in range(2):
+        rows = []
+        for slot in slots:
+            staffed = 4 * 1800.0 * rng.uniform(0.5, 1.0)
+            voice, email_busy = staffed * rng.uniform(0, 0.6), staffed * rng.uniform(0, 0.3)
+            common = {"interval": slot.index, "interval_start": slot.start, "n": 4}
+            common |= {"local_start": slot.local_start.isoformat(), "s_scheduled_time": staffed}
+            common |= {"s_staffed_time": staffed}
+            for name, busy in (
+                ("all", voice + email_busy),
+                ("voice", voice),
+                ("email", email_busy),
+            ):
+                rows.append(common | {"channel": name, "site": "manila", "s_busy_time": busy})
+        blocks.append(pd.DataFrame(rows))
+    return model, blocks
+
+
+def _by_site_clock(blocks, hours: set[int]) -> tuple[float, float]:
+    """Occupancy and live occupancy over the intervals starting in ``hours`` of Manila's own
+    clock, by hand: sums over both blocks."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    manila = ZoneInfo("Asia/Manila")
+    busy = live = staffed = 0.0
+    for block in blocks:
+        for row in block.itertuples():
+            if datetime.fromisoformat(row.local_start).astimezone(manila).hour not in hours:
+                continue
+            busy += row.s_busy_time if row.channel == "all" else 0.0
+            live += row.s_busy_time if row.channel == "voice" else 0.0
+            staffed += row.s_staffed_time if row.channel == "all" else 0.0
+    return busy / staffed, live / staffed
+
+
+def test_occupancy_is_judged_in_the_customers_core_hours():
+    """Issue #26: Manila's "daytime" occupancy was read on Manila's clock, its night when the
+    customers sleep. 10:00-16:00 in New York is 23:00-05:00 in Manila (13 h ahead): the
+    core-hours occupancy is that of those Manila hours, by hand, and not that of Manila's
+    08:00-20:00."""
+    from ccsim.study.attainment import core_hours, core_hours_occupancy
+
+    model, blocks = _core_hours_case()
+    total, live, n_core = core_hours_occupancy(model, "manila", blocks)
+    assert n_core == 12  # six hours of half-hour intervals
+    night = {(hour + 13) % 24 for hour in range(10, 16)}
+    assert night == {23, 0, 1, 2, 3, 4}
+    by_hand, live_by_hand = _by_site_clock(blocks, night)
+    assert total.value == pytest.approx(by_hand, rel=1e-12)
+    assert live.value == pytest.approx(live_by_hand, rel=1e-12)
+    assert live.value < total.value  # email left out of live work
+    site_day = _by_site_clock(blocks, set(range(8, 20)))[0]
+    assert abs(site_day - total.value) > 1e-3  # the site's own daytime is another figure
+    assert core_hours(model) == "10:00-16:00 America/New_York"
+
+
+@pytest.mark.slow
+def test_core_hours_occupancy_is_the_figures_occupancy_over_those_hours(study):
+    """targets.csv and the report's occupancy-by-site figure read occupancy on the same
+    clock: busy agents over agents at work summed over the core hours of intervals.parquet
+    (each interval of the same length) is the table's ratio of totals."""
+    from ccsim.study.attainment import CUSTOMER_DAY, clock_minutes
+
+    _, out, _ = study
+    table = pd.read_csv(out / "targets.csv")
+    intervals = pd.read_parquet(out / "intervals.parquet")
+    minutes = clock_minutes(intervals["local_start"])
+    core = intervals[(minutes >= 60 * CUSTOMER_DAY[0]) & (minutes < 60 * CUSTOMER_DAY[1])]
+    sites = table[table.kind == "site"]
+    assert (sites["window_intervals"] > 0).all()
+    for row in sites.itertuples():
+        part = core[(core.scenario == row.scenario) & (core.site == row.site)]
+        part = part[part.channel == "all"]
+        level = part.groupby("kpi")["estimate"].sum()
+        assert row.occupancy == pytest.approx(
+            level["busy_agents"] / level["available_agents"], rel=1e-9
+        )
+        assert row.met_occupancy == (row.occupancy <= row.occupancy_cap)
+
+
+@pytest.mark.slow
+def test_a_cheapest_model_that_misses_its_targets_is_not_the_answer_alone(tmp_path, capsys):
+    """Issue #26, as a new user met it: without a frontier the answer named the model with
+    the lowest cost per resolved contact, which missed its targets. Understaffed, "lean" is
+    the cheapest per resolved contact and misses voice; the terminal's answer says so and
+    names the cheapest model that meets every target (ample: generously staffed)."""
+    from ccsim.cli.experiment import _print_answer
+    from ccsim.study.run import run_experiment
+
+    shutil.copy(DATA / "scenario.yaml", tmp_path / "scenario.yaml")
+    path = tmp_path / "experiment.yaml"
+    path.write_text(
+        "name: lean_toy\nscenario: scenario.yaml\nseed: 3\nreplications: 3\n"
+        "baseline: onshore\nscenarios:\n  onshore: {}\n"
+        "  lean: {sites.0.agents: 5, sites.1.agents: 5}\n"
+        "  ample: {sites.0.agents: 14, sites.1.agents: 14}\n"
+    )
+    result = run_experiment(path, out=tmp_path / "out")
+    targets = pd.read_csv(tmp_path / "out" / "targets.csv")
+    channels = targets[targets.kind == "channel"].set_index(["scenario", "channel"])
+    assert not channels.loc[("lean", "voice"), "met"]  # the case the issue describes
+    assert channels.loc["ample", "met"].map(bool).all()
+    _print_answer(result, json.loads((tmp_path / "out" / "manifest.json").read_text()))
+    printed = capsys.readouterr().out
+    level = channels.loc[("lean", "voice"), "service_level"]
+    assert "lean has the lowest cost per resolved contact at planned staffing" in printed
+    assert "But lean misses" in printed and f"voice (service level {100 * level:.1f}%" in printed
+    assert "The cheapest model that meets every target is ample:" in printed

@@ -10,14 +10,17 @@ from pathlib import Path
 
 from ccsim.cli.options import add, add_command, jobs, option, output_path, reps
 
-__all__ = ["HEADLINE", "add_parser", "experiment"]
+__all__ = ["BY_CHANNEL", "HEADLINE", "add_parser", "experiment"]
 
 #: ``ccsim experiment --backend`` (:data:`ccsim.experiment.backends.BACKENDS`), written out
 #: here so that building the parser does not import the runner.
 _BACKENDS = ("loky", "dask")
 
-#: KPIs shown per scenario on the terminal, for all channels together; every KPI (per
-#: channel and site) is in summary.csv and the report.
+#: KPIs shown per scenario on the terminal, for all channels together (a scenario of one
+#: channel: that channel); every KPI (per channel and site) is in summary.csv and the report.
+#: Service level and ASA of several channels are shown each channel on its own
+#: (:data:`BY_CHANNEL`): all channels together would blend a call's seconds with an email's
+#: hours.
 HEADLINE = (
     "offered",
     "operating_cost",
@@ -30,6 +33,9 @@ HEADLINE = (
     "mean_resolution_time",
     "occupancy",
 )
+
+#: KPIs shown per channel, below the headline, when a scenario has several channels.
+BY_CHANNEL = ("service_level", "asa")
 
 
 def add_parser(commands) -> None:
@@ -133,6 +139,7 @@ def _print_answer(result, manifest) -> None:
     from ccsim.report.answer import answer_sentence, read_study, selection_sentence
     from ccsim.report.outputs import headline_channel
     from ccsim.report.tables import cost_label
+    from ccsim.report.targets import occupancy_lines
 
     study = read_study(Path(result.out), manifest)
     # The same channel and words as the report: a run of one channel at several sites has
@@ -162,6 +169,7 @@ def _print_answer(result, manifest) -> None:
         else:
             which = ", ".join(f"{r.scenario} {r.channel}" for r in missed.itertuples())
             lines.append(f"Targets missed at the plan (targets.csv): {which}.")
+        lines += occupancy_lines(study.targets)
     text = "\n".join(f"  {line}" for line in lines if line)
     if text:
         print(f"\nanswer:\n{text}")
@@ -177,7 +185,6 @@ def _overall(whole, scenario: str) -> str | None:
 
 
 def _run_experiment(experiment, out: Path, args) -> int:
-    from ccsim.report.formatting import format_value
     from ccsim.study.run import run_experiment
 
     result = run_experiment(
@@ -200,13 +207,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
     width = _print_headline(row_of, scenarios, overall, manifest.get("currency", "USD"))
     channels = [c for c in whole.channel.unique() if c != "all"]
     if len(channels) > 1:
-        print("\nservice level by channel ('-': the scenario has no such channel)")
-        for channel in channels:
-            cells = []
-            for name in scenarios:
-                row = row_of(name, channel, "service_level")
-                cells.append("-" if row is None else format_value("service_level", row.estimate))
-            print(f"  {channel:<26}" + "".join(f"{c:>{width}}" for c in cells))
+        _print_by_channel(row_of, scenarios, channels, width)
     if not result.comparisons.empty:
         _print_differences(result.comparisons, overall, manifest["baseline"])
     written = [name for name in _EXPERIMENT_FILES if (Path(result.out) / name).exists()]
@@ -245,13 +246,40 @@ def _row_finder(whole):
     return row_of
 
 
+def _print_by_channel(row_of, scenarios, channels, width: int) -> None:
+    """Service level and ASA of each channel, the scenarios side by side."""
+    from ccsim.report.formatting import format_plus_minus
+
+    for kpi in BY_CHANNEL:
+        table = []
+        for channel in channels:
+            rows = [row_of(name, channel, kpi) for name in scenarios]
+            finite = [abs(r.estimate) for r in rows if r is not None and math.isfinite(r.estimate)]
+            reference = max(finite, default=math.nan)  # one unit along the row
+            cells = [
+                "-" if r is None else format_plus_minus(kpi, r.estimate, r.half_width, reference)
+                for r in rows
+            ]
+            table.append((channel, cells))
+        # An email's wait in hours may be wider than the headline's cells: the header again.
+        wide = max([width] + [len(c) + 2 for _, cells in table for c in cells])
+        print(f"\n{kpi} by channel ('-': the scenario has no such channel)")
+        if wide > width:
+            print(f"  {'':<26}" + "".join(f"{name:>{wide}}" for name in scenarios))
+        for channel, cells in table:
+            print(f"  {channel:<26}" + "".join(f"{c:>{wide}}" for c in cells))
+
+
 def _print_headline(row_of, scenarios, overall: dict, currency: str) -> int:
     """The headline KPIs, one row each, the scenarios side by side; returns the column width."""
     from ccsim.report.formatting import format_plus_minus
+    from ccsim.sim.kpis import PER_CHANNEL
 
     table = []
     for kpi in HEADLINE:
-        rows = [row_of(name, overall[name], kpi) for name in scenarios]
+        # The channels together blend their waits: those are shown channel by channel.
+        blended = {name for name in scenarios if overall[name] == "all" and kpi in PER_CHANNEL}
+        rows = [None if name in blended else row_of(name, overall[name], kpi) for name in scenarios]
         finite = [abs(r.estimate) for r in rows if r is not None and math.isfinite(r.estimate)]
         if not finite:
             continue
@@ -277,14 +305,22 @@ def _print_headline(row_of, scenarios, overall: dict, currency: str) -> int:
 
 
 def _print_differences(comparisons, overall: dict, baseline: str) -> None:
-    """The headline KPIs that differ significantly from the baseline's, for all channels."""
+    """The headline KPIs that differ significantly from the baseline's, for all channels
+    (service level and ASA of several channels: per channel)."""
     from ccsim.report.formatting import format_interval, format_value
     from ccsim.sim.kpis import KPIS
 
     paired = comparisons[
         comparisons.significant & comparisons.kpi.isin(HEADLINE) & (comparisons.site == "all")
     ]
-    significant = paired[[overall.get(row.scenario) == row.channel for row in paired.itertuples()]]
+
+    def shown(row) -> bool:  # the headline's row, or each channel's waits of several
+        own = overall.get(row.scenario)
+        if row.kpi in BY_CHANNEL and own == "all":
+            return row.channel != "all"
+        return row.channel == own
+
+    significant = paired[[shown(row) for row in paired.itertuples()]]
     print(f"\npaired differences to {baseline} (significant, Holm-adjusted, 5%):")
     if significant.empty:
         print("  none")
@@ -299,4 +335,5 @@ def _print_differences(comparisons, overall: dict, baseline: str) -> None:
         )
         # percentage points for shares, the KPI's own unit otherwise
         difference = format_value(row.kpi, row.difference, signed=True, difference=True)
-        print(f"  {row.scenario} {row.kpi}: {difference}{relative} {interval}")
+        kpi = row.kpi if row.channel == overall.get(row.scenario) else f"{row.channel} {row.kpi}"
+        print(f"  {row.scenario} {kpi}: {difference}{relative} {interval}")

@@ -114,6 +114,10 @@ def run(args) -> int:
             paths.append(_write_contacts(out / "contacts.csv", scenario, args))
         facts = {"command": "run", "scenario": scenario.name, "file": str(args.config)}
         facts["currency"] = scenario.currency  # the page writes it after every amount
+        facts["thresholds"] = {  # the waiting-time figure spans each channel's
+            name: float(channel.service_level.threshold)
+            for name, channel in scenario.channels.items()
+        }
         facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
         commit_generation(out, paths, facts)
         page = _page(out, scenario.name) if args.plot else None  # in the lock: no run between

@@ -142,9 +142,10 @@ def _in_unit(value: float, unit: str) -> str:
 
 def print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
     """Each channel's KPIs of ``scenario`` (all of them without one) with their intervals, in
-    ``units`` where given (:func:`written_units`), then the sites' estimates side by side."""
+    ``units`` where given (:func:`written_units`), then the sites' estimates side by side.
+    The channels together have no waiting-time KPIs (:data:`~ccsim.sim.kpis.PER_CHANNEL`)."""
     from ccsim.report.formatting import format_interval, format_value
-    from ccsim.sim.kpis import SITE_SUMMARY
+    from ccsim.sim.kpis import PER_CHANNEL, SITE_SUMMARY
 
     units = units or {}
     whole = summary[summary.site == "all"]
@@ -154,6 +155,8 @@ def print_summary(summary, n_reps: int, scenario=None, units=None) -> None:
             if scenario is not None
             else list(group["kpi"])
         )
+        if channel == "all":  # several channels: their waits only each on its own
+            shown = [k for k in shown if k not in PER_CHANNEL]
         group = group[group["kpi"].isin(shown)]
         currency = getattr(scenario, "currency", "USD")
         print(

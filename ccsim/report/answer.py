@@ -6,7 +6,7 @@ writes the tables this answer is composed from, next to the others in the output
 ``equal_service.csv`` (each model's weekly cost at exactly its binding channel's target, read
 off its cost-service frontier, and the paired difference to the baseline), ``frontier.csv``,
 ``targets.csv`` (per model and channel: met or not, weekly bound and interval floor; per
-site: tier-1 daytime occupancy), ``selection.csv`` (the ranking-and-selection result, its
+site: its occupancy in the customers' core hours), ``selection.csv`` (the selection, its
 sentence in ``manifest.json``) and ``sensitivity.csv`` (the outputs at each end of each
 uncertain input). Each is optional: without a frontier the answer falls back to the cost per
 resolved contact at planned staffing (a weaker comparison, and the sentence says so); without
@@ -24,8 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.report.formatting import format_difference, format_estimate, input_label
+from ccsim.report.formatting import flag, format_difference, format_estimate, input_label
 from ccsim.report.reading import read_csv
+from ccsim.report.targets import missed_channels, missed_targets
 from ccsim.report.uncertainty import uncertainty_clause
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "answer_caveat",
     "answer_sentence",
     "cheapest_flips",
-    "flag",
     "headline_costs",
     "read_study",
     "selection_sentence",
@@ -56,13 +56,6 @@ SELECTION_COLUMNS = ("scenario", "mean", "mcb_low", "mcb_high", "eligible", "sel
 EQUAL_SERVICE_SENSITIVITY = "cost_at_equal_service"
 BASE = "base"
 MINUS = "\N{MINUS SIGN}"
-
-
-def flag(value: Any) -> bool:
-    """A true/false cell as pandas reads it: a bool, 1/0 or the words."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
 @dataclass(frozen=True)
@@ -191,7 +184,38 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
             against += f"; the next, {second}, costs {_pct(gap)}% more"
     clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
     clause += uncertainty_clause(study.uncertainty, best, currency, period)
-    return f"{best} is cheapest at equal service{against}{clause}."
+    missed = missed_channels(study.targets, best)
+    plan = (
+        f" At its plan {best} misses {len(missed)} target{'s' if len(missed) > 1 else ''} "
+        f"({', '.join(missed)}; targets.csv): this cost is its frontier's at the targets, "
+        "not its plan's."
+        if missed
+        else ""
+    )
+    return f"{best} is cheapest at equal service{against}{clause}.{plan}"
+
+
+def _target_clause(rows: pd.DataFrame, study: Study, best: str, currency: str) -> str:
+    """What the cheapest model at its plan misses, and the cheapest that meets every target:
+    a model that misses a target is no answer on its own."""
+    missed = missed_targets(study.targets, best)
+    if not missed:
+        return ""
+    count = f"{len(missed)} target{'s' if len(missed) > 1 else ''}"
+    text = f" But {best} misses {count} at its plan: {'; '.join(missed)}."
+    meeting = [s for s in rows.index if missed_targets(study.targets, str(s)) == []]
+    if not meeting:
+        return text + " No model meets every target at its plan."
+    other = str(rows.loc[meeting, "estimate"].astype(float).idxmin())
+    row = rows.loc[other]
+    cost, interval = format_estimate(
+        "cost_per_resolved_contact", row["estimate"], row["ci_low"], row["ci_high"],
+        currency=currency,
+    )  # fmt: skip
+    return text + (
+        f" The cheapest model that meets every target is {other}: {cost} {interval} per "
+        "resolved contact."
+    )
 
 
 def _planned_sentence(
@@ -241,7 +265,7 @@ def _planned_sentence(
             share = f" ({_pct(100 * value / base)}%)" if base else ""
             text += f", {diff}{share} {bounds} against {baseline} ({words})"
     text += _flip_clause(study.sensitivity, kpi, best)
-    return text + "."
+    return text + "." + _target_clause(rows, study, best, currency)
 
 
 def selection_sentence(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from ccsim.sim.kpis import KPIS, Kpi
 
@@ -22,6 +23,7 @@ __all__ = [
     "TERMINAL",
     "Scale",
     "Style",
+    "flag",
     "format_difference",
     "format_estimate",
     "format_interval",
@@ -283,3 +285,10 @@ def input_label(path: str, capital: bool = True) -> str:
     capital)."""
     label = _path_words(path.split("."))
     return label[:1].upper() + label[1:] if capital else label
+
+
+def flag(value: Any) -> bool:
+    """A true/false cell as pandas reads it: a bool, 1/0 or the words."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))

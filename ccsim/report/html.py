@@ -235,7 +235,9 @@ def _charts(outputs: ExperimentOutputs) -> list:
             outputs.summary, scenarios, outputs.headline, baseline, outputs.currency
         ),
         run_figures.occupancy_chart(outputs.intervals, scenarios, outputs.headline),
-        run_figures.waiting_time_chart(outputs.replications, scenarios, channels, baseline),
+        run_figures.waiting_time_chart(
+            outputs.replications, scenarios, channels, baseline, outputs.manifest.get("thresholds")
+        ),
         staffing,
     ]
     if study.sensitivity is not None:

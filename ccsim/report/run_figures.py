@@ -32,6 +32,7 @@ from ccsim.report.chart import (
     scenario_label,
     set_clock_ticks,
 )
+from ccsim.study.attainment import CUSTOMER_DAY, clock_minutes
 
 __all__ = ["load_chart", "occupancy_chart", "service_level_chart", "waiting_time_chart"]
 
@@ -129,7 +130,10 @@ def occupancy_chart(intervals: pd.DataFrame | None, scenarios: list[str], channe
         "customers' clock, averaged over the days of the run as a ratio of totals: the sum "
         "over days of the mean busy agents in that interval over the sum of the mean agents "
         "at work (every interval has the same length). A gap is a time when the site has "
-        "nobody at work. Follow-the-sun operations show one site handing over to the next."
+        "nobody at work. Follow-the-sun operations show one site handing over to the next. "
+        f"The shaded hours, {CUSTOMER_DAY[0]:02d}:00-{CUSTOMER_DAY[1]:02d}:00, are the "
+        "customers' core hours, over which an experiment's targets.csv judges each tier-1 "
+        "site's occupancy."
     )
     if intervals is None:
         return Chart(name, title, note="No intervals.parquet in the folder.")
@@ -149,8 +153,7 @@ def occupancy_chart(intervals: pd.DataFrame | None, scenarios: list[str], channe
     ).reset_index()
     if not {"busy_agents", "available_agents"} <= set(table.columns):
         return Chart(name, title, note="intervals.parquet lacks busy or available agents.")
-    clock = table["local_start"].str.slice(11, 16)
-    table["minute"] = 60 * clock.str.slice(0, 2).astype(int) + clock.str.slice(3).astype(int)
+    table["minute"] = clock_minutes(table["local_start"])
     agents = ["busy_agents", "available_agents"]
     totals = table.groupby(["scenario", "site", "minute"], sort=True)[agents].sum()
     occupancy = totals["busy_agents"] / totals["available_agents"].where(lambda v: v > 0)
@@ -169,6 +172,7 @@ def occupancy_chart(intervals: pd.DataFrame | None, scenarios: list[str], channe
                 axes.set_visible(False)
                 continue
             scenario = shown[index]
+            axes.axvspan(*CUSTOMER_DAY, color="0.92", lw=0, zorder=0)
             for number, site in enumerate(sites):
                 try:
                     series = occupancy.loc[(scenario, site)]
@@ -204,19 +208,74 @@ def _wait_label(seconds: int) -> str:
     return f"{seconds} s"
 
 
+#: The waits every panel shows, up to 10 min (a live channel's thresholds are seconds).
+_LIVE_SPAN = 600
+
+
+def _span(columns: list[tuple[int, str]], threshold: float | None) -> list[tuple[int, str]]:
+    """The waits a channel's panel shows: up to 10 min, and on to twice its threshold (or
+    the last wait counted), so that the panel spans the threshold it is judged by."""
+    reach = _LIVE_SPAN
+    if threshold is not None and math.isfinite(threshold):
+        beyond = [seconds for seconds, _ in columns if seconds >= 2 * threshold]
+        reach = max(reach, beyond[0] if beyond else columns[-1][0])
+    return [(seconds, column) for seconds, column in columns if seconds <= reach]
+
+
+def _wait_panel(axes, whole, channel, columns, scenarios, baseline, threshold) -> None:
+    """One channel's distribution, each model a line of points with its intervals."""
+    colours = scenario_colours(scenarios)
+    positions = np.arange(len(columns))
+    for number, scenario in enumerate(scenarios):
+        part = whole[(whole["channel"] == channel) & (whole["scenario"] == scenario)]
+        if part.empty:
+            continue
+        # A share's interval stays within [0, 1] (the delta method's need not, over few
+        # replications of a channel worked over hours).
+        estimates = [
+            ratio_ci(part[column], part["answered"]).within(0.0, 1.0) for _, column in columns
+        ]
+        values = np.array([100 * e.value for e in estimates])
+        errors = np.nan_to_num(
+            np.clip([[100 * (e.value - e.low) for e in estimates],
+                     [100 * (e.high - e.value) for e in estimates]], 0, None)
+        )  # fmt: skip
+        # Models side by side at each wait, so that their bars do not overlap.
+        shift = (number - (len(scenarios) - 1) / 2) * 0.06
+        style = {"marker": "o", "ms": 4, "capsize": 2, "lw": 1.3, "color": colours[scenario]}
+        label = scenario_label(scenario, baseline)
+        axes.errorbar(positions + shift, values, yerr=errors, label=label, **style)
+    waits = [seconds for seconds, _ in columns]
+    if threshold is not None and waits[0] <= threshold <= waits[-1]:
+        at = np.interp(threshold, waits, positions)  # between two waits when not one of them
+        axes.axvline(at, color="black", lw=0.8, ls="--")
+    axes.set_title(channel_title(channel), loc="left")
+    axes.set_ylabel("answered within")
+    # Decimals as the range needs: shares between 99% and 100% would otherwise read "100%"
+    # at several ticks.
+    percent_axis(axes, decimals=None)
+    axes.set_ylim(top=101)
+    axes.set_xticks(positions, [_wait_label(seconds) for seconds in waits])
+
+
 def waiting_time_chart(
     replications: pd.DataFrame | None,
     scenarios: list[str],
     channels: list[str],
     baseline: str | None,
+    thresholds: dict[str, float] | None = None,
 ) -> Chart:
-    """Share of answered contacts that waited at most N seconds, per model and channel."""
+    """Share of answered contacts that waited at most N seconds, per model and channel, each
+    channel's panel up to its threshold (``thresholds``: channel -> seconds) and beyond."""
     name, title = "waiting_times", "Waiting-time distribution"
+    thresholds = thresholds or {}
     caption = (
         "Share of answered contacts that waited at most each time, per model: over all "
         "replications, the total answered within that wait over the total answered (a ratio "
-        "of totals), with 95% delta-method intervals as bars. Abandoned contacts are not in "
-        "it: see the abandonment rate."
+        "of totals), with 95% delta-method intervals as bars (within 0-100%). Abandoned "
+        "contacts are not in it: see the abandonment rate. Each channel has its own axis of "
+        "waits, up to 10 min and on to twice its service-level threshold"
+        + (" (the dashed line)." if thresholds else ".")
     )
     if replications is None:
         return Chart(name, title, note="No replications.parquet in the folder.")
@@ -233,44 +292,17 @@ def waiting_time_chart(
         return Chart(name, title, note=note)
     whole = replications[replications["site"] == "all"]
     channels = [c for c in channels if c in set(whole["channel"])]
+    if len(channels) > 1:  # each channel on its own: "all" mixes their thresholds
+        channels = [c for c in channels if c != "all"] or channels
     if not channels:
         return Chart(name, title, note="replications.parquet has no rows of whole channels.")
-    colours = scenario_colours(scenarios)
-    positions = np.arange(len(columns))
     with mpl.rc_context(STYLE):
         figure = new_figure(0.6 + 3.0 * len(channels))
-        panels = figure.subplots(len(channels), 1, sharex=True, squeeze=False)[:, 0]
+        panels = figure.subplots(len(channels), 1, squeeze=False)[:, 0]
         for axes, channel in zip(panels, channels, strict=True):
-            for number, scenario in enumerate(scenarios):
-                part = whole[(whole["channel"] == channel) & (whole["scenario"] == scenario)]
-                if part.empty:
-                    continue
-                estimates = [ratio_ci(part[column], part["answered"]) for _, column in columns]
-                values = np.array([100 * e.value for e in estimates])
-                errors = np.nan_to_num([100 * e.half_width for e in estimates])
-                # Models side by side at each wait, so that their bars do not overlap.
-                shift = (number - (len(scenarios) - 1) / 2) * 0.06
-                style = {
-                    "marker": "o",
-                    "ms": 4,
-                    "capsize": 2,
-                    "lw": 1.3,
-                    "color": colours[scenario],
-                }
-                axes.errorbar(
-                    positions + shift,
-                    values,
-                    yerr=errors,
-                    label=scenario_label(scenario, baseline),
-                    **style,
-                )
-            axes.set_title(channel_title(channel), loc="left")
-            axes.set_ylabel("answered within")
-            # Decimals as the range needs: shares between 99% and 100% would otherwise read
-            # "100%" at several ticks.
-            percent_axis(axes, decimals=None)
-            axes.set_ylim(top=101)
-        panels[-1].set_xticks(positions, [_wait_label(seconds) for seconds, _ in columns])
+            threshold = thresholds.get(channel)
+            shown = _span(columns, threshold)
+            _wait_panel(axes, whole, channel, shown, scenarios, baseline, threshold)
         panels[-1].set_xlabel("wait (at most)")
         figure_legend(figure, panels[0], len(scenarios))
         return Chart(name, title, caption, png_bytes(figure))

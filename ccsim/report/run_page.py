@@ -28,6 +28,7 @@ from ccsim.model import ConfigError
 from ccsim.report.formatting import format_estimate
 from ccsim.report.outputs import headline_channel
 from ccsim.report.reading import read_csv
+from ccsim.sim.kpis import PER_CHANNEL
 
 __all__ = ["is_run_folder", "render_run_page"]
 
@@ -112,8 +113,8 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[s
     rows = rows.set_index("kpi")
     cells = []
     for kpi in _TABLE_KPIS:
-        if kpi not in rows.index:
-            continue
+        if kpi not in rows.index or (channel == "all" and kpi in PER_CHANNEL):
+            continue  # the channels' waits each on its own: together they blend
         row = rows.loc[kpi]
         if not math.isfinite(row["estimate"]):
             continue
@@ -184,6 +185,7 @@ def _render(folder, name, facts, summary, replications, intervals) -> Path:
             [name],
             channels,
             None,
+            facts.get("thresholds"),
         ),
         run_figures.occupancy_chart(estimates, [name], "all" if len(channels) > 1 else channels[0]),
     ]

@@ -31,7 +31,7 @@ from ccsim.report.chart import (
 )
 from ccsim.report.formatting import input_label
 from ccsim.report.outputs import headline_channel
-from ccsim.sim.kpis import KPIS
+from ccsim.sim.kpis import KPIS, PER_CHANNEL
 
 __all__ = ["cost_service_chart", "grid_chart", "headline_chart", "tornado_chart"]
 
@@ -51,6 +51,22 @@ def _summary_value(summary: pd.DataFrame, scenario: str, channel: str, kpi: str)
     return rows.iloc[0][["estimate", "ci_low", "ci_high"]].astype(float)
 
 
+def _cost_service_panel(axes, points, scenarios, baseline) -> None:
+    """Each model as a point with both intervals: (service level, cost) in ``points``."""
+    colours = scenario_colours(scenarios)
+    for number, (scenario, (level, cost)) in enumerate(points.items()):
+        x, y = 100 * level["estimate"], cost["estimate"]
+        xerr = np.nan_to_num([[x - 100 * level["ci_low"]], [100 * level["ci_high"] - x]])
+        yerr = np.nan_to_num([[y - cost["ci_low"]], [cost["ci_high"] - y]])
+        style = {"fmt": "o", "capsize": 3, "ms": 6, "color": colours[scenario]}
+        axes.errorbar(x, y, xerr=xerr, yerr=yerr, label=scenario_label(scenario, baseline), **style)
+        # Labels alternate above and below their points, so that close models stay legible.
+        offset = (6, 6) if number % 2 == 0 else (6, -14)
+        axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
+    percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
+    axes.margins(0.15)
+
+
 def cost_service_chart(
     summary: pd.DataFrame,
     scenarios: list[str],
@@ -60,62 +76,64 @@ def cost_service_chart(
 ) -> Chart:
     """Each model as a point: service level across, cost per resolved contact (or, in
     older results, per handled contact) up in ``currency``, with both 95% intervals as
-    error bars."""
+    error bars; for all channels together a panel per channel, each with its own service
+    level (together they would blend thresholds of seconds and of hours)."""
     name, title = "cost_service_level", "Cost against service level"
     kpis = set(summary["kpi"])
-    cost_kpi = (
-        "cost_per_resolved_contact"
-        if "cost_per_resolved_contact" in kpis
-        else "cost_per_handled_contact"
-    )
+    resolved = "cost_per_resolved_contact" in kpis
+    cost_kpi = "cost_per_resolved_contact" if resolved else "cost_per_handled_contact"
     per = (
         "operating cost (labour and bot) per resolved customer"
-        if cost_kpi == "cost_per_resolved_contact"
+        if resolved
         else "labour cost per handled contact (total labour cost over total answered contacts)"
     )
+    levels = [channel]
+    if channel == "all":
+        named = summary[(summary["kpi"] == "service_level") & (summary["channel"] != "all")]
+        levels = list(dict.fromkeys(named["channel"])) or levels
     caption = (
-        f"Each model over the whole run ({channel_title(channel)}): service level (ratio of "
-        f"totals) across and {per} up; the bars are each model's 95% confidence intervals. "
-        "Down and to the right is better. With common random numbers the paired differences "
-        "(the table of differences) are much more precise than these intervals suggest."
+        f"Each model over the whole run: {per} ({channel_title(channel)}) up, and across the "
+        + (
+            "service level (ratio of totals)"
+            if len(levels) == 1
+            else "service level of each channel in its own panel (ratio of totals)"
+        )
+        + "; the bars are each model's 95% confidence intervals. Down and to the right is "
+        "better. With common random numbers the paired differences (the table of "
+        "differences) are much more precise than these intervals suggest."
     )
     if not {"service_level", cost_kpi} <= kpis:
         return Chart(name, title, note="summary.csv lacks service_level or cost per contact.")
-    points = {
-        scenario: (
-            _summary_value(summary, scenario, channel, "service_level"),
-            _summary_value(summary, scenario, channel, cost_kpi),
-        )
-        for scenario in scenarios
-    }
-    costs = [cost["estimate"] for _, cost in points.values()]
-    if all(not value for value in costs if not math.isnan(value)):
+    costs = {s: _summary_value(summary, s, channel, cost_kpi) for s in scenarios}
+    if all(not value for value in (c["estimate"] for c in costs.values()) if not math.isnan(value)):
         note = "Labour cost is zero in every model (no site has a cost_per_hour): no cost to plot."
         return Chart(name, title, note=note)
-    colours = scenario_colours(scenarios)
     with mpl.rc_context(STYLE):
-        figure = new_figure(4.8)
-        axes = figure.subplots()
-        for number, (scenario, (level, cost)) in enumerate(points.items()):
-            x, y = 100 * level["estimate"], cost["estimate"]
-            xerr = np.nan_to_num([[x - 100 * level["ci_low"]], [100 * level["ci_high"] - x]])
-            yerr = np.nan_to_num([[y - cost["ci_low"]], [cost["ci_high"] - y]])
-            style = {"fmt": "o", "capsize": 3, "ms": 6, "color": colours[scenario]}
-            axes.errorbar(
-                x, y, xerr=xerr, yerr=yerr, label=scenario_label(scenario, baseline), **style
+        figure = new_figure(4.8 if len(levels) == 1 else 0.9 + 3.2 * math.ceil(len(levels) / 2))
+        columns = min(2, len(levels))
+        panels = figure.subplots(
+            math.ceil(len(levels) / columns), columns, sharey=True, squeeze=False
+        ).flat
+        for index, axes in enumerate(panels):
+            if index >= len(levels):  # an odd number of channels: the last cell empty
+                axes.set_visible(False)
+                continue
+            level = levels[index]
+            points = {
+                s: (_summary_value(summary, s, level, "service_level"), costs[s]) for s in scenarios
+            }
+            _cost_service_panel(axes, points, scenarios, baseline)
+            axes.set_xlabel(
+                "service level (answered within threshold)"
+                if len(levels) == 1
+                else f"{level}: service level (answered within its threshold)"
             )
-            # Labels alternate above and below their points, so that close models stay legible.
-            offset = (6, 6) if number % 2 == 0 else (6, -14)
-            axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
-        axes.set_xlabel("service level (answered within threshold)")
-        axes.set_ylabel(
-            f"cost per resolved customer ({currency})"
-            if cost_kpi == "cost_per_resolved_contact"
-            else f"labour cost per handled contact ({currency})"
-        )
-        percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
-        axes.margins(0.15)
-        figure_legend(figure, axes, len(scenarios))
+            axes.set_ylabel(
+                f"cost per resolved customer ({currency})"
+                if resolved
+                else f"labour cost per handled contact ({currency})"
+            )
+        figure_legend(figure, figure.axes[0], len(scenarios))
         return Chart(name, title, caption, png_bytes(figure))
 
 
@@ -188,6 +206,8 @@ def grid_chart(
                     axes.axhline(base, ls="--", color="grey", label=f"{baseline} (baseline)")
             axes.set_xlabel(input_label(parameter, capital=False))
             label += f" ({currency})" if KPIS[kpi].kind == "money" else ""
+            if channel == "all" and kpi in PER_CHANNEL and summary["channel"].nunique() > 2:
+                label += "\n(all channels, blended)"  # thresholds of seconds and hours
             axes.set_title(label if channel == "all" else f"{label}\n({channel})", fontsize=10)
             if share:
                 percent_axis(axes, decimals=1 if np.nanmax(high, initial=0) < 10 else 0)
@@ -233,7 +253,12 @@ def tornado_chart(table: pd.DataFrame | None, model: str, currency: str = "USD")
         EQUAL_SERVICE: currency,
         difference: currency,
     }
-    labels = {EQUAL_SERVICE: "cost at equal service", difference: "against the baseline"}
+    labels = {
+        EQUAL_SERVICE: "cost at equal service",
+        difference: "against the baseline",
+        # sensitivity.csv's service level is that of every channel together
+        "service_level": "service level\n(all channels, blended)",
+    }
     panels = {output: tornado(table, model, output).set_index("parameter") for output in outputs}
     # One order for every panel, so that a row is the same input across them: by the widest
     # swing relative to the base over the outputs, widest on top.

@@ -5,7 +5,9 @@ planners' words.
 A :class:`KpiTable` has a column per model and, per :class:`Group` (a channel or a site), a
 :class:`Row` per KPI whose cells are :class:`Cell` objects (None where a model has no value);
 ``macros.html`` lays it out. The rows follow :data:`MODEL_ROWS` and :data:`CHANNEL_ROWS`, the
-KPIs the files do not hold left out, the cost rows only when a site has a cost.
+KPIs the files do not hold left out, the cost rows only when a site has a cost, and the
+waiting-time KPIs (:data:`~ccsim.sim.kpis.PER_CHANNEL`) only in a channel's own rows: over
+all channels together they blend a call's seconds with an email's hours.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ccsim.model.units import format_duration
-from ccsim.report.answer import flag
-from ccsim.report.formatting import format_difference, format_estimate
+from ccsim.report.formatting import flag, format_difference, format_estimate
 from ccsim.report.outputs import ExperimentOutputs
-from ccsim.sim.kpis import KPIS, MEAN, SITE_SUMMARY
+from ccsim.sim.kpis import KPIS, MEAN, PER_CHANNEL, SITE_SUMMARY
 
 __all__ = [
     "CHANNEL_ROWS",
@@ -200,7 +201,11 @@ def _table(
                 heading,
                 channel,
                 site,
-                [Row(k, label, cells(channel, site, k)) for k, label in rows],
+                [
+                    Row(k, label, cells(channel, site, k))
+                    for k, label in rows
+                    if channel != "all" or k not in PER_CHANNEL
+                ],
             )
             for heading, channel, site in groups
         ],

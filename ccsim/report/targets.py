@@ -1,7 +1,8 @@
 """The target table at the top of the report, as data for the page's template: per model
 and channel whether the targets are met (the weekly service level's lower bound against the
-target, and the share of intervals at the floor), then each site's tier-1 daytime occupancy,
-from the study's ``targets.csv`` (:mod:`ccsim.report.answer` reads it).
+target, and the share of intervals at the floor), then each tier-1 site's occupancy over the
+customers' core hours (total against the plan's cap, live against the band well-run voice
+centres hold), from the study's ``targets.csv`` (:mod:`ccsim.report.answer` reads it).
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ccsim.report.answer import flag
+from ccsim.report.formatting import flag
+from ccsim.study.attainment import LIVE_BAND
 
-__all__ = ["SiteOccupancy", "Target", "TargetRow", "TargetTable", "target_table"]
+__all__ = [
+    "SiteOccupancy",
+    "Target",
+    "TargetRow",
+    "TargetTable",
+    "missed_channels",
+    "missed_targets",
+    "occupancy_lines",
+    "target_table",
+]
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,18 @@ class Target:
 
 @dataclass(frozen=True)
 class SiteOccupancy:
-    """A site's tier-1 daytime occupancy, with its interval."""
+    """A tier-1 site's occupancy over the customers' core hours, with its interval, against
+    the plan's cap; its live occupancy against the band (both "" when the table has no
+    judgement, as older ones do not)."""
 
     name: str
     occupancy: str
     interval: str
     live: str  # voice and chat alone, when it differs; else ""
+    cap: str = ""
+    met: bool = True
+    band: str = ""
+    in_band: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class TargetTable:
 
     channels: list[str]
     occupancy: bool  # a column of the sites' occupancy
+    window: str  # the hours it is measured over ("" in older tables: site-clock daytime)
     baseline: str | None
     rows: list[TargetRow]
 
@@ -104,11 +122,17 @@ def _site(row: pd.Series) -> SiteOccupancy:
     name = row["site"] if "site" in row and isinstance(row["site"], str) else row["channel"]
     occupancy = _number(row, "occupancy")
     live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
+    judged = "met_occupancy" in row and pd.notna(row["met_occupancy"])
+    band = f"{100 * LIVE_BAND[0]:.0f}–{100 * LIVE_BAND[1]:.0f}%"
     return SiteOccupancy(
         name=str(name),
         occupancy=_share(occupancy, 0),
         interval=_bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high")),
-        live=_share(live, 0) if math.isfinite(live) and abs(live - occupancy) > 0.005 else "",
+        live=_share(live, 0) if math.isfinite(live) else "",
+        cap=_share(_number(row, "occupancy_cap"), 0) if judged else "",
+        met=not judged or flag(row["met_occupancy"]),
+        band=band if judged and math.isfinite(live) else "",
+        in_band=not judged or flag(row.get("live_occupancy_in_band")),
     )
 
 
@@ -116,8 +140,8 @@ def target_table(
     targets: pd.DataFrame, scenarios: Sequence[str], baseline: str | None
 ) -> TargetTable:
     """Per model (rows) and channel (columns): met or not, the weekly service level with its
-    interval against the target, and the share of intervals at the floor; then each site's
-    tier-1 daytime occupancy."""
+    interval against the target, and the share of intervals at the floor; then each tier-1
+    site's occupancy over the customers' core hours."""
     targeted = targets["target"].notna() if "target" in targets else targets["channel"].isna()
     channel_rows = targets[targeted]
     site_rows = targets[~targeted]
@@ -126,6 +150,7 @@ def target_table(
     else:
         site_rows = site_rows.iloc[0:0]
     channels = list(dict.fromkeys(channel_rows["channel"]))
+    windows = site_rows["window"].dropna() if "window" in site_rows else pd.Series([], dtype=str)
     index = {(r["scenario"], r["channel"]): r for _, r in channel_rows.iterrows()}
     rows = [
         TargetRow(
@@ -136,4 +161,77 @@ def target_table(
         for scenario in scenarios
         if scenario in set(targets["scenario"])
     ]
-    return TargetTable(channels, not site_rows.empty, baseline, rows)
+    window = str(windows.iloc[0]) if len(windows) else ""
+    return TargetTable(channels, not site_rows.empty, window, baseline, rows)
+
+
+def _occupancy_cell(row: pd.Series) -> str:
+    """``manila 99% (OVER the cap), live 80% (in the band)``; one figure where the site has
+    live work only."""
+    cap = "within the cap" if flag(row["met_occupancy"]) else "OVER the cap"
+    band = "in the band" if flag(row["live_occupancy_in_band"]) else "outside the band"
+    total, live = _number(row, "occupancy"), _number(row, "live_occupancy")
+    if abs(total - live) <= 0.005:
+        return f"{row['site']} {_share(total, 0)} ({cap}; {band})"
+    return f"{row['site']} {_share(total, 0)} ({cap}), live {_share(live, 0)} ({band})"
+
+
+def occupancy_lines(targets: pd.DataFrame) -> list[str]:
+    """The target table's occupancy column as the terminal says it: the hours and the
+    limits, then per model each tier-1 site's occupancy against the plan's cap and its live
+    occupancy against the band; none for a table without the judgement (an older one)."""
+    if "met_occupancy" not in targets:
+        return []
+    rows = targets[targets["met_occupancy"].notna()]
+    if rows.empty:
+        return []
+    first = rows.iloc[0]
+    band = f"{100 * LIVE_BAND[0]:.0f}-{100 * LIVE_BAND[1]:.0f}%"
+    lines = [
+        f"Occupancy of the tier-1 sites in the customers' core hours ({first['window']}; "
+        f"targets.csv): all work against the plan's cap of {_share(first['occupancy_cap'], 0)}, "
+        f"voice and chat against the {band} band of well-run voice centres:"
+    ]
+    for scenario, part in rows.groupby("scenario", sort=False):
+        cells = [_occupancy_cell(row) for _, row in part.iterrows()]
+        lines.append(f"  {scenario}: {'; '.join(cells)}")
+    return lines
+
+
+def missed_targets(targets: pd.DataFrame | None, scenario: str) -> list[str] | None:
+    """The channel targets ``scenario`` misses at its plan (``targets.csv``), each in words:
+    the channel, the service level with its interval against the target, the share of
+    intervals at the floor against the share required; None where it was not judged."""
+    rows = _judged(targets, scenario)
+    if rows is None:
+        return None
+    missed = []
+    for _, row in rows[~rows["met"].map(flag)].iterrows():
+        why = []
+        if not flag(row["met_weekly"]):
+            level = _share(_number(row, "service_level"))
+            bounds = _bounds(_number(row, "sl_low"), _number(row, "sl_high"))
+            target = _share(_number(row, "target"), 0)
+            why.append(f"service level {level} {bounds}, its lower bound under the {target} target")
+        if not flag(row.get("met_floor", True)) and pd.notna(row.get("floor")):
+            share, floor, required = (
+                _share(_number(row, k), 0)
+                for k in ("share_at_floor", "floor", "floor_share_required")
+            )
+            why.append(f"{share} of intervals at the {floor} floor, {required} required")
+        missed.append(f"{row['channel']} ({'; '.join(why)})")
+    return missed
+
+
+def missed_channels(targets: pd.DataFrame | None, scenario: str) -> list[str]:
+    """The channels whose targets ``scenario`` misses at its plan (none where not judged)."""
+    rows = _judged(targets, scenario)
+    return [] if rows is None else list(rows.loc[~rows["met"].map(flag), "channel"])
+
+
+def _judged(targets: pd.DataFrame | None, scenario: str) -> pd.DataFrame | None:
+    """``scenario``'s channel rows of ``targets.csv``; None where it was not judged."""
+    if targets is None or "target" not in targets or "met" not in targets:
+        return None
+    rows = targets[(targets["scenario"] == scenario) & targets["target"].notna()]
+    return None if rows.empty else rows

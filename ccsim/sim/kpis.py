@@ -16,7 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["JOURNEY_BINS", "KINDS", "KPIS", "MEAN", "QUANTILE", "RATIO", "SITE_SUMMARY", "Kpi"]
+__all__ = [
+    "JOURNEY_BINS",
+    "KINDS",
+    "KPIS",
+    "MEAN",
+    "PER_CHANNEL",
+    "QUANTILE",
+    "RATIO",
+    "SITE_SUMMARY",
+    "Kpi",
+]
 
 #: How a KPI reads: a share of 1 (shown as %), a duration in seconds, an amount of money in
 #: the study's currency, a count (mean per replication), or a time-average level (agents,
@@ -216,4 +226,22 @@ SITE_SUMMARY = (
     "occupancy",
     "labour_cost",
     "cost_per_handled_contact",
+)
+
+#: KPIs of waiting, each against its channel's own threshold and in its own time scale
+#: (seconds for a call, hours for an email): a reader sees them per channel only. The row
+#: of all channels together blends them (an email's hours swamp a call's seconds in the
+#: ASA), so the terminal, the report and the run's page leave them out of that row; the
+#: output tables keep them.
+PER_CHANNEL = frozenset(
+    {
+        "p_wait",
+        "mean_wait",
+        "asa",
+        "service_level",
+        "service_level_total_wait",
+        "within_target",
+        "service_level_answered",
+        "service_level_excl_short_abandons",
+    }
 )

@@ -83,6 +83,13 @@ class ChannelTally:
     waits_within_120s: int = 0
     waits_within_300s: int = 0
     waits_within_600s: int = 0
+    waits_within_1800s: int = 0
+    waits_within_3600s: int = 0
+    waits_within_7200s: int = 0
+    waits_within_14400s: int = 0
+    waits_within_28800s: int = 0
+    waits_within_86400s: int = 0
+    waits_within_172800s: int = 0
     # Customers, on the row of the channel where they first arrived, by that interval.
     customers: int = 0  # new customers (first arrivals)
     first_contact_resolutions: int = 0  # resolved at their first handled contact
@@ -198,6 +205,13 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "waits_within_120s",
     "waits_within_300s",
     "waits_within_600s",
+    "waits_within_1800s",
+    "waits_within_3600s",
+    "waits_within_7200s",
+    "waits_within_14400s",
+    "waits_within_28800s",
+    "waits_within_86400s",
+    "waits_within_172800s",
     "customers",
     "first_contact_resolutions",
     "customers_within_threshold",
@@ -242,7 +256,11 @@ if sorted(CONTACT_TALLIES + AGENT_TALLIES) != sorted(TALLY_NAMES):
     raise TypeError("every ChannelTally field must be in CONTACT_TALLIES or AGENT_TALLIES")
 
 #: Wait-distribution points (seconds) of the ``waits_within_<N>s`` tallies.
-WAIT_POINTS: tuple[int, ...] = (0, 10, 20, 30, 60, 120, 300, 600)
+#: Up to 10 min for live channels; on to 48 h for the channels worked later (email,
+#: messages: a threshold of hours), so that each channel's distribution spans its threshold.
+WAIT_POINTS: tuple[int, ...] = (
+    0, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800,
+)  # fmt: skip
 
 # The journey-time grid (``JOURNEY_BINS``, ``(tally, seconds)``) is defined with the KPI
 # that reads it (:mod:`ccsim.sim.kpis`); its counts are tallies here, in the same order.

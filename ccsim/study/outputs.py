@@ -41,7 +41,7 @@ TARGET_COLUMNS = sorted(
         "operating_cost",
     }
 )
-#: Interval running-sum columns the daytime occupancy reads, block by block.
+#: Interval running-sum columns the core-hours occupancy reads, block by block.
 BLOCK_SUM_COLUMNS = [*INTERVAL_KEYS, "n", "s_scheduled_time", "s_busy_time", "s_staffed_time"]
 
 

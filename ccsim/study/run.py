@@ -370,6 +370,17 @@ def _manifest(experiment, fingerprints, n_reps, rule, rounds, check) -> dict:
         "warmup_s": experiment.scenarios[base].warmup,
         "baseline": base,
         "currency": experiment.scenarios[base].currency,
+        # Each channel's service-level threshold (the longest any model sets): the
+        # waiting-time figure spans it.
+        "thresholds": {
+            channel: max(
+                float(scenario.channels[channel].service_level.threshold)
+                for scenario in experiment.scenarios.values()
+                if channel in scenario.channels
+            )
+            for scenario in experiment.scenarios.values()
+            for channel in scenario.channels
+        },
         "replications": n_reps,
         "stopping_rule": rule.model_dump() if rule is not None else None,
         "stopped_early": rule is not None and n_reps < rounds[-1],
