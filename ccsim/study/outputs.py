@@ -23,6 +23,7 @@ from ccsim.sim.metrics import RATIO_KPIS
 from ccsim.study.attainment import targets_rows
 from ccsim.study.equal_service import Sweep, equal_service_table, replication_costs, study_frontier
 from ccsim.study.selection import select
+from ccsim.study.site_scales import point_label
 
 __all__ = ["BLOCK_SUM_COLUMNS", "TARGET_COLUMNS", "write_study"]
 
@@ -87,6 +88,11 @@ def write_study(
         table = equal_service_table(costs, experiment.baseline)
         paths.append(write_csv(out / "equal_service.csv", table))
         entry["frontier"] = spec.frontier.model_dump()
+        if sweep.points:  # per site: every point each model ran, in the order run
+            entry["frontier_points"] = {
+                name: [point_label(point) for point in points]
+                for name, points in sweep.points.items()
+            }
         entry["equal_service"] = _equal_service_sentence(table, experiment.baseline)
     if spec.selection is not None:
         selection = spec.selection

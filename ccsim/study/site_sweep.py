@@ -1,0 +1,116 @@
+"""The rounds of a per-site sweep and its costs per replication: the runner's side of
+:mod:`.site_scales` for :mod:`.equal_service` (``frontier: {per_site: true}``).
+
+After the frontier's scales, every model gets, round by round, the next point of
+:func:`~.site_scales.next_point` (its groups widened or at their estimated crossings), all
+models of a round in one batch on the experiment's workers, saved like any block, until no
+model asks for another or ``max_rounds`` have run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pandas as pd
+
+from ccsim.experiment.stats import mean_ci
+from ccsim.planning.frontier import scaled_scenario
+from ccsim.planning.targets import Targets
+from ccsim.study.site_scales import (
+    FLOOR_SUM_COLUMNS,
+    Point,
+    floor_shares,
+    groups,
+    next_point,
+    point_label,
+    point_values,
+    site_costs,
+)
+
+__all__ = ["per_site_costs", "per_site_sweep", "site_columns"]
+
+
+def _diagonal(scenario, scale: float) -> Point:
+    return tuple(sorted((site.name, float(scale)) for site in scenario.sites))
+
+
+def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callable, columns) -> None:
+    """Fill ``sweep.groups`` and ``sweep.points``: the scales' points, then rounds of
+    :func:`~.site_scales.next_point` for every model at once (one batch a round) until no
+    model asks for another or ``max_rounds`` have run."""
+    spec = experiment.spec.frontier
+    for name, scenario in experiment.scenarios.items():
+        targets = Targets.of(scenario)
+        sweep.points[name] = {
+            _diagonal(scenario, scale): point_values(
+                scenario, every[(name, scale)], floor_shares(targets, sums[(name, scale)])
+            )
+            for scale in spec.scales
+        }
+        plan = sweep.points[name][_diagonal(scenario, 1.0)]
+        sweep.groups[name] = groups(
+            scenario,
+            targets,
+            plan,
+            spec.max_occupancy,
+            spec.max_occupancy_deferred,
+        )
+    for number in range(1, spec.max_rounds + 1):
+        jobs = []
+        for name, scenario in experiment.scenarios.items():
+            tried = list(sweep.points[name])
+            costs = site_costs(sweep.groups[name], sweep.points[name])
+            point = next_point(sweep.groups[name], costs, tried, spec.step)
+            if point is None:
+                continue
+            scaled = scaled_scenario(scenario, 1.0, dict(point))
+            label = point_label(point)
+            fingerprint = experiment.fingerprint_of(name, scaled, "frontier", label)
+            sweep.fingerprints.add(fingerprint)
+            jobs.append(((name, point), fingerprint, name, scaled, spec.replications))
+        if not jobs:
+            break
+        new, new_sums = simulate(jobs, f"sites {number} ", columns, FLOOR_SUM_COLUMNS)
+        for (name, point), frames in new.items():
+            scenario = experiment.scenarios[name]
+            shares = floor_shares(Targets.of(scenario), new_sums[(name, point)])
+            rows = pd.concat(frames, ignore_index=True)
+            sweep.points[name][point] = point_values(scenario, rows, shares)
+
+
+def per_site_costs(experiment, sweep) -> pd.DataFrame:
+    frames = []
+    for name in experiment.scenarios:
+        own = site_costs(sweep.groups[name], sweep.points[name])
+        found = sweep.groups[name]
+        own["binding_channel"] = [
+            "; ".join(f"{g.name}: {row[f'binding_{g.name}'] or '-'}" for g in found)
+            for _, row in own.iterrows()
+        ]
+        statuses = own[[f"status_{g.name}" for g in found]]
+        own["unbracketed"] = (statuses != "inside").any(axis=1)
+        frames.append(own.assign(scenario=name, extrapolated=False))
+    costs = pd.concat(frames, ignore_index=True)
+    first = ["scenario", "replication", "cost", "binding_channel", "extrapolated", "unbracketed"]
+    return costs[first + [c for c in costs if c not in first]]
+
+
+def site_columns(group: pd.DataFrame, level: float) -> dict:
+    """Per group of sites: its mean scale with a t interval, the constraint that binds it in
+    most replications, and how many replications left it not bracketed."""
+    record: dict = {"unbracketed": int(group["unbracketed"].sum())}
+    for column in [c for c in group if c.startswith("scale_")]:
+        site = column.removeprefix("scale_")
+        if group[f"status_{site}"].isna().all():
+            continue  # another model's group
+        estimate = mean_ci(group[column].to_numpy(float), level)
+        bindings = Counter(group[f"binding_{site}"].dropna())
+        record |= {
+            column: estimate.value,
+            f"{column}_low": estimate.low,
+            f"{column}_high": estimate.high,
+            f"binding_{site}": bindings.most_common(1)[0][0] if bindings else "",
+            f"unbracketed_{site}": int((group[f"status_{site}"] != "inside").sum()),
+        }
+    return record
