@@ -87,12 +87,7 @@ def write_study(
         costs = replication_costs(experiment, sweep)
         table = equal_service_table(costs, experiment.baseline)
         paths.append(write_csv(out / "equal_service.csv", table))
-        entry["frontier"] = spec.frontier.model_dump()
-        if sweep.points:  # per site: every point each model ran, in the order run
-            entry["frontier_points"] = {
-                name: [point_label(point) for point in points]
-                for name, points in sweep.points.items()
-            }
+        entry |= _frontier_entry(spec, sweep)
         entry["equal_service"] = _equal_service_sentence(table, experiment.baseline)
     if spec.selection is not None:
         selection = spec.selection
@@ -129,6 +124,16 @@ def write_study(
             "sentence": result.sentence,
         }
     return paths, entry
+
+
+def _frontier_entry(spec, sweep: Sweep) -> dict[str, Any]:
+    """The frontier's settings and, per site, every point each model ran, in the order run."""
+    entry: dict[str, Any] = {"frontier": spec.frontier.model_dump()}
+    if sweep.points:
+        entry["frontier_points"] = {
+            name: [point_label(point) for point in points] for name, points in sweep.points.items()
+        }
+    return entry
 
 
 def _plan_costs(rows: pd.DataFrame) -> pd.Series:
