@@ -15,7 +15,15 @@ from ccsim.experiment.replications import run_block
 from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.targets import Targets
 from ccsim.study.equal_service import model_costs, replication_costs, run_sweep
-from ccsim.study.site_scales import Constraint, Group, crossing_scale, next_point, site_costs
+from ccsim.study.site_scales import (
+    Constraint,
+    Group,
+    crossing_scale,
+    next_point,
+    repriced,
+    site_costs,
+)
+from ccsim.study.site_sweep import model_site_costs
 from ccsim.study.spec import load_experiment
 from ccsim.theory.erlang import erlang_c_performance
 
@@ -136,6 +144,24 @@ def test_per_site_costs_less_than_one_factor_and_widens_instead_of_extrapolating
     first = {p: v for p, v in sweep.points[name].items() if len({s for _, s in p}) == 1}
     only = site_costs(sweep.groups[name], first)
     assert (only["status_site_a"] == "below").all() and only["cost"].isna().all()
+
+
+@pytest.mark.slow
+def test_a_wage_end_reprices_every_point_and_leaves_the_crossings(swept):
+    experiment, sweep, costs = swept
+    scenario, spec = experiment.scenarios["plan"], experiment.spec.frontier
+    points = sweep.points["plan"]
+    same = model_site_costs(scenario, Targets.of(scenario), points, spec)
+    pd.testing.assert_frame_equal(same, site_costs(sweep.groups["plan"], points))
+    double = {p: repriced(values, "site_a", 2.0) for p, values in points.items()}
+    dearer = model_site_costs(scenario, Targets.of(scenario), double, spec)
+    assert np.allclose(dearer["scale_site_a"], same["scale_site_a"])
+    # Twice the wage: the cost rises by site A's pay at its own scale, 6 to 8 agents' pay
+    # (Erlang C's crossing is 6.87 agents; the plan pays 10).
+    plan = next(v for p, v in points.items() if dict(p) == {"site_a": 1.0, "site_b": 1.0})
+    per_agent = plan["site_a|labour_cost"].to_numpy() / 10
+    agents = (dearer["cost"] - same["cost"]).to_numpy() / per_agent
+    assert ((agents > 6) & (agents < 8)).all(), agents
 
 
 def test_crossing_scale_reads_between_bracketing_points_only():

@@ -59,6 +59,7 @@ __all__ = [
     "next_point",
     "point_label",
     "point_values",
+    "repriced",
     "site_costs",
 ]
 
@@ -234,6 +235,16 @@ def point_values(scenario, rows: pd.DataFrame, shares: dict[str, float]) -> pd.D
         table[f"{site.name}|live_occupancy"] = live_busy.reindex(own.index, fill_value=0) / staffed
         table[f"{site.name}|labour_cost"] = own["labour_cost"]
     return table.reset_index()
+
+
+def repriced(values: pd.DataFrame, site: str, factor: float) -> pd.DataFrame:
+    """One point's :func:`point_values` with ``site``'s pay times ``factor`` (a wage's end:
+    the service it gives does not move, only its pay and the operating cost)."""
+    column = f"{site}|labour_cost"
+    extra = values[column] * (factor - 1.0)
+    return values.assign(**{column: values[column] + extra}).assign(
+        operating_cost=values["operating_cost"] + extra
+    )
 
 
 def crossing_scale(scales: np.ndarray, margins: np.ndarray) -> tuple[float, str]:

@@ -28,7 +28,7 @@ from ccsim.study.site_scales import (
     site_costs,
 )
 
-__all__ = ["per_site_costs", "per_site_sweep", "site_columns"]
+__all__ = ["model_site_costs", "per_site_costs", "per_site_sweep", "site_columns"]
 
 
 def _diagonal(scenario, scale: float) -> Point:
@@ -79,7 +79,20 @@ def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callabl
             sweep.points[name][point] = point_values(scenario, rows, shares)
 
 
+def model_site_costs(scenario, targets: Targets, points: dict[Point, pd.DataFrame], spec):
+    """One model's cost at equal service per replication from the values at each point of
+    its sweep (``points``: :func:`~.site_scales.point_values` by point, the plan's among
+    them; ``spec``: the frontier's, for its caps): :func:`~.site_scales.site_costs` over
+    its groups (``replication``, ``cost``, per group ``scale_``, ``binding_``, ``status_``)."""
+    plan = next(values for point, values in points.items() if all(s == 1.0 for _, s in point))
+    found = groups(scenario, targets, plan, spec.max_occupancy, spec.max_occupancy_deferred)
+    return site_costs(found, points)
+
+
 def per_site_costs(experiment, sweep) -> pd.DataFrame:
+    """Per model and replication: :func:`~.site_scales.site_costs` along its sweep, with
+    ``binding_channel`` (each group's binding constraint), ``unbracketed`` (some group not
+    bracketed: no cost) and ``extrapolated`` (never, here)."""
     frames = []
     for name in experiment.scenarios:
         own = site_costs(sweep.groups[name], sweep.points[name])
