@@ -185,14 +185,20 @@ def test_next_point_widens_a_group_that_is_not_bracketed_and_checks_the_others()
         {
             "scale_x": [math.nan, math.nan],
             "status_x": ["below", "below"],
+            "aim_x": [0.912, 0.897],
             "scale_y": [0.962, 0.978],
             "status_y": ["inside", "inside"],
+            "aim_y": [0.962, 0.978],
         }
     )
-    assert next_point(groups, costs, tried, 0.05) == (("x", 0.9), ("y", 0.97))
-    # Every group bracketed and its estimate already run: done.
+    # x: past the furthest replication's aim (0.897) by 0.01, to 0.01; y: its estimate.
+    assert next_point(groups, costs, tried, 0.05) == (("x", 0.88), ("y", 0.97))
+    # An aim far off is held to three steps; none known: one step.
+    assert next_point(groups, costs.assign(aim_x=0.3), tried, 0.05)[0] == ("x", 0.8)
+    assert next_point(groups, costs.assign(aim_x=math.nan), tried, 0.05)[0] == ("x", 0.9)
+    # Every group bracketed and a point within the estimate's error already run: done.
     done = costs.assign(scale_x=[0.951, 0.953], status_x="inside", scale_y=[0.95, 0.952])
     assert next_point(groups, done, tried, 0.05) is None
-    # Missed at the largest scale: up by a step.
-    up = costs.assign(status_x=["above", "inside"])
-    assert next_point(groups, up, tried, 0.05)[0] == ("x", 1.05)
+    # Missed at the largest scale: up, past the aim.
+    up = costs.assign(status_x=["above", "inside"], aim_x=[1.021, 0.99])
+    assert next_point(groups, up, tried, 0.05)[0] == ("x", 1.04)

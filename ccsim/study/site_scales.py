@@ -39,12 +39,12 @@ it ends. When the estimate moves by 0.01 or more after a check, one more check r
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ccsim.experiment.stats import mean_ci
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.sim.metrics import RATIO_KPIS
 
@@ -274,10 +274,21 @@ def _curve(points: dict[Point, pd.DataFrame], group: Group, replication: int) ->
     return curve.groupby("scale", sort=True).mean()
 
 
-def _group_scale(curve: pd.DataFrame, group: Group) -> tuple[float, str, str]:
-    """(scale, binding constraint's label, status) of one group in one replication."""
+def _aim(scales: np.ndarray, margins: np.ndarray, top: bool) -> float:
+    """Where the line through the two lowest (``top``: highest) points reaches a margin of
+    0: where the next point should go to bracket a crossing outside the sweep (a design
+    choice only: no cost is ever read there). NaN where the line does not rise."""
+    if len(scales) < 2:
+        return math.nan
+    (s0, s1), (m0, m1) = (scales[-2:], margins[-2:]) if top else (scales[:2], margins[:2])
+    return float(s0 - m0 * (s1 - s0) / (m1 - m0)) if m1 > m0 else math.nan
+
+
+def _group_scale(curve: pd.DataFrame, group: Group) -> tuple[float, str, str, float]:
+    """(scale, binding constraint's label, status, aim) of one group in one replication:
+    the aim is the crossing when bracketed, else where :func:`_aim` puts it."""
     scales = curve.index.to_numpy(float)
-    best, binding, statuses = -math.inf, "", []
+    best, binding, statuses, aims = -math.inf, "", [], []
     for constraint in group.constraints:
         if constraint.column not in curve:
             continue
@@ -285,18 +296,21 @@ def _group_scale(curve: pd.DataFrame, group: Group) -> tuple[float, str, str]:
         value, status = crossing_scale(scales, margins)
         statuses.append(status)
         if status == "above":
-            return math.nan, constraint.label, "above"
+            return math.nan, constraint.label, "above", _aim(scales, margins, True)
+        aims.append(_aim(scales, margins, False))
         if value > best:
             best, binding = value, constraint.label
     if not statuses or all(status == "below" for status in statuses):
-        return math.nan, "", "below"
-    return best, binding, "inside"
+        known = [aim for aim in aims if math.isfinite(aim)]
+        return math.nan, "", "below", max(known, default=math.nan)
+    return best, binding, "inside", best
 
 
 def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.DataFrame:
     """Per replication: ``cost`` at every group's own scale (NaN when a group is not
     bracketed), and per group ``scale_<group>``, ``binding_<group>``, ``status_<group>``
-    (``inside``, ``below``: met at every point, ``above``: missed at the largest)."""
+    (``inside``, ``below``: met at every point, ``above``: missed at the largest) and
+    ``aim_<group>`` (where :func:`next_point` looks for a crossing outside the sweep)."""
     plan = next(values for point, values in points.items() if all(s == 1.0 for _, s in point))
     records = []
     for replication in sorted(plan["replication"].unique()):
@@ -306,40 +320,65 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
         record: dict = {"replication": int(replication)}
         for group in groups_:
             curve = _curve(points, group, replication)
-            scale, binding, status = _group_scale(curve, group)
+            scale, binding, status, aim = _group_scale(curve, group)
             pay = curve[[f"{site}|labour_cost" for site in group.sites]].sum(axis=1)
             cost -= sum(float(own[f"{site}|labour_cost"]) for site in group.sites)
             cost += float(np.interp(scale, pay.index.to_numpy(float), pay.to_numpy(float)))
             record |= {f"scale_{group.name}": scale, f"binding_{group.name}": binding}
-            record[f"status_{group.name}"] = status
+            record |= {f"status_{group.name}": status, f"aim_{group.name}": aim}
         records.append(record | {"cost": cost})
     return pd.DataFrame(records)
+
+
+def _widen(seen: list[float], aims: pd.Series, top: bool, step: float) -> float:
+    """The next scale of a group not bracketed: past the furthest aim of its replications
+    by 0.01 (``top``: up), at least 0.01 and at most three steps beyond the sweep's end
+    (``step`` where no aim is known), within :data:`SCALE_LIMITS`, to 0.01."""
+    known = aims[np.isfinite(aims)]
+    if top:
+        aim = known.max() + 0.01 if len(known) else seen[-1] + step
+        scale = math.ceil(100 * min(max(aim, seen[-1] + 0.01), seen[-1] + 3 * step) - 1e-6) / 100
+        return min(scale, SCALE_LIMITS[1])
+    aim = known.min() - 0.01 if len(known) else seen[0] - step
+    scale = math.floor(100 * max(min(aim, seen[0] - 0.01), seen[0] - 3 * step) + 1e-6) / 100
+    return max(scale, SCALE_LIMITS[0])
 
 
 def next_point(
     groups_: list[Group], costs: pd.DataFrame, tried: list[Point], step: float
 ) -> Point | None:
-    """The next point of a model's sweep, or None when it is done: a group not bracketed in
-    some replication goes ``step`` beyond its widest scale that way (within
-    :data:`SCALE_LIMITS`); every other group to its estimated crossing, to 0.01 (the check
-    at the combined scales). None when that point has been run already, or when nothing is
-    left to widen and the estimate is within 0.01 of the last point run."""
+    """The next point of a model's sweep, or None when it is done. A group not bracketed in
+    some replication goes beyond its widest scale that way, to where the line through its
+    two end points says the furthest replication crosses (:func:`_widen`); every other
+    group to its estimated crossing, the mean over replications to 0.01 (the check at the
+    combined scales). None when nothing is left to widen and some point run already has
+    every group within the estimate's sampling error (the half-width of its 95% t
+    interval, at least 0.01) of its estimate, or when the sweep cannot widen further."""
     scales: dict[str, float] = {}
-    widened = False
+    widened, tolerance = False, {}
     for group in groups_:
-        statuses = Counter(costs[f"status_{group.name}"])
+        status = costs[f"status_{group.name}"]
         seen = sorted({dict(point)[group.sites[0]] for point in tried})
-        if statuses["above"] and seen[-1] + step <= SCALE_LIMITS[1] + 1e-9:
-            scale, widened = round(seen[-1] + step, 2), True
-        elif statuses["below"] and seen[0] - step >= SCALE_LIMITS[0] - 1e-9:
-            scale, widened = round(seen[0] - step, 2), True
+        aims = costs.loc[status == "above", f"aim_{group.name}"]
+        scale = _widen(seen, aims, True, step) if len(aims) else math.nan
+        if not len(aims) and (status == "below").any():
+            scale = _widen(seen, costs.loc[status == "below", f"aim_{group.name}"], False, step)
+        if math.isfinite(scale) and scale not in seen:
+            widened = True
         else:
-            estimate = costs[f"scale_{group.name}"].mean()
-            scale = round(float(estimate), 2) if math.isfinite(estimate) else seen[-1]
+            known = costs[f"scale_{group.name}"].dropna().to_numpy(float)
+            scale, half = seen[-1], 0.0
+            if len(known):
+                estimate = mean_ci(known, 0.95)
+                scale, half = round(estimate.value, 2), (estimate.high - estimate.low) / 2
+            tolerance |= dict.fromkeys(group.sites, max(0.01, half if math.isfinite(half) else 0))
         scales |= dict.fromkeys(group.sites, scale)
     point = tuple(sorted(scales.items()))
     near = any(
-        all(abs(scale - dict(other).get(site, math.inf)) < 0.01 for site, scale in point)
+        all(
+            abs(scale - dict(other).get(site, math.inf)) < tolerance.get(site, 0.01)
+            for site, scale in point
+        )
         for other in tried
     )
     return None if point in tried or (near and not widened) else point
