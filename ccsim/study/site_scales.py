@@ -21,8 +21,9 @@ target, cap less occupancy) is read along the group's scale: its crossing is whe
 reaches 0 and stays, linear between the two bracketing points only. The group's scale in
 replication r is the largest crossing over its constraints (the **binding** one). A group
 whose constraints are met at every point, or one missed at its largest, is **not bracketed**:
-:func:`next_point` widens it by ``step`` (no crossing is ever extrapolated), and a group still
-not bracketed when the rounds run out gives no cost in that replication. The cost in
+:func:`next_point` widens it to where the line through its two end points says its furthest
+replication crosses (that line places the next run; no crossing is ever read off it), and a
+group still not bracketed when the rounds run out gives no cost in that replication. The cost in
 replication r is each group's pay read at its scale (linear between the same two points) plus
 what the plan spends on bots.
 
@@ -32,8 +33,8 @@ curve at the combined point. :func:`next_point` therefore puts every bracketed g
 estimated crossing (the mean over replications, to 0.01): that run is the **check** at the
 combined scales, and it becomes a point of every group's curve, the one nearest each
 crossing, so the final read-off interpolates next to a point simulated with every group where
-it ends. When the estimate moves by 0.01 or more after a check, one more check runs (within
-``max_rounds``).
+it ends. When the estimate then moves by more than its sampling error, one more check runs
+(within ``max_rounds``).
 """
 
 from __future__ import annotations
