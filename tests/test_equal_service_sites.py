@@ -193,8 +193,8 @@ def test_next_point_widens_a_group_that_is_not_bracketed_and_checks_the_others()
     )
     # x: past the furthest replication's aim (0.897) by 0.01, to 0.01; y: its estimate.
     assert next_point(groups, costs, tried, 0.05) == (("x", 0.88), ("y", 0.97))
-    # An aim far off is held to three steps; none known: one step.
-    assert next_point(groups, costs.assign(aim_x=0.3), tried, 0.05)[0] == ("x", 0.8)
+    # An aim far off is held to two steps; none known: one step.
+    assert next_point(groups, costs.assign(aim_x=0.3), tried, 0.05)[0] == ("x", 0.85)
     assert next_point(groups, costs.assign(aim_x=math.nan), tried, 0.05)[0] == ("x", 0.9)
     # Every group bracketed and a point within the estimate's error already run: done.
     done = costs.assign(scale_x=[0.951, 0.953], status_x="inside", scale_y=[0.95, 0.952])

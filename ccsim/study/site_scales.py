@@ -333,20 +333,26 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
 
 def _widen(seen: list[float], aims: pd.Series, top: bool, step: float) -> float:
     """The next scale of a group not bracketed: past the furthest aim of its replications
-    by 0.01 (``top``: up), at least 0.01 and at most three steps beyond the sweep's end
-    (``step`` where no aim is known), within :data:`SCALE_LIMITS`, to 0.01."""
+    by 0.01 (``top``: up), at least 0.01 and at most two steps beyond the sweep's end
+    (``step`` where no aim is known), within :data:`SCALE_LIMITS`, to 0.01. Two steps at
+    most: the curves bend (a service level saturates), and a line read across a wide
+    bracket would misplace the crossing."""
     known = aims[np.isfinite(aims)]
     if top:
         aim = known.max() + 0.01 if len(known) else seen[-1] + step
-        scale = math.ceil(100 * min(max(aim, seen[-1] + 0.01), seen[-1] + 3 * step) - 1e-6) / 100
+        scale = math.ceil(100 * min(max(aim, seen[-1] + 0.01), seen[-1] + 2 * step) - 1e-6) / 100
         return min(scale, SCALE_LIMITS[1])
     aim = known.min() - 0.01 if len(known) else seen[0] - step
-    scale = math.floor(100 * max(min(aim, seen[0] - 0.01), seen[0] - 3 * step) + 1e-6) / 100
+    scale = math.floor(100 * max(min(aim, seen[0] - 0.01), seen[0] - 2 * step) + 1e-6) / 100
     return max(scale, SCALE_LIMITS[0])
 
 
 def next_point(
-    groups_: list[Group], costs: pd.DataFrame, tried: list[Point], step: float
+    groups_: list[Group],
+    costs: pd.DataFrame,
+    tried: list[Point],
+    step: float,
+    bisect: bool = False,
 ) -> Point | None:
     """The next point of a model's sweep, or None when it is done. A group not bracketed in
     some replication goes beyond its widest scale that way, to where the line through its
@@ -354,7 +360,10 @@ def next_point(
     group to its estimated crossing, the mean over replications to 0.01 (the check at the
     combined scales). None when nothing is left to widen and some point run already has
     every group within the estimate's sampling error (the half-width of its 95% t
-    interval, at least 0.01) of its estimate, or when the sweep cannot widen further."""
+    interval, at least 0.01) of its estimate, or when the sweep cannot widen further.
+    With ``bisect`` (the estimate's point staffs the sites as a point run already: whole
+    agents), each bracketed group goes to the middle of the two scales run that bracket
+    its estimate instead, so that the bracket shrinks where one end would stay put."""
     scales: dict[str, float] = {}
     widened, tolerance = False, {}
     for group in groups_:
@@ -372,6 +381,10 @@ def next_point(
             if len(known):
                 estimate = mean_ci(known, 0.95)
                 scale, half = round(estimate.value, 2), (estimate.high - estimate.low) / 2
+                below = [x for x in seen if x < estimate.value]
+                above = [x for x in seen if x >= estimate.value]
+                if bisect and below and above:
+                    scale = round((below[-1] + above[0]) / 2, 2)
             tolerance |= dict.fromkeys(group.sites, max(0.01, half if math.isfinite(half) else 0))
         scales |= dict.fromkeys(group.sites, scale)
     point = tuple(sorted(scales.items()))
@@ -382,4 +395,4 @@ def next_point(
         )
         for other in tried
     )
-    return None if point in tried or (near and not widened) else point
+    return None if point in tried or (near and not (widened or bisect)) else point

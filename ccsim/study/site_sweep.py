@@ -35,6 +35,11 @@ def _diagonal(scenario, scale: float) -> Point:
     return tuple(sorted((site.name, float(scale)) for site in scenario.sites))
 
 
+def _staffing(scenario) -> str:
+    """The sites' headcounts, to tell two points that round to the same agents."""
+    return "".join(site.model_dump_json() for site in scenario.sites)
+
+
 def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callable, columns) -> None:
     """Fill ``sweep.groups`` and ``sweep.points``: the scales' points, then rounds of
     :func:`~.site_scales.next_point` for every model at once (one batch a round) until no
@@ -56,6 +61,10 @@ def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callabl
             spec.max_occupancy,
             spec.max_occupancy_deferred,
         )
+    staffed = {
+        name: {_staffing(scaled_scenario(scenario, 1.0, dict(point))) for point in points}
+        for name, points in sweep.points.items()
+    }
     for number in range(1, spec.max_rounds + 1):
         jobs = []
         for name, scenario in experiment.scenarios.items():
@@ -65,6 +74,12 @@ def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callabl
             if point is None:
                 continue
             scaled = scaled_scenario(scenario, 1.0, dict(point))
+            if _staffing(scaled) in staffed[name]:  # whole agents: run already
+                point = next_point(sweep.groups[name], costs, tried, spec.step, bisect=True)
+                scaled = scaled_scenario(scenario, 1.0, dict(point)) if point else scaled
+                if point is None or _staffing(scaled) in staffed[name]:
+                    continue
+            staffed[name].add(_staffing(scaled))
             label = point_label(point)
             fingerprint = experiment.fingerprint_of(name, scaled, "frontier", label)
             sweep.fingerprints.add(fingerprint)
