@@ -14,7 +14,12 @@ import pytest
 from ccsim.experiment.replications import run_block
 from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.targets import Targets
-from ccsim.study.equal_service import model_costs, replication_costs, run_sweep
+from ccsim.study.equal_service import (
+    equal_service_table,
+    model_costs,
+    replication_costs,
+    run_sweep,
+)
 from ccsim.study.site_scales import (
     Constraint,
     Group,
@@ -140,6 +145,11 @@ def test_per_site_costs_less_than_one_factor_and_widens_instead_of_extrapolating
     # Site A's crossing lies below the first scales: the sweep went down to bracket it.
     tried = sorted({dict(point)["site_a"] for point in sweep.points[name]})
     assert tried[0] < 0.7 and costs["scale_site_a"].between(tried[0], 0.8).all()
+    table = equal_service_table(costs, name).iloc[0]
+    assert table["extrapolated"] == 0 and table["unbracketed"] == 0 and table["n"] == 10
+    assert table["scale_site_a_low"] <= table["scale_site_a"] <= table["scale_site_a_high"]
+    assert table["binding_site_b"] in ("b", "b interval_floor")
+    assert 0 < table["occupancy_site_b"] < 1
     # On the first scales alone, site A is not bracketed: no cost, never an extrapolation.
     first = {p: v for p, v in sweep.points[name].items() if len({s for _, s in p}) == 1}
     only = site_costs(sweep.groups[name], first)

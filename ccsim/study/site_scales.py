@@ -310,8 +310,9 @@ def _group_scale(curve: pd.DataFrame, group: Group) -> tuple[float, str, str, fl
 def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.DataFrame:
     """Per replication: ``cost`` at every group's own scale (NaN when a group is not
     bracketed), and per group ``scale_<group>``, ``binding_<group>``, ``status_<group>``
-    (``inside``, ``below``: met at every point, ``above``: missed at the largest) and
-    ``aim_<group>`` (where :func:`next_point` looks for a crossing outside the sweep)."""
+    (``inside``, ``below``: met at every point, ``above``: missed at the largest),
+    ``aim_<group>`` (where :func:`next_point` looks for a crossing outside the sweep) and
+    per site ``occupancy_<site>`` at its scale (linear between the same two points)."""
     plan = next(values for point, values in points.items() if all(s == 1.0 for _, s in point))
     records = []
     for replication in sorted(plan["replication"].unique()):
@@ -327,6 +328,10 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
             cost += float(np.interp(scale, pay.index.to_numpy(float), pay.to_numpy(float)))
             record |= {f"scale_{group.name}": scale, f"binding_{group.name}": binding}
             record |= {f"status_{group.name}": status, f"aim_{group.name}": aim}
+            for site in group.sites:  # to see the caps held: occupancy where the site ends
+                if f"{site}|occupancy" in curve:
+                    level = curve[f"{site}|occupancy"].to_numpy(float)
+                    record[f"occupancy_{site}"] = float(np.interp(scale, curve.index, level))
         records.append(record | {"cost": cost})
     return pd.DataFrame(records)
 

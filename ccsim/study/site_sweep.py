@@ -126,8 +126,12 @@ def per_site_costs(experiment, sweep) -> pd.DataFrame:
 
 def site_columns(group: pd.DataFrame, level: float) -> dict:
     """Per group of sites: its mean scale with a t interval, the constraint that binds it in
-    most replications, and how many replications left it not bracketed."""
+    most replications, and how many replications left it not bracketed; per site, its mean
+    occupancy (deferred work included) at its scale."""
     record: dict = {"unbracketed": int(group["unbracketed"].sum())}
+    for column in [c for c in group if c.startswith("occupancy_")]:
+        if group[column].notna().any():  # NaN: another model's site
+            record[column] = float(group[column].mean())
     for column in [c for c in group if c.startswith("scale_")]:
         site = column.removeprefix("scale_")
         if group[f"status_{site}"].isna().all():
