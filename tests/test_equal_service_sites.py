@@ -24,11 +24,10 @@ from ccsim.study.site_scales import (
     Constraint,
     Group,
     crossing_scale,
-    next_point,
     repriced,
     site_costs,
 )
-from ccsim.study.site_sweep import model_site_costs
+from ccsim.study.site_sweep import model_site_costs, next_point
 from ccsim.study.spec import load_experiment
 from ccsim.theory.erlang import erlang_c_performance
 

@@ -8,7 +8,9 @@ since the channel's service depends on all of them; the study's models give one 
 group), and each group gets a scale of its own.
 
 A group's **constraints** are what the plan was built under (docs/staffing.md): each channel
-it answers reaches its weekly service-level target, its sites' live occupancy (voice and
+it answers reaches its weekly service-level target and its interval floor (the planner's
+share of intervals at target - 15 points, each interval pooled over the point's
+replications: :func:`floor_shares`), its sites' live occupancy (voice and
 chat busy time over logged-on time) stays within the live cap, and their occupancy with
 deferred work (email) within the deferred cap. A cap is **the plan's**: the nominal cap, or
 the plan's own occupancy where the plan, accepted by the planner under that cap judged on
@@ -21,15 +23,15 @@ target, cap less occupancy) is read along the group's scale: its crossing is whe
 reaches 0 and stays, linear between the two bracketing points only. The group's scale in
 replication r is the largest crossing over its constraints (the **binding** one). A group
 whose constraints are met at every point, or one missed at its largest, is **not bracketed**:
-:func:`next_point` widens it to where the line through its two end points says its furthest
-replication crosses (that line places the next run; no crossing is ever read off it), and a
-group still not bracketed when the rounds run out gives no cost in that replication. The cost in
-replication r is each group's pay read at its scale (linear between the same two points) plus
-what the plan spends on bots.
+the next point (:func:`~.site_sweep.next_point`) widens it to where the line through its two
+end points says its furthest replication crosses (that line places the next run; no crossing
+is ever read off it), and a group still not bracketed when the rounds run out gives no cost
+in that replication. The cost in replication r is the plan's, each group's pay replaced by
+its pay at its own scale (linear between the same two points).
 
 Between groups, work flows (escalations from tier 1 feed tier 2; unresolved customers come
 back), so a group's curve read at points where the others sit elsewhere is only nearly its
-curve at the combined point. :func:`next_point` therefore puts every bracketed group at its
+curve at the combined point. The next point therefore puts every bracketed group at its
 estimated crossing (the mean over replications, to 0.01): that run is the **check** at the
 combined scales, and it becomes a point of every group's curve, the one nearest each
 crossing, so the final read-off interpolates next to a point simulated with every group where
@@ -45,7 +47,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ccsim.experiment.stats import mean_ci
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.sim.metrics import RATIO_KPIS
 
@@ -57,7 +58,6 @@ __all__ = [
     "crossing_scale",
     "floor_shares",
     "groups",
-    "next_point",
     "point_label",
     "point_values",
     "repriced",
@@ -311,8 +311,8 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
     """Per replication: ``cost`` at every group's own scale (NaN when a group is not
     bracketed), and per group ``scale_<group>``, ``binding_<group>``, ``status_<group>``
     (``inside``, ``below``: met at every point, ``above``: missed at the largest),
-    ``aim_<group>`` (where :func:`next_point` looks for a crossing outside the sweep) and
-    per site ``occupancy_<site>`` at its scale (linear between the same two points)."""
+    ``aim_<group>`` (where :func:`~.site_sweep.next_point` looks for a crossing outside the
+    sweep) and per site ``occupancy_<site>`` at its scale (linear between the same two points)."""
     plan = next(values for point, values in points.items() if all(s == 1.0 for _, s in point))
     records = []
     for replication in sorted(plan["replication"].unique()):
@@ -334,70 +334,3 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
                     record[f"occupancy_{site}"] = float(np.interp(scale, curve.index, level))
         records.append(record | {"cost": cost})
     return pd.DataFrame(records)
-
-
-def _widen(seen: list[float], aims: pd.Series, top: bool, step: float) -> float:
-    """The next scale of a group not bracketed: past the furthest aim of its replications
-    by 0.01 (``top``: up), at least 0.01 and at most two steps beyond the sweep's end
-    (``step`` where no aim is known), within :data:`SCALE_LIMITS`, to 0.01. Two steps at
-    most: the curves bend (a service level saturates), and a line read across a wide
-    bracket would misplace the crossing."""
-    known = aims[np.isfinite(aims)]
-    if top:
-        aim = known.max() + 0.01 if len(known) else seen[-1] + step
-        scale = math.ceil(100 * min(max(aim, seen[-1] + 0.01), seen[-1] + 2 * step) - 1e-6) / 100
-        return min(scale, SCALE_LIMITS[1])
-    aim = known.min() - 0.01 if len(known) else seen[0] - step
-    scale = math.floor(100 * max(min(aim, seen[0] - 0.01), seen[0] - 2 * step) + 1e-6) / 100
-    return max(scale, SCALE_LIMITS[0])
-
-
-def next_point(
-    groups_: list[Group],
-    costs: pd.DataFrame,
-    tried: list[Point],
-    step: float,
-    bisect: bool = False,
-) -> Point | None:
-    """The next point of a model's sweep, or None when it is done. A group not bracketed in
-    some replication goes beyond its widest scale that way, to where the line through its
-    two end points says the furthest replication crosses (:func:`_widen`); every other
-    group to its estimated crossing, the mean over replications to 0.01 (the check at the
-    combined scales). None when nothing is left to widen and some point run already has
-    every group within the estimate's sampling error (the half-width of its 95% t
-    interval, at least 0.01) of its estimate, or when the sweep cannot widen further.
-    With ``bisect`` (the estimate's point staffs the sites as a point run already: whole
-    agents), each bracketed group goes to the middle of the two scales run that bracket
-    its estimate instead, so that the bracket shrinks where one end would stay put."""
-    scales: dict[str, float] = {}
-    widened, tolerance = False, {}
-    for group in groups_:
-        status = costs[f"status_{group.name}"]
-        seen = sorted({dict(point)[group.sites[0]] for point in tried})
-        aims = costs.loc[status == "above", f"aim_{group.name}"]
-        scale = _widen(seen, aims, True, step) if len(aims) else math.nan
-        if not len(aims) and (status == "below").any():
-            scale = _widen(seen, costs.loc[status == "below", f"aim_{group.name}"], False, step)
-        if math.isfinite(scale) and scale not in seen:
-            widened = True
-        else:
-            known = costs[f"scale_{group.name}"].dropna().to_numpy(float)
-            scale, half = seen[-1], 0.0
-            if len(known):
-                estimate = mean_ci(known, 0.95)
-                scale, half = round(estimate.value, 2), (estimate.high - estimate.low) / 2
-                below = [x for x in seen if x < estimate.value]
-                above = [x for x in seen if x >= estimate.value]
-                if bisect and below and above:
-                    scale = round((below[-1] + above[0]) / 2, 2)
-            tolerance |= dict.fromkeys(group.sites, max(0.01, half if math.isfinite(half) else 0))
-        scales |= dict.fromkeys(group.sites, scale)
-    point = tuple(sorted(scales.items()))
-    near = any(
-        all(
-            abs(scale - dict(other).get(site, math.inf)) < tolerance.get(site, 0.01)
-            for site, scale in point
-        )
-        for other in tried
-    )
-    return None if point in tried or (near and not (widened or bisect)) else point
