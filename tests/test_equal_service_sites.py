@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from ccsim.experiment.replications import run_block
+from ccsim.model import ServiceLevel
 from ccsim.planning.frontier import scaled_scenario
-from ccsim.planning.targets import Targets
+from ccsim.planning.targets import ChannelTarget, Targets
 from ccsim.study.equal_service import (
     equal_service_table,
     model_costs,
@@ -24,6 +25,7 @@ from ccsim.study.site_scales import (
     Constraint,
     Group,
     crossing_scale,
+    floor_shares,
     repriced,
     site_costs,
 )
@@ -211,3 +213,27 @@ def test_next_point_widens_a_group_that_is_not_bracketed_and_checks_the_others()
     # Missed at the largest scale: up, past the aim.
     up = costs.assign(status_x=["above", "inside"], aim_x=[1.021, 0.99])
     assert next_point(groups, up, tried, 0.05)[0] == ("x", 1.04)
+
+
+def test_floor_shares_pool_each_interval_over_the_blocks_as_the_planner_judges():
+    # Channel c, target 80%, floor 65%: interval 0 is 70/100 over two blocks (at the floor),
+    # interval 1 is 60/100 (below), interval 2 had no contact (not counted): 1 of 2.
+    def block(answered_in_time, answered):
+        return pd.DataFrame(
+            {
+                "channel": "c",
+                "site": "all",
+                "interval": [0, 1, 2],
+                "interval_start": "",
+                "local_start": "",
+                "s_answered_within_threshold": answered_in_time,
+                "s_answered": answered,
+                **dict.fromkeys(
+                    ["s_abandoned", "s_carried_over", "s_messages", "s_disconnected"], 0
+                ),
+            }
+        )
+
+    blocks = [block([40, 20, 0], [50, 50, 0]), block([30, 40, 0], [50, 50, 0])]
+    target = Targets({"c": ChannelTarget(ServiceLevel(threshold=20, target=0.8))}, confidence=0.95)
+    assert floor_shares(target, blocks) == {"c": 0.5}
