@@ -125,6 +125,7 @@ TIERS = {
         "test_sensitivity.py",
         "test_staffing_search.py",
         "test_study.py",
+        "test_equal_service_sites.py",
         "test_uncertainty.py",
         "test_validation.py",
     },

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ from ccsim.experiment.stats import holm, mean_ci, p_value, paired_mean_differenc
 from ccsim.planning.frontier import frontier_points, frontier_table, scaled_scenario
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.study.site_scales import FLOOR_SUM_COLUMNS, Group, Point
+from ccsim.study.site_sweep import per_site_costs, per_site_sweep, site_columns
 
 __all__ = [
     "EQUAL_SERVICE_COLUMNS",
@@ -52,6 +54,8 @@ SWEEP_COLUMNS = sorted(
         "site",
         "operating_cost",
         "labour_cost",
+        "busy_time",
+        "staffed_time",
         *_NUMERATOR,
         *_DENOMINATOR,
     }
@@ -87,11 +91,14 @@ def sweep_fingerprint(experiment, name: str, scale: float) -> str:
 class Sweep:
     """The frontier's replication rows (``SWEEP_COLUMNS``, whole-channel rows only) per model
     and scale, each site's pay there (:func:`site_labour`), and the fingerprints whose saved
-    blocks hold them."""
+    blocks hold them. With ``per_site``: per model, its groups of sites and, per point of its
+    sweep (the scales' points included), the :func:`~.site_scales.point_values`."""
 
     rows: dict[tuple[str, float], pd.DataFrame]
     fingerprints: set[str]
     labour: dict[tuple[str, float], pd.DataFrame]
+    groups: dict[str, list[Group]] = field(default_factory=dict)
+    points: dict[str, dict[Point, pd.DataFrame]] = field(default_factory=dict)
 
 
 def run_sweep(
@@ -99,14 +106,19 @@ def run_sweep(
     main_rows: Callable[[str], pd.DataFrame],
     n_main: int,
     simulate: Callable[..., dict],
+    main_sums: Callable[[str, int, list[str]], list[pd.DataFrame]] | None = None,
 ) -> Sweep:
     """Run the frontier of every model: each scale but the plan's own on the experiment's
-    seeds, by ``simulate(jobs, what, columns)`` (the runner's: saved blocks resumed, the rest
-    run in one batch), and the plan (scale 1.0) from ``main_rows(name)`` (the main run's
-    rows, ``SWEEP_COLUMNS``) when the main run has enough replications."""
+    seeds, by ``simulate(jobs, what, columns, sums)`` (the runner's: saved blocks resumed,
+    the rest run in one batch; with ``sums``, their interval sums too), and the plan (scale
+    1.0) from ``main_rows(name)`` (the main run's rows, ``SWEEP_COLUMNS``) when the main run
+    has enough replications (the interval sums of its blocks within the first n, for the
+    interval floors of ``per_site``, from ``main_sums(name, n, columns)``). With
+    ``per_site``, then the rounds of :func:`~.site_sweep.per_site_sweep`."""
     spec = experiment.spec.frontier
     n = spec.replications
     rows: dict[tuple[str, float], list[pd.DataFrame]] = {}
+    sums: dict[tuple[str, float], list[pd.DataFrame]] = {}
     fingerprints: set[str] = set()
     jobs = []
     for name in experiment.scenarios:
@@ -114,19 +126,29 @@ def run_sweep(
             if scale == 1.0 and n <= n_main:
                 own = main_rows(name)
                 rows[(name, scale)] = [own[own.replication < n]]
+                if spec.per_site and main_sums is not None:
+                    sums[(name, scale)] = main_sums(name, n, FLOOR_SUM_COLUMNS)
                 continue
             scenario = scaled_scenario(experiment.scenarios[name], scale)
             fingerprint = sweep_fingerprint(experiment, name, scale)
             fingerprints.add(fingerprint)
             jobs.append(((name, scale), fingerprint, name, scenario, n))
-    rows |= simulate(jobs, "frontier ", SWEEP_COLUMNS)
-    whole, labour = {}, {}
+    if spec.per_site:
+        new, new_sums = simulate(jobs, "frontier ", SWEEP_COLUMNS, FLOOR_SUM_COLUMNS)
+        rows |= new
+        sums |= new_sums
+    else:
+        rows |= simulate(jobs, "frontier ", SWEEP_COLUMNS)
+    whole, labour, every = {}, {}, {}
     for key, frames in rows.items():
-        frame = pd.concat(frames, ignore_index=True)
+        frame = every[key] = pd.concat(frames, ignore_index=True)
         labour[key] = site_labour(frame)
         frame = frame[frame.site == "all"].sort_values(["replication", "channel"])
         whole[key] = frame.reset_index(drop=True)
-    return Sweep(whole, fingerprints, labour)
+    sweep = Sweep(whole, fingerprints, labour)
+    if spec.per_site:
+        per_site_sweep(experiment, sweep, every, sums, simulate, SWEEP_COLUMNS)
+    return sweep
 
 
 def _total(rows: pd.DataFrame) -> pd.DataFrame:
@@ -235,7 +257,11 @@ def model_costs(targets: Targets, by_scale: dict[float, pd.DataFrame]) -> pd.Dat
 
 
 def replication_costs(experiment, sweep: Sweep) -> pd.DataFrame:
-    """Per model and replication: its :func:`model_costs` along its sweep."""
+    """Per model and replication: its :func:`model_costs` along its sweep; with
+    ``per_site``, :func:`~.site_scales.site_costs` and each group's scale, binding
+    constraint and status (``scale_<group>``, ...)."""
+    if experiment.spec.frontier.per_site:
+        return per_site_costs(experiment, sweep)
     scales = list(experiment.spec.frontier.scales)
     frames = []
     for name, scenario in experiment.scenarios.items():
@@ -268,6 +294,8 @@ def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95)
             "extrapolated": int(group["extrapolated"].sum()),
             "n": int(own.notna().sum()),
         }
+        if "unbracketed" in group:
+            record |= site_columns(group, level)
         pair = own.notna() & base.notna()
         if name == baseline:
             record |= dict.fromkeys(
@@ -294,4 +322,4 @@ def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95)
     table["p_holm"] = math.nan
     table.loc[others, "p_holm"] = holm(table.loc[others, "p_value"].to_numpy(float))
     table["significant"] = table["p_holm"] < 1 - level
-    return table[EQUAL_SERVICE_COLUMNS]
+    return table[EQUAL_SERVICE_COLUMNS + [c for c in table if c not in EQUAL_SERVICE_COLUMNS]]

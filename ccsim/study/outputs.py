@@ -23,6 +23,7 @@ from ccsim.sim.metrics import RATIO_KPIS
 from ccsim.study.attainment import targets_rows
 from ccsim.study.equal_service import Sweep, equal_service_table, replication_costs, study_frontier
 from ccsim.study.selection import select
+from ccsim.study.site_scales import point_label
 
 __all__ = ["BLOCK_SUM_COLUMNS", "TARGET_COLUMNS", "write_study"]
 
@@ -86,32 +87,45 @@ def write_study(
         costs = replication_costs(experiment, sweep)
         table = equal_service_table(costs, experiment.baseline)
         paths.append(write_csv(out / "equal_service.csv", table))
-        entry["frontier"] = spec.frontier.model_dump()
+        entry |= _frontier_entry(spec, sweep)
         entry["equal_service"] = _equal_service_sentence(table, experiment.baseline)
     if spec.selection is not None:
-        selection = spec.selection
-        if selection.on == "equal_service":
-            wide = costs.pivot(index="replication", columns="scenario", values="cost")[names]
-            eligible = [True] * len(names)
-            what = "cost at equal service"
-        else:
-            wide = pd.DataFrame({name: _plan_costs(plan_rows[name]) for name in names})
-            eligible = [bool(met[name]) for name in names]
-            what = "cost at its plan"
-        complete = wide.dropna()  # a replication without a cost in some model pairs nothing
-        base_cost = float(complete[experiment.baseline].mean())
-        delta = selection.indifference_zone * base_cost
-        result = select(
-            complete.to_numpy(float), names, delta, selection.confidence, eligible, what
-        )
-        table = result.table.assign(
-            indifference_zone=delta,
-            replications=result.replications,
-            replications_needed=result.needed,
-            guaranteed=result.guaranteed,
-        )
-        paths.append(write_csv(out / "selection.csv", table))
-        entry["selection"] = {
+        more, selected = _selection(out, experiment, costs, plan_rows, met)
+        paths += more
+        entry |= selected
+    return paths, entry
+
+
+def _selection(out: Path, experiment, costs, plan_rows, met) -> tuple[list[Path], dict]:
+    """``selection.csv`` and the manifest's entry. At equal service a model without a cost
+    in any replication (a site not bracketed) is left out of it, and with fewer than two
+    replications costed in every model left, nothing is selected (the manifest says so)."""
+    selection, names = experiment.spec.selection, list(experiment.scenarios)
+    if selection.on == "equal_service":
+        wide = costs.pivot(index="replication", columns="scenario", values="cost")[names]
+        names = [name for name in names if wide[name].notna().any()]
+        wide, eligible, what = wide[names], [True] * len(names), "cost at equal service"
+    else:
+        wide = pd.DataFrame({name: _plan_costs(plan_rows[name]) for name in names})
+        eligible = [bool(met[name]) for name in names]
+        what = "cost at its plan"
+    complete = wide.dropna()  # a replication without a cost in some model pairs nothing
+    if len(complete) < 2 or experiment.baseline not in complete:
+        return [], {
+            "selection_skipped": "No selection: fewer than two replications have a cost "
+            "in every model (widen the frontier or add rounds)."
+        }
+    base_cost = float(complete[experiment.baseline].mean())
+    delta = selection.indifference_zone * base_cost
+    result = select(complete.to_numpy(float), names, delta, selection.confidence, eligible, what)
+    table = result.table.assign(
+        indifference_zone=delta,
+        replications=result.replications,
+        replications_needed=result.needed,
+        guaranteed=result.guaranteed,
+    )
+    return [write_csv(out / "selection.csv", table)], {
+        "selection": {
             "on": selection.on,
             "selected": result.selected,
             "guaranteed": result.guaranteed,
@@ -122,7 +136,17 @@ def write_study(
             "left_out": int(len(wide) - len(complete)),
             "sentence": result.sentence,
         }
-    return paths, entry
+    }
+
+
+def _frontier_entry(spec, sweep: Sweep) -> dict[str, Any]:
+    """The frontier's settings and, per site, every point each model ran, in the order run."""
+    entry: dict[str, Any] = {"frontier": spec.frontier.model_dump()}
+    if sweep.points:
+        entry["frontier_points"] = {
+            name: [point_label(point) for point in points] for name, points in sweep.points.items()
+        }
+    return entry
 
 
 def _plan_costs(rows: pd.DataFrame) -> pd.Series:

@@ -104,35 +104,50 @@ def run_experiment(
         return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
 
 
-def _simulate(experiment, executor, store, save, progress, jobs, what, columns=None):
+def _simulate(experiment, executor, store, save, progress, jobs, what, columns=None, sums=None):
     """The rows of each job ``(key, fingerprint, model, scenario, replications[, first])``
     (``first``: the first seed child, 0 by default), by key, in blocks: saved ones read back
     (``columns`` of them), the others run in one batch on ``executor`` on ``model``'s seeds,
     saved by ``save`` as they finish, with a progress bar ``what``. The frontier's, the
-    sensitivity's and the joint sample's runs, after the main rounds."""
+    sensitivity's and the joint sample's runs, after the main rounds. With ``sums``
+    (interval running-sum columns), (the rows, each key's interval sums per block)."""
     rows: dict[Any, list[pd.DataFrame]] = {}
+    interval_sums: dict[Any, list[pd.DataFrame]] = {}
     tasks = []
     for key, fingerprint, model, scenario, n, *offset in jobs:
         good, _ = store.saved(fingerprint)
-        rows[key] = []
+        rows[key], interval_sums[key] = [], []
         start = offset[0] if offset else 0  # a joint sample's point i: seed children from i
         for first, stop in block_ranges(start, start + n, block_size(scenario)):
             if (first, stop) in good:
                 rows[key].append(store.reps(fingerprint, (first, stop), columns).to_pandas())
+                if sums is not None:
+                    interval_sums[key].append(store.sums(fingerprint, (first, stop), sums))
             else:
                 seeds = [experiment.seed_for(model, r) for r in range(first, stop)]
                 tasks.append(((key, fingerprint), scenario, seeds, first))
     bar = progress_bar(sum(len(task[2]) for task in tasks), progress, what)
     try:
-        for (key, fingerprint), first, stop, reps, sums in executor.map_unordered(
+        for (key, fingerprint), first, stop, reps, block_sums in executor.map_unordered(
             run_named_block, tasks
         ):
-            save(fingerprint, first, stop, reps, sums)
+            save(fingerprint, first, stop, reps, block_sums)
             rows[key].append(reps if columns is None else reps[columns])
+            if sums is not None:
+                interval_sums[key].append(block_sums[sums])
             bar.update(stop - first)
     finally:
         bar.close()
-    return rows
+    return rows if sums is None else (rows, interval_sums)
+
+
+def _main_block_sums(store, collector, n: int, columns: list[str]) -> list[pd.DataFrame]:
+    """The interval sums of the main run's saved blocks within its first ``n`` replications
+    (the frontier's plan point pools the same replications as its other points)."""
+    blocks = [block for block in collector.order if block[1] <= n]
+    return [
+        collector.checked(lambda b=b: store.sums(collector.fingerprint, b, columns)) for b in blocks
+    ]
 
 
 def _run_variants(experiment, simulate, collectors, n_main):
@@ -227,9 +242,9 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
             )
             bar.close()  # the frontier and the sensitivity count on bars of their own
 
-            def simulate(jobs, what, columns=None):
+            def simulate(jobs, what, columns=None, sums=None):
                 return _simulate(
-                    experiment, executor, store, session.save, progress, jobs, what, columns
+                    experiment, executor, store, session.save, progress, jobs, what, columns, sums
                 )
 
             sweep = None
@@ -239,6 +254,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
                     lambda name: collectors[name].read_columns(SWEEP_COLUMNS),
                     n_reps,
                     simulate,
+                    lambda name, n, columns: _main_block_sums(store, collectors[name], n, columns),
                 )
             sensitivity = None
             if spec.uncertain:

@@ -127,10 +127,24 @@ class UncertainRange(_Frozen):
 
 class FrontierSpec(_Frozen):
     """The cost-service frontier of every model inside the experiment: ``replications`` at
-    each of ``scales`` of its staffed headcounts (:mod:`.equal_service`)."""
+    each of ``scales`` of its staffed headcounts (:mod:`.equal_service`); with ``per_site``,
+    then at the points where each group of sites meets its own targets (:mod:`.site_scales`)."""
 
     scales: list[float] = Field(min_length=2)
     replications: int = Field(10, ge=2)
+    per_site: bool = Field(
+        False,
+        description="scale each group of sites to its own binding target (.site_scales), "
+        "widening the sweep until every crossing is bracketed",
+    )
+    max_occupancy: float | None = Field(
+        None, gt=0, le=1, description="live-occupancy cap of the plans (per_site)"
+    )
+    max_occupancy_deferred: float | None = Field(
+        None, gt=0, le=1, description="occupancy cap with deferred work (per_site)"
+    )
+    step: float = Field(0.05, gt=0, le=0.25, description="how far a widening goes (per_site)")
+    max_rounds: int = Field(4, ge=1, le=10, description="rounds after the scales (per_site)")
 
     _at_most = field_validator("replications")(_at_most_max_replications)
 
