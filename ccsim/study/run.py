@@ -39,7 +39,7 @@ from ccsim.study.equal_service import SWEEP_COLUMNS, run_sweep
 from ccsim.study.outputs import BLOCK_SUM_COLUMNS, write_study
 from ccsim.study.result import ExperimentResult
 from ccsim.study.sensitivity import BASE, sensitivity_table, variants
-from ccsim.study.session import Session
+from ccsim.study.session import Session, call_text
 from ccsim.study.spec import (
     Experiment,
     ExperimentSpec,
@@ -89,7 +89,7 @@ def run_experiment(
     command line, for ``ccsim experiment``); by default this call, written out.
     """
     if command is None:
-        command = _call_text(experiment, reps, n_jobs, out, backend)
+        command = call_text(experiment, reps, n_jobs, out, backend)
     if isinstance(experiment, dict | ExperimentSpec):  # a spec built in a notebook
         spec = validate(ExperimentSpec, experiment, "<experiment>")
         experiment = build_experiment(spec, "<experiment>", Path.cwd())
@@ -205,21 +205,6 @@ def _capped(experiment: Experiment, reps: int) -> Experiment:
         if update
         else experiment
     )
-
-
-def _call_text(experiment, reps, n_jobs, out, backend) -> str:
-    """``ccsim.run_experiment('experiments/x.yaml', reps=40)``: the call, for the manifest."""
-    if isinstance(experiment, str | Path):
-        what = repr(str(experiment))
-    elif isinstance(experiment, Experiment):
-        what = repr(experiment.source)
-    else:
-        what = "<spec>"
-    given = {"reps": reps, "n_jobs": n_jobs, "out": None if out is None else str(out)}
-    given["backend"] = backend
-    defaults = {"reps": None, "n_jobs": 1, "out": None, "backend": "loky"}
-    arguments = [f"{k}={v!r}" for k, v in given.items() if v != defaults[k]]
-    return f"ccsim.run_experiment({', '.join([what, *arguments])})"
 
 
 def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command):

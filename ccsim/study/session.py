@@ -9,6 +9,7 @@ import json
 import platform
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ccsim.experiment.folder import writing_to
@@ -17,7 +18,7 @@ from ccsim.experiment.saved_blocks import BlockStore
 from ccsim.files import write_text
 from ccsim.version import __version__
 
-__all__ = ["Session", "library_versions"]
+__all__ = ["Session", "call_text", "library_versions"]
 
 #: Wall time of every session that ran (part of) an experiment in an output folder, kept
 #: beside the saved blocks (not among them: their folder holds only blocks) so that a
@@ -91,3 +92,20 @@ class Session:
             "wall_time_total_s": round(sum(s["wall_s"] for s in self.earlier) + wall, 3),
             "sessions": len(self.earlier) + 1,
         }
+
+
+def call_text(experiment, reps, n_jobs, out, backend) -> str:
+    """``ccsim.run_experiment('experiments/x.yaml', reps=40)``: the call, for the manifest."""
+    from ccsim.study.spec import Experiment
+
+    if isinstance(experiment, str | Path):
+        what = repr(str(experiment))
+    elif isinstance(experiment, Experiment):
+        what = repr(experiment.source)
+    else:
+        what = "<spec>"
+    given = {"reps": reps, "n_jobs": n_jobs, "out": None if out is None else str(out)}
+    given["backend"] = backend
+    defaults = {"reps": None, "n_jobs": 1, "out": None, "backend": "loky"}
+    arguments = [f"{k}={v!r}" for k, v in given.items() if v != defaults[k]]
+    return f"ccsim.run_experiment({', '.join([what, *arguments])})"
