@@ -348,20 +348,24 @@ def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monk
 
 def test_an_end_is_replanned_where_its_work_goes():
     """At equal service an end is swept around its re-planned staffing: a chat bot that
-    contains less sends more chats to the chat and email site (Manila), and more of them on
-    to tier 2, and none to the voice site (Bogota); an input that moves no requirement
-    re-plans nothing."""
+    contains fewer simple requests sends more chats to the chat and email site (Manila),
+    hardly any more to tier 2 (simple requests are seldom escalated) and none to the voice
+    site (Bogota); an input that moves no requirement re-plans nothing (the channel-wide
+    containment, which every request type overrides)."""
     from pathlib import Path
 
     from ccsim.model.overrides import apply_overrides
     from ccsim.study.sensitivity import replanned
 
     scenario = load_scenario(Path(__file__).parents[1] / "configs" / "models" / "ai_heavy.yaml")
-    less = apply_overrides(scenario, {"channels.chat.bot.containment": 0.15}, "test")
+    simple = "channels.chat.request_types.simple.containment"
+    less = apply_overrides(scenario, {simple: 0.30}, "test")  # 0.85 in ai_heavy
     factors = replanned(scenario, less)
     assert factors["bogota"] == 1.0
-    assert factors["manila"] > 1.2
-    assert 1.0 < factors["specialists"] < factors["manila"]
-    more = apply_overrides(scenario, {"channels.chat.bot.containment": 0.6}, "test")
+    assert factors["manila"] > 1.05
+    assert 1.0 < factors["specialists"] < 1.03 < factors["manila"]
+    more = apply_overrides(scenario, {simple: 0.95}, "test")
     assert replanned(scenario, more)["manila"] < 1.0
     assert replanned(scenario, scenario) == {}
+    blind = apply_overrides(scenario, {"channels.chat.bot.containment": 0.15}, "test")
+    assert replanned(scenario, blind) == {}
