@@ -286,6 +286,26 @@ def test_an_uncertainty_block_needs_a_frontier(tmp_path):
         load_experiment(tmp_path / "exp.yaml")
 
 
+def test_a_combination_no_model_takes_is_refused_before_anything_runs(tmp_path, capsys):
+    # Each end valid alone (containment 0.9, false containment 0.2), some draws not: the
+    # main job found out after ten minutes of simulation.
+    from ccsim.cli import main
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    text = EXPERIMENT.replace("channels.voice.bot.containment: [0.05, 0.4]", (
+        "channels.voice.bot.containment: [0.7, 0.9]"
+    ))  # fmt: skip
+    (tmp_path / "exp.yaml").write_text(text)
+    out = tmp_path / "out"
+    assert main(["experiment", str(tmp_path / "exp.yaml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "uncertainty.inputs: point" in err and "in model 'ai'" in err
+    assert "containment + false_containment" in err and "narrow the ranges" in err
+    assert not (out / ".blocks").exists() or not any((out / ".blocks").iterdir())
+
+
 # --- end to end -----------------------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ from ccsim.study.spec import (
     load_experiment,
 )
 from ccsim.study.stopping import check_rule, round_blocks
+from ccsim.study.uncertainty import check_points
 from ccsim.study.uncertainty_outputs import run_points, write_uncertainty
 
 __all__ = ["ExperimentResult", "run_experiment"]
@@ -213,6 +214,8 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
     if reps is not None:
         rule = None
     rounds = rule.rounds() if rule is not None else [reps or int(spec.replications)]
+    if spec.uncertainty is not None:  # a combination no model takes: refused before any run
+        check_points(experiment, experiment.uncertainty_paths)
     names = list(experiment.scenarios)
     fingerprints = {name: experiment.fingerprint(name) for name in names}
     plans = {name: round_blocks(rounds, block_size(experiment.scenarios[name])) for name in names}

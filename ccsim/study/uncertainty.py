@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ccsim.model import ConfigError
 from ccsim.model.overrides import apply_overrides
 from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.pools import pool_requirements, pools
@@ -179,6 +180,27 @@ def simulated(experiment, applicable, model: str) -> bool:
     scenario = experiment.scenarios[model]
     values = point_values(spec, np.full(len(spec.inputs), 0.5), applicable.paths[model])
     return bool(wage_sites(scenario, values)[1])
+
+
+def check_points(experiment, applicable) -> None:
+    """Every point of the joint sample applied to every model it moves, before anything
+    runs: each input's ends may be valid alone and a combination not (a bot's containment
+    at its high end with false containment at its own: more than every contact)."""
+    spec = experiment.spec.uncertainty
+    for model, scenario in experiment.scenarios.items():
+        if not simulated(experiment, applicable, model):
+            continue
+        positions, _ = model_design(experiment, model)
+        for i, row in enumerate(positions):
+            _, changes = wage_sites(scenario, point_values(spec, row, applicable.paths[model]))
+            try:
+                apply_overrides(scenario, changes, experiment.source)
+            except ConfigError as exc:
+                why = (
+                    f"point {i} in model {model!r}: {exc.path}: {exc.message}; narrow the "
+                    "ranges so that every combination is valid"
+                )
+                raise ConfigError(experiment.source, "uncertainty.inputs", why) from None
 
 
 def point_jobs(experiment, applicable, bases: dict[str, Base]) -> list[PointJob]:
