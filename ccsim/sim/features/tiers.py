@@ -96,6 +96,13 @@ class _Tier:
         if customer is None:
             if contact.channel.plain:
                 return  # counted from the totals, and for its type by RequestTypes.answered
+            if draw < resolution:  # as in resolve: most first contacts end here, no customer
+                self.count.resolved_first(contact, now + handle_time)
+                if contact.tally is not None:
+                    row = self.core.request_types
+                    row.add(contact.channel, request, "resolved")
+                    row.add(contact.channel, request, "first_contact_resolutions")
+                return
             customer = contact.customer = Customer(contact, contact.arrival)
             customer.answered = True
         first = customer.first
