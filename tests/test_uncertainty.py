@@ -384,3 +384,27 @@ def test_a_break_even_without_a_root_says_so():
     entry = {"input": "containment", "model": "ai", "rivals": ["human"], "position": None}
     assert "at no value of containment" in break_even_sentence({"break_even": entry})
     assert break_even_sentence({}) == ""
+
+
+def test_with_sites_at_their_own_scales_the_sample_starts_from_the_studys_answer(tmp_path):
+    # The joint sample read its base along one factor while the study scaled each site to
+    # its own crossing: its base costs were 8-24% off the headline's (1,276k against
+    # 1,411k for onshore in the main job).
+    import json
+
+    from ccsim.study.run import run_experiment
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    text = EXPERIMENT.replace(
+        "frontier: {scales: [0.8, 0.9, 1.0, 1.1], replications: 4}",
+        "frontier: {scales: [0.9, 1.0], replications: 4, per_site: true, max_rounds: 2}",
+    ).replace("points: 16", "points: 8")
+    (tmp_path / "exp.yaml").write_text(text)
+    out = tmp_path / "out"
+    run_experiment(tmp_path / "exp.yaml", out=out)
+    study = pd.read_csv(out / "equal_service.csv").set_index("scenario")
+    base = json.loads((out / "manifest.json").read_text())["study"]["uncertainty"]
+    for model, cost in base["base_cost"].items():
+        if np.isfinite(study.loc[model, "cost"]):
+            assert cost == pytest.approx(study.loc[model, "cost"], rel=1e-9), model

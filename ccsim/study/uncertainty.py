@@ -28,7 +28,7 @@ through them (:func:`emulate`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -64,6 +64,19 @@ class Base:
     scale: float
     slopes: dict[str, float]
     site_labour: dict[str, float]
+    #: With a per-site frontier: each site's own scale at equal service (``scale``: their
+    #: mean, for the manifest); a point is staffed at these, not at one factor.
+    site_scales: dict[str, float] = field(default_factory=dict)
+
+    def staffed(self, variant, factors: dict[str, float]):
+        """``variant`` staffed as this base is at equal service, each site's re-planning
+        ``factors`` on top."""
+        if not self.site_scales:
+            return scaled_scenario(variant, self.scale, factors)
+        sites = {s.name for s in variant.sites}
+        return scaled_scenario(
+            variant, 1.0, {s: self.site_scales.get(s, 1.0) * factors.get(s, 1.0) for s in sites}
+        )
 
 
 def _whole(rows: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +140,30 @@ def base_points(experiment, sweep) -> dict[str, Base]:
             }
             labour[site] = _equal_service_cost(targets, doubled) - cost
         bases[name] = Base(cost, float(max(scale, 0.05)), slopes, labour)
+    if sweep.groups:  # each site at its own scale: the study's cost at equal service
+        bases = {name: _per_site(experiment, sweep, name, bases[name]) for name in bases}
     return bases
+
+
+def _per_site(experiment, sweep, name: str, single: Base) -> Base:
+    """:class:`Base` of a model whose sites the frontier scaled one by one: the study's own
+    cost at equal service (the mean over the replications that have one), each site's
+    scale there and its pay (the plan's, times that scale); the slopes stay those between
+    the sweep's scales, all sites moved together."""
+    from ccsim.study.site_sweep import per_site_costs
+
+    costs = per_site_costs(experiment, sweep)
+    own = costs[(costs.scenario == name) & costs.cost.notna()]
+    if own.empty:  # no replication bracketed: the single-factor reading stands
+        return single
+    scales = {}
+    for group in sweep.groups[name]:
+        for site in group.sites:
+            scales[site] = float(own[f"scale_{group.name}"].mean())
+    pay = _site_pay(sweep.rows[(name, 1.0)], single)
+    labour = {site: value * scales.get(site, 1.0) for site, value in pay.items()}
+    mean_scale = float(np.mean(list(scales.values()))) if scales else single.scale
+    return Base(float(own.cost.mean()), mean_scale, single.slopes, labour, scales)
 
 
 @dataclass(frozen=True)
@@ -219,7 +255,7 @@ def point_jobs(experiment, applicable, bases: dict[str, Base]) -> list[PointJob]
             _, changes = wage_sites(scenario, values)
             variant = apply_overrides(scenario, changes, experiment.source)
             factors = _replanned(requirement, scenario, variant)
-            staffed = scaled_scenario(variant, bases[model].scale, factors)
+            staffed = bases[model].staffed(variant, factors)
             jobs.append(PointJob(model, i, staffed, i * n, n, emulated))
     return jobs
 
