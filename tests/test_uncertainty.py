@@ -408,3 +408,17 @@ def test_with_sites_at_their_own_scales_the_sample_starts_from_the_studys_answer
     for model, cost in base["base_cost"].items():
         if np.isfinite(study.loc[model, "cost"]):
             assert cost == pytest.approx(study.loc[model, "cost"], rel=1e-9), model
+
+
+def test_a_break_even_beyond_the_range_names_no_impossible_value():
+    # It listed containments of 1.91 and 2.3 for a break-even at 132% of the range.
+    from ccsim.report.uncertainty import break_even_sentence
+
+    entry = {
+        "input": "containment", "model": "hybrid", "rivals": ["offshore"], "position": 1.32,
+        "within_range": False, "slope": -1.0, "values": {"channels.chat.bot.containment": 1.91},
+        "values_low": {}, "values_high": {},
+    }  # fmt: skip
+    text = break_even_sentence({"break_even": entry})
+    assert "anywhere in the range of containment, not even at its high end" in text
+    assert "1.91" not in text and "132%" in text

@@ -108,8 +108,19 @@ def break_even_sentence(entry: dict[str, Any] | None) -> str:
     def values(key: str) -> str:
         return ", ".join(f"{input_label(p, capital=False)} {v:.3g}" for p, v in found[key].items())
 
-    where = "within" if found["within_range"] else "outside"
     gains = "rises" if (found.get("slope") or 0) < 0 else "falls"
+    if not found["within_range"]:
+        # Its values out there are no containment anyone can have (above 1): the line
+        # says only that the range does not reach it.
+        end = "high" if found["position"] > 1 else "low"
+        return (
+            f"Break-even: {model} does not cost what the cheapest of {rivals} costs anywhere "
+            f"in the range of {what}, not even at its {end} end (the fitted line over the "
+            f"draws reaches it at {found['position']:.0%} of the range); {model} is cheaper "
+            f"as {what} {gains}. The other inputs vary over the draws: the line is their "
+            "average."
+        )
+    where = "within"
     text = (
         f"Break-even: {model} costs what the cheapest of {rivals} costs at equal service "
         f"when {what} is at {found['position']:.0%} of its range ({values('values')}), "
