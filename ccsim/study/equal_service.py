@@ -41,6 +41,7 @@ __all__ = [
     "equal_service_table",
     "model_costs",
     "replication_costs",
+    "repriced_sweep",
     "site_labour",
     "study_frontier",
 ]
@@ -323,3 +324,16 @@ def equal_service_table(costs: pd.DataFrame, baseline: str, level: float = 0.95)
     table.loc[others, "p_holm"] = holm(table.loc[others, "p_value"].to_numpy(float))
     table["significant"] = table["p_holm"] < 1 - level
     return table[EQUAL_SERVICE_COLUMNS + [c for c in table if c not in EQUAL_SERVICE_COLUMNS]]
+
+
+def repriced_sweep(rows: pd.DataFrame, labour: pd.DataFrame, site: str, factor: float):
+    """Whole-channel sweep ``rows`` with ``site``'s pay (``labour``, per replication) scaled
+    by ``factor`` in the whole centre's cost: the only figure of the sweep a wage moves."""
+    own = labour[labour.site == site]
+    if own.empty:  # one site: its pay is the whole
+        own = labour[labour.site == "all"]
+    extra = own.set_index("replication")["labour_cost"] * (factor - 1.0)
+    rows = rows.copy()
+    total = rows.channel == "all" if (rows.channel == "all").any() else rows.channel.notna()
+    rows.loc[total, "operating_cost"] += rows.loc[total, "replication"].map(extra).to_numpy()
+    return rows

@@ -46,7 +46,7 @@ from ccsim.planning.pools import pool_requirements, pools
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
-from ccsim.study.equal_service import Sweep, model_costs
+from ccsim.study.equal_service import Sweep, model_costs, repriced_sweep
 
 __all__ = [
     "HEADLINE",
@@ -253,19 +253,6 @@ def variants(experiment, with_base: bool) -> list[Variant]:
     return runs
 
 
-def _repriced_sweep(rows: pd.DataFrame, labour: pd.DataFrame, site: str, factor: float):
-    """Whole-channel sweep ``rows`` with ``site``'s pay (``labour``, per replication) scaled
-    by ``factor`` in the whole centre's cost: the only figure of the sweep a wage moves."""
-    own = labour[labour.site == site]
-    if own.empty:  # one site: its pay is the whole
-        own = labour[labour.site == "all"]
-    extra = own.set_index("replication")["labour_cost"] * (factor - 1.0)
-    rows = rows.copy()
-    total = rows.channel == "all" if (rows.channel == "all").any() else rows.channel.notna()
-    rows.loc[total, "operating_cost"] += rows.loc[total, "replication"].map(extra).to_numpy()
-    return rows
-
-
 def sensitivity_table(
     experiment,
     base: dict[str, pd.DataFrame],
@@ -301,7 +288,7 @@ def sensitivity_table(
             elif path != BASE and (site := _wage_site(scenario, {path: value})) is not None:
                 factor = value / next(s for s in scenario.sites if s.name == site).cost_per_hour
                 rows, labour = sweep.rows[(name, scale)], sweep.labour[(name, scale)]
-                by_scale[scale] = first(_repriced_sweep(rows, labour, site, factor))
+                by_scale[scale] = first(repriced_sweep(rows, labour, site, factor))
             else:  # the base itself, or an input this model lacks
                 by_scale[scale] = first(sweep.rows[(name, scale)])
         return model_costs(Targets.of(end_scenario), by_scale)

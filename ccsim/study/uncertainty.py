@@ -39,6 +39,7 @@ from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.pools import pool_requirements, pools
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.study.equal_service import repriced_sweep
 from ccsim.study.uncertainty_analysis import linear_fit
 from ccsim.study.uncertainty_design import design, point_values, wage_sites
 
@@ -95,17 +96,6 @@ def _levels(rows: pd.DataFrame) -> dict[str, float]:
     return levels
 
 
-def _repriced(rows: pd.DataFrame, labour: pd.DataFrame, site: str, factor: float) -> pd.DataFrame:
-    own = labour[labour.site == site]
-    if own.empty:  # one site: its pay is the whole
-        own = labour[labour.site == "all"]
-    extra = own.set_index("replication")["labour_cost"] * (factor - 1.0)
-    rows = rows.copy()
-    total = rows.channel == "all" if (rows.channel == "all").any() else rows.channel.notna()
-    rows.loc[total, "operating_cost"] += rows.loc[total, "replication"].map(extra).to_numpy()
-    return rows
-
-
 def _equal_service_cost(targets: Targets, by_scale: dict[float, pd.DataFrame]) -> float:
     """The mean over replications of the study's cost at equal service (the adapter to
     :mod:`.equal_service`: the one place this module reads it)."""
@@ -136,7 +126,7 @@ def base_points(experiment, sweep) -> dict[str, Base]:
         labour = {}
         for site in (s.name for s in scenario.sites):
             doubled = {
-                s: _repriced(by_scale[s], sweep.labour[(name, s)], site, 2.0) for s in scales
+                s: repriced_sweep(by_scale[s], sweep.labour[(name, s)], site, 2.0) for s in scales
             }
             labour[site] = _equal_service_cost(targets, doubled) - cost
         bases[name] = Base(cost, float(max(scale, 0.05)), slopes, labour)
