@@ -16,7 +16,7 @@ from conftest import OUTCOMES, exponential, service_level
 from conftest import scenario as build_scenario
 
 import ccsim
-from ccsim.experiment.stats import ratio_ci
+from ccsim.experiment.stats import mean_ci, ratio_ci
 from ccsim.theory.erlang import erlang_b, erlang_c_performance
 
 LEVEL = 0.999
@@ -341,6 +341,53 @@ def test_email_items_carry_over_between_days_and_none_is_lost():
         taken = np.bincount(taken, minlength=len(rows))[: len(rows)]
         assert backlog == list(np.cumsum([t.offered for t in rows]) - np.cumsum(taken))
         assert 0 < result.kpis.loc["email", "within_target"] <= 1
+
+
+@pytest.mark.parametrize(("agents", "share", "kept"), [(10, 0.05, 1), (20, 0.1, 2), (20, 0.12, 3)])
+def test_a_deferred_reserve_keeps_its_share_of_agents_free_of_email(agents, share, kept):
+    # Email only, far more than the agents can work: without a reserve every agent is busy
+    # all day; with one, exactly ceil(share x agents) stay idle once the backlog builds, so
+    # occupancy is (agents - kept) / agents exactly (nothing live takes the idle ones).
+    email = {
+        "kind": "email",
+        "arrivals": {"rate": "600/h"},
+        "handle_time": exponential("5min"),
+        "service_level": service_level("24h"),
+    }
+    for reserve, idle in ((0.0, 0), (share, kept)):
+        site = {"name": "a", "agents": agents, "deferred_reserve": reserve}
+        s = scenario({"email": email}, [site], horizon="10h", warmup="1h")
+        t = ccsim.simulate(s, seed=3).totals[("email", "all")]
+        assert t.busy_time / t.staffed_time == pytest.approx((agents - idle) / agents, abs=1e-9)
+
+
+def test_a_deferred_reserve_answers_voice_sooner_and_email_still_clears():
+    # A blended site: voice first, email fills the rest. Agents kept free of email take
+    # the calls that would have waited behind an email in hand, so voice waits less; email
+    # still gets the idle time beyond the reserve, and over the day every item is taken.
+    channels = {
+        "voice": {
+            "arrivals": {"rate": "100/h"},
+            "handle_time": exponential("5min"),
+            "patience": exponential("2min"),
+            "service_level": service_level(),
+        },
+        "email": {
+            "kind": "email",
+            "arrivals": {"rate": "20/h"},
+            "handle_time": exponential("10min"),
+            "service_level": service_level("24h"),
+        },
+    }
+    levels = {}
+    for reserve in (0.0, 0.1):
+        site = {"name": "a", "agents": 15, "deferred_reserve": reserve}
+        s = scenario(channels, [site], horizon="20h", warmup="1h")
+        table = replications(s, 20)  # the same seeds: common random numbers
+        levels[reserve] = whole(table, "voice").service_level.to_numpy()
+        email = whole(table, "email")
+        assert (email.carried_over <= 0.02 * email.offered).all()
+    assert mean_ci(levels[0.1] - levels[0.0], LEVEL).low > 0
 
 
 def test_silent_abandons_cost_an_agent_a_short_handle_time():

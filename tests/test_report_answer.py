@@ -397,9 +397,38 @@ def test_the_target_table_judges_occupancy_against_the_cap_and_the_band():
     lines = occupancy_lines(table)
     assert lines[0].startswith(
         "Occupancy of the tier-1 sites in the customers' core hours (10:00-16:00 "
-        "America/New_York; targets.csv): all work against the plan's cap of 95%"
+        "America/New_York; targets.csv), at the plan: all work against the plan's cap of 95%"
     )
     assert lines[2] == ("  offshore: site_offshore 97% (OVER the cap), live 60% (outside the band)")
+
+
+def test_occupancy_is_judged_at_the_equal_service_point_and_the_band_at_voice_sites():
+    """Issue #26: the staffing whose cost is the answer is judged (each site at its own
+    equal-service point), the plan's figure beside it; a site without voice has no band."""
+    from ccsim.report.targets import occupancy_lines
+
+    table = targets()
+    sites = table["channel"].str.startswith("site_")
+    table.loc[sites, "site"] = table.loc[sites, "channel"]
+    table.loc[sites, "channel"] = np.nan
+    table.loc[sites, "window"] = "10:00-16:00 America/New_York"
+    table.loc[sites, "occupancy_cap"] = 0.95
+    table.loc[sites, "occupancy"] = [0.97, 0.97, 0.99]
+    table.loc[sites, "live_occupancy"] = [0.90, 0.90, 0.74]
+    table.loc[sites, "judged_at"] = "equal service"
+    table.loc[sites, "occupancy_at_equal_service"] = [0.94, 0.96, 0.99]
+    table.loc[sites, "live_occupancy_at_equal_service"] = [0.87, 0.89, 0.74]
+    table.loc[sites, "met_occupancy"] = table.loc[sites, "occupancy_at_equal_service"] <= 0.95
+    table.loc[sites, "live_occupancy_in_band"] = [True, False, None]
+    html = render_macro("target_table", target_table(table, MODELS, "onshore"))
+    assert "site_onshore 94% <span" in html and "(at equal service; plan 97%" in html
+    assert "voice and chat 87%, within 75–88%" in html
+    assert "voice and chat 89%, outside 75–88%" in html
+    assert "voice and chat 74%</span>" in html  # no band: the site answers no voice
+    lines = occupancy_lines(table)
+    assert "at each site's equal-service point" in lines[0]
+    assert lines[1] == "  onshore: site_onshore 94% (within the cap), live 87% (in the band)"
+    assert lines[3] == "  hybrid: site_hybrid 99% (OVER the cap), live 74%"
 
 
 def test_each_channels_waits_span_its_threshold(monkeypatch):

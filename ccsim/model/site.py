@@ -163,6 +163,15 @@ class Site(FrozenModel):
     reserve: int | list[int] = Field(
         0, description="blending: dial only while more agents than this are idle"
     )
+    deferred_reserve: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "share of the agents logged on kept free of deferred work (email): an agent"
+            " takes an item only while more than this share, rounded up, are idle"
+        ),
+    )
 
     @field_validator("reserve")
     @classmethod

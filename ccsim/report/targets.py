@@ -55,8 +55,9 @@ class SiteOccupancy:
     live: str  # voice and chat alone, when it differs; else ""
     cap: str = ""
     met: bool = True
-    band: str = ""
+    band: str = ""  # "" where the band is not judged (a site without voice)
     in_band: bool = True
+    plan: str = ""  # the plan's occupancy, where the figures are the equal-service point's
 
 
 @dataclass(frozen=True)
@@ -118,21 +119,36 @@ def _target(row: pd.Series) -> Target:
     )
 
 
+def _judged_levels(row: pd.Series) -> tuple[float, float, bool]:
+    """(occupancy, live occupancy, at equal service): the figures the caps were judged on,
+    each site's equal-service point where the study has one, else the plan."""
+    if row.get("judged_at") == "equal service":
+        return (
+            _number(row, "occupancy_at_equal_service"),
+            _number(row, "live_occupancy_at_equal_service"),
+            True,
+        )
+    live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
+    return _number(row, "occupancy"), live, False
+
+
 def _site(row: pd.Series) -> SiteOccupancy:
     name = row["site"] if "site" in row and isinstance(row["site"], str) else row["channel"]
-    occupancy = _number(row, "occupancy")
-    live = _number(row, "live_occupancy") if "live_occupancy" in row else math.nan
+    occupancy, live, at_equal = _judged_levels(row)
     judged = "met_occupancy" in row and pd.notna(row["met_occupancy"])
+    banded = judged and pd.notna(row.get("live_occupancy_in_band"))
     band = f"{100 * LIVE_BAND[0]:.0f}–{100 * LIVE_BAND[1]:.0f}%"
+    interval = _bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high"))
     return SiteOccupancy(
         name=str(name),
         occupancy=_share(occupancy, 0),
-        interval=_bounds(_number(row, "occupancy_low"), _number(row, "occupancy_high")),
+        interval="" if at_equal else interval,
         live=_share(live, 0) if math.isfinite(live) else "",
         cap=_share(_number(row, "occupancy_cap"), 0) if judged else "",
         met=not judged or flag(row["met_occupancy"]),
-        band=band if judged and math.isfinite(live) else "",
-        in_band=not judged or flag(row.get("live_occupancy_in_band")),
+        band=band if banded and math.isfinite(live) else "",
+        in_band=not banded or flag(row.get("live_occupancy_in_band")),
+        plan=f"plan {_share(_number(row, 'occupancy'), 0)} {interval}".strip() if at_equal else "",
     )
 
 
@@ -169,11 +185,14 @@ def _occupancy_cell(row: pd.Series) -> str:
     """``manila 99% (OVER the cap), live 80% (in the band)``; one figure where the site has
     live work only."""
     cap = "within the cap" if flag(row["met_occupancy"]) else "OVER the cap"
-    band = "in the band" if flag(row["live_occupancy_in_band"]) else "outside the band"
-    total, live = _number(row, "occupancy"), _number(row, "live_occupancy")
+    in_band = row.get("live_occupancy_in_band")
+    band = "" if pd.isna(in_band) else "in the band" if flag(in_band) else "outside the band"
+    total, live, _ = _judged_levels(row)
     if abs(total - live) <= 0.005:
-        return f"{row['site']} {_share(total, 0)} ({cap}; {band})"
-    return f"{row['site']} {_share(total, 0)} ({cap}), live {_share(live, 0)} ({band})"
+        return f"{row['site']} {_share(total, 0)} ({cap}{'; ' + band if band else ''})"
+    return f"{row['site']} {_share(total, 0)} ({cap}), live {_share(live, 0)}" + (
+        f" ({band})" if band else ""
+    )
 
 
 def occupancy_lines(targets: pd.DataFrame) -> list[str]:
@@ -187,10 +206,13 @@ def occupancy_lines(targets: pd.DataFrame) -> list[str]:
         return []
     first = rows.iloc[0]
     band = f"{100 * LIVE_BAND[0]:.0f}-{100 * LIVE_BAND[1]:.0f}%"
+    at_equal = first.get("judged_at") == "equal service"
+    where = "at each site's equal-service point" if at_equal else "at the plan"
     lines = [
         f"Occupancy of the tier-1 sites in the customers' core hours ({first['window']}; "
-        f"targets.csv): all work against the plan's cap of {_share(first['occupancy_cap'], 0)}, "
-        f"voice and chat against the {band} band of well-run voice centres:"
+        f"targets.csv), {where}: all work against the plan's cap of "
+        f"{_share(first['occupancy_cap'], 0)}, voice and chat of a voice site against the "
+        f"{band} band of well-run voice centres:"
     ]
     for scenario, part in rows.groupby("scenario", sort=False):
         cells = [_occupancy_cell(row) for _, row in part.iterrows()]

@@ -75,6 +75,9 @@ TARGETS_COLUMNS = [
     "window",
     "window_intervals",
     "occupancy_cap",
+    "judged_at",
+    "occupancy_at_equal_service",
+    "live_occupancy_at_equal_service",
     "met_occupancy",
     "live_occupancy_in_band",
 ]
@@ -173,10 +176,27 @@ def core_hours_occupancy(
     )
 
 
-def _site_record(name: str, scenario: Scenario, site: str, block_sums, targets: Targets) -> dict:
+def _voice_sites(scenario: Scenario) -> set[str]:
+    voice = {name for name, channel in scenario.channels.items() if channel.kind == "voice"}
+    return {site.name for site in scenario.sites if site.skills is None or voice & set(site.skills)}
+
+
+def _site_record(
+    name: str,
+    scenario: Scenario,
+    site: str,
+    block_sums,
+    targets: Targets,
+    at_equal: tuple[float, float] | None,
+) -> dict:
     occupancy, live, n_core = core_hours_occupancy(scenario, site, block_sums, targets.confidence)
     cap = targets.max_occupancy_deferred
     judged = n_core > 0 and math.isfinite(occupancy.value)
+    # The staffing whose cost is the answer is judged: each site at its equal-service point
+    # where the study has one (linear between the sweep's points, as its pay), else the plan.
+    total, live_level = at_equal if at_equal is not None else (occupancy.value, live.value)
+    judged = judged and math.isfinite(total)
+    voice = site in _voice_sites(scenario)  # the band is a voice centre's
     return {
         "scenario": name,
         "kind": "site",
@@ -190,10 +210,13 @@ def _site_record(name: str, scenario: Scenario, site: str, block_sums, targets: 
         "window": core_hours(scenario),
         "window_intervals": n_core,
         "occupancy_cap": cap,
+        "judged_at": ("equal service" if at_equal is not None else "plan") if judged else None,
+        "occupancy_at_equal_service": at_equal[0] if at_equal is not None else math.nan,
+        "live_occupancy_at_equal_service": at_equal[1] if at_equal is not None else math.nan,
         # The cap is a planning figure on the expected load: judged by the estimate.
-        "met_occupancy": bool(occupancy.value <= cap) if judged else None,
+        "met_occupancy": bool(total <= cap) if judged else None,
         "live_occupancy_in_band": (
-            bool(LIVE_BAND[0] <= live.value <= LIVE_BAND[1]) if judged else None
+            bool(LIVE_BAND[0] <= live_level <= LIVE_BAND[1]) if judged and voice else None
         ),
     }
 
@@ -205,9 +228,12 @@ def targets_rows(
     interval_sums: pd.DataFrame,
     block_sums: list[pd.DataFrame],
     n_reps: int,
+    at_equal: dict[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """The rows of ``targets.csv`` for one model: one per channel (``kind`` = ``channel``)
-    and one per tier-1 site (``kind`` = ``site``)."""
+    and one per tier-1 site (``kind`` = ``site``); ``at_equal``: per site, its occupancy
+    and live occupancy over the core hours at its equal-service point, which then judge
+    the caps."""
     targets = Targets.of(scenario)
     evaluation = judge(scenario, targets, rows, _interval_levels(interval_sums, targets), n_reps)
     records = []
@@ -233,5 +259,6 @@ def targets_rows(
             }
         )
     for site in _tier1_sites(scenario):
-        records.append(_site_record(name, scenario, site, block_sums, targets))
+        own = (at_equal or {}).get(site)
+        records.append(_site_record(name, scenario, site, block_sums, targets, own))
     return pd.DataFrame(records, columns=TARGETS_COLUMNS)

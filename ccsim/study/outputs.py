@@ -61,6 +61,7 @@ def write_study(
     spec = experiment.spec
     names = list(experiment.scenarios)
     plan_rows = {name: rows(name, TARGET_COLUMNS) for name in names}
+    costs = replication_costs(experiment, sweep) if sweep is not None else None
     targets = pd.concat(
         [
             targets_rows(
@@ -70,6 +71,7 @@ def write_study(
                 interval_sums[name],
                 block_sums(name),
                 n_reps,
+                _occupancy_at_equal_service(costs, name),
             )
             for name in names
         ],
@@ -81,10 +83,8 @@ def write_study(
     entry: dict[str, Any] = {
         "targets_met": {name: bool(met[name]) for name in names},
     }
-    costs = None
     if sweep is not None:
         paths.append(write_csv(out / "frontier.csv", study_frontier(experiment, sweep)))
-        costs = replication_costs(experiment, sweep)
         table = equal_service_table(costs, experiment.baseline)
         paths.append(write_csv(out / "equal_service.csv", table))
         entry |= _frontier_entry(spec, sweep)
@@ -94,6 +94,25 @@ def write_study(
         paths += more
         entry |= selected
     return paths, entry
+
+
+def _occupancy_at_equal_service(costs, name: str) -> dict[str, tuple[float, float]] | None:
+    """Per site of ``name``, its mean occupancy and live occupancy over the core hours at
+    its own equal-service point (per-site sweeps record them: ``occupancy_<site>``); None
+    without."""
+    if costs is None or "unbracketed" not in costs:
+        return None
+    own = costs[costs.scenario == name]
+    found = {}
+    for column in own.columns:
+        if column.startswith("occupancy_") and own[column].notna().any():
+            site = column.removeprefix("occupancy_")
+            live = own.get(f"live_occupancy_{site}")
+            found[site] = (
+                float(own[column].mean()),
+                float(live.mean()) if live is not None else math.nan,
+            )
+    return found or None
 
 
 def _selection(out: Path, experiment, costs, plan_rows, met) -> tuple[list[Path], dict]:

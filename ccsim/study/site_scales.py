@@ -49,12 +49,14 @@ import pandas as pd
 
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.sim.metrics import RATIO_KPIS
+from ccsim.study.attainment import core_hours_occupancy
 
 __all__ = [
     "FLOOR_SUM_COLUMNS",
     "Constraint",
     "Group",
     "Point",
+    "core_hours_levels",
     "crossing_scale",
     "floor_shares",
     "groups",
@@ -65,8 +67,16 @@ __all__ = [
 ]
 
 _NUMERATOR, _DENOMINATOR = RATIO_KPIS["service_level"]
-#: The interval running sums the interval floors read.
-FLOOR_SUM_COLUMNS = [*INTERVAL_KEYS, *(f"s_{c}" for c in (*_NUMERATOR, *_DENOMINATOR))]
+#: The interval running sums the interval floors and the core hours' occupancy read.
+FLOOR_SUM_COLUMNS = [
+    *INTERVAL_KEYS,
+    *(f"s_{c}" for c in (*_NUMERATOR, *_DENOMINATOR)),
+    "n",
+    "s_scheduled_time",
+    "s_busy_time",
+    "s_staffed_time",
+]
+_FLOOR_SUMS = [f"s_{c}" for c in (*_NUMERATOR, *_DENOMINATOR)]
 _EPS = 1e-12
 #: A point of the sweep: each site's scale, sorted by site.
 Point = tuple[tuple[str, float], ...]
@@ -162,17 +172,16 @@ def groups(
                 constraints.append(Constraint("service_level", name, target.target))
                 constraints.append(Constraint("interval_floor", name, target.interval_share))
         for site in sites:
+            # Without a deferred reserve email takes every idle minute, so no staffing
+            # meets a cap on occupancy with email: it is judged in targets.csv only.
+            reserve = next(s for s in scenario.sites if s.name == site).deferred_reserve > 0
             for kind, cap in (
                 ("live_occupancy", max_occupancy),
-                ("occupancy", max_occupancy_deferred),
+                ("occupancy", max_occupancy_deferred if reserve else None),
             ):
                 column = f"{site}|{kind}"
-                if cap is None or column not in plan_values:
-                    continue
-                own = float(plan_values[column].mean())
-                constraints.append(
-                    Constraint(kind, site, max(cap, own) if math.isfinite(own) else cap)
-                )
+                if cap is not None and column in plan_values:
+                    constraints.append(Constraint(kind, site, cap))
         if constraints:  # a site with no target to meet stays at its plan
             found.append(Group(sites, tuple(constraints)))
     return found
@@ -189,7 +198,7 @@ def floor_shares(targets, sums: list[pd.DataFrame]) -> dict[str, float]:
     least its floor: the planner's interval judgement (:func:`ccsim.planning.targets.judge`)."""
     every = pd.concat(sums, ignore_index=True)
     every = every[every.site == "all"]
-    totals = every.groupby(["channel", "interval"])[FLOOR_SUM_COLUMNS[len(INTERVAL_KEYS) :]].sum()
+    totals = every.groupby(["channel", "interval"])[_FLOOR_SUMS].sum()
     numerator = totals[[f"s_{c}" for c in _NUMERATOR]].sum(axis=1)
     denominator = totals[[f"s_{c}" for c in _DENOMINATOR]].sum(axis=1)
     shares = {}
@@ -202,12 +211,29 @@ def floor_shares(targets, sums: list[pd.DataFrame]) -> dict[str, float]:
     return shares
 
 
-def point_values(scenario, rows: pd.DataFrame, shares: dict[str, float]) -> pd.DataFrame:
+def core_hours_levels(scenario, sums: list[pd.DataFrame]) -> dict[str, float]:
+    """Per site, its occupancy and live occupancy over the customers' core hours, pooled
+    over the replications of one point (``sums``, block by block), as ``targets.csv``
+    judges them (:func:`~.attainment.core_hours_occupancy`): the peak the caps are about, on
+    the customers' clock (a week's mean hides it behind nights and weekends)."""
+    levels = {}
+    for site in scenario.sites:
+        occupancy, live, n_core = core_hours_occupancy(scenario, site.name, sums)
+        if n_core:
+            levels[f"{site.name}|occupancy"] = occupancy.value
+            levels[f"{site.name}|live_occupancy"] = live.value
+    return levels
+
+
+def point_values(
+    scenario, rows: pd.DataFrame, shares: dict[str, float], core: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Per replication, from one point's rows (every channel and site): each channel's
     service level (``<channel>|service_level``) and its share of intervals at the floor
     (``shares``, one figure for the point: :func:`floor_shares`), each site's occupancy
-    and live occupancy, its pay (``<site>|labour_cost``) and the centre's
-    ``operating_cost``."""
+    and live occupancy (over the week; over the customers' core hours where ``core``, one
+    figure for the point, has them: :func:`core_hours_levels`), its pay
+    (``<site>|labour_cost``) and the centre's ``operating_cost``."""
     live = [name for name, channel in scenario.channels.items() if channel.kind != "email"]
     one_site = len(scenario.sites) == 1
     whole = _whole(rows, "all").set_index("replication").sort_index()
@@ -235,6 +261,9 @@ def point_values(scenario, rows: pd.DataFrame, shares: dict[str, float]) -> pd.D
         table[f"{site.name}|occupancy"] = own["busy_time"] / staffed
         table[f"{site.name}|live_occupancy"] = live_busy.reindex(own.index, fill_value=0) / staffed
         table[f"{site.name}|labour_cost"] = own["labour_cost"]
+    for column, level in (core or {}).items():
+        if column in table:
+            table[column] = level
     return table.reset_index()
 
 
@@ -312,7 +341,8 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
     bracketed), and per group ``scale_<group>``, ``binding_<group>``, ``status_<group>``
     (``inside``, ``below``: met at every point, ``above``: missed at the largest),
     ``aim_<group>`` (where :func:`~.site_sweep.next_point` looks for a crossing outside the
-    sweep) and per site ``occupancy_<site>`` at its scale (linear between the same two points)."""
+    sweep) and per site ``occupancy_<site>`` and ``live_occupancy_<site>`` at its scale
+    (linear between the same two points)."""
     plan = next(values for point, values in points.items() if all(s == 1.0 for _, s in point))
     records = []
     for replication in sorted(plan["replication"].unique()):
@@ -329,8 +359,9 @@ def site_costs(groups_: list[Group], points: dict[Point, pd.DataFrame]) -> pd.Da
             record |= {f"scale_{group.name}": scale, f"binding_{group.name}": binding}
             record |= {f"status_{group.name}": status, f"aim_{group.name}": aim}
             for site in group.sites:  # to see the caps held: occupancy where the site ends
-                if f"{site}|occupancy" in curve:
-                    level = curve[f"{site}|occupancy"].to_numpy(float)
-                    record[f"occupancy_{site}"] = float(np.interp(scale, curve.index, level))
+                for kind in ("occupancy", "live_occupancy"):
+                    if f"{site}|{kind}" in curve:
+                        level = curve[f"{site}|{kind}"].to_numpy(float)
+                        record[f"{kind}_{site}"] = float(np.interp(scale, curve.index, level))
         records.append(record | {"cost": cost})
     return pd.DataFrame(records)

@@ -24,6 +24,7 @@ from ccsim.study.site_scales import (
     SCALE_LIMITS,
     Group,
     Point,
+    core_hours_levels,
     floor_shares,
     groups,
     point_label,
@@ -51,9 +52,7 @@ def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callabl
     for name, scenario in experiment.scenarios.items():
         targets = Targets.of(scenario)
         sweep.points[name] = {
-            _diagonal(scenario, scale): point_values(
-                scenario, every[(name, scale)], floor_shares(targets, sums[(name, scale)])
-            )
+            _diagonal(scenario, scale): _values(scenario, every[(name, scale)], sums[(name, scale)])
             for scale in spec.scales
         }
         plan = sweep.points[name][_diagonal(scenario, 1.0)]
@@ -91,10 +90,17 @@ def per_site_sweep(experiment, sweep, every: dict, sums: dict, simulate: Callabl
             break
         new, new_sums = simulate(jobs, f"sites {number} ", columns, FLOOR_SUM_COLUMNS)
         for (name, point), frames in new.items():
-            scenario = experiment.scenarios[name]
-            shares = floor_shares(Targets.of(scenario), new_sums[(name, point)])
             rows = pd.concat(frames, ignore_index=True)
-            sweep.points[name][point] = point_values(scenario, rows, shares)
+            sweep.points[name][point] = _values(
+                experiment.scenarios[name], rows, new_sums[(name, point)]
+            )
+
+
+def _values(scenario, rows: pd.DataFrame, sums: list[pd.DataFrame]) -> pd.DataFrame:
+    """One point's :func:`~.site_scales.point_values`, its floors and core hours' occupancy
+    read from its interval sums."""
+    shares = floor_shares(Targets.of(scenario), sums)
+    return point_values(scenario, rows, shares, core_hours_levels(scenario, sums))
 
 
 def model_site_costs(scenario, targets: Targets, points: dict[Point, pd.DataFrame], spec):
@@ -132,7 +138,7 @@ def site_columns(group: pd.DataFrame, level: float) -> dict:
     most replications, and how many replications left it not bracketed; per site, its mean
     occupancy (deferred work included) at its scale."""
     record: dict = {"unbracketed": int(group["unbracketed"].sum())}
-    for column in [c for c in group if c.startswith("occupancy_")]:
+    for column in [c for c in group if c.startswith(("occupancy_", "live_occupancy_"))]:
         if group[column].notna().any():  # NaN: another model's site
             record[column] = float(group[column].mean())
     for column in [c for c in group if c.startswith("scale_")]:

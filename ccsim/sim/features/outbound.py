@@ -356,6 +356,8 @@ class Outbound:
             cues = by_site.get(site.index)
             if cues is None:
                 continue
+            if site.on_idle is not None:  # email's reserve cue: after dialling (outranks it)
+                cues = [*cues, site.on_idle]
             site.on_idle = cues[0] if len(cues) == 1 else _each(cues)
 
     def start(self) -> None:
