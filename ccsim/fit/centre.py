@@ -196,7 +196,7 @@ def fit_centre(
         target,
         dict(records.odd),
         skills,
-        tuple(implausible(frame)),
+        (*records.assumed, *implausible(frame)),
     )
 
 
