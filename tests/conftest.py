@@ -122,6 +122,7 @@ TIERS = {
         "test_experiment.py",
         "test_fit.py",
         "test_fit_checks.py",
+        "test_fit_types.py",
         "test_selection.py",
         "test_sensitivity.py",
         "test_staffing_search.py",

@@ -198,6 +198,13 @@ def fit(args) -> int:
         print(f"\n{channel.name}  ({channel.n_contacts:,} contacts)")
         print(f"  busyness   {channel.demand.alpha.describe()}")
         print(f"  handle     {channel.handle_time.describe()}")
+        if channel.request_types is not None:
+            kinds = channel.request_types.written().items()
+            shown = ", ".join(
+                f"{kind} {spec['share']:.3f} x{spec['handle_time_multiplier']:.3f}"
+                for kind, spec in kinds
+            )
+            print(f"  types      share x handle-time multiplier: {shown}")
         if channel.patience is not None:
             print(f"  patience   {channel.patience.describe()}")
         if channel.forecast is not None:

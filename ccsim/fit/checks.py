@@ -65,9 +65,9 @@ def screen(
     if n > REPEATED_SHARE * len(frame):
         first = int(frame.loc[repeated, "line"].iloc[0])
         assumed.append(
-            f"{n:,} rows ({n / len(frame):.0%}) repeat another row exactly (arrival, wait, "
-            f"outcome, handle time, site; the first at line {first}): assumed a repeated "
-            f"export and dropped, {len(frame) - n:,} contacts kept"
+            f"{n:,} rows ({n / len(frame):.0%}) repeat another row exactly, field for field "
+            f"(the first at line {first}): assumed a repeated export and dropped, "
+            f"{len(frame) - n:,} contacts kept"
         )
         frame = frame[~repeated].reset_index(drop=True)
     return frame
