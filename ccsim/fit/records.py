@@ -211,9 +211,9 @@ def read_records(
     frame["request_type"] = _names(raw, names["request_type"], "other", missing="")
     frame["replication"] = _runs(raw, names["replication"], source, lines)
     frame["line"] = lines
-    _count_odd(frame, odd, handle in raw.columns)
     frame = frame.sort_values(["replication", "arrival"], kind="stable").reset_index(drop=True)
     frame = screen(frame, source, {"arrival": arrival, "handle_time": handle}, assumed)
+    _count_odd(frame, odd, handle in raw.columns)  # of the rows kept
     return Records(source, frame, zone.key, odd, tuple(assumed))
 
 
