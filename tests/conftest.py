@@ -121,6 +121,8 @@ TIERS = {
         "test_doc_figures.py",
         "test_experiment.py",
         "test_fit.py",
+        "test_fit_checks.py",
+        "test_fit_types.py",
         "test_selection.py",
         "test_sensitivity.py",
         "test_staffing_search.py",

@@ -607,7 +607,7 @@ def test_fit_name_must_be_plain(tmp_path, capsys):
     ("change", "message"),
     [
         ("repeat", "rows (50%) repeat another row exactly"),
-        ("milliseconds", "if they are milliseconds, divide the column by 1000"),
+        ("milliseconds", "if they are milliseconds, divide the column by 1000"),  # waits
         ("none", None),
     ],
 )
@@ -615,8 +615,8 @@ def test_a_log_that_looks_wrong_is_fitted_with_a_warning(tmp_path, capsys, chang
     log = pd.read_csv(weekday_log(tmp_path / "log.csv", weeks=1, per_day=60))
     if change == "repeat":  # a double export: the volume doubled without a word
         log = pd.concat([log, log])
-    elif change == "milliseconds":
-        log = log.assign(handle_time=log.handle_time * 1000)
+    elif change == "milliseconds":  # handle times so are refused (tests/test_fit_checks.py)
+        log = log.assign(wait=log.wait * 5000)
     log.to_csv(tmp_path / "log.csv", index=False)
     out = tmp_path / "fitted.yaml"
     assert main(["fit", str(tmp_path / "log.csv"), "--out", str(out)]) == 0

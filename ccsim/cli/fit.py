@@ -173,9 +173,7 @@ def _add_validation_options(parser) -> None:
 
 def fit(args) -> int:
     from ccsim.experiment.folder import refuse_overwrite, writing_to
-    from ccsim.files import write_text
     from ccsim.fit import fit_centre, read_records, scenario_text
-    from ccsim.model import load_scenario
 
     refuse_overwrite(args.out, [args.records], "--out")
     if args.validate:
@@ -191,18 +189,22 @@ def fit(args) -> int:
         args.holdout,
     )
     with writing_to(args.out.parent, "the fitted scenario"):
-        write_text(args.out, scenario_text(fitted, args.name))
-    scenario = load_scenario(args.out)  # the file must load as any scenario does
+        scenario = _write_loadable(args.out, scenario_text(fitted, args.name))
     runs = f" x {fitted.n_replications} runs" if fitted.n_replications > 1 else ""
     print(f"{args.records}: {len(records.frame):,} contacts, {fitted.n_days} day(s){runs}")
     for what, count in records.odd.items():
         print(f"  odd rows, kept: {what}: {count:,}")
-    for warning in fitted.warnings:
-        print(f"ccsim: warning: {args.records}: {warning}", file=sys.stderr)
     for channel in fitted.channels.values():
         print(f"\n{channel.name}  ({channel.n_contacts:,} contacts)")
         print(f"  busyness   {channel.demand.alpha.describe()}")
         print(f"  handle     {channel.handle_time.describe()}")
+        if channel.request_types is not None:
+            kinds = channel.request_types.written().items()
+            shown = ", ".join(
+                f"{kind} {spec['share']:.3f} x{spec['handle_time_multiplier']:.3f}"
+                for kind, spec in kinds
+            )
+            print(f"  types      share x handle-time multiplier: {shown}")
         if channel.patience is not None:
             print(f"  patience   {channel.patience.describe()}")
         if channel.forecast is not None:
@@ -214,7 +216,34 @@ def fit(args) -> int:
     print(f"\nagents: {agents} ({how})\nwrote {args.out}")
     if args.validate:
         _validate(scenario, records, args)
+    # Held to the end, as library warnings are: after the output they qualify.
+    for warning in fitted.warnings:
+        print(f"ccsim: warning: {args.records}: {warning}", file=sys.stderr)
     return 0
+
+
+def _write_loadable(out: Path, text: str):
+    """The fitted scenario, loaded as any scenario file is before it takes ``out``'s name:
+    a fit that does not load (a log's values beyond a scenario's limits) is one line and
+    leaves no file behind (it stayed on disk, and the error named its line)."""
+    from ccsim.files import atomic_write
+    from ccsim.fit.centre import FitError
+    from ccsim.model import ConfigError, load_scenario
+
+    loaded = []
+
+    def write_and_load(staged: str) -> None:
+        Path(staged).write_text(text, encoding="utf-8", newline="")
+        try:
+            loaded.append(load_scenario(staged))
+        except ConfigError as exc:
+            raise FitError(
+                f"{out}: the fitted scenario does not load, so it is not written: "
+                f"{exc.path}: {exc.message}"
+            ) from None
+
+    atomic_write(out, write_and_load)
+    return loaded[0]
 
 
 def _validate(scenario, records, args) -> None:

@@ -24,6 +24,7 @@ from ccsim.fit.durations import HandleTimeFit, fit_handle_times
 from ccsim.fit.forecast import ForecastResult, forecast_volumes
 from ccsim.fit.patience import PatienceFit, fit_patience
 from ccsim.fit.records import Records, plain_name
+from ccsim.fit.types import TypeFit, fit_request_types
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration
@@ -54,6 +55,7 @@ class ChannelFit:
     handle_time: HandleTimeFit
     patience: PatienceFit | None  # None: nobody abandoned
     forecast: ForecastResult | None = None
+    request_types: TypeFit | None = None  # None: the log has no type column
 
 
 @dataclass(frozen=True)
@@ -139,27 +141,10 @@ def fit_centre(
     local = frame["arrival"].dt.tz_localize(None).dt.normalize()
     dates = pd.date_range(local.min(), local.max(), freq="D")
     runs = sorted(frame["replication"].unique())
-    channels: dict[str, ChannelFit] = {}
-    for name in records.channels:
-        rows = records.channel(name)
-        demand = fit_demand(rows["arrival"], rows["replication"], (runs, dates), interval)
-        handled = rows.loc[rows["outcome"] == "answered", "handle_time"]
-        try:
-            handle_time = fit_handle_times(handled.to_numpy())
-        except ValueError as exc:
-            raise FitError(f"{records.source}: channel {name}: {exc}") from None
-        queued = rows[~rows["outcome"].isin(NOT_QUEUED)]
-        abandoned = queued["outcome"] == "abandoned"
-        patience = (
-            fit_patience(queued["wait"].to_numpy(), abandoned.to_numpy())
-            if abandoned.any()
-            else None
-        )
-        forecast = None
-        if forecast_weeks:
-            history = _interval_counts(rows, interval)
-            forecast = forecast_volumes(history, forecast_weeks, holdout_weeks)
-        channels[name] = ChannelFit(name, len(rows), demand, handle_time, patience, forecast)
+    channels = {
+        name: _fit_channel(records, name, (runs, dates), interval, forecast_weeks, holdout_weeks)
+        for name in records.channels
+    }
     sites = [s for s in dict.fromkeys(frame.loc[frame.outcome == "answered", "site"]) if s]
     estimated = agents is None
     if isinstance(agents, int):
@@ -196,8 +181,42 @@ def fit_centre(
         target,
         dict(records.odd),
         skills,
-        tuple(implausible(frame)),
+        (*records.assumed, *implausible(frame)),
     )
+
+
+def _fit_channel(
+    records: Records,
+    name: str,
+    days: tuple,
+    interval: float,
+    forecast_weeks: int | None,
+    holdout_weeks: int,
+) -> ChannelFit:
+    """One channel's demand, handle time (per request type where the log has types),
+    patience and forecast; ``days``: the log's runs and dates."""
+    rows = records.channel(name)
+    demand = fit_demand(rows["arrival"], rows["replication"], days, interval)
+    answered = rows["outcome"] == "answered"
+    handled = rows.loc[answered, "handle_time"]
+    types = None
+    try:
+        if "request_type" in rows and rows["request_type"].ne("").any():
+            types = fit_request_types(rows["request_type"], rows["handle_time"], answered)
+            handled = handled / rows.loc[answered, "request_type"].map(types.multipliers())
+        handle_time = fit_handle_times(handled.to_numpy())
+    except ValueError as exc:
+        raise FitError(f"{records.source}: channel {name}: {exc}") from None
+    queued = rows[~rows["outcome"].isin(NOT_QUEUED)]
+    abandoned = queued["outcome"] == "abandoned"
+    patience = (
+        fit_patience(queued["wait"].to_numpy(), abandoned.to_numpy()) if abandoned.any() else None
+    )
+    forecast = None
+    if forecast_weeks:
+        history = _interval_counts(rows, interval)
+        forecast = forecast_volumes(history, forecast_weeks, holdout_weeks)
+    return ChannelFit(name, len(rows), demand, handle_time, patience, forecast, types)
 
 
 def _interval_counts(rows: pd.DataFrame, interval: float) -> pd.Series:
@@ -348,8 +367,19 @@ def _channel_lines(channel: ChannelFit, fitted: FittedCentre) -> list[str]:
         out += _field("busyness", OneLine(alpha=float(f"{alpha.alpha:.4g}")), "      ")
     else:
         out.append("      # no busyness: plain Poisson days are not rejected")
+    types = channel.request_types
+    if types is not None:
+        out.append(_comment("handle time of the mix: times over their type's multiplier", "    "))
     out.append(_comment(f"handle time: {h.describe()}", "    "))
     out += _field("handle_time", _distribution(h.chosen.distribution()), "    ")
+    if types is not None:
+        out.append(
+            "    # request types: share of the channel's contacts; handle_time_multiplier: the "
+            "type's mean handle time over the mix's (95% intervals, n)"
+        )
+        out.append("    request_types:")
+        for kind, spec in types.written().items():
+            out += _field(kind, OneLine(spec), "      ", types.describe(kind))
     if p is None:
         out.append("    # patience: nobody abandoned in the log, so none is set (no abandonment)")
     else:

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from ccsim.fit.cells import RecordError, fail, local_times, seconds
+from ccsim.fit.checks import screen
 from ccsim.model.errors import ConfigError
 
 __all__ = [
@@ -51,27 +53,20 @@ FIELDS: dict[str, bool] = {
     "handle_time": False,
     "site": False,
     "replication": False,
+    "request_type": False,
 }
+
+#: Column names read as the request type when the log has no ``request_type`` column.
+TYPE_COLUMNS = ("request_type", "type", "reason")
 
 #: Outcome values understood without a mapping (lower case).
 ANSWERED = frozenset({"answered", "answer", "handled", "served", "completed", "connected", "ans"})
 ABANDONED = frozenset({"abandoned", "abandon", "aban", "abn", "lost", "hangup_in_queue"})
 
-#: The longest wait or handle time read (a year, in seconds): beyond it a value is no
-#: contact's duration, and 1e300 would overflow the fits.
-MAX_DURATION = 366 * 86400.0
-
-#: Instants pandas can hold (nanoseconds since 1970 in 64 bits), with a day to spare.
-_EARLIEST, _LATEST = pd.Timestamp("1677-09-23"), pd.Timestamp("2262-04-10")
-
 #: A header line precedes the first record: the first record is CSV line 2.
 _FIRST_LINE = 2
 
 _NAME = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-class RecordError(ConfigError):
-    """Bad contact records: file, line and column, what is wrong (exit status 2)."""
 
 
 ColumnMap = dict[str, str]
@@ -106,12 +101,14 @@ class Records:
     """Checked contact records: one row per contact with the columns ``channel``,
     ``arrival`` (aware, in ``timezone``), ``wait`` and ``handle_time`` (seconds),
     ``outcome`` (``answered``, ``abandoned`` or the export's own word for anything else),
-    ``site``, ``replication`` and ``line`` (the CSV line it came from)."""
+    ``site``, ``request_type`` (empty without the column), ``replication`` and ``line``
+    (the CSV line it came from)."""
 
     source: str
     frame: pd.DataFrame
     timezone: str
     odd: dict[str, int] = field(default_factory=dict)
+    assumed: tuple[str, ...] = ()  # what the reading assumed of data that look wrong
 
     @property
     def channels(self) -> list[str]:
@@ -121,101 +118,12 @@ class Records:
         return self.frame[self.frame["channel"] == name]
 
 
-def _fail(source: str, line: int, column: str, message: str) -> RecordError:
-    return RecordError(source, f"line {line}, column {column!r}", message)
-
-
-def seconds(raw: pd.Series, source: str, column: str, lines: np.ndarray) -> pd.Series:
-    """Durations as seconds: a number, or a clock duration such as ``00:03:20``."""
-    values = pd.to_numeric(raw, errors="coerce")
-    text = raw.astype("string").str.strip()
-    todo = values.isna() & text.notna() & (text != "")
-    if todo.any():
-        values[todo] = pd.to_timedelta(text[todo], errors="coerce").dt.total_seconds()
-    bad = values.isna() & text.notna() & (text != "")
-    if bad.any():
-        at = int(np.flatnonzero(bad.to_numpy())[0])
-        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no duration (seconds)")
-    negative = values < 0
-    if negative.any():
-        at = int(np.flatnonzero(negative.to_numpy())[0])
-        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is negative")
-    if np.isinf(values).any():
-        at = int(np.flatnonzero(np.isinf(values.to_numpy()))[0])
-        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is not finite")
-    too_long = values > MAX_DURATION
-    if too_long.any():
-        at = int(np.flatnonzero(too_long.to_numpy())[0])
-        raise _fail(
-            source, lines[at], column, f"{raw.iloc[at]!r} is more than a year: no contact's time"
-        )
-    return values.astype(float)
-
-
-def local_times(
-    raw: pd.Series, zone: ZoneInfo, source: str, column: str, lines: np.ndarray, odd: dict
-) -> pd.Series:
-    """Instants on the customers' wall clock (aware, in ``zone``) from the text of a
-    column: converted when it carries a UTC offset, read as wall-clock time otherwise."""
-    text = raw.astype("string").str.strip()
-    missing = text.isna() | (text == "")
-    if missing.any():
-        at = int(np.flatnonzero(missing.to_numpy())[0])
-        raise _fail(source, lines[at], column, "missing arrival time")
-    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-    result = pd.Series(pd.NaT, index=raw.index, dtype=f"datetime64[ns, {zone.key}]")
-    if offset.any():
-        aware = pd.to_datetime(text[offset], utc=True, errors="coerce", format="ISO8601")
-        _in_range(aware.dt.tz_localize(None), raw[offset], source, column, lines[offset])
-        result[offset] = aware.dt.tz_convert(zone.key)
-    if (~offset).any():
-        naive = pd.to_datetime(text[~offset], errors="coerce", format="ISO8601")
-        if naive.isna().any():  # not ISO 8601: let pandas guess, element by element
-            naive = pd.to_datetime(text[~offset], errors="coerce", format="mixed")
-        _in_range(naive, raw[~offset], source, column, lines[~offset])
-        unparsed = naive.isna()
-        if unparsed.any():
-            at = int(np.flatnonzero((~offset).to_numpy())[np.flatnonzero(unparsed.to_numpy())[0]])
-            raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no date and time")
-        local = naive.dt.tz_localize(zone.key, ambiguous="NaT", nonexistent="NaT")
-        skipped = local.isna()
-        if skipped.any():
-            first = naive.dt.tz_localize(zone.key, ambiguous=True, nonexistent="NaT")
-            gone = first.isna()
-            if gone.any():
-                at = int(np.flatnonzero((~offset).to_numpy())[np.flatnonzero(gone.to_numpy())[0]])
-                raise _fail(
-                    source,
-                    lines[at],
-                    column,
-                    f"{raw.iloc[at]!r} does not exist in {zone.key} (the hour skipped when "
-                    "daylight saving starts): give times with their UTC offset",
-                )
-            odd["ambiguous local times (autumn's repeated hour), taken as the first"] = int(
-                skipped.sum()
-            )
-            local = first
-        result[~offset] = local
-    unparsed = result.isna()
-    if unparsed.any():
-        at = int(np.flatnonzero(unparsed.to_numpy())[0])
-        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is no date and time")
-    return result
-
-
-def _in_range(times: pd.Series, raw: pd.Series, source: str, column: str, lines) -> None:
-    outside = (times < _EARLIEST) | (times > _LATEST)
-    if outside.any():
-        at = int(np.flatnonzero(outside.to_numpy())[0])
-        raise _fail(source, lines[at], column, f"{raw.iloc[at]!r} is outside the years 1678-2261")
-
-
 def _outcomes(raw: pd.Series, mapping: dict[str, str], source: str, column, lines) -> pd.Series:
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
     if missing.any():
         at = int(np.flatnonzero(missing.to_numpy())[0])
-        raise _fail(source, lines[at], column, "missing outcome")
+        raise fail(source, lines[at], column, "missing outcome")
     lower = text.str.lower()
     mapped = {key.lower(): value for key, value in mapping.items()}
     known = lower.map(
@@ -276,21 +184,22 @@ def read_records(
                 f"no column {names[name]!r} for {name} (the file has: {shown}); map it with "
                 f"--columns {name}=COLUMN",
             )
+    if "request_type" not in (columns or {}):
+        names["request_type"] = next((c for c in TYPE_COLUMNS if c in raw.columns), "")
     lines = np.arange(_FIRST_LINE, _FIRST_LINE + len(raw))
     odd: dict[str, int] = {}
+    assumed: list[str] = []
     frame = pd.DataFrame(index=raw.index)
-    channel = names["channel"]
-    frame["channel"] = (
-        raw[channel].fillna("voice").map(plain_name) if channel in raw.columns else "voice"
-    )
+    frame["channel"] = _names(raw, names["channel"], "voice")
+    arrival = names["arrival"]
     frame["arrival"] = local_times(
-        raw[names["arrival"]], zone, source, names["arrival"], lines, odd
+        raw[arrival], zone, source, arrival, lines, odd, assumed, clock=True
     )
     frame["wait"] = seconds(raw[names["wait"]], source, names["wait"], lines)
     missing_wait = frame["wait"].isna()
     if missing_wait.any():
         at = int(np.flatnonzero(missing_wait.to_numpy())[0])
-        raise _fail(source, lines[at], names["wait"], "missing wait")
+        raise fail(source, lines[at], names["wait"], "missing wait")
     frame["outcome"] = _outcomes(
         raw[names["outcome"]], outcomes or {}, source, names["outcome"], lines
     )
@@ -298,14 +207,29 @@ def read_records(
     frame["handle_time"] = (
         seconds(raw[handle], source, handle, lines) if handle in raw.columns else np.nan
     )
-    site = names["site"]
-    frame["site"] = (
-        raw[site].fillna("").map(lambda cell: plain_name(cell, "")) if site in raw.columns else ""
-    )
+    frame["site"] = _names(raw, names["site"], "")
+    frame["request_type"] = _names(raw, names["request_type"], "other", missing="")
     frame["replication"] = _runs(raw, names["replication"], source, lines)
     frame["line"] = lines
+    frame = frame.sort_values(["replication", "arrival"], kind="stable").reset_index(drop=True)
+    frame = screen(frame, source, {"arrival": arrival, "handle_time": handle}, assumed)
+    _count_odd(frame, odd, handle in raw.columns)  # of the rows kept
+    return Records(source, frame, zone.key, odd, tuple(assumed))
+
+
+def _names(raw: pd.DataFrame, column: str, empty: str, missing: str | None = None) -> pd.Series:
+    """A column of channel, site or type names made plain (:func:`plain_name`); ``empty``
+    for a blank cell, ``missing`` (else ``empty``) for every row without the column."""
+    if column not in raw.columns:
+        return pd.Series(empty if missing is None else missing, index=raw.index)
+    return raw[column].fillna("").map(lambda cell: plain_name(cell, empty))
+
+
+def _count_odd(frame: pd.DataFrame, odd: dict[str, int], handle_times: bool) -> None:
+    """Rows kept but counted: answered without a handle time, abandoned at once, other
+    outcomes."""
     answered = frame["outcome"] == "answered"
-    if handle in raw.columns:
+    if handle_times:
         _count(odd, "answered without a handle time", answered & frame["handle_time"].isna())
         # Only an answered contact has a handle time: an abandoned one's 0 is no oddity.
         zero = answered & (frame["handle_time"] == 0)
@@ -314,8 +238,6 @@ def read_records(
     others = frame.loc[~answered & (frame["outcome"] != "abandoned"), "outcome"]
     for word, count in others.value_counts().items():
         odd[f"outcome {word!r} (neither answered nor abandoned)"] = int(count)
-    frame = frame.sort_values(["replication", "arrival"], kind="stable").reset_index(drop=True)
-    return Records(source, frame, zone.key, odd)
 
 
 def _zone(raw: pd.DataFrame, timezone: str | None, source: str) -> ZoneInfo:
@@ -336,7 +258,7 @@ def _runs(raw: pd.DataFrame, column: str, source: str, lines: np.ndarray) -> pd.
     bad = numbers.isna() | (numbers < 0) | (numbers != np.floor(numbers))
     if bad.any():
         at = int(np.flatnonzero(bad.to_numpy())[0])
-        raise _fail(source, lines[at], column, f"{raw[column].iloc[at]!r} is no run")
+        raise fail(source, lines[at], column, f"{raw[column].iloc[at]!r} is no run")
     return numbers.astype(int)
 
 
