@@ -422,3 +422,39 @@ def test_a_break_even_beyond_the_range_names_no_impossible_value():
     text = break_even_sentence({"break_even": entry})
     assert "anywhere in the range of containment, not even at its high end" in text
     assert "1.91" not in text and "132%" in text
+
+
+def test_a_point_holds_its_groups_binding_constraint_at_its_base_value():
+    # Hand figures. An occupancy-bound site: staff needed goes with the work, so 90% busy
+    # at the point against 80% at base asks for 90/80 of its pay. A level-bound group: its
+    # channel 5 points under the base level at a slope of 1,000 a point-share asks for 50
+    # more on a pay of 500. A point at the base's own levels moves nothing.
+    from ccsim.study.uncertainty_holds import Hold, held_step
+
+    import yaml
+
+    from ccsim.model import parse_scenario
+
+    scenario = parse_scenario(yaml.safe_load(HUMAN), source="human.yaml")
+    rows = pd.DataFrame(
+        [
+            {"replication": 0, "site": "all", "channel": "all", "busy_time": 90.0,
+             "staffed_time": 100.0, "labour_cost": 500.0, "answered": 100,
+             "answered_within_threshold": 80, "abandoned": 0, "carried_over": 0,
+             "messages": 0, "disconnected": 0},
+            {"replication": 0, "site": "all", "channel": "voice", "busy_time": 90.0,
+             "staffed_time": 100.0, "labour_cost": 500.0, "answered": 100,
+             "answered_within_threshold": 80, "abandoned": 0, "carried_over": 0,
+             "messages": 0, "disconnected": 0},
+        ]
+    )  # fmt: skip
+    from ccsim.study.uncertainty_holds import _level
+
+    level = _level(rows, "voice")
+    busy = Hold(("main",), "main occupancy", "occupancy", "main", 0.8)
+    assert held_step([busy], scenario, rows)[0]["main"] == pytest.approx(90 / 80)
+    short = Hold(("main",), "voice", "level", "voice", level + 0.05, 1000.0)
+    assert held_step([short], scenario, rows)[0]["main"] == pytest.approx(1 + 50 / 500)
+    same = Hold(("main",), "voice interval_floor", "level", "voice", level, 1000.0)
+    factors, labels = held_step([same], scenario, rows)
+    assert factors["main"] == pytest.approx(1.0) and labels == "voice interval_floor"

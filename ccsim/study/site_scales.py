@@ -260,6 +260,9 @@ def point_values(
         live_busy = channels.groupby("replication")["busy_time"].sum()
         table[f"{site.name}|occupancy"] = own["busy_time"] / staffed
         table[f"{site.name}|live_occupancy"] = live_busy.reindex(own.index, fill_value=0) / staffed
+        # Over the week, whatever the caps read (the joint sample steps on these).
+        table[f"{site.name}|week_occupancy"] = table[f"{site.name}|occupancy"]
+        table[f"{site.name}|week_live_occupancy"] = table[f"{site.name}|live_occupancy"]
         table[f"{site.name}|labour_cost"] = own["labour_cost"]
     for column, level in (core or {}).items():
         if column in table:

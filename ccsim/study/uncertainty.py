@@ -15,7 +15,9 @@ found without sweeping its frontier again:
    numbers: the probability of being cheapest is paired).
 3. **To equal service** (:func:`point_cost`): the simulated cost plus, for the channel that
    needs most, its slope times (target - its service level): a first-order step along the
-   base frontier to the targets. Each site's pay moves pro rata.
+   base frontier to the targets. Each site's pay moves pro rata. With a per-site frontier,
+   each group of sites instead holds the constraint that binds it at base
+   (:mod:`.uncertainty_holds`).
 4. **Wages** are repriced: each site's pay at equal service times (wage at the point / base
    wage - 1) is added. A model that no other input moves is not simulated: its cost is C*
    repriced, exactly.
@@ -42,6 +44,7 @@ from ccsim.sim.metrics import RATIO_KPIS
 from ccsim.study.equal_service import repriced_sweep
 from ccsim.study.uncertainty_analysis import linear_fit
 from ccsim.study.uncertainty_design import design, point_values, wage_sites
+from ccsim.study.uncertainty_holds import Hold, held_step, site_holds
 
 __all__ = [
     "Base",
@@ -68,6 +71,9 @@ class Base:
     #: With a per-site frontier: each site's own scale at equal service (``scale``: their
     #: mean, for the manifest); a point is staffed at these, not at one factor.
     site_scales: dict[str, float] = field(default_factory=dict)
+    #: With a per-site frontier: each group's binding constraint, held at its base value
+    #: (:mod:`.uncertainty_holds`) instead of stepping each channel to its target.
+    holds: tuple[Hold, ...] = ()
 
     def staffed(self, variant, factors: dict[str, float]):
         """``variant`` staffed as this base is at equal service, each site's re-planning
@@ -153,7 +159,13 @@ def _per_site(experiment, sweep, name: str, single: Base) -> Base:
     pay = _site_pay(sweep.rows[(name, 1.0)], single)
     labour = {site: value * scales.get(site, 1.0) for site, value in pay.items()}
     mean_scale = float(np.mean(list(scales.values()))) if scales else single.scale
-    return Base(float(own.cost.mean()), mean_scale, single.slopes, labour, scales)
+    scenario = experiment.scenarios[name]
+    diagonal = {
+        scale: sweep.points[name][tuple(sorted((s.name, float(scale)) for s in scenario.sites))]
+        for scale in experiment.spec.frontier.scales
+    }
+    holds = tuple(site_holds(sweep.groups[name], diagonal, own))
+    return Base(float(own.cost.mean()), mean_scale, single.slopes, labour, scales, holds)
 
 
 @dataclass(frozen=True)
@@ -250,11 +262,17 @@ def point_jobs(experiment, applicable, bases: dict[str, Base]) -> list[PointJob]
     return jobs
 
 
-def point_cost(base: Base, targets: Targets, rows: pd.DataFrame):
+def point_cost(base: Base, targets: Targets, rows: pd.DataFrame, scenario=None):
     """One point's cost at equal service before wages from its simulated ``rows`` (module
-    docstring, step 3), each site's pay there, and the binding channel ("" when none)."""
+    docstring, step 3), each site's pay there, and the binding channel ("" when none);
+    with the base's holds (a per-site frontier), each group's binding constraint held."""
     whole = _whole(rows)
     cost = float(whole["operating_cost"].mean())
+    if base.holds and scenario is not None:
+        pay = _site_pay(rows, base)
+        factors, labels = held_step(list(base.holds), scenario, rows)
+        held = {site: value * factors.get(site, 1.0) for site, value in pay.items()}
+        return cost + sum(held.values()) - sum(pay.values()), held, labels
     levels = _levels(rows)
     step, binding = -math.inf, ""
     for channel, slope in base.slopes.items():
@@ -318,7 +336,7 @@ def point_costs(experiment, applicable, bases, simulated_rows) -> pd.DataFrame:
         if simulated(experiment, applicable, model):
             for i in range(len(own)):
                 rows = simulated_rows[("uncertainty", model, i, emulated)]
-                before[i], pay[i], binding[i] = point_cost(base, targets, rows)
+                before[i], pay[i], binding[i] = point_cost(base, targets, rows, scenario)
         if emulated:  # pay pro rata to the fitted cost
             moved = _moving_inputs(experiment, applicable, model)
             before = emulate(own[:, moved], before, positions[:, moved])
