@@ -429,11 +429,10 @@ def test_a_point_holds_its_groups_binding_constraint_at_its_base_value():
     # at the point against 80% at base asks for 90/80 of its pay. A level-bound group: its
     # channel 5 points under the base level at a slope of 1,000 a point-share asks for 50
     # more on a pay of 500. A point at the base's own levels moves nothing.
-    from ccsim.study.uncertainty_holds import Hold, held_step
-
     import yaml
 
     from ccsim.model import parse_scenario
+    from ccsim.study.uncertainty_holds import Hold, held_step
 
     scenario = parse_scenario(yaml.safe_load(HUMAN), source="human.yaml")
     rows = pd.DataFrame(
