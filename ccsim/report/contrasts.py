@@ -1,0 +1,196 @@
+"""The researcher's comparisons on the page: every pair of models (``pairs.csv``), the
+effects of a factorial grid (``effects.csv``) and, in a sentence, what common random
+numbers bought (the ``variance_reduction`` of ``comparisons.csv`` or ``pairs.csv``).
+
+Each table shows the headline channel's headline KPIs, a cell per difference or effect with
+its 95% interval and its verdict (Holm-adjusted); factors are named in words
+(:func:`~.formatting.input_label`), never by their dotted paths. A table is read only when
+the manifest lists it, so a file left by another run is never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccsim.report.formatting import format_difference, format_value, input_label
+from ccsim.report.outputs import ExperimentOutputs
+from ccsim.report.reading import read_csv
+from ccsim.report.tables import Cell, cost_label, verdict
+from ccsim.sim.kpis import KPIS, MEAN, PER_CHANNEL
+
+__all__ = [
+    "CONTRAST_ROWS",
+    "ContrastTable",
+    "contrast_sections",
+    "crn_sentence",
+    "effect_tables",
+    "pair_table",
+    "read_contrast",
+]
+
+#: The KPIs of the pairs and effects tables, those of them the files hold.
+CONTRAST_ROWS = (
+    "cost_per_resolved_contact",
+    "operating_cost",
+    "service_level",
+    "asa",
+    "abandon_rate",
+    "occupancy",
+)
+
+
+@dataclass(frozen=True)
+class ContrastTable:
+    """A table of the page: a column per KPI, a row per pair, level or cell."""
+
+    id: str
+    heading: str
+    kpis: list[str]
+    labels: list[str]
+    rows: list[tuple[str, list[Cell | None]]]
+
+
+def read_contrast(outputs: ExperimentOutputs, name: str) -> pd.DataFrame | None:
+    """``pairs.csv`` or ``effects.csv`` when the manifest vouches for it, else None."""
+    files = outputs.manifest.get("files")
+    if not isinstance(files, dict) or name not in files:
+        return None
+    value = "difference" if name == "pairs.csv" else "effect"
+    return read_csv(outputs.folder / name, ("channel", "kpi", value, "ci_low", "ci_high"))
+
+
+def _kpis(frame: pd.DataFrame, outputs: ExperimentOutputs) -> tuple[list[str], list[str]]:
+    """The KPIs of :data:`CONTRAST_ROWS` the table holds: money only when costs exist, the
+    waiting times only on a channel's own rows (over all channels they blend a call's
+    seconds with an email's hours)."""
+    present = set(frame["kpi"])
+    kpis = [
+        k
+        for k in CONTRAST_ROWS
+        if k in present
+        and (outputs.priced or KPIS[k].kind != "money")
+        and (outputs.headline != "all" or k not in PER_CHANNEL)
+    ]
+    labels = [
+        cost_label(outputs.window, KPIS[k].label)
+        if KPIS[k].kind == "money" and KPIS[k].aggregate == MEAN
+        else KPIS[k].label
+        for k in kpis
+    ]
+    return kpis, labels
+
+
+def _cell(row, value: str, reference: float, currency: str) -> Cell:
+    kpi = row["kpi"]
+    text, interval = format_difference(
+        kpi, row[value], row["ci_low"], row["ci_high"], reference, currency=currency
+    )
+    css, words = verdict(kpi, row[value], row["ci_low"], row["ci_high"], row["p_holm"] < 0.05)
+    return Cell(text, interval, words, css)
+
+
+def pair_table(outputs: ExperimentOutputs, pairs: pd.DataFrame) -> ContrastTable | None:
+    """Every pair of models on the headline channel, the later minus the earlier."""
+    rows = pairs[(pairs["channel"] == outputs.headline) & (pairs["site"] == "all")]
+    if rows.empty:
+        return None
+    kpis, labels = _kpis(rows, outputs)
+    index = {(r["scenario"], r["reference"], r["kpi"]): r for _, r in rows.iterrows()}
+    body = []
+    for scenario, reference in dict.fromkeys(zip(rows["scenario"], rows["reference"], strict=True)):
+        found = [index.get((scenario, reference, k)) for k in kpis]
+        cells = [
+            None if r is None else _cell(r, "difference", r["reference_value"], outputs.currency)
+            for r in found
+        ]
+        body.append((f"{scenario} − {reference}", cells))
+    return ContrastTable("pairs", "", kpis, labels, body)
+
+
+def _level(path: str, level: str) -> str:
+    return f"{input_label(path)} = {level}"
+
+
+def effect_tables(outputs: ExperimentOutputs, effects: pd.DataFrame) -> list[ContrastTable]:
+    """The main effects (a row per factor and level, the grand mean first) and the
+    two-factor interactions (a row per cell) on the headline channel."""
+    rows = effects[effects["channel"] == outputs.headline]
+    if rows.empty:
+        return []
+    kpis, labels = _kpis(rows, outputs)
+    grand = rows.drop_duplicates("kpi").set_index("kpi")["grand_mean"]
+    mean_cells = [
+        Cell(format_value(k, grand[k], currency=outputs.currency), "over every cell") for k in kpis
+    ]
+    tables = []
+    for term, heading in (("main", "Main effects"), ("interaction", "Two-factor interactions")):
+        part = rows[rows["term"] == term]
+        if part.empty:
+            continue
+        keys = ["factor", "level", "factor_2", "level_2"]
+        body = [("Grand mean", mean_cells)] if term == "main" else []
+        for key, group in part.groupby(keys, sort=False, dropna=False):
+            by_kpi = {r["kpi"]: r for _, r in group.iterrows()}
+            name = _level(key[0], key[1])
+            if term == "interaction":
+                name += f" × {_level(key[2], key[3])}"
+            cells = [
+                None if k not in by_kpi else _cell(by_kpi[k], "effect", grand[k], outputs.currency)
+                for k in kpis
+            ]
+            body.append((name, cells))
+        tables.append(ContrastTable(f"effects-{term}", heading, kpis, labels, body))
+    return tables
+
+
+def crn_sentence(frame: pd.DataFrame | None, outputs: ExperimentOutputs, what: str) -> str:
+    """What common random numbers bought the differences of ``frame`` (the comparisons or
+    the pairs) on the headline channel's KPIs, in one sentence; empty without the column."""
+    if frame is None or "variance_reduction" not in frame or frame.empty:
+        return ""
+    kpis, _ = _kpis(frame, outputs)
+    shown = frame[frame["channel"] == outputs.headline]
+    shown = shown[shown["site"] == "all"] if "site" in shown else shown
+    factors = shown.loc[shown["kpi"].isin(kpis), "variance_reduction"].to_numpy(dtype=float)
+    finite = factors[np.isfinite(factors)]
+    if len(finite) == 0:
+        return ""
+    if not outputs.manifest.get("common_random_numbers", True):
+        return (
+            "The models ran on independent random numbers, so pairing the replications buys "
+            f"nothing: the variance ratio of the {what} is {np.median(finite):.2f} at the "
+            "median, 1 up to noise."
+        )
+    median, low, high = np.median(finite), finite.min(), finite.max()
+    sentence = (
+        f"Common random numbers made the variance of the {what} in the KPIs of the tables "
+        f"{median:.1f} times smaller at the median ({low:.1f} to {high:.1f}) than on "
+        "independent random numbers: the same intervals would have needed about "
+        f"{median:.0f} times the replications without them"
+    )
+    if low < 1:
+        sentence += " (where the factor is below 1, the pairing cost precision)"
+    identical = int(np.isinf(factors).sum())
+    if identical:
+        sentence += f"; {identical} more are identical in every replication"
+    return sentence + "."
+
+
+def contrast_sections(outputs: ExperimentOutputs) -> dict:
+    """What the page's sections of pairs and effects need: the tables (None or empty when
+    the run wrote none) and the sentences on what common random numbers bought."""
+    pairs = read_contrast(outputs, "pairs.csv")
+    effects = read_contrast(outputs, "effects.csv")
+    return {
+        "pairs": None if pairs is None else pair_table(outputs, pairs),
+        "n_pairs": 0
+        if pairs is None
+        else len(set(zip(pairs["scenario"], pairs["reference"], strict=True))),
+        "effects": [] if effects is None else effect_tables(outputs, effects),
+        "crn": crn_sentence(outputs.comparisons, outputs, "differences to the baseline"),
+        "crn_pairs": crn_sentence(pairs, outputs, "differences between pairs"),
+        "crn_effects": crn_sentence(effects, outputs, "effects"),
+    }
