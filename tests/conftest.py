@@ -137,6 +137,7 @@ TIERS = {
         "test_channels.py",
         "test_channels_regression.py",
         "test_config.py",
+        "test_contrasts.py",
         "test_engine.py",
         "test_features.py",
         "test_files.py",

@@ -62,25 +62,33 @@ def read_contrast(outputs: ExperimentOutputs, name: str) -> pd.DataFrame | None:
     return read_csv(outputs.folder / name, ("channel", "kpi", value, "ci_low", "ci_high"))
 
 
-def _kpis(frame: pd.DataFrame, outputs: ExperimentOutputs) -> tuple[list[str], list[str]]:
-    """The KPIs of :data:`CONTRAST_ROWS` the table holds: money only when costs exist, the
-    waiting times only on a channel's own rows (over all channels they blend a call's
-    seconds with an email's hours)."""
-    present = set(frame["kpi"])
-    kpis = [
-        k
-        for k in CONTRAST_ROWS
-        if k in present
-        and (outputs.priced or KPIS[k].kind != "money")
-        and (outputs.headline != "all" or k not in PER_CHANNEL)
-    ]
-    labels = [
-        cost_label(outputs.window, KPIS[k].label)
-        if KPIS[k].kind == "money" and KPIS[k].aggregate == MEAN
-        else KPIS[k].label
+def _columns(frame: pd.DataFrame, outputs: ExperimentOutputs) -> list[tuple[str, str, str]]:
+    """The (channel, KPI, label) columns of a table: the KPIs of :data:`CONTRAST_ROWS` that
+    ``frame`` holds on the headline channel, money only when costs exist; over all channels
+    the waiting times are each channel's own (together they would blend a call's seconds
+    with an email's hours)."""
+    present = set(zip(frame["channel"], frame["kpi"], strict=True))
+    kpis = [k for k in CONTRAST_ROWS if outputs.priced or KPIS[k].kind != "money"]
+
+    def label(k: str) -> str:
+        if KPIS[k].kind == "money" and KPIS[k].aggregate == MEAN:
+            return cost_label(outputs.window, KPIS[k].label)
+        return KPIS[k].label
+
+    headline = outputs.headline
+    columns = [
+        (headline, k, label(k))
         for k in kpis
+        if (headline, k) in present and (headline != "all" or k not in PER_CHANNEL)
     ]
-    return kpis, labels
+    if headline == "all":
+        columns += [
+            (c, k, f"{c}: {label(k)}")
+            for c in outputs.channels
+            for k in kpis
+            if k in PER_CHANNEL and (c, k) in present
+        ]
+    return columns
 
 
 def _cell(row, value: str, reference: float, currency: str) -> Cell:
@@ -93,21 +101,22 @@ def _cell(row, value: str, reference: float, currency: str) -> Cell:
 
 
 def pair_table(outputs: ExperimentOutputs, pairs: pd.DataFrame) -> ContrastTable | None:
-    """Every pair of models on the headline channel, the later minus the earlier."""
-    rows = pairs[(pairs["channel"] == outputs.headline) & (pairs["site"] == "all")]
-    if rows.empty:
+    """Every pair of models, the later minus the earlier, on the headline channel."""
+    rows = pairs[pairs["site"] == "all"]
+    columns = _columns(rows, outputs)
+    if not columns:
         return None
-    kpis, labels = _kpis(rows, outputs)
-    index = {(r["scenario"], r["reference"], r["kpi"]): r for _, r in rows.iterrows()}
+    keys = ("scenario", "reference", "channel", "kpi")
+    index = {tuple(r[k] for k in keys): r for _, r in rows.iterrows()}
     body = []
     for scenario, reference in dict.fromkeys(zip(rows["scenario"], rows["reference"], strict=True)):
-        found = [index.get((scenario, reference, k)) for k in kpis]
+        found = [index.get((scenario, reference, c, k)) for c, k, _ in columns]
         cells = [
             None if r is None else _cell(r, "difference", r["reference_value"], outputs.currency)
             for r in found
         ]
         body.append((f"{scenario} − {reference}", cells))
-    return ContrastTable("pairs", "", kpis, labels, body)
+    return ContrastTable("pairs", "", [k for _, k, _ in columns], [t for *_, t in columns], body)
 
 
 def _level(path: str, level: str) -> str:
@@ -117,33 +126,42 @@ def _level(path: str, level: str) -> str:
 def effect_tables(outputs: ExperimentOutputs, effects: pd.DataFrame) -> list[ContrastTable]:
     """The main effects (a row per factor and level, the grand mean first) and the
     two-factor interactions (a row per cell) on the headline channel."""
-    rows = effects[effects["channel"] == outputs.headline]
-    if rows.empty:
+    columns = _columns(effects, outputs)
+    if not columns:
         return []
-    kpis, labels = _kpis(rows, outputs)
-    grand = rows.drop_duplicates("kpi").set_index("kpi")["grand_mean"]
+    grand = effects.drop_duplicates(["channel", "kpi"]).set_index(["channel", "kpi"])["grand_mean"]
     mean_cells = [
-        Cell(format_value(k, grand[k], currency=outputs.currency), "over every cell") for k in kpis
+        Cell(format_value(k, grand[c, k], currency=outputs.currency), "over every cell")
+        for c, k, _ in columns
     ]
     tables = []
     for term, heading in (("main", "Main effects"), ("interaction", "Two-factor interactions")):
-        part = rows[rows["term"] == term]
+        part = effects[effects["term"] == term]
         if part.empty:
             continue
         keys = ["factor", "level", "factor_2", "level_2"]
         body = [("Grand mean", mean_cells)] if term == "main" else []
         for key, group in part.groupby(keys, sort=False, dropna=False):
-            by_kpi = {r["kpi"]: r for _, r in group.iterrows()}
+            found = {(r["channel"], r["kpi"]): r for _, r in group.iterrows()}
             name = _level(key[0], key[1])
             if term == "interaction":
                 name += f" × {_level(key[2], key[3])}"
             cells = [
-                None if k not in by_kpi else _cell(by_kpi[k], "effect", grand[k], outputs.currency)
-                for k in kpis
+                None
+                if (c, k) not in found
+                else _cell(found[c, k], "effect", grand[c, k], outputs.currency)
+                for c, k, _ in columns
             ]
             body.append((name, cells))
-        tables.append(ContrastTable(f"effects-{term}", heading, kpis, labels, body))
+        labels = [t for *_, t in columns]
+        tables.append(
+            ContrastTable(f"effects-{term}", heading, [k for _, k, _ in columns], labels, body)
+        )
     return tables
+
+
+def _factor(value: float) -> str:
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
 def crn_sentence(frame: pd.DataFrame | None, outputs: ExperimentOutputs, what: str) -> str:
@@ -151,10 +169,10 @@ def crn_sentence(frame: pd.DataFrame | None, outputs: ExperimentOutputs, what: s
     the pairs) on the headline channel's KPIs, in one sentence; empty without the column."""
     if frame is None or "variance_reduction" not in frame or frame.empty:
         return ""
-    kpis, _ = _kpis(frame, outputs)
-    shown = frame[frame["channel"] == outputs.headline]
-    shown = shown[shown["site"] == "all"] if "site" in shown else shown
-    factors = shown.loc[shown["kpi"].isin(kpis), "variance_reduction"].to_numpy(dtype=float)
+    shown = frame[frame["site"] == "all"] if "site" in frame else frame
+    wanted = {(c, k) for c, k, _ in _columns(shown, outputs)}
+    keep = [key in wanted for key in zip(shown["channel"], shown["kpi"], strict=True)]
+    factors = shown.loc[keep, "variance_reduction"].to_numpy(dtype=float)
     finite = factors[np.isfinite(factors)]
     if len(finite) == 0:
         return ""
@@ -167,7 +185,7 @@ def crn_sentence(frame: pd.DataFrame | None, outputs: ExperimentOutputs, what: s
     median, low, high = np.median(finite), finite.min(), finite.max()
     sentence = (
         f"Common random numbers made the variance of the {what} in the KPIs of the tables "
-        f"{median:.1f} times smaller at the median ({low:.1f} to {high:.1f}) than on "
+        f"{median:.1f} times smaller at the median ({_factor(low)} to {_factor(high)}) than on "
         "independent random numbers: the same intervals would have needed about "
         f"{median:.0f} times the replications without them"
     )
