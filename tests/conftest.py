@@ -106,6 +106,7 @@ TIERS = {
         "test_backends.py",
         "test_browser.py",
         "test_cli.py",
+        "test_comparisons.py",
         "test_examples.py",
         "test_fuzz.py",
         "test_planner_tool.py",
