@@ -184,13 +184,18 @@ def crn_sentence(frame: pd.DataFrame | None, outputs: ExperimentOutputs, what: s
         )
     median, low, high = np.median(finite), finite.min(), finite.max()
     sentence = (
-        f"Common random numbers made the variance of the {what} in the KPIs of the tables "
+        f"Common random numbers made the variance of the {what} of the KPIs in the tables "
         f"{median:.1f} times smaller at the median ({_factor(low)} to {_factor(high)}) than on "
         "independent random numbers: the same intervals would have needed about "
         f"{median:.0f} times the replications without them"
     )
     if low < 1:
-        sentence += " (where the factor is below 1, the pairing cost precision)"
+        why = (
+            "a main effect averages cells that share their days, which independent cells would not"
+            if what == "effects"
+            else "the two models answer the same days in opposite directions"
+        )
+        sentence += f" (below 1 the pairing cost precision: {why})"
     identical = int(np.isinf(factors).sum())
     if identical:
         sentence += f"; {identical} more are identical in every replication"
