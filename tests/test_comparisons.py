@@ -5,6 +5,7 @@ estimates, and shown on the report's page; ``--pairs none`` leaves no pairs behi
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import numpy as np
@@ -110,6 +111,7 @@ def test_the_page_shows_pairs_effects_and_what_crn_bought(run):
     _, out = run
     page = (out / "report.html").read_text()
     for anchor in (
+        'id="every-pair"',
         'id="pairs"',
         'id="effects-main"',
         'id="effects-interaction"',
@@ -128,3 +130,10 @@ def test_pairs_none_leaves_no_pairs_behind(run):
     assert not (out / "pairs.csv").exists() and "pairs.csv" not in manifest["files"]
     assert "effects.csv" in manifest["files"]
     check_generation(out, manifest)
+
+
+def test_the_new_ids_of_the_page_are_unique(run):
+    _, out = run
+    ids = re.findall(r'\sid="([^"]+)"', (out / "report.html").read_text())
+    ours = ("every-pair", "pairs", "effects", "effects-main", "effects-interaction", "crn-bought")
+    assert all(ids.count(name) == 1 for name in ours), [(n, ids.count(n)) for n in ours]

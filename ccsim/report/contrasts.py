@@ -207,11 +207,13 @@ def contrast_sections(outputs: ExperimentOutputs) -> dict:
     the run wrote none) and the sentences on what common random numbers bought."""
     pairs = read_contrast(outputs, "pairs.csv")
     effects = read_contrast(outputs, "effects.csv")
+    n_pairs = (
+        0 if pairs is None else len(set(zip(pairs["scenario"], pairs["reference"], strict=True)))
+    )
     return {
-        "pairs": None if pairs is None else pair_table(outputs, pairs),
-        "n_pairs": 0
-        if pairs is None
-        else len(set(zip(pairs["scenario"], pairs["reference"], strict=True))),
+        # Two models make one pair: the difference to the baseline, shown above it.
+        "pairs": None if pairs is None or n_pairs < 2 else pair_table(outputs, pairs),
+        "n_pairs": n_pairs,
         "effects": [] if effects is None else effect_tables(outputs, effects),
         "crn": crn_sentence(outputs.comparisons, outputs, "differences to the baseline"),
         "crn_pairs": crn_sentence(pairs, outputs, "differences between pairs"),
