@@ -5,8 +5,9 @@ order, reading one block at a time from the :class:`~.saved_blocks.BlockStore`; 
 and the paired comparisons (with what common random numbers bought each,
 :func:`~.contrast_tables.crn_columns`) are computed one scenario at a time (with the
 baseline's rows beside it), from the same rows and with the same functions as over the
-whole table, so every estimate is exact; interval profiles come from running sums. Memory therefore holds
-at most two scenarios' replication rows, never every replication of every scenario.
+whole table, so every estimate is exact; interval profiles come from running sums. Memory
+therefore holds at most two scenarios' replication rows, never every replication of every
+scenario.
 Scenarios with request types add ``request_types.parquet``: their rows per replication,
 channel and type.
 
