@@ -92,6 +92,14 @@ def add_parser(commands) -> None:
         help="no progress bar or progress lines (default: a bar on a terminal, a line every "
         "10 s elsewhere)",
     )
+    add(
+        parser,
+        "--pairs",
+        choices=("auto", "all", "none"),
+        default="auto",
+        help="pairs.csv, the paired difference of every two scenarios: auto (up to 12 "
+        "scenarios, 66 pairs), all, or none",
+    )
     add(parser, "--no-report", action="store_true", help="do not render OUT/report.html")
 
 
@@ -119,6 +127,8 @@ def _command_line() -> str:
 _EXPERIMENT_FILES = (
     "summary.csv",
     "comparisons.csv",
+    "pairs.csv",
+    "effects.csv",
     "equal_service.csv",
     "frontier.csv",
     "targets.csv",
@@ -197,7 +207,7 @@ def _run_experiment(experiment, out: Path, args) -> int:
         progress=not args.no_progress,
         command=_command_line(),
     )
-    manifest = result.manifest
+    manifest = _contrasts(experiment, result, args.pairs)
     _print_run(result, manifest)
     _print_answer(result, manifest)
     whole = result.summary[result.summary.site == "all"]
@@ -217,6 +227,23 @@ def _run_experiment(experiment, out: Path, args) -> int:
 
         print(f"report: {render_report(result.out)}")
     return 0
+
+
+def _contrasts(experiment, result, pairs: str) -> dict:
+    """Every pair of scenarios (``pairs.csv``) and the effects of a factorial grid
+    (``effects.csv``), added to the run's tables; returns the manifest."""
+    from ccsim.experiment.contrast_tables import write_contrasts
+    from ccsim.experiment.factorial import factorial
+    from ccsim.experiment.folder import extend_generation
+    from ccsim.model.overrides import expand_grid
+
+    spec = experiment.spec
+    points = expand_grid(spec.grid, spec.grid_name, experiment.source)
+    design = factorial(spec.grid, points) if spec.grid else None
+    paths = write_contrasts(
+        result.out, list(experiment.scenarios), experiment.baseline, design, pairs
+    )
+    return extend_generation(result.out, paths) if paths else result.manifest
 
 
 def _print_run(result, manifest) -> None:

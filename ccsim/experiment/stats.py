@@ -42,8 +42,10 @@ __all__ = [
     "paired_ratio_difference_ci",
     "p_value",
     "quantile_ci",
+    "quantile_influence",
     "ratio_ci",
     "ratio_ci_from_sums",
+    "t_quantile",
 ]
 
 
@@ -282,3 +284,20 @@ def holm(p_values) -> np.ndarray:
     scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
     adjusted[order] = np.maximum.accumulate(scaled)
     return adjusted
+
+
+def quantile_influence(within, totals, points, q: float) -> tuple[float, np.ndarray | None]:
+    """The pooled quantile of :func:`quantile_ci` and each replication's term in its
+    linearisation (Bahadur): -(x_i - q c_i) / mean(c) / F'(t*), of mean zero, whose
+    sum of squares over n (n - 1) is the quantile's variance; None past the grid."""
+    value, terms, slope = _quantile_terms(within, totals, points, q)
+    # A share above q at t* means the quantile came earlier: the term changes sign.
+    return value, None if terms is None else -terms / slope
+
+
+def t_quantile(level: float, df: float) -> float:
+    """The two-sided Student-t quantile of ``level`` with ``df`` (not necessarily whole)
+    degrees of freedom: a Welch interval's."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else math.nan

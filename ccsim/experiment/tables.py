@@ -2,10 +2,12 @@
 
 ``replications.parquet`` is written one row group per block, in scenario and replication
 order, reading one block at a time from the :class:`~.saved_blocks.BlockStore`; the summary
-and the paired comparisons are computed one scenario at a time (with the baseline's rows
-beside it), from the same rows and with the same functions as over the whole table, so
-every estimate is exact; interval profiles come from running sums. Memory therefore holds
-at most two scenarios' replication rows, never every replication of every scenario.
+and the paired comparisons (with what common random numbers bought each,
+:func:`~.contrast_tables.crn_columns`) are computed one scenario at a time (with the
+baseline's rows beside it), from the same rows and with the same functions as over the
+whole table, so every estimate is exact; interval profiles come from running sums. Memory
+therefore holds at most two scenarios' replication rows, never every replication of every
+scenario.
 Scenarios with request types add ``request_types.parquet``: their rows per replication,
 channel and type.
 
@@ -21,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ccsim.experiment.contrast_tables import crn_columns
+from ccsim.experiment.contrasts import row_parts
 from ccsim.experiment.folder import start_generation
 from ccsim.experiment.saved_blocks import Block, BlockError, BlockStore
 from ccsim.experiment.summary import compare, holm_by_kpi, summarise, summarise_intervals
@@ -120,17 +124,19 @@ def write_tables(
     # Summaries and paired differences are per scenario (and per channel and site), so
     # taking them scenario by scenario gives the rows of the whole table, in its order.
     base = blocks.frame(baseline)
+    base_parts = row_parts(base)  # each KPI's linearised terms: what the pairing bought
     summaries, comparisons = [], []
     for name in plans:
         frame = base if name == baseline else blocks.frame(name)
         summaries.append(summarise(frame))
         if name != baseline:
-            comparisons.append(compare(pd.concat([frame, base], ignore_index=True), baseline))
+            paired = compare(pd.concat([frame, base], ignore_index=True), baseline)
+            comparisons.append(crn_columns(paired, row_parts(frame), base_parts))
         del frame
     summary = pd.concat(summaries, ignore_index=True)
     # The family of a KPI spans every scenario: adjust once, over the whole table.
     if not comparisons:  # one scenario: no rows, but the table's columns
-        comparisons.append(compare(base, baseline))
+        comparisons.append(crn_columns(compare(base, baseline), {}, base_parts))
     comparison = holm_by_kpi(pd.concat(comparisons, ignore_index=True))
     paths.append(write_csv(out / "summary.csv", summary))
     paths.append(write_csv(out / "comparisons.csv", comparison))

@@ -258,6 +258,9 @@ def _owner(kind: str, name: str) -> str:
 
 
 def _path_words(parts: list[str]) -> str:
+    if len(parts) == 5 and parts[:2] == ["routing", "overflow"] and parts[4] == "after":
+        step = f"step {int(parts[3]) + 1}" if parts[3].isdigit() else parts[3]
+        return f"wait before {_owner('channel', parts[2])} overflows ({step})"
     if len(parts) == 4 and parts[:2] == ["routing", "shares"]:  # a split's share
         return f"{_owner('site', parts[3])} share of {_owner('channel', parts[2])}"
     if len(parts) == 4 and parts[0] == "sites" and parts[2] == "proficiency":
@@ -280,7 +283,8 @@ def input_label(path: str, capital: bool = True) -> str:
     ``sites.manila.cost_per_hour`` -> "Manila hourly wage",
     ``channels.voice.bot.containment`` -> "Voice bot containment",
     ``routing.shares.voice.vendor`` -> "Vendor share of voice", ``sites.0.agents`` -> "First
-    site agents"; a path of no known shape keeps its segments, with spaces. ``capital``: the
+    site agents", ``routing.overflow.voice.1.after`` -> "Wait before voice overflows (step
+    2)"; a path of no known shape keeps its segments, with spaces. ``capital``: the
     first letter upper case (a label); else as within a sentence (a site's name keeps its
     capital)."""
     label = _path_words(path.split("."))

@@ -30,6 +30,7 @@ from ccsim.report.answer import (
     headline_costs,
     selection_sentence,
 )
+from ccsim.report.contrasts import contrast_sections
 from ccsim.report.outputs import (
     ExperimentOutputs,
     descriptions,
@@ -172,6 +173,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
             "no_differences": no_differences,
             "paired": outputs.manifest.get("common_random_numbers", True),
         },
+        contrasts=contrast_sections(outputs),
         figures=list(by_name.values()),
         footer=_footer(outputs),
     )

@@ -24,7 +24,7 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
         return None
     try:
         # Only an empty cell is missing: a channel or site called "NA" stays a name.
-        names = {"scenario": str, "channel": str, "site": str}
+        names = dict.fromkeys(("scenario", "channel", "site", *_LEVELS), str)
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=names)
     except pd.errors.EmptyDataError:  # no header either (older runs of a single scenario)
         return pd.DataFrame(columns=list(columns))
@@ -38,6 +38,9 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
 
 #: Columns of names the user chose (a model called "2026" is still a name).
 _NAMES = ("scenario", "channel", "site", "model", "parameter", "kpi", "baseline")
+#: Columns of the factorial effects and pairs that name a scenario, a path or a grid value
+#: as written ("10" agents beside "2min" of patience is text, not a number with a word).
+_LEVELS = ("reference", "term", "factor", "level", "factor_2", "level_2")
 #: Columns every table of ccsim writes as numbers, whatever else it holds.
 _NUMERIC = ("estimate", "sd", "ci_low", "ci_high", "half_width", "n")
 
@@ -59,7 +62,7 @@ def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     of its cells reads as one."""
     for column in frame.columns:
         values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) or column in _NAMES:
+        if pd.api.types.is_numeric_dtype(values) or column in _NAMES + _LEVELS:
             continue
         numbers = [_number(cell) for cell in values]
         words = [row for row, number in enumerate(numbers) if number is None]
