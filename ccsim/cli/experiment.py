@@ -206,8 +206,9 @@ def _run_experiment(experiment, out: Path, args) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
         command=_command_line(),
+        pairs=args.pairs,
     )
-    manifest = _contrasts(experiment, result, args.pairs)
+    manifest = result.manifest
     _print_run(result, manifest)
     _print_answer(result, manifest)
     whole = result.summary[result.summary.site == "all"]
@@ -227,23 +228,6 @@ def _run_experiment(experiment, out: Path, args) -> int:
 
         print(f"report: {render_report(result.out)}")
     return 0
-
-
-def _contrasts(experiment, result, pairs: str) -> dict:
-    """Every pair of scenarios (``pairs.csv``) and the effects of a factorial grid
-    (``effects.csv``), added to the run's tables; returns the manifest."""
-    from ccsim.experiment.contrast_tables import write_contrasts
-    from ccsim.experiment.factorial import factorial
-    from ccsim.experiment.folder import extend_generation
-    from ccsim.model.overrides import expand_grid
-
-    spec = experiment.spec
-    points = expand_grid(spec.grid, spec.grid_name, experiment.source)
-    design = factorial(spec.grid, points) if spec.grid else None
-    paths = write_contrasts(
-        result.out, list(experiment.scenarios), experiment.baseline, design, pairs
-    )
-    return extend_generation(result.out, paths) if paths else result.manifest
 
 
 def _print_run(result, manifest) -> None:

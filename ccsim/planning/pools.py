@@ -34,6 +34,7 @@ __all__ = [
     "occupancy_floors",
     "pool_requirements",
     "pools",
+    "replanning_factors",
 ]
 
 #: Occupancy at which email (deferred work) is planned when it has a pool of its own.
@@ -212,3 +213,36 @@ def occupancy_floors(
             )
         floors[pool.name] = floor
     return floors
+
+
+def _speed(scenario: Scenario, pool: Pool, site: str, loads: dict[str, float]) -> float:
+    """The site's handle-time multiplier over the pool's channels, weighted by their load."""
+    config = next(s for s in scenario.sites if s.name == site)
+    total = sum(loads[c] for c in pool.channels)
+    if total <= 0:
+        return 1.0
+    return sum(loads[c] * config.proficiency.get(c, 1.0) for c in pool.channels) / total
+
+
+def replanning_factors(
+    base: Scenario, variant: Scenario, before: dict[str, np.ndarray] | None = None
+) -> dict[str, float]:
+    """How ``variant`` of ``base`` would be staffed, per site: the ratio of the pool's seed
+    requirement (:func:`pool_requirements`, summed over the week; ``before``: base's, when
+    known) at the variant to that at base, times the ratio of the site's handle-time
+    multiplier (``proficiency``, load-weighted over the pool's channels: the requirement is
+    at proficiency 1, so a site whose agents get slower needs more of them); the largest
+    over the pools the site serves, to 3 digits (one fingerprint a variant)."""
+    before = pool_requirements(base, Targets.of(base)) if before is None else before
+    after = pool_requirements(variant, Targets.of(variant))
+    loads = {name: float(t.loads.sum()) for name, t in human_traffic(base).items()}
+    factors: dict[str, float] = {}
+    for pool in pools(base):
+        old = float(before[pool.name].sum())
+        new = float(after[pool.name].sum()) if pool.name in after else old
+        ratio = new / old if old > 0 and new > 0 else 1.0
+        for site in pool.sites:
+            speed = _speed(variant, pool, site, loads) / _speed(base, pool, site, loads)
+            factor = round(ratio * speed, 3)
+            factors[site] = max(factors.get(site, factor), factor)
+    return factors

@@ -213,10 +213,13 @@ def _site_record(
         "judged_at": ("equal service" if at_equal is not None else "plan") if judged else None,
         "occupancy_at_equal_service": at_equal[0] if at_equal is not None else math.nan,
         "live_occupancy_at_equal_service": at_equal[1] if at_equal is not None else math.nan,
-        # The cap is a planning figure on the expected load: judged by the estimate.
-        "met_occupancy": bool(total <= cap) if judged else None,
+        # The cap is a planning figure on the expected load: judged by the estimate (to
+        # 1e-9: a site whose cap binds ends exactly on it, give or take rounding).
+        "met_occupancy": bool(total <= cap + 1e-9) if judged else None,
         "live_occupancy_in_band": (
-            bool(LIVE_BAND[0] <= live_level <= LIVE_BAND[1]) if judged and voice else None
+            bool(LIVE_BAND[0] - 1e-9 <= live_level <= LIVE_BAND[1] + 1e-9)
+            if judged and voice
+            else None
         ),
     }
 

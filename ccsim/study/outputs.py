@@ -17,8 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from ccsim.experiment.contrast_tables import write_contrasts
+from ccsim.experiment.factorial import factorial
 from ccsim.experiment.summary import INTERVAL_KEYS
 from ccsim.files import write_csv
+from ccsim.model.overrides import expand_grid
 from ccsim.sim.metrics import RATIO_KPIS
 from ccsim.study.attainment import targets_rows
 from ccsim.study.equal_service import Sweep, equal_service_table, replication_costs, study_frontier
@@ -190,3 +193,16 @@ def _equal_service_sentence(table: pd.DataFrame, baseline: str) -> str:
         f"{row['scenario']} is the cheapest model at equal service: {pct[0]:+.1f}% "
         f"[{text}] against {baseline} ({verdict} after Holm)."
     )
+
+
+def write_contrasts_of(out: Path, experiment, pairs: str) -> list[Path]:
+    """``pairs.csv`` (every two scenarios, as ``pairs`` asks) and, for a factorial grid,
+    ``effects.csv``, from the run's ``replications.parquet``
+    (:func:`~ccsim.experiment.contrast_tables.write_contrasts`)."""
+    spec = experiment.spec
+    design = None
+    if spec.grid:
+        points = expand_grid(spec.grid, spec.grid_name, experiment.source)
+        design = factorial(spec.grid, points)
+    names = list(experiment.scenarios)
+    return write_contrasts(out, names, experiment.baseline, design, pairs)  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ from ccsim.experiment.tables import write_tables
 from ccsim.files import write_csv
 from ccsim.model import validate
 from ccsim.study.equal_service import SWEEP_COLUMNS, run_sweep
-from ccsim.study.outputs import BLOCK_SUM_COLUMNS, write_study
+from ccsim.study.outputs import BLOCK_SUM_COLUMNS, write_contrasts_of, write_study
 from ccsim.study.result import ExperimentResult
 from ccsim.study.sensitivity import BASE, sensitivity_table, variants
 from ccsim.study.session import Session, call_text
@@ -69,6 +69,7 @@ def run_experiment(
     progress: bool = False,
     notify: Callable[[str], None] = _stderr,
     command: str | None = None,
+    pairs: str = "auto",
 ) -> ExperimentResult:
     """Run (or resume) an experiment and return its tables.
 
@@ -87,7 +88,8 @@ def run_experiment(
 
     ``progress`` shows a bar on a terminal and a line every 10 s elsewhere (a log, a
     notebook). ``command`` is what the manifest records as having made the tables (the
-    command line, for ``ccsim experiment``); by default this call, written out.
+    command line, for ``ccsim experiment``); by default this call, written out. ``pairs``:
+    ``pairs.csv``, every two scenarios (``auto``: up to 12 scenarios, ``all``, ``none``).
     """
     if command is None:
         command = call_text(experiment, reps, n_jobs, out, backend)
@@ -102,7 +104,9 @@ def run_experiment(
         experiment = _capped(experiment, reps)
     out = Path(out) if out is not None else Path("results") / experiment.spec.name
     with output_folder(out):
-        return _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command)
+        return _run(
+            experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command, pairs
+        )
 
 
 def _simulate(experiment, executor, store, save, progress, jobs, what, columns=None, sums=None):
@@ -208,7 +212,7 @@ def _capped(experiment: Experiment, reps: int) -> Experiment:
     )
 
 
-def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command):
+def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, command, pairs):
     spec = experiment.spec
     rule = spec.replications if isinstance(spec.replications, StoppingRule) else None
     if reps is not None:
@@ -256,6 +260,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
         summary, comparisons, paths, study = _write_results(
             out, experiment, store, collectors, n_reps, sweep, sensitivity, uncertainty
         )
+        paths += write_contrasts_of(out, experiment, pairs)
         manifest = {
             **_manifest(experiment, fingerprints, n_reps, rule, rounds, check),
             **session.manifest(),

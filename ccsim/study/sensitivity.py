@@ -42,7 +42,7 @@ from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
 from ccsim.planning.frontier import scaled_scenario
-from ccsim.planning.pools import pool_requirements, pools
+from ccsim.planning.pools import replanning_factors
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import TALLY_NAMES, ChannelTally
 from ccsim.sim.result import row_kpis
@@ -206,18 +206,11 @@ def replanned(base, variant) -> dict[str, float]:
     """How the end ``variant`` of ``base`` would be staffed: per site, the ratio of the
     planner's seed requirement (:func:`ccsim.planning.pools.pool_requirements`, Erlang A
     per pool and interval with the pooling credit, summed over the week) at the end to that
-    at base, the largest of the pools the site serves; ``{}`` when no pool's requirement
-    moves. A bot that contains less moves work to the pool behind it, not to every site."""
-
-    before = pool_requirements(base, Targets.of(base))
-    after = pool_requirements(variant, Targets.of(variant))
-    factors: dict[str, float] = {}
-    for pool in pools(base):
-        old = float(before[pool.name].sum())
-        new = float(after[pool.name].sum()) if pool.name in after else old
-        ratio = round(new / old, 3) if old > 0 and new > 0 else 1.0  # 3 digits: one fingerprint
-        for site in pool.sites:
-            factors[site] = max(factors.get(site, ratio), ratio)
+    at base, times the ratio of its handle-time multiplier, the largest of the pools the
+    site serves (:func:`~ccsim.planning.pools.replanning_factors`); ``{}`` when no pool's
+    requirement moves. A bot that contains less moves work to the pool behind it, not to
+    every site."""
+    factors = replanning_factors(base, variant)
     return {} if all(factor == 1.0 for factor in factors.values()) else factors
 
 

@@ -38,7 +38,7 @@ import pandas as pd
 from ccsim.model import ConfigError
 from ccsim.model.overrides import apply_overrides
 from ccsim.planning.frontier import scaled_scenario
-from ccsim.planning.pools import pool_requirements, pools
+from ccsim.planning.pools import pool_requirements, replanning_factors
 from ccsim.planning.targets import Targets
 from ccsim.sim.metrics import RATIO_KPIS
 from ccsim.study.equal_service import repriced_sweep
@@ -190,16 +190,9 @@ class PointJob:
 
 
 def _replanned(base_requirement: dict, scenario, variant) -> dict[str, float]:
-    """:func:`~ccsim.study.sensitivity.replanned` with the base's requirement computed once."""
-    after = pool_requirements(variant, Targets.of(variant))
-    factors: dict[str, float] = {}
-    for pool in pools(scenario):
-        old = float(base_requirement[pool.name].sum())
-        new = float(after[pool.name].sum()) if pool.name in after else old
-        ratio = round(new / old, 3) if old > 0 and new > 0 else 1.0  # 3 digits: one fingerprint
-        for site in pool.sites:
-            factors[site] = max(factors.get(site, ratio), ratio)
-    return factors
+    """:func:`~ccsim.planning.pools.replanning_factors` with the base's requirement
+    computed once."""
+    return replanning_factors(scenario, variant, base_requirement)
 
 
 def model_design(experiment, model: str) -> tuple[np.ndarray, bool]:
