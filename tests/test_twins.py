@@ -2,7 +2,7 @@
 channel, the service level, abandon rate and ASA of the two agree within replication
 confidence intervals, so that benchmarks/bench_twins.py compares the speed of one model.
 
-For each model, R replications of each (independent seeds: the twins draw their own
+For each model, its ``test_reps`` replications of each (independent seeds: the twins draw their own
 numbers) at a short horizon; for each channel and KPI, the interval of the difference of
 the two means (Welch, normal quantile) at a family-wise 99% (Bonferroni over that model's
 comparisons) must contain 0. A twin that left out a feature that moves a KPI (a bot, a
@@ -26,14 +26,13 @@ from twins.common import KPIS  # noqa: E402
 
 import ccsim  # noqa: E402
 
-REPS = 40
 FAMILY_ALPHA = 0.01
 
 
 def _per_replication(model) -> tuple[dict, dict]:
     scenario = model.scenario(model.test_horizon)
     ours, twins = {}, {}
-    for seed in range(1, REPS + 1):
+    for seed in range(1, model.test_reps + 1):
         kpis = ccsim.simulate(scenario, seed=seed).kpis
         twin = model.twin(scenario, seed)
         for channel, row in twin.items():

@@ -5,8 +5,8 @@ against the same model, not a simpler one.
 
 :data:`MODELS` names each model: its ccsim scenario for a horizon (``scenario(h)``, h in
 the model's own unit), its twin (``run(scenario, seed) -> KPIs per channel``), the
-benchmark's horizon and the test's (short) one. Each twin's module docstring says what it
-leaves out; everything left out flatters the twin.
+benchmark's horizon, and the test's (short) horizon and replications. Each twin's module
+docstring says what it leaves out; everything left out flatters the twin.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ for path in (str(ROOT), str(HERE.parent)):
 import ccsim  # noqa: E402
 from ccsim.model import read_yaml_mapping  # noqa: E402
 
-from . import blend, follow_the_sun, mmc, telethon  # noqa: E402
+from . import blend, follow_the_sun, hybrid, mmc, telethon  # noqa: E402
 
 __all__ = ["MODELS", "Model", "config_scenario"]
 
@@ -38,6 +38,7 @@ class Model:
     twin: Callable[[ccsim.Scenario, int], dict]
     bench_horizon: float
     test_horizon: float
+    test_reps: int = 40
 
 
 def config_scenario(name: str, unit: str):
@@ -66,6 +67,7 @@ def _hybrid(days: float) -> ccsim.Scenario:
 
 MODELS = (
     Model("M/M/50+M", "h", _mmc, mmc.run, 20, 4),
+    Model("hybrid week", "d", _hybrid, hybrid.run, 7, 1, test_reps=12),
     Model(
         "follow the sun", "h", config_scenario("follow_the_sun", "h"), follow_the_sun.run, 167, 48
     ),

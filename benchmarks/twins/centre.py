@@ -36,7 +36,7 @@ from .common import Tally
 
 __all__ = ["Agent", "Call", "Centre", "Line", "Site"]
 
-WAITING, ANSWERED, GONE = 0, 1, 2
+WAITING, ANSWERED, GONE, SILENT = 0, 1, 2, 3  # SILENT: gave up, the chat left open
 
 
 class Call:
@@ -53,8 +53,9 @@ class Call:
 class Line:
     """One channel: its queue, its sites in routing order and its tally."""
 
-    def __init__(self, name: str, priority: float, threshold: float) -> None:
+    def __init__(self, name: str, priority: float, threshold: float, served_as: str = "") -> None:
         self.name, self.priority = name, priority
+        self.served_as = served_as or name  # the channel whose agents and skills it uses
         self.tally = Tally(threshold)
         self.queue: deque[Call] = deque()
         self.sites: list[Site] = []
@@ -69,6 +70,7 @@ class Site:
         self.idle: deque[Agent] = deque()
         self.groups: list[list[Line]] = []  # the channels it serves, by priority
         self.on_idle = None  # a model's cue when an agent becomes idle (a dialer)
+        self.n_on = 0  # agents logged on (not on a break)
 
 
 class Agent:
@@ -87,7 +89,7 @@ class Centre:
         self.sites = [Site(config) for config in scenario.sites]
         cheapest = scenario.routing.policy == "cheapest"
         for line in lines.values():
-            line.sites = [site for site in self.sites if site.config.serves(line.name)]
+            line.sites = [site for site in self.sites if site.config.serves(line.served_as)]
             line.cheapest = cheapest
             if cheapest:
                 line.sites.sort(key=lambda site: site.cost)
@@ -118,12 +120,18 @@ class Centre:
                     best = site
         return best.idle.popleft() if best is not None else None
 
-    def offer(self, call: Call):
-        """Hand a call to an idle agent (True) or queue it (False)."""
+    def hand(self, call: Call) -> bool:
+        """Hand a call to an idle agent, if there is one."""
         agent = self.idle_agent(call.channel)
-        if agent is not None:
-            call.state = ANSWERED
-            agent.wake.succeed(call)
+        if agent is None:
+            return False
+        self.claim(call)
+        agent.wake.succeed(call)
+        return True
+
+    def offer(self, call: Call) -> bool:
+        """Hand a call to an idle agent (True) or queue it (False)."""
+        if self.hand(call):
             return True
         call.channel.queue.append(call)
         return False
@@ -143,21 +151,38 @@ class Centre:
     def abandoned(self, call: Call) -> None:
         """A model's hook after an abandonment (a retrial); nothing by default."""
 
+    def claim(self, call: Call) -> bool:
+        """An agent takes the call: answered (its wait counted), or a chat left open by a
+        customer who gave up (False: the agent finds out)."""
+        if call.state == SILENT:
+            call.state = GONE
+            return False
+        call.state = ANSWERED
+        call.answered.succeed()
+        if call.tally is not None:
+            call.tally.answer(self.env.now - call.arrival)
+        return True
+
+    def head(self, lines):
+        """The call waiting longest at the heads of ``lines`` (taken from its queue)."""
+        best = None
+        for line in lines:
+            queue = line.queue
+            while queue and queue[0].state != WAITING and queue[0].state != SILENT:
+                queue.popleft()
+            if queue and (best is None or queue[0].arrival < best.arrival):
+                best = queue[0]
+        if best is not None:
+            best.channel.queue.popleft()
+        return best
+
     def next_call(self, site: Site):
         """The waiting call this site's agent takes: highest priority, longest waiting."""
         for group in site.groups:
-            best = None
-            for line in group:
-                queue = line.queue
-                while queue and queue[0].state != WAITING:
-                    queue.popleft()
-                if queue and (best is None or queue[0].arrival < best.arrival):
-                    best = queue[0]
-            if best is not None:
-                best.channel.queue.popleft()
-                best.state = ANSWERED
-                best.answered.succeed()
-                return best
+            call = self.head(group)
+            if call is not None:
+                self.claim(call)
+                return call
         return None
 
     # --- an agent --------------------------------------------------------------------
@@ -180,10 +205,13 @@ class Centre:
 
     def agent(self, agent: Agent, end: float, breaks: list):
         env, site = self.env, agent.site
+        site.n_on += 1
         while env.now < end:
             if breaks and breaks[0][0] <= env.now:
                 _, length = breaks.pop(0)
+                site.n_on -= 1
                 yield env.timeout(length)
+                site.n_on += 1
                 while breaks and breaks[0][0] < env.now:
                     breaks.pop(0)  # due while away: skipped
                 continue
@@ -202,11 +230,9 @@ class Centre:
                     site.idle.remove(agent)
                     continue
                 call = agent.wake.value
-            tally = call.tally
-            if tally is not None:
-                tally.answer(env.now - call.arrival)
             yield from self.serve(call, site)
+        site.n_on -= 1
 
     def serve(self, call: Call, site: Site):
         """The service: the handle time times the site's proficiency for the channel."""
-        yield self.env.timeout(call.handle * site.proficiency.get(call.channel.name, 1.0))
+        yield self.env.timeout(call.handle * site.proficiency.get(call.channel.served_as, 1.0))
