@@ -55,6 +55,12 @@ class Hybrid(Centre):
             line.handle = sampler(config.handle_time, rng)
             line.patience = sampler(config.patience, rng)
             line.again_handle = sampler(config.handle_time, rng)
+            # The other distributions' samplers, made once as a model would.
+            bot, retrial, silent = config.bot, config.retrial, config.silent_abandonment
+            line.session = sampler(bot.handle_time, rng) if bot else None
+            line.bot_return = sampler(bot.return_delay, rng) if bot else None
+            line.retrial_delay = sampler(retrial.delay, rng) if retrial else None
+            line.silent_time = sampler(silent.handle_time, rng) if silent else None
             line.resolution = config.resolution
             line.escalation = lines.get(config.escalation_to) if config.escalation else None
             line.capacity = config.lines if name == line.served_as else None
@@ -76,12 +82,12 @@ class Hybrid(Centre):
             tally.offered += 1
         bot, rng, env = line.config.bot, self.rng, self.env
         if bot is not None and rng.random() < bot.share:
-            session, outcome = sampler(bot.handle_time, rng)(), rng.random()
+            session, outcome = line.session(), rng.random()
             yield env.timeout(session)
             if outcome < bot.containment:
                 return
             if outcome < bot.containment + bot.false_containment:
-                back = env.now + sampler(bot.return_delay, rng)()
+                back = env.now + line.bot_return()
                 if back < self.horizon:
                     env.process(self.come_back(line, back - env.now))
                 return
@@ -132,7 +138,7 @@ class Hybrid(Centre):
         retrial = call.channel.config.retrial
         if retrial is None or self.rng.random() >= retrial.probability:
             return
-        delay = sampler(retrial.delay, self.rng)()
+        delay = call.channel.retrial_delay()
         if self.env.now + delay < self.horizon:
             self.env.process(self.retry(call, delay))
 
@@ -243,10 +249,7 @@ class Hybrid(Centre):
             duration = call.handle * site.proficiency.get(line.served_as, 1.0) * stretch
             escalates = self.resolve(call)
         else:  # a chat left open: the agent finds out
-            duration, escalates = (
-                sampler(line.config.silent_abandonment.handle_time, self.rng)(),
-                False,
-            )
+            duration, escalates = line.silent_time(), False
         desk.n += 1
         self.env.process(self.chat(desk, call, duration, escalates))
 
