@@ -129,6 +129,7 @@ TIERS = {
         "test_staffing_search.py",
         "test_study.py",
         "test_equal_service_sites.py",
+        "test_twins.py",
         "test_uncertainty.py",
         "test_validation.py",
     },
