@@ -457,3 +457,21 @@ def test_a_point_holds_its_groups_binding_constraint_at_its_base_value():
     same = Hold(("main",), "voice interval_floor", "level", "voice", level, 1000.0)
     factors, labels = held_step([same], scenario, rows)
     assert factors["main"] == pytest.approx(1.0) and labels == "voice interval_floor"
+
+
+def test_re_planning_gives_a_slower_site_more_agents_in_proportion():
+    # The seed requirement is at proficiency 1, so it does not move when a site's agents
+    # get slower; the site's factor does, by the ratio of its handle-time multiplier
+    # (one channel: exactly 1.2 / 1.0), and a site whose speed does not move keeps 1.
+    import yaml
+
+    from ccsim.model import parse_scenario
+    from ccsim.planning.pools import replanning_factors
+
+    data = yaml.safe_load(HUMAN)
+    data["sites"].append({"name": "other", "agents": 5, "skills": ["voice"]})
+    data["sites"][0] |= {"skills": ["voice"], "proficiency": {"voice": 1.0}}
+    base = parse_scenario(data, source="human.yaml")
+    slower = apply_overrides(base, {"sites.main.proficiency.voice": 1.2}, "test")
+    assert replanning_factors(base, slower) == {"main": 1.2, "other": 1.0}
+    assert replanning_factors(base, base) == {"main": 1.0, "other": 1.0}

@@ -47,7 +47,6 @@ __all__ = [
     "OutputLockedError",
     "check_generation",
     "commit_generation",
-    "extend_generation",
     "output_folder",
     "refuse_overwrite",
     "start_generation",
@@ -277,19 +276,6 @@ def commit_generation(out: str | Path, files: list[Path], manifest: dict[str, An
     return the manifest as written."""
     manifest = {**manifest, "files": {path.name: file_digest(path) for path in files}}
     write_text(Path(out) / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
-    return manifest
-
-
-def extend_generation(out: str | Path, files: list[Path]) -> dict:
-    """Add ``files``, tables derived from the generation just committed in ``out`` (by
-    the caller, who holds its lock), to its manifest; the tables it lists keep their
-    digests. Returns the manifest as written."""
-    folder = Path(out)
-    manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    new = {path.name for path in files}
-    listed = {name: digest for name, digest in manifest["files"].items() if name not in new}
-    manifest["files"] = {**listed, **{path.name: file_digest(path) for path in files}}
-    write_text(folder / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
