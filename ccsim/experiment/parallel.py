@@ -16,6 +16,7 @@ import pandas as pd
 from ccsim.experiment.backends import open_executor
 from ccsim.experiment.progress import progress as progress_bar
 from ccsim.experiment.replications import Block, replication_seeds, run_block
+from ccsim.experiment.saved_blocks import encode_table
 from ccsim.model import Scenario
 from ccsim.sim.arrivals import expected_arrivals
 
@@ -25,6 +26,7 @@ __all__ = [
     "iter_replications",
     "run_named_block",
     "run_replications",
+    "run_saved_block",
 ]
 
 
@@ -47,6 +49,14 @@ def run_named_block(name, scenario, seeds, first, raw=False, by_type=False):
     """:func:`run_block` labelled with ``name`` and its range, for ``map_unordered``."""
     reps, sums = run_block(scenario, seeds, first, raw, by_type)
     return name, first, first + len(seeds), reps, sums
+
+
+def run_saved_block(name, scenario, seeds, first, raw=False, by_type=False):
+    """:func:`run_named_block` for a block that will be saved: its replication rows, and
+    both tables as the Parquet bytes they are saved as (:func:`.saved_blocks.encode_table`),
+    encoded here in the worker rather than by the process that dispatches the work."""
+    name, first, stop, reps, sums = run_named_block(name, scenario, seeds, first, raw, by_type)
+    return name, first, stop, reps, encode_table(reps), encode_table(sums)
 
 
 def iter_replications(

@@ -28,12 +28,26 @@ import pyarrow.parquet as pq
 from ccsim.experiment.type_tables import plain_rows, typed_rows
 from ccsim.files import atomic_write, file_digest, remove_leftovers, write_text
 
-__all__ = ["Block", "BlockError", "BlockStore"]
+__all__ = ["Block", "BlockError", "BlockStore", "decode_table", "encode_table"]
 
 Block = tuple[int, int]
 
 _RECORD = re.compile(r"block-(\d{8})-(\d{8})\.json")
 _FINGERPRINT = re.compile(r"[0-9a-f]{20,64}")
+
+
+def encode_table(frame: pd.DataFrame) -> bytes:
+    """A block's table as the Parquet bytes it is saved as (the worker that ran the block
+    encodes it: the process that dispatches the work spent most of its time here while
+    the workers waited)."""
+    data = io.BytesIO()
+    frame.to_parquet(data, index=False)
+    return data.getvalue()
+
+
+def decode_table(payload: bytes, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table (those ``columns``) of :func:`encode_table`'s bytes."""
+    return pq.read_table(io.BytesIO(payload), columns=columns).to_pandas()
 
 
 class BlockError(Exception):
@@ -83,16 +97,20 @@ class BlockStore:
         return record
 
     def save(
-        self, fingerprint: str, first: int, stop: int, reps: pd.DataFrame, sums: pd.DataFrame
+        self,
+        fingerprint: str,
+        first: int,
+        stop: int,
+        reps: pd.DataFrame | bytes,
+        sums: pd.DataFrame | bytes,
     ) -> None:
-        """Save a block: both tables, then the record that makes it count."""
+        """Save a block: both tables (frames, or already :func:`encode_table`'s bytes),
+        then the record that makes it count."""
         paths = self._paths(fingerprint, (first, stop))
         paths["record"].unlink(missing_ok=True)  # a block being replaced does not count
         files = {}
         for kind, frame in (("reps", reps), ("intervals", sums)):
-            data = io.BytesIO()
-            frame.to_parquet(data, index=False)
-            payload = data.getvalue()
+            payload = frame if isinstance(frame, bytes) else encode_table(frame)
             atomic_write(paths[kind], lambda tmp, p=payload: Path(tmp).write_bytes(p))
             files[kind] = file_digest(paths[kind])
         record = {"fingerprint": fingerprint, "first": first, "stop": stop, "files": files}

@@ -28,10 +28,10 @@ import pandas as pd
 from ccsim.experiment.backends import open_executor
 from ccsim.experiment.collector import Collector
 from ccsim.experiment.folder import commit_generation, output_folder, writing_to
-from ccsim.experiment.parallel import block_ranges, block_size, run_named_block
+from ccsim.experiment.parallel import block_ranges, block_size, run_saved_block
 from ccsim.experiment.progress import finish
 from ccsim.experiment.progress import progress as progress_bar
-from ccsim.experiment.saved_blocks import BlockStore
+from ccsim.experiment.saved_blocks import BlockStore, decode_table
 from ccsim.experiment.tables import write_tables
 from ccsim.files import write_csv
 from ccsim.model import validate
@@ -133,13 +133,13 @@ def _simulate(experiment, executor, store, save, progress, jobs, what, columns=N
                 tasks.append(((key, fingerprint), scenario, seeds, first))
     bar = progress_bar(sum(len(task[2]) for task in tasks), progress, what)
     try:
-        for (key, fingerprint), first, stop, reps, block_sums in executor.map_unordered(
-            run_named_block, tasks
+        for (key, fingerprint), first, stop, reps, *encoded in executor.map_unordered(
+            run_saved_block, tasks
         ):
-            save(fingerprint, first, stop, reps, block_sums)
+            save(fingerprint, first, stop, *encoded)
             rows[key].append(reps if columns is None else reps[columns])
             if sums is not None:
-                interval_sums[key].append(block_sums[sums])
+                interval_sums[key].append(decode_table(encoded[1], sums))
             bar.update(stop - first)
     finally:
         bar.close()
@@ -309,10 +309,9 @@ def _main_rounds(experiment, executor, session, collectors, plans, rounds, rule,
                     # The rows per request type ride in the block (none without types).
                     tasks.append((name, experiment.scenarios[name], seeds, first, False, True))
             collector.extend(plans[name][index])
-        for name, first, stop, rows, sums in executor.map_unordered(run_named_block, tasks):
-            session.save(collectors[name].fingerprint, first, stop, rows, sums)
-            del rows
-            collectors[name].add((first, stop), sums)
+        for name, first, stop, _, *encoded in executor.map_unordered(run_saved_block, tasks):
+            session.save(collectors[name].fingerprint, first, stop, *encoded)
+            collectors[name].add((first, stop), decode_table(encoded[1]))
             bar.update(stop - first)
         completed = index + 1
         if rule is not None:
