@@ -159,12 +159,7 @@ def _per_site(experiment, sweep, name: str, single: Base) -> Base:
     pay = _site_pay(sweep.rows[(name, 1.0)], single)
     labour = {site: value * scales.get(site, 1.0) for site, value in pay.items()}
     mean_scale = float(np.mean(list(scales.values()))) if scales else single.scale
-    scenario = experiment.scenarios[name]
-    diagonal = {
-        scale: sweep.points[name][tuple(sorted((s.name, float(scale)) for s in scenario.sites))]
-        for scale in experiment.spec.frontier.scales
-    }
-    holds = tuple(site_holds(sweep.groups[name], diagonal, own))
+    holds = tuple(site_holds(sweep.groups[name], sweep.points[name], own))
     return Base(float(own.cost.mean()), mean_scale, single.slopes, labour, scales, holds)
 
 

@@ -19,9 +19,9 @@ each channel's level is noisy, and the largest of several noisy steps is biased 
   occupancy at the base's equal-service point (each over the week: the ratio moves as the
   core hours' does when work changes, and the week is what one replication's rows hold).
 
-Base levels at a group's scale s* are read on the line through the frontier's two scales
-(the whole centre moved together: each study channel is served by one group, so its level
-is its group's to first order).
+Base levels at a group's scale s* are read on the group's own curve (every point of the
+study's sweep, by the group's scale) between the two points around s*, where the study read
+the crossing, and the slope between the same two points.
 """
 
 from __future__ import annotations
@@ -80,22 +80,37 @@ def _pay(rows: pd.DataFrame, sites: tuple[str, ...]) -> float:
     return float(own.groupby("replication")["labour_cost"].sum().mean())
 
 
-def _at(scales: list[float], values: list[float], scale: float) -> float:
-    """The line through the frontier's points at ``scale`` (extended beyond them)."""
-    slope, intercept = np.polyfit(scales, values, 1)
-    return float(intercept + slope * scale)
+def _curve(points: dict, group) -> pd.DataFrame:
+    """The group's own curve: every point of its sweep by the group's scale (mean over
+    replications; points at the same scale averaged), as the study reads its crossing."""
+    frames = [
+        values.drop(columns="replication")
+        .mean()
+        .to_frame()
+        .T.assign(scale=dict(point)[group.sites[0]])
+        for point, values in points.items()
+    ]
+    return pd.concat(frames, ignore_index=True).groupby("scale", sort=True).mean()
 
 
-def site_holds(groups, diagonal: dict[float, pd.DataFrame], costs: pd.DataFrame) -> list[Hold]:
+def _at(curve: pd.DataFrame, column: str, scale: float) -> float:
+    """The column on the curve at ``scale``, linear between its points."""
+    return float(np.interp(scale, curve.index.to_numpy(float), curve[column].to_numpy(float)))
+
+
+def _between(curve: pd.DataFrame, scale: float) -> tuple[float, float]:
+    """The two scales of the curve around ``scale`` (the end pair beyond its ends)."""
+    scales = curve.index.to_numpy(float)
+    i = int(np.clip(np.searchsorted(scales, scale), 1, len(scales) - 1))
+    return scales[i - 1], scales[i]
+
+
+def site_holds(groups, points: dict, costs: pd.DataFrame) -> list[Hold]:
     """Each group's :class:`Hold`: its most frequent binding constraint over the study's
     replications (``costs``: the model's :func:`~.site_sweep.per_site_costs` rows) at its
-    mean scale there, read from the frontier's points at its scales (``diagonal``: scale ->
-    :func:`~.site_scales.point_values`)."""
-    scales = sorted(diagonal)
-
-    def mean(column: str) -> list[float]:
-        return [float(diagonal[s][column].mean()) for s in scales]
-
+    mean scale there, read on the group's own curve (``points``: the sweep's
+    :func:`~.site_scales.point_values` by point) between the points around that scale,
+    where the study read its crossing."""
     holds = []
     for group in groups:
         labels = Counter(costs[f"binding_{group.name}"].dropna())
@@ -105,15 +120,18 @@ def site_holds(groups, diagonal: dict[float, pd.DataFrame], costs: pd.DataFrame)
         label = labels.most_common(1)[0][0]
         name, _, kind = label.partition(" ")
         scale = float(costs[f"scale_{group.name}"].mean())
+        curve = _curve(points, group)
+        low, high = _between(curve, scale)
+
         if kind in ("occupancy", "live_occupancy"):
-            values = mean(f"{name}|week_{kind}")
-            holds.append(Hold(group.sites, label, kind, name, _at(scales, values, scale)))
+            value = _at(curve, f"{name}|week_{kind}", scale)
+            holds.append(Hold(group.sites, label, kind, name, value))
             continue
-        levels = mean(f"{name}|service_level")
-        pays = np.sum([mean(f"{site}|labour_cost") for site in group.sites], axis=0)
-        rise = levels[-1] - levels[0]
-        slope = (pays[-1] - pays[0]) / rise if rise > 1e-3 else math.nan
-        holds.append(Hold(group.sites, label, "level", name, _at(scales, levels, scale), slope))
+        level = f"{name}|service_level"
+        pay = curve[[f"{site}|labour_cost" for site in group.sites]].sum(axis=1)
+        rise = float(curve.loc[high, level] - curve.loc[low, level])
+        slope = float(pay[high] - pay[low]) / rise if rise > 1e-3 else math.nan
+        holds.append(Hold(group.sites, label, "level", name, _at(curve, level, scale), slope))
     return holds
 
 

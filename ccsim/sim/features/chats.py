@@ -53,6 +53,10 @@ class Chats:
             if channel.concurrency > 1:
                 channel.serve = self.serve
                 attach(channel, "on_wait", self.free_slot)
+                filling = {s.index for s, _ in channel.steps if s.config.deferred_reserve > 0}
+                if filling:
+                    self.filling = filling
+                    attach(channel, "on_enter", self.fill_first)
                 stretch = scenario.channels[channel.served_as].stretch
                 if stretch:
                     channel.stretched = self._stretcher(stretch)
@@ -70,6 +74,21 @@ class Chats:
             return handle_time * (1.0 + stretch * (desk.n_chats if desk is not None else 0))
 
         return stretched
+
+    def fill_first(self, contact, now: float) -> bool:
+        """At a site that keeps agents free of email (``deferred_reserve``), an arriving
+        chat goes to a free slot before an idle agent: spread over idle agents first, the
+        chats would leave none idle beyond the reserve, and email would starve."""
+        channel = contact.channel
+        for site, after in contact.lane.steps:
+            if after <= 0.0 and site.index in self.filling:
+                slots = self.slots[site.index, channel.index]
+                while slots:
+                    desk, generation = slots.popleft()
+                    if desk.generation == generation and not desk.agent.leaving:
+                        self.core.answer(contact, desk.agent, now)
+                        return False
+        return True
 
     def free_slot(self, contact, now: float) -> bool:
         """Give an arriving chat to an agent with a free slot (one chat or more in hand)."""

@@ -16,7 +16,9 @@ agents then no longer find items in their lanes when they finish a contact
 when one becomes idle beyond the reserve (the site's ``on_idle`` cue, the agent who has just
 finished) or, on arrival, to an idle agent a router found beyond the reserve. An agent a
 router found within the reserve goes back to its place among the idle and the item waits.
-Overflow steps of deferred work (``after`` > 0) to a reserved site are not gated."""
+Overflow steps of deferred work (``after`` > 0) to a reserved site are not gated. At such a
+site arriving chats take free chat slots before idle agents (:meth:`.chats.Chats.fill_first`):
+spread over idle agents first, they would leave none idle beyond the reserve."""
 
 from __future__ import annotations
 
