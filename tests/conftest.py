@@ -140,6 +140,7 @@ TIERS = {
         "test_calendar.py",
         "test_channels.py",
         "test_channels_regression.py",
+        "test_models_regression.py",
         "test_config.py",
         "test_contrasts.py",
         "test_engine.py",
