@@ -2,11 +2,12 @@
 schedules.
 
 Every step of a contact's or an agent's life is a plain callback due at a time: a
-:class:`Due` event on the heap of a SimPy ``Environment``. The clock pushes it with the
-environment's own event counter, exactly as ``Environment.schedule`` would, and
-:meth:`Clock.run` pops events as ``Environment.step`` does, but skips what a :class:`Due`
-never needs (the failure check, the list of callbacks). Together that halves the cost of an
-event, the largest part of the cost of a contact.
+:class:`Due` on the heap of a SimPy ``Environment``. The clock pushes it with the
+environment's own event counter, in the entry ``Environment.schedule`` would make, and
+:meth:`Clock.run` pops entries as ``Environment.step`` does, but without what a
+:class:`Due` never needs (the failure check, the list of callbacks): only the clock's loop
+processes this heap. Together that halves the cost of an event, the largest part of the
+cost of a contact.
 
 This module is the only one that knows SimPy's internals: the environment's heap, its event
 counter, its time, and the layout of a heap entry, ``(time, priority, event id, event)``.
@@ -22,25 +23,25 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 import simpy
-from simpy.events import NORMAL, URGENT, Event
+from simpy.events import NORMAL, URGENT
 
 __all__ = ["Clock", "Due"]
 
 
-class Due(Event):
-    """A callback due at a time: a ``Timeout`` without its argument checks.
+class Due:
+    """A callback due at a time: what a SimPy ``Timeout`` is to a process, without the
+    event's machinery (its list of callbacks, its failure state).
 
-    ``callbacks`` holds the one callback; SimPy reads it, as ``_ok`` and ``_value``, when
-    the event is processed. The callback gets the event and reads its ``_value``. Since
-    :meth:`Clock.run` leaves a processed ``Due`` as it was, one that is never pending twice
-    at once (an agent's end of service, a channel's next arrival) is scheduled again and
-    again rather than made anew for every contact.
+    The clock calls ``callback(due)``; the callback reads what it is about in ``_value``.
+    Since :meth:`Clock.run` leaves a processed ``Due`` as it was, one that is never pending
+    twice at once (an agent's end of service, a channel's next arrival) is scheduled again
+    and again rather than made anew for every contact.
     """
 
-    _ok = True  # a Due never fails
+    __slots__ = ("_value", "callback")
 
     def __init__(self, callback, value) -> None:
-        self.callbacks = (callback,)
+        self.callback = callback
         self._value = value
 
 
@@ -87,7 +88,7 @@ class Clock:
         """The events left on the heap, as ``(callback, value)`` pairs in no particular
         order: what a run stopped at the cut-off still had to do (features read them to
         find the contacts they hold, :func:`ccsim.sim.features.install`)."""
-        return [(event.callbacks[0], event._value) for _, _, _, event in self._heap]
+        return [(event.callback, event._value) for _, _, _, event in self._heap]
 
     def run(self, until: float | None = None) -> None:
         """Process events until none is left (what ``Environment.run()`` does), or, with
@@ -96,10 +97,10 @@ class Clock:
         if until is None:
             while queue:
                 self.now, _, _, event = pop(queue)
-                event.callbacks[0](event)
+                event.callback(event)
         else:
             while queue and queue[0][0] < until:
                 self.now, _, _, event = pop(queue)
-                event.callbacks[0](event)
+                event.callback(event)
             self.now = max(self.now, until)
         self.env._now = self.now
