@@ -158,6 +158,7 @@ TIERS = {
         "test_routing_policies.py",
         "test_scheduling.py",
         "test_sites.py",
+        "test_speed_gate.py",
         "test_staffing.py",
         "test_stats.py",
         "test_theory_balking.py",
