@@ -190,9 +190,9 @@ def _is_module(name: str) -> bool:
 def test_no_module_imports_another_modules_private_names():
     """A leading underscore says "not for other modules": a name two modules share is made
     public where it lives, whether imported (``from m import _x``) or reached through the
-    module (``m._x``). Private attributes of objects are another matter: the engine's hot
-    path reads SimPy's ``env._now`` and its own events' ``_value`` (issue #29 gives the clock
-    the only reads of SimPy's internals)."""
+    module (``m._x``). Private attributes of objects are another matter: the engine's
+    callbacks read their own events' ``_value``; SimPy's internals are the clock's alone
+    (:func:`test_only_the_clock_knows_simpys_internals`)."""
     private = []
     for path in _sources():
         tree = ast.parse(path.read_text())
@@ -214,6 +214,36 @@ def test_no_module_imports_another_modules_private_names():
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 private.append(f"{where} {node.value.id}.{node.attr}")
     assert private == []
+
+
+#: SimPy's private attributes the clock reads: the environment's time, heap and event counter.
+SIMPY_INTERNALS = {"_now", "_queue", "_eid"}
+
+
+def test_only_the_clock_knows_simpys_internals():
+    """The clock owns the heap (issue #29): SimPy's private attributes, and SimPy itself
+    (the heap entry's priorities ``NORMAL`` and ``URGENT`` come from ``simpy.events``), are
+    used in ``ccsim/sim/clock.py`` alone, so that a change of SimPy's internals, or of the
+    layout of a heap entry, is made in one module. Everything else reads ``clock.now`` and
+    schedules through the clock's methods."""
+    clock = PACKAGE / "sim" / "clock.py"
+    found = []
+    for path in _sources():
+        if path == clock:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr in SIMPY_INTERNALS:
+                found.append(f"{where} .{node.attr}")
+            elif isinstance(node, ast.Import):
+                found += [f"{where} import {a.name}" for a in node.names if _is_simpy(a.name)]
+            elif isinstance(node, ast.ImportFrom) and _is_simpy(node.module or ""):
+                found.append(f"{where} from {node.module}")
+    assert found == []
+
+
+def _is_simpy(module: str) -> bool:
+    return module == "simpy" or module.startswith("simpy.")
 
 
 # --- docs/architecture.md ----------------------------------------------------------------

@@ -1,13 +1,21 @@
-"""The clock: SimPy's ``Environment`` and the one kind of event the engine schedules.
+"""The clock: the simulated time, its heap of events and the one kind of event the engine
+schedules.
 
 Every step of a contact's or an agent's life is a plain callback due at a time: a
-:class:`Due` event on the environment's heap. :meth:`Clock.after` pushes it with the
-environment's own event counter, exactly as ``Environment.schedule`` would, and
-:meth:`Clock.run` pops events as ``Environment.step`` does: the environment stays a valid
-SimPy environment (its ``now`` is the simulated time, ``step`` and ``run`` would work on
-the same heap), but the loop skips what a :class:`Due` never needs (the failure check,
-the list of callbacks). Together that halves the cost of an event, the largest part of
-the cost of a contact.
+:class:`Due` on the heap of a SimPy ``Environment``. The clock pushes it with the
+environment's own event counter, in the entry ``Environment.schedule`` would make, and
+:meth:`Clock.run` pops entries as ``Environment.step`` does, but without what a
+:class:`Due` never needs (the failure check, the list of callbacks): only the clock's loop
+processes this heap. Together that halves the cost of an event, the largest part of the
+cost of a contact.
+
+This module is the only one that knows SimPy's internals: the environment's heap, its event
+counter, its time, and the layout of a heap entry, ``(time, priority, event id, event)``.
+The rest of the engine reads the time as :attr:`Clock.now` and schedules through the
+clock's methods: :meth:`Clock.at` and :meth:`Clock.call_at` for the hot path (an arrival,
+a patience timer, a service's or a bot session's end; plain functions, bound once, that
+cost one call), :meth:`Clock.after`, :meth:`Clock.schedule` and :meth:`Clock.first` for the
+rest (``tests/test_architecture.py`` checks that no other module reads those internals).
 """
 
 from __future__ import annotations
@@ -15,74 +23,84 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 import simpy
-from simpy.events import NORMAL, URGENT, Event
+from simpy.events import NORMAL, URGENT
 
 __all__ = ["Clock", "Due"]
 
 
-class Due(Event):
-    """A callback due at a time: a ``Timeout`` without its argument checks.
+class Due:
+    """A callback due at a time: what a SimPy ``Timeout`` is to a process, without the
+    event's machinery (its list of callbacks, its failure state).
 
-    ``callbacks`` holds the one callback; SimPy reads it, as ``_ok`` and ``_value``, when
-    the event is processed. The callback gets the event and reads its ``_value``. Since
-    :meth:`Clock.run` leaves a processed ``Due`` as it was, one that is never pending twice
-    at once (an agent's end of service, a channel's next arrival) is scheduled again and
-    again rather than made anew for every contact.
+    The clock calls ``callback(due)``; the callback reads what it is about in ``_value``.
+    Since :meth:`Clock.run` leaves a processed ``Due`` as it was, one that is never pending
+    twice at once (an agent's end of service, a channel's next arrival) is scheduled again
+    and again rather than made anew for every contact.
     """
 
-    _ok = True  # a Due never fails
+    __slots__ = ("_value", "callback")
 
     def __init__(self, callback, value) -> None:
-        self.callbacks = (callback,)
+        self.callback = callback
         self._value = value
 
 
 class Clock:
-    """SimPy's environment, with cheap scheduling of :class:`Due` callbacks."""
+    """The simulated time and the heap of :class:`Due` callbacks, on SimPy's environment.
+
+    ``now`` is the time of the event being processed, a plain attribute (a property would
+    cost a call on every read of the hot path). The environment's own time follows it when
+    :meth:`run` returns: nothing inside a run reads it.
+    """
 
     def __init__(self) -> None:
-        self.env = simpy.Environment()
-        # The environment's heap and event counter, for the hot path's inline pushes (an
-        # arrival, a patience timer, a service's or a bot session's end):
-        # ``heappush(clock.heap, (when, NORMAL, next(clock.ids), due))`` is what
-        # :meth:`after` does, without the call. Nothing else reads its heap.
-        self.heap = self.env._queue
-        self.ids = self.env._eid
+        self.env = env = simpy.Environment()
+        self.now = env._now
+        self._heap = heap = env._queue
+        self._ids = ids = env._eid
 
-    @property
-    def now(self) -> float:
-        return self.env._now
+        # Closures rather than methods: their names are fast locals, and the engine binds
+        # them once (``at = clock.at``), so a push costs one call and no attribute reads.
+        def at(when: float, due: Due) -> None:
+            """Schedule ``due`` (again) at the time ``when``."""
+            heappush(heap, (when, NORMAL, next(ids), due))
+
+        def call_at(when: float, callback, value=None) -> None:
+            """Call ``callback(event)`` at the time ``when`` (``event._value`` is ``value``)."""
+            heappush(heap, (when, NORMAL, next(ids), Due(callback, value)))
+
+        self.at, self.call_at = at, call_at
 
     def after(self, delay: float, callback, value=None) -> None:
         """Call ``callback(event)`` ``delay`` seconds from now (``event._value`` is ``value``)."""
-        env = self.env
-        heappush(self.heap, (env._now + delay, NORMAL, next(self.ids), Due(callback, value)))
+        heappush(self._heap, (self.now + delay, NORMAL, next(self._ids), Due(callback, value)))
 
     def schedule(self, delay: float, due: Due) -> None:
         """Schedule ``due`` (again) ``delay`` seconds from now."""
-        heappush(self.heap, (self.env._now + delay, NORMAL, next(self.ids), due))
+        heappush(self._heap, (self.now + delay, NORMAL, next(self._ids), due))
 
     def first(self, when: float, callback, value=None) -> None:
         """Call ``callback`` at ``when`` before any other event due at the same moment
         (how the reporting interval is advanced before the contacts of its first second)."""
-        heappush(self.heap, (when, URGENT, next(self.ids), Due(callback, value)))
+        heappush(self._heap, (when, URGENT, next(self._ids), Due(callback, value)))
 
     def pending(self) -> list[tuple]:
         """The events left on the heap, as ``(callback, value)`` pairs in no particular
         order: what a run stopped at the cut-off still had to do (features read them to
         find the contacts they hold, :func:`ccsim.sim.features.install`)."""
-        return [(event.callbacks[0], event._value) for _, _, _, event in self.heap]
+        return [(event.callback, event._value) for _, _, _, event in self._heap]
 
     def run(self, until: float | None = None) -> None:
         """Process events until none is left (what ``Environment.run()`` does), or, with
         ``until``, those due before it (the rest stay on the heap, unprocessed)."""
-        queue, env, pop = self.heap, self.env, heappop
+        queue, pop = self._heap, heappop
         if until is None:
             while queue:
-                env._now, _, _, event = pop(queue)
-                event.callbacks[0](event)
-            return
-        while queue and queue[0][0] < until:
-            env._now, _, _, event = pop(queue)
-            event.callbacks[0](event)
-        env._now = max(env._now, until)
+                self.now, _, _, event = pop(queue)
+                event.callback(event)
+        else:
+            while queue and queue[0][0] < until:
+                self.now, _, _, event = pop(queue)
+                event.callback(event)
+            self.now = max(self.now, until)
+        self.env._now = self.now

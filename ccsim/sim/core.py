@@ -30,9 +30,6 @@ queues are deques from which contacts that left are dropped when they reach the 
 from __future__ import annotations
 
 import math
-from heapq import heappush
-
-from simpy.events import NORMAL
 
 from ccsim.sim.clock import Clock, Due
 from ccsim.sim.counting import Counter
@@ -67,7 +64,6 @@ class Core:
         policy: RoutingPolicy,
     ) -> None:
         self.clock, self.count, self.policy = clock, counter, policy
-        self.env = clock.env
         self.after = clock.after
         self.warmup = counter.warmup
         self.horizon = counter.horizon
@@ -83,14 +79,14 @@ class Core:
         self.request_types = None
         # Bound methods made once: the hot path schedules them for every contact.
         self._arrive, self._abandon = self.arrive, self.abandon
-        self._queue, self._eid = clock.heap, clock.ids
+        self._at, self._call_at = clock.at, clock.call_at
         for channel in channels:
             channel.route = policy.router(channel)
             channel.due = Due(self._arrive, channel)
 
     # --- a contact's life ---------------------------------------------------------------
-    # The hot path reads the time as ``env._now``: the clock's loop keeps it, and the
-    # public property costs a call per read.
+    # The hot path reads the time as ``clock.now`` (the clock's loop keeps it) and
+    # schedules through the clock's ``at`` and ``call_at``, bound once.
 
     def start(self) -> None:
         """Schedule each channel's first arrival (once the features are attached)."""
@@ -107,7 +103,7 @@ class Core:
         with the same seed), then tries the channel's arrive hooks (the bot) or enters.
         It was counted as offered when its epoch was drawn (``Counter.arrivals``)."""
         channel: ChannelState = event._value
-        now = self.env._now
+        now = self.clock.now
         draw_patience = channel.draw_patience
         patience = draw_patience() if draw_patience is not None else _INF
         slot = self.count.slot
@@ -127,15 +123,16 @@ class Core:
                 self.wait(contact, now)
         following = next(channel.epochs, None)
         if following is not None:
-            # As ``Clock.after`` does, inline (the commonest event of all), with the
-            # channel's one arrival event: it has one pending arrival at a time.
-            heappush(self._queue, (now + (following - now), NORMAL, next(self._eid), channel.due))
+            # The commonest event of all, with the channel's one arrival event (it has one
+            # pending arrival at a time), due at ``now + delay`` as ``Clock.schedule``
+            # makes it: ``following`` itself may differ in the last bit.
+            self._at(now + (following - now), channel.due)
 
     def bring(self, channel, handle_time, patience, counted, customer, kind="") -> None:
         """A contact a feature brings to ``channel`` now (a transfer, a retrial, a repeat,
         a call back) for ``customer``: counted as offered, and as ``kind``, in the present
         interval when ``counted``; then it enters."""
-        now = self.env._now
+        now = self.clock.now
         slot = self.count.slot
         tally = channel.intervals[slot] if counted and now < self.counting_end else None
         contact = Contact(channel, now, handle_time, patience, slot, tally)
@@ -171,10 +168,7 @@ class Core:
         lane.queue.append(contact)
         patience = contact.patience
         if patience < _INF:
-            heappush(
-                self._queue,
-                (now + patience, NORMAL, next(self._eid), Due(self._abandon, contact)),
-            )
+            self._call_at(now + patience, self._abandon, contact)
         for site, after in lane.later:
             if after < patience:
                 self.after(after, self.overflow, (contact, site))
@@ -185,7 +179,7 @@ class Core:
         if contact.state == WAITING and site.idle:
             # Any contact that waited longer reached this step earlier, when the site had
             # no idle agent, and would have been taken since: this one is next for it.
-            self.answer(contact, self.policy.take(site), self.env._now)
+            self.answer(contact, self.policy.take(site), self.clock.now)
 
     def answer(self, contact: Contact, agent: AgentState, now: float) -> None:
         """An agent takes the contact: its wait is known, its handle time is its draw times
@@ -211,7 +205,7 @@ class Core:
             else:
                 count.serving(site, channel, now, handle_time)
             agent.contact = contact
-            heappush(self._queue, (now + handle_time, NORMAL, next(self._eid), agent.due))
+            self._at(now + handle_time, agent.due)
         else:
             channel.serve(agent, contact, handle_time, now)
 
@@ -223,7 +217,7 @@ class Core:
             return
         self.count.serving(agent.site, channel, now, handle_time)
         agent.contact = contact
-        heappush(self._queue, (now + handle_time, NORMAL, next(self._eid), agent.due))
+        self._at(now + handle_time, agent.due)
 
     def release(self, event) -> None:
         """An agent finishes a contact: the channel's end hooks run if something remains to
@@ -237,7 +231,7 @@ class Core:
         if agent.leaving:
             self.leave(agent)
             return
-        now = self.env._now
+        now = self.clock.now
         lanes = agent.site.lanes
         if len(lanes) == 1:  # as `next_waiting` does for one lane, inline
             lane, after = lanes[0]
@@ -297,7 +291,7 @@ class Core:
         if contact.state != WAITING:
             return
         contact.state = ABANDONED
-        now = self.env._now
+        now = self.clock.now
         self.count.abandoned(contact, contact.patience, now)
         for hook in contact.channel.on_abandon:
             hook(contact, now)

@@ -13,11 +13,7 @@ requests are seldom contained) and counts sessions and outcomes per type."""
 from __future__ import annotations
 
 import math
-from heapq import heappush
 
-from simpy.events import NORMAL
-
-from ccsim.sim.clock import Due
 from ccsim.sim.state import GONE, Customer, attach
 
 __all__ = ["Bot"]
@@ -27,14 +23,14 @@ class _Bot:
     """One channel's bot: its settings, streams and sessions in progress."""
 
     __slots__ = (
-        "_contained", "_eid", "_falsely_contained", "_handed_over", "_queue", "concurrency",
+        "_call_at", "_contained", "_falsely_contained", "_handed_over", "clock", "concurrency",
         "config", "containment", "core", "count", "draw_outcome", "draw_return",
-        "draw_session", "draw_tries", "env", "false_limit", "kinds", "returns", "sessions",
+        "draw_session", "draw_tries", "false_limit", "kinds", "returns", "sessions",
         "share",
     )  # fmt: skip
 
     def __init__(self, core, config, streams, name: str) -> None:
-        self.core, self.count, self.env = core, core.count, core.env
+        self.core, self.count, self.clock = core, core.count, core.clock
         self.config = config
         # The settings read for every new contact, as plain attributes.
         self.share = config.share
@@ -52,10 +48,9 @@ class _Bot:
         )
         self.returns = None  # the returns feature, once every feature is built
         self.kinds = None  # the channel's request types (start_typed), or None
-        # A session's end is scheduled as ``Clock.after`` does, inline (one per session),
-        # with the callback of its outcome, drawn when it starts: the event holds the
-        # contact alone.
-        self._queue, self._eid = core.clock.heap, core.clock.ids
+        # A session's end is scheduled with the callback of its outcome, drawn when it
+        # starts: the event holds the contact alone.
+        self._call_at = core.clock.call_at
         self._contained = self.contained
         self._falsely_contained = self.falsely_contained
         self._handed_over = self.handed_over
@@ -78,7 +73,7 @@ class _Bot:
             done = self._falsely_contained
         else:
             done = self._handed_over
-        heappush(self._queue, (now + session, NORMAL, next(self._eid), Due(done, contact)))
+        self._call_at(now + session, done, contact)
         return True
 
     def _closed(self, contact, now: float) -> None:
@@ -112,7 +107,7 @@ class _Bot:
             done, name = self._handed_over, ""
         if name and counted:  # the outcome drawn now, counted as its session starts
             self.core.request_types.add(contact.channel, contact.request, name)
-        heappush(self._queue, (now + session, NORMAL, next(self._eid), Due(done, contact)))
+        self._call_at(now + session, done, contact)
         return True
 
     def contained(self, event) -> None:
@@ -120,7 +115,7 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        now = self.env._now
+        now = self.clock.now
         self._closed(contact, now)
         self.count.resolution(contact.customer, now, bot=True)
 
@@ -130,16 +125,16 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        self._closed(contact, self.env._now)
+        self._closed(contact, self.clock.now)
         customer = contact.customer
         customer.first = False
-        self.returns.come_back_at(customer, self.env._now + self.draw_return())
+        self.returns.come_back_at(customer, self.clock.now + self.draw_return())
 
     def handed_over(self, event) -> None:
         """The customer queues for a human, with the context lost or passed on."""
         contact = event._value
         self.sessions -= 1
-        now = self.env._now
+        now = self.clock.now
         bot = self.config
         contact.handle_time *= bot.handle_time_multiplier
         contact.patience *= bot.patience_multiplier

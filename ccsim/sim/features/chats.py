@@ -46,7 +46,7 @@ class Chats:
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.count, self.after = core, core.count, core.after
-        self.env = core.env
+        self.clock = core.clock
         self.desks: dict[AgentState, _Desk] = {}
         self.slots: dict[tuple[int, int], deque[tuple[_Desk, int]]] = {}
         for channel in core.channels:
@@ -132,7 +132,7 @@ class Chats:
         desk, contact = event._value
         agent = desk.agent
         channel = contact.channel
-        now = self.env._now
+        now = self.clock.now
         if contact.followup:  # as in Core.release
             for hook in channel.on_end:
                 hook(contact, agent)

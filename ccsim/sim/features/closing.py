@@ -100,7 +100,7 @@ class _Close:
         t = next(self.times, None)
         self.next_close = math.inf if t is None else t
         if t is not None:
-            self.core.after(t - self.core.env._now, self._close, self)
+            self.core.after(t - self.core.clock.now, self._close, self)
 
     @staticmethod
     def _close(event) -> None:
@@ -108,7 +108,7 @@ class _Close:
         # ContactCenters' rule waits for the services in hand to end; with none in hand
         # there is no end to wait for, and the queue goes at the close itself.
         if not close.waits_for_services or close.spanning == 0:
-            close.disconnect(close.core.env._now)
+            close.disconnect(close.core.clock.now)
         close.schedule()
 
     def answered(self, contact, site, handle_time: float, now: float) -> None:
@@ -123,7 +123,7 @@ class _Close:
             contact.followup &= ~CLOSING
             self.spanning -= 1
             # Before the agent looks at the queue (Core.release runs the end hooks first).
-            self.disconnect(self.core.env._now)
+            self.disconnect(self.core.clock.now)
 
     def disconnect(self, now: float) -> None:
         """Every contact still waiting leaves, counted ``disconnected``."""

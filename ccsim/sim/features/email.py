@@ -84,7 +84,7 @@ class Email:
 
     def _close(self, event) -> None:
         """At the horizon, items still open are carried over: the backlog."""
-        now = self.core.env._now
+        now = self.core.clock.now
         for channel in self.channels:
             for lane in channel.lanes:
                 for contact in lane.queue:

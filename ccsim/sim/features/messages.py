@@ -70,7 +70,7 @@ class Messages:
         contact = event._value
         if contact.state != WAITING:  # answered, abandoned or gone meanwhile
             return
-        now = self.core.env._now
+        now = self.core.clock.now
         channel = contact.channel
         self.core.leave_queue(contact, now)
         self.count.left(contact, "messages", now)

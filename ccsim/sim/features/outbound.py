@@ -101,7 +101,7 @@ class _Dialer:
     def __init__(self, core, channel, config, calendar, streams) -> None:
         dialing = config.dialing
         self.core, self.count, self.channel, self.calendar = core, core.count, channel, calendar
-        self.env, self.horizon = core.env, core.horizon
+        self.clock, self.horizon = core.clock, core.horizon
         self.dialing = dialing
         self.reserves = dialing.dialer in ("preview", "progressive")  # an agent per call
         self.pacing = dialing.pacing
@@ -153,11 +153,11 @@ class _Dialer:
     def _next_window(self) -> None:
         window = next(self.windows, None)
         if window is not None:
-            self.core.after(window[0] - self.env._now, self._open, window)
+            self.core.after(window[0] - self.clock.now, self._open, window)
 
     def _open(self, event) -> None:
         opens, closes, first = event._value
-        now = self.env._now
+        now = self.clock.now
         if first and self.dialing.records:
             tally = self.count.tally(self.channel, now)
             self.list.extend(_Record(tally) for _ in range(self.dialing.records))
@@ -175,11 +175,11 @@ class _Dialer:
 
     def _next_record(self) -> None:
         gap = self.new_records.exponential(1.0 / self.dialing.rate)
-        if self.env._now + gap < self.horizon:
+        if self.clock.now + gap < self.horizon:
             self.core.after(gap, self._new_record)
 
     def _new_record(self, event) -> None:
-        now = self.env._now
+        now = self.clock.now
         tally = self.count.tally(self.channel, now)
         self.count.add(tally, "records")
         self.list.append(_Record(tally))
@@ -188,7 +188,7 @@ class _Dialer:
 
     def _callable_again(self, event) -> None:
         self.redials.append(event._value)
-        self.dial(self.env._now)
+        self.dial(self.clock.now)
 
     def _not_reached(self, record: _Record, now: float) -> None:
         if record.attempts >= self.attempts:
@@ -277,7 +277,7 @@ class _Dialer:
         """The attempt's outcome is known: a live answer is put through (to the reserved
         agent, or to the channel's queue); a record not reached waits for its redial."""
         record, outcome, agent = event._value
-        now = self.env._now
+        now = self.clock.now
         channel, count = self.channel, self.count
         if outcome == RIGHT_PARTY:
             tally = count.tally(channel, now)

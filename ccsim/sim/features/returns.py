@@ -38,7 +38,7 @@ class Returns:
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.streams = core, streams
-        self.after, self.env, self.count = core.after, core.env, core.count
+        self.after, self.clock, self.count = core.after, core.clock, core.count
         self.cutoff = core.count.cutoff
         self.configs = scenario.channels
         self.retrial = {}  # channel index -> (probability, draw uniform, draw delay)
@@ -102,7 +102,7 @@ class Returns:
     def _retry(self, event) -> None:
         contact = event._value
         channel = contact.channel
-        now = self.env._now
+        now = self.clock.now
         if channel.index in self.keep_patience:
             patience = contact.patience
         else:
@@ -125,7 +125,7 @@ class Returns:
 
     def come_back_at(self, customer, back: float) -> None:
         if back < self.cutoff:
-            self.after(back - self.env._now, self._come_back, customer)
+            self.after(back - self.clock.now, self._come_back, customer)
         else:
             self.count.censored(customer.tally)
 
@@ -134,7 +134,7 @@ class Returns:
         straight to the humans."""
         customer = event._value
         channel = customer.entry
-        now = self.env._now
+        now = self.clock.now
         draw_handle_time, draw_patience = self._draws(channel)
         patience = draw_patience() if draw_patience is not None else math.inf
         handle_time = draw_handle_time()

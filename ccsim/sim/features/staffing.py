@@ -50,7 +50,7 @@ class Staffing:
 
     def __init__(self, core, scenario, streams) -> None:
         self.core, self.count, self.after = core, core.count, core.after
-        self.env = core.env
+        self.clock = core.clock
         self.absence = streams.generator("absence", "sites")
         self.upcoming = {site.index: iter(site.counts.instances) for site in core.sites}
         core.leave = self.leave
@@ -60,7 +60,7 @@ class Staffing:
     def _next_shift(self, site: SiteState) -> None:
         instance = next(self.upcoming[site.index], None)
         if instance is not None:
-            delay = max(instance.start, 0.0) - self.env._now
+            delay = max(instance.start, 0.0) - self.clock.now
             self.after(delay, self._start_shift, (site, instance))
 
     def _start_shift(self, event) -> None:
@@ -68,7 +68,7 @@ class Staffing:
         are paid but never created: of ``h`` scheduled, ``h(1 - shrinkage)`` come, rounded
         up or down at random so that the mean is exact."""
         site, instance = event._value
-        now = self.env._now
+        now = self.clock.now
         present = instance.headcount
         shrinkage = site.config.shrinkage
         if shrinkage > 0:
@@ -104,13 +104,13 @@ class Staffing:
         """An agent comes back from a break and takes waiting work."""
         agent: ShiftAgent = event._value
         if not (agent.ended or agent.on):
-            self._log_on(agent, self.env._now)
+            self._log_on(agent, self.clock.now)
 
     def _break(self, event) -> None:
         agent, length = event._value
         if agent.ended:
             return
-        now = self.env._now
+        now = self.clock.now
         self._next_break(agent, now)
         if not agent.on:
             return  # still away on a break taken late: this one is skipped
@@ -128,13 +128,13 @@ class Staffing:
         if agent.on:
             if agent in agent.site.idle:
                 agent.site.idle.remove(agent)
-                self._log_off(agent, self.env._now)
+                self._log_off(agent, self.clock.now)
             else:
                 agent.leaving = True  # finishes the contact in hand: an overrun
 
     def leave(self, agent: ShiftAgent) -> None:
         """A busy agent whose shift ended or whose break was due puts the phone down."""
-        now = self.env._now
+        now = self.clock.now
         self._log_off(agent, now)
         agent.leaving = False
         if agent.ended:
