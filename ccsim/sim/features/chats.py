@@ -79,22 +79,18 @@ class Chats:
         """At a site that keeps agents free of email (``deferred_reserve``), an arriving
         chat goes to a free slot before an idle agent: spread over idle agents first, the
         chats would leave none idle beyond the reserve, and email would starve."""
-        channel = contact.channel
-        for site, after in contact.lane.steps:
-            if after <= 0.0 and site.index in self.filling:
-                slots = self.slots[site.index, channel.index]
-                while slots:
-                    desk, generation = slots.popleft()
-                    if desk.generation == generation and not desk.agent.leaving:
-                        self.core.answer(contact, desk.agent, now)
-                        return False
-        return True
+        return not self._take_slot(contact, now, self.filling)
 
     def free_slot(self, contact, now: float) -> bool:
         """Give an arriving chat to an agent with a free slot (one chat or more in hand)."""
+        return self._take_slot(contact, now)
+
+    def _take_slot(self, contact, now: float, only: set[int] | None = None) -> bool:
+        """Answer the chat on a free slot of a site that may take it at once (of ``only``'s
+        sites, when given); whether one was found."""
         channel = contact.channel
         for site, after in contact.lane.steps:
-            if after <= 0.0:
+            if after <= 0.0 and (only is None or site.index in only):
                 slots = self.slots[site.index, channel.index]
                 while slots:
                     desk, generation = slots.popleft()
