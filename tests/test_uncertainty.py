@@ -475,3 +475,62 @@ def test_re_planning_gives_a_slower_site_more_agents_in_proportion():
     slower = apply_overrides(base, {"sites.main.proficiency.voice": 1.2}, "test")
     assert replanning_factors(base, slower) == {"main": 1.2, "other": 1.0}
     assert replanning_factors(base, base) == {"main": 1.0, "other": 1.0}
+
+
+def test_each_wage_reprices_its_own_sites_pay_when_sites_are_scaled_one_by_one(tmp_path):
+    # Two sites, each its own channel, scaled apart. Each wage's effect over its range is
+    # its site's pay at equal service times the range over the base wage, so the two pays
+    # recovered from the effects add up to the whole labour cost, the model's cost here (no
+    # bot). Each site was priced at the whole centre's pay: the sum was twice the cost.
+    import json
+
+    from ccsim.study.run import run_experiment
+
+    two = textwrap.dedent(
+        """\
+        name: two
+        horizon: 4h
+        warmup: 0s
+        channels:
+          voice:
+            arrivals: {rate: 4/min}
+            handle_time: {dist: exponential, mean: 3min}
+            patience: {dist: exponential, mean: 2min}
+            service_level: {threshold: 20s, target: 0.8}
+          chat:
+            kind: chat
+            arrivals: {rate: 2/min}
+            handle_time: {dist: exponential, mean: 4min}
+            patience: {dist: exponential, mean: 5min}
+            service_level: {threshold: 60s, target: 0.8}
+        sites:
+          - {name: main, agents: 14, cost_per_hour: 20, skills: [voice]}
+          - {name: side, agents: 10, cost_per_hour: 40, skills: [chat]}
+        """
+    )
+    (tmp_path / "two.yaml").write_text(two)
+    (tmp_path / "exp.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: wages
+            scenario: two.yaml
+            seed: 3
+            replications: 4
+            baseline: two
+            scenarios: {two: {}}
+            frontier: {scales: [0.8, 1.0, 1.2], replications: 4, per_site: true, max_rounds: 2}
+            uncertainty:
+              points: 8
+              inputs:
+                sites.main.cost_per_hour: {low: 15, high: 25, source: "test range"}
+                sites.side.cost_per_hour: {low: 30, high: 50, source: "test range"}
+            """
+        )
+    )
+    out = tmp_path / "out"
+    run_experiment(tmp_path / "exp.yaml", out=out)
+    base = json.loads((out / "manifest.json").read_text())["study"]["uncertainty"]["base_cost"]
+    effects = pd.read_csv(out / "uncertainty.csv").set_index("input")["effect"]
+    main_pay = effects["sites.main.cost_per_hour"] / (10 / 20)
+    side_pay = effects["sites.side.cost_per_hour"] / (20 / 40)
+    assert main_pay + side_pay == pytest.approx(base["two"], rel=0.03)

@@ -156,7 +156,9 @@ def _per_site(experiment, sweep, name: str, single: Base) -> Base:
     for group in sweep.groups[name]:
         for site in group.sites:
             scales[site] = float(own[f"scale_{group.name}"].mean())
-    pay = _site_pay(sweep.rows[(name, 1.0)], single)
+    # Each site's own pay at the plan: the sweep's rows are the whole centre's (a site
+    # looked up there got the centre's pay, and each wage moved all of it).
+    pay = _site_pay(sweep.labour[(name, 1.0)].assign(channel="all"), single)
     labour = {site: value * scales.get(site, 1.0) for site, value in pay.items()}
     mean_scale = float(np.mean(list(scales.values()))) if scales else single.scale
     holds = tuple(site_holds(sweep.groups[name], sweep.points[name], own))
