@@ -339,8 +339,8 @@ def test_the_sensitivity_base_is_the_main_runs_first_replications(tmp_path, monk
     assert '"sensitivity.csv"' in manifest  # checked with the other tables
 
     calls = []
-    simulate_block = runner.run_named_block
-    monkeypatch.setattr(runner, "run_named_block", lambda *a: calls.append(a) or simulate_block(*a))
+    simulate_block = runner.run_saved_block
+    monkeypatch.setattr(runner, "run_saved_block", lambda *a: calls.append(a) or simulate_block(*a))
     runner.run_experiment(tmp_path / "lends.yaml", out=tmp_path / "lends")
     assert calls == []
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "lends" / "sensitivity.csv"), lends)
