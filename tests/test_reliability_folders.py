@@ -129,7 +129,7 @@ def test_names_are_drawn_as_text_not_as_mathtext(tmp_path, capsys):
     [
         ("scenarios:\n  '': {}\n  b: {sites.0.agents: 8}\n", "scenarios"),
         ("scenarios:\n  ' padded': {}\n", "scenarios"),
-        ("scenarios:\n  \"two\\nlines\": {}\n", "scenarios"),
+        ('scenarios:\n  "two\\nlines": {}\n', "scenarios"),
         ("grid: {sites.0.agents: [6, 7]}\ngrid_name: ' {sites.0.agents}'\n", "grid_name"),
         ("grid: {sites.0.name: ['', x]}\ngrid_name: '{sites.0.name}'\n", "grid_name"),
     ],

@@ -154,6 +154,8 @@ def _manifest(folder: Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(str(path), "", f"not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:  # "[[[[..." a hundred thousand deep: no manifest ccsim wrote
+        raise ConfigError(str(path), "", "nested too deeply: not a manifest ccsim wrote") from None
     if not isinstance(manifest, dict):
         raise ConfigError(str(path), "", "expected a JSON object")
     return manifest

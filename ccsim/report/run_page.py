@@ -79,7 +79,7 @@ def is_run_folder(folder: str | Path) -> bool:
     except (FileNotFoundError, NotRegularFileError, FileTooLargeError):
         # a folder cut short (or its manifest replaced), refused by the page: the tables tell
         return not (folder / "replications.parquet").exists()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(manifest, dict) and manifest.get("command") == "run"
 
@@ -160,7 +160,7 @@ def _manifest(folder: Path) -> dict:
         facts = json.loads(read_small(path).decode("utf-8"))
     except (NotRegularFileError, FileTooLargeError) as exc:
         raise ConfigError(str(path), "", f"{exc.strerror}; {again}") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(str(path), "", f"cannot read it ({exc}); {again}") from None
     if not isinstance(facts, dict):
         raise ConfigError(str(path), "", f"expected a JSON object; {again}")
