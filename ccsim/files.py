@@ -31,12 +31,15 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "SMALL_FILE_BYTES",
+    "FileTooLargeError",
     "NotRegularFileError",
     "atomic_write",
     "check_target",
     "commit_staged",
     "discard_staged",
     "file_digest",
+    "read_small",
     "remove_leftovers",
     "staging_file",
     "write_csv",
@@ -66,6 +69,39 @@ _CREATED_LOCK = threading.Lock()
 
 class NotRegularFileError(OSError):
     """A target that exists and is not a regular file: never replaced."""
+
+
+class FileTooLargeError(OSError):
+    """A file read back that is larger than any ccsim writes there."""
+
+
+#: The most a small file ccsim reads back (a manifest, a block's record) may hold: theirs
+#: are a few kilobytes, and a folder may have been edited or damaged since.
+SMALL_FILE_BYTES = 16 * 2**20
+
+
+def read_small(path: str | Path, limit: int = SMALL_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes.
+
+    A file found in an output folder may have been replaced by anything: a pipe waits for
+    a writer at ``open``, a device (``/dev/zero``) is read until the memory runs out. So the
+    node is checked before opening, opened without waiting (``O_NONBLOCK``: no effect on a
+    regular file), checked again on the open file, and read no further than ``limit``.
+    Raises :class:`NotRegularFileError` or :class:`FileTooLargeError` (both ``OSError``,
+    their ``strerror`` a phrase that completes the file's name)."""
+
+    def not_regular() -> NotRegularFileError:
+        return NotRegularFileError(errno.EINVAL, "is not a regular file", str(path))
+
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise not_regular()
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise not_regular()
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(errno.EFBIG, f"is larger than {limit:,} bytes", str(path))
+    return data
 
 
 def check_target(path: str | Path) -> None:

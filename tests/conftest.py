@@ -112,6 +112,7 @@ TIERS = {
         "test_planner_tool.py",
         "test_readme.py",
         "test_reliability_inputs.py",
+        "test_reliability_folders.py",
         "test_reliability_integrity.py",
         "test_reliability_results.py",
         "test_report.py",

@@ -106,11 +106,14 @@ def add_parser(commands) -> None:
 def experiment(args) -> int:
     from ccsim.experiment.backends import BackendError
     from ccsim.experiment.folder import output_folder
+    from ccsim.model.overrides import check_scenario_name
     from ccsim.study.spec import check_total_replications, load_experiment
 
     if args.scheduler is not None and args.backend != "dask":
         raise BackendError("--scheduler only goes with --backend dask")
     experiment = load_experiment(args.file)
+    for name in experiment.spec.scenarios:  # grid points are checked where they are named
+        check_scenario_name(name, str(args.file), "scenarios")
     if args.reps is not None:  # in all, as the file's own replications are
         check_total_replications(len(experiment.scenarios), args.reps, str(args.file), "--reps")
     out = args.out if args.out is not None else Path("results") / experiment.spec.name

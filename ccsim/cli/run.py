@@ -194,20 +194,63 @@ def _print_theory(summary, queue, exact: dict[str, float]) -> None:
     )
 
 
-def _write_contacts(path: Path, scenario, args) -> Path:
-    """One row per contact of every replication (the seeds of the run: the same contacts)."""
+#: Contacts a block of the contact log aims at: its rows are held until written, so this,
+#: times the workers, bounds the memory of ``--record-contacts`` whatever ``--reps``.
+_CONTACTS_PER_LOG_BLOCK = 20_000
+
+
+def contact_block(scenario, seeds, first: int):
+    """The contact log of replications ``first, first + 1, ...`` (their ``seeds``): a task
+    of a worker, module-level so that it can be sent to one."""
     import pandas as pd
 
-    from ccsim.experiment.replications import replication_seeds
-    from ccsim.files import write_csv
     from ccsim.fit.records import contact_log
     from ccsim.sim.engine import simulate
 
     logs = [
-        contact_log(simulate(scenario, seed, record_contacts=True), replication)
-        for replication, seed in enumerate(replication_seeds(args.seed, args.reps))
+        contact_log(simulate(scenario, seed, record_contacts=True), first + i)
+        for i, seed in enumerate(seeds)
     ]
-    return write_csv(path, pd.concat(logs, ignore_index=True))
+    return first, pd.concat(logs, ignore_index=True)
+
+
+def _write_contacts(path: Path, scenario, args) -> Path:
+    """One row per contact of every replication (the seeds of the run: the same contacts),
+    simulated on ``--jobs`` workers in blocks and appended in replication order as they
+    come: memory does not grow with ``--reps`` (every replication's rows were held, then
+    joined, on one process)."""
+    import math
+
+    from ccsim.experiment.backends import open_executor
+    from ccsim.experiment.parallel import block_ranges
+    from ccsim.experiment.replications import replication_seeds
+    from ccsim.files import atomic_write
+    from ccsim.sim.arrivals import expected_arrivals
+
+    seeds = replication_seeds(args.seed, args.reps)
+    calendar = scenario.calendar()
+    expected = sum(
+        expected_arrivals(c.arrivals, calendar)
+        for c in scenario.channels.values()
+        if c.arrivals is not None
+    )
+    per_block = max(1, int(_CONTACTS_PER_LOG_BLOCK // max(expected, 1.0)))
+
+    def write(tmp: str) -> None:
+        with open_executor("loky", args.jobs) as executor:
+            size = max(1, min(per_block, math.ceil(args.reps / (4 * executor.workers))))
+            blocks = block_ranges(0, args.reps, size)
+            tasks = [(scenario, seeds[a:b], a) for a, b in blocks]
+            waiting, turn, stops = {}, 0, dict(blocks)
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                for first, log in executor.map_unordered(contact_block, tasks):
+                    waiting[first] = log
+                    while turn in waiting:
+                        log = waiting.pop(turn)
+                        log.to_csv(handle, index=False, header=turn == 0, lineterminator="\n")
+                        turn = stops[turn]
+
+    return atomic_write(path, write)
 
 
 def _simulate_into(out: Path, scenario, args):

@@ -298,9 +298,10 @@ def check_generation(out: str | Path, manifest: dict[str, Any]) -> None:
                 f"{folder / MANIFEST_NAME}: 'files' names {name!r}, not a file of the folder"
             )
         path = folder / name
-        if not path.is_file():
+        if not path.is_file():  # a pipe or a device in its place is never read
+            what = "is not a regular file" if path.exists() else "is missing"
             raise IncompleteOutputError(
-                f"{folder}: {name} is missing, the folder is incomplete; {_REPAIR}"
+                f"{folder}: {name} {what}, the folder is incomplete; {_REPAIR}"
             )
         if not isinstance(expected, dict) or file_digest(path) != {
             "size": expected.get("size"),

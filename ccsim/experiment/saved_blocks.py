@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ccsim.experiment.type_tables import plain_rows, typed_rows
-from ccsim.files import atomic_write, file_digest, remove_leftovers, write_text
+from ccsim.files import (
+    FileTooLargeError,
+    atomic_write,
+    file_digest,
+    read_small,
+    remove_leftovers,
+    write_text,
+)
 
 __all__ = ["Block", "BlockError", "BlockStore", "decode_table", "encode_table"]
 
@@ -86,10 +93,12 @@ class BlockStore:
     def _record(self, fingerprint: str, block: Block) -> dict:
         path = self._paths(fingerprint, block)["record"]
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(read_small(path).decode("utf-8"))
         except FileNotFoundError:
             raise BlockError("no record") from None
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise BlockError(f"unreadable record ({exc.strerror or type(exc).__name__})") from None
+        except ValueError as exc:
             raise BlockError(f"unreadable record ({exc.__class__.__name__})") from None
         expected = {"fingerprint": fingerprint, "first": block[0], "stop": block[1]}
         if not isinstance(record, dict) or any(record.get(k) != v for k, v in expected.items()):
@@ -141,8 +150,12 @@ class BlockStore:
     def _read(self, fingerprint: str, block: Block, kind: str, columns=None) -> pa.Table:
         expected = self._record(fingerprint, block).get("files", {}).get(kind)
         path = self._paths(fingerprint, block)[kind]
+        size = expected.get("size") if isinstance(expected, dict) else None
         try:
-            payload = path.read_bytes()
+            # Never more than the record says (a pipe or a device put in its place: not read).
+            payload = read_small(path, size if isinstance(size, int) and size >= 0 else 0)
+        except FileTooLargeError:
+            raise BlockError(f"{path.name} has the wrong size") from None
         except FileNotFoundError:
             raise BlockError(f"{path.name} is missing") from None
         except OSError as exc:

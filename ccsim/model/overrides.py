@@ -19,7 +19,7 @@ from typing import Any
 
 from ccsim.model import ConfigError, Scenario, parse_scenario
 
-__all__ = ["OverrideError", "apply_overrides", "expand_grid"]
+__all__ = ["OverrideError", "apply_overrides", "check_scenario_name", "expand_grid"]
 
 
 class OverrideError(ValueError):
@@ -77,6 +77,25 @@ def apply_overrides(base: Scenario, overrides: Mapping[str, Any], source: str) -
     return parse_scenario(data, source=source, numbers_are_seconds=False)
 
 
+#: What a scenario's name may not hold: control characters (a newline splits its row on the
+#: terminal), and the line and paragraph separators that end a line as well.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_scenario_name(name: Any, source: str, field: str) -> None:
+    """Refuse a scenario name that no table or page can show: an empty cell is read back as
+    missing (an experiment named a scenario ``''`` and its report ended in a TypeError), and
+    spaces at its ends or characters that break a line make it look like another name."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(source, field, f"scenario name {name!r}: must not be empty")
+    if name != name.strip() or _UNPRINTABLE.search(name):
+        raise ConfigError(
+            source,
+            field,
+            f"scenario name {name!r}: no spaces at its ends and no control characters",
+        )
+
+
 def _grid_point_name(point: Mapping[str, Any], template: str | None) -> str:
     if template is not None:
         return re.sub(r"\{([^{}]+)\}", lambda m: str(point.get(m[1], m[0])), template)
@@ -118,6 +137,7 @@ def expand_grid(
     named: dict[str, dict[str, Any]] = {}
     for point in points:
         name = _grid_point_name(point, template)
+        check_scenario_name(name, source, "grid_name" if template is not None else "grid")
         if name in named:
             why = f"two grid points are both named {name!r}"
             if template is None:

@@ -48,6 +48,9 @@ STYLE = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # Names and amounts are the user's text, never TeX: "a$\\frac{1}$b" drawn as mathtext
+    # ended the page in a parse error.
+    "text.parse_math": False,
 }
 
 

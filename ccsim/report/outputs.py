@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ccsim.experiment.folder import check_generation
+from ccsim.files import FileTooLargeError, NotRegularFileError, read_small
 from ccsim.model import ConfigError
 from ccsim.report.answer import Study, read_study
 from ccsim.report.reading import read_csv
@@ -146,11 +147,15 @@ def _manifest(folder: Path) -> dict[str, Any]:
             )
         raise ConfigError(str(folder), "", "no manifest.json: not an experiment's output folder")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_small(path).decode("utf-8"))
+    except (NotRegularFileError, FileTooLargeError) as exc:
+        raise ConfigError(str(path), "", f"{exc.strerror}: not a manifest ccsim wrote") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), "", f"cannot read file ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(str(path), "", f"not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:  # "[[[[..." a hundred thousand deep: no manifest ccsim wrote
+        raise ConfigError(str(path), "", "nested too deeply: not a manifest ccsim wrote") from None
     if not isinstance(manifest, dict):
         raise ConfigError(str(path), "", "expected a JSON object")
     return manifest
@@ -197,10 +202,14 @@ def read_outputs(out_dir: str | Path) -> ExperimentOutputs:
 def experiment_file(manifest: dict[str, Any]) -> dict[str, Any] | None:
     """The experiment file, if it is still the one that ran (the manifest's sha256)."""
     from ccsim.model import read_yaml_mapping
+    from ccsim.model.yaml_reader import YAML_BYTES
 
     try:
         paths = [Path(manifest["file"]), Path(manifest["scenario_file"])]
-        digest = hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()
+        # Paths from the manifest, which may have been edited: read only what a scenario
+        # or experiment file may be (a regular file of at most YAML_BYTES).
+        data = b"".join(read_small(path, YAML_BYTES) for path in paths)
+        digest = hashlib.sha256(data).hexdigest()
         return read_yaml_mapping(paths[0]) if digest == manifest.get("sha256") else None
     except (KeyError, TypeError, OSError, ConfigError):
         return None

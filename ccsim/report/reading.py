@@ -60,6 +60,11 @@ def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     (an edited or damaged table) is refused naming the cell, before any page code does
     arithmetic on text. A column is one of numbers if ccsim always writes it so, or if any
     of its cells reads as one."""
+    if "scenario" in frame.columns and frame["scenario"].isna().any():
+        # Every row ccsim writes belongs to a scenario, whose name is never empty
+        # (ccsim.model.overrides.check_scenario_name): an empty cell is an edit.
+        row = int(frame["scenario"].isna().to_numpy().argmax())
+        raise ConfigError(str(path), "scenario", f"row {row + 2}: empty, expected a name")
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values) or column in _NAMES + _LEVELS:

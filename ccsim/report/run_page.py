@@ -23,7 +23,7 @@ import pandas as pd
 
 from ccsim.experiment.folder import check_generation, output_folder
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
-from ccsim.files import write_text
+from ccsim.files import FileTooLargeError, NotRegularFileError, read_small, write_text
 from ccsim.model import ConfigError
 from ccsim.report.formatting import format_estimate
 from ccsim.report.outputs import headline_channel
@@ -75,10 +75,11 @@ def is_run_folder(folder: str | Path) -> bool:
     if not (folder / "summary.csv").is_file():
         return False
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:  # a folder cut short, refused by the page: look at the tables
+        manifest = json.loads(read_small(folder / "manifest.json").decode("utf-8"))
+    except (FileNotFoundError, NotRegularFileError, FileTooLargeError):
+        # a folder cut short (or its manifest replaced), refused by the page: the tables tell
         return not (folder / "replications.parquet").exists()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(manifest, dict) and manifest.get("command") == "run"
 
@@ -156,8 +157,10 @@ def _manifest(folder: Path) -> dict:
             str(folder), "", f"no manifest.json: the run did not finish or is too old; {again}"
         )
     try:
-        facts = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        facts = json.loads(read_small(path).decode("utf-8"))
+    except (NotRegularFileError, FileTooLargeError) as exc:
+        raise ConfigError(str(path), "", f"{exc.strerror}; {again}") from None
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(str(path), "", f"cannot read it ({exc}); {again}") from None
     if not isinstance(facts, dict):
         raise ConfigError(str(path), "", f"expected a JSON object; {again}")

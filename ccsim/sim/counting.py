@@ -254,6 +254,9 @@ class Counter:
         tally = contact.tally
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + 1)
+        if self.contacts is not None and name != "silent_abandoned":  # an end: a row of its own
+            row = (contact.channel.name, contact.arrival, 0.0, name, math.nan, tally is not None)
+            self.contacts.append((*row, ""))
 
     def left(self, contact, name: str, now: float) -> None:
         """A contact leaves the queue unanswered now as ``name`` (``balked``, ``messages``,
