@@ -286,3 +286,16 @@ def test_the_contact_log_streams_in_blocks_the_same_for_any_jobs(tmp_path, monke
     log = (tmp_path / "jobs1" / "contacts.csv").read_text().splitlines()
     replications = [int(line.split(",", 1)[0]) for line in log[1:]]
     assert replications == sorted(replications) and set(replications) == set(range(7))
+
+
+def test_a_sessions_record_that_is_a_pipe_neither_hangs_nor_counts(tmp_path):
+    # The record of earlier sessions is read like every other file of an output folder: a
+    # pipe in its place was opened and waited on for a writer, for ever.
+    import os
+
+    from ccsim.experiment.saved_blocks import BlockStore
+    from ccsim.study.session import Session
+
+    os.mkfifo(tmp_path / ".sessions.json")
+    session = Session(BlockStore(tmp_path), tmp_path, {"abc"})
+    assert session.manifest()["sessions"] == 1

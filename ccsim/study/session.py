@@ -15,7 +15,7 @@ from typing import Any
 from ccsim.experiment.folder import writing_to
 from ccsim.experiment.replications import code_digest
 from ccsim.experiment.saved_blocks import BlockStore
-from ccsim.files import write_text
+from ccsim.files import read_small, write_text
 from ccsim.version import __version__
 
 __all__ = ["Session", "call_text", "library_versions"]
@@ -40,7 +40,8 @@ def library_versions() -> dict[str, str]:
 def _earlier_sessions(store: BlockStore, fingerprints: set[str]) -> list[dict[str, Any]]:
     """Sessions recorded in the store that computed blocks of these scenarios."""
     try:
-        sessions = json.loads((store.root.parent / _SESSIONS).read_text(encoding="utf-8"))
+        # A pipe or a device put in its place must not hang the run or fill the memory.
+        sessions = json.loads(read_small(store.root.parent / _SESSIONS).decode("utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(sessions, list):
