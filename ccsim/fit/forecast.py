@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccsim.fit.checks import refuse_gap
 from ccsim.fit.demand import AlphaEstimate, estimate_alpha
 from ccsim.fit.records import RecordError, check_timezone, local_times, read_table
 from ccsim.model.calendar import WEEKDAYS
@@ -91,6 +92,17 @@ def read_history(path, columns: dict[str, str] | None = None, timezone: str = "U
         )
     channel = raw[names["channel"]].fillna("voice") if names["channel"] in raw.columns else "voice"
     frame = pd.DataFrame({"channel": channel, "start": starts, "volume": volume.astype(float)})
+    # Every open weekday between a channel's first and last date is filled when missing:
+    # one stray row three years on made 1,056 holidays and a forecast of 2029.
+    for _, group in frame.assign(line=lines).groupby("channel", sort=False):
+        refuse_gap(
+            group.rename(columns={"start": "arrival"}),
+            source,
+            names["interval_start"],
+            "intervals",
+            "the forecast would fill every open weekday between as a holiday; forecast from "
+            "the period after it",
+        )
     return {
         name: group.groupby("start")["volume"].sum().sort_index()
         for name, group in frame.groupby("channel", sort=False)
