@@ -219,3 +219,31 @@ def test_a_history_with_three_weeks_missing_is_forecast(tmp_path, capsys):
     out = tmp_path / "forecast.csv"
     assert main(["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]) == 0
     assert "15 missing open days filled" in capsys.readouterr().out
+
+
+def _naive_forecast(tmp_path, capsys, lines: list[str]) -> tuple[pd.Series, str]:
+    path = weekday_history(tmp_path / "history.csv", extra=lines)
+    out = tmp_path / "forecast.csv"
+    argv = ["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]
+    assert main([*argv, "--method", "seasonal_naive"]) == 0
+    # A constant history's in-sample naive error is 0: MASE divides by it (numpy's note).
+    err = capsys.readouterr().err.splitlines()
+    return pd.read_csv(out)["volume"], [line for line in err if "RuntimeWarning" not in line]
+
+
+def test_a_double_exported_history_is_forecast_once_and_said_so(tmp_path, capsys):
+    """Every interval 20, exported twice: the forecast is 20 (seasonal naive of a constant),
+    not 40, the sum of the repeats."""
+    path = weekday_history(tmp_path / "once.csv")
+    rows = path.read_text().splitlines()[1:]
+    volume, err = _naive_forecast(tmp_path, capsys, rows)
+    assert (volume == 20).all()
+    assert len(err) == 1 and "500 rows (50%) repeat another row's interval" in err[0]
+
+
+def test_an_export_per_queue_is_added_up(tmp_path, capsys):
+    """A second queue's rows, 10 in every interval: 20 + 10 = 30 forecast, no warning."""
+    path = weekday_history(tmp_path / "once.csv")
+    rows = [line.replace(",20", ",10") for line in path.read_text().splitlines()[1:]]
+    volume, err = _naive_forecast(tmp_path, capsys, rows)
+    assert (volume == 30).all() and err == []

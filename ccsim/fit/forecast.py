@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccsim.fit.checks import refuse_gap
+from ccsim.fit.checks import REPEATED_SHARE, refuse_gap
 from ccsim.fit.demand import AlphaEstimate, estimate_alpha
 from ccsim.fit.records import RecordError, check_timezone, local_times, read_table
 from ccsim.model.calendar import WEEKDAYS
@@ -61,10 +61,16 @@ def holt_winters_available() -> bool:
     return True
 
 
-def read_history(path, columns: dict[str, str] | None = None, timezone: str = "UTC"):
+def read_history(
+    path,
+    columns: dict[str, str] | None = None,
+    timezone: str = "UTC",
+    assumed: list[str] | None = None,
+):
     """Interval volumes from a CSV (``interval_start``, ``volume`` and optionally
     ``channel`` columns, renamed by ``columns``): {channel: Series of volumes indexed by the
-    interval's local start}."""
+    interval's local start}. Rows of one interval are added up (an export per queue); a
+    double export's repeats are dropped, and said so in ``assumed``."""
     source = str(path)
     zone = check_timezone(timezone)
     raw = read_table(path)
@@ -92,9 +98,10 @@ def read_history(path, columns: dict[str, str] | None = None, timezone: str = "U
         )
     channel = raw[names["channel"]].fillna("voice") if names["channel"] in raw.columns else "voice"
     frame = pd.DataFrame({"channel": channel, "start": starts, "volume": volume.astype(float)})
+    frame = _without_repeats(frame, lines, assumed if assumed is not None else [])
     # Every open weekday between a channel's first and last date is filled when missing:
     # one stray row three years on made 1,056 holidays and a forecast of 2029.
-    for _, group in frame.assign(line=lines).groupby("channel", sort=False):
+    for _, group in frame.groupby("channel", sort=False):
         refuse_gap(
             group.rename(columns={"start": "arrival"}),
             source,
@@ -107,6 +114,22 @@ def read_history(path, columns: dict[str, str] | None = None, timezone: str = "U
         name: group.groupby("start")["volume"].sum().sort_index()
         for name, group in frame.groupby("channel", sort=False)
     }
+
+
+def _without_repeats(frame: pd.DataFrame, lines, assumed: list[str]) -> pd.DataFrame:
+    """Rows repeating another's interval and volume (not 0) beyond the share a fit takes
+    for a double export: added up they would double those intervals' volumes."""
+    frame = frame.assign(line=lines)
+    repeated = frame.duplicated(["channel", "start", "volume"]) & (frame["volume"] > 0)
+    n = int(repeated.sum())
+    if n <= REPEATED_SHARE * len(frame):
+        return frame
+    first = int(frame.loc[repeated, "line"].iloc[0])
+    assumed.append(
+        f"{n:,} rows ({n / len(frame):.0%}) repeat another row's interval and volume (the first "
+        f"at line {first}): assumed a repeated export and dropped, not added up"
+    )
+    return frame[~repeated]
 
 
 @dataclass(frozen=True)
