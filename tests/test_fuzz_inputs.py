@@ -39,11 +39,7 @@ def _contact_log() -> list[list[str]]:
     n = 300
     day = rng.integers(0, 14, n)
     second = rng.integers(8 * 3600, 18 * 3600, n)
-    arrival = (
-        pd.Timestamp("2026-03-02")
-        + pd.to_timedelta(day, "D")
-        + pd.to_timedelta(second, "s")
-    )
+    arrival = pd.Timestamp("2026-03-02") + pd.to_timedelta(day, "D") + pd.to_timedelta(second, "s")
     abandoned = rng.random(n) < 0.1
     frame = pd.DataFrame(
         {
@@ -102,10 +98,11 @@ def _reformat(cell: str, how: str, first: str) -> str:
     if number is not None and not np.isfinite(number):
         return cell
     if number is not None:
+        whole = int(number)
         return {
             "millis": f"{number * 1000:g}",
             "comma": cell.replace(".", ","),
-            "clock": f"{int(number) // 3600:02d}:{int(number) % 3600 // 60:02d}:{int(number) % 60:02d}",
+            "clock": f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}",
             "negative": f"{-number:g}",
         }.get(how, cell)
     if not _is_time(cell):
