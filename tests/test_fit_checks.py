@@ -226,9 +226,7 @@ def _naive_forecast(tmp_path, capsys, lines: list[str]) -> tuple[pd.Series, str]
     out = tmp_path / "forecast.csv"
     argv = ["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]
     assert main([*argv, "--method", "seasonal_naive"]) == 0
-    # A constant history's in-sample naive error is 0: MASE divides by it (numpy's note).
-    err = capsys.readouterr().err.splitlines()
-    return pd.read_csv(out)["volume"], [line for line in err if "RuntimeWarning" not in line]
+    return pd.read_csv(out)["volume"], capsys.readouterr().err.splitlines()
 
 
 def test_a_double_exported_history_is_forecast_once_and_said_so(tmp_path, capsys):
@@ -247,3 +245,14 @@ def test_an_export_per_queue_is_added_up(tmp_path, capsys):
     rows = [line.replace(",20", ",10") for line in path.read_text().splitlines()[1:]]
     volume, err = _naive_forecast(tmp_path, capsys, rows)
     assert (volume == 30).all() and err == []
+
+
+def test_a_history_that_repeats_itself_is_forecast_exactly_without_numpy_notes(tmp_path, capsys):
+    """Every interval 20: the in-sample weekly naive error is 0, so MASE is 0 for the exact
+    seasonal naive forecast (not 0/0) and the better method is that one."""
+    path = weekday_history(tmp_path / "history.csv")
+    out = tmp_path / "forecast.csv"
+    assert main(["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "forecast by seasonal_naive" in captured.out
+    assert "MASE 0.000" in captured.out and (pd.read_csv(out)["volume"] == 20).all()

@@ -251,9 +251,14 @@ def _errors(actual: pd.DataFrame, predicted: pd.DataFrame, scale: float) -> dict
     a, f = actual.to_numpy().ravel(), predicted.to_numpy().ravel()
     positive = a > 0
     day_a, day_f = actual.sum(axis=1).to_numpy(), predicted.sum(axis=1).to_numpy()
+    error = float(np.mean(np.abs(a - f)))
+    # A history that repeats itself week on week gives the in-sample naive error 0: an exact
+    # forecast then scores 0 and any other infinity, not numpy's 0/0.
+    mase = error / scale if scale > 0 else (0.0 if error == 0 else math.inf)
+    mape = np.mean(np.abs(a - f)[positive] / a[positive]) * 100 if positive.any() else math.nan
     return {
-        "mape_interval": float(np.mean(np.abs(a - f)[positive] / a[positive]) * 100),
-        "mase_interval": float(np.mean(np.abs(a - f)) / scale),
+        "mape_interval": float(mape),
+        "mase_interval": mase,
         "mape_day": float(np.mean(np.abs(day_a - day_f) / np.maximum(day_a, 1)) * 100),
     }
 
