@@ -109,6 +109,7 @@ TIERS = {
         "test_comparisons.py",
         "test_examples.py",
         "test_fuzz.py",
+        "test_fuzz_inputs.py",
         "test_planner_tool.py",
         "test_readme.py",
         "test_reliability_inputs.py",

@@ -179,3 +179,80 @@ def test_a_fit_that_does_not_load_leaves_no_file(tmp_path, capsys):
     assert "the fitted scenario does not load, so it is not written" in err
     assert "handle_time.mean" in err
     assert not out.exists() and list(tmp_path.iterdir()) == [log]
+
+
+# --- histories: the same gap, in `ccsim forecast` ----------------------------------------------
+
+
+def weekday_history(path: Path, extra: list[str] = (), cut: tuple[int, int] = (0, 0)) -> Path:
+    """Ten weeks of hourly volumes, 08:00-18:00 Mon-Fri (500 intervals); ``cut``: the
+    intervals left out (``start``, ``stop``); ``extra``: more CSV lines."""
+    starts = [day + pd.Timedelta(hours=h) for day in pd.bdate_range("2026-01-05", periods=50)
+              for h in range(8, 18)]  # fmt: skip
+    rows = [f"{t:%Y-%m-%d %H:%M},20" for t in starts[: cut[0]] + starts[cut[1] :]]
+    path.write_text("\n".join(["interval_start,volume", *rows, *extra]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        # A forecast of January 2029 from 1,056 holidays filled from the week before.
+        (dict(extra=["2029-01-08 09:00,20"]), "line 502, column 'interval_start': 2029-01-08"
+         " 09:00 is 1,032 days away from the other intervals"),
+        # Weeks 2 to 6 of 10 missing: each weekday filled from the week before.
+        (dict(cut=(50, 300)), "no intervals for 37 days (2026-01-09 to 2026-02-16)"),
+    ],
+)  # fmt: skip
+def test_a_history_with_a_month_missing_is_refused_naming_a_row(tmp_path, capsys, history, message):
+    path = weekday_history(tmp_path / "history.csv", **history)
+    out = tmp_path / "forecast.csv"
+    status = main(["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+    assert not out.exists()
+
+
+def test_a_history_with_three_weeks_missing_is_forecast(tmp_path, capsys):
+    """A closure of 21 days is filled (shorter than the gap a fit refuses, 28 days)."""
+    path = weekday_history(tmp_path / "history.csv", cut=(100, 250))
+    out = tmp_path / "forecast.csv"
+    assert main(["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]) == 0
+    assert "15 missing open days filled" in capsys.readouterr().out
+
+
+def _naive_forecast(tmp_path, capsys, lines: list[str]) -> tuple[pd.Series, str]:
+    path = weekday_history(tmp_path / "history.csv", extra=lines)
+    out = tmp_path / "forecast.csv"
+    argv = ["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]
+    assert main([*argv, "--method", "seasonal_naive"]) == 0
+    return pd.read_csv(out)["volume"], capsys.readouterr().err.splitlines()
+
+
+def test_a_double_exported_history_is_forecast_once_and_said_so(tmp_path, capsys):
+    """Every interval 20, exported twice: the forecast is 20 (seasonal naive of a constant),
+    not 40, the sum of the repeats."""
+    path = weekday_history(tmp_path / "once.csv")
+    rows = path.read_text().splitlines()[1:]
+    volume, err = _naive_forecast(tmp_path, capsys, rows)
+    assert (volume == 20).all()
+    assert len(err) == 1 and "500 rows (50%) repeat another row's interval" in err[0]
+
+
+def test_an_export_per_queue_is_added_up(tmp_path, capsys):
+    """A second queue's rows, 10 in every interval: 20 + 10 = 30 forecast, no warning."""
+    path = weekday_history(tmp_path / "once.csv")
+    rows = [line.replace(",20", ",10") for line in path.read_text().splitlines()[1:]]
+    volume, err = _naive_forecast(tmp_path, capsys, rows)
+    assert (volume == 30).all() and err == []
+
+
+def test_a_history_that_repeats_itself_is_forecast_exactly_without_numpy_notes(tmp_path, capsys):
+    """Every interval 20: the in-sample weekly naive error is 0, so MASE is 0 for the exact
+    seasonal naive forecast (not 0/0) and the better method is that one."""
+    path = weekday_history(tmp_path / "history.csv")
+    out = tmp_path / "forecast.csv"
+    assert main(["forecast", str(path), "--weeks", "1", "--holdout", "1", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "forecast by seasonal_naive" in captured.out
+    assert "MASE 0.000" in captured.out and (pd.read_csv(out)["volume"] == 20).all()

@@ -3,6 +3,7 @@ that does better on the weeks held out."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ccsim.cli.options import add, add_command, option, output_path, positive_int
@@ -70,7 +71,8 @@ def forecast(args) -> int:
     from ccsim.fit.forecast import describe, forecast_volumes, read_history, write_forecast
 
     refuse_overwrite(args.out, [args.history], "--out")
-    histories = read_history(args.history, args.columns, args.timezone)
+    assumed: list[str] = []
+    histories = read_history(args.history, args.columns, args.timezone, assumed)
     results = {}
     for channel, series in histories.items():
         results[channel] = forecast_volumes(series, args.weeks, args.holdout, args.method)
@@ -78,4 +80,6 @@ def forecast(args) -> int:
     with writing_to(args.out.parent, "the forecast"):
         write_forecast(args.out, results)
     print(f"wrote {args.out}")
+    for warning in assumed:  # after the output, as `ccsim fit` prints its own
+        print(f"ccsim: warning: {args.history}: {warning}", file=sys.stderr)
     return 0

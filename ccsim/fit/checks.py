@@ -18,6 +18,7 @@ __all__ = [
     "REPEATED_SHARE",
     "STRAY_SHARE",
     "implausible",
+    "refuse_gap",
     "screen",
 ]
 
@@ -58,7 +59,7 @@ def screen(
     """Checked records (sorted by arrival) refused where implausible, with a double
     export's repeated rows dropped; ``columns``: the file's names of ``arrival`` and
     ``handle_time``; what is assumed is added to ``assumed``."""
-    _refuse_gap(frame, source, columns["arrival"])
+    refuse_gap(frame, source, columns["arrival"])
     _refuse_milliseconds(frame, source, columns["handle_time"])
     repeated = frame.duplicated(subset=[c for c in _ROW if c in frame.columns])
     n = int(repeated.sum())
@@ -73,8 +74,16 @@ def screen(
     return frame
 
 
-def _refuse_gap(frame: pd.DataFrame, source: str, column: str) -> None:
-    """A log's days with contacts broken by more than :data:`LONGEST_GAP` empty days."""
+def refuse_gap(
+    frame: pd.DataFrame,
+    source: str,
+    column: str,
+    rows: str = "contacts",
+    consequence: str = "the fit would count them as closed days; fit the periods on either "
+    "side apart",
+) -> None:
+    """A log's days with ``rows`` (``arrival`` and ``line`` columns: contacts, or a
+    history's intervals) broken by more than :data:`LONGEST_GAP` days without any."""
     days = frame["arrival"].dt.tz_localize(None).dt.normalize()
     dates = pd.Series(days.unique()).sort_values(ignore_index=True)
     if len(dates) < 2:
@@ -94,15 +103,15 @@ def _refuse_gap(frame: pd.DataFrame, source: str, column: str) -> None:
             int(row["line"]),
             column,
             f"{row['arrival']:%Y-%m-%d %H:%M} is {int(gaps[at]) + 1:,} days away from the "
-            f"other contacts ({rest.min():%Y-%m-%d} to {rest.max():%Y-%m-%d}): a stray row? "
+            f"other {rows} ({rest.min():%Y-%m-%d} to {rest.max():%Y-%m-%d}): a stray row? "
             f"correct or remove it ({int(side.sum())} row(s) there)",
         )
     raise fail(
         source,
         int(row["line"]),
         column,
-        f"no contact for {int(gaps[at]):,} days ({before:%Y-%m-%d} to {after:%Y-%m-%d}): "
-        "the fit would count them as closed days; fit the periods on either side apart",
+        f"no {rows} for {int(gaps[at]):,} days ({before:%Y-%m-%d} to {after:%Y-%m-%d}): "
+        + consequence,
     )
 
 

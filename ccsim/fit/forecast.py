@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccsim.fit.checks import REPEATED_SHARE, refuse_gap
 from ccsim.fit.demand import AlphaEstimate, estimate_alpha
 from ccsim.fit.records import RecordError, check_timezone, local_times, read_table
 from ccsim.model.calendar import WEEKDAYS
@@ -60,10 +61,16 @@ def holt_winters_available() -> bool:
     return True
 
 
-def read_history(path, columns: dict[str, str] | None = None, timezone: str = "UTC"):
+def read_history(
+    path,
+    columns: dict[str, str] | None = None,
+    timezone: str = "UTC",
+    assumed: list[str] | None = None,
+):
     """Interval volumes from a CSV (``interval_start``, ``volume`` and optionally
     ``channel`` columns, renamed by ``columns``): {channel: Series of volumes indexed by the
-    interval's local start}."""
+    interval's local start}. Rows of one interval are added up (an export per queue); a
+    double export's repeats are dropped, and said so in ``assumed``."""
     source = str(path)
     zone = check_timezone(timezone)
     raw = read_table(path)
@@ -91,10 +98,38 @@ def read_history(path, columns: dict[str, str] | None = None, timezone: str = "U
         )
     channel = raw[names["channel"]].fillna("voice") if names["channel"] in raw.columns else "voice"
     frame = pd.DataFrame({"channel": channel, "start": starts, "volume": volume.astype(float)})
+    frame = _without_repeats(frame, lines, assumed if assumed is not None else [])
+    # Every open weekday between a channel's first and last date is filled when missing:
+    # one stray row three years on made 1,056 holidays and a forecast of 2029.
+    for _, group in frame.groupby("channel", sort=False):
+        refuse_gap(
+            group.rename(columns={"start": "arrival"}),
+            source,
+            names["interval_start"],
+            "intervals",
+            "the forecast would fill every open weekday between as a holiday; forecast from "
+            "the period after it",
+        )
     return {
         name: group.groupby("start")["volume"].sum().sort_index()
         for name, group in frame.groupby("channel", sort=False)
     }
+
+
+def _without_repeats(frame: pd.DataFrame, lines, assumed: list[str]) -> pd.DataFrame:
+    """Rows repeating another's interval and volume (not 0) beyond the share a fit takes
+    for a double export: added up they would double those intervals' volumes."""
+    frame = frame.assign(line=lines)
+    repeated = frame.duplicated(["channel", "start", "volume"]) & (frame["volume"] > 0)
+    n = int(repeated.sum())
+    if n <= REPEATED_SHARE * len(frame):
+        return frame
+    first = int(frame.loc[repeated, "line"].iloc[0])
+    assumed.append(
+        f"{n:,} rows ({n / len(frame):.0%}) repeat another row's interval and volume (the first "
+        f"at line {first}): assumed a repeated export and dropped, not added up"
+    )
+    return frame[~repeated]
 
 
 @dataclass(frozen=True)
@@ -216,9 +251,14 @@ def _errors(actual: pd.DataFrame, predicted: pd.DataFrame, scale: float) -> dict
     a, f = actual.to_numpy().ravel(), predicted.to_numpy().ravel()
     positive = a > 0
     day_a, day_f = actual.sum(axis=1).to_numpy(), predicted.sum(axis=1).to_numpy()
+    error = float(np.mean(np.abs(a - f)))
+    # A history that repeats itself week on week gives the in-sample naive error 0: an exact
+    # forecast then scores 0 and any other infinity, not numpy's 0/0.
+    mase = error / scale if scale > 0 else (0.0 if error == 0 else math.inf)
+    mape = np.mean(np.abs(a - f)[positive] / a[positive]) * 100 if positive.any() else math.nan
     return {
-        "mape_interval": float(np.mean(np.abs(a - f)[positive] / a[positive]) * 100),
-        "mase_interval": float(np.mean(np.abs(a - f)) / scale),
+        "mape_interval": float(mape),
+        "mase_interval": mase,
         "mape_day": float(np.mean(np.abs(day_a - day_f) / np.maximum(day_a, 1)) * 100),
     }
 
