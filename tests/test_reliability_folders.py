@@ -299,3 +299,25 @@ def test_a_sessions_record_that_is_a_pipe_neither_hangs_nor_counts(tmp_path):
     os.mkfifo(tmp_path / ".sessions.json")
     session = Session(BlockStore(tmp_path), tmp_path, {"abc"})
     assert session.manifest()["sessions"] == 1
+
+
+def test_a_summary_row_repeated_is_refused_naming_its_line(tmp_path, capsys):
+    # Found by the folder fuzz on CI: a summary.csv with a row duplicated (checksum
+    # updated) ended the run page in a TypeError: a KPI had two estimates.
+    import ccsim
+    from ccsim.cli import main
+    from ccsim.experiment.folder import MANIFEST_NAME
+    from ccsim.files import file_digest
+
+    out = tmp_path / "run"
+    assert main(["run", str(Path(ccsim.__file__).parents[1] / "configs" / "example.yaml"),
+                 "--reps", "2", "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    capsys.readouterr()
+    lines = (out / "summary.csv").read_text().splitlines(keepends=True)
+    (out / "summary.csv").write_text("".join([*lines[:2], lines[1], *lines[2:]]))
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    manifest["files"]["summary.csv"] = file_digest(out / "summary.csv")
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "summary.csv" in err and "line 3 repeats" in err

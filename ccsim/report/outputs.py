@@ -170,7 +170,7 @@ def read_outputs(out_dir: str | Path) -> ExperimentOutputs:
         raise ConfigError(str(out_dir), "", what)
     manifest = _manifest(folder)
     check_generation(folder, manifest)  # never a page from tables of different runs
-    summary = read_csv(folder / "summary.csv", _SUMMARY_COLUMNS)
+    summary = read_csv(folder / "summary.csv", _SUMMARY_COLUMNS, _KEYS)
     if summary is None or summary.empty:
         raise ConfigError(str(folder), "", "no summary.csv: the experiment did not finish")
     comparisons = read_csv(folder / "comparisons.csv", _COMPARISON_COLUMNS)

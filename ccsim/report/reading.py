@@ -17,9 +17,10 @@ from ccsim.model import ConfigError
 __all__ = ["read_csv"]
 
 
-def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
+def read_csv(path: Path, columns: Sequence[str], key: Sequence[str] = ()) -> pd.DataFrame | None:
     """A table of the output folder, or None if the file is absent; a file that cannot be
-    read or lacks a column raises :class:`~ccsim.model.ConfigError` naming it."""
+    read, lacks a column or repeats a ``key`` (the columns that name a row: a KPI of a
+    scenario, channel and site) raises :class:`~ccsim.model.ConfigError` naming it."""
     if not path.is_file():
         return None
     try:
@@ -33,6 +34,11 @@ def read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame | None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise ConfigError(str(path), "", f"missing column(s): {', '.join(missing)}")
+    key = [column for column in key if column in frame.columns]
+    repeated = frame.duplicated(key).to_numpy().nonzero()[0] if key else []
+    if len(repeated):  # an edited table: which of the two rows would the page show?
+        line = int(repeated[0]) + 2  # the header is line 1
+        raise ConfigError(str(path), "", f"line {line} repeats an earlier row's {', '.join(key)}")
     return _numbers_checked(frame, path)
 
 

@@ -87,7 +87,9 @@ def is_run_folder(folder: str | Path) -> bool:
 def _read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     if not folder.is_dir():
         raise ConfigError(str(folder), "", "not a folder" if folder.exists() else "no such folder")
-    summary = read_csv(folder / "summary.csv", (*_KEYS, "kpi", "estimate", "ci_low", "ci_high"))
+    summary = read_csv(
+        folder / "summary.csv", (*_KEYS, "kpi", "estimate", "ci_low", "ci_high"), (*_KEYS, "kpi")
+    )
     if summary is None or summary.empty:
         raise ConfigError(str(folder), "", "no summary.csv: not the output of ccsim run")
     replications = read_csv(folder / "replications.csv", ("replication", *_KEYS, "answered"))
