@@ -509,7 +509,8 @@ def test_the_readme_says_how_long_the_main_job_takes():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = readme.split("```", 3)[2]  # the paragraph after the first commands
     assert "operating_models.yaml" in readme.split("```", 3)[1]
-    assert re.search(r"about 5–10 minutes on a 2-core machine", " ".join(first.split()))
+    # A duration a user can plan on, stated for the machine it was measured on.
+    assert re.search(r"about \d+(–\d+)? minutes on a 2-core machine", " ".join(first.split()))
 
 
 def test_the_vendor_split_runs_as_documented(tmp_path, capsys, monkeypatch):
