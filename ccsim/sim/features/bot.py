@@ -6,9 +6,9 @@ patience multiplied (context lost or passed on).
 Every new contact draws its bot choice, session time and outcome, so the draws stay aligned
 across scenarios whatever the share. A contact the bot takes gets its
 :class:`~ccsim.sim.state.Customer` then (its first arrival is the bot's). Each channel gets
-its own :class:`_Bot`, whose bound method is the channel's arrive hook: on a channel with
-request types, :meth:`_Bot.start_typed`, which contains by the contact's type (complex
-requests are seldom contained) and counts sessions and outcomes per type."""
+its own :class:`_Bot`, whose ``start_session`` is the channel's arrive hook; on a channel
+with request types a session ends by :meth:`_Bot._typed`, which contains by the contact's
+type (complex requests are seldom contained) and counts sessions and outcomes per type."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class _Bot:
             else None
         )
         self.returns = None  # the returns feature, once every feature is built
-        self.kinds = None  # the channel's request types (start_typed), or None
+        self.kinds = None  # the channel's request types (_typed), or None
         # A session's end is scheduled with the callback of its outcome, drawn when it
         # starts: the event holds the contact alone.
         self._call_at = core.clock.call_at
@@ -56,7 +56,8 @@ class _Bot:
         self._handed_over = self.handed_over
 
     def start_session(self, contact, now: float) -> bool:
-        """Start a bot session for a new contact, if it tries the bot and there is room."""
+        """Start a bot session for a new contact, if it tries the bot and there is room;
+        a contact with a request type is contained by its type's rates (:meth:`_typed`)."""
         tries = self.draw_tries() < self.share
         session = self.draw_session()
         outcome = self.draw_outcome()
@@ -67,7 +68,9 @@ class _Bot:
         bot = self.config
         cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
         self.count.bot_session(contact, session, cost)
-        if outcome < self.containment:
+        if self.kinds is not None:
+            done = self._typed(contact, outcome)
+        elif outcome < self.containment:
             done = self._contained
         elif outcome < self.false_limit:
             done = self._falsely_contained
@@ -82,19 +85,9 @@ class _Bot:
         self.count.outcome(contact, "contained")
         self.count.add(contact.tally, "contained_time", now - contact.arrival)
 
-    def start_typed(self, contact, now: float) -> bool:
-        """:meth:`start_session` for a contact with a request type: the same draws, its
-        type's containment, and the session and outcome counted for the type."""
-        tries = self.draw_tries() < self.share
-        session = self.draw_session()
-        outcome = self.draw_outcome()
-        if not tries or self.sessions >= self.concurrency:
-            return False
-        self.sessions += 1
-        contact.customer = Customer(contact, now)
-        bot = self.config
-        cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
-        self.count.bot_session(contact, session, cost)
+    def _typed(self, contact, outcome: float):
+        """The end of a typed contact's session by its type's containment, the session and
+        its outcome counted for the type as the session starts."""
         kind = self.kinds[contact.request]
         counted = contact.tally is not None
         if counted:
@@ -105,10 +98,9 @@ class _Bot:
             done, name = self._falsely_contained, "falsely_contained"
         else:
             done, name = self._handed_over, ""
-        if name and counted:  # the outcome drawn now, counted as its session starts
+        if name and counted:
             self.core.request_types.add(contact.channel, contact.request, name)
-        self._call_at(now + session, done, contact)
-        return True
+        return done
 
     def contained(self, event) -> None:
         """The session ends with the customer's need met by the bot."""
@@ -158,9 +150,7 @@ class Bot:
                 continue
             bot = self.bots[channel.index] = _Bot(core, config.bot, streams, channel.name)
             bot.kinds = channel.types
-            attach(
-                channel, "on_arrive", bot.start_session if bot.kinds is None else bot.start_typed
-            )
+            attach(channel, "on_arrive", bot.start_session)
 
     def start(self) -> None:
         returns = self.core.features.get("returns")
