@@ -44,37 +44,41 @@ class _Tier:
         self.returns = None  # the returns feature, once every feature is built
         self.types = None  # the request types feature, in a scenario with types
 
-    def resolve(self, contact, site, handle_time: float, now: float) -> None:
+    def resolve(self, contact, site, handle_time: float, now: float, rates=None) -> str:
         """Whether the answered contact is resolved here, escalated or left unresolved;
-        customer outcomes go to the customer's first arrival."""
+        customer outcomes go to the customer's first arrival. ``rates``: (resolution,
+        escalation) of the contact's request type here, else the site's. Returns the
+        outcome (``resolved_first``: at a first contact that needs no customer; ``""``: a
+        plain first contact, counted from the totals)."""
         customer = contact.customer
-        resolution = self.resolution[site.index]
+        resolution = self.resolution[site.index] if rates is None else rates[0]
         # A plain channel resolves at every site: it draws nothing, as one resolving always.
         draw = self.draw() if resolution < 1.0 else 0.0
         if customer is None:
             channel = contact.channel
             if channel.plain:
-                return  # a plain first contact: counted from the totals
+                return ""  # a plain first contact: counted from the totals
             if draw < resolution:
                 # Resolved at its first contact: its own customer, which no one reads
                 # again, so none is made (most first contacts end here).
                 self.count.resolved_first(contact, now + handle_time)
-                return
+                return "resolved_first"
             # Not resolved: the customer goes on (an escalation, a repeat). The counter
             # counted it as one answered without a history.
             customer = contact.customer = Customer(contact, contact.arrival)
             customer.answered = True
         elif draw < resolution:
             self.count.resolved(contact, customer, now + handle_time)
-            return
+            return "resolved"
         customer.first = False
-        if draw < self.escalates[site.index]:
+        if draw < (self.escalates[site.index] if rates is None else rates[1]):
             contact.followup |= ESCALATE
             self.count.not_resolved(contact, customer, site, "escalated")
-        else:
-            self.count.not_resolved(contact, customer, site, "unresolved")
-            if self.returns is not None:
-                self.returns.maybe_repeat(customer, now + handle_time)
+            return "escalated"
+        self.count.not_resolved(contact, customer, site, "unresolved")
+        if self.returns is not None:
+            self.returns.maybe_repeat(customer, now + handle_time)
+        return "unresolved"
 
     def resolve_typed(self, contact, site, handle_time: float, now: float) -> None:
         """:meth:`resolve` for a contact with a request type: its type's probabilities
@@ -86,44 +90,18 @@ class _Tier:
             return
         kinds = contact.channel.types
         kind = kinds.get(request) if kinds is not None else None
-        if kind is not None:
-            resolution, escalates = kind.resolution[site.index], kind.escalates[site.index]
-        else:
-            resolution = self.resolution[site.index]
-            escalates = self.escalates[site.index]
-        draw = self.draw() if resolution < 1.0 else 0.0
-        customer = contact.customer
-        if customer is None:
-            if contact.channel.plain:
-                return  # counted from the totals, and for its type by RequestTypes.answered
-            if draw < resolution:  # as in resolve: most first contacts end here, no customer
-                self.count.resolved_first(contact, now + handle_time)
-                if contact.tally is not None:
-                    row = self.core.request_types
-                    row.add(contact.channel, request, "resolved")
-                    row.add(contact.channel, request, "first_contact_resolutions")
-                return
-            customer = contact.customer = Customer(contact, contact.arrival)
-            customer.answered = True
-        first = customer.first
-        if draw < resolution:
-            self.count.resolved(contact, customer, now + handle_time)
-            outcome = "resolved"
-        else:
-            customer.first = False
-            if draw < escalates:
-                contact.followup |= ESCALATE
-                outcome = "escalated"
-            else:
-                outcome = "unresolved"
-            self.count.not_resolved(contact, customer, site, outcome)
-            if outcome == "unresolved" and self.returns is not None:
-                self.returns.maybe_repeat(customer, now + handle_time)
-        if contact.tally is not None:
-            counts = self.core.request_types
-            counts.add(contact.channel, request, outcome)
-            if outcome == "resolved" and first:
-                counts.add(contact.channel, request, "first_contact_resolutions")
+        rates = (kind.resolution[site.index], kind.escalates[site.index]) if kind else None
+        outcome = self.resolve(contact, site, handle_time, now, rates)
+        if not outcome or contact.tally is None:
+            return  # a plain first contact: counted for its type by RequestTypes.answered
+        counts, channel = self.core.request_types, contact.channel
+        if outcome == "resolved_first":
+            counts.add(channel, request, "resolved")
+            counts.add(channel, request, "first_contact_resolutions")
+            return
+        counts.add(channel, request, outcome)
+        if outcome == "resolved" and contact.customer.first:  # first is kept when resolved
+            counts.add(channel, request, "first_contact_resolutions")
 
     def transfer(self, contact, agent) -> None:
         """An escalated contact goes to the next tier's queue when its service ends:
