@@ -56,6 +56,11 @@ CASES = {"hybrid 1d": lambda: hybrid(1)} | {
 SEEDS = (1, 2)
 
 
+#: Tallies added after the digests were written (costs as vendors bill them, issue #27):
+#: every digested model has them at 0, which the digest checks instead of hashing them.
+ADDED_SINCE = frozenset({"ai_fixed_cost", "contract_cost", "service_credits", "vendor_pay"})
+
+
 def digests(scenario, seed: int) -> dict[str, str]:
     """The SHA-256 of the contacts' records and of the totals of a run."""
     result = ccsim.simulate(scenario, seed, record_contacts=True)
@@ -63,7 +68,12 @@ def digests(scenario, seed: int) -> dict[str, str]:
     rows = []
     for key in sorted(result.totals):
         tally = result.totals[key]
-        values = (f"{f.name}={getattr(tally, f.name):.12g}" for f in dataclasses.fields(tally))
+        assert all(getattr(tally, name) == 0 for name in ADDED_SINCE), key
+        values = (
+            f"{f.name}={getattr(tally, f.name):.12g}"
+            for f in dataclasses.fields(tally)
+            if f.name not in ADDED_SINCE
+        )
         rows.append("|".join(key) + ":" + ",".join(values))
     return {
         "contacts_sha256": hashlib.sha256(contacts).hexdigest(),

@@ -65,7 +65,10 @@ class Bot(FrozenModel):
     (``false_containment``: counted as contained, but the customer comes back as a repeat
     contact after ``return_delay``), or handed over to the human queue, where handle time
     and patience are multiplied by ``handle_time_multiplier`` and ``patience_multiplier``
-    (context lost or passed on). Cost: ``cost_per_session`` plus ``cost_per_minute``.
+    (context lost or passed on). Cost: ``cost_per_session`` plus ``cost_per_minute``, plus
+    ``cost_per_resolution`` for each session that ends contained (truly or falsely: the
+    vendor bills the resolutions its dashboard counts), plus ``platform_cost_per_month``
+    and ``operations_cost_per_month``, fixed, prorated to the observed window.
     With ``concurrency`` the bot holds at most that many sessions; a contact arriving when
     it is full goes straight to the humans.
     """
@@ -79,6 +82,11 @@ class Bot(FrozenModel):
     patience_multiplier: PositiveFloat = 1.0
     cost_per_session: NonNegativeFloat = 0.0
     cost_per_minute: NonNegativeFloat = 0.0
+    # AI costs as vendors charge them (issue #27): per resolution, and fixed per month
+    # (a month of 365.25 / 12 days, prorated to the observed window).
+    cost_per_resolution: NonNegativeFloat = 0.0
+    platform_cost_per_month: NonNegativeFloat = 0.0
+    operations_cost_per_month: NonNegativeFloat = 0.0
     concurrency: int | None = Field(None, ge=1)
 
     @field_validator("return_delay")

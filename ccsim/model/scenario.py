@@ -140,6 +140,21 @@ class Scenario(FrozenModel):
         return self
 
     @model_validator(mode="after")
+    def _penalties_on_served_channels(self) -> Scenario:
+        # A vendor owes no credit for a channel it does not answer (issue #27, contracts).
+        for index, site in enumerate(self.sites):
+            for number, penalty in enumerate(site.contract.penalties if site.contract else ()):
+                if not site.serves(penalty.channel):
+                    what = "no channel" if penalty.channel not in self.channels else "no agent for"
+                    raise ConfigError(
+                        "",
+                        f"sites.{index}.contract.penalties.{number}.channel",
+                        f"{site.name!r} has {what} {penalty.channel!r}: a penalty is on a "
+                        "channel the site serves",
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _tiers_connect(self) -> Scenario:
         fed = {c.escalation_to for c in self.channels.values() if c.escalation is not None}
         for name, channel in self.channels.items():

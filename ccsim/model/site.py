@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from ccsim.model.calendar import WEEKDAYS
+from ccsim.model.contract import Contract
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay, TimeZone, time_of_day
 from ccsim.model.units import Duration, PositiveDuration, format_duration
@@ -172,6 +173,19 @@ class Site(FrozenModel):
             " takes an item only while more than this share, rounded up, are idle"
         ),
     )
+
+    # Outsourcing (issue #27): what the vendor bills; cost_per_hour is then the vendor's pay.
+    contract: Contract | None = Field(
+        None, description="an outsourced site's contract: its cost is what the contract bills"
+    )
+
+    @model_validator(mode="after")
+    def _margin_on_a_wage(self) -> Site:
+        if self.contract is not None and self.contract.margin is not None and not self.cost_per_hour:
+            raise ConfigError(
+                "", "contract.margin", "a margin is on the site's cost_per_hour: give one above 0"
+            )
+        return self
 
     @field_validator("reserve")
     @classmethod

@@ -5,15 +5,24 @@ The counter (:mod:`ccsim.sim.counting`) has counted every contact in the run's c
 logged-on and busy time per site and channel, the schedule's scheduled time and pay
 (:func:`ccsim.sim.shifts.schedule_tallies`) and overruns. Row ``(channel, "all")`` is a
 channel as a whole, ``("all", "all")`` every channel together, ``(channel, site)`` and
-``("all", site)`` a site's part and the site itself (see ``docs/metrics.md``).
+``("all", site)`` a site's part and the site itself (see ``docs/metrics.md``). A contracted
+site's cost is its contract's bill and a bot's price per resolution and per month are
+added here too, by :mod:`ccsim.sim.billing`'s rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ccsim.sim import billing
 from ccsim.sim.counts import RunRecord, SiteCounts
-from ccsim.sim.metrics import AGENT_TALLIES, CONTACT_TALLIES, LEVEL_TALLIES, ChannelTally
+from ccsim.sim.metrics import (
+    AGENT_TALLIES,
+    CONTACT_TALLIES,
+    LEVEL_TALLIES,
+    RATIO_KPIS,
+    ChannelTally,
+)
 from ccsim.sim.shifts import interval_pieces, schedule_tallies
 
 __all__ = ["account"]
@@ -40,19 +49,25 @@ _add_site_times = _adder(_SITE_TIMES)
 _add_counts = _adder(_ADDED)
 
 
-def account(run: RunRecord) -> dict[tuple[str, str], list[ChannelTally]]:
+def account(
+    run: RunRecord, prices: billing.Prices | None = None
+) -> dict[tuple[str, str], list[ChannelTally]]:
     """Tallies per (channel, site) and interval of the finished replication ``run``.
 
     A site's pay in an interval is split over the channels it serves in proportion to its
     agents' busy time on each (evenly when they were all idle), so channel costs add up to
     the site's. A row's agent times (scheduled, logged on) are those of the sites that may
-    serve the row's channels; its busy time is the time spent on them.
+    serve the row's channels; its busy time is the time spent on them. With ``prices``
+    (:func:`ccsim.sim.billing.prices`) a contracted site's cost is its bill, and the bots'
+    resolutions and fixed monthly costs are charged.
     """
+    prices = prices or billing.Prices({}, {}, {})
     observed = run.observed
     n = len(observed)
     rows: dict[tuple[str, str], list[ChannelTally]] = {}
     for channel in run.channels:
         rows[(channel.name, "all")] = channel.intervals
+        _bot_prices(channel.name, channel.intervals, observed, prices)
     multi_channel = len(run.channels) > 1
     if multi_channel:
         everyone = [ChannelTally(observed_time=observed[k]) for k in range(n)]
@@ -62,7 +77,7 @@ def account(run: RunRecord) -> dict[tuple[str, str], list[ChannelTally]]:
                 _add_contacts(everyone[k], tally)
     multi_site = len(run.sites) > 1
     for site in run.sites:
-        whole = _site(run, site)
+        whole = _site(run, site, prices.contracts.get(site.name))
         if multi_site:
             for index in site.served:
                 rows[(run.channels[index].name, site.name)] = site.answered[index]
@@ -73,9 +88,22 @@ def account(run: RunRecord) -> dict[tuple[str, str], list[ChannelTally]]:
     return rows
 
 
-def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
-    """The site's tallies per interval; its agent times and pay also go to its part of
-    each channel it serves and to the channel's row."""
+def _bot_prices(name: str, tallies: list[ChannelTally], observed, prices) -> None:
+    """A channel's bot: each contained session at its price per resolution (on the
+    session's interval, as it was counted), its fixed monthly costs prorated."""
+    per_resolution = prices.per_resolution.get(name, 0.0)
+    per_month = prices.per_month.get(name, 0.0)
+    if per_resolution:
+        for tally in tallies:
+            tally.bot_cost += per_resolution * tally.contained
+    if per_month:
+        for tally, amount in zip(tallies, billing.prorated(per_month, observed), strict=True):
+            tally.ai_fixed_cost += amount
+
+
+def _site(run: RunRecord, site: SiteCounts, contract=None) -> list[ChannelTally]:
+    """The site's tallies per interval; its agent times and pay (a contracted site's
+    bill) also go to its part of each channel it serves and to the channel's row."""
     calendar, warmup, observed = run.calendar, run.warmup, run.observed
     n = len(observed)
     scheduled, cost = schedule_tallies(site.instances, site.pay, calendar, warmup)
@@ -107,11 +135,12 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
         )
         for k in range(n)
     ]
-    even = 1.0 / len(served) if served else 0.0
-    for index in served:
+    shares = _shares(site, total_busy)
+    billed = _billed(run, site, contract, cost, overrun, shares) if contract else None
+    for j, index in enumerate(served):
         busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
         for k in range(n):
-            share = busy[k] / total_busy[k] if total_busy[k] > 0 else even
+            share = shares[j][k]
             cell = cells[k]
             cell.resolved = cell.answered - cell.escalated - cell.unresolved
             cell.busy_time = busy[k]
@@ -122,8 +151,84 @@ def _site(run: RunRecord, site: SiteCounts) -> list[ChannelTally]:
             cell.scheduled_time = scheduled[k]
             cell.overrun_time = overrun[k] * share
             cell.labour_cost = cost[k] * share
+            if billed is not None:
+                cell.vendor_pay = cell.labour_cost
+                cell.contract_cost = cell.labour_cost = billed.charges[j][k] - billed.credits[j][k]
+                cell.service_credits = billed.credits[j][k]
             cell.observed_time = observed[k]
             _add_site_times(rows[k], cell)
             _add_counts(whole[k], cell)
             whole[k].busy_time += busy[k]
+    if billed is not None:
+        for k in range(n):
+            whole[k].vendor_pay, whole[k].labour_cost = whole[k].labour_cost, 0.0
+            for j in range(len(served)):
+                whole[k].contract_cost += billed.charges[j][k] - billed.credits[j][k]
+                whole[k].service_credits += billed.credits[j][k]
+            whole[k].labour_cost = whole[k].contract_cost
     return whole
+
+
+def _shares(site: SiteCounts, total_busy: list[float]) -> list[list[float]]:
+    """Each served channel's share of the site's time in each interval: its agents' busy
+    time on it (evenly when they were all idle)."""
+    even = 1.0 / len(site.served) if site.served else 0.0
+    return [
+        [busy / total if total > 0 else even for busy, total in zip(site.busy[index], total_busy)]
+        for index in site.served
+    ]
+
+
+class _Seconds:
+    """A pay scale of one per second: :func:`schedule_tallies` gives paid seconds."""
+
+    @staticmethod
+    def cost(start: float, end: float) -> float:
+        return max(end - start, 0.0)
+
+
+_REACHED, _JUDGED = RATIO_KPIS["service_level"]
+
+
+def _billed(run: RunRecord, site: SiteCounts, terms, pay, overrun, shares) -> billing.Bill:
+    """A contracted site's bill per served channel and interval (:func:`billing.bill`):
+    its units of work in the pricing form's unit, priced, with the penalties' levels."""
+    contract, wage = terms
+    calendar, observed = run.calendar, run.observed
+    n, served = len(observed), site.served
+    # One site: its part of a channel is the channel (the site's own cells are not
+    # completed then, see counts.complete).
+    parts = [
+        run.channels[index].intervals if len(run.sites) == 1 else site.answered[index]
+        for index in served
+    ]
+    price = contract.rate if contract.rate is not None else wage * (1 + contract.margin)
+    if contract.pricing == "fte_hour":
+        paid = schedule_tallies(site.instances, _Seconds, calendar, run.warmup)[1]
+        hours = [(paid[k] + overrun[k]) / 3600.0 for k in range(n)]
+    elif contract.pricing == "productive_hour":
+        hours = [site.available_time[k] / 3600.0 for k in range(n)]
+    if contract.pricing in ("fte_hour", "productive_hour"):
+        units = [[hours[k] * share[k] for k in range(n)] for share in shares]
+    elif contract.pricing == "handled_minute":
+        units = [[tally.handle_time / 60.0 for tally in part] for part in parts]
+    else:
+        units = [[float(tally.answered) for tally in part] for part in parts]
+    if contract.rate is None:  # cost plus margin: the pay, night premium and overrun included
+        charges = [[pay[k] * share[k] * (1 + contract.margin) for k in range(n)] for share in shares]
+    else:
+        charges = [[price * u for u in row] for row in units]
+    levels = []
+    for penalty in contract.penalties:
+        j = next(j for j, index in enumerate(served) if run.channels[index].name == penalty.channel)
+        source = parts[j] if penalty.measure == "site" else run.channels[served[j]].intervals
+        judged = ("answered",) if penalty.measure == "site" else _JUDGED
+        levels.append(
+            (
+                j,
+                [sum(getattr(t, name) for name in _REACHED) for t in source],
+                [sum(getattr(t, name) for name in judged) for t in source],
+            )
+        )
+    week = billing.weeks(calendar.edges, run.warmup, observed)
+    return billing.bill(contract, price, units, charges, shares, levels, observed, week)

@@ -29,6 +29,7 @@ import pandas as pd
 from ccsim.model import Scenario
 from ccsim.model.calendar import Calendar
 from ccsim.sim.accounting import account
+from ccsim.sim.billing import prices
 from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
@@ -247,7 +248,7 @@ def simulate(
     with _without_cyclic_collection():
         core = build(scenario, streams, record_contacts)
         record = run(core)
-        rows = account(record)
+        rows = account(record, prices(scenario))
     contacts = None
     if core.count.contacts is not None:
         contacts = pd.DataFrame(core.count.contacts, columns=list(CONTACT_COLUMNS))

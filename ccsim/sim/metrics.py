@@ -122,7 +122,8 @@ class ChannelTally:
     # seconds in the bot sessions that ended as contained (truly or falsely): the bot's
     # part of the per-request resolution time a dashboard reports
     contained_time: float = 0.0
-    bot_cost: float = 0.0  # cost of the bot sessions
+    bot_cost: float = 0.0  # cost of the bot sessions (and their resolutions)
+    ai_fixed_cost: float = 0.0  # the bot's platform and AI operations per month, prorated
     # Outbound (a dialled channel), records by the interval in which they became
     # callable: every record ends reached, exhausted or pending.
     records: int = 0  # records put on the call list
@@ -146,7 +147,12 @@ class ChannelTally:
     idle_time: float = 0.0
     scheduled_time: float = 0.0  # agent-seconds on the schedule (same sites; breaks, absence)
     overrun_time: float = 0.0  # agent-seconds paid after shift end (share of this channel)
-    labour_cost: float = 0.0  # pay of the sites' agents (share of this channel)
+    labour_cost: float = 0.0  # the sites' pay, or a contract's bill (share of this channel)
+    # A contracted site (issue #27): its bill (in labour_cost), the service credits taken
+    # off it, and its agents' pay at its cost_per_hour (the vendor's, in no cost).
+    contract_cost: float = 0.0
+    service_credits: float = 0.0
+    vendor_pay: float = 0.0
     observed_time: float = 0.0  # length of the window, s
 
 
@@ -167,6 +173,9 @@ AGENT_TALLIES: tuple[str, ...] = (
     "scheduled_time",
     "overrun_time",
     "labour_cost",
+    "contract_cost",
+    "service_credits",
+    "vendor_pay",
     "observed_time",
 )
 
@@ -239,6 +248,7 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "bot_time",
     "contained_time",
     "bot_cost",
+    "ai_fixed_cost",
     "records",
     "records_reached",
     "records_exhausted",
