@@ -21,9 +21,20 @@ __all__ = ["applicable_kpis", "print_summary", "print_types", "written_units"]
 def _features(scenario, channel) -> dict[str, bool]:
     channels = [channel] if channel is not None else list(scenario.channels.values())
     dialled = any(c.kind == "outbound" for c in channels)
-    costs = any(site.cost_per_hour > 0 for site in scenario.sites) or any(
-        c.bot is not None and (c.bot.cost_per_session > 0 or c.bot.cost_per_minute > 0)
+    contracts = [site.contract for site in scenario.sites if site.contract is not None]
+    ai_fixed = any(
+        c.bot is not None and (c.bot.platform_cost_per_month or c.bot.operations_cost_per_month)
         for c in channels
+    )
+    costs = (
+        any(site.cost_per_hour > 0 for site in scenario.sites)
+        or any(
+            c.bot is not None
+            and (c.bot.cost_per_session or c.bot.cost_per_minute or c.bot.cost_per_resolution)
+            for c in channels
+        )
+        or bool(contracts)
+        or ai_fixed
     )
     resolution = any(
         c.resolution < 1 or c.repeat is not None or c.escalation is not None or c.bot is not None
@@ -33,6 +44,10 @@ def _features(scenario, channel) -> dict[str, bool]:
         "costs": costs,
         "bot": any(c.bot is not None for c in channels),
         "bot_costs": costs and any(c.bot is not None for c in channels),
+        # Costs as vendors bill them (issue #27).
+        "ai_fixed": ai_fixed,
+        "contract": bool(contracts),
+        "credits": any(contract.penalties for contract in contracts),
         "resolution": resolution,
         "patience": any(c.patience is not None for c in channels),
         "balking": any(c.balking is not None for c in channels),
@@ -61,6 +76,10 @@ _NEEDS = {
     "contained": "bot",
     "containment_rate": "bot",
     "bot_cost": "bot_costs",
+    "ai_fixed_cost": "ai_fixed",
+    "contract_cost": "contract",
+    "service_credits": "credits",
+    "vendor_pay": "contract",
     "callbacks": "callback",
     "balked": "balking",
     "balk_rate": "balking",
