@@ -144,6 +144,7 @@ TIERS = {
         "test_channels_regression.py",
         "test_models_regression.py",
         "test_config.py",
+        "test_contracts.py",
         "test_contrasts.py",
         "test_engine.py",
         "test_features.py",

@@ -144,8 +144,9 @@ class Scenario(FrozenModel):
         # A vendor owes no credit for a channel it does not answer (issue #27, contracts).
         for index, site in enumerate(self.sites):
             for number, penalty in enumerate(site.contract.penalties if site.contract else ()):
-                if not site.serves(penalty.channel):
-                    what = "no channel" if penalty.channel not in self.channels else "no agent for"
+                known = penalty.channel in self.channels
+                if not known or not site.serves(penalty.channel):
+                    what = "no agent for" if known else "no channel"
                     raise ConfigError(
                         "",
                         f"sites.{index}.contract.penalties.{number}.channel",

@@ -181,7 +181,8 @@ class Site(FrozenModel):
 
     @model_validator(mode="after")
     def _margin_on_a_wage(self) -> Site:
-        if self.contract is not None and self.contract.margin is not None and not self.cost_per_hour:
+        margin = self.contract.margin if self.contract is not None else None
+        if margin is not None and not self.cost_per_hour:
             raise ConfigError(
                 "", "contract.margin", "a margin is on the site's cost_per_hour: give one above 0"
             )

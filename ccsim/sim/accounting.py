@@ -173,10 +173,8 @@ def _shares(site: SiteCounts, total_busy: list[float]) -> list[list[float]]:
     """Each served channel's share of the site's time in each interval: its agents' busy
     time on it (evenly when they were all idle)."""
     even = 1.0 / len(site.served) if site.served else 0.0
-    return [
-        [busy / total if total > 0 else even for busy, total in zip(site.busy[index], total_busy)]
-        for index in site.served
-    ]
+    pairs = (zip(site.busy[index], total_busy, strict=True) for index in site.served)
+    return [[busy / total if total > 0 else even for busy, total in row] for row in pairs]
 
 
 class _Seconds:
@@ -215,7 +213,8 @@ def _billed(run: RunRecord, site: SiteCounts, terms, pay, overrun, shares) -> bi
     else:
         units = [[float(tally.answered) for tally in part] for part in parts]
     if contract.rate is None:  # cost plus margin: the pay, night premium and overrun included
-        charges = [[pay[k] * share[k] * (1 + contract.margin) for k in range(n)] for share in shares]
+        markup = 1 + contract.margin
+        charges = [[pay[k] * share[k] * markup for k in range(n)] for share in shares]
     else:
         charges = [[price * u for u in row] for row in units]
     levels = []

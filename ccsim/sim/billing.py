@@ -193,4 +193,3 @@ def bill(
             if w >= 0:
                 row[k] *= scale[w]
     return Bill(charged, owed)
-

@@ -29,8 +29,8 @@ import pandas as pd
 from ccsim.model import Scenario
 from ccsim.model.calendar import Calendar
 from ccsim.sim.accounting import account
-from ccsim.sim.billing import prices
 from ccsim.sim.arrivals import arrival_batches
+from ccsim.sim.billing import prices
 from ccsim.sim.clock import Clock
 from ccsim.sim.core import Core
 from ccsim.sim.counting import Counter

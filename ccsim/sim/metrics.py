@@ -148,11 +148,9 @@ class ChannelTally:
     scheduled_time: float = 0.0  # agent-seconds on the schedule (same sites; breaks, absence)
     overrun_time: float = 0.0  # agent-seconds paid after shift end (share of this channel)
     labour_cost: float = 0.0  # the sites' pay, or a contract's bill (share of this channel)
-    # A contracted site (issue #27): its bill (in labour_cost), the service credits taken
-    # off it, and its agents' pay at its cost_per_hour (the vendor's, in no cost).
-    contract_cost: float = 0.0
-    service_credits: float = 0.0
-    vendor_pay: float = 0.0
+    contract_cost: float = 0.0  # a contracted site's bill (issue #27), in labour_cost too
+    service_credits: float = 0.0  # the service credits taken off that bill
+    vendor_pay: float = 0.0  # a contracted site's pay at its cost_per_hour: in no cost
     observed_time: float = 0.0  # length of the window, s
 
 
@@ -346,11 +344,8 @@ def kpis(tally: ChannelTally) -> dict[str, float]:
             row[kpi.name] = _quantile(kpi, values)
             continue
         numerator = sum(values[n] for n in kpi.numerator)
-        row[kpi.name] = (
-            _ratio(numerator, sum(values[d] for d in kpi.denominator))
-            if kpi.denominator
-            else numerator
-        )
+        denominator = sum(values[d] for d in kpi.denominator)
+        row[kpi.name] = _ratio(numerator, denominator) if kpi.denominator else numerator
     return row
 
 

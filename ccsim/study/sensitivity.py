@@ -106,14 +106,17 @@ _WAGE = re.compile(r"sites\.([^.]+)\.cost_per_hour")
 def _wage_site(scenario, changes: dict[str, Any]) -> str | None:
     """The site whose wage alone ``changes`` sets, where repricing gives what simulating
     would: not with routing to the cheapest site (a wage there moves contacts), nor from a
-    base wage of 0 (nothing to scale)."""
+    base wage of 0 (nothing to scale), nor at a contracted site (its cost is its bill: the
+    run bills the new wage, through a margin or not at all)."""
     if len(changes) != 1 or scenario.routing.policy == "cheapest":
         return None
     match = _WAGE.fullmatch(next(iter(changes)))
     if match is None:
         return None
     site = next((s for s in scenario.sites if s.name == match.group(1)), None)
-    return site.name if site is not None and site.cost_per_hour > 0 else None
+    if site is None or site.contract is not None:
+        return None
+    return site.name if site.cost_per_hour > 0 else None
 
 
 def repriced(replications: pd.DataFrame, scenario, site: str, cost_per_hour: float):

@@ -228,9 +228,11 @@ def point_values(spec: UncertaintySpec, positions: np.ndarray, paths=None) -> di
 def wage_sites(scenario, values: Mapping[str, float]) -> tuple[dict[str, float], dict]:
     """``values`` split into the wage factors of ``scenario``'s sites (a site's wage at the
     point over its base wage), repriced rather than simulated, and the other changes. Under
-    routing to the cheapest site, or from a base wage of 0, a wage is a change like any."""
+    routing to the cheapest site, or from a base wage of 0, a wage is a change like any; so
+    is a contracted site's (its cost is its bill, which a wage moves through a margin only:
+    the run bills it, as it does a change of ``sites.X.contract.rate``)."""
     factors, changes = {}, {}
-    wages = {site.name: site.cost_per_hour for site in scenario.sites}
+    wages = {site.name: site.cost_per_hour for site in scenario.sites if site.contract is None}
     for path, value in values.items():
         match = _WAGE.fullmatch(path)
         site = match.group(1) if match else None
