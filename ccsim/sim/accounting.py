@@ -217,9 +217,11 @@ def _billed(run: RunRecord, site: SiteCounts, terms, pay, overrun, shares) -> bi
         charges = [[pay[k] * share[k] * markup for k in range(n)] for share in shares]
     else:
         charges = [[price * u for u in row] for row in units]
+    # The scenario checks that each penalty's channel is one the site serves.
+    rows = {run.channels[index].name: j for j, index in enumerate(served)}
     levels = []
     for penalty in contract.penalties:
-        j = next(j for j, index in enumerate(served) if run.channels[index].name == penalty.channel)
+        j = rows[penalty.channel]
         source = parts[j] if penalty.measure == "site" else run.channels[served[j]].intervals
         judged = ("answered",) if penalty.measure == "site" else _JUDGED
         levels.append(

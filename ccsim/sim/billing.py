@@ -128,7 +128,10 @@ def credits(
     where it is below the target (a period with nothing judged is not missed); the credit
     is the penalty's ``amount`` or its ``share`` of the period's bill (``charged``, per
     interval)."""
-    missed = lambda got, out_of: out_of > 0 and got < penalty.target * out_of  # noqa: E731
+
+    def missed(got: float, out_of: float) -> bool:
+        return out_of > 0 and got < penalty.target * out_of
+
     if penalty.per == "interval":
         return [
             (penalty.amount if penalty.share is None else penalty.share * bill)
