@@ -20,6 +20,7 @@ from ccsim.model import ConfigError
 from ccsim.model.overrides import apply_overrides
 from ccsim.sim import billing
 from ccsim.sim.metrics import kpis
+from ccsim.study.sensitivity import _wage_site
 from ccsim.study.uncertainty_design import wage_sites
 
 FRACTION = 4 / 168  # the window's part of a week
@@ -286,6 +287,13 @@ def test_a_contracted_site_is_simulated_not_repriced_in_the_study(tmp_path):
     )
     assert factors == {"inhouse": 2.0}
     assert changes == {"sites.vendor.cost_per_hour": 40.0}
+    # The one-at-a-time sensitivity alike; simulated, the new wage is billed with its margin.
+    assert _wage_site(scenario, {"sites.vendor.cost_per_hour": 40.0}) is None
+    assert _wage_site(scenario, {"sites.inhouse.cost_per_hour": 60.0}) == "inhouse"
+    dearer = apply_overrides(scenario, changes, "x")
+    assert site_total(ccsim.simulate(dearer, 1)).contract_cost == pytest.approx(
+        PAID_HOURS * 40 * 1.25
+    )  # 700
     rate = apply_overrides(
         scenario, {"sites.vendor.contract.margin": None, "sites.vendor.contract.rate": 30.0}, "x"
     )
