@@ -324,7 +324,8 @@ def error_for(tmp_path: Path, contract: str, base: str = BASE) -> str:
     [
         ("{pricing: contact, rate: -3}", "sites.1.contract.rate", "greater than or equal to 0"),
         ("{pricing: contract, rate: 3}", "sites.1.contract.pricing", "fte_hour"),
-        ("{pricing: fte_hour, rate: 25, margin: 0.2}", "sites.1.contract", "not both"),
+        ("{pricing: fte_hour, rate: 25, margin: 0.2}", "sites.1.contract", "one of the two"),
+        ("{pricing: fte_hour}", "sites.1.contract", "one of the two"),
         ("{pricing: contact, margin: 0.2}", "sites.1.contract", "FTE hours only"),
         ("{pricing: handled_minute}", "sites.1.contract", "needs a 'rate' per minute"),
         (

@@ -83,7 +83,8 @@ class Contract(FrozenModel):
         if self.pricing == "fte_hour":
             if (self.rate is None) == (self.margin is None):
                 raise ValueError(
-                    "price FTE hours at a 'rate' or at cost_per_hour plus a 'margin', not both"
+                    "price FTE hours at a 'rate' or at cost_per_hour plus a 'margin': "
+                    "one of the two"
                 )
         else:
             if self.margin is not None:
