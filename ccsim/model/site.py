@@ -19,6 +19,7 @@ from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay, TimeZone, time_of_day
 from ccsim.model.units import Duration, PositiveDuration, format_duration
+from ccsim.model.workforce import Workforce
 
 __all__ = ["Break", "BreakRule", "NightDifferential", "Shift", "Site"]
 
@@ -171,6 +172,11 @@ class Site(FrozenModel):
             "share of the agents logged on kept free of deferred work (email): an agent"
             " takes an item only while more than this share, rounded up, are idle"
         ),
+    )
+    # Attrition and learning (ccsim.model.workforce): folded into proficiency and
+    # resolution when a replication is built; priced by the study's total cost.
+    workforce: Workforce | None = Field(
+        None, description="annual attrition, cost per hire and the learning curve by tenure"
     )
 
     @field_validator("reserve")
