@@ -89,7 +89,8 @@ def tenure_shares(attrition: float, weeks: list[float]) -> list[float]:
         return [0.0] * (len(weeks) - 1) + [1.0]
     mu = attrition / WEEKS_PER_YEAR
     edges = [*weeks, math.inf]
-    return [math.exp(-mu * lo) - math.exp(-mu * hi) for lo, hi in zip(edges, edges[1:])]
+    pairs = zip(edges, edges[1:], strict=False)
+    return [math.exp(-mu * lo) - math.exp(-mu * hi) for lo, hi in pairs]
 
 
 def tenure_multipliers(attrition: float, learning: list[LearningStep]) -> tuple[float, float]:
