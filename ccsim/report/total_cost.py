@@ -50,9 +50,9 @@ def _row(row: pd.Series, currency: str, with_csat: bool, baseline: str) -> dict[
         "npv_noise": _range(row["npv_low"], row["npv_high"], currency),
         "npv_range": _range(row["npv_p05"], row["npv_p95"], currency),
         "difference": "baseline" if base else _money(row["npv_difference"], currency),
-        "difference_range": "" if base else _range(
-            row["npv_difference_p05"], row["npv_difference_p95"], currency
-        ),
+        "difference_range": ""
+        if base
+        else _range(row["npv_difference_p05"], row["npv_difference_p95"], currency),
         "p_lowest": f"{row['p_lowest_npv']:.0%}" if math.isfinite(row["p_lowest_npv"]) else "",
         "per_resolved": _money(row["cost_per_resolved_contact"], currency),
     }
@@ -86,9 +86,9 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
         "sentence": (
             f"Over {first['horizon_years']:g} years at a discount rate of "
             f"{first['discount_rate']:.0%} a year: the annual cost is the week at equal "
-            f"service times {WEEKS_PER_YEAR:.2f}, plus replacing leavers and the fixed costs; the net "
-            "present value adds the one-off cost of moving to the model at the start and "
-            f"discounts each year's cost at its end{sample}."
+            f"service times {WEEKS_PER_YEAR:.2f}, plus replacing leavers and the fixed "
+            "costs; the net present value adds the one-off cost of moving to the model at "
+            f"the start and discounts each year's cost at its end{sample}."
         ),
         "csat": with_csat,
         "rows": [_row(row, currency, with_csat, baseline) for _, row in table.iterrows()],
