@@ -73,7 +73,7 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
     table = read_total_cost(folder)
     if table is None or table.empty:
         return None
-    with_csat = "csat" in table and table["csat"].astype(float).notna().any()
+    with_csat = "csat" in table and bool(table["csat"].astype(float).notna().any())
     first = table.iloc[0]
     points = int(first["points"])
     sample = (
