@@ -114,6 +114,11 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
         assert row["npv_p05"] <= row["npv_p50"] <= row["npv_p95"]
         assert row["points"] == 16
     assert ai["npv_difference"] == pytest.approx(ai["npv"] - human["npv"])
+    # The paired interval of equal_service.csv, carried along the annuity.
+    paired = pd.read_csv(out / "equal_service.csv").set_index("scenario").loc["ai"]
+    half = (paired["difference_high"] - paired["difference"]) * weeks * WEEKS_PER_YEAR * annuity
+    assert ai["npv_difference_high"] - ai["npv_difference"] == pytest.approx(half)
+    assert ai["npv_difference_low"] < ai["npv_difference"] < ai["npv_difference_high"]
     assert table["p_lowest_npv"].sum() == pytest.approx(1.0)
     assert table["csat"].isna().all()  # the run counts no CSAT: the hook shows nothing
     page = render_report(out).read_text()

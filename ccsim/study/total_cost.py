@@ -48,7 +48,8 @@ TOTAL_COST_COLUMNS = [
     "model", "currency", "horizon_years", "discount_rate", "weekly_cost",
     "annual_operating_cost", "replacement_cost", "fixed_cost", "annual_cost",
     "dual_running", "knowledge_transfer", "severance", "ramp", "transition_cost", "npv",
-    "npv_low", "npv_high", "npv_difference", "annual_cost_p05", "annual_cost_p50",
+    "npv_low", "npv_high", "npv_difference", "npv_difference_low", "npv_difference_high",
+    "annual_cost_p05", "annual_cost_p50",
     "annual_cost_p95", "npv_p05", "npv_p50", "npv_p95", "npv_difference_p05",
     "npv_difference_p50", "npv_difference_p95", "p_lowest_npv", "points",
     "resolved_per_year", "cost_per_resolved_contact", "csat", "csat_low", "csat_high",
@@ -246,9 +247,13 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
         value = npv(once["transition_cost"], annual["annual_cost"], years, spec.discount_rate)
         base_npv[name] = value
         factor = week.cost / bases[name].cost if bases[name].cost else 1.0
-        noise = _noise(equal_service, name, factor)
+        _, *noise = _noise(equal_service, name, factor)
         moved = [annual["annual_cost"] + (c - week.cost) * WEEKS_PER_YEAR for c in noise]
         ends = [npv(once["transition_cost"], a, years, spec.discount_rate) for a in moved]
+        # The paired difference's interval moves the NPV difference along the annuity.
+        paired = _noise(equal_service, name, factor, "difference")
+        annuity = npv(0.0, WEEKS_PER_YEAR, years, spec.discount_rate)
+        shifts = [(d - paired[0]) * annuity for d in paired[1:]]
         per_week = _resolved_per_week(summary, name, _WEEK / (scenario.horizon - scenario.warmup))
         resolved = per_week * WEEKS_PER_YEAR
         csat = satisfaction(summary, name)
@@ -264,6 +269,8 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
                 "npv": value,
                 "npv_low": ends[0],
                 "npv_high": ends[1],
+                "npv_difference_low": shifts[0],
+                "npv_difference_high": shifts[1],
                 **_quantiles("annual_cost", annual_drawn[name], sampled),
                 **_quantiles("npv", drawn[name], sampled),
                 **_quantiles("npv_difference", drawn[name] - drawn[baseline], sampled),
@@ -281,17 +288,23 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
         )
     table = pd.DataFrame(records)
     table["npv_difference"] = table["npv"] - base_npv[baseline]
+    table["npv_difference_low"] += table["npv_difference"]
+    table["npv_difference_high"] += table["npv_difference"]
     return table[TOTAL_COST_COLUMNS]
 
 
-def _noise(equal_service: pd.DataFrame | None, name: str, factor: float) -> tuple[float, float]:
-    """The 95% interval of the model's weekly cost at equal service (simulation noise)."""
-    if equal_service is None or "cost_low" not in equal_service:
-        return math.nan, math.nan
-    row = equal_service[equal_service.scenario == name]
-    if row.empty:
-        return math.nan, math.nan
-    return float(row["cost_low"].iloc[0]) * factor, float(row["cost_high"].iloc[0]) * factor
+def _noise(
+    equal_service: pd.DataFrame | None, name: str, factor: float, column: str = "cost"
+) -> tuple[float, float, float]:
+    """The model's weekly ``column`` of ``equal_service.csv`` (its cost at equal service, or
+    its paired ``difference`` to the baseline) and its 95% interval (simulation noise)."""
+    row = None
+    if equal_service is not None and f"{column}_low" in equal_service:
+        row = equal_service[equal_service.scenario == name]
+    if row is None or row.empty:
+        return math.nan, math.nan, math.nan
+    values = (float(row[f"{column}{end}"].iloc[0]) * factor for end in ("", "_low", "_high"))
+    return tuple(values)  # type: ignore[return-value]
 
 
 def _quantiles(name: str, values: np.ndarray, sampled: bool) -> dict[str, float]:
