@@ -225,19 +225,10 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
             own = points[points.model == name].sort_values("point")["cost"].to_numpy(float)
             factor = weeks[name].cost / bases[name].cost if bases[name].cost else 1.0
             weekly[name] = own * factor
-    drawn = {name: np.empty(n) for name in names}
-    annual_drawn = {name: np.empty(n) for name in names}
-    for i in range(n):
-        rate = float(repriced[i].get("discount_rate", spec.discount_rate))
-        values = {**held[i], **repriced[i]}
-        for name, scenario in experiment.scenarios.items():
-            week = Week(float(weekly[name][i]), weeks[name].pay, weeks[name].fte)
-            annual = annual_items(scenario, week, values, repriced[i])["annual_cost"]
-            once = one_off_items(scenario, week, float(weekly[baseline][i]), values)
-            annual_drawn[name][i] = annual
-            drawn[name][i] = npv(once["transition_cost"], annual, years, rate)
+    drawn, annual_drawn = _drawn(experiment, weeks, weekly, repriced, held)
     stacked = np.column_stack([drawn[name] for name in names])
-    lowest = np.bincount(np.argmin(stacked, axis=1), minlength=len(names)) / n
+    stacked = stacked[np.isfinite(stacked).all(axis=1)]  # a point some model has no cost at
+    lowest = np.bincount(np.argmin(stacked, axis=1), minlength=len(names)) / max(len(stacked), 1)
     records = []
     base_npv = {}
     for m, name in enumerate(names):
@@ -291,6 +282,25 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
     table["npv_difference_low"] += table["npv_difference"]
     table["npv_difference_high"] += table["npv_difference"]
     return table[TOTAL_COST_COLUMNS]
+
+
+def _drawn(experiment, weeks, weekly, repriced, held) -> tuple[dict, dict]:
+    """Each model's NPV and annual cost at each draw: its week at the point, the draw's
+    values of the repriced and held paths, its discount rate."""
+    spec, baseline = experiment.spec.total_cost, experiment.baseline
+    n = len(repriced)
+    drawn = {name: np.empty(n) for name in experiment.scenarios}
+    annual_drawn = {name: np.empty(n) for name in experiment.scenarios}
+    for i in range(n):
+        rate = float(repriced[i].get("discount_rate", spec.discount_rate))
+        values = {**held[i], **repriced[i]}
+        for name, scenario in experiment.scenarios.items():
+            week = Week(float(weekly[name][i]), weeks[name].pay, weeks[name].fte)
+            annual = annual_items(scenario, week, values, repriced[i])["annual_cost"]
+            once = one_off_items(scenario, week, float(weekly[baseline][i]), values)
+            annual_drawn[name][i] = annual
+            drawn[name][i] = npv(once["transition_cost"], annual, spec.years, rate)
+    return drawn, annual_drawn
 
 
 def _noise(
