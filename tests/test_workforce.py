@@ -165,3 +165,15 @@ def test_bad_workforce_is_one_line_naming_the_field(change, field, words):
         _scenario({**WORKFORCE, **change})
     text = str(caught.value)
     assert "\n" not in text and field in text and words in text
+
+
+def test_a_drawn_attrition_re_plans_the_site_by_its_tenure_multiplier():
+    from ccsim.model.overrides import apply_overrides
+    from ccsim.study.sensitivity import replanned
+
+    base = _scenario(WORKFORCE)
+    variant = apply_overrides(base, {"sites.main.workforce.attrition": 0.8}, source="x")
+    # The same demand: the requirement at proficiency 1 does not move, the speed does.
+    moved = tenure_multipliers(0.8, TWO_STEPS)[0] / tenure_multipliers(0.5, TWO_STEPS)[0]
+    assert replanned(base, variant) == {"main": pytest.approx(round(moved, 3))}
+    assert moved > 1
