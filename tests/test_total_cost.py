@@ -109,6 +109,9 @@ def test_transition_by_hand():
     values = {"transition.severance": 12_000, "transition.ramp.main.start": 1.2}
     moved = one_off_items(_scenario(), WEEK, 46_000.0, values)
     assert moved["severance"] == 12_000 and moved["ramp"] == pytest.approx(9_000 * 0.2 * 4)
+    # A draw for a site this model does not open leaves its ramp alone.
+    other = one_off_items(_scenario(), WEEK, 46_000.0, {"transition.ramp.bogota.start": 1.5})
+    assert other["ramp"] == pytest.approx(14_400)
     none = one_off_items(_scenario(transition=None), WEEK, 46_000.0, {})
     assert none["transition_cost"] == 0
 

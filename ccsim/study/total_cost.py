@@ -122,7 +122,8 @@ def one_off_items(
             if parts[0] != "transition":
                 continue
             if parts[1] == "ramp":
-                data["ramp"][parts[2]][parts[3]] = value
+                if parts[2] in data["ramp"]:  # a site new in another model only
+                    data["ramp"][parts[2]][parts[3]] = value
             else:
                 data[parts[1]] = value
         transition = Transition.model_validate(data)
