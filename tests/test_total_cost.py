@@ -307,3 +307,13 @@ def test_bad_transition_and_fixed_costs_are_one_line():
         with pytest.raises(ConfigError) as caught:
             _scenario(**change)
         assert "\n" not in str(caught.value) and words in str(caught.value)
+
+
+def test_every_column_of_total_cost_csv_is_documented():
+    from pathlib import Path
+
+    from ccsim.study.total_cost import TOTAL_COST_COLUMNS
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text()
+    section = docs.split("## Total cost over a horizon")[1]
+    assert [c for c in TOTAL_COST_COLUMNS if f"`{c}`" not in section] == []
