@@ -177,3 +177,10 @@ def test_a_drawn_attrition_re_plans_the_site_by_its_tenure_multiplier():
     moved = tenure_multipliers(0.8, TWO_STEPS)[0] / tenure_multipliers(0.5, TWO_STEPS)[0]
     assert replanned(base, variant) == {"main": pytest.approx(round(moved, 3))}
     assert moved > 1
+
+
+def test_the_theory_check_reads_the_site_at_its_tenure_mix():
+    from ccsim.theory.exact import markovian_queue
+
+    queue = markovian_queue(_scenario(WORKFORCE).model_copy(update={"warmup": 3600.0}))
+    assert queue.aht == pytest.approx(180.0 * 1.2)
