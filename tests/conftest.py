@@ -132,6 +132,7 @@ TIERS = {
         "test_study.py",
         "test_equal_service_sites.py",
         "test_twins.py",
+        "test_total_cost_study.py",
         "test_uncertainty.py",
         "test_validation.py",
     },
@@ -166,6 +167,8 @@ TIERS = {
         "test_stats.py",
         "test_theory_balking.py",
         "test_theory_check.py",
+        "test_total_cost.py",
+        "test_workforce.py",
     },
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}

@@ -139,6 +139,7 @@ _EXPERIMENT_FILES = (
     "sensitivity.csv",
     "uncertainty.csv",
     "uncertainty_points.csv",
+    "total_cost.csv",
     "replications.parquet",
     "request_types.parquet",
     "intervals.parquet",

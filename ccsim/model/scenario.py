@@ -30,6 +30,7 @@ from ccsim.model.fields import FrozenModel, Name, check_zone
 from ccsim.model.limits import Limits, check_limits
 from ccsim.model.routing import Routing
 from ccsim.model.site import Site
+from ccsim.model.transition import FixedCost, Transition
 from ccsim.model.units import Duration, PositiveDuration, format_duration
 
 __all__ = ["Scenario"]
@@ -67,6 +68,19 @@ class Scenario(FrozenModel):
         default_factory=dict, description="lines shared by voice channels, by trunk name"
     )
     limits: Limits = Field(default_factory=Limits, description="what one replication may cost")
+    # Beyond the simulated week (ccsim.model.transition): priced by the study's total cost.
+    transition: Transition | None = Field(None, description="one-off costs of moving here")
+    fixed_costs: dict[Name, FixedCost] = Field(
+        default_factory=dict, description="costs that do not move with the work, by name"
+    )
+
+    @model_validator(mode="after")
+    def _ramps_of_sites(self) -> Scenario:
+        names = {site.name for site in self.sites}
+        for site in self.transition.ramp if self.transition is not None else ():
+            if site not in names:
+                raise ConfigError("", f"transition.ramp.{site}", f"no site {site!r}")
+        return self
 
     @field_validator("warmup")
     @classmethod

@@ -20,6 +20,7 @@ from ccsim.model.contract import Contract
 from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay, TimeZone, time_of_day
 from ccsim.model.units import Duration, PositiveDuration, format_duration
+from ccsim.model.workforce import Workforce
 
 __all__ = ["Break", "BreakRule", "NightDifferential", "Shift", "Site"]
 
@@ -172,6 +173,11 @@ class Site(FrozenModel):
             "share of the agents logged on kept free of deferred work (email): an agent"
             " takes an item only while more than this share, rounded up, are idle"
         ),
+    )
+    # Attrition and learning (ccsim.model.workforce): folded into proficiency and
+    # resolution when a replication is built; priced by the study's total cost.
+    workforce: Workforce | None = Field(
+        None, description="annual attrition, cost per hire and the learning curve by tenure"
     )
 
     # Outsourcing (issue #27): what the vendor bills; cost_per_hour is then the vendor's pay.

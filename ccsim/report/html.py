@@ -46,6 +46,7 @@ from ccsim.report.tables import (
     model_tables,
 )
 from ccsim.report.targets import target_table
+from ccsim.report.total_cost import total_cost_section
 from ccsim.report.uncertainty import GUARANTEE_SCOPE, break_even_sentence, uncertainty_rows
 
 __all__ = ["render_report", "report_main"]
@@ -164,6 +165,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         targets=target_table(targets, outputs.scenarios, outputs.baseline) if judged else None,
         tornado=[by_name.pop(n) for n in ("tornado",) if n in by_name],
         uncertainty=_uncertainty_section(outputs, by_name),
+        total_cost=total_cost_section(outputs.folder, outputs.currency, outputs.baseline),
         assumptions=assumptions,
         models=[(s, said.get(s, "no description")) for s in outputs.scenarios],
         tables={

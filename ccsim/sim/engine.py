@@ -28,6 +28,7 @@ import pandas as pd
 
 from ccsim.model import Scenario
 from ccsim.model.calendar import Calendar
+from ccsim.model.workforce import steady_state
 from ccsim.sim.accounting import account
 from ccsim.sim.arrivals import arrival_batches
 from ccsim.sim.billing import prices
@@ -157,6 +158,7 @@ def _route(scenario, channels, sites, policy: RoutingPolicy) -> None:
 def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -> Core:
     """The core of one replication, with the routing policy and the features the
     scenario uses attached (``core.features``), ready to :func:`run`."""
+    scenario = steady_state(scenario)  # the sites' learning curves, at their tenure mix
     calendar = scenario.calendar()
     counter = Counter(calendar, scenario.warmup, record_contacts, scenario.follow_journeys)
     channels = _channels(scenario, calendar, streams, counter)

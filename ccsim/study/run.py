@@ -48,6 +48,7 @@ from ccsim.study.spec import (
     load_experiment,
 )
 from ccsim.study.stopping import check_rule, round_blocks
+from ccsim.study.total_cost import check_total_cost, write_total_cost
 from ccsim.study.uncertainty import check_points
 from ccsim.study.uncertainty_outputs import run_points, write_uncertainty
 
@@ -220,6 +221,7 @@ def _run(experiment, reps, n_jobs, out, backend, scheduler, progress, notify, co
     rounds = rule.rounds() if rule is not None else [reps or int(spec.replications)]
     if spec.uncertainty is not None:  # a combination no model takes: refused before any run
         check_points(experiment, experiment.uncertainty_paths)
+    check_total_cost(experiment)  # its paths and its frontier, before any run too
     names = list(experiment.scenarios)
     fingerprints = {name: experiment.fingerprint(name) for name in names}
     plans = {name: round_blocks(rounds, block_size(experiment.scenarios[name])) for name in names}
@@ -357,6 +359,7 @@ def _write_results(out, experiment, store, collectors, n_reps, sweep, sensitivit
     if uncertainty is not None:
         written, study["uncertainty"] = write_uncertainty(out, experiment, *uncertainty[:2])
         paths += written
+    paths += write_total_cost(out, experiment, sweep, uncertainty)
     return summary, comparisons, paths, study
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from ccsim.experiment.summary import compare, summarise
 from ccsim.model import ConfigError
 from ccsim.model.overrides import OverrideError, apply_overrides
+from ccsim.model.workforce import steady_state
 from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.pools import replanning_factors
 from ccsim.planning.targets import Targets
@@ -213,7 +214,7 @@ def replanned(base, variant) -> dict[str, float]:
     site serves (:func:`~ccsim.planning.pools.replanning_factors`); ``{}`` when no pool's
     requirement moves. A bot that contains less moves work to the pool behind it, not to
     every site."""
-    factors = replanning_factors(base, variant)
+    factors = replanning_factors(steady_state(base), steady_state(variant))  # at the tenure mix
     return {} if all(factor == 1.0 for factor in factors.values()) else factors
 
 

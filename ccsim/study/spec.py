@@ -29,6 +29,7 @@ from ccsim.model.overrides import OverrideError, apply_overrides, expand_grid
 from ccsim.model.schema import json_schema
 from ccsim.sim.metrics import KPI_NAMES
 from ccsim.study.sensitivity import check_uncertain
+from ccsim.study.total_cost_spec import TotalCostSpec
 from ccsim.study.uncertainty_design import Applicable, UncertaintySpec, check_uncertainty
 
 __all__ = [
@@ -200,6 +201,7 @@ class ExperimentSpec(_Frozen):
     )
     frontier: FrontierSpec | None = None
     selection: SelectionSpec | None = None
+    total_cost: TotalCostSpec | None = Field(None, description="annual cost and NPV per model")
 
     @field_validator("replications")
     @classmethod

@@ -37,6 +37,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 from ccsim.model.overrides import apply_overrides
+from ccsim.model.workforce import steady_state
 from ccsim.planning.frontier import scaled_scenario
 from ccsim.planning.pools import pool_requirements, replanning_factors
 from ccsim.planning.targets import Targets
@@ -188,8 +189,8 @@ class PointJob:
 
 def _replanned(base_requirement: dict, scenario, variant) -> dict[str, float]:
     """:func:`~ccsim.planning.pools.replanning_factors` with the base's requirement
-    computed once."""
-    return replanning_factors(scenario, variant, base_requirement)
+    computed once (both at their sites' tenure mix: an attrition drawn moves the plan)."""
+    return replanning_factors(steady_state(scenario), steady_state(variant), base_requirement)
 
 
 def model_design(experiment, model: str) -> tuple[np.ndarray, bool]:
@@ -241,7 +242,7 @@ def point_jobs(experiment, applicable, bases: dict[str, Base]) -> list[PointJob]
         if not simulated(experiment, applicable, model):
             continue
         positions, emulated = model_design(experiment, model)
-        requirement = pool_requirements(scenario, Targets.of(scenario))
+        requirement = pool_requirements(steady_state(scenario), Targets.of(scenario))
         for i, row in enumerate(positions):
             values = point_values(spec, row, applicable.paths[model])
             _, changes = wage_sites(scenario, values)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ccsim.model.distributions import Exponential
 from ccsim.model.units import format_duration
+from ccsim.model.workforce import steady_state
 from ccsim.theory.birth_death import balking_performance
 from ccsim.theory.erlang import performance
 
@@ -86,6 +87,7 @@ _NO_FORMULA = {
 
 def markovian_queue(scenario) -> Queue | Mismatch:
     """The queue ``scenario`` is, or the first assumption of the theory it breaks."""
+    scenario = steady_state(scenario)  # a learning curve: every agent at the site's mean speed
     if len(scenario.channels) != 1:
         names = ", ".join(scenario.channels)
         return Mismatch("channels", f"the theory check needs one channel; there are {names}")

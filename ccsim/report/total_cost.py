@@ -1,0 +1,95 @@
+"""Total cost over the horizon in the report's words: per model, the annual cost, the net
+present value with its range over the uncertain inputs and its interval for simulation
+noise, the one-off cost of moving to it, the cost per resolved contact and, where the run
+counts customer satisfaction (the ``csat`` KPI), CSAT and the cost per satisfied resolved
+contact.
+
+Reads ``total_cost.csv`` (:mod:`ccsim.study.total_cost`); nothing here computes an
+estimate."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccsim.model.workforce import WEEKS_PER_YEAR
+from ccsim.report.formatting import format_estimate
+from ccsim.report.reading import read_csv
+
+__all__ = ["read_total_cost", "total_cost_section"]
+
+
+def read_total_cost(folder: Path) -> pd.DataFrame | None:
+    """``total_cost.csv`` of an output folder, or None where the study wrote none."""
+    return read_csv(folder / "total_cost.csv", ("model", "annual_cost", "npv"))
+
+
+def _money(value: float, currency: str) -> str:
+    if not math.isfinite(value):
+        return "not known"
+    return format_estimate("operating_cost", value, math.nan, math.nan, currency=currency)[0]
+
+
+def _range(low: float, high: float, currency: str) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f"{_money(low, currency)} to {_money(high, currency)}"
+
+
+def _row(row: pd.Series, currency: str, with_csat: bool, baseline: str) -> dict[str, str]:
+    base = row["model"] == baseline
+    cells = {
+        "model": str(row["model"]),
+        "annual": _money(row["annual_cost"], currency),
+        "replacement": _money(row["replacement_cost"], currency),
+        "transition": _money(row["transition_cost"], currency),
+        "npv": _money(row["npv"], currency),
+        "npv_noise": _range(row["npv_low"], row["npv_high"], currency),
+        "npv_range": _range(row["npv_p05"], row["npv_p95"], currency),
+        "difference": "baseline" if base else _money(row["npv_difference"], currency),
+        "difference_range": ""
+        if base
+        else _range(row["npv_difference_p05"], row["npv_difference_p95"], currency),
+        "p_lowest": f"{row['p_lowest_npv']:.0%}" if math.isfinite(row["p_lowest_npv"]) else "",
+        "per_resolved": _money(row["cost_per_resolved_contact"], currency),
+    }
+    if with_csat:
+        csat = float(row["csat"])
+        cells["csat"] = (
+            f"{csat:.1%} [{row['csat_low']:.1%}, {row['csat_high']:.1%}]"
+            if math.isfinite(csat)
+            else "not counted"
+        )
+        cells["per_satisfied"] = _money(row["cost_per_satisfied_resolved_contact"], currency)
+    return cells
+
+
+def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, Any] | None:
+    """The section's data: its sentence, whether CSAT is shown, a row per model; None
+    without ``total_cost.csv``."""
+    table = read_total_cost(folder)
+    if table is None or table.empty:
+        return None
+    with_csat = "csat" in table and bool(table["csat"].astype(float).notna().any())
+    first = table.iloc[0]
+    points = int(first["points"])
+    sample = (
+        f"; the ranges are 5% to 95% over {points} joint draws of the uncertain inputs "
+        "(total_cost.csv)"
+        if points
+        else "; no input is uncertain, so only the simulation's interval is given"
+    )
+    return {
+        "sentence": (
+            f"Over {first['horizon_years']:g} years at a discount rate of "
+            f"{first['discount_rate']:.0%} a year: the annual cost is the week at equal "
+            f"service times {WEEKS_PER_YEAR:.2f}, plus replacing leavers and the fixed "
+            "costs; the net present value adds the one-off cost of moving to the model at "
+            f"the start and discounts each year's cost at its end{sample}."
+        ),
+        "csat": with_csat,
+        "rows": [_row(row, currency, with_csat, baseline) for _, row in table.iterrows()],
+    }
