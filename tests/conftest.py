@@ -162,6 +162,7 @@ TIERS = {
         "test_sites.py",
         "test_speed_gate.py",
         "test_staffing.py",
+        "test_staffing_breaks.py",
         "test_stats.py",
         "test_theory_balking.py",
         "test_theory_check.py",

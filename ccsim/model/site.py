@@ -209,11 +209,10 @@ class Site(FrozenModel):
         """The breaks ``shift`` takes here: its own, or else the site's rule for its length."""
         if shift.breaks:
             return list(shift.breaks)
-        rule = None
-        for candidate in self.breaks:  # sorted by at_least
-            if candidate.at_least <= shift.length:
-                rule = candidate
-        return list(rule.breaks) if rule is not None else []
+        # The longest rule that fits, whatever the order: a copy made without validation
+        # (``model_copy``) keeps its rules as given, not sorted.
+        fitting = [rule for rule in self.breaks if rule.at_least <= shift.length]
+        return list(max(fitting, key=lambda rule: rule.at_least).breaks) if fitting else []
 
     def serves(self, channel: str) -> bool:
         return self.staffed and (self.skills is None or channel in self.skills)

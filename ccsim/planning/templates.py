@@ -232,8 +232,9 @@ def with_break_rules(scenario: Scenario, sites: Iterable[str] | None = None) -> 
     """``scenario`` with :data:`STANDARD_BREAK_RULES` at each of ``sites`` (default: those with
     constant ``agents``, which the program staffs) that states no break rules of its own."""
     chosen = {s.name for s in scenario.sites if s.shifts is None} if sites is None else set(sites)
+    # Validated, not ``model_copy``'d: the site's validators order the rules and check them.
     updated = [
-        site.model_copy(update={"breaks": list(STANDARD_BREAK_RULES)})
+        Site.model_validate({**dict(site), "breaks": list(STANDARD_BREAK_RULES)})
         if site.name in chosen and not site.breaks
         else site
         for site in scenario.sites
