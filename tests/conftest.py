@@ -136,6 +136,7 @@ TIERS = {
         "test_validation.py",
     },
     "unit": {
+        "test_absence.py",
         "test_analytic.py",
         "test_architecture.py",
         "test_arrivals.py",

@@ -20,7 +20,7 @@ from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay, TimeZone, time_of_day
 from ccsim.model.units import Duration, PositiveDuration, format_duration
 
-__all__ = ["Break", "BreakRule", "NightDifferential", "Shift", "Site"]
+__all__ = ["Absence", "Break", "BreakRule", "NightDifferential", "Shift", "Site"]
 
 
 class Break(FrozenModel):
@@ -135,6 +135,15 @@ class NightDifferential(FrozenModel):
     premium: float = Field(gt=0, le=5, description="0.10 = 10% on top of the hourly cost")
 
 
+class Absence(FrozenModel):
+    """Random absence: each agent scheduled on a shift is away that day with
+    ``probability``, independently of the others (a site's plan judged against a bad day,
+    where ``shrinkage`` takes the same share away every day). Absent agents are paid, as
+    for shrinkage; with both, shrinkage applies to the agents who came."""
+
+    probability: Probability = Field(lt=1)
+
+
 class Site(FrozenModel):
     """A place where agents work, in its own time zone and at its own cost.
 
@@ -172,6 +181,8 @@ class Site(FrozenModel):
             " takes an item only while more than this share, rounded up, are idle"
         ),
     )
+
+    absence: Absence | None = None
 
     @field_validator("reserve")
     @classmethod
