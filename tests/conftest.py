@@ -129,6 +129,7 @@ TIERS = {
         "test_selection.py",
         "test_sensitivity.py",
         "test_staffing_search.py",
+        "test_staffing_split.py",
         "test_study.py",
         "test_equal_service_sites.py",
         "test_twins.py",
