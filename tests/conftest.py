@@ -118,6 +118,7 @@ TIERS = {
         "test_reliability_results.py",
         "test_report.py",
         "test_run_page.py",
+        "test_staff_output.py",
         "test_tutorials.py",
     },
     "integration": {
