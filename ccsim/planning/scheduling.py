@@ -128,27 +128,9 @@ def schedule_shifts(
         if _may_answer(scenario, site, channel)
     ]
     _check_coverable(needed, pairs, useful, candidates, templates, slots)
-    highest = np.array([np.inf if c.max_headcount is None else c.max_headcount for c in candidates])
     idle = _closed_time(needed, templates, slots)
-    opening = [c if idle[j] <= 0 else replace(c, max_headcount=0) for j, c in enumerate(candidates)]
-    try:  # shifts inside the opening hours, where they cover the requirement
-        _check_coverable(needed, pairs, useful, opening, templates, slots)
-        highest[idle > 0] = 0
-    except ConfigError:  # hours too short for any shift offered: pay what it takes
-        pass
-    # A share's requirement is in its site's agents already (its handle time there).
-    demands = [
-        Demand(
-            name,
-            row,
-            {
-                s: 1.0 if channel_of(name) != name else 1.0 / sites[s].proficiency.get(name, 1.0)
-                for s, c in pairs
-                if c == name
-            },
-        )
-        for name, row in needed.items()
-    ]
+    highest = _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle)
+    demands = _demands(needed, pairs, sites)
     solution = program.solve(
         list(sites),
         [c.site for c in candidates],
@@ -175,6 +157,37 @@ def schedule_shifts(
         status="solved" if solution.status == "optimal" else "time limit",
         closed_hours=float(idle @ chosen) / 3600,
     )
+
+
+def _demands(needed, pairs, sites) -> list[Demand]:
+    """The program's demand of each channel (or share), with the speed of each site that
+    may answer it: 1 / proficiency; a share's requirement is in its own site's agents."""
+    return [
+        Demand(
+            name,
+            row,
+            {
+                s: 1.0 if channel_of(name) != name else 1.0 / sites[s].proficiency.get(name, 1.0)
+                for s, c in pairs
+                if c == name
+            },
+        )
+        for name, row in needed.items()
+    ]
+
+
+def _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle) -> np.ndarray:
+    """The headcount bound of each template: none (0) for a template paid while no contact
+    can arrive (``idle``), as long as the others still reach every interval with demand;
+    opening hours too short for any shift offered keep every template."""
+    highest = np.array([np.inf if c.max_headcount is None else c.max_headcount for c in candidates])
+    opening = [c if idle[j] <= 0 else replace(c, max_headcount=0) for j, c in enumerate(candidates)]
+    try:
+        _check_coverable(needed, pairs, useful, opening, templates, slots)
+    except ConfigError:
+        return highest
+    highest[idle > 0] = 0
+    return highest
 
 
 def _closed_time(needed, templates, slots) -> np.ndarray:
