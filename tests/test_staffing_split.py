@@ -116,3 +116,11 @@ def test_a_site_that_answers_only_after_the_threshold_is_not_the_cover():
     assert hours.get("inhouse", 0) > 0 and hours.get("vendor", 0) == 0
     evaluation = evaluate(schedule.scenario, Targets.of(scenario), FRESH_REPS, FRESH_SEED)
     assert evaluation.channels.iloc[0].high >= 0.8
+
+
+def test_simulation_staffing_refuses_a_split_channel_in_one_line():
+    from ccsim.model import ConfigError
+    from ccsim.planning.simulation_staffing import simulation_requirements
+
+    with pytest.raises(ConfigError, match="split: give a requirement per share"):
+        simulation_requirements(_vendor(SPLIT), reps=2)

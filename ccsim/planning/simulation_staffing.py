@@ -24,7 +24,7 @@ from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel, parse_scenario
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.request_types import drop_escalation
-from ccsim.planning.shares import channel_of
+from ccsim.planning.shares import channel_of, split_shares
 from ccsim.planning.staffing import (
     SL_TOLERANCE,
     agents_for_occupancy,
@@ -371,6 +371,10 @@ def simulation_requirements(
     names = channel_names(scenario, channels)
     frames = []
     for name in names:
+        if split_shares(scenario, name):  # sized here on one dedicated site
+            raise ConfigError(
+                "", "requirements", f"{name!r} is split: give a requirement per share"
+            )
         method = "erlang-a" if scenario.channels[name].patience is not None else "erlang-c"
         start = erlang_requirements(scenario, target, max_occupancy, method, [name])
         frames.append(
