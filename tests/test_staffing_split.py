@@ -5,6 +5,8 @@ is not given the hours the routing sends elsewhere."""
 
 from __future__ import annotations
 
+import pytest
+
 import ccsim
 from ccsim.planning.scheduling import schedule_shifts
 from ccsim.planning.search import staff_scenario
