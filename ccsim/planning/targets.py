@@ -161,7 +161,7 @@ def evaluate(
         raise ConfigError("", "reps", "judging a staffing needs at least 2 replications")
     rows, interval_rows = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
     levels = interval_levels(interval_rows, targets, scenario)
-    return judge(scenario, targets, rows, levels, reps, seed)
+    return judge(scenario, targets, rows, levels, reps, seed, shares=True)
 
 
 def _sums(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -273,12 +273,14 @@ def judge(
     intervals: pd.DataFrame,
     reps: int,
     seed: int = 0,
+    *,
+    shares: bool = False,
 ) -> Evaluation:
     """Judge every target from replications already run: ``rows`` one per replication,
     channel and site (:mod:`ccsim.sim.result`), ``intervals`` the service level per
     channel and interval (:func:`interval_levels`; ``sl`` NaN where no contact queued).
-    Each share of a split channel is judged too, under its share's name, against the
-    channel's targets."""
+    With ``shares``, each share of a split channel is judged too, under its share's name,
+    against the channel's targets (as the search does: :func:`evaluate`)."""
     by = ["replication"]
     records = [
         _judged(
@@ -298,7 +300,7 @@ def judge(
             intervals,
             targets.confidence,
         )
-        for name, channel, site, share in _shares(scenario, targets)
+        for name, channel, site, share in _shares(scenario if shares else None, targets)
     ]
     site_records = []
     for site in scenario.sites:
