@@ -5,6 +5,8 @@ is not given the hours the routing sends elsewhere."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import ccsim
@@ -126,3 +128,27 @@ def test_simulation_staffing_refuses_a_split_channel_in_one_line():
 
     with pytest.raises(ConfigError, match="split: give a requirement per share"):
         simulation_requirements(_vendor(SPLIT), reps=2)
+
+
+def test_the_search_leaves_a_site_past_the_threshold_unstaffed_and_writes_it(tmp_path):
+    from ccsim.planning.model_file import write_staffed_model
+
+    design = _vendor(
+        {
+            "policy": "preference",
+            "overflow": {
+                "voice": [{"site": "inhouse", "after": 0}, {"site": "vendor", "after": "30s"}]
+            },
+        }
+    )
+    offer = ShiftOffer(part_time=(4 * HOUR,), step=HOUR, part_time_share=(0.0, 1.0))
+    plan = staff_scenario(design, offer=offer, reps=4, seed=1, max_trim_simulations=4)
+    assert plan.met
+    hours = _paid_hours(plan.scenario)
+    assert hours["inhouse"] > 0 and hours["vendor"] == 0
+    path = tmp_path / "design.yaml"
+    path.write_text(json.dumps(design.model_dump(mode="json", exclude_defaults=True)))
+    model = write_staffed_model(tmp_path / "staffed.yaml", plan, path)
+    assert "pay over the horizon" in model.read_text() and " USD" in model.read_text()
+    staffed = ccsim.load_scenario(model)
+    assert [step.site for step in staffed.routing.overflow["voice"]] == ["inhouse"]
