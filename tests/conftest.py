@@ -118,6 +118,7 @@ TIERS = {
         "test_reliability_results.py",
         "test_report.py",
         "test_run_page.py",
+        "test_staff_output.py",
         "test_tutorials.py",
     },
     "integration": {
@@ -129,6 +130,7 @@ TIERS = {
         "test_selection.py",
         "test_sensitivity.py",
         "test_staffing_search.py",
+        "test_staffing_split.py",
         "test_study.py",
         "test_equal_service_sites.py",
         "test_twins.py",
@@ -137,6 +139,7 @@ TIERS = {
         "test_validation.py",
     },
     "unit": {
+        "test_absence.py",
         "test_analytic.py",
         "test_architecture.py",
         "test_arrivals.py",
@@ -164,6 +167,7 @@ TIERS = {
         "test_sites.py",
         "test_speed_gate.py",
         "test_staffing.py",
+        "test_staffing_breaks.py",
         "test_stats.py",
         "test_theory_balking.py",
         "test_theory_check.py",

@@ -18,7 +18,7 @@ from ccsim.cli.options import (
     share,
     shift_lengths,
 )
-from ccsim.cli.staff_search import add_search_options, staff_search
+from ccsim.cli.staff_search import add_search_options, shrinkage_line, staff_search
 from ccsim.model.units import format_duration
 
 __all__ = ["add_parser", "staff"]
@@ -112,11 +112,25 @@ def _add_shift_options(parser) -> None:
         "--max-headcount", type=option(non_negative_int, "--max-headcount"), help="per shift"
     )
     parser.add_argument(
+        "--shrinkage",
+        type=option(_shrinkage, "--shrinkage"),
+        help="share of scheduled agents away (absence, training), planned at every site "
+        "that states no shrinkage (default: none, 0; shared/domain.md's survey: 0.30)",
+    )
+    parser.add_argument(
         "--time-limit",
         type=option(positive_duration, "--time-limit"),
         default=60.0,
         help="for the integer program (default 60s)",
     )
+
+
+def _shrinkage(text: str) -> float:
+    """``--shrinkage``: a share in [0, 1)."""
+    value = float(text)
+    if not 0 <= value < 1:
+        raise ValueError(f"expected a share in [0, 1), got {text!r}")
+    return value
 
 
 def staff(args) -> int:
@@ -134,11 +148,13 @@ def _plan_staff(scenario, out: Path, args) -> int:
     from ccsim.experiment.folder import writing_to
     from ccsim.planning.schedule_files import staffing_table, write_staffing
     from ccsim.planning.scheduling import schedule_shifts
+    from ccsim.planning.shares import channel_of
     from ccsim.planning.simulation_staffing import interval_service_levels, simulation_requirements
     from ccsim.planning.staffing import erlang_requirements
-    from ccsim.planning.templates import candidate_shifts
+    from ccsim.planning.templates import candidate_shifts, with_shrinkage
 
     started = time.perf_counter()
+    scenario = with_shrinkage(scenario, args.shrinkage)
     if args.method == "search":
         return staff_search(args, scenario, out, started)
     if args.method == "simulation":
@@ -178,19 +194,35 @@ def _plan_staff(scenario, out: Path, args) -> int:
         f"{args.reps} replications (seed {args.seed + 1}); {elapsed:.1f}s wall"
     )
     for channel, rows in table.groupby("channel", sort=False):
-        _print_staffing(channel, rows, schedule.scenario.channels[channel].service_level, args)
+        objective = schedule.scenario.channels[channel_of(channel)].service_level
+        _print_staffing(channel, rows, objective, args)
+    _print_schedule(schedule, args)
+    print(f"wrote {out}/: {', '.join(path.name for path in paths)}")
+    return 0
+
+
+def _print_schedule(schedule, args) -> None:
+    """The schedule's shifts and agents (apart), pay with its currency, the hours paid with
+    no contact arriving, the solver's gap, and the shrinkage the plan assumed."""
+    from ccsim.planning.coverage import shift_counts
+
+    scenario = schedule.scenario
+    shifts, busiest = shift_counts(scenario)
+    used = int((schedule.headcounts.headcount > 0).sum())
     print(
-        f"\nshifts: {int(schedule.headcounts.headcount.sum())} agents on "
-        f"{int((schedule.headcounts.headcount > 0).sum())} templates, cost {schedule.cost:,.2f} "
-        f"(within {schedule.mip_gap:.2%} of the least)"
+        f"\nshifts: {shifts} agent-shifts ({busiest} agents on the busiest day) on {used} "
+        f"templates; pay {schedule.cost:,.2f} {scenario.currency}; "
+        f"{schedule.closed_hours:,.1f} agent-hours paid while no contact can arrive"
     )
+    gap = f"MIP gap {schedule.mip_gap:.2%} (the cost's distance above the program's bound)"
     if schedule.status == "time limit":
         print(
             f"integer program STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)}), "
-            f"{schedule.mip_gap:.2%} above its bound: raise it with --time-limit"
+            f"{gap}: raise it with --time-limit"
         )
-    print(f"wrote {out}/: {', '.join(path.name for path in paths)}")
-    return 0
+    else:
+        print(f"integer program solved, {gap}")
+    print(shrinkage_line(scenario))
 
 
 #: Intervals listed one by one on the terminal; beyond, only those below the target.

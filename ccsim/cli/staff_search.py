@@ -18,7 +18,7 @@ from ccsim.cli.options import (
 )
 from ccsim.model.units import format_duration
 
-__all__ = ["add_search_options", "shown_path", "staff_search"]
+__all__ = ["add_search_options", "shown_path", "shrinkage_line", "staff_search"]
 
 
 def add_search_options(parser) -> None:
@@ -96,6 +96,22 @@ def _share_bounds(text: str) -> tuple[float, float]:
     if not 0 <= low <= high <= 1:
         raise ValueError(f"expected 0 <= low <= high <= 1, got {text!r}")
     return low, high
+
+
+def shrinkage_line(scenario) -> str:
+    """What the plan assumed of absence, per site: its shrinkage (0 unless the site or
+    ``--shrinkage`` says otherwise) and random absence, where the simulation has it."""
+    parts = []
+    for site in scenario.sites:
+        part = f"{site.name} {site.shrinkage:.0%}"
+        if site.absence is not None:
+            part += f" (and {site.absence.probability:.0%} random absence in the simulation)"
+        parts.append(part)
+    line = "shrinkage planned: " + ", ".join(parts)
+    if not any(site.shrinkage for site in scenario.sites):
+        line += " (none stated: every scheduled agent expected at work; --shrinkage 0.3 plans"
+        line += " for the survey's 30%)"
+    return line
 
 
 def shown_path(path: Path) -> str:
@@ -178,15 +194,21 @@ def _write_plan(plan, out: Path, args) -> list[Path]:
 
 def _print_plan(plan, name: str, args, elapsed: float, frontier) -> None:
     """The plan's cost, the solver's status, and the service and occupancy it gives."""
+    from ccsim.planning.coverage import shift_counts
     from ccsim.planning.frontier import cost_at_target
     from ccsim.report.formatting import format_value
 
+    shifts, busiest = shift_counts(plan.scenario)
     print(
         f"\n{name}: {plan.simulations} simulations of {args.reps} replications "
-        f"(seed {args.seed}), {elapsed:.0f}s wall; {int(plan.headcounts.headcount.sum())} "
-        f"shift-agents on {len(plan.headcounts)} templates, pay {plan.cost:,.2f}"
+        f"(seed {args.seed}), {elapsed:.0f}s wall; {shifts} agent-shifts ({busiest} agents "
+        f"on the busiest day) on {len(plan.headcounts)} templates, pay {plan.cost:,.2f} "
+        f"{plan.scenario.currency}"
     )
-    status = f"integer program: {plan.solver_status}, within {plan.solver_gap:.2%} of its bound"
+    print(shrinkage_line(plan.scenario))
+    status = (
+        f"integer program: {plan.solver_status}, MIP gap {plan.solver_gap:.2%} (above its bound)"
+    )
     if plan.time_limited:
         status += (
             f"; a solve STOPPED AT ITS TIME LIMIT ({format_duration(args.time_limit)}): "
@@ -205,7 +227,10 @@ def _print_plan(plan, name: str, args, elapsed: float, frontier) -> None:
         print(f"  {row.site:<10} occupancy {row.occupancy:.1%} [{row.low:.1%}, {row.high:.1%}]")
     if frontier is not None:
         result = cost_at_target(frontier)
-        print(f"  cost at target {result.cost:,.0f} [{result.low:,.0f}, {result.high:,.0f}]")
+        print(
+            f"  cost at target {result.cost:,.0f} [{result.low:,.0f}, {result.high:,.0f}] "
+            f"{plan.scenario.currency}"
+        )
     if not plan.met:
         print("warning: the targets are not met; the plan is the last one tried")
     elif not plan.trimmed:

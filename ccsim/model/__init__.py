@@ -13,10 +13,11 @@ if TYPE_CHECKING:
     from ccsim.model.loading import load_scenario, parse_scenario, validate
     from ccsim.model.routing import ROUTING_POLICIES, OverflowStep, Routing
     from ccsim.model.scenario import Scenario
-    from ccsim.model.site import Break, BreakRule, NightDifferential, Shift, Site
+    from ccsim.model.site import Absence, Break, BreakRule, NightDifferential, Shift, Site
     from ccsim.model.yaml_reader import read_yaml_mapping
 
 __all__ = [
+    "Absence",
     "Arrivals",
     "Bot",
     "Break",
@@ -52,7 +53,7 @@ _HOMES = {
     "loading": ("load_scenario", "parse_scenario", "validate"),
     "routing": ("ROUTING_POLICIES", "OverflowStep", "Routing"),
     "scenario": ("Scenario",),
-    "site": ("Break", "BreakRule", "NightDifferential", "Shift", "Site"),
+    "site": ("Absence", "Break", "BreakRule", "NightDifferential", "Shift", "Site"),
     "yaml_reader": ("read_yaml_mapping",),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}

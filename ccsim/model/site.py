@@ -22,7 +22,7 @@ from ccsim.model.fields import FrozenModel, Name, Probability, TimeOfDay, TimeZo
 from ccsim.model.units import Duration, PositiveDuration, format_duration
 from ccsim.model.workforce import Workforce
 
-__all__ = ["Break", "BreakRule", "NightDifferential", "Shift", "Site"]
+__all__ = ["Absence", "Break", "BreakRule", "NightDifferential", "Shift", "Site"]
 
 
 class Break(FrozenModel):
@@ -137,6 +137,15 @@ class NightDifferential(FrozenModel):
     premium: float = Field(gt=0, le=5, description="0.10 = 10% on top of the hourly cost")
 
 
+class Absence(FrozenModel):
+    """Random absence: each agent scheduled on a shift is away that day with
+    ``probability``, independently of the others (a site's plan judged against a bad day,
+    where ``shrinkage`` takes the same share away every day). Absent agents are paid, as
+    for shrinkage; with both, shrinkage applies to the agents who came."""
+
+    probability: Probability = Field(lt=1)
+
+
 class Site(FrozenModel):
     """A place where agents work, in its own time zone and at its own cost.
 
@@ -194,6 +203,8 @@ class Site(FrozenModel):
             )
         return self
 
+    absence: Absence | None = None
+
     @field_validator("reserve")
     @classmethod
     def _not_negative(cls, reserve):
@@ -230,11 +241,10 @@ class Site(FrozenModel):
         """The breaks ``shift`` takes here: its own, or else the site's rule for its length."""
         if shift.breaks:
             return list(shift.breaks)
-        rule = None
-        for candidate in self.breaks:  # sorted by at_least
-            if candidate.at_least <= shift.length:
-                rule = candidate
-        return list(rule.breaks) if rule is not None else []
+        # The longest rule that fits, whatever the order: a copy made without validation
+        # (``model_copy``) keeps its rules as given, not sorted.
+        fitting = [rule for rule in self.breaks if rule.at_least <= shift.length]
+        return list(max(fitting, key=lambda rule: rule.at_least).breaks) if fitting else []
 
     def serves(self, channel: str) -> bool:
         return self.staffed and (self.skills is None or channel in self.skills)

@@ -10,15 +10,17 @@ unpaid breaks left out); a shift that starts before or ends after the horizon is
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 
-from ccsim.model import Shift, Site
+from ccsim.model import Scenario, Shift, Site
 from ccsim.model.calendar import Calendar
 from ccsim.sim.shifts import PayScale, interval_pieces, roster
 
-__all__ = ["TemplateCoverage", "template_coverage"]
+__all__ = ["TemplateCoverage", "shift_counts", "template_coverage"]
 
 
 def _break_time(first: float, within: float, length: float, low: float, high: float) -> float:
@@ -49,6 +51,8 @@ class TemplateCoverage:
     coverage: np.ndarray  # share of each interval available: on shift, present, not on break
     cost: float
     paid_hours: float
+    #: Seconds on shift before the horizon starts and after it ends (every day it runs).
+    outside: tuple[float, float] = (0.0, 0.0)
 
 
 def template_coverage(site: Site, shift: Shift, calendar: Calendar) -> TemplateCoverage:
@@ -62,7 +66,10 @@ def template_coverage(site: Site, shift: Shift, calendar: Calendar) -> TemplateC
     pay = PayScale(site, calendar, calendar.horizon + shift.length + 86400.0)
     n = len(calendar.slots)
     on_shift, on_break, cost, paid = np.zeros(n), np.zeros(n), 0.0, 0.0
+    before, after = 0.0, 0.0
     for instance in instances:
+        before += max(0.0, min(instance.end, 0.0) - instance.start)
+        after += max(0.0, instance.end - max(instance.start, calendar.horizon))
         for k, low, high in interval_pieces(instance.start, instance.end, calendar, 0.0):
             on_shift[k] += high - low
         cost += pay.cost(instance.start, instance.end)
@@ -78,4 +85,24 @@ def template_coverage(site: Site, shift: Shift, calendar: Calendar) -> TemplateC
     lengths = np.array([slot.end - slot.start for slot in calendar.slots])
     on_shift /= lengths
     coverage = (on_shift - on_break / lengths) * (1.0 - site.shrinkage)
-    return TemplateCoverage(on_shift, np.clip(coverage, 0.0, None), cost, paid / 3600)
+    return TemplateCoverage(
+        on_shift, np.clip(coverage, 0.0, None), cost, paid / 3600, (before, after)
+    )
+
+
+def shift_counts(scenario: Scenario) -> tuple[int, int]:
+    """Agent-shifts the schedule of ``scenario`` puts inside its horizon (one agent on one
+    shift on one day), and the agents of the busiest day (shifts starting on one of the
+    customers' calendar days): a week of 185 agent-shifts may be 30 agents a day, not 185."""
+    calendar = scenario.calendar()
+    total, by_day = 0, defaultdict(int)
+    for site in scenario.sites:
+        if site.shifts is None:
+            total += site.agents or 0
+            continue
+        for instance in roster(site, calendar):
+            total += instance.headcount
+            day = (calendar.origin + timedelta(seconds=instance.start)).astimezone(calendar.zone)
+            by_day[day.date()] += instance.headcount
+    constant = sum(site.agents or 0 for site in scenario.sites if site.shifts is None)
+    return total, max(by_day.values(), default=0) + constant

@@ -74,7 +74,8 @@ def staffed_model_yaml(
         f"# Staffed by `{command or 'ccsim staff'}`",
         "# (docs/staffing.md): the cheapest shifts that meet every target, judged on "
         f"{plan.evaluation.reps} replications",
-        f"# (seed {plan.evaluation.seed}); pay over the horizon {plan.cost:,.0f}"
+        f"# (seed {plan.evaluation.seed}); pay over the horizon "
+        f"{plan.cost:,.0f} {scenario.currency}"
         + ("" if plan.met else "; TARGETS NOT MET")
         + ("" if plan.trimmed or not plan.met else "; trimming stopped early")
         + (" ; an integer program stopped at its time limit" if plan.time_limited else "")
@@ -83,6 +84,8 @@ def staffed_model_yaml(
         f"# Occupancy: {occupancy}.",
     ]
     body = {"extends": relative.replace(os.sep, "/"), "sites": sites}
+    if scenario.routing.overflow:  # without the sites the plan left unstaffed
+        body["routing"] = {"overflow": data["routing"]["overflow"]}
     return "\n".join(header) + "\n" + dump_yaml(body, width=100)
 
 

@@ -153,6 +153,11 @@ class Planner:
                         }
                     shifts.append(entry)
                 site["agents"], site["shifts"] = None, shifts
+        # A site given no shift (one that answers only past the threshold) cannot be an
+        # overflow step: the routing goes on without it.
+        unstaffed = {s["name"] for s in data["sites"] if s["name"] in by_site and not s["shifts"]}
+        for steps in data["routing"]["overflow"].values():
+            steps[:] = [step for step in steps if step["site"] not in unstaffed]
         return parse_scenario(data, source=f"<staffing of {self.scenario.name}>")
 
     def table(self, x: np.ndarray) -> pd.DataFrame:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ccsim.model import Scenario
 from ccsim.model.request_types import human_mix, type_mean
+from ccsim.planning.shares import service_sites, share_name, split_shares
 from ccsim.planning.staffing import agents_for_service_level
 from ccsim.planning.targets import Targets
 from ccsim.sim.arrivals import interval_rates
@@ -152,23 +153,47 @@ def _dedicated(traffic: Traffic, target) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Pool:
-    """Channels answered by the same sites: covered together by those sites' agents."""
+    """Channels answered by the same sites: covered together by those sites' agents. A
+    share of a ``split`` channel is a pool of its own: the channel, its site, and the
+    ``share`` of the channel's work the routing sends there (:mod:`ccsim.planning.shares`)."""
 
     channels: tuple[str, ...]
     sites: tuple[str, ...]
+    share: float | None = None
 
     @property
     def name(self) -> str:
+        if self.share is not None:
+            return share_name(self.channels[0], self.sites[0])
         return "+".join(self.channels)
+
+    @property
+    def judged(self) -> tuple[str, ...]:
+        """The names its service is judged under: its channels, and its share's own."""
+        return (*self.channels, self.name) if self.share is not None else self.channels
+
+    def traffic(self, traffic: dict[str, Traffic]) -> dict[str, Traffic]:
+        """Its channels' traffic, a share's scaled to the share."""
+        if self.share is None:
+            return {name: traffic[name] for name in self.channels}
+        (name,) = self.channels
+        whole = traffic[name]
+        return {name: replace(whole, rates=whole.rates * self.share)}
 
 
 def pools(scenario: Scenario) -> list[Pool]:
-    """The scenario's channels grouped by the sites that may answer them."""
+    """The scenario's channels grouped by the sites that may answer them within their
+    thresholds; each share of a split channel a pool of its own."""
     grouped: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    shares = []
     for name in scenario.channels:
-        sites = tuple(sorted(site.name for site, _ in scenario.eligible_sites(name)))
+        split = split_shares(scenario, name)
+        if split:
+            shares.extend(Pool((name,), (site,), share) for site, share in split.items())
+            continue
+        sites = tuple(sorted(site.name for site in service_sites(scenario, name)))
         grouped[sites].append(name)
-    return [Pool(tuple(channels), sites) for sites, channels in grouped.items()]
+    return [Pool(tuple(channels), sites) for sites, channels in grouped.items()] + shares
 
 
 def pool_requirements(
@@ -179,9 +204,9 @@ def pool_requirements(
     result = {}
     for pool in pools(scenario):
         loads, squares, largest = 0.0, 0.0, 0.0
-        for name in pool.channels:
-            need = _dedicated(traffic[name], targets.channels[name].service_level)
-            load = traffic[name].loads
+        for name, own in pool.traffic(traffic).items():
+            need = _dedicated(own, targets.channels[name].service_level)
+            load = own.loads
             loads = loads + load
             squares = squares + np.maximum(need - load, 0.0) ** 2
             largest = np.maximum(largest, need)
@@ -203,10 +228,9 @@ def occupancy_floors(
     for pool in pools(scenario):
         floor = np.zeros(n)
         if targets.max_occupancy is not None:
-            live = sum(
-                (traffic[c].loads for c in pool.channels if not traffic[c].deferred), np.zeros(n)
-            )
-            every = sum((traffic[c].loads for c in pool.channels), np.zeros(n))
+            own = pool.traffic(traffic).values()
+            live = sum((t.loads for t in own if not t.deferred), np.zeros(n))
+            every = sum((t.loads for t in own), np.zeros(n))
             floor = np.maximum(
                 np.ceil(live / targets.max_occupancy - 1e-9),
                 np.ceil(every / targets.max_occupancy_deferred - 1e-9),

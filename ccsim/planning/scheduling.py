@@ -26,7 +26,7 @@ a site as separate pools that share its agents is the requirement's own simplifi
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from ccsim.model.units import format_duration
 from ccsim.planning import program
 from ccsim.planning.coverage import template_coverage
 from ccsim.planning.program import Demand
+from ccsim.planning.shares import channel_of, service_sites, share_name, split_shares
 from ccsim.planning.templates import Candidate, candidate_shifts
 
 __all__ = ["Schedule", "schedule_shifts"]
@@ -55,13 +56,18 @@ class Schedule:
     solve_time: float
     mip_gap: float
     status: str
+    closed_hours: float = 0.0  # agent-hours paid while no contact can arrive
 
 
-def _may_answer(scenario: Scenario, site: Site, channel: str) -> bool:
-    """Whether routing lets ``site`` take ``channel`` at all, whatever its staffing."""
+def _may_answer(scenario: Scenario, site: Site, name: str) -> bool:
+    """Whether routing lets ``site`` answer ``name`` within its threshold, whatever its
+    staffing: a share of a split channel only at its own site (:mod:`ccsim.planning.shares`)."""
+    channel = channel_of(name)
+    if channel != name:
+        return name == share_name(channel, site.name)
     steps = scenario.routing.overflow.get(channel)
     if steps is not None:
-        return any(step.site == site.name for step in steps)
+        return site.name in {s.name for s in service_sites(scenario, channel)}
     return site.skills is None or channel in site.skills
 
 
@@ -98,9 +104,14 @@ def schedule_shifts(
     calendar = scenario.calendar()
     slots = calendar.slots
     needed = _requirement_matrix(requirements, len(slots))
-    for channel in needed:
+    for name in needed:
+        channel = channel_of(name)
         if channel not in scenario.channels:
             raise ConfigError("", "requirements", f"no channel {channel!r} in the scenario")
+        if split_shares(scenario, channel) and channel == name:
+            raise ConfigError(
+                "", "requirements", f"{channel!r} is split: give a requirement per share"
+            )
     candidates = candidate_shifts(scenario) if candidates is None else list(candidates)
     sites = {site.name: site for site in scenario.sites}
     for candidate in candidates:
@@ -117,14 +128,9 @@ def schedule_shifts(
         if _may_answer(scenario, site, channel)
     ]
     _check_coverable(needed, pairs, useful, candidates, templates, slots)
-    demands = [
-        Demand(
-            channel,
-            row,
-            {s: 1.0 / sites[s].proficiency.get(channel, 1.0) for s, c in pairs if c == channel},
-        )
-        for channel, row in needed.items()
-    ]
+    idle = _closed_time(needed, templates, slots)
+    highest = _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle)
+    demands = _demands(needed, pairs, sites)
     solution = program.solve(
         list(sites),
         [c.site for c in candidates],
@@ -133,9 +139,7 @@ def schedule_shifts(
         demands,
         paid_hours=np.array([t.paid_hours for t in templates]),
         min_headcount=np.array([c.min_headcount for c in candidates], dtype=float),
-        max_headcount=np.array(
-            [np.inf if c.max_headcount is None else c.max_headcount for c in candidates]
-        ),
+        max_headcount=highest,
         time_limit=time_limit,
         mip_gap=mip_gap,
     )
@@ -145,10 +149,60 @@ def schedule_shifts(
         headcounts=_headcount_table(candidates, templates, chosen),
         coverage=_coverage_table(scenario, needed, candidates, templates, chosen, given),
         cost=float(sum(templates[j].cost * chosen[j] for j in range(len(candidates)))),
-        scenario=_scheduled_scenario(scenario, candidates, chosen, target, list(needed)),
+        scenario=_scheduled_scenario(
+            scenario, candidates, chosen, target, list(dict.fromkeys(map(channel_of, needed)))
+        ),
         solve_time=solution.solve_time,
         mip_gap=solution.mip_gap,
         status="solved" if solution.status == "optimal" else "time limit",
+        closed_hours=float(idle @ chosen) / 3600,
+    )
+
+
+def _demands(needed, pairs, sites) -> list[Demand]:
+    """The program's demand of each channel (or share), with the speed of each site that
+    may answer it: 1 / proficiency; a share's requirement is in its own site's agents."""
+    return [
+        Demand(
+            name,
+            row,
+            {
+                s: 1.0 if channel_of(name) != name else 1.0 / sites[s].proficiency.get(name, 1.0)
+                for s, c in pairs
+                if c == name
+            },
+        )
+        for name, row in needed.items()
+    ]
+
+
+def _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle) -> np.ndarray:
+    """The headcount bound of each template: none (0) for a template paid while no contact
+    can arrive (``idle``), as long as the others still reach every interval with demand;
+    opening hours too short for any shift offered keep every template."""
+    highest = np.array([np.inf if c.max_headcount is None else c.max_headcount for c in candidates])
+    opening = [c if idle[j] <= 0 else replace(c, max_headcount=0) for j, c in enumerate(candidates)]
+    try:
+        _check_coverable(needed, pairs, useful, opening, templates, slots)
+    except ConfigError:
+        return highest
+    highest[idle > 0] = 0
+    return highest
+
+
+def _closed_time(needed, templates, slots) -> np.ndarray:
+    """Seconds each template's agent is paid while no contact can arrive: on shift in an
+    interval no planned channel needs anyone, or beyond the horizon's edge when the edge
+    interval needs no one (a horizon cut mid-operation says nothing of what lies beyond)."""
+    closed = ~np.any(np.array([row > 0 for row in needed.values()]), axis=0)
+    lengths = np.array([slot.end - slot.start for slot in slots])
+    return np.array(
+        [
+            float(t.on_shift[closed] @ lengths[closed])
+            + t.outside[0] * closed[0]
+            + t.outside[1] * closed[-1]
+            for t in templates
+        ]
     )
 
 
@@ -211,7 +265,8 @@ def _coverage_table(scenario, needed, candidates, templates, chosen, given) -> p
             for k in range(n):
                 total = sum(given[(name, c, k)] for c in rivals)
                 share = given[(name, channel, k)] / total if total > 0 else 1 / len(rivals)
-                speed = 1.0 / sites[name].proficiency.get(channel, 1.0)
+                speed = 1.0 / sites[name].proficiency.get(channel_of(channel), 1.0)
+                speed = speed if channel_of(channel) == channel else 1.0
                 available[k] += share * site_available[name][k] * speed
                 scheduled[k] += share * site_scheduled[name][k]
         rows.extend(

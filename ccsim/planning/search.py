@@ -41,6 +41,7 @@ from ccsim.model import ConfigError, Scenario
 from ccsim.planning.planner import Planner
 from ccsim.planning.pools import Pool
 from ccsim.planning.program import Solution
+from ccsim.planning.shares import channel_of
 from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import ShiftOffer
 
@@ -216,7 +217,10 @@ def _cover_and_raise(search: _Search, max_rounds: int) -> tuple[np.ndarray, Eval
 
 def _raise(planner: Planner, evaluation: Evaluation) -> None:
     """Raise each missing channel's pool where the channel falls short (step 4)."""
-    pool_of = {c: pool for pool in planner.pools for c in pool.channels}
+    pools_of: dict[str, list[Pool]] = {}
+    for pool in planner.pools:  # a split channel's miss raises each of its shares
+        for name in pool.judged:
+            pools_of.setdefault(name, []).append(pool)
     n = len(planner.calendar.slots)
     for row in evaluation.channels.itertuples():
         if row.met:
@@ -224,7 +228,7 @@ def _raise(planner: Planner, evaluation: Evaluation) -> None:
         levels = np.full(n, np.nan)
         own = evaluation.intervals[evaluation.intervals.channel == row.channel]
         levels[own["interval"].to_numpy(int)] = own["sl"].to_numpy(float)
-        target = planner.targets.channels[row.channel]
+        target = planner.targets.channels[channel_of(row.channel)]
         measured = ~np.isnan(levels)
         short = np.zeros(n, dtype=bool)
         if not row.met_weekly:
@@ -234,9 +238,12 @@ def _raise(planner: Planner, evaluation: Evaluation) -> None:
         if not short.any():  # every interval at target, the weekly bound just below: the worst
             cut = np.nanquantile(levels[measured], 0.25) if measured.any() else np.inf
             short = measured & (levels <= cut)
-        required = planner.required[pool_of[row.channel].name]
-        raised = np.maximum(required + 1, np.ceil(required * (1 + RAISE) - 1e-9))
-        required[short] = raised[short]
+        for pool in pools_of.get(row.channel, []):
+            if pool.name not in planner.required:
+                continue
+            required = planner.required[pool.name]
+            raised = np.maximum(required + 1, np.ceil(required * (1 + RAISE) - 1e-9))
+            required[short] = raised[short]
 
 
 def _lower_requirements(search: _Search, x: np.ndarray, evaluation: Evaluation):
@@ -288,11 +295,11 @@ def _slack_intervals(planner, evaluation, pool) -> np.ndarray:
     """Intervals where every channel of ``pool`` with demand is at or above its target."""
     n = len(planner.calendar.slots)
     slack = np.ones(n, dtype=bool)
-    for name in pool.channels:
+    for name in pool.judged:
         own = evaluation.intervals[evaluation.intervals.channel == name]
         levels = np.full(n, np.inf)
         levels[own["interval"].to_numpy(int)] = own["sl"].fillna(np.inf).to_numpy(float)
-        slack &= levels >= planner.targets.channels[name].target
+        slack &= levels >= planner.targets.channels[channel_of(name)].target
     return slack
 
 

@@ -24,6 +24,7 @@ from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel, parse_scenario
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.request_types import drop_escalation
+from ccsim.planning.shares import channel_of, split_shares
 from ccsim.planning.staffing import (
     SL_TOLERANCE,
     agents_for_occupancy,
@@ -34,6 +35,7 @@ from ccsim.planning.staffing import (
     mean_patience,
     stationary_service_level,
 )
+from ccsim.planning.targets import Targets, interval_levels
 from ccsim.sim.metrics import RATIO_KPIS
 
 __all__ = ["interval_service_levels", "simulation_requirements", "staffed_scenario"]
@@ -149,8 +151,8 @@ def interval_service_levels(
     ``channel``, ``offered`` (mean per replication), ``sl``, ``sl_low``, ``sl_high``;
     the service level is NaN where no contact arrived.
     """
-    _, rows = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
-    rows = rows[(rows.site == "all") & rows.channel.isin(list(scenario.channels))]
+    _, every = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
+    rows = every[(every.site == "all") & every.channel.isin(list(scenario.channels))]
     numerator, denominator = RATIO_KPIS["service_level"]
     records = []
     for (channel, interval), group in rows.groupby(["channel", "interval"], sort=False):
@@ -167,6 +169,10 @@ def interval_service_levels(
                 "sl_high": estimate.high,
             }
         )
+    # Each share of a split channel as the search judges it (its name: channel@site).
+    levels = interval_levels(every, Targets.of(scenario, confidence=confidence), scenario)
+    shares = levels[levels.channel.map(channel_of) != levels.channel]
+    records += shares.rename(columns={"low": "sl_low", "high": "sl_high"}).to_dict("records")
     return pd.DataFrame(
         records, columns=["interval", "channel", "offered", "sl", "sl_low", "sl_high"]
     )
@@ -365,6 +371,10 @@ def simulation_requirements(
     names = channel_names(scenario, channels)
     frames = []
     for name in names:
+        if split_shares(scenario, name):  # sized here on one dedicated site
+            raise ConfigError(
+                "", "requirements", f"{name!r} is split: give a requirement per share"
+            )
         method = "erlang-a" if scenario.channels[name].patience is not None else "erlang-c"
         start = erlang_requirements(scenario, target, max_occupancy, method, [name])
         frames.append(

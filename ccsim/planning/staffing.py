@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from ccsim.model import Channel, ConfigError, Scenario, ServiceLevel
 from ccsim.model.units import parse_duration
+from ccsim.planning.shares import channel_of, share_name, split_shares
 from ccsim.sim.arrivals import interval_rates
 from ccsim.theory import erlang as analytic
 
@@ -196,33 +197,68 @@ def erlang_requirements(
                 "is fed only by escalations: a stationary model needs arrivals of its own "
                 "(leave it out with --channel)",
             )
-        aht, patience = channel.handle_time.expected(), mean_patience(channel, method)
+        patience = mean_patience(channel, method)
         rates = interval_rates(channel.arrivals, calendar)
-        needed: dict[float, int] = {}  # many intervals share a rate: solve each once
-        for slot, rate in zip(calendar.slots, rates, strict=True):
-            rate = float(rate)
-            if rate not in needed:
-                try:
-                    needed[rate] = agents_for_service_level(
-                        rate, aht, objective.threshold, objective.target, patience
-                    )
-                except ValueError as exc:
-                    raise ConfigError("", f"channels.{name}.service_level", str(exc)) from None
-            load = rate * aht
-            by_service, by_occupancy = needed[rate], agents_for_occupancy(load, max_occupancy)
-            limited_by = (
-                "" if rate <= 0 else "occupancy" if by_occupancy > by_service else "service_level"
-            )
-            rows.append(
-                {
-                    "interval": slot.index,
-                    "interval_start": slot.local_start.isoformat(),
-                    "channel": name,
-                    "method": method,
-                    "offered": rate * (slot.end - slot.start),
-                    "offered_load": load,
-                    "required": max(by_service, by_occupancy),
-                    "limited_by": limited_by,
-                }
+        for part, share, aht in _parts(scenario, name):
+            rows.extend(
+                _requirement_rows(
+                    part,
+                    method,
+                    calendar,
+                    [share * float(r) for r in rates],
+                    aht,
+                    patience,
+                    objective,
+                    max_occupancy,
+                )
             )
     return pd.DataFrame(rows, columns=list(REQUIREMENT_COLUMNS))
+
+
+def _parts(scenario: Scenario, name: str) -> list[tuple[str, float, float]]:
+    """What a channel is staffed as: ``(name, share of its contacts, mean handle time)``,
+    the whole channel at proficiency 1, or each share of a split channel at its site's
+    handle time (so a share's requirement is in its own site's agents)."""
+    channel = scenario.channels[name]
+    aht = channel.handle_time.expected()
+    shares = split_shares(scenario, name)
+    if not shares:
+        return [(name, 1.0, aht)]
+    sites = {site.name: site for site in scenario.sites}
+    return [
+        (share_name(name, site), share, aht * sites[site].proficiency.get(name, 1.0))
+        for site, share in shares.items()
+    ]
+
+
+def _requirement_rows(name, method, calendar, rates, aht, patience, objective, max_occupancy):
+    """One channel's (or share's) rows: the stationary requirement of each interval."""
+    rows = []
+    needed: dict[float, int] = {}  # many intervals share a rate: solve each once
+    for slot, rate in zip(calendar.slots, rates, strict=True):
+        if rate not in needed:
+            try:
+                needed[rate] = agents_for_service_level(
+                    rate, aht, objective.threshold, objective.target, patience
+                )
+            except ValueError as exc:
+                where = f"channels.{channel_of(name)}.service_level"
+                raise ConfigError("", where, str(exc)) from None
+        load = rate * aht
+        by_service, by_occupancy = needed[rate], agents_for_occupancy(load, max_occupancy)
+        limited_by = (
+            "" if rate <= 0 else "occupancy" if by_occupancy > by_service else "service_level"
+        )
+        rows.append(
+            {
+                "interval": slot.index,
+                "interval_start": slot.local_start.isoformat(),
+                "channel": name,
+                "method": method,
+                "offered": rate * (slot.end - slot.start),
+                "offered_load": load,
+                "required": max(by_service, by_occupancy),
+                "limited_by": limited_by,
+            }
+        )
+    return rows

@@ -24,6 +24,7 @@ import pandas as pd
 from ccsim.experiment.parallel import run_replications
 from ccsim.experiment.stats import ratio_ci
 from ccsim.model import ConfigError, Scenario, ServiceLevel
+from ccsim.planning.shares import share_name, split_shares
 from ccsim.sim.metrics import RATIO_KPIS
 
 __all__ = ["ChannelTarget", "Evaluation", "Targets", "evaluate", "interval_levels", "judge"]
@@ -159,22 +160,62 @@ def evaluate(
     if reps < 2:
         raise ConfigError("", "reps", "judging a staffing needs at least 2 replications")
     rows, interval_rows = run_replications(scenario, reps, seed=seed, n_jobs=n_jobs, intervals=True)
-    return judge(scenario, targets, rows, interval_levels(interval_rows, targets), reps, seed)
+    levels = interval_levels(interval_rows, targets, scenario)
+    return judge(scenario, targets, rows, levels, reps, seed, shares=True)
 
 
-def interval_levels(interval_rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+def _sums(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Service-level numerator and denominator of each row, with the ``by`` columns."""
+    numerator, denominator = RATIO_KPIS["service_level"]
+    return rows[by].assign(
+        _num=rows[list(numerator)].sum(axis=1).to_numpy(float),
+        _den=rows[list(denominator)].sum(axis=1).to_numpy(float),
+    )
+
+
+def _share_sums(rows: pd.DataFrame, channel: str, site: str, share: float, by: list[str]):
+    """A split channel's share judged from ``rows``: what ``site`` answers of the channel
+    within the threshold over ``share`` of the channel's counted contacts, per ``by``
+    (replication, and interval). With every overflow step at or beyond the threshold the
+    numerator is exactly the share's own contacts answered in time (another site's come
+    later); with a shorter step it includes the other shares' contacts the site takes."""
+    keys = [column for column in by if column != "offered"]  # the channel's, not the site's
+    whole = _sums(rows[(rows.site == "all") & (rows.channel == channel)], by)
+    own = _sums(rows[(rows.site == site) & (rows.channel == channel)], keys)
+    merged = whole.merge(own, on=keys, how="left", suffixes=("_all", "")).fillna(0.0)
+    return merged.assign(_den=merged["_den_all"] * share)
+
+
+def _shares(scenario: Scenario | None, targets: Targets) -> list[tuple[str, str, str, float]]:
+    """``(name, channel, site, share)`` of every share of a split channel with a target."""
+    if scenario is None:
+        return []
+    return [
+        (share_name(channel, site), channel, site, share)
+        for channel in targets.channels
+        if channel in scenario.channels
+        for site, share in split_shares(scenario, channel).items()
+    ]
+
+
+def interval_levels(
+    interval_rows: pd.DataFrame, targets: Targets, scenario: Scenario | None = None
+) -> pd.DataFrame:
     """Per channel and reporting interval: ``offered`` (mean per replication) and the
     service level over the replications (ratio of totals) with its interval, from one row
-    per replication, channel, site and interval."""
-    numerator, denominator = RATIO_KPIS["service_level"]
+    per replication, channel, site and interval; with ``scenario``, each share of a split
+    channel too, under its share's name (:func:`_share_sums`)."""
+    by = ["replication", "interval", "offered"]
     per_interval = interval_rows[interval_rows.site == "all"]
-    per_interval = per_interval.assign(
-        _num=per_interval[list(numerator)].sum(axis=1),
-        _den=per_interval[list(denominator)].sum(axis=1),
-    )
+    frames = [
+        (name, _sums(per_interval[per_interval.channel == name], by)) for name in targets.channels
+    ]
+    frames += [
+        (name, _share_sums(interval_rows, channel, site, share, by))
+        for name, channel, site, share in _shares(scenario, targets)
+    ]
     records = []
-    for name in targets.channels:
-        own = per_interval[per_interval.channel == name]
+    for name, own in frames:
         for interval, group in own.groupby("interval", sort=True):
             level = (
                 ratio_ci(
@@ -200,6 +241,31 @@ def interval_levels(interval_rows: pd.DataFrame, targets: Targets) -> pd.DataFra
 INTERVAL_LEVEL_COLUMNS = ["channel", "interval", "offered", "sl", "low", "high"]
 
 
+def _judged(name: str, target: ChannelTarget, sums: pd.DataFrame, intervals, confidence) -> dict:
+    """One channel's (or share's) row of ``Evaluation.channels``."""
+    estimate = ratio_ci(sums["_num"].to_numpy(float), sums["_den"].to_numpy(float), confidence)
+    levels = intervals.loc[intervals.channel == name, "sl"].to_numpy(float)
+    levels = levels[~np.isnan(levels)]
+    share = float((levels >= target.floor - _EPS).mean()) if len(levels) else 1.0
+    value = estimate.value if sums["_den"].sum() > 0 else 1.0
+    low = estimate.low if math.isfinite(estimate.low) else value
+    met_weekly = low >= target.target - _EPS
+    met_floor = share >= target.interval_share - _EPS
+    return {
+        "channel": name,
+        "service_level": value,
+        "low": low,
+        "high": estimate.high if math.isfinite(estimate.high) else value,
+        "target": target.target,
+        "met_weekly": bool(met_weekly),
+        "intervals": len(levels),
+        "share_at_floor": share,
+        "interval_share": target.interval_share,
+        "met_floor": bool(met_floor),
+        "met": bool(met_weekly and met_floor),
+    }
+
+
 def judge(
     scenario: Scenario,
     targets: Targets,
@@ -207,37 +273,35 @@ def judge(
     intervals: pd.DataFrame,
     reps: int,
     seed: int = 0,
+    *,
+    shares: bool = False,
 ) -> Evaluation:
     """Judge every target from replications already run: ``rows`` one per replication,
     channel and site (:mod:`ccsim.sim.result`), ``intervals`` the service level per
-    channel and interval (:func:`interval_levels`; ``sl`` NaN where no contact queued)."""
-    numerator, denominator = RATIO_KPIS["service_level"]
-    records = []
-    for name, target in targets.channels.items():
-        weekly = rows[(rows.site == "all") & (rows.channel == name)]
-        estimate = _ratio(weekly, "service_level", targets.confidence)
-        levels = intervals.loc[intervals.channel == name, "sl"].to_numpy(float)
-        levels = levels[~np.isnan(levels)]
-        share = float((levels >= target.floor - _EPS).mean()) if len(levels) else 1.0
-        value = estimate.value if weekly[list(denominator)].to_numpy().sum() > 0 else 1.0
-        low = estimate.low if math.isfinite(estimate.low) else value
-        met_weekly = low >= target.target - _EPS
-        met_floor = share >= target.interval_share - _EPS
-        records.append(
-            {
-                "channel": name,
-                "service_level": value,
-                "low": low,
-                "high": estimate.high if math.isfinite(estimate.high) else value,
-                "target": target.target,
-                "met_weekly": bool(met_weekly),
-                "intervals": len(levels),
-                "share_at_floor": share,
-                "interval_share": target.interval_share,
-                "met_floor": bool(met_floor),
-                "met": bool(met_weekly and met_floor),
-            }
+    channel and interval (:func:`interval_levels`; ``sl`` NaN where no contact queued).
+    With ``shares``, each share of a split channel is judged too, under its share's name,
+    against the channel's targets (as the search does: :func:`evaluate`)."""
+    by = ["replication"]
+    records = [
+        _judged(
+            name,
+            target,
+            _sums(rows[(rows.site == "all") & (rows.channel == name)], by),
+            intervals,
+            targets.confidence,
         )
+        for name, target in targets.channels.items()
+    ]
+    records += [
+        _judged(
+            name,
+            targets.channels[channel],
+            _share_sums(rows, channel, site, share, by),
+            intervals,
+            targets.confidence,
+        )
+        for name, channel, site, share in _shares(scenario if shares else None, targets)
+    ]
     site_records = []
     for site in scenario.sites:
         own = _whole(rows, site.name if len(scenario.sites) > 1 else "all")

@@ -40,6 +40,7 @@ __all__ = [
     "offer_candidates",
     "standard_breaks",
     "with_break_rules",
+    "with_shrinkage",
 ]
 
 _HOUR = 3600.0
@@ -232,10 +233,24 @@ def with_break_rules(scenario: Scenario, sites: Iterable[str] | None = None) -> 
     """``scenario`` with :data:`STANDARD_BREAK_RULES` at each of ``sites`` (default: those with
     constant ``agents``, which the program staffs) that states no break rules of its own."""
     chosen = {s.name for s in scenario.sites if s.shifts is None} if sites is None else set(sites)
+    # Validated, not ``model_copy``'d: the site's validators order the rules and check them.
     updated = [
-        site.model_copy(update={"breaks": list(STANDARD_BREAK_RULES)})
+        Site.model_validate({**dict(site), "breaks": list(STANDARD_BREAK_RULES)})
         if site.name in chosen and not site.breaks
         else site
+        for site in scenario.sites
+    ]
+    return scenario.model_copy(update={"sites": updated})
+
+
+def with_shrinkage(scenario: Scenario, shrinkage: float | None) -> Scenario:
+    """``scenario`` with ``shrinkage`` at every site that states none (0): the share of
+    scheduled agents a plan expects away, which coverage discounts and the simulation keeps
+    from work. None leaves the scenario as it is."""
+    if not shrinkage:
+        return scenario
+    updated = [
+        Site.model_validate({**dict(site), "shrinkage": shrinkage}) if not site.shrinkage else site
         for site in scenario.sites
     ]
     return scenario.model_copy(update={"sites": updated})

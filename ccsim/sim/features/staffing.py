@@ -52,6 +52,13 @@ class Staffing:
         self.core, self.count, self.after = core, core.count, core.after
         self.clock = core.clock
         self.absence = streams.generator("absence", "sites")
+        # Its own stream, made only when a site has random absence: the draws of every
+        # scenario without it stay as they were.
+        self.absent_days = {
+            site.index: streams.generator("absence_days", site.config.name)
+            for site in core.sites
+            if site.config.absence is not None
+        }
         self.upcoming = {site.index: iter(site.counts.instances) for site in core.sites}
         core.leave = self.leave
         for site in core.sites:
@@ -64,12 +71,16 @@ class Staffing:
             self.after(delay, self._start_shift, (site, instance))
 
     def _start_shift(self, event) -> None:
-        """A shift begins: its agents who come to work log on. Absent agents (shrinkage)
-        are paid but never created: of ``h`` scheduled, ``h(1 - shrinkage)`` come, rounded
+        """A shift begins: its agents who come to work log on. Absent agents (random
+        absence, shrinkage) are paid but never created: with ``absence``, each of ``h``
+        scheduled comes with probability 1 - p; of those, ``h(1 - shrinkage)`` come, rounded
         up or down at random so that the mean is exact."""
         site, instance = event._value
         now = self.clock.now
         present = instance.headcount
+        if site.index in self.absent_days and present:
+            absence = site.config.absence.probability
+            present = int(self.absent_days[site.index].binomial(present, 1.0 - absence))
         shrinkage = site.config.shrinkage
         if shrinkage > 0:
             present = int(present * (1.0 - shrinkage) + self.absence.random())
