@@ -119,6 +119,7 @@ TIERS = {
         "test_report.py",
         "test_run_page.py",
         "test_staff_output.py",
+        "test_staff_full_time.py",
         "test_tutorials.py",
     },
     "integration": {

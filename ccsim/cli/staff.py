@@ -138,6 +138,10 @@ def staff(args) -> int:
     from ccsim.model import load_scenario
 
     scenario = load_scenario(args.config)
+    if args.method == "search":  # refused before the output folder is made
+        from ccsim.cli.staff_search import part_time_shares
+
+        part_time_shares(args.part_time_share, scenario)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
     with output_folder(out):
         return _plan_staff(scenario, out, args)

@@ -16,6 +16,7 @@ from ccsim.cli.options import (
     share,
     shift_lengths,
 )
+from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration
 
 __all__ = ["add_search_options", "shown_path", "shrinkage_line", "staff_search"]
@@ -43,9 +44,13 @@ def add_search_options(parser) -> None:
     )
     search.add_argument(
         "--part-time-share",
-        type=option(_share_bounds, "--part-time-share"),
-        default=(0.0, 0.5),
-        help="lowest,highest share of a site's paid hours on part time (default 0,0.5)",
+        type=option(_site_share_bounds, "--part-time-share"),
+        action="append",
+        help=(
+            "lowest,highest share of a site's paid hours on part time (default 0,0.5);"
+            " SITE=low,high for one site (repeat: e.g. manila=0,0 for a vendor that"
+            " takes full-time shifts only)"
+        ),
     )
     search.add_argument(
         "--tours", action="store_true", help="weekly tours of 5 days (days off chosen)"
@@ -85,6 +90,24 @@ def add_search_options(parser) -> None:
 def _optional_durations(text: str) -> list[float]:
     """``4h,6h``, or ``none``."""
     return [] if text.strip().lower() == "none" else shift_lengths(text)
+
+
+def _site_share_bounds(text: str) -> tuple[str, tuple[float, float]]:
+    """``0,0.5`` for every site, or ``SITE=0,0`` for one."""
+    site, _, bounds = text.rpartition("=")
+    return site.strip() or "*", _share_bounds(bounds)
+
+
+def part_time_shares(given: list | None, scenario) -> dict[str, tuple[float, float]]:
+    """The ``--part-time-share`` options as bounds per site (``"*"``: every other site); a
+    site the scenario lacks is refused (a typo would leave the vendor on part time)."""
+    shares = {"*": (0.0, 0.5)}
+    shares.update(given or [])
+    names = {site.name for site in scenario.sites}
+    for name in shares.keys() - names - {"*"}:
+        known = ", ".join(sorted(names))
+        raise UserError(f"ccsim: --part-time-share: no site {name!r} (sites: {known})")
+    return shares
 
 
 def _share_bounds(text: str) -> tuple[float, float]:
@@ -145,7 +168,7 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
         step=args.shift_step,
         tours=args.tours,
         days_off=args.days_off,
-        part_time_share=args.part_time_share,
+        part_time_share=part_time_shares(args.part_time_share, scenario),
     )
     plan = staff_scenario(
         scenario,
