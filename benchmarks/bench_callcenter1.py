@@ -16,7 +16,6 @@ the staffed scenario (scenario.yaml); ``--plan`` judges the committed plan witho
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -36,7 +35,13 @@ from ccsim.planning.simopt_baseline import (  # noqa: E402
     lp_bound,
     work_bound,
 )
-from ccsim.planning.simopt_callcenter import Day, ShiftType, scenario  # noqa: E402
+from ccsim.planning.simopt_callcenter import (  # noqa: E402
+    Day,
+    ShiftType,
+    plan_csv,
+    read_plan,
+    scenario,
+)
 from ccsim.planning.simopt_days import Days, day_seeds, simulate_days  # noqa: E402
 
 FOLDER = ROOT / "benchmarks" / "callcenter1"
@@ -46,22 +51,6 @@ def cpu_seconds() -> float:
     """CPU seconds of this process and its finished workers."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
-
-
-def read_plan(path: Path) -> dict[ShiftType, int]:
-    with path.open() as handle:
-        return {
-            ShiftType(float(row["start_h"]), float(row["lunch_after_h"])): int(row["agents"])
-            for row in csv.DictReader(handle)
-        }
-
-
-def write_plan(path: Path, plan: dict[ShiftType, int]) -> None:
-    rows = sorted((kind.start_h, kind.lunch_after_h, n) for kind, n in plan.items() if n > 0)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["start_h", "lunch_after_h", "agents"])
-        writer.writerows(rows)
 
 
 def show(name: str, plan: dict[ShiftType, int], days: Days) -> float:
@@ -96,7 +85,7 @@ def staff(day: Day, args) -> dict[ShiftType, int]:
         print(f"  {phase}: {seconds:.1f} s wall")
     print(f"  warm start (two-step) {sum(found.start.values())} shifts -> {found.shifts}")
     if args.write:
-        write_plan(FOLDER / "plan.csv", found.plan)
+        (FOLDER / "plan.csv").write_text(plan_csv(found.plan))
         text = scenario_yaml(scenario(day, found.plan)).split("\n", 1)[1]
         header = (
             "# CALLCENTER-1 of the SimOpt testbed with the plan of plan.csv (README.md says\n"

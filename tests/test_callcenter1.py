@@ -11,6 +11,7 @@ import pytest
 from scipy.integrate import quad
 
 import ccsim
+from ccsim.cli import main
 from ccsim.planning.simopt import simopt
 from ccsim.planning.simopt_baseline import (
     cover,
@@ -19,7 +20,15 @@ from ccsim.planning.simopt_baseline import (
     lp_bound,
     work_bound,
 )
-from ccsim.planning.simopt_callcenter import BIN, Day, ShiftType, expected_calls, rate
+from ccsim.planning.simopt_callcenter import (
+    BIN,
+    Day,
+    ShiftType,
+    expected_calls,
+    plan_from_scenario,
+    rate,
+    read_plan,
+)
 
 FOLDER = Path(__file__).resolve().parents[1] / "benchmarks" / "callcenter1"
 
@@ -112,3 +121,18 @@ def test_shift_type_is_on_the_floor_outside_lunch_only():
     assert not day.working(kind, 11.5) and not day.working(kind, 11.99)
     assert day.working(kind, 12.0) and day.working(kind, 16.49)
     assert not day.working(kind, 16.5) and not day.working(kind, 7.99)
+
+
+def test_committed_scenario_staffs_the_committed_plan(committed):
+    plan = read_plan(FOLDER / "plan.csv")
+    assert plan_from_scenario(committed) == plan
+    shifts = committed.sites[0].shifts
+    assert sum(plan.values()) == sum(shift.headcount_on("mon") for shift in shifts)
+
+
+def test_simopt_refuses_another_scenario(capsys, tmp_path):
+    out = str(tmp_path / "out")
+    assert main(["staff", "configs/ramp.yaml", "--method", "simopt", "--out", out]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("ccsim: configs/ramp.yaml: --method simopt staffs CALLCENTER-1 only")
+    assert "\n" not in error

@@ -18,8 +18,10 @@ The bin-mean rate differs from lambda(t) by at most ``max|lambda'| * BIN / 2``
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from ccsim.model.loading import parse_scenario
 
@@ -34,10 +36,13 @@ __all__ = [
     "Day",
     "FULL_DAY",
     "expected_calls",
+    "plan_from_scenario",
+    "read_plan",
     "rate",
     "rate_error_bound",
     "scenario",
     "scenario_mapping",
+    "plan_csv",
 ]
 
 DAY_HOURS = 16.5
@@ -174,3 +179,39 @@ def scenario_mapping(day: Day = FULL_DAY, headcounts: dict[ShiftType, int] | Non
 def scenario(day: Day = FULL_DAY, headcounts: dict[ShiftType, int] | None = None):
     """The validated scenario (see :func:`scenario_mapping`)."""
     return parse_scenario(scenario_mapping(day, headcounts))
+
+
+def read_plan(path: Path) -> dict[ShiftType, int]:
+    """A plan from its CSV file (``start_h, lunch_after_h, agents``)."""
+    with Path(path).open() as handle:
+        return {
+            ShiftType(float(row["start_h"]), float(row["lunch_after_h"])): int(row["agents"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def plan_csv(plan: dict[ShiftType, int]) -> str:
+    """The plan as CSV text, one row per shift type used."""
+    rows = sorted((kind.start_h, kind.lunch_after_h, n) for kind, n in plan.items() if n > 0)
+    lines = ["start_h,lunch_after_h,agents"] + [f"{s},{a},{n}" for s, a, n in rows]
+    return "\n".join(lines) + "\n"
+
+
+def plan_from_scenario(the_scenario, day: Day = FULL_DAY) -> dict[ShiftType, int]:
+    """The plan a scenario of ``day`` staffs; ValueError naming the first thing that makes
+    it another problem (only the headcounts may differ)."""
+    (site,) = the_scenario.sites if len(the_scenario.sites) == 1 else (None,)
+    if site is None or not site.shifts:
+        raise ValueError("CALLCENTER-1 has one site with the 68 shift types")
+    plan = {}
+    for shift in site.shifts:
+        if len(shift.breaks) != 1:
+            raise ValueError(f"shift {shift.start}: CALLCENTER-1 shifts have one lunch")
+        kind = ShiftType(shift.start_minute / 60, shift.breaks[0].after / 3600)
+        plan[kind] = plan.get(kind, 0) + shift.headcount_on("mon")
+    reference = scenario(day, plan)
+    mine, theirs = the_scenario.model_dump(), reference.model_dump()
+    for key in theirs:
+        if key != "name" and mine.get(key) != theirs[key]:
+            raise ValueError(f"'{key}' differs from CALLCENTER-1's")
+    return {kind: n for kind, n in plan.items() if n > 0}
