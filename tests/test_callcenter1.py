@@ -136,3 +136,16 @@ def test_simopt_refuses_another_scenario(capsys, tmp_path):
     error = capsys.readouterr().err.strip()
     assert error.startswith("ccsim: configs/ramp.yaml: --method simopt staffs CALLCENTER-1 only")
     assert "\n" not in error
+
+
+def test_constraint_counts_are_those_of_service_level_total_wait(committed):
+    # No retrials: every offered call is a customer's first, blocked ones included, so
+    # 0.8 offered - answered within 20 s is the constraint on service_level_total_wait.
+    result = ccsim.simulate(committed, 5)
+    tallies = result.interval_tallies[("voice", "all")]
+    assert sum(t.offered for t in tallies) == sum(t.customers for t in tallies)
+    for tally in tallies:
+        assert tally.offered == tally.customers
+        assert tally.answered_within_threshold == tally.customers_within_threshold
+        ends = tally.answered + tally.abandoned + tally.blocked + tally.carried_over
+        assert tally.offered == ends
