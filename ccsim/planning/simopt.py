@@ -2,24 +2,23 @@
 
 The two-step method (:mod:`ccsim.planning.simopt_baseline`) sizes each half-hour as if it
 lasted for ever, then covers the sizes with shifts. Simulation shows where that is wrong:
-the morning ramp needs more than its stationary figure, the long shoulders of the day less,
-and whole shifts are bought to cover a half-hour's last agent. The search works on the
+the hours around the peak after their staffing falls inherit its queue, others have room,
+and hours 8-10 are covered by every shift whatever they need. The search works on the
 simulated days themselves, with common random numbers (every plan meets the same callers)
 and each hour judged by its one-sided upper confidence bound on the sample:
 
-1. *Requirement loop.* Starting from the Erlang A requirement, raise by one agent the
-   half-hours of each hour whose bound is above 0, lower by one those of each hour with
-   room to spare (bound below ``-slack``), re-solve the covering program (the lunches
-   are its decisions too) and simulate; keep the cheapest plan met in every hour. Stop when
-   a requirement repeats or after ``max_rounds``.
-2. *Removal.* From the best plan, take one agent off a shift type, dearest slack first
-   (the type whose hours have the most room by their bounds), and keep the removal if every
-   hour is still met on the sample; passes repeat until none can go.
-3. *Moves.* Where nothing can be removed, move one agent to a neighbouring type (lunch half
-   an hour earlier or later, start half an hour earlier or later) when the move raises the
-   tightest hour's room, then try removals again.
-
-The search ends when a pass changes nothing or its simulations (``budget``) are spent.
+1. *Requirement loop.* From the Erlang C requirement, raise by one agent the half-hour that
+   misses more in each hour whose bound is above 0, lower by one the half-hour with more
+   room in each hour with more than ``slack`` calls of room, re-solve the covering program
+   (the lunches are its decisions too) and simulate. Stop when a requirement repeats or
+   after ``max_rounds``.
+2. *Remove and repair.* From the cheapest plan met (the one with most room among equals),
+   take one agent off a shift type, the one whose tightest hour has most room, and repair
+   the hours left short by cost-neutral moves (:mod:`ccsim.planning.simopt_moves`); up to
+   ``tries`` removals and ``tries`` moves a step, until no removal can be repaired or the
+   simulations (``budget``) are spent.
+3. *Confirmation.* The plans met on the sample, cheapest first, are judged again on
+   ``confirm_days`` independent days; the first met there too is the result.
 """
 
 from __future__ import annotations
