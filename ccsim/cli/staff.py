@@ -53,9 +53,10 @@ def add_parser(commands) -> None:
     )
     parser.add_argument(
         "--method",
-        choices=[*_STAFFING_METHODS, "search"],
+        choices=[*_STAFFING_METHODS, "search", "simopt"],
         default="erlang-c",
-        help="search: staff the whole scenario at least cost, judged by simulation",
+        help="search: staff the whole scenario at least cost, judged by simulation; "
+        "simopt: CALLCENTER-1 (benchmarks/callcenter1) by simulation optimisation",
     )
     parser.add_argument("--channel", action="append", help="plan this channel only (repeatable)")
     parser.add_argument(
@@ -161,6 +162,10 @@ def _plan_staff(scenario, out: Path, args) -> int:
     scenario = with_shrinkage(scenario, args.shrinkage)
     if args.method == "search":
         return staff_search(args, scenario, out, started)
+    if args.method == "simopt":
+        from ccsim.cli.staff_simopt import staff_simopt
+
+        return staff_simopt(args, scenario, out)
     if args.method == "simulation":
         requirements = simulation_requirements(
             scenario,
