@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, fields
 
 from ccsim.sim.kpis import JOURNEY_BINS, KPIS, MEAN, QUANTILE, RATIO, Kpi
+from ccsim.sim.satisfaction import SATISFACTION_TALLIES
 
 __all__ = [
     "AGENT_TALLIES",
@@ -123,6 +124,11 @@ class ChannelTally:
     # part of the per-request resolution time a dashboard reports
     contained_time: float = 0.0
     bot_cost: float = 0.0  # cost of the bot sessions
+    satisfied: float = 0.0  # journeys, first arrival's row: expected satisfied (no draw)
+    contact_satisfied: float = 0.0  # answered contacts: expected satisfied surveys
+    poor_journeys: int = 0  # not resolved, resolved after 3+ contacts, or misled by the bot
+    customers_lost: float = 0.0  # expected customers who leave (satisfaction.churn)
+    revenue_at_risk: float = 0.0  # their revenue (satisfaction.churn)
     # Outbound (a dialled channel), records by the interval in which they became
     # callable: every record ends reached, exhausted or pending.
     records: int = 0  # records put on the call list
@@ -239,6 +245,7 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "bot_time",
     "contained_time",
     "bot_cost",
+    *SATISFACTION_TALLIES,
     "records",
     "records_reached",
     "records_exhausted",
