@@ -235,6 +235,7 @@ SITE_SUMMARY = (
     "occupancy",
     "labour_cost",
     "cost_per_handled_contact",
+    "contact_csat",
 )
 
 #: KPIs of waiting, each against its channel's own threshold and in its own time scale
