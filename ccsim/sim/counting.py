@@ -210,7 +210,7 @@ class Counter:
 
     def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
         """The part of :meth:`answered` for a counted contact that waited."""
-        if contact.customer is None:  # its survey and journey, as resolved (Survey.answered)
+        if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
             p = 1.0 / (1.0 + exp(self.toll * wait - site.csat))
             tally.satisfied += p
             tally.contact_satisfied += p

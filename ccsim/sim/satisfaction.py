@@ -15,12 +15,12 @@ Where the numbers are added, to keep the engine's common path cheap:
 * a customer (:class:`~ccsim.sim.state.Customer`) carries its score's tolls so far
   (``logit``), its contacts and whether the bot misled it; ``Core.bring`` (a retrial,
   repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and
-  :meth:`Survey.answered` (every answered contact with a customer history, from the
-  tiers feature) add to them;
+  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and
+  :meth:`Survey.resolved` reads them when the journey is resolved;
 * a first contact that waited is scored, as one resolved at its answer, by the counter
   (``Counter._waited``, inline), one answered at once by :meth:`Survey.complete` from the
   counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
-  survey of a first contact not resolved takes that back (:meth:`Survey.answered`);
+  survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
 * journeys never resolved (given up, or still open at the cut-off) score
   ``sigmoid(base - unresolved)`` each, counted from the totals (customers less
   resolutions) by :meth:`Survey.complete`, as are the poor journeys among them and the
@@ -108,32 +108,45 @@ class Survey:
         customer.misled = True
         customer.logit -= self.config.false_containment
 
-    def answered(self, contact, site, outcome: str, now: float, fresh: bool) -> None:
-        """A contact with a customer history (``fresh``: a first contact whose customer
-        was made at its answer) was answered by ``site`` now and ended as ``outcome``
-        (``resolved``, ``escalated``, ``unresolved``): the journey's probability if
-        resolved, and the contact's survey. A contact answered at once was counted in
-        bulk (:meth:`complete`) at its site's constant, a first contact that waited by
-        the counter as one resolved at its answer, among the journeys too: this takes
-        that back and adds its own."""
+    def resolved(self, contact, customer, site, now: float) -> None:
+        """A contact with a customer history, answered by ``site`` now, resolved the
+        journey: the journey's probability, and the contact's survey (the same)."""
+        wait = now - contact.arrival
+        # The journey: its tolls so far, this contact's wait and the queue time of the
+        # entry channel's attempts lost before a retrial.
+        score = site.csat + customer.logit - self.toll * (wait + customer.wait)
+        probability = 1.0 / (1.0 + exp(-score))
+        first = customer.tally
+        if first is not None:
+            first.satisfied += probability
+            if customer.contacts >= POOR_CONTACTS or customer.misled:
+                first.poor_journeys += 1
+        tally = contact.tally
+        if tally is not None:
+            if wait <= 0.0:  # counted in bulk at its site's constant, as a journey too
+                once = self.at_once[site.index]
+                tally.satisfied -= once
+                probability -= once
+            tally.contact_satisfied += probability
+            if contact.channel.by_site:
+                site.counts.answered[contact.channel.index][
+                    contact.slot
+                ].contact_satisfied += probability
+
+    def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
+        """A contact answered by ``site`` now was escalated or left unresolved: the wait
+        joins its journey's tolls, and its survey is the journey so far less the transfer
+        or the ``unresolved`` toll. ``fresh``: a first contact whose customer was made at
+        its answer; the counter counted it, as one resolved at its answer, among the
+        journeys and surveys (in bulk if it did not wait): taken back here."""
         wait = now - contact.arrival
         customer = contact.customer
         toll = self.toll
         customer.logit -= toll * wait
-        # The journey so far: its tolls, this contact's wait among them, and the queue
-        # time of the entry channel's attempts lost before a retrial.
         score = site.csat + customer.logit - toll * customer.wait
-        if outcome == "resolved":
-            probability = 1.0 / (1.0 + exp(-score))
-            first = customer.tally
-            if first is not None:
-                first.satisfied += probability
-                if customer.contacts >= POOR_CONTACTS or customer.misled:
-                    first.poor_journeys += 1
-        elif outcome == "escalated":
-            probability = 1.0 / (1.0 + exp(self.transfer - score))
-        else:
-            probability = 1.0 / (1.0 + exp(self.unresolved_toll - score))
+        probability = 1.0 / (
+            1.0 + exp((self.transfer if escalated else self.unresolved_toll) - score)
+        )
         tally = contact.tally
         if tally is None:
             return

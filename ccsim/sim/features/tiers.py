@@ -71,16 +71,16 @@ class _Tier:
             customer.answered = True
         elif draw < resolution:
             self.count.resolved(contact, customer, now + handle_time)
-            self.survey.answered(contact, site, "resolved", now, False)
+            self.survey.resolved(contact, customer, site, now)
             return "resolved"
         customer.first = False
         if draw < (self.escalates[site.index] if rates is None else rates[1]):
             contact.followup |= ESCALATE
             self.count.not_resolved(contact, customer, site, "escalated")
-            self.survey.answered(contact, site, "escalated", now, fresh)
+            self.survey.not_resolved(contact, site, now, fresh, True)
             return "escalated"
         self.count.not_resolved(contact, customer, site, "unresolved")
-        self.survey.answered(contact, site, "unresolved", now, fresh)
+        self.survey.not_resolved(contact, site, now, fresh, False)
         if self.returns is not None:
             self.returns.maybe_repeat(customer, now + handle_time)
         return "unresolved"
