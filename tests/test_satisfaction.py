@@ -239,3 +239,14 @@ def test_bad_inputs_are_one_line_errors(change, field):
     with pytest.raises(ConfigError) as error:
         parse_scenario(data)
     assert field in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_terminal_shows_csat_and_churn_only_where_modelled():
+    from ccsim.cli.summary import applicable_kpis
+
+    plain = scenario()
+    shown = applicable_kpis(plain, "voice")
+    assert {"csat", "contact_csat", "poor_journey_share"} <= set(shown)
+    assert "revenue_at_risk" not in shown and "customers_lost" not in shown
+    churn = scenario(satisfaction={"churn": {"revenue_per_customer": 100}})
+    assert "revenue_at_risk" in applicable_kpis(churn, None)
