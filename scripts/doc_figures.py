@@ -303,6 +303,7 @@ def run_extract(reps: int, jobs: int) -> None:
 
 def write_extract(out: Path, seed: int) -> None:
     import pandas as pd
+    from ruamel.yaml import YAML
 
     keys = ["scenario", "channel", "kpi"]
     wanted = pd.DataFrame(
@@ -319,6 +320,11 @@ def write_extract(out: Path, seed: int) -> None:
         how="left",
     )
     table.insert(0, "seed", seed)
+    # In the experiment file's order, the baseline first, whatever order the run's tables have.
+    order = {
+        name: k for k, name in enumerate(YAML(typ="safe").load(CLAIMS.read_text())["scenarios"])
+    }
+    table = table.sort_values("scenario", key=lambda column: column.map(order), kind="stable")
     EXTRACT.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(EXTRACT, index=False, float_format="%.6g")
 

@@ -250,3 +250,23 @@ def test_the_terminal_shows_csat_and_churn_only_where_modelled():
     assert "revenue_at_risk" not in shown and "customers_lost" not in shown
     churn = scenario(satisfaction={"churn": {"revenue_per_customer": 100}})
     assert "revenue_at_risk" in applicable_kpis(churn, None)
+
+
+def test_deferred_work_waits_are_counted_by_the_hour():
+    """An email answered after w seconds: sigmoid(base - deferred_wait_per_hour w / 3600),
+    not the live channel's toll by the minute (a reply is expected in hours)."""
+    email = {
+        "kind": "email",
+        "arrivals": {"rate": "2/min"},
+        "handle_time": {"dist": "exponential", "mean": 420},
+        "service_level": {"threshold": 86400, "target": 0.9},
+    }
+    data = {"name": "mail", "horizon": 8 * 3600, "channels": {"email": email},
+            "sites": [{"name": "home", "agents": 12}]}  # fmt: skip
+    result = ccsim.simulate(parse_scenario(data), 1, record_contacts=True)
+    rows = result.contacts[result.contacts["counted"] & (result.contacts["outcome"] == "answered")]
+    assert rows["wait"].max() > 3600  # some wait hours
+    expected = sum(journey_probability(DEFAULTS, deferred_wait=w) for w in rows["wait"])
+    tally = result.totals[("email", "all")]
+    assert tally.answered == len(rows)
+    assert tally.contact_satisfied == pytest.approx(expected, rel=1e-9)

@@ -2,12 +2,13 @@
 
 A customer's probability of being satisfied is a logistic function of a log-odds score
 (:mod:`ccsim.sim.satisfaction` computes it): ``base`` for a journey resolved at its first
-contact, answered at once, by a site of neutral quality; each minute of queue time over
-the journey, each retrial, repeat contact and transfer, a false containment by the bot and
-a journey never resolved take their toll off that score; a site's ``quality`` multiplies
-the odds. Every coefficient is an uncertain input: its field says the range the sources
-support, so that a study can vary it (``configs/README.md`` gives the sources and how the
-defaults reproduce the CFI Group index gap of 79 against 58).
+contact, answered at once, by a site of neutral quality; each minute queued at a live
+channel (each hour at a deferred one: email, messages) over the journey, each retrial,
+repeat contact and transfer, a false containment by the bot and a journey never resolved
+take their toll off that score; a site's ``quality`` multiplies the odds. Every coefficient
+is an uncertain input: its field says the range the sources support, so that a study can
+vary it (``configs/README.md`` gives the sources and how the defaults reproduce the CFI
+Group index gap of 79 against 58).
 
 ``churn`` is optional: the probability that a satisfied and a dissatisfied customer leave,
 and the revenue a customer brings, give the customers expected to be lost and the revenue
@@ -67,7 +68,17 @@ class Satisfaction(FrozenModel):
     )
     wait_per_minute: NonNegativeFloat = Field(
         0.10,
-        description="log-odds lost per minute of queue time over the journey (range 0.02-0.25)",
+        description=(
+            "log-odds lost per minute of queue time at a live channel (voice, chat, call"
+            " backs) over the journey (range 0.02-0.25)"
+        ),
+    )
+    deferred_wait_per_hour: NonNegativeFloat = Field(
+        0.05,
+        description=(
+            "log-odds lost per hour an item of deferred work (email, a message) waits: a"
+            " reply is expected in hours, not seconds (range 0.01-0.2)"
+        ),
     )
     retrial: NonNegativeFloat = Field(
         0.30, description="log-odds lost per retrial after a lost attempt (range 0-0.7)"

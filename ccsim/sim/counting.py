@@ -65,7 +65,6 @@ class Counter:
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
         self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
-        self.toll = 0.0  # its log-odds lost per second queued
 
     # --- the clock's side --------------------------------------------------------------
 
@@ -210,13 +209,13 @@ class Counter:
 
     def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
         """The part of :meth:`answered` for a counted contact that waited."""
+        channel = contact.channel
         if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
-            p = 1.0 / (1.0 + exp(self.toll * wait - site.csat))
+            p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
             tally.satisfied += p
             tally.contact_satisfied += p
             if here is not None:
                 here.contact_satisfied += p
-        channel = contact.channel
         tally.wait_answered += wait
         tally.waited += 1
         within = wait <= channel.threshold

@@ -164,8 +164,7 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     counter.channels = [channel.counts for channel in channels]
     counter.sites = [site.counts for site in sites]
     counter.by_site = len(sites) > 1
-    counter.survey = Survey(scenario.satisfaction, sites)
-    counter.toll = counter.survey.toll
+    counter.survey = Survey(scenario.satisfaction, sites, channels)
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
     core = Core(Clock(), counter, channels, sites, policy)

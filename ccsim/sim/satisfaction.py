@@ -3,7 +3,8 @@
 The model (its inputs: :class:`ccsim.model.satisfaction.Satisfaction`) is logistic: a
 customer is satisfied with probability ``sigmoid(score)``, where the score is the
 scenario's ``base`` plus the log of the handling site's ``quality`` less a toll for each
-minute queued over the journey, each retrial, repeat contact and transfer, a false
+minute queued at a live channel (each hour at a deferred one: email, messages) over the
+journey, each retrial, repeat contact and transfer, a false
 containment and, for a journey never resolved, ``unresolved``. Nothing is drawn: each
 journey adds its probability to the tally of its first arrival (``satisfied``), each
 contact an agent handled the probability of its post-contact survey (``contact_satisfied``),
@@ -58,6 +59,7 @@ def journey_probability(
     config,
     quality: float = 1.0,
     wait: float = 0.0,
+    deferred_wait: float = 0.0,
     retrials: int = 0,
     repeats: int = 0,
     transfers: int = 0,
@@ -65,14 +67,16 @@ def journey_probability(
     resolved: bool = True,
 ) -> float:
     """The model's closed form: the probability that a journey with ``wait`` seconds of
-    queue time over its contacts, these returns and transfers, resolved (or not) by a
-    site of ``quality``, satisfies its customer (``config``: a ``Satisfaction``)."""
+    queue time at live channels and ``deferred_wait`` at deferred ones over its contacts,
+    these returns and transfers, resolved (or not) by a site of ``quality``, satisfies
+    its customer (``config``: a ``Satisfaction``)."""
     if not resolved:
         return sigmoid(config.base - config.unresolved)
     score = (
         config.base
         + math.log(quality)
         - config.wait_per_minute * wait / 60.0
+        - config.deferred_wait_per_hour * deferred_wait / 3600.0
         - config.retrial * retrials
         - config.repeat_contact * repeats
         - config.transfer * transfers
@@ -84,9 +88,16 @@ def journey_probability(
 class Survey:
     """One replication's satisfaction model at work: the sites' scores and the tolls."""
 
-    def __init__(self, config, sites) -> None:
+    def __init__(self, config, sites, channels) -> None:
         self.config = config
-        self.toll = config.wait_per_minute / 60.0  # per second queued
+        # Per second queued: a live channel's by the minute, deferred work's by the hour.
+        for channel in channels:
+            deferred = channel.counts.deferred
+            channel.toll = (
+                config.deferred_wait_per_hour / 3600.0
+                if deferred
+                else config.wait_per_minute / 60.0
+            )
         # A site's score for a journey resolved at once by it, and that journey's probability.
         self.scores = [config.base + math.log(site.config.quality) for site in sites]
         self.at_once = [sigmoid(score) for score in self.scores]
@@ -114,7 +125,10 @@ class Survey:
         wait = now - contact.arrival
         # The journey: its tolls so far, this contact's wait and the queue time of the
         # entry channel's attempts lost before a retrial.
-        score = site.csat + customer.logit - self.toll * (wait + customer.wait)
+        score = (
+            site.csat + customer.logit - contact.channel.toll * wait
+            - customer.entry.toll * customer.wait
+        )  # fmt: skip
         probability = 1.0 / (1.0 + exp(-score))
         first = customer.tally
         if first is not None:
@@ -141,9 +155,9 @@ class Survey:
         journeys and surveys (in bulk if it did not wait): taken back here."""
         wait = now - contact.arrival
         customer = contact.customer
-        toll = self.toll
+        toll = contact.channel.toll
         customer.logit -= toll * wait
-        score = site.csat + customer.logit - toll * customer.wait
+        score = site.csat + customer.logit - customer.entry.toll * customer.wait
         probability = 1.0 / (
             1.0 + exp((self.transfer if escalated else self.unresolved_toll) - score)
         )
@@ -168,7 +182,7 @@ class Survey:
         """The bot met the customer's need: the journey's probability, at no site."""
         first = customer.tally
         if first is not None:
-            score = self.config.base + customer.logit - self.toll * customer.wait
+            score = self.config.base + customer.logit - customer.entry.toll * customer.wait
             first.satisfied += sigmoid(score)
             if customer.contacts >= POOR_CONTACTS or customer.misled:
                 first.poor_journeys += 1

@@ -150,6 +150,7 @@ class ChannelState:
         "steps",
         "stretched",
         "threshold",
+        "toll",
         "types",
     )
 
@@ -160,6 +161,7 @@ class ChannelState:
         self.counts = counts
         self.intervals = counts.intervals
         self.threshold = 0.0
+        self.toll = 0.0  # log-odds of satisfaction lost per second queued here (the survey's)
         self.by_site = False  # count each site's part as contacts are answered (several sites)
         self.concurrency = 1
         self.mean_handle_time = 0.0
