@@ -9,6 +9,7 @@ against the published figures it is calibrated to (``configs/README.md``).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from ccsim.model.satisfaction import Satisfaction
 from ccsim.sim.metrics import kpis
 from ccsim.sim.satisfaction import journey_probability, sigmoid
 
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = Satisfaction()
 
 
@@ -270,3 +272,17 @@ def test_deferred_work_waits_are_counted_by_the_hour():
     tally = result.totals[("email", "all")]
     assert tally.answered == len(rows)
     assert tally.contact_satisfied == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_sites_surveys_add_up_to_their_channels():
+    """Tiers, retrials, call backs and two sites: each channel's surveys are its sites'
+    parts, however each was counted (at the answer, at the resolution, in bulk)."""
+    result = ccsim.simulate(ccsim.load_scenario(ROOT / "configs/three_tier_voice.yaml"), 2)
+    for (channel, site), tally in result.totals.items():
+        parts = [t for (c, s), t in result.totals.items() if c == channel and s != "all"]
+        if site != "all" or channel == "all" or not parts:
+            continue
+        assert sum(t.answered for t in parts) == tally.answered
+        total = sum(t.contact_satisfied for t in parts)
+        assert total == pytest.approx(tally.contact_satisfied, rel=1e-12)
+        assert 0 <= tally.contact_satisfied <= tally.answered
