@@ -286,3 +286,36 @@ def test_the_sites_surveys_add_up_to_their_channels():
         total = sum(t.contact_satisfied for t in parts)
         assert total == pytest.approx(tally.contact_satisfied, rel=1e-12)
         assert 0 <= tally.contact_satisfied <= tally.answered
+
+
+def test_a_transfer_costs_what_the_model_says():
+    """Tier 1 resolves 70%, escalates the rest to tier 2, which resolves every contact; no
+    wait anywhere: CSAT is sigmoid(base) for the resolved at tier 1 and sigmoid(base -
+    transfer) for the transferred, whatever the draws. More transfers, lower CSAT."""
+    sl = {"threshold": 20, "target": 0.8}
+    handle = {"dist": "exponential", "mean": 300}
+
+    def run(resolution):
+        data = {
+            "name": "tiers",
+            "horizon": 8 * 3600,
+            "follow_journeys": 86400,
+            "channels": {
+                "voice": {"arrivals": {"rate": "1/min"}, "handle_time": handle,
+                          "service_level": sl, "resolution": resolution,
+                          "escalation": "tier2"},
+                "tier2": {"handle_time": handle, "service_level": sl},
+            },
+            "sites": [{"name": "home", "agents": 200}],
+        }  # fmt: skip
+        return ccsim.simulate(parse_scenario(data), 1).totals[("voice", "all")]
+
+    rows = {}
+    for resolution in (0.9, 0.6):
+        tally = run(resolution)
+        assert tally.waited == 0 and tally.escalated > 0 and tally.resolutions == tally.customers
+        expected = (tally.customers - tally.escalated) * journey_probability(DEFAULTS)
+        expected += tally.escalated * journey_probability(DEFAULTS, transfers=1)
+        assert tally.satisfied == pytest.approx(expected, rel=1e-9)
+        rows[resolution] = kpis(tally)["csat"]
+    assert rows[0.6] < rows[0.9]
