@@ -9,8 +9,9 @@ Each figure block of those pages sits between ``<!-- figures:NAME -->`` and
   simulation: what ``labour_cost`` reports less overruns;
 - the experiment file (``experiments/hybrid_claims.yaml``): seed, replications, frontier scales;
 - the committed extract of a claims run (``docs/figures/claims_resolution.csv``): resolution
-  time three ways, at the plans, written by ``--run`` from ``experiments/hybrid_claims.yaml``
-  without its frontier and sensitivity blocks, on the same seed.
+  time three ways and the customer outcome (CSAT), at the plans, written by ``--run`` from
+  ``experiments/hybrid_claims.yaml`` without its frontier and sensitivity blocks, on the
+  same seed.
 
 ``tests/test_doc_figures.py`` checks that every block is what this script writes.
 
@@ -51,6 +52,12 @@ READINGS = (
     ("mean_resolution_time", "all", "journey, mean"),
     ("resolved_within_24h", "all", "resolved within 24 h"),
     ("ticket_resolution_time", "all", "per ticket"),
+)
+#: The customer-outcome KPIs of the extract (``claims-csat``): shares, changes in points.
+OUTCOMES = (
+    ("csat", "all", "CSAT, journeys"),
+    ("contact_csat", "all", "CSAT, post-contact survey"),
+    ("poor_journey_share", "all", "poor journeys"),
 )
 BLOCK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.S)
 
@@ -181,6 +188,47 @@ def claims_resolution() -> str:
     return "".join(lines)
 
 
+def claims_csat() -> str:
+    """The customer-outcome KPIs per scenario against in house: the change in points and,
+    for CSAT, relative to in house's (the claim's "+15-20%"), with paired 95% intervals."""
+    import pandas as pd
+    from ruamel.yaml import YAML
+
+    table = pd.read_csv(EXTRACT).set_index(["scenario", "channel", "kpi"])
+    ran = set(table.index.get_level_values(0))
+    spec = YAML(typ="safe").load(CLAIMS.read_text())
+    scenarios = [s for s in spec["scenarios"] if s in ran and s != spec["baseline"]]
+    labels = [label for _, _, label in OUTCOMES]
+    head = "| | " + " | ".join([labels[0] + ", relative", *labels]) + " |\n"
+    lines = [head, "|---" * (len(OUTCOMES) + 2) + "|\n", "| claimed | **+15 to +20%** |"]
+    lines.append(" |" * len(OUTCOMES) + "\n")
+    for scenario in scenarios:
+        rows = [table.loc[(scenario, channel, kpi)] for kpi, channel, _ in OUTCOMES]
+        first = rows[0]
+        relative = [
+            100 * first[k] / first.baseline_value for k in ("difference", "diff_low", "diff_high")
+        ]
+        cells = [f"{_pct(relative[0])} [{relative[1]:+.1f}, {relative[2]:+.1f}]"]
+        cells += [
+            f"{r.difference * 100:+.1f} pts [{r.diff_low * 100:+.1f}, {r.diff_high * 100:+.1f}]"
+            for r in rows
+        ]
+        lines.append(f"| {scenario.replace('_', ' ')} | " + " | ".join(cells) + " |\n")
+    values = [
+        f"{label}: {table.loc[('inhouse', channel, kpi)].estimate * 100:.1f}%"
+        for kpi, channel, label in OUTCOMES
+    ]
+    n = int(table.n.min())
+    lines.append("\n")
+    lines.append(
+        _wrapped(
+            "In house: " + "; ".join(values) + f". {n} replications at each plan, the same run"
+            f" and extract as the resolution times above."
+        )
+    )
+    return "".join(lines)
+
+
 def staffing_models(body: str) -> str:
     """The study's models: the staffing run's simulations and wall time as the page has
     them (what that run measured), the week's figures from the model files."""
@@ -209,6 +257,7 @@ WRITERS = {
     "claims-fte": lambda body: claims_fte(),
     "claims-run": lambda body: claims_run(),
     "claims-resolution": lambda body: claims_resolution(),
+    "claims-csat": lambda body: claims_csat(),
     "staffing-models": staffing_models,
 }
 
@@ -254,10 +303,11 @@ def run_extract(reps: int, jobs: int) -> None:
 
 def write_extract(out: Path, seed: int) -> None:
     import pandas as pd
+    from ruamel.yaml import YAML
 
     keys = ["scenario", "channel", "kpi"]
     wanted = pd.DataFrame(
-        [(kpi, channel) for kpi, channel, _ in READINGS], columns=["kpi", "channel"]
+        [(kpi, channel) for kpi, channel, _ in READINGS + OUTCOMES], columns=["kpi", "channel"]
     )
     summary = pd.read_csv(out / "summary.csv")
     summary = summary[summary.site == "all"].merge(wanted, on=["channel", "kpi"])
@@ -270,6 +320,11 @@ def write_extract(out: Path, seed: int) -> None:
         how="left",
     )
     table.insert(0, "seed", seed)
+    # In the experiment file's order, the baseline first, whatever order the run's tables have.
+    order = {
+        name: k for k, name in enumerate(YAML(typ="safe").load(CLAIMS.read_text())["scenarios"])
+    }
+    table = table.sort_values("scenario", key=lambda column: column.map(order), kind="stable")
     EXTRACT.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(EXTRACT, index=False, float_format="%.6g")
 

@@ -166,6 +166,7 @@ TIERS = {
         "test_routing.py",
         "test_routing_policies.py",
         "test_scheduling.py",
+        "test_satisfaction.py",
         "test_sites.py",
         "test_speed_gate.py",
         "test_staffing.py",

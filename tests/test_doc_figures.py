@@ -101,7 +101,7 @@ def test_the_claims_cost_figures_agree_with_each_other_and_the_model_files():
 
 def test_the_claims_extract_is_one_run_paired_against_in_house():
     table = pd.read_csv(figures.EXTRACT)
-    readings = {(kpi, channel) for kpi, channel, _ in figures.READINGS}
+    readings = {(kpi, channel) for kpi, channel, _ in figures.READINGS + figures.OUTCOMES}
     assert set(zip(table.kpi, table.channel, strict=True)) == readings
     assert table.seed.nunique() == 1 and table.n.nunique() == 1
     base = table[table.scenario == "inhouse"].set_index(["kpi", "channel"]).estimate

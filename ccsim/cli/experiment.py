@@ -29,6 +29,7 @@ HEADLINE = (
     "asa",
     "abandon_rate",
     "fcr",
+    "csat",
     "median_resolution_time",
     "mean_resolution_time",
     "occupancy",

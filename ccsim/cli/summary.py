@@ -65,6 +65,9 @@ def _features(scenario, channel) -> dict[str, bool]:
         "outbound": dialled,
         "outbound_costs": costs and dialled,
         "blend": any(c.kind == "outbound" for c in scenario.channels.values()),
+        # Customer outcome: the customers who called in (not a call list's), and churn.
+        "inbound": any(c.kind != "outbound" for c in channels),
+        "churn": scenario.satisfaction.churn is not None,
     }
 
 
@@ -109,6 +112,11 @@ _NEEDS = {
     "outbound_abandon_rate": "outbound",
     "rpc_per_agent_hour": "outbound",
     "cost_per_right_party_contact": "outbound_costs",
+    "csat": "inbound",
+    "contact_csat": "inbound",
+    "poor_journey_share": "inbound",
+    "customers_lost": "churn",
+    "revenue_at_risk": "churn",
 }
 
 

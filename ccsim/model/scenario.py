@@ -29,6 +29,7 @@ from ccsim.model.errors import ConfigError
 from ccsim.model.fields import FrozenModel, Name, check_zone
 from ccsim.model.limits import Limits, check_limits
 from ccsim.model.routing import Routing
+from ccsim.model.satisfaction import Satisfaction
 from ccsim.model.site import Site
 from ccsim.model.transition import FixedCost, Transition
 from ccsim.model.units import Duration, PositiveDuration, format_duration
@@ -68,6 +69,10 @@ class Scenario(FrozenModel):
         default_factory=dict, description="lines shared by voice channels, by trunk name"
     )
     limits: Limits = Field(default_factory=Limits, description="what one replication may cost")
+    # Customer outcome (issue 27): the satisfaction model's coefficients, calibrated defaults.
+    satisfaction: Satisfaction = Field(
+        default_factory=Satisfaction, description="the customer-outcome model (CSAT, churn)"
+    )
     # Beyond the simulated week (ccsim.model.transition): priced by the study's total cost.
     transition: Transition | None = Field(None, description="one-off costs of moving here")
     fixed_costs: dict[Name, FixedCost] = Field(

@@ -171,6 +171,15 @@ class Site(FrozenModel):
     skills: list[Name] | None = None
     proficiency: dict[Name, PositiveFloat] = Field(default_factory=dict)
     resolution: dict[Name, Probability] = Field(default_factory=dict)
+    # Customer outcome (issue 27): the odds of a satisfied customer multiplied here.
+    quality: PositiveFloat = Field(
+        1.0,
+        le=10,
+        description=(
+            "multiplies the odds that a customer this site handles is satisfied (1: neutral;"
+            " 0.41 reproduces the CFI Group offshore index with its lower FCR)"
+        ),
+    )
     reserve: int | list[int] = Field(
         0, description="blending: dial only while more agents than this are idle"
     )

@@ -46,8 +46,12 @@ _TABLE_KPIS = (
     "available_agents",
     "containment_rate",
     "fcr",
+    "csat",
+    "contact_csat",
+    "poor_journey_share",
     "labour_cost",
     "cost_per_handled_contact",
+    "revenue_at_risk",
 )
 _LABELS = {
     "offered": "Offered contacts (per replication)",
@@ -62,6 +66,10 @@ _LABELS = {
     "available_agents": "Agents at work (time average)",
     "containment_rate": "Bot containment",
     "fcr": "First-contact resolution",
+    "csat": "Customers satisfied (CSAT, journeys)",
+    "contact_csat": "Contacts satisfied (post-contact survey)",
+    "poor_journey_share": "Customers with a poor journey",
+    "revenue_at_risk": "Revenue at risk (churn; beside the cost, not in it)",
     "labour_cost": "Labour cost (per replication)",
     "cost_per_handled_contact": "Cost per handled contact",
 }
@@ -123,6 +131,8 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[s
             continue
         if kpi in ("labour_cost", "cost_per_handled_contact") and row["estimate"] == 0:
             continue  # no site has a cost per hour
+        if kpi == "revenue_at_risk" and row["estimate"] == 0:
+            continue  # no churn modelled
         text, interval = format_estimate(
             kpi, row["estimate"], row["ci_low"], row["ci_high"], currency=currency
         )

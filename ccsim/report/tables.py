@@ -47,11 +47,13 @@ MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operatin
               "containment_rate", "bot_resolution_share", "fcr", "agent_fcr",
               "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
               "median_resolution_time", "resolved_within_24h",
-              "resolved_within_72h", "censored_share", "occupancy")
+              "resolved_within_72h", "censored_share", "csat", "contact_csat",
+              "poor_journey_share", "occupancy")
 CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occupancy",
                 "containment_rate", "fcr", "agent_fcr", "escalation_rate",
                 "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
-                "median_resolution_time", "resolved_within_24h", "backlog",
+                "median_resolution_time", "resolved_within_24h", "csat", "contact_csat",
+                "backlog",
                 "cost_per_handled_contact", "labour_cost")
 # fmt: on
 

@@ -77,6 +77,8 @@ class Core:
         self.leave = None
         # The counts per request type (the request types feature's), or None without types.
         self.request_types = None
+        self.survey = counter.survey  # the satisfaction model (ccsim.sim.satisfaction)
+        self.tolls = self.survey.tolls
         # Bound methods made once: the hot path schedules them for every contact.
         self._arrive, self._abandon = self.arrive, self.abandon
         self._at, self._call_at = clock.at, clock.call_at
@@ -138,6 +140,8 @@ class Core:
         contact = Contact(channel, now, handle_time, patience, slot, tally)
         contact.customer = customer
         self.count.offered(tally, kind)
+        customer.contacts += 1  # its satisfaction's toll (ccsim.sim.satisfaction)
+        customer.logit -= self.tolls[kind]
         request = contact.request = customer.request
         if request is not None and tally is not None:
             self.request_types.add(channel, request, "offered")

@@ -1,16 +1,14 @@
-"""Counting: every tally of a replication's contacts is added here, and nowhere else.
+"""Counting: every tally of a replication's contacts is added here (the probabilities of
+satisfied customers by :mod:`ccsim.sim.satisfaction`, which the counter calls).
 
-The core and the features report what happened to a contact (offered, answered,
-abandoned, resolved, ...) through a :class:`Counter`; it adds to the tally of the interval
-in which the contact reached its channel (customer outcomes to the first arrival's) and to
-the time series (queue time, busy and logged-on time) the overlap with the observation
-window ``[warmup, horizon)``: the counts of :mod:`ccsim.sim.counts`. When the run is over,
+The core and the features report what happened to a contact (offered, answered, abandoned,
+resolved, ...) through a :class:`Counter`; it adds to the tally of the interval in which
+the contact reached its channel (customer outcomes to the first arrival's) and to the time
+series (queue time, busy and logged-on time) the overlap with the window ``[warmup,
+horizon)``: the counts of :mod:`ccsim.sim.counts`. When the run is over,
 :meth:`Counter.record` has the counts left to totals completed and hands a
-:class:`~ccsim.sim.counts.RunRecord` to :mod:`ccsim.sim.accounting`.
-
-The clock advances the current interval (:meth:`Counter.start`) rather than each event
-computing it, so a service that ends in the interval it began in is counted with one
-addition.
+:class:`~ccsim.sim.counts.RunRecord` to :mod:`ccsim.sim.accounting`. The clock advances
+the current interval (:meth:`Counter.start`) rather than each event computing it.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
+from math import exp
 
 import numpy as np
 
@@ -65,6 +64,7 @@ class Counter:
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
+        self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
 
     # --- the clock's side --------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class Counter:
                 here.answered += 1
                 here.handle_time += handle_time
             if wait > 0.0:
-                self._waited(contact, tally, here, wait, now)
+                self._waited(contact, site, tally, here, wait, now)
             channel = contact.channel
             # A plain first contact (no customer history, a plain channel) is its own
             # customer, resolved at first contact: `record` counts those from the totals,
@@ -204,14 +204,18 @@ class Counter:
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
-            self.contacts.append(
-                (contact.channel.name, contact.arrival, wait, "answered", handle_time,
-                 tally is not None, site.name)
-            )  # fmt: skip
+            row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
+            self.contacts.append((*row, tally is not None, site.name))
 
-    def _waited(self, contact, tally, here, wait: float, now: float) -> None:
+    def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
         """The part of :meth:`answered` for a counted contact that waited."""
         channel = contact.channel
+        if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
+            p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
+            tally.satisfied += p
+            tally.contact_satisfied += p
+            if here is not None:
+                here.contact_satisfied += p
         tally.wait_answered += wait
         tally.waited += 1
         within = wait <= channel.threshold
@@ -344,14 +348,12 @@ class Counter:
             bins[bisect_left(_JOURNEY_POINTS, time)] += 1
 
     def censored(self, tally: ChannelTally | None) -> None:
-        """A customer's journey is still open at the cut-off: counted on the first
-        arrival's ``tally``, neither resolved nor dropped."""
+        """A journey still open at the cut-off: neither resolved nor dropped."""
         if tally is not None:
             tally.censored += 1
 
     def open_journey(self, contact) -> None:
-        """The journey of the customer behind ``contact``, still in hand at the end, is
-        censored (a first contact without a customer is its own first arrival)."""
+        """The journey behind ``contact``, still in hand at the end, is censored."""
         customer = contact.customer
         if customer is not None:
             self.censored(customer.tally)
@@ -369,8 +371,7 @@ class Counter:
                 tally.carried_over_after_threshold += 1
 
     def add(self, tally: ChannelTally | None, name: str, n: int = 1) -> None:
-        """``n`` more ``name`` (an outbound record's or attempt's count) in ``tally``
-        (None: before the warm-up, not counted)."""
+        """``n`` more ``name`` (an outbound record's or attempt's count) in ``tally``."""
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + n)
 
@@ -381,20 +382,18 @@ class Counter:
             tally.bot_time += session
             tally.bot_cost += cost
 
-    def opened(self, channel) -> None:
-        """An email item entered the queue now."""
+    def opened(self, channel) -> None:  # an email item entered the queue now
         channel.counts.opened[self.slot] += 1
 
-    def closed(self, channel) -> None:
-        """An email item was taken by an agent now."""
+    def closed(self, channel) -> None:  # an email item was taken by an agent now
         channel.counts.closed[self.slot] += 1
 
     # --- the end of the run ------------------------------------------------------------
 
     def record(self) -> RunRecord:
-        """Complete the counts left to totals (:func:`ccsim.sim.counts.complete`) and hand
-        the run over."""
+        """Complete the counts left to totals (counts, satisfaction); hand the run over."""
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
         complete(self.channels, self.sites, observed, self.by_site)
+        self.survey.complete(self.channels, self.sites)
         return RunRecord(self.calendar, self.warmup, observed, self.channels, self.sites)

@@ -140,6 +140,7 @@ def _sole_site(tallies: list[ChannelTally], cells: list[ChannelTally]) -> None:
         cell.wait_answered, cell.waited = tally.wait_answered, tally.waited - tally.abandoned
         cell.answered_within_threshold = tally.answered_within_threshold
         cell.escalated, cell.unresolved = tally.escalated, tally.unresolved
+        cell.contact_satisfied = tally.contact_satisfied
 
 
 def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> None:

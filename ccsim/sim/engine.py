@@ -39,6 +39,7 @@ from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts
 from ccsim.sim.features import install, internal_channels
 from ccsim.sim.result import CONTACT_COLUMNS, SimulationResult
 from ccsim.sim.routing import RoutingPolicy, make_policy
+from ccsim.sim.satisfaction import Survey
 from ccsim.sim.shifts import PayScale, roster
 from ccsim.sim.state import ChannelState, SiteState
 from ccsim.sim.streams import Streams
@@ -166,6 +167,7 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     counter.channels = [channel.counts for channel in channels]
     counter.sites = [site.counts for site in sites]
     counter.by_site = len(sites) > 1
+    counter.survey = Survey(scenario.satisfaction, sites, channels)
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
     core = Core(Clock(), counter, channels, sites, policy)

@@ -202,6 +202,15 @@ KPIS: dict[str, Kpi] = {kpi.name: kpi for kpi in (
            ("customers",)),
     _ratio("cost_per_resolved_contact", "Cost per resolved contact", "money",
            ("labour_cost", "bot_cost", "ai_fixed_cost"), ("resolutions",), "lower"),
+    # Customer outcome (ccsim.sim.satisfaction): expected shares, no draw behind them.
+    _ratio("csat", "Customers satisfied (CSAT, journeys)", "share", ("satisfied",),
+           ("customers",), "higher"),
+    _ratio("contact_csat", "Contacts satisfied (post-contact survey)", "share",
+           ("contact_satisfied",), ("answered",), "higher", site_level=True),
+    _ratio("poor_journey_share", "Customers with a poor journey", "share", ("poor_journeys",),
+           ("customers",), "lower"),
+    _count("customers_lost", "Customers expected to leave", "count", "lower"),
+    _count("revenue_at_risk", "Revenue at risk", "money", "lower"),
     _ratio("occupancy_inbound", "Occupancy on inbound", "share", ("inbound_busy_time",),
            ("staffed_time",), site_level=True),
     _ratio("occupancy_outbound", "Occupancy on outbound", "share", ("outbound_busy_time",),
@@ -230,6 +239,7 @@ SITE_SUMMARY = (
     "occupancy",
     "labour_cost",
     "cost_per_handled_contact",
+    "contact_csat",
 )
 
 #: KPIs of waiting, each against its channel's own threshold and in its own time scale

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, fields
 
 from ccsim.sim.kpis import JOURNEY_BINS, KPIS, MEAN, QUANTILE, RATIO, Kpi
+from ccsim.sim.satisfaction import SATISFACTION_TALLIES
 
 __all__ = [
     "AGENT_TALLIES",
@@ -124,6 +125,11 @@ class ChannelTally:
     contained_time: float = 0.0
     bot_cost: float = 0.0  # cost of the bot sessions (and their resolutions)
     ai_fixed_cost: float = 0.0  # the bot's platform and AI operations per month, prorated
+    satisfied: float = 0.0  # journeys, first arrival's row: expected satisfied (no draw)
+    contact_satisfied: float = 0.0  # answered contacts: expected satisfied surveys
+    poor_journeys: int = 0  # not resolved, resolved after 3+ contacts, or misled by the bot
+    customers_lost: float = 0.0  # expected customers who leave (satisfaction.churn)
+    revenue_at_risk: float = 0.0  # their revenue (satisfaction.churn)
     # Outbound (a dialled channel), records by the interval in which they became
     # callable: every record ends reached, exhausted or pending.
     records: int = 0  # records put on the call list
@@ -228,25 +234,13 @@ CONTACT_TALLIES: tuple[str, ...] = (
     "reached_agent",
     "agent_first_resolutions",
     "censored",
-    "journeys_within_5min",
-    "journeys_within_10min",
-    "journeys_within_15min",
-    "journeys_within_20min",
-    "journeys_within_30min",
-    "journeys_within_45min",
-    "journeys_within_1h",
-    "journeys_within_2h",
-    "journeys_within_4h",
-    "journeys_within_8h",
-    "journeys_within_24h",
-    "journeys_within_48h",
-    "journeys_within_72h",
-    "journeys_within_168h",
+    *(name for name, _ in JOURNEY_BINS),
     "bot_sessions",
     "bot_time",
     "contained_time",
     "bot_cost",
     "ai_fixed_cost",
+    *SATISFACTION_TALLIES,
     "records",
     "records_reached",
     "records_exhausted",

@@ -42,7 +42,8 @@ class Customer:
     channel until one is answered."""
 
     __slots__ = (
-        "answered", "arrival", "entry", "first", "human", "request", "slot", "tally", "wait",
+        "answered", "arrival", "contacts", "entry", "first", "human", "logit", "misled",
+        "request", "slot", "tally", "wait",
     )  # fmt: skip
 
     def __init__(self, first: Contact, arrival: float):
@@ -55,6 +56,11 @@ class Customer:
         self.answered = False  # an attempt at the entry channel was answered
         self.human = False  # a human answered one of its contacts (agent FCR)
         self.request = first.request  # its request type, kept across its contacts
+        # Its satisfaction so far (ccsim.sim.satisfaction): the log-odds its returns,
+        # transfers and answered waits took, its contacts, and a false containment.
+        self.logit = 0.0
+        self.contacts = 1
+        self.misled = False
 
 
 class Contact:
@@ -144,6 +150,7 @@ class ChannelState:
         "steps",
         "stretched",
         "threshold",
+        "toll",
         "types",
     )
 
@@ -154,6 +161,7 @@ class ChannelState:
         self.counts = counts
         self.intervals = counts.intervals
         self.threshold = 0.0
+        self.toll = 0.0  # log-odds of satisfaction lost per second queued here (the survey's)
         self.by_site = False  # count each site's part as contacts are answered (several sites)
         self.concurrency = 1
         self.mean_handle_time = 0.0
@@ -231,6 +239,7 @@ class SiteState:
         "config",
         "cost",
         "counts",
+        "csat",
         "idle",
         "index",
         "lanes",
@@ -250,6 +259,8 @@ class SiteState:
         self.idle: deque[AgentState] = deque()
         self.n_on = 0  # agents logged on now
         self.speed = speed  # handle-time multiplier per channel index
+        # The log-odds of satisfaction of a journey it resolves at once (set by the survey).
+        self.csat = 0.0
         self.lanes: list[tuple[Lane, float]] = []  # highest priority first
         self.lanes_of: dict[int, list[tuple[Lane, float]]] = {}  # per channel index
         # Called with the time when an agent joins the idle agents (a dialer's cue to

@@ -110,6 +110,7 @@ class _Bot:
         now = self.clock.now
         self._closed(contact, now)
         self.count.resolution(contact.customer, now, bot=True)
+        self.core.survey.bot_resolved(contact.customer)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come
@@ -120,6 +121,7 @@ class _Bot:
         self._closed(contact, self.clock.now)
         customer = contact.customer
         customer.first = False
+        self.core.survey.misled(customer)
         self.returns.come_back_at(customer, self.clock.now + self.draw_return())
 
     def handed_over(self, event) -> None:

@@ -32,11 +32,12 @@ class _Tier:
     """One channel's resolution: probability per site index, its stream, the next tier."""
 
     __slots__ = (
-        "core", "count", "draw", "escalates", "escalation", "resolution", "returns", "types",
+        "core", "count", "draw", "escalates", "escalation", "resolution", "returns", "survey",
+        "types",
     )  # fmt: skip
 
     def __init__(self, core, resolution: list[float], escalates, draw, escalation) -> None:
-        self.core, self.count = core, core.count
+        self.core, self.count, self.survey = core, core.count, core.survey
         self.resolution = resolution
         self.escalates = escalates  # per site: a uniform below it, not resolved, escalates
         self.draw = draw
@@ -51,6 +52,7 @@ class _Tier:
         outcome (``resolved_first``: at a first contact that needs no customer; ``""``: a
         plain first contact, counted from the totals)."""
         customer = contact.customer
+        fresh = customer is None  # its survey was counted as one resolved at its answer
         resolution = self.resolution[site.index] if rates is None else rates[0]
         # A plain channel resolves at every site: it draws nothing, as one resolving always.
         draw = self.draw() if resolution < 1.0 else 0.0
@@ -69,13 +71,16 @@ class _Tier:
             customer.answered = True
         elif draw < resolution:
             self.count.resolved(contact, customer, now + handle_time)
+            self.survey.resolved(contact, customer, site, now)
             return "resolved"
         customer.first = False
         if draw < (self.escalates[site.index] if rates is None else rates[1]):
             contact.followup |= ESCALATE
             self.count.not_resolved(contact, customer, site, "escalated")
+            self.survey.not_resolved(contact, site, now, fresh, True)
             return "escalated"
         self.count.not_resolved(contact, customer, site, "unresolved")
+        self.survey.not_resolved(contact, site, now, fresh, False)
         if self.returns is not None:
             self.returns.maybe_repeat(customer, now + handle_time)
         return "unresolved"
