@@ -72,7 +72,7 @@ def digests(scenario, seed: int) -> dict[str, str]:
         assert all(getattr(tally, name) == 0 for name in ADDED_SINCE), key
         # The customer-outcome tallies draw nothing and came after the digests: every
         # tally before them, and every contact's record, must stay as it was.
-        left_out = ADDED_SINCE | SATISFACTION_TALLIES
+        left_out = ADDED_SINCE.union(SATISFACTION_TALLIES)
         names = (f.name for f in dataclasses.fields(tally) if f.name not in left_out)
         values = (f"{name}={getattr(tally, name):.12g}" for name in names)
         rows.append("|".join(key) + ":" + ",".join(values))

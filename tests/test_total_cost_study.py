@@ -120,7 +120,18 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
     assert ai["npv_difference_high"] - ai["npv_difference"] == pytest.approx(half)
     assert ai["npv_difference_low"] < ai["npv_difference"] < ai["npv_difference_high"]
     assert table["p_lowest_npv"].sum() == pytest.approx(1.0)
-    assert table["csat"].isna().all()  # the run counts no CSAT: the hook shows nothing
+    # CSAT is the run's journey CSAT over all channels at the plan (summary.csv), and the cost
+    # per satisfied resolved contact the annual cost over resolved contacts times it.
+    summary = pd.read_csv(out / "summary.csv")
+    for name, row in (("human", human), ("ai", ai)):
+        kpi = summary[(summary.scenario == name) & (summary.kpi == "csat") & (summary.site == "all")]
+        whole = kpi.iloc[0]  # one channel: its row is the whole
+        assert len(kpi) == 1
+        assert 0 < row["csat"] < 1 and row["csat"] == pytest.approx(whole["estimate"])
+        assert row["csat_low"] <= row["csat"] <= row["csat_high"]
+        assert row["cost_per_satisfied_resolved_contact"] == pytest.approx(
+            row["annual_cost"] / (row["resolved_per_year"] * row["csat"])
+        )
     page = render_report(out).read_text()
-    assert 'id="total-cost-table"' in page and "CSAT" not in page.split('id="total-cost"')[1][:3000]
+    assert 'id="total-cost-table"' in page and "CSAT" in page.split('id="total-cost"')[1][:6000]
     assert "Over 3 years at a discount rate of 8% a year" in page
