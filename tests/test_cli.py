@@ -300,7 +300,7 @@ def test_the_parsers_choices_are_the_layers_own():
         (action,) = [a for a in commands[command]._actions if option in a.option_strings]
         return tuple(action.choices)
 
-    assert choices("staff", "--method") == (*METHODS, "search")
+    assert choices("staff", "--method") == (*METHODS, "search", "simopt")
     assert choices("experiment", "--backend") == BACKENDS
 
 
