@@ -124,7 +124,9 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
     # per satisfied resolved contact the annual cost over resolved contacts times it.
     summary = pd.read_csv(out / "summary.csv")
     for name, row in (("human", human), ("ai", ai)):
-        kpi = summary[(summary.scenario == name) & (summary.kpi == "csat") & (summary.site == "all")]
+        kpi = summary[
+            (summary.scenario == name) & (summary.kpi == "csat") & (summary.site == "all")
+        ]
         whole = kpi.iloc[0]  # one channel: its row is the whole
         assert len(kpi) == 1
         assert 0 < row["csat"] < 1 and row["csat"] == pytest.approx(whole["estimate"])

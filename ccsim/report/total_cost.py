@@ -21,6 +21,8 @@ from ccsim.report.reading import read_csv
 
 __all__ = ["read_total_cost", "total_cost_section"]
 
+MINUS = "\N{MINUS SIGN}"
+
 
 def read_total_cost(folder: Path) -> pd.DataFrame | None:
     """``total_cost.csv`` of an output folder, or None where the study wrote none."""
@@ -33,35 +35,54 @@ def _money(value: float, currency: str) -> str:
     return format_estimate("operating_cost", value, math.nan, math.nan, currency=currency)[0]
 
 
-def _range(low: float, high: float, currency: str) -> str:
+def _scale(table: pd.DataFrame) -> tuple[float, str]:
+    """Millions (or thousands) for the table's sums, so that a row fits the page: a year of
+    a large centre is tens of millions, read to three figures."""
+    largest = float(table["npv"].abs().max()) if "npv" in table else math.nan
+    if largest >= 1e7:
+        return 1e6, "M"
+    if largest >= 1e4:
+        return 1e3, "k"
+    return 1.0, ""
+
+
+def _sum(value: float, scale: tuple[float, str]) -> str:
+    """A sum in the table's unit (its header names it): ``74.7`` for 74.7 million."""
+    if not math.isfinite(value):
+        return "not known"
+    factor, unit = scale
+    digits = 1 if unit else 0
+    return f"{value / factor:,.{digits}f}".replace("-", MINUS)
+
+
+def _range(low: float, high: float, scale: tuple[float, str]) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    return f"{_money(low, currency)} to {_money(high, currency)}"
+    return f"{_sum(low, scale)} to {_sum(high, scale)}"
 
 
-def _row(row: pd.Series, currency: str, with_csat: bool, baseline: str) -> dict[str, str]:
+def _row(row: pd.Series, scale, currency: str, with_csat: bool, baseline: str) -> dict[str, str]:
     base = row["model"] == baseline
     cells = {
         "model": str(row["model"]),
-        "annual": _money(row["annual_cost"], currency),
-        "replacement": _money(row["replacement_cost"], currency),
-        "transition": _money(row["transition_cost"], currency),
-        "npv": _money(row["npv"], currency),
-        "npv_noise": _range(row["npv_low"], row["npv_high"], currency),
-        "npv_range": _range(row["npv_p05"], row["npv_p95"], currency),
-        "difference": "baseline" if base else _money(row["npv_difference"], currency),
+        "annual": _sum(row["annual_cost"], scale),
+        "replacement": _sum(row["replacement_cost"], scale),
+        "transition": _sum(row["transition_cost"], scale),
+        "npv": _sum(row["npv"], scale),
+        "npv_noise": _range(row["npv_low"], row["npv_high"], scale),
+        "npv_range": _range(row["npv_p05"], row["npv_p95"], scale),
+        "difference": "baseline" if base else _sum(row["npv_difference"], scale),
         "difference_range": ""
         if base
-        else _range(row["npv_difference_p05"], row["npv_difference_p95"], currency),
+        else _range(row["npv_difference_p05"], row["npv_difference_p95"], scale),
         "p_lowest": f"{row['p_lowest_npv']:.0%}" if math.isfinite(row["p_lowest_npv"]) else "",
         "per_resolved": _money(row["cost_per_resolved_contact"], currency),
     }
     if with_csat:
         csat = float(row["csat"])
-        cells["csat"] = (
-            f"{csat:.1%} [{row['csat_low']:.1%}, {row['csat_high']:.1%}]"
-            if math.isfinite(csat)
-            else "not counted"
+        cells["csat"] = f"{csat:.1%}" if math.isfinite(csat) else "not counted"
+        cells["csat_interval"] = (
+            f"[{row['csat_low']:.1%}, {row['csat_high']:.1%}]" if math.isfinite(csat) else ""
         )
         cells["per_satisfied"] = _money(row["cost_per_satisfied_resolved_contact"], currency)
     return cells
@@ -75,6 +96,7 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
         return None
     with_csat = "csat" in table and bool(table["csat"].astype(float).notna().any())
     first = table.iloc[0]
+    scale = _scale(table)
     points = int(first["points"])
     sample = (
         f"; the ranges are 5% to 95% over {points} joint draws of the uncertain inputs "
@@ -91,5 +113,6 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
             f"the start and discounts each year's cost at its end{sample}."
         ),
         "csat": with_csat,
-        "rows": [_row(row, currency, with_csat, baseline) for _, row in table.iterrows()],
+        "unit": f"{scale[1]} {currency}".strip(),
+        "rows": [_row(row, scale, currency, with_csat, baseline) for _, row in table.iterrows()],
     }
