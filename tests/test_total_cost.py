@@ -185,7 +185,8 @@ def test_ranges_over_a_small_synthetic_sample_by_hand():
 
 def _summary(csat: bool) -> pd.DataFrame:
     rows = [("operating_cost", 10_000.0, math.nan, math.nan),
-            ("cost_per_resolved_contact", 2.5, math.nan, math.nan)]  # fmt: skip
+            ("cost_per_resolved_contact", 2.5, math.nan, math.nan),
+            ("resolution_rate", 0.9, math.nan, math.nan)]  # fmt: skip
     if csat:
         rows.append(("csat", 0.8, 0.78, 0.82))
     return pd.DataFrame(
@@ -208,8 +209,12 @@ def test_cost_per_satisfied_resolved_contact_where_the_run_counts_csat(tmp_path)
     resolved = 10_000 / 2.5 * WEEKS_PER_YEAR  # 4,000 resolutions in the week
     assert row["resolved_per_year"] == pytest.approx(resolved)
     assert row["cost_per_resolved_contact"] == pytest.approx(row["annual_cost"] / resolved)
+    # 10% never resolved, each scored sigmoid(base - unresolved) = sigmoid(1.55 - 2.65):
+    # the resolved are satisfied at (0.8 - 0.1 x 0.2497) / 0.9 = 0.8611, not 0.8.
+    never = 1 / (1 + math.exp(2.65 - 1.55))
+    assert never == pytest.approx(0.2497, abs=1e-4)
     assert row["cost_per_satisfied_resolved_contact"] == pytest.approx(
-        row["annual_cost"] / (resolved * 0.8)
+        row["annual_cost"] / (resolved * (0.8 - 0.1 * never) / 0.9)
     )
     assert row["points"] == 0 and math.isnan(row["npv_p05"])  # nothing uncertain
     without = total_cost_table(experiment, bases, None, None, _summary(False))
@@ -279,6 +284,13 @@ def test_bad_total_cost_is_one_line_naming_the_field(tmp_path, change, field, wo
          "total_cost.uncertain.sites.elsewhere.workforce.attrition: no model has"),
         ("uncertain: {transition.ramp.other.start: {low: 1.1, high: 1.5, source: x}}",
          "no model has transition.ramp.other.start"),
+        # A range end the model's own field refuses: caught before the study, not after it.
+        ("uncertain: {transition.dual_running_share: {low: 0.5, high: 1.4, source: x}}",
+         "transition.dual_running_share at 1.4: "),
+        ("uncertain: {transition.ramp.main.start: {low: 0.8, high: 1.2, source: x}}",
+         "transition.ramp.main.start at 0.8: "),
+        ("uncertain: {sites.main.workforce.attrition: {low: 0.3, high: 1.5, source: x}}",
+         "sites.main.workforce.attrition at 1.5: "),
     ],
 )  # fmt: skip
 def test_a_path_no_model_has_is_refused_before_any_run(tmp_path, change, words):
@@ -321,3 +333,19 @@ def test_every_column_of_total_cost_csv_is_documented():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text()
     section = docs.split("## Total cost over a horizon")[1]
     assert [c for c in TOTAL_COST_COLUMNS if f"`{c}`" not in section] == []
+
+
+def test_dual_running_prices_the_sites_a_model_closes():
+    # Onshore pays 700 at Dallas and 300 at the specialists a week; a model that keeps the
+    # specialists runs Dallas twice during the move, not the specialists: 0.7 of the week.
+    from ccsim.study.total_cost import Week, closed_share
+
+    onshore = Week(1000.0, {"dallas": 700.0, "specialists": 300.0}, {})
+    keeps = SimpleNamespace(
+        sites=[SimpleNamespace(name="manila"), SimpleNamespace(name="specialists")]
+    )
+    assert closed_share(onshore, keeps) == pytest.approx(0.7)
+    every = SimpleNamespace(
+        sites=[SimpleNamespace(name="dallas"), SimpleNamespace(name="specialists")]
+    )
+    assert closed_share(onshore, every) == 1.0  # the same sites change how they work

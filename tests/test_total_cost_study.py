@@ -5,6 +5,7 @@ the study's own by hand, and the report shows its section."""
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 
 import pandas as pd
@@ -131,8 +132,12 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
         assert len(kpi) == 1
         assert 0 < row["csat"] < 1 and row["csat"] == pytest.approx(whole["estimate"])
         assert row["csat_low"] <= row["csat"] <= row["csat_high"]
+        rates = summary[(summary.scenario == name) & (summary.kpi == "resolution_rate")]
+        resolved = float(rates[rates.site == "all"].iloc[0]["estimate"])
+        never = 1 / (1 + math.exp(2.65 - 1.55))  # a journey never resolved, by default
+        satisfied = (row["csat"] - (1 - resolved) * never) / resolved
         assert row["cost_per_satisfied_resolved_contact"] == pytest.approx(
-            row["annual_cost"] / (row["resolved_per_year"] * row["csat"])
+            row["annual_cost"] / (row["resolved_per_year"] * satisfied)
         )
     page = render_report(out).read_text()
     assert 'id="total-cost-table"' in page and "CSAT" in page.split('id="total-cost"')[1][:6000]

@@ -143,6 +143,10 @@ def staff(args) -> int:
         from ccsim.cli.staff_search import part_time_shares
 
         part_time_shares(args.part_time_share, scenario)
+    if args.method == "simopt":
+        from ccsim.cli.staff_simopt import refuse_other_scenarios
+
+        refuse_other_scenarios(args, scenario)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-staffing"
     with output_folder(out):
         return _plan_staff(scenario, out, args)

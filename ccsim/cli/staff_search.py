@@ -106,7 +106,7 @@ def part_time_shares(given: list | None, scenario) -> dict[str, tuple[float, flo
     names = {site.name for site in scenario.sites}
     for name in shares.keys() - names - {"*"}:
         known = ", ".join(sorted(names))
-        raise UserError(f"ccsim: --part-time-share: no site {name!r} (sites: {known})")
+        raise UserError(f"--part-time-share: no site {name!r} (sites: {known})")
     return shares
 
 

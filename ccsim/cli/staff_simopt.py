@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ccsim.model.errors import UserError
 
-__all__ = ["SIMOPT_DAYS", "staff_simopt"]
+__all__ = ["SIMOPT_DAYS", "refuse_other_scenarios", "staff_simopt"]
 
 #: Days each plan is simulated on (common random numbers), and days to confirm the result.
 SIMOPT_DAYS = 60
@@ -25,13 +25,10 @@ def _cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def staff_simopt(args, scenario, out: Path) -> int:
-    from ccsim.experiment.folder import writing_to
-    from ccsim.files import write_text
-    from ccsim.planning.scenario_file import scenario_yaml
-    from ccsim.planning.simopt import simopt
-    from ccsim.planning.simopt_callcenter import FULL_DAY, plan_csv, plan_from_scenario
-    from ccsim.planning.simopt_callcenter import scenario as staffed
+def refuse_other_scenarios(args, scenario) -> None:
+    """``--method simopt`` staffs CALLCENTER-1 alone: any other scenario is refused in one
+    line, before the output folder is made."""
+    from ccsim.planning.simopt_callcenter import plan_from_scenario
 
     try:
         plan_from_scenario(scenario)
@@ -40,6 +37,16 @@ def staff_simopt(args, scenario, out: Path) -> int:
             f"{args.config}: --method simopt staffs CALLCENTER-1 only "
             f"(benchmarks/callcenter1/scenario.yaml): {exc}"
         ) from exc
+
+
+def staff_simopt(args, scenario, out: Path) -> int:
+    from ccsim.experiment.folder import writing_to
+    from ccsim.files import write_text
+    from ccsim.planning.scenario_file import scenario_yaml
+    from ccsim.planning.simopt import simopt
+    from ccsim.planning.simopt_callcenter import FULL_DAY, plan_csv
+    from ccsim.planning.simopt_callcenter import scenario as staffed
+
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     wall, cpu = time.perf_counter(), _cpu_seconds()
     with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:

@@ -49,10 +49,20 @@ _TABLE_KPIS = (
     "csat",
     "contact_csat",
     "poor_journey_share",
+    "operating_cost",
     "labour_cost",
+    "contract_cost",
+    "service_credits",
+    "bot_cost",
+    "ai_fixed_cost",
     "cost_per_handled_contact",
     "revenue_at_risk",
 )
+#: Cost rows shown only where the run has them (a priced site, a contract, a bot).
+_WHEN_NOT_ZERO = frozenset(
+    {"operating_cost", "labour_cost", "contract_cost", "service_credits", "bot_cost",
+     "ai_fixed_cost", "cost_per_handled_contact", "revenue_at_risk"}
+)  # fmt: skip
 _LABELS = {
     "offered": "Offered contacts (per replication)",
     "service_level": "Service level",
@@ -70,7 +80,12 @@ _LABELS = {
     "contact_csat": "Contacts satisfied (post-contact survey)",
     "poor_journey_share": "Customers with a poor journey",
     "revenue_at_risk": "Revenue at risk (churn; beside the cost, not in it)",
-    "labour_cost": "Labour cost (per replication)",
+    "operating_cost": "Operating cost (per replication: labour or bills, bots, AI fees)",
+    "labour_cost": "Labour cost (a contracted site: its bill)",
+    "contract_cost": "of which contracts' bills (after service credits)",
+    "service_credits": "Service credits taken off the bills",
+    "bot_cost": "Bot sessions",
+    "ai_fixed_cost": "AI platform and operations fees",
     "cost_per_handled_contact": "Cost per handled contact",
 }
 _KEYS = ("channel", "site")
@@ -129,10 +144,8 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[s
         row = rows.loc[kpi]
         if not math.isfinite(row["estimate"]):
             continue
-        if kpi in ("labour_cost", "cost_per_handled_contact") and row["estimate"] == 0:
-            continue  # no site has a cost per hour
-        if kpi == "revenue_at_risk" and row["estimate"] == 0:
-            continue  # no churn modelled
+        if kpi in _WHEN_NOT_ZERO and row["estimate"] == 0:
+            continue  # no priced site, contract, bot or churn: nothing to show
         text, interval = format_estimate(
             kpi, row["estimate"], row["ci_low"], row["ci_high"], currency=currency
         )

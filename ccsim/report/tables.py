@@ -43,7 +43,8 @@ _KEYS = ("scenario", "channel", "site", "kpi")
 # fmt: off
 #: Rows of each table, in order; KPIs absent from the files are left out.
 MODEL_ROWS = ("cost_per_resolved_contact", "cost_per_handled_contact", "operating_cost",
-              "labour_cost", "bot_cost", "service_level", "asa", "abandon_rate",
+              "labour_cost", "contract_cost", "bot_cost", "ai_fixed_cost", "service_level",
+              "asa", "abandon_rate",
               "containment_rate", "bot_resolution_share", "fcr", "agent_fcr",
               "ticket_resolution_time", "request_resolution_time", "mean_resolution_time",
               "median_resolution_time", "resolved_within_24h",
@@ -56,6 +57,8 @@ CHANNEL_ROWS = ("offered", "service_level", "asa", "abandon_rate", "aht", "occup
                 "backlog",
                 "cost_per_handled_contact", "labour_cost")
 # fmt: on
+#: Cost rows that only some scenarios have: left out where every value is 0.
+_BILLED = frozenset({"contract_cost", "service_credits", "ai_fixed_cost", "bot_cost"})
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ def _rows(frame: pd.DataFrame, kpis: Sequence[str], channels, outputs: Experimen
     value = "estimate" if "estimate" in frame else "difference"
     rows = frame[frame["channel"].isin(channels) & (frame["site"] == site) & frame[value].notna()]
     present = set(rows["kpi"])
+    # A bill, credit or fee no model has (every value 0) is not a row of zeros.
+    present -= {k for k in _BILLED if k in present and (rows[rows.kpi == k][value] == 0).all()}
     return [
         (kpi, cost_label(outputs.window, KPIS[kpi].label) if _per_period(kpi) else KPIS[kpi].label)
         for kpi in kpis

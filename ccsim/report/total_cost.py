@@ -107,7 +107,7 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
     return {
         "sentence": (
             f"Over {first['horizon_years']:g} years at a discount rate of "
-            f"{first['discount_rate']:.0%} a year: the annual cost is the week at equal "
+            f"{first['discount_rate'] * 100:g}% a year: the annual cost is the week at equal "
             f"service times {WEEKS_PER_YEAR:.2f}, plus replacing leavers and the fixed "
             "costs; the net present value adds the one-off cost of moving to the model at "
             f"the start and discounts each year's cost at its end{sample}."

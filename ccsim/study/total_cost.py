@@ -15,6 +15,7 @@ for each point of the joint sample (side by side, the two hypercubes are one).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,10 @@ TOTAL_COST_COLUMNS = [
 ]  # fmt: skip
 
 
+#: A site's wage in the joint sample: training pay at a point is paid at the point's wage.
+_WAGE = re.compile(r"sites\.[^.]+\.cost_per_hour")
+
+
 @dataclass(frozen=True)
 class Week:
     """A model's week at equal service: its cost, each site's pay and paid FTE there."""
@@ -83,12 +88,13 @@ def annual_items(
     replacement = 0.0
     for site in scenario.sites:
         force = site.workforce
-        if force is None:
-            continue
+        if force is None or site.contract is not None:
+            continue  # a vendor's hiring and training are in what its contract bills
         attrition = _site_value(values, site.name, "attrition", force.attrition)
         per_leaver = _site_value(values, site.name, "cost_per_hire", force.cost_per_hire)
         weeks = _site_value(values, site.name, "training_weeks", force.training_weeks)
-        per_leaver += weeks * force.fte_hours * site.cost_per_hour
+        wage = float(values.get(f"sites.{site.name}.cost_per_hour", site.cost_per_hour))
+        per_leaver += weeks * force.fte_hours * wage  # the point's wage where it was drawn
         replacement += attrition * week.fte.get(site.name, 0.0) * per_leaver
         path = f"sites.{site.name}.workforce.attrition"
         if path in repriced and force.learning:
@@ -150,6 +156,20 @@ def satisfaction(summary: pd.DataFrame | None, model: str) -> tuple[float, float
     return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
 
 
+def satisfied_when_resolved(summary, model: str, scenario, csat) -> float:
+    """The share satisfied among the resolved customers: CSAT counts every journey, and one
+    never resolved scores ``sigmoid(base - unresolved)`` whatever happened in it
+    (:mod:`ccsim.sim.satisfaction`), so with R resolved, P(satisfied | resolved) =
+    (csat - (1 - R) sigmoid(base - unresolved)) / R; NaN without CSAT."""
+    rate = _whole_row(summary, model, "resolution_rate")
+    if not csat or rate is None or not float(rate["estimate"]) > 0:
+        return math.nan
+    resolved = float(rate["estimate"])
+    config = scenario.satisfaction
+    never = 1.0 / (1.0 + math.exp(config.unresolved - config.base))
+    return (csat[0] - (1.0 - resolved) * never) / resolved
+
+
 def _whole_row(summary: pd.DataFrame | None, model: str, kpi: str):
     """The summary's row of ``kpi`` for the whole of ``model`` (channel ``all``, or its one
     channel), or None."""
@@ -207,7 +227,7 @@ def _draws(experiment, points: pd.DataFrame | None) -> tuple[int, list[dict], li
         at = points.drop_duplicates("point").set_index("point").sort_index()
         for name, spec_input in joint.inputs.items():
             for path, (lo, hi) in spec_input.ranges(name).items():
-                if REPRICED.fullmatch(path):
+                if REPRICED.fullmatch(path) or _WAGE.fullmatch(path):
                     for i in range(n):
                         held[i][path] = lo + float(at.loc[i, name]) * (hi - lo)
     return n, repriced, held
@@ -235,7 +255,8 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
     for m, name in enumerate(names):
         scenario, week = experiment.scenarios[name], weeks[name]
         annual = annual_items(scenario, week, {}, {})
-        once = one_off_items(scenario, week, weeks[baseline].cost, {})
+        closing = closed_share(weeks[baseline], scenario)
+        once = one_off_items(scenario, week, weeks[baseline].cost * closing, {})
         value = npv(once["transition_cost"], annual["annual_cost"], years, spec.discount_rate)
         base_npv[name] = value
         factor = week.cost / bases[name].cost if bases[name].cost else 1.0
@@ -273,9 +294,8 @@ def total_cost_table(experiment, bases, equal_service, points, summary) -> pd.Da
                 "csat": csat[0] if csat else math.nan,
                 "csat_low": csat[1] if csat else math.nan,
                 "csat_high": csat[2] if csat else math.nan,
-                "cost_per_satisfied_resolved_contact": (
-                    annual["annual_cost"] / (resolved * csat[0]) if csat else math.nan
-                ),
+                "cost_per_satisfied_resolved_contact": annual["annual_cost"]
+                / (resolved * satisfied_when_resolved(summary, name, scenario, csat)),
             }
         )
     table = pd.DataFrame(records)
@@ -298,10 +318,22 @@ def _drawn(experiment, weeks, weekly, repriced, held) -> tuple[dict, dict]:
         for name, scenario in experiment.scenarios.items():
             week = Week(float(weekly[name][i]), weeks[name].pay, weeks[name].fte)
             annual = annual_items(scenario, week, values, repriced[i])["annual_cost"]
-            once = one_off_items(scenario, week, float(weekly[baseline][i]), values)
+            closing = closed_share(weeks[baseline], scenario)
+            once = one_off_items(scenario, week, float(weekly[baseline][i]) * closing, values)
             annual_drawn[name][i] = annual
             drawn[name][i] = npv(once["transition_cost"], annual, spec.years, rate)
     return drawn, annual_drawn
+
+
+def closed_share(baseline: Week, scenario) -> float:
+    """The share of the baseline's pay at equal service earned at the sites ``scenario``
+    does without: dual running keeps running what is being closed, not the sites both
+    keep (the in-house specialists). 1 where the model keeps every baseline site (the same
+    sites change how they work: all of it runs twice) or the pay per site is not known."""
+    total = sum(baseline.pay.values())
+    kept = {site.name for site in scenario.sites}
+    closed = sum(pay for site, pay in baseline.pay.items() if site not in kept)
+    return closed / total if total > 0 and closed > 0 else 1.0
 
 
 def _noise(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ccsim.model import ConfigError
 from ccsim.study.uncertainty_design import UncertainInput
@@ -118,3 +118,34 @@ def check_total_cost(experiment) -> None:
                 _has(s, path) for s in experiment.scenarios.values()
             ):
                 raise ConfigError(source, where, f"no model has {path}")
+            for end in spec_input.ranges(name)[path]:
+                for scenario in experiment.scenarios.values():
+                    problem = _refused(scenario, path, end)
+                    if problem:
+                        raise ConfigError(source, where, f"{path} at {end:g}: {problem}")
+
+
+def _refused(scenario, path: str, value: float) -> str:
+    """What the model's own field says of ``value`` at ``path`` ("" where it takes it, or
+    the model lacks the path): a range end is checked before anything runs, not found
+    wanting after a study's simulations."""
+    if path == "discount_rate" or not _has(scenario, path):
+        return ""
+    parts = path.split(".")
+    try:
+        if parts[0] == "sites":
+            force = next(s for s in scenario.sites if s.name == parts[1]).workforce
+            type(force).model_validate({**force.model_dump(), parts[3]: value})
+        elif parts[0] == "transition":
+            data = scenario.transition.model_dump()
+            if parts[1] == "ramp":
+                data["ramp"][parts[2]][parts[3]] = value
+            else:
+                data[parts[1]] = value
+            type(scenario.transition).model_validate(data)
+        else:
+            cost = scenario.fixed_costs[parts[1]]
+            type(cost).model_validate({**cost.model_dump(), "amount": value})
+    except ValidationError as error:
+        return str(error.errors()[0]["msg"]).lower()
+    return ""
