@@ -319,3 +319,34 @@ def test_a_transfer_costs_what_the_model_says():
         assert tally.satisfied == pytest.approx(expected, rel=1e-9)
         rows[resolution] = kpis(tally)["csat"]
     assert rows[0.6] < rows[0.9]
+
+
+def test_a_call_backs_wait_is_charged_by_the_hour():
+    """A customer who accepted a call back waits off hold, as for an email: the call-back
+    channel's toll is the deferred one by the hour, the live channels' by the minute (by
+    the minute, an hour's wait scored a called-back customer below one never resolved)."""
+    from ccsim.sim.engine import build
+    from ccsim.sim.streams import Streams
+
+    config = parse_scenario(
+        {
+            "name": "callbacks",
+            "horizon": 8 * 3600,
+            "channels": {
+                "voice": {
+                    "arrivals": {"rate": "2/min"},
+                    "handle_time": {"dist": "exponential", "mean": 300},
+                    "patience": {"dist": "exponential", "mean": 600},
+                    "service_level": {"threshold": 20, "target": 0.8},
+                    "callback": {"threshold": "3min", "acceptance": 0.5, "deadline": "2h"},
+                }
+            },
+            "sites": [{"name": "home", "agents": 9}],
+        }
+    )
+    core = build(config, Streams(1))
+    tolls = {channel.name: channel.toll for channel in core.channels}
+    assert tolls == {
+        "voice": pytest.approx(DEFAULTS.wait_per_minute / 60),
+        "voice:callback": pytest.approx(DEFAULTS.deferred_wait_per_hour / 3600),
+    }
