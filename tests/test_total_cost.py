@@ -223,6 +223,9 @@ def test_cost_per_satisfied_resolved_contact_where_the_run_counts_csat(tmp_path)
         table.to_csv(tmp_path / "total_cost.csv", index=False)
         section = total_cost_section(tmp_path, "USD", "plain")
         assert section["csat"] is shown
+        best = table.loc[table["npv"].idxmin()]
+        assert section["answer"].startswith(f"{best['model']} has the lowest net present value")
+        assert ("CSAT" in section["answer"]) is shown
         assert ("per_satisfied" in section["rows"][1]) is shown
         assert section["rows"][0]["difference"] == "baseline"
         assert section["unit"].endswith("USD")  # the header names the unit once

@@ -112,7 +112,38 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
             "costs; the net present value adds the one-off cost of moving to the model at "
             f"the start and discounts each year's cost at its end{sample}."
         ),
+        "answer": _answer(table, scale, currency, with_csat),
         "csat": with_csat,
         "unit": f"{scale[1]} {currency}".strip(),
         "rows": [_row(row, scale, currency, with_csat, baseline) for _, row in table.iterrows()],
     }
+
+
+def _answer(table: pd.DataFrame, scale, currency: str, with_csat: bool) -> str:
+    """The section's answer: the lowest net present value, how often it is lowest over the
+    draws, and, where CSAT is counted, the models whose customers are most and least
+    satisfied (what the cheapest costs them)."""
+    rows = table[table["npv"].astype(float).notna()]
+    if rows.empty:
+        return ""
+    best = rows.loc[rows["npv"].astype(float).idxmin()]
+    unit = f"{scale[1]} {currency}".strip()
+    text = f"{best['model']} has the lowest net present value, {_sum(best['npv'], scale)} {unit}"
+    if math.isfinite(float(best["p_lowest_npv"])):
+        text += f", lowest in {best['p_lowest_npv']:.0%} of the draws"
+    text += "."
+    scored = rows[rows["csat"].astype(float).notna()] if with_csat else rows.iloc[0:0]
+    if len(scored) > 1:
+        high = scored.loc[scored["csat"].astype(float).idxmax()]
+        low = scored.loc[scored["csat"].astype(float).idxmin()]
+        if low["model"] == best["model"]:
+            where = f"the lowest of the models, against {high['csat']:.1%} at {high['model']}"
+        elif high["model"] == best["model"]:
+            where = f"the highest of the models, against {low['csat']:.1%} at {low['model']}"
+        else:
+            where = (
+                f"against {high['csat']:.1%} at {high['model']} (the highest) and "
+                f"{low['csat']:.1%} at {low['model']} (the lowest)"
+            )
+        text += f" Its customers' CSAT is {best['csat']:.1%}, {where}."
+    return text
