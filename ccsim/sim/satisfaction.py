@@ -91,9 +91,10 @@ class Survey:
     def __init__(self, config, sites, channels) -> None:
         self.config = config
         # Per second queued: a live channel's by the minute, deferred work's by the hour. A
-        # call back's wait is the customer's own time, not time on hold: by the hour too.
+        # feature's internal channel (call backs, messages) is worked after the live ones,
+        # its customer not on hold: by the hour too.
         for channel in channels:
-            deferred = channel.counts.deferred or channel.name.endswith(":callback")
+            deferred = channel.counts.deferred or channel.internal
             channel.toll = (
                 config.deferred_wait_per_hour / 3600.0
                 if deferred

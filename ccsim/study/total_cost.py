@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from ccsim.files import write_csv
-from ccsim.model.transition import FixedCost, Transition, fixed_cost_per_year, transition_cost
+from ccsim.model.transition import FixedCost, fixed_cost_per_year, transition_cost
 from ccsim.model.workforce import WEEKS_PER_YEAR, paid_hours_per_week, tenure_multipliers
-from ccsim.study.total_cost_spec import REPRICED, check_total_cost
+from ccsim.study.total_cost_spec import REPRICED, check_total_cost, transition_with
 from ccsim.study.uncertainty_design import UncertaintySpec, design
 
 __all__ = [
@@ -122,17 +122,7 @@ def one_off_items(
     ``values`` setting its paths, and their sum (``transition_cost``)."""
     transition = scenario.transition
     if transition is not None and values:
-        data = transition.model_dump()
-        for path, value in values.items():
-            parts = path.split(".")
-            if parts[0] != "transition":
-                continue
-            if parts[1] == "ramp":
-                if parts[2] in data["ramp"]:  # a site new in another model only
-                    data["ramp"][parts[2]][parts[3]] = value
-            else:
-                data[parts[1]] = value
-        transition = Transition.model_validate(data)
+        transition = transition_with(transition, values)
     items = transition_cost(transition, outgoing_weekly, week.pay)
     return {**items, "transition_cost": sum(items.values())}
 

@@ -13,6 +13,7 @@ and priced at the value drawn there.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ccsim.model import ConfigError
 from ccsim.study.uncertainty_design import UncertainInput
 
-__all__ = ["REPRICED", "TotalCostSpec", "check_total_cost", "horizon_years"]
+__all__ = ["REPRICED", "TotalCostSpec", "check_total_cost", "horizon_years", "transition_with"]
 
 #: The paths the total cost reprices, besides ``discount_rate``.
 REPRICED = re.compile(
@@ -125,6 +126,23 @@ def check_total_cost(experiment) -> None:
                         raise ConfigError(source, where, f"{path} at {end:g}: {problem}")
 
 
+def transition_with(transition, values: Mapping[str, float]):
+    """``transition`` with the ``transition.*`` paths of ``values`` set, validated (a
+    ValidationError where a field refuses its value); a ramp of a site it does not open
+    is left alone (the site is new in another model only)."""
+    data = transition.model_dump()
+    for path, value in values.items():
+        parts = path.split(".")
+        if parts[0] != "transition":
+            continue
+        if parts[1] == "ramp":
+            if parts[2] in data["ramp"]:
+                data["ramp"][parts[2]][parts[3]] = value
+        else:
+            data[parts[1]] = value
+    return type(transition).model_validate(data)
+
+
 def _refused(scenario, path: str, value: float) -> str:
     """What the model's own field says of ``value`` at ``path`` ("" where it takes it, or
     the model lacks the path): a range end is checked before anything runs, not found
@@ -137,12 +155,7 @@ def _refused(scenario, path: str, value: float) -> str:
             force = next(s for s in scenario.sites if s.name == parts[1]).workforce
             type(force).model_validate({**force.model_dump(), parts[3]: value})
         elif parts[0] == "transition":
-            data = scenario.transition.model_dump()
-            if parts[1] == "ramp":
-                data["ramp"][parts[2]][parts[3]] = value
-            else:
-                data[parts[1]] = value
-            type(scenario.transition).model_validate(data)
+            transition_with(scenario.transition, {path: value})
         else:
             cost = scenario.fixed_costs[parts[1]]
             type(cost).model_validate({**cost.model_dump(), "amount": value})
