@@ -5,13 +5,18 @@ For each design in ``configs/models/design/`` (sites, skills, costs, AI; demand 
 
     ccsim staff configs/models/design/<model>.yaml --method search --reps 10 --seed 1 \\
         --confidence 0.99 --interval-share 0.97 --max-occupancy 0.85 \\
-        --time-limit 20s --mip-gap 0.02 --max-trim 8 --jobs -1 \\
+        --time-limit 20s --mip-gap 0.02 --max-trim 8 --jobs -1 --tours \\
+        [--part-time-share bogota=0,0] [--part-time-share manila=0,0] \\
         --model configs/models/<model>.yaml --out results/staffing/<model>
 
 which staffs every channel, tier and site of the model at least cost for the channels' own
 targets and the occupancy caps of shared/domain.md (85% on voice and chat, 95% with email
 filling idle time), with simulation as the judge (docs/staffing.md), and writes
 ``configs/models/<model>.yaml``: ``extends`` the design, one line per shift template.
+**Rosters vendors accept.** Every agent works a weekly tour of five days (``--tours``: the
+days off are chosen by the program, not implied by daily shifts), and the outsourced sites
+(Bogota, Manila) are given full-time shifts only, as BPO contracts are written; the
+in-house sites may put up to half their paid hours on part time.
 **A planning margin.** The study judges each model's targets on replications the search
 never saw (another seed, more replications); a plan staffed to the edge of its own
 replications fails there about half the time (a week's volume varies by about 10% a day,
@@ -47,13 +52,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ccsim.cli import main as ccsim  # noqa: E402
+from ccsim.model import load_scenario  # noqa: E402
 
 DESIGNS = ROOT / "configs" / "models" / "design"
 #: How the study's models are staffed (module docstring); flags after ``--`` come later and win.
 STUDY_FLAGS = [
     "--confidence", "0.99", "--interval-share", "0.97", "--max-occupancy", "0.85",
     "--time-limit", "20s", "--mip-gap", "0.02", "--max-trim", "8", "--jobs", "-1",
+    "--tours",
 ]  # fmt: skip
+#: Outsourced sites: BPO contracts staff full-time shifts only (configs/README.md).
+FULL_TIME_ONLY = ("bogota", "manila")
 MODELS = ROOT / "configs" / "models"
 #: Replications per simulation of the search: 10, or more where a model's interval floor
 #: varies more between seeds (module docstring).
@@ -74,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     # From the checkout, so that each model file names its design as it is retyped there.
     os.chdir(ROOT)
     for name in names:
+        sites = {s.name for s in load_scenario(designs / f"{name}.yaml").sites}
+        vendors = [f"--part-time-share={v}=0,0" for v in FULL_TIME_ONLY if v in sites]
         status = ccsim(
             [
                 "staff",
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--out",
                 os.path.join("results", "staffing", name),
                 *STUDY_FLAGS,
+                *vendors,
                 *extra,
             ]
         )
