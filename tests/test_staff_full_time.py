@@ -63,3 +63,23 @@ def test_an_unknown_site_is_refused_in_one_line(tmp_path, capsys):
     assert code == 2
     assert err.count("\n") == 0 and "no site 'vendr'" in err and "vendor" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_model_file_names_the_roster_rules_it_was_staffed_under(tmp_path, capsys):
+    """A reader re-staffing from the model file's header gets the same shifts only with the
+    same roster rules, so the header names them."""
+    from ccsim.cli import main
+
+    path = tmp_path / "two.yaml"
+    path.write_text(json.dumps(_two_sites()))
+    model = tmp_path / "staffed.yaml"
+    code = main(
+        ["staff", str(path), "--method", "search", "--reps", "2", "--max-trim", "2",
+         "--part-time-share", "vendor=0,0", "--model", str(model), "--out", str(tmp_path / "out")]
+    )  # fmt: skip
+    capsys.readouterr()
+    assert code == 0
+    header = model.read_text().splitlines()[1]
+    assert header.startswith("# Staffed by `ccsim staff ")
+    assert "--method search --part-time-share vendor=0,0`" in header
+    assert " ;" not in model.read_text()

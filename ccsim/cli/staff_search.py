@@ -204,7 +204,12 @@ def _write_plan(plan, out: Path, args) -> list[Path]:
     from ccsim.planning.model_file import write_staffed_model
 
     model = args.model if args.model is not None else out / "staffed.yaml"
-    command = " ".join(["ccsim staff", shown_path(args.config), "--method search"])
+    # The roster's rules are part of how the plan was made: a reader re-staffing without them
+    # would get other shifts.
+    rules = ["--tours"] if args.tours else []
+    for site, (low, high) in args.part_time_share or []:
+        rules.append(f"--part-time-share {'' if site == '*' else site + '='}{low:g},{high:g}")
+    command = " ".join(["ccsim staff", shown_path(args.config), "--method search", *rules])
     return [
         write_staffed_model(model, plan, args.config, command),
         write_csv(out / "plan.csv", plan.headcounts),

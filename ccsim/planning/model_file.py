@@ -78,7 +78,7 @@ def staffed_model_yaml(
         f"{plan.cost:,.0f} {scenario.currency}"
         + ("" if plan.met else "; TARGETS NOT MET")
         + ("" if plan.trimmed or not plan.met else "; trimming stopped early")
-        + (" ; an integer program stopped at its time limit" if plan.time_limited else "")
+        + ("; an integer program stopped at its time limit" if plan.time_limited else "")
         + ".",
         f"# Service level over the window ({plan.evaluation.confidence:.0%} interval): {levels}.",
         f"# Occupancy: {occupancy}.",
