@@ -17,19 +17,18 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
-from math import exp
 
 import numpy as np
 
 from ccsim.model.calendar import Calendar
+from ccsim.sim.answer_log import FLUSH_AT, AnswerLog
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
-from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS, ChannelTally
+from ccsim.sim.metrics import JOURNEY_BINS, ChannelTally
 
 __all__ = ["Counter"]
 
 # The journey bins' upper points: a journey is binned by the first point it is within.
 _JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
-_FIRST_JOURNEY_POINT = _JOURNEY_POINTS[0]
 
 
 class Counter:
@@ -65,6 +64,17 @@ class Counter:
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
         self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
+        self.logs: list[AnswerLog] = []  # each channel's answered contacts (log_answers)
+
+    def log_answers(self, channels, sites) -> None:
+        """Keep each channel's answered contacts in a log, added at each interval edge
+        once there are enough of them (once the survey has scored the sites)."""
+        self.logs = [AnswerLog(channel, sites, self.edges) for channel in channels]
+
+    def flush_answers(self) -> None:
+        """Add every channel's logged answers to the counts (the run is over)."""
+        for log in self.logs:
+            log.flush(self)
 
     # --- the clock's side --------------------------------------------------------------
 
@@ -75,6 +85,9 @@ class Counter:
             clock.first(self.edges[1], self._advance)
 
     def _advance(self, event) -> None:
+        for log in self.logs:
+            if len(log.records) >= FLUSH_AT:
+                log.flush(self)
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
         self.slot_from = max(self.edges[self.slot], self.warmup)
@@ -158,80 +171,30 @@ class Counter:
                 setattr(tally, kind, getattr(tally, kind) + 1)
 
     def answered(self, contact, site, wait: float, handle_time: float, now: float) -> None:
-        """An agent of ``site`` took the contact after ``wait``.
-
-        A contact answered at once adds only to ``answered`` and ``handle_time``: its share
-        of ``answered_within_threshold`` and of the wait distribution is the count of
-        answered contacts that did not wait, which :meth:`record` adds once at the end."""
-        tally = contact.tally
-        if tally is not None:
-            tally.answered += 1
-            tally.handle_time += handle_time
-            here = None
-            if contact.channel.by_site:
-                here = site.counts.answered[contact.channel.index][contact.slot]
-                here.answered += 1
-                here.handle_time += handle_time
-            if wait > 0.0:
-                self._waited(contact, site, tally, here, wait, now)
-            channel = contact.channel
-            # A plain first contact (no customer history, a plain channel) is its own
-            # customer, resolved at first contact: `record` counts those from the totals,
-            # so that the common case adds nothing here.
-            if contact.customer is not None or not channel.plain:
-                counts = channel.counts
-                counts.staged_answered[contact.slot] += 1
-                counts.staged_time[contact.slot] += wait + handle_time
-                customer = contact.customer
-                if customer is not None:
+        """An agent of ``site`` took the contact after ``wait``: one record in its
+        channel's log (:mod:`ccsim.sim.answer_log`), added to the counts at the interval's
+        end. A contact answered at once adds to the wait distribution and the threshold
+        nothing there: its share is counted from the totals by :meth:`record`."""
+        if contact.tally is not None:
+            customer = contact.customer
+            contact.channel.answers(
+                (contact.slot, site.index, wait, handle_time, contact.arrival, now, customer is None)
+            )
+            if customer is not None and not customer.answered:
+                channel = contact.channel
+                if channel is customer.entry:
                     # The customer's first answer at the entry channel counts, on the first
                     # arrival's tally, as within the threshold when the queue time over all
                     # its attempts is.
-                    if wait <= channel.threshold:
-                        counts.customer_within[contact.slot] += 1
-                    if channel is customer.entry and not customer.answered:
-                        customer.answered = True
-                        first = customer.tally
-                        if first is not None and customer.wait + wait <= channel.threshold:
-                            first.customers_within_threshold += 1
-            elif wait + handle_time > _FIRST_JOURNEY_POINT:
-                # A plain first contact is a journey resolved at its end: one within the
-                # first point is counted from the totals in `record`, a longer one here.
-                counts = channel.counts
-                counts.long_plain[contact.slot] += 1
-                bins = counts.journey_bins[contact.slot]
-                bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
+                    customer.answered = True
+                    first = customer.tally
+                    if first is not None and customer.wait + wait <= channel.threshold:
+                        first.customers_within_threshold += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
         if self.contacts is not None:
             row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
-            self.contacts.append((*row, tally is not None, site.name))
-
-    def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
-        """The part of :meth:`answered` for a counted contact that waited."""
-        channel = contact.channel
-        if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
-            p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
-            tally.satisfied += p
-            tally.contact_satisfied += p
-            if here is not None:
-                here.contact_satisfied += p
-        tally.wait_answered += wait
-        tally.waited += 1
-        within = wait <= channel.threshold
-        if within:
-            tally.answered_within_threshold += 1
-        if here is not None:
-            here.wait_answered += wait
-            here.waited += 1
-            if within:
-                here.answered_within_threshold += 1
-        counts = channel.counts
-        counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
-        if contact.arrival >= self.slot_from and now <= self.slot_end:
-            counts.queue_time[self.slot] += wait  # the common case, as `spread` would add it
-        else:
-            self.spread(contact.arrival, now, counts.queue_time)
+            self.contacts.append((*row, contact.tally is not None, site.name))
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -392,6 +355,7 @@ class Counter:
 
     def record(self) -> RunRecord:
         """Complete the counts left to totals (counts, satisfaction); hand the run over."""
+        self.flush_answers()
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
         complete(self.channels, self.sites, observed, self.by_site)

@@ -168,6 +168,7 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     counter.sites = [site.counts for site in sites]
     counter.by_site = len(sites) > 1
     counter.survey = Survey(scenario.satisfaction, sites, channels)
+    counter.log_answers(channels, sites)
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
     core = Core(Clock(), counter, channels, sites, policy)
