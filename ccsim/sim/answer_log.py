@@ -23,7 +23,7 @@ import numpy as np
 
 from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS
 
-__all__ = ["FLUSH_AT", "AnswerLog", "RECORD"]
+__all__ = ["FLUSH_AT", "RECORD", "AnswerLog", "add_bins", "add_counts", "add_sums", "add_to_list"]
 
 #: A log is added to the counts at the first interval edge at which it holds this many
 #: records (and at the end): numpy's cost per call is then a small part of a record's, and
@@ -39,7 +39,7 @@ _WAIT_POINTS = np.asarray(WAIT_POINTS, dtype=float)
 _JOURNEY_POINTS = np.asarray([point for _, point in JOURNEY_BINS], dtype=float)
 
 
-def _add_counts(cells, name: str, index, n: int) -> None:
+def add_counts(cells, name: str, index, n: int) -> None:
     """One more ``name`` in ``cells[k]`` for each ``k`` of ``index``."""
     counts = np.bincount(index, minlength=n)
     for k in np.flatnonzero(counts).tolist():
@@ -47,7 +47,7 @@ def _add_counts(cells, name: str, index, n: int) -> None:
         setattr(cell, name, getattr(cell, name) + int(counts[k]))
 
 
-def _add_sums(cells, name: str, index, values, n: int) -> None:
+def add_sums(cells, name: str, index, values, n: int) -> None:
     """``values`` added to ``cells[k].name`` for each ``k`` of ``index``, one by one in
     order from the present value: the sum ``+=`` makes."""
     if not len(index):
@@ -60,8 +60,8 @@ def _add_sums(cells, name: str, index, values, n: int) -> None:
         setattr(cells[k], name, float(sums[k]))
 
 
-def _add_to_list(series: list, index, values, n: int) -> None:
-    """As :func:`_add_sums`, into a list of numbers (``values`` None: counts)."""
+def add_to_list(series: list, index, values, n: int) -> None:
+    """As :func:`add_sums`, into a list of numbers (``values`` None: counts)."""
     if not len(index):
         return
     touched = np.flatnonzero(np.bincount(index, minlength=n)).tolist()
@@ -72,7 +72,7 @@ def _add_to_list(series: list, index, values, n: int) -> None:
         series[k] = float(sums[k]) if values is not None else int(sums[k])
 
 
-def _add_bins(bins: list[list[int]], slot, points, values, n: int) -> None:
+def add_bins(bins: list[list[int]], slot, points, values, n: int) -> None:
     """One more in ``bins[k][i]`` for each record, ``i`` the first of ``points`` at or
     above its value (as ``bisect_left``)."""
     width = len(points) + 1
@@ -107,22 +107,22 @@ class AnswerLog:
         wait, handle_time = table[:, 2], table[:, 3]
         first = table[:, 6] != 0.0
         tallies = channel.intervals
-        _add_counts(tallies, "answered", slot, n)
-        _add_sums(tallies, "handle_time", slot, handle_time, n)
+        add_counts(tallies, "answered", slot, n)
+        add_sums(tallies, "handle_time", slot, handle_time, n)
         waited = wait > 0.0
         within = waited & (wait <= channel.threshold)
-        _add_counts(tallies, "waited", slot[waited], n)
-        _add_sums(tallies, "wait_answered", slot[waited], wait[waited], n)
-        _add_counts(tallies, "answered_within_threshold", slot[within], n)
-        _add_bins(counts.wait_bins, slot[waited], _WAIT_POINTS, wait[waited], n)
+        add_counts(tallies, "waited", slot[waited], n)
+        add_sums(tallies, "wait_answered", slot[waited], wait[waited], n)
+        add_counts(tallies, "answered_within_threshold", slot[within], n)
+        add_bins(counts.wait_bins, slot[waited], _WAIT_POINTS, wait[waited], n)
         self._queue_time(counter, table[waited])
         # A first contact that waited: its survey and journey, as resolved at its answer
         # (the survey takes it back if it is not, Survey.not_resolved).
         scored = first & waited
         site = table[:, 1].astype(np.intp)
         p = 1.0 / (1.0 + np.exp(channel.toll * wait[scored] - self.csat[site[scored]]))
-        _add_sums(tallies, "satisfied", slot[scored], p, n)
-        _add_sums(tallies, "contact_satisfied", slot[scored], p, n)
+        add_sums(tallies, "satisfied", slot[scored], p, n)
+        add_sums(tallies, "contact_satisfied", slot[scored], p, n)
         if channel.by_site:
             self._sites(site, slot, handle_time, wait, waited, within, scored, p, n)
         self._journeys(counts, channel, slot, wait, handle_time, first, n)
@@ -138,7 +138,7 @@ class AnswerLog:
             answered_at <= edges[present + 1]
         )
         series = self.channel.counts.queue_time
-        _add_to_list(series, present[inside], table[inside, 2], counter.n)
+        add_to_list(series, present[inside], table[inside, 2], counter.n)
         for start, end in zip(arrival[~inside].tolist(), answered_at[~inside].tolist()):
             counter.spread(start, end, series)
 
@@ -150,12 +150,12 @@ class AnswerLog:
             if not mine.any():
                 continue
             cells = counts.answered[index]
-            _add_counts(cells, "answered", slot[mine], n)
-            _add_sums(cells, "handle_time", slot[mine], handle_time[mine], n)
-            _add_sums(cells, "wait_answered", slot[mine & waited], wait[mine & waited], n)
-            _add_counts(cells, "waited", slot[mine & waited], n)
-            _add_counts(cells, "answered_within_threshold", slot[mine & within], n)
-            _add_sums(cells, "contact_satisfied", slot[scored][mine[scored]], p[mine[scored]], n)
+            add_counts(cells, "answered", slot[mine], n)
+            add_sums(cells, "handle_time", slot[mine], handle_time[mine], n)
+            add_sums(cells, "wait_answered", slot[mine & waited], wait[mine & waited], n)
+            add_counts(cells, "waited", slot[mine & waited], n)
+            add_counts(cells, "answered_within_threshold", slot[mine & within], n)
+            add_sums(cells, "contact_satisfied", slot[scored][mine[scored]], p[mine[scored]], n)
 
     @staticmethod
     def _journeys(counts, channel, slot, wait, handle_time, first, n) -> None:
@@ -164,10 +164,10 @@ class AnswerLog:
         journey passed the first journey point (binned here; the rest from the totals)."""
         staged = ~first if channel.plain else np.ones(len(slot), dtype=bool)
         journey = wait + handle_time
-        _add_to_list(counts.staged_answered, slot[staged], None, n)
-        _add_to_list(counts.staged_time, slot[staged], journey[staged], n)
+        add_to_list(counts.staged_answered, slot[staged], None, n)
+        add_to_list(counts.staged_time, slot[staged], journey[staged], n)
         customer_within = ~first & (wait <= channel.threshold)
-        _add_to_list(counts.customer_within, slot[customer_within], None, n)
+        add_to_list(counts.customer_within, slot[customer_within], None, n)
         long = ~staged & (journey > _JOURNEY_POINTS[0])
-        _add_to_list(counts.long_plain, slot[long], None, n)
-        _add_bins(counts.journey_bins, slot[long], _JOURNEY_POINTS, journey[long], n)
+        add_to_list(counts.long_plain, slot[long], None, n)
+        add_bins(counts.journey_bins, slot[long], _JOURNEY_POINTS, journey[long], n)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ccsim.model.calendar import Calendar
 from ccsim.sim.answer_log import FLUSH_AT, AnswerLog
+from ccsim.sim.journey_log import JourneyLog
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
 from ccsim.sim.metrics import JOURNEY_BINS, ChannelTally
 
@@ -67,14 +68,18 @@ class Counter:
         self.logs: list[AnswerLog] = []  # each channel's answered contacts (log_answers)
 
     def log_answers(self, channels, sites) -> None:
-        """Keep each channel's answered contacts in a log, added at each interval edge
-        once there are enough of them (once the survey has scored the sites)."""
+        """Keep each channel's answered contacts, and the resolutions, in logs added at an
+        interval edge once there are enough of them (once the survey has scored the
+        sites)."""
         self.logs = [AnswerLog(channel, sites, self.edges) for channel in channels]
+        self.journeys = journeys = JourneyLog(channels, sites, self.survey, self.n)
+        self.firsts, self.resolutions = journeys.firsts.append, journeys.resolved.append
 
     def flush_answers(self) -> None:
         """Add every channel's logged answers to the counts (the run is over)."""
         for log in self.logs:
             log.flush(self)
+        self.journeys.flush()
 
     # --- the clock's side --------------------------------------------------------------
 
@@ -88,6 +93,9 @@ class Counter:
         for log in self.logs:
             if len(log.records) >= FLUSH_AT:
                 log.flush(self)
+        journeys = self.journeys
+        if len(journeys.resolved) + len(journeys.firsts) >= FLUSH_AT:
+            journeys.flush()
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
         self.slot_from = max(self.edges[self.slot], self.warmup)
@@ -239,44 +247,35 @@ class Counter:
                 (channel.name, contact.arrival, wait, name, math.nan, tally is not None, "")
             )
 
-    def resolved(self, contact, customer, ends: float) -> None:
-        """An agent resolved the contact, its handling over at ``ends``: the customer's
-        resolution; agent first-contact resolution if it was the customer's first contact
-        with an agent; and the ticket, from its arrival at this channel (plain first
-        contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
+    def resolved(self, contact, customer, site, now: float, ends: float) -> None:
+        """``site`` answered the contact now and resolved it, its handling over at
+        ``ends``: the customer's resolution and its probability of a satisfied customer;
+        agent first-contact resolution if it was the customer's first contact with an
+        agent; the ticket, from its arrival at this channel, and the contact's survey.
+        One record in the resolutions' log (:mod:`ccsim.sim.journey_log`) for what every
+        resolution adds (plain first contacts: in bulk, by :meth:`record`)."""
         first = customer.tally
         if not customer.human:
             customer.human = True
             if first is not None:
                 first.reached_agent += 1
                 first.agent_first_resolutions += 1
-        if first is not None:  # as `resolution` does, inline (every resolution comes here)
-            time = ends - customer.arrival
-            first.resolutions += 1
-            first.resolution_time += time
-            if customer.first:
-                first.first_contact_resolutions += 1
-            bins = customer.entry.counts.journey_bins[customer.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
-        tally = contact.tally
-        if tally is not None:
-            tally.ticket_time += ends - contact.arrival
+        self.resolutions(
+            (
+                customer.entry.index, customer.slot, first is not None, contact.channel.index,
+                contact.slot, contact.tally is not None, site.index, ends, customer.arrival,
+                contact.arrival, now, customer.first, customer.logit, customer.wait,
+                customer.contacts, customer.misled,
+            )
+        )  # fmt: skip
 
     def resolved_first(self, contact, ends: float) -> None:
         """An agent resolved a first contact (no customer history) at its first answer,
         its handling over at ``ends``: what :meth:`resolved` adds for a new customer whose
-        first arrival is this contact, without making the customer."""
-        tally = contact.tally
-        if tally is not None:
-            time = ends - contact.arrival
-            tally.reached_agent += 1
-            tally.agent_first_resolutions += 1
-            tally.resolutions += 1
-            tally.resolution_time += time
-            tally.first_contact_resolutions += 1
-            bins = contact.channel.counts.journey_bins[contact.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
-            tally.ticket_time += time
+        first arrival is this contact, without making the customer (its survey was counted
+        with its answer)."""
+        if contact.tally is not None:
+            self.firsts((contact.channel.index, contact.slot, ends - contact.arrival))
 
     def not_resolved(self, contact, customer, site, name: str) -> None:
         """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it

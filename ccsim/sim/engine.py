@@ -168,9 +168,9 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     counter.sites = [site.counts for site in sites]
     counter.by_site = len(sites) > 1
     counter.survey = Survey(scenario.satisfaction, sites, channels)
-    counter.log_answers(channels, sites)
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
+    counter.log_answers(channels, sites)  # once routed: which channels count sites' parts
     core = Core(Clock(), counter, channels, sites, policy)
     install(core, scenario, streams)
     return core

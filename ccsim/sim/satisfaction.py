@@ -16,10 +16,11 @@ Where the numbers are added, to keep the engine's common path cheap:
 * a customer (:class:`~ccsim.sim.state.Customer`) carries its score's tolls so far
   (``logit``), its contacts and whether the bot misled it; ``Core.bring`` (a retrial,
   repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and
-  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and
-  :meth:`Survey.resolved` reads them when the journey is resolved;
-* a first contact that waited is scored, as one resolved at its answer, by the counter
-  (``Counter._waited``, inline), one answered at once by :meth:`Survey.complete` from the
+  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and the counter
+  records them when the journey is resolved, for :meth:`Survey.resolved` to score the
+  records at once (:mod:`ccsim.sim.journey_log`);
+* a first contact that waited is scored, as one resolved at its answer, from the
+  counter's log of answers (:mod:`ccsim.sim.answer_log`), one answered at once by :meth:`Survey.complete` from the
   counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
   survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
 * journeys never resolved (given up, or still open at the cut-off) score
@@ -36,6 +37,8 @@ from __future__ import annotations
 
 import math
 from math import exp
+
+import numpy as np
 
 __all__ = ["POOR_CONTACTS", "SATISFACTION_TALLIES", "Survey", "journey_probability", "sigmoid"]
 
@@ -105,6 +108,9 @@ class Survey:
         self.at_once = [sigmoid(score) for score in self.scores]
         for site, score in zip(sites, self.scores, strict=True):
             site.csat = score
+        self.site_scores = np.asarray(self.scores, dtype=float)
+        self.site_at_once = np.asarray(self.at_once, dtype=float)
+        self.channel_tolls = np.asarray([channel.toll for channel in channels], dtype=float)
         # What a contact brought for a customer takes off its score, by its kind (one more
         # contact and the toll are added by Core.bring, on the path of every return).
         self.tolls = {
@@ -121,33 +127,21 @@ class Survey:
         customer.misled = True
         customer.logit -= self.config.false_containment
 
-    def resolved(self, contact, customer, site, now: float) -> None:
-        """A contact with a customer history, answered by ``site`` now, resolved the
-        journey: the journey's probability, and the contact's survey (the same)."""
-        wait = now - contact.arrival
-        # The journey: its tolls so far, this contact's wait and the queue time of the
-        # entry channel's attempts lost before a retrial.
+    def resolved(self, site, logit, wait, channel, entry, customer_wait):
+        """The probabilities of the journeys that contacts with a customer history,
+        answered by ``site`` after ``wait`` at ``channel`` (arrays of indices and values,
+        one per contact), resolved: their tolls so far (``logit``), the contact's wait and
+        the queue time of the entry channel's attempts lost before a retrial. The journey's
+        probability is the contact's survey too."""
         score = (
-            site.csat + customer.logit - contact.channel.toll * wait
-            - customer.entry.toll * customer.wait
+            self.site_scores[site] + logit - self.channel_tolls[channel] * wait
+            - self.channel_tolls[entry] * customer_wait
         )  # fmt: skip
-        probability = 1.0 / (1.0 + exp(-score))
-        first = customer.tally
-        if first is not None:
-            first.satisfied += probability
-            if customer.contacts >= POOR_CONTACTS or customer.misled:
-                first.poor_journeys += 1
-        tally = contact.tally
-        if tally is not None:
-            if wait <= 0.0:  # counted in bulk at its site's constant, as a journey too
-                once = self.at_once[site.index]
-                tally.satisfied -= once
-                probability -= once
-            tally.contact_satisfied += probability
-            if contact.channel.by_site:
-                site.counts.answered[contact.channel.index][
-                    contact.slot
-                ].contact_satisfied += probability
+        return 1.0 / (1.0 + np.exp(-score))
+
+    def at_once_of(self, site):
+        """Each site's constant (a contact answered at once), for an array of indices."""
+        return self.site_at_once[site]
 
     def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
         """A contact answered by ``site`` now was escalated or left unresolved: the wait

@@ -70,8 +70,7 @@ class _Tier:
             customer = contact.customer = Customer(contact, contact.arrival)
             customer.answered = True
         elif draw < resolution:
-            self.count.resolved(contact, customer, now + handle_time)
-            self.survey.resolved(contact, customer, site, now)
+            self.count.resolved(contact, customer, site, now, now + handle_time)
             return "resolved"
         customer.first = False
         if draw < (self.escalates[site.index] if rates is None else rates[1]):
