@@ -7,10 +7,10 @@ cannot move: for one Python version, scenario and seed it is the same on every r
 each benchmark model (``twins.MODELS``, on a short horizon) this counts, with
 ``sys.settrace`` and ``f_trace_opcodes`` (Python 3.11 has no ``sys.monitoring``), the
 bytecodes executed inside ``Clock.run`` (the event loop and every callback and feature it
-calls) and ``Counter.flush_answers`` (the answered contacts' records the loop left to be
-added at the end; not the rest of the build of the run or its accounting, whose Python
-code is other libraries' as much as ccsim's), and the Python functions called there (a call costs about as much
-as ten simple bytecodes, so a change that moves work into a new function shows in this
+calls) and ``Counter.flush_answers`` (the outcomes' records the loop left to be added at
+the end; not the rest of the build of the run or its accounting, whose Python code is
+other libraries' as much as ccsim's), and the Python functions called there (a call costs
+about as much as ten simple bytecodes, so a change that moves work into a new function shows in this
 figure more than in the other), and divides each by the contacts counted (``offered``
 over every channel). Code in C (numpy's batches of draws, ``heapq``) counts as the one
 bytecode that calls it, which is about right: its cost per call is small and fixed.

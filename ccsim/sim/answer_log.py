@@ -139,7 +139,9 @@ class AnswerLog:
         )
         series = self.channel.counts.queue_time
         add_to_list(series, present[inside], table[inside, 2], counter.n)
-        for start, end in zip(arrival[~inside].tolist(), answered_at[~inside].tolist()):
+        for start, end in zip(
+            arrival[~inside].tolist(), answered_at[~inside].tolist(), strict=True
+        ):
             counter.spread(start, end, series)
 
     def _sites(self, site, slot, handle_time, wait, waited, within, scored, p, n) -> None:

@@ -22,8 +22,8 @@ import numpy as np
 
 from ccsim.model.calendar import Calendar
 from ccsim.sim.answer_log import FLUSH_AT, AnswerLog
-from ccsim.sim.journey_log import JourneyLog
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
+from ccsim.sim.journey_log import JourneyLog
 from ccsim.sim.metrics import JOURNEY_BINS, ChannelTally
 
 __all__ = ["Counter"]
@@ -74,6 +74,7 @@ class Counter:
         self.logs = [AnswerLog(channel, sites, self.edges) for channel in channels]
         self.journeys = journeys = JourneyLog(channels, sites, self.survey, self.n)
         self.firsts, self.resolutions = journeys.firsts.append, journeys.resolved.append
+        self.unresolved, self.sessions = journeys.unresolved.append, journeys.sessions.append
 
     def flush_answers(self) -> None:
         """Add every channel's logged answers to the counts (the run is over)."""
@@ -94,7 +95,7 @@ class Counter:
             if len(log.records) >= FLUSH_AT:
                 log.flush(self)
         journeys = self.journeys
-        if len(journeys.resolved) + len(journeys.firsts) >= FLUSH_AT:
+        if journeys.size() >= FLUSH_AT:
             journeys.flush()
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
@@ -186,7 +187,15 @@ class Counter:
         if contact.tally is not None:
             customer = contact.customer
             contact.channel.answers(
-                (contact.slot, site.index, wait, handle_time, contact.arrival, now, customer is None)
+                (
+                    contact.slot,
+                    site.index,
+                    wait,
+                    handle_time,
+                    contact.arrival,
+                    now,
+                    customer is None,
+                )
             )
             if customer is not None and not customer.answered:
                 channel = contact.channel
@@ -277,21 +286,27 @@ class Counter:
         if contact.tally is not None:
             self.firsts((contact.channel.index, contact.slot, ends - contact.arrival))
 
-    def not_resolved(self, contact, customer, site, name: str) -> None:
-        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
+    def not_resolved(self, contact, customer, site, now: float, fresh: bool, escalated: bool):
+        """Answered by ``site`` now and not resolved: escalated or left unresolved; if it
         was the customer's first contact with an agent, agent first-contact resolution
-        is missed."""
+        is missed. Its wait joins the journey's tolls, and its survey is the journey so
+        far less the transfer or the ``unresolved`` toll (``fresh``: a first contact whose
+        customer was made at its answer, counted then as one resolved at its answer). One
+        record in the resolutions' log for the contact's counts and survey."""
         if not customer.human:
             customer.human = True
             first = customer.tally
             if first is not None:
                 first.reached_agent += 1
-        tally = contact.tally
-        if tally is not None:
-            setattr(tally, name, getattr(tally, name) + 1)
-            if contact.channel.by_site:
-                here = site.counts.answered[contact.channel.index][contact.slot]
-                setattr(here, name, getattr(here, name) + 1)
+        wait = now - contact.arrival
+        customer.logit -= contact.channel.toll * wait
+        if contact.tally is not None:
+            self.unresolved(
+                (
+                    contact.channel.index, contact.slot, site.index, customer.logit,
+                    customer.wait, customer.entry.index, wait, fresh, escalated,
+                )
+            )  # fmt: skip
 
     def resolution(self, customer, ends: float, bot: bool = False) -> None:
         """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by
@@ -338,11 +353,9 @@ class Counter:
             setattr(tally, name, getattr(tally, name) + n)
 
     def bot_session(self, contact, session: float, cost: float) -> None:
-        tally = contact.tally
-        if tally is not None:
-            tally.bot_sessions += 1
-            tally.bot_time += session
-            tally.bot_cost += cost
+        """A bot session of ``session`` seconds costing ``cost`` starts (one record)."""
+        if contact.tally is not None:
+            self.sessions((contact.channel.index, contact.slot, session, cost))
 
     def opened(self, channel) -> None:  # an email item entered the queue now
         channel.counts.opened[self.slot] += 1

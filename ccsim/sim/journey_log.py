@@ -23,11 +23,21 @@ from ccsim.sim.answer_log import add_bins, add_counts, add_sums
 from ccsim.sim.metrics import JOURNEY_BINS
 from ccsim.sim.satisfaction import POOR_CONTACTS
 
-__all__ = ["FIRST_RECORD", "RESOLVED_RECORD", "JourneyLog"]
+__all__ = [
+    "FIRST_RECORD", "RESOLVED_RECORD", "SESSION_RECORD", "UNRESOLVED_RECORD", "JourneyLog",
+]  # fmt: skip
 
 #: A first contact resolved at its first answer (no customer made): its channel's index,
 #: its arrival interval, and its journey's time (arrival to the end of its handling).
 FIRST_RECORD = ("channel", "slot", "time")
+#: A contact answered and not resolved (counted): its channel, interval and site, its
+#: customer's tolls (its wait's included) and queue time lost at the entry channel, the
+#: entry channel, its wait, whether its customer was made at its answer, whether escalated.
+UNRESOLVED_RECORD = (
+    "channel", "slot", "site", "logit", "customer_wait", "entry", "wait", "fresh", "escalated",
+)  # fmt: skip
+#: A bot session (counted): its channel and interval, its length and its cost.
+SESSION_RECORD = ("channel", "slot", "session", "cost")
 #: A contact with a customer history resolved by an agent.
 RESOLVED_RECORD = (
     "entry", "first_slot", "first_counted", "channel", "slot", "counted", "site", "ends",
@@ -41,12 +51,17 @@ _JOURNEY_POINTS = np.asarray([point for _, point in JOURNEY_BINS], dtype=float)
 class JourneyLog:
     """A run's resolutions since the last flush, over every channel."""
 
-    __slots__ = ("by_site", "cells", "firsts", "n", "resolved", "rows", "site_cells", "survey")
+    __slots__ = (
+        "by_site", "cells", "firsts", "n", "resolved", "rows", "sessions", "site_cells",
+        "survey", "unresolved",
+    )  # fmt: skip
 
     def __init__(self, channels, sites, survey, n: int) -> None:
         self.n, self.survey = n, survey
         self.firsts: list[tuple] = []
         self.resolved: list[tuple] = []
+        self.unresolved: list[tuple] = []
+        self.sessions: list[tuple] = []
         # Every channel's tallies (and journey bins) in one list: channel i's interval k
         # is cell i * n + k.
         self.cells = [tally for channel in channels for tally in channel.intervals]
@@ -57,12 +72,20 @@ class JourneyLog:
             cell for site in sites for cells in site.counts.answered for cell in cells
         ]
 
+    def size(self) -> int:
+        """The records held."""
+        return len(self.firsts) + len(self.resolved) + len(self.unresolved) + len(self.sessions)
+
     def flush(self) -> None:
         """Add the records to the counts."""
         if self.firsts:
             self._firsts()
         if self.resolved:
             self._resolved()
+        if self.unresolved:
+            self._unresolved()
+        if self.sessions:
+            self._sessions()
 
     def _firsts(self) -> None:
         table = np.array(self.firsts, dtype=float)
@@ -93,7 +116,12 @@ class JourneyLog:
         mine = first[first_counted]
         add_counts(cells, "resolutions", mine, size)
         add_sums(cells, "resolution_time", mine, journey[first_counted], size)
-        add_counts(cells, "first_contact_resolutions", first[first_counted & (column["first"] != 0.0)], size)
+        add_counts(
+            cells,
+            "first_contact_resolutions",
+            first[first_counted & (column["first"] != 0.0)],
+            size,
+        )
         add_bins(self.rows, mine, _JOURNEY_POINTS, journey[first_counted], size)
         add_sums(cells, "ticket_time", cell[counted], (ends - column["arrival"])[counted], size)
         # The journey's and the contact's survey.
@@ -117,3 +145,46 @@ class JourneyLog:
             self.site_cells, "contact_satisfied", index["site"][here] * size + cell[here],
             survey[here], len(self.site_cells),
         )  # fmt: skip
+
+    def _unresolved(self) -> None:
+        table = np.array(self.unresolved, dtype=float)
+        self.unresolved.clear()
+        n, cells, size = self.n, self.cells, len(self.cells)
+        column = dict(zip(UNRESOLVED_RECORD, table.T, strict=True))
+        index = {name: column[name].astype(np.intp) for name in ("channel", "entry", "site")}
+        cell = index["channel"] * n + column["slot"].astype(np.intp)
+        escalated = column["escalated"] != 0.0
+        add_counts(cells, "escalated", cell[escalated], size)
+        add_counts(cells, "unresolved", cell[~escalated], size)
+        probability, counted = self.survey.not_resolved(
+            index["site"], column["logit"], column["customer_wait"], index["entry"],
+            index["channel"], column["wait"], column["fresh"] != 0.0, escalated,
+        )  # fmt: skip
+        add_sums(cells, "satisfied", cell, -counted, size)
+        survey = probability - counted
+        add_sums(cells, "contact_satisfied", cell, survey, size)
+        here = self.by_site[index["channel"]]
+        if here.any():
+            site_cell = index["site"] * size + cell
+            add_counts(
+                self.site_cells, "escalated", site_cell[here & escalated], len(self.site_cells)
+            )
+            add_counts(
+                self.site_cells, "unresolved", site_cell[here & ~escalated], len(self.site_cells)
+            )
+            add_sums(
+                self.site_cells,
+                "contact_satisfied",
+                site_cell[here],
+                survey[here],
+                len(self.site_cells),
+            )
+
+    def _sessions(self) -> None:
+        table = np.array(self.sessions, dtype=float)
+        self.sessions.clear()
+        cells, size = self.cells, len(self.cells)
+        cell = table[:, 0].astype(np.intp) * self.n + table[:, 1].astype(np.intp)
+        add_counts(cells, "bot_sessions", cell, size)
+        add_sums(cells, "bot_time", cell, table[:, 2], size)
+        add_sums(cells, "bot_cost", cell, table[:, 3], size)

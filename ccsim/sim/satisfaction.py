@@ -15,14 +15,16 @@ Where the numbers are added, to keep the engine's common path cheap:
 
 * a customer (:class:`~ccsim.sim.state.Customer`) carries its score's tolls so far
   (``logit``), its contacts and whether the bot misled it; ``Core.bring`` (a retrial,
-  repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and
-  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and the counter
-  records them when the journey is resolved, for :meth:`Survey.resolved` to score the
-  records at once (:mod:`ccsim.sim.journey_log`);
+  repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and the
+  counter (the wait of a contact not resolved) add to them;
+* the counter records each contact an agent resolved, or did not, with what its survey
+  needs (:mod:`ccsim.sim.journey_log`), and :meth:`Survey.resolved` and
+  :meth:`Survey.not_resolved` score the records at once;
 * a first contact that waited is scored, as one resolved at its answer, from the
-  counter's log of answers (:mod:`ccsim.sim.answer_log`), one answered at once by :meth:`Survey.complete` from the
-  counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
-  survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
+  counter's log of answers (:mod:`ccsim.sim.answer_log`), one answered at once by
+  :meth:`Survey.complete` from the counts per site: it is the site's constant
+  ``sigmoid(base + log(quality))``; the survey of a first contact not resolved takes
+  that back (:meth:`Survey.not_resolved`);
 * journeys never resolved (given up, or still open at the cut-off) score
   ``sigmoid(base - unresolved)`` each, counted from the totals (customers less
   resolutions) by :meth:`Survey.complete`, as are the poor journeys among them and the
@@ -36,7 +38,6 @@ transfer's toll, an unresolved one's the ``unresolved`` toll.
 from __future__ import annotations
 
 import math
-from math import exp
 
 import numpy as np
 
@@ -143,36 +144,20 @@ class Survey:
         """Each site's constant (a contact answered at once), for an array of indices."""
         return self.site_at_once[site]
 
-    def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
-        """A contact answered by ``site`` now was escalated or left unresolved: the wait
-        joins its journey's tolls, and its survey is the journey so far less the transfer
-        or the ``unresolved`` toll. ``fresh``: a first contact whose customer was made at
-        its answer; the counter counted it, as one resolved at its answer, among the
-        journeys and surveys (in bulk if it did not wait): taken back here."""
-        wait = now - contact.arrival
-        customer = contact.customer
-        toll = contact.channel.toll
-        customer.logit -= toll * wait
-        score = site.csat + customer.logit - customer.entry.toll * customer.wait
-        probability = 1.0 / (
-            1.0 + exp((self.transfer if escalated else self.unresolved_toll) - score)
-        )
-        tally = contact.tally
-        if tally is None:
-            return
-        if wait <= 0.0:
-            counted = self.at_once[site.index]
-        elif fresh:
-            counted = 1.0 / (1.0 + exp(toll * wait - site.csat))
-        else:
-            counted = 0.0
-        tally.satisfied -= counted
-        probability -= counted
-        tally.contact_satisfied += probability
-        if contact.channel.by_site:
-            site.counts.answered[contact.channel.index][
-                contact.slot
-            ].contact_satisfied += probability
+    def not_resolved(self, site, logit, customer_wait, entry, channel, wait, fresh, escalated):
+        """The surveys of contacts answered by ``site`` after ``wait`` at ``channel`` and
+        escalated or left unresolved (arrays, one per contact; ``logit``: the customer's
+        tolls, this wait's included): the journey so far less the transfer or the
+        ``unresolved`` toll; and what was counted for each as a journey and a survey at
+        its answer, to take back (``fresh``: a first contact whose customer was made at
+        its answer, counted as one resolved then; in bulk if it did not wait)."""
+        csat = self.site_scores[site]
+        score = csat + logit - self.channel_tolls[entry] * customer_wait
+        toll = np.where(escalated, self.transfer, self.unresolved_toll)
+        probability = 1.0 / (1.0 + np.exp(toll - score))
+        as_resolved = 1.0 / (1.0 + np.exp(self.channel_tolls[channel] * wait - csat))
+        counted = np.where(wait <= 0.0, self.site_at_once[site], np.where(fresh, as_resolved, 0.0))
+        return probability, counted
 
     def bot_resolved(self, customer) -> None:
         """The bot met the customer's need: the journey's probability, at no site."""
