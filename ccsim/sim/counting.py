@@ -14,7 +14,6 @@ the current interval (:meth:`Counter.start`) rather than each event computing it
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
 
@@ -24,12 +23,9 @@ from ccsim.model.calendar import Calendar
 from ccsim.sim.answer_log import FLUSH_AT, AnswerLog
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
 from ccsim.sim.journey_log import JourneyLog
-from ccsim.sim.metrics import JOURNEY_BINS, ChannelTally
+from ccsim.sim.metrics import ChannelTally
 
 __all__ = ["Counter"]
-
-# The journey bins' upper points: a journey is binned by the first point it is within.
-_JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
 
 
 class Counter:
@@ -64,6 +60,8 @@ class Counter:
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
+        if record_contacts:  # the rows' check kept off the path of every answer
+            self.answered = self._answered_row
         self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
         self.logs: list[AnswerLog] = []  # each channel's answered contacts (log_answers)
 
@@ -75,6 +73,7 @@ class Counter:
         self.journeys = journeys = JourneyLog(channels, sites, self.survey, self.n)
         self.firsts, self.resolutions = journeys.firsts.append, journeys.resolved.append
         self.unresolved, self.sessions = journeys.unresolved.append, journeys.sessions.append
+        self.bot_resolutions = journeys.bot.append
 
     def flush_answers(self) -> None:
         """Add every channel's logged answers to the counts (the run is over)."""
@@ -209,9 +208,12 @@ class Counter:
                         first.customers_within_threshold += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
-        if self.contacts is not None:
-            row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
-            self.contacts.append((*row, contact.tally is not None, site.name))
+
+    def _answered_row(self, contact, site, wait: float, handle_time: float, now: float):
+        """:meth:`answered`, and the contact's row (``record_contacts``)."""
+        Counter.answered(self, contact, site, wait, handle_time, now)
+        row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
+        self.contacts.append((*row, contact.tally is not None, site.name))
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -308,21 +310,17 @@ class Counter:
                 )
             )  # fmt: skip
 
-    def resolution(self, customer, ends: float, bot: bool = False) -> None:
-        """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by
-        the bot): counted on the first arrival's tally, with the journey's time. Plain
-        first contacts are counted in bulk by :meth:`record`, the same way."""
-        first = customer.tally
-        if first is not None:
-            time = ends - customer.arrival
-            first.resolutions += 1
-            first.resolution_time += time
-            if customer.first:
-                first.first_contact_resolutions += 1
-            if bot:
-                first.bot_resolutions += 1
-            bins = customer.entry.counts.journey_bins[customer.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
+    def bot_resolution(self, customer, ends: float) -> None:
+        """The bot truly met the customer's need at ``ends``: counted on the first
+        arrival's tally, with the journey's time and its probability of a satisfied
+        customer (one record in the resolutions' log)."""
+        if customer.tally is not None:
+            self.bot_resolutions(
+                (
+                    customer.entry.index, customer.slot, ends - customer.arrival, customer.first,
+                    customer.logit, customer.wait, customer.contacts, customer.misled,
+                )
+            )  # fmt: skip
 
     def censored(self, tally: ChannelTally | None) -> None:
         """A journey still open at the cut-off: neither resolved nor dropped."""

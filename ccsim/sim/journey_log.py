@@ -24,6 +24,7 @@ from ccsim.sim.metrics import JOURNEY_BINS
 from ccsim.sim.satisfaction import POOR_CONTACTS
 
 __all__ = [
+    "BOT_RECORD",
     "FIRST_RECORD", "RESOLVED_RECORD", "SESSION_RECORD", "UNRESOLVED_RECORD", "JourneyLog",
 ]  # fmt: skip
 
@@ -38,6 +39,12 @@ UNRESOLVED_RECORD = (
 )  # fmt: skip
 #: A bot session (counted): its channel and interval, its length and its cost.
 SESSION_RECORD = ("channel", "slot", "session", "cost")
+#: A journey the bot truly resolved (counted): its entry channel and first interval, its
+#: time, whether on its first contact, its customer's tolls, queue time lost at the entry
+#: channel, contacts and whether the bot misled it.
+BOT_RECORD = (
+    "entry", "first_slot", "time", "first", "logit", "customer_wait", "contacts", "misled",
+)  # fmt: skip
 #: A contact with a customer history resolved by an agent.
 RESOLVED_RECORD = (
     "entry", "first_slot", "first_counted", "channel", "slot", "counted", "site", "ends",
@@ -52,7 +59,7 @@ class JourneyLog:
     """A run's resolutions since the last flush, over every channel."""
 
     __slots__ = (
-        "by_site", "cells", "firsts", "n", "resolved", "rows", "sessions", "site_cells",
+        "bot", "by_site", "cells", "firsts", "n", "resolved", "rows", "sessions", "site_cells",
         "survey", "unresolved",
     )  # fmt: skip
 
@@ -62,6 +69,7 @@ class JourneyLog:
         self.resolved: list[tuple] = []
         self.unresolved: list[tuple] = []
         self.sessions: list[tuple] = []
+        self.bot: list[tuple] = []
         # Every channel's tallies (and journey bins) in one list: channel i's interval k
         # is cell i * n + k.
         self.cells = [tally for channel in channels for tally in channel.intervals]
@@ -74,7 +82,8 @@ class JourneyLog:
 
     def size(self) -> int:
         """The records held."""
-        return len(self.firsts) + len(self.resolved) + len(self.unresolved) + len(self.sessions)
+        lists = (self.firsts, self.resolved, self.unresolved, self.sessions, self.bot)
+        return sum(map(len, lists))
 
     def flush(self) -> None:
         """Add the records to the counts."""
@@ -86,6 +95,8 @@ class JourneyLog:
             self._unresolved()
         if self.sessions:
             self._sessions()
+        if self.bot:
+            self._bot()
 
     def _firsts(self) -> None:
         table = np.array(self.firsts, dtype=float)
@@ -188,3 +199,21 @@ class JourneyLog:
         add_counts(cells, "bot_sessions", cell, size)
         add_sums(cells, "bot_time", cell, table[:, 2], size)
         add_sums(cells, "bot_cost", cell, table[:, 3], size)
+
+    def _bot(self) -> None:
+        table = np.array(self.bot, dtype=float)
+        self.bot.clear()
+        cells, size = self.cells, len(self.cells)
+        column = dict(zip(BOT_RECORD, table.T, strict=True))
+        entry = column["entry"].astype(np.intp)
+        first = entry * self.n + column["first_slot"].astype(np.intp)
+        time = column["time"]
+        add_counts(cells, "resolutions", first, size)
+        add_sums(cells, "resolution_time", first, time, size)
+        add_counts(cells, "first_contact_resolutions", first[column["first"] != 0.0], size)
+        add_counts(cells, "bot_resolutions", first, size)
+        add_bins(self.rows, first, _JOURNEY_POINTS, time, size)
+        probability = self.survey.bot_resolved(column["logit"], column["customer_wait"], entry)
+        add_sums(cells, "satisfied", first, probability, size)
+        poor = (column["contacts"] >= POOR_CONTACTS) | (column["misled"] != 0.0)
+        add_counts(cells, "poor_journeys", first[poor], size)

@@ -159,14 +159,12 @@ class Survey:
         counted = np.where(wait <= 0.0, self.site_at_once[site], np.where(fresh, as_resolved, 0.0))
         return probability, counted
 
-    def bot_resolved(self, customer) -> None:
-        """The bot met the customer's need: the journey's probability, at no site."""
-        first = customer.tally
-        if first is not None:
-            score = self.config.base + customer.logit - customer.entry.toll * customer.wait
-            first.satisfied += sigmoid(score)
-            if customer.contacts >= POOR_CONTACTS or customer.misled:
-                first.poor_journeys += 1
+    def bot_resolved(self, logit, customer_wait, entry):
+        """The probabilities of the journeys the bot resolved (arrays, one per journey:
+        the customer's tolls, the queue time lost at the entry channel, the entry
+        channel's index), at no site."""
+        score = self.config.base + logit - self.channel_tolls[entry] * customer_wait
+        return 1.0 / (1.0 + np.exp(-score))
 
     def complete(self, channels, sites) -> None:
         """What is counted from the totals once the run is over: the contacts answered at

@@ -109,8 +109,7 @@ class _Bot:
         contact.state = GONE
         now = self.clock.now
         self._closed(contact, now)
-        self.count.resolution(contact.customer, now, bot=True)
-        self.core.survey.bot_resolved(contact.customer)
+        self.count.bot_resolution(contact.customer, now)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come
