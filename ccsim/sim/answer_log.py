@@ -19,11 +19,22 @@ What the counter keeps on the hot path: a customer's first answer at its entry c
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS
 
-__all__ = ["FLUSH_AT", "RECORD", "AnswerLog", "add_bins", "add_counts", "add_sums", "add_to_list"]
+__all__ = [
+    "FLUSH_AT",
+    "RECORD",
+    "AnswerLog",
+    "add_bins",
+    "add_counts",
+    "add_sums",
+    "add_to_list",
+    "as_table",
+]
 
 #: A log is added to the counts at the first interval edge at which it holds this many
 #: records (and at the end): numpy's cost per call is then a small part of a record's, and
@@ -37,6 +48,14 @@ RECORD = ("slot", "site", "wait", "handle_time", "arrival", "answered_at", "firs
 
 _WAIT_POINTS = np.asarray(WAIT_POINTS, dtype=float)
 _JOURNEY_POINTS = np.asarray([point for _, point in JOURNEY_BINS], dtype=float)
+
+
+def as_table(records: list[tuple], width: int):
+    """The records as a table of floats, one row each; the list emptied. (``numpy.array``
+    on a list of tuples costs a microsecond a record, this a fifth of it.)"""
+    table = np.fromiter(chain.from_iterable(records), dtype=float, count=width * len(records))
+    records.clear()
+    return table.reshape(-1, width)
 
 
 def add_counts(cells, name: str, index, n: int) -> None:
@@ -99,8 +118,7 @@ class AnswerLog:
         records = self.records
         if not records:
             return
-        table = np.array(records, dtype=float)
-        records.clear()
+        table = as_table(records, len(RECORD))
         channel, n = self.channel, counter.n
         counts = channel.counts
         slot = table[:, 0].astype(np.intp)

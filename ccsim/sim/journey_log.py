@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccsim.sim.answer_log import add_bins, add_counts, add_sums
+from ccsim.sim.answer_log import add_bins, add_counts, add_sums, as_table
 from ccsim.sim.metrics import JOURNEY_BINS
 from ccsim.sim.satisfaction import POOR_CONTACTS
 
@@ -99,8 +99,7 @@ class JourneyLog:
             self._bot()
 
     def _firsts(self) -> None:
-        table = np.array(self.firsts, dtype=float)
-        self.firsts.clear()
+        table = as_table(self.firsts, len(FIRST_RECORD))
         cell = table[:, 0].astype(np.intp) * self.n + table[:, 1].astype(np.intp)
         time = table[:, 2]
         cells, size = self.cells, len(self.cells)
@@ -113,8 +112,7 @@ class JourneyLog:
         add_sums(cells, "ticket_time", cell, time, size)
 
     def _resolved(self) -> None:
-        table = np.array(self.resolved, dtype=float)
-        self.resolved.clear()
+        table = as_table(self.resolved, len(RESOLVED_RECORD))
         n, cells, size = self.n, self.cells, len(self.cells)
         column = dict(zip(RESOLVED_RECORD, table.T, strict=True))
         index = {name: column[name].astype(np.intp) for name in ("entry", "channel", "site")}
@@ -158,8 +156,7 @@ class JourneyLog:
         )  # fmt: skip
 
     def _unresolved(self) -> None:
-        table = np.array(self.unresolved, dtype=float)
-        self.unresolved.clear()
+        table = as_table(self.unresolved, len(UNRESOLVED_RECORD))
         n, cells, size = self.n, self.cells, len(self.cells)
         column = dict(zip(UNRESOLVED_RECORD, table.T, strict=True))
         index = {name: column[name].astype(np.intp) for name in ("channel", "entry", "site")}
@@ -192,8 +189,7 @@ class JourneyLog:
             )
 
     def _sessions(self) -> None:
-        table = np.array(self.sessions, dtype=float)
-        self.sessions.clear()
+        table = as_table(self.sessions, len(SESSION_RECORD))
         cells, size = self.cells, len(self.cells)
         cell = table[:, 0].astype(np.intp) * self.n + table[:, 1].astype(np.intp)
         add_counts(cells, "bot_sessions", cell, size)
@@ -201,8 +197,7 @@ class JourneyLog:
         add_sums(cells, "bot_cost", cell, table[:, 3], size)
 
     def _bot(self) -> None:
-        table = np.array(self.bot, dtype=float)
-        self.bot.clear()
+        table = as_table(self.bot, len(BOT_RECORD))
         cells, size = self.cells, len(self.cells)
         column = dict(zip(BOT_RECORD, table.T, strict=True))
         entry = column["entry"].astype(np.intp)
