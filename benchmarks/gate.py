@@ -7,10 +7,9 @@ cannot move: for one Python version, scenario and seed it is the same on every r
 each benchmark model (``twins.MODELS``, on a short horizon) this counts, with
 ``sys.settrace`` and ``f_trace_opcodes`` (Python 3.11 has no ``sys.monitoring``), the
 bytecodes executed inside ``Clock.run`` (the event loop and every callback and feature it
-calls) and ``Counter.flush_answers`` (the outcomes' records the loop left to be added at
-the end; not the rest of the build of the run or its accounting, whose Python code is
-other libraries' as much as ccsim's), and the Python functions called there (a call costs
-about as much as ten simple bytecodes, so a change that moves work into a new function shows in this
+calls; not the build of the run or its accounting, whose Python code is other libraries'
+as much as ccsim's), and the Python functions called there (a call costs about as much
+as ten simple bytecodes, so a change that moves work into a new function shows in this
 figure more than in the other), and divides each by the contacts counted (``offered``
 over every channel). Code in C (numpy's batches of draws, ``heapq``) counts as the one
 bytecode that calls it, which is about right: its cost per call is small and fixed.
@@ -36,7 +35,6 @@ from twins import MODELS
 
 import ccsim  # noqa: E402  (twins puts the working tree first on sys.path)
 from ccsim.sim.clock import Clock  # noqa: E402
-from ccsim.sim.counting import Counter  # noqa: E402
 
 GATE = Path(__file__).resolve().parent / "gate.json"
 TOLERANCE = 0.05  # a growth of more than this fails the gate
@@ -95,12 +93,12 @@ def counted_run(scenario, by_module: dict[str, int] | None = None) -> tuple[int,
 
         return counted
 
-    run, flush = Clock.run, Counter.flush_answers
-    Clock.run, Counter.flush_answers = traced(run), traced(flush)
+    run = Clock.run
+    Clock.run = traced(run)
     try:
         result = ccsim.simulate(scenario, seed=SEED)
     finally:
-        Clock.run, Counter.flush_answers = run, flush
+        Clock.run = run
     contacts = sum(tally.offered for channel, tally in result.tallies.items() if channel != "all")
     return executed, calls, contacts
 

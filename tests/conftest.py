@@ -153,7 +153,6 @@ TIERS = {
         "test_config.py",
         "test_contracts.py",
         "test_contrasts.py",
-        "test_counting_logs.py",
         "test_engine.py",
         "test_features.py",
         "test_files.py",

@@ -14,18 +14,22 @@ the current interval (:meth:`Counter.start`) rather than each event computing it
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
+from math import exp
 
 import numpy as np
 
 from ccsim.model.calendar import Calendar
-from ccsim.sim.answer_log import FLUSH_AT, AnswerLog
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
-from ccsim.sim.journey_log import JourneyLog
-from ccsim.sim.metrics import ChannelTally
+from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS, ChannelTally
 
 __all__ = ["Counter"]
+
+# The journey bins' upper points: a journey is binned by the first point it is within.
+_JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
+_FIRST_JOURNEY_POINT = _JOURNEY_POINTS[0]
 
 
 class Counter:
@@ -60,26 +64,7 @@ class Counter:
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
-        if record_contacts:  # the rows' check kept off the path of every answer
-            self.answered = self._answered_row
         self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
-        self.logs: list[AnswerLog] = []  # each channel's answered contacts (log_answers)
-
-    def log_answers(self, channels, sites) -> None:
-        """Keep each channel's answered contacts, and the resolutions, in logs added at an
-        interval edge once there are enough of them (once the survey has scored the
-        sites)."""
-        self.logs = [AnswerLog(channel, sites, self.edges) for channel in channels]
-        self.journeys = journeys = JourneyLog(channels, sites, self.survey, self.n)
-        self.firsts, self.resolutions = journeys.firsts.append, journeys.resolved.append
-        self.unresolved, self.sessions = journeys.unresolved.append, journeys.sessions.append
-        self.bot_resolutions = journeys.bot.append
-
-    def flush_answers(self) -> None:
-        """Add every channel's logged answers to the counts (the run is over)."""
-        for log in self.logs:
-            log.flush(self)
-        self.journeys.flush()
 
     # --- the clock's side --------------------------------------------------------------
 
@@ -90,12 +75,6 @@ class Counter:
             clock.first(self.edges[1], self._advance)
 
     def _advance(self, event) -> None:
-        for log in self.logs:
-            if len(log.records) >= FLUSH_AT:
-                log.flush(self)
-        journeys = self.journeys
-        if journeys.size() >= FLUSH_AT:
-            journeys.flush()
         self.slot += 1
         self.slot_end = self.edges[self.slot + 1]
         self.slot_from = max(self.edges[self.slot], self.warmup)
@@ -179,41 +158,80 @@ class Counter:
                 setattr(tally, kind, getattr(tally, kind) + 1)
 
     def answered(self, contact, site, wait: float, handle_time: float, now: float) -> None:
-        """An agent of ``site`` took the contact after ``wait``: one record in its
-        channel's log (:mod:`ccsim.sim.answer_log`), added to the counts at the interval's
-        end. A contact answered at once adds to the wait distribution and the threshold
-        nothing there: its share is counted from the totals by :meth:`record`."""
-        if contact.tally is not None:
-            customer = contact.customer
-            contact.channel.answers(
-                (
-                    contact.slot,
-                    site.index,
-                    wait,
-                    handle_time,
-                    contact.arrival,
-                    now,
-                    customer is None,
-                )
-            )
-            if customer is not None and not customer.answered:
-                channel = contact.channel
-                if channel is customer.entry:
+        """An agent of ``site`` took the contact after ``wait``.
+
+        A contact answered at once adds only to ``answered`` and ``handle_time``: its share
+        of ``answered_within_threshold`` and of the wait distribution is the count of
+        answered contacts that did not wait, which :meth:`record` adds once at the end."""
+        tally = contact.tally
+        if tally is not None:
+            tally.answered += 1
+            tally.handle_time += handle_time
+            here = None
+            if contact.channel.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                here.answered += 1
+                here.handle_time += handle_time
+            if wait > 0.0:
+                self._waited(contact, site, tally, here, wait, now)
+            channel = contact.channel
+            # A plain first contact (no customer history, a plain channel) is its own
+            # customer, resolved at first contact: `record` counts those from the totals,
+            # so that the common case adds nothing here.
+            if contact.customer is not None or not channel.plain:
+                counts = channel.counts
+                counts.staged_answered[contact.slot] += 1
+                counts.staged_time[contact.slot] += wait + handle_time
+                customer = contact.customer
+                if customer is not None:
                     # The customer's first answer at the entry channel counts, on the first
                     # arrival's tally, as within the threshold when the queue time over all
                     # its attempts is.
-                    customer.answered = True
-                    first = customer.tally
-                    if first is not None and customer.wait + wait <= channel.threshold:
-                        first.customers_within_threshold += 1
+                    if wait <= channel.threshold:
+                        counts.customer_within[contact.slot] += 1
+                    if channel is customer.entry and not customer.answered:
+                        customer.answered = True
+                        first = customer.tally
+                        if first is not None and customer.wait + wait <= channel.threshold:
+                            first.customers_within_threshold += 1
+            elif wait + handle_time > _FIRST_JOURNEY_POINT:
+                # A plain first contact is a journey resolved at its end: one within the
+                # first point is counted from the totals in `record`, a longer one here.
+                counts = channel.counts
+                counts.long_plain[contact.slot] += 1
+                bins = counts.journey_bins[contact.slot]
+                bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
         elif wait > 0.0:
             self.spread(contact.arrival, now, contact.channel.counts.queue_time)
+        if self.contacts is not None:
+            row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
+            self.contacts.append((*row, tally is not None, site.name))
 
-    def _answered_row(self, contact, site, wait: float, handle_time: float, now: float):
-        """:meth:`answered`, and the contact's row (``record_contacts``)."""
-        Counter.answered(self, contact, site, wait, handle_time, now)
-        row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
-        self.contacts.append((*row, contact.tally is not None, site.name))
+    def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
+        """The part of :meth:`answered` for a counted contact that waited."""
+        channel = contact.channel
+        if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
+            p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
+            tally.satisfied += p
+            tally.contact_satisfied += p
+            if here is not None:
+                here.contact_satisfied += p
+        tally.wait_answered += wait
+        tally.waited += 1
+        within = wait <= channel.threshold
+        if within:
+            tally.answered_within_threshold += 1
+        if here is not None:
+            here.wait_answered += wait
+            here.waited += 1
+            if within:
+                here.answered_within_threshold += 1
+        counts = channel.counts
+        counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
+        if contact.arrival >= self.slot_from and now <= self.slot_end:
+            counts.queue_time[self.slot] += wait  # the common case, as `spread` would add it
+        else:
+            self.spread(contact.arrival, now, counts.queue_time)
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -258,69 +276,76 @@ class Counter:
                 (channel.name, contact.arrival, wait, name, math.nan, tally is not None, "")
             )
 
-    def resolved(self, contact, customer, site, now: float, ends: float) -> None:
-        """``site`` answered the contact now and resolved it, its handling over at
-        ``ends``: the customer's resolution and its probability of a satisfied customer;
-        agent first-contact resolution if it was the customer's first contact with an
-        agent; the ticket, from its arrival at this channel, and the contact's survey.
-        One record in the resolutions' log (:mod:`ccsim.sim.journey_log`) for what every
-        resolution adds (plain first contacts: in bulk, by :meth:`record`)."""
+    def resolved(self, contact, customer, ends: float) -> None:
+        """An agent resolved the contact, its handling over at ``ends``: the customer's
+        resolution; agent first-contact resolution if it was the customer's first contact
+        with an agent; and the ticket, from its arrival at this channel (plain first
+        contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
         first = customer.tally
         if not customer.human:
             customer.human = True
             if first is not None:
                 first.reached_agent += 1
                 first.agent_first_resolutions += 1
-        self.resolutions(
-            (
-                customer.entry.index, customer.slot, first is not None, contact.channel.index,
-                contact.slot, contact.tally is not None, site.index, ends, customer.arrival,
-                contact.arrival, now, customer.first, customer.logit, customer.wait,
-                customer.contacts, customer.misled,
-            )
-        )  # fmt: skip
+        if first is not None:  # as `resolution` does, inline (every resolution comes here)
+            time = ends - customer.arrival
+            first.resolutions += 1
+            first.resolution_time += time
+            if customer.first:
+                first.first_contact_resolutions += 1
+            bins = customer.entry.counts.journey_bins[customer.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
+        tally = contact.tally
+        if tally is not None:
+            tally.ticket_time += ends - contact.arrival
 
     def resolved_first(self, contact, ends: float) -> None:
         """An agent resolved a first contact (no customer history) at its first answer,
         its handling over at ``ends``: what :meth:`resolved` adds for a new customer whose
-        first arrival is this contact, without making the customer (its survey was counted
-        with its answer)."""
-        if contact.tally is not None:
-            self.firsts((contact.channel.index, contact.slot, ends - contact.arrival))
+        first arrival is this contact, without making the customer."""
+        tally = contact.tally
+        if tally is not None:
+            time = ends - contact.arrival
+            tally.reached_agent += 1
+            tally.agent_first_resolutions += 1
+            tally.resolutions += 1
+            tally.resolution_time += time
+            tally.first_contact_resolutions += 1
+            bins = contact.channel.counts.journey_bins[contact.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
+            tally.ticket_time += time
 
-    def not_resolved(self, contact, customer, site, now: float, fresh: bool, escalated: bool):
-        """Answered by ``site`` now and not resolved: escalated or left unresolved; if it
+    def not_resolved(self, contact, customer, site, name: str) -> None:
+        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
         was the customer's first contact with an agent, agent first-contact resolution
-        is missed. Its wait joins the journey's tolls, and its survey is the journey so
-        far less the transfer or the ``unresolved`` toll (``fresh``: a first contact whose
-        customer was made at its answer, counted then as one resolved at its answer). One
-        record in the resolutions' log for the contact's counts and survey."""
+        is missed."""
         if not customer.human:
             customer.human = True
             first = customer.tally
             if first is not None:
                 first.reached_agent += 1
-        wait = now - contact.arrival
-        customer.logit -= contact.channel.toll * wait
-        if contact.tally is not None:
-            self.unresolved(
-                (
-                    contact.channel.index, contact.slot, site.index, customer.logit,
-                    customer.wait, customer.entry.index, wait, fresh, escalated,
-                )
-            )  # fmt: skip
+        tally = contact.tally
+        if tally is not None:
+            setattr(tally, name, getattr(tally, name) + 1)
+            if contact.channel.by_site:
+                here = site.counts.answered[contact.channel.index][contact.slot]
+                setattr(here, name, getattr(here, name) + 1)
 
-    def bot_resolution(self, customer, ends: float) -> None:
-        """The bot truly met the customer's need at ``ends``: counted on the first
-        arrival's tally, with the journey's time and its probability of a satisfied
-        customer (one record in the resolutions' log)."""
-        if customer.tally is not None:
-            self.bot_resolutions(
-                (
-                    customer.entry.index, customer.slot, ends - customer.arrival, customer.first,
-                    customer.logit, customer.wait, customer.contacts, customer.misled,
-                )
-            )  # fmt: skip
+    def resolution(self, customer, ends: float, bot: bool = False) -> None:
+        """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by
+        the bot): counted on the first arrival's tally, with the journey's time. Plain
+        first contacts are counted in bulk by :meth:`record`, the same way."""
+        first = customer.tally
+        if first is not None:
+            time = ends - customer.arrival
+            first.resolutions += 1
+            first.resolution_time += time
+            if customer.first:
+                first.first_contact_resolutions += 1
+            if bot:
+                first.bot_resolutions += 1
+            bins = customer.entry.counts.journey_bins[customer.slot]
+            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
 
     def censored(self, tally: ChannelTally | None) -> None:
         """A journey still open at the cut-off: neither resolved nor dropped."""
@@ -351,9 +376,11 @@ class Counter:
             setattr(tally, name, getattr(tally, name) + n)
 
     def bot_session(self, contact, session: float, cost: float) -> None:
-        """A bot session of ``session`` seconds costing ``cost`` starts (one record)."""
-        if contact.tally is not None:
-            self.sessions((contact.channel.index, contact.slot, session, cost))
+        tally = contact.tally
+        if tally is not None:
+            tally.bot_sessions += 1
+            tally.bot_time += session
+            tally.bot_cost += cost
 
     def opened(self, channel) -> None:  # an email item entered the queue now
         channel.counts.opened[self.slot] += 1
@@ -365,7 +392,6 @@ class Counter:
 
     def record(self) -> RunRecord:
         """Complete the counts left to totals (counts, satisfaction); hand the run over."""
-        self.flush_answers()
         observed = [0.0] * self.n
         self.spread(0.0, self.horizon, observed)
         complete(self.channels, self.sites, observed, self.by_site)

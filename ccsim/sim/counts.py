@@ -158,7 +158,7 @@ def _customers(counts: ChannelCounts) -> None:
     """New customers (offered less retrials, repeats and transfers; a call back is no new
     customer), contacts resolved (answered less escalated and unresolved), and the plain
     first contacts: each its own customer, resolved at first contact with its wait and
-    handle time, as :meth:`ccsim.sim.counting.Counter.resolved` counts the
+    handle time, as :meth:`ccsim.sim.counting.Counter.resolution` counts the
     others."""
     for k, tally in enumerate(counts.intervals):
         if counts.new_customers:

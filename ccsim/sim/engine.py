@@ -170,7 +170,6 @@ def build(scenario: Scenario, streams: Streams, record_contacts: bool = False) -
     counter.survey = Survey(scenario.satisfaction, sites, channels)
     policy = make_policy(scenario, streams)
     _route(scenario, channels, sites, policy)
-    counter.log_answers(channels, sites)  # once routed: which channels count sites' parts
     core = Core(Clock(), counter, channels, sites, policy)
     install(core, scenario, streams)
     return core

@@ -15,16 +15,13 @@ Where the numbers are added, to keep the engine's common path cheap:
 
 * a customer (:class:`~ccsim.sim.state.Customer`) carries its score's tolls so far
   (``logit``), its contacts and whether the bot misled it; ``Core.bring`` (a retrial,
-  repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and the
-  counter (the wait of a contact not resolved) add to them;
-* the counter records each contact an agent resolved, or did not, with what its survey
-  needs (:mod:`ccsim.sim.journey_log`), and :meth:`Survey.resolved` and
-  :meth:`Survey.not_resolved` score the records at once;
-* a first contact that waited is scored, as one resolved at its answer, from the
-  counter's log of answers (:mod:`ccsim.sim.answer_log`), one answered at once by
-  :meth:`Survey.complete` from the counts per site: it is the site's constant
-  ``sigmoid(base + log(quality))``; the survey of a first contact not resolved takes
-  that back (:meth:`Survey.not_resolved`);
+  repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and
+  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and
+  :meth:`Survey.resolved` reads them when the journey is resolved;
+* a first contact that waited is scored, as one resolved at its answer, by the counter
+  (``Counter._waited``, inline), one answered at once by :meth:`Survey.complete` from the
+  counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
+  survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
 * journeys never resolved (given up, or still open at the cut-off) score
   ``sigmoid(base - unresolved)`` each, counted from the totals (customers less
   resolutions) by :meth:`Survey.complete`, as are the poor journeys among them and the
@@ -38,8 +35,7 @@ transfer's toll, an unresolved one's the ``unresolved`` toll.
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from math import exp
 
 __all__ = ["POOR_CONTACTS", "SATISFACTION_TALLIES", "Survey", "journey_probability", "sigmoid"]
 
@@ -109,9 +105,6 @@ class Survey:
         self.at_once = [sigmoid(score) for score in self.scores]
         for site, score in zip(sites, self.scores, strict=True):
             site.csat = score
-        self.site_scores = np.asarray(self.scores, dtype=float)
-        self.site_at_once = np.asarray(self.at_once, dtype=float)
-        self.channel_tolls = np.asarray([channel.toll for channel in channels], dtype=float)
         # What a contact brought for a customer takes off its score, by its kind (one more
         # contact and the toll are added by Core.bring, on the path of every return).
         self.tolls = {
@@ -128,43 +121,73 @@ class Survey:
         customer.misled = True
         customer.logit -= self.config.false_containment
 
-    def resolved(self, site, logit, wait, channel, entry, customer_wait):
-        """The probabilities of the journeys that contacts with a customer history,
-        answered by ``site`` after ``wait`` at ``channel`` (arrays of indices and values,
-        one per contact), resolved: their tolls so far (``logit``), the contact's wait and
-        the queue time of the entry channel's attempts lost before a retrial. The journey's
-        probability is the contact's survey too."""
+    def resolved(self, contact, customer, site, now: float) -> None:
+        """A contact with a customer history, answered by ``site`` now, resolved the
+        journey: the journey's probability, and the contact's survey (the same)."""
+        wait = now - contact.arrival
+        # The journey: its tolls so far, this contact's wait and the queue time of the
+        # entry channel's attempts lost before a retrial.
         score = (
-            self.site_scores[site] + logit - self.channel_tolls[channel] * wait
-            - self.channel_tolls[entry] * customer_wait
+            site.csat + customer.logit - contact.channel.toll * wait
+            - customer.entry.toll * customer.wait
         )  # fmt: skip
-        return 1.0 / (1.0 + np.exp(-score))
+        probability = 1.0 / (1.0 + exp(-score))
+        first = customer.tally
+        if first is not None:
+            first.satisfied += probability
+            if customer.contacts >= POOR_CONTACTS or customer.misled:
+                first.poor_journeys += 1
+        tally = contact.tally
+        if tally is not None:
+            if wait <= 0.0:  # counted in bulk at its site's constant, as a journey too
+                once = self.at_once[site.index]
+                tally.satisfied -= once
+                probability -= once
+            tally.contact_satisfied += probability
+            if contact.channel.by_site:
+                site.counts.answered[contact.channel.index][
+                    contact.slot
+                ].contact_satisfied += probability
 
-    def at_once_of(self, site):
-        """Each site's constant (a contact answered at once), for an array of indices."""
-        return self.site_at_once[site]
+    def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
+        """A contact answered by ``site`` now was escalated or left unresolved: the wait
+        joins its journey's tolls, and its survey is the journey so far less the transfer
+        or the ``unresolved`` toll. ``fresh``: a first contact whose customer was made at
+        its answer; the counter counted it, as one resolved at its answer, among the
+        journeys and surveys (in bulk if it did not wait): taken back here."""
+        wait = now - contact.arrival
+        customer = contact.customer
+        toll = contact.channel.toll
+        customer.logit -= toll * wait
+        score = site.csat + customer.logit - customer.entry.toll * customer.wait
+        probability = 1.0 / (
+            1.0 + exp((self.transfer if escalated else self.unresolved_toll) - score)
+        )
+        tally = contact.tally
+        if tally is None:
+            return
+        if wait <= 0.0:
+            counted = self.at_once[site.index]
+        elif fresh:
+            counted = 1.0 / (1.0 + exp(toll * wait - site.csat))
+        else:
+            counted = 0.0
+        tally.satisfied -= counted
+        probability -= counted
+        tally.contact_satisfied += probability
+        if contact.channel.by_site:
+            site.counts.answered[contact.channel.index][
+                contact.slot
+            ].contact_satisfied += probability
 
-    def not_resolved(self, site, logit, customer_wait, entry, channel, wait, fresh, escalated):
-        """The surveys of contacts answered by ``site`` after ``wait`` at ``channel`` and
-        escalated or left unresolved (arrays, one per contact; ``logit``: the customer's
-        tolls, this wait's included): the journey so far less the transfer or the
-        ``unresolved`` toll; and what was counted for each as a journey and a survey at
-        its answer, to take back (``fresh``: a first contact whose customer was made at
-        its answer, counted as one resolved then; in bulk if it did not wait)."""
-        csat = self.site_scores[site]
-        score = csat + logit - self.channel_tolls[entry] * customer_wait
-        toll = np.where(escalated, self.transfer, self.unresolved_toll)
-        probability = 1.0 / (1.0 + np.exp(toll - score))
-        as_resolved = 1.0 / (1.0 + np.exp(self.channel_tolls[channel] * wait - csat))
-        counted = np.where(wait <= 0.0, self.site_at_once[site], np.where(fresh, as_resolved, 0.0))
-        return probability, counted
-
-    def bot_resolved(self, logit, customer_wait, entry):
-        """The probabilities of the journeys the bot resolved (arrays, one per journey:
-        the customer's tolls, the queue time lost at the entry channel, the entry
-        channel's index), at no site."""
-        score = self.config.base + logit - self.channel_tolls[entry] * customer_wait
-        return 1.0 / (1.0 + np.exp(-score))
+    def bot_resolved(self, customer) -> None:
+        """The bot met the customer's need: the journey's probability, at no site."""
+        first = customer.tally
+        if first is not None:
+            score = self.config.base + customer.logit - customer.entry.toll * customer.wait
+            first.satisfied += sigmoid(score)
+            if customer.contacts >= POOR_CONTACTS or customer.misled:
+                first.poor_journeys += 1
 
     def complete(self, channels, sites) -> None:
         """What is counted from the totals once the run is over: the contacts answered at

@@ -120,7 +120,6 @@ class ChannelState:
     """
 
     __slots__ = (
-        "answers",
         "by_site",
         "concurrency",
         "counts",
@@ -187,7 +186,6 @@ class ChannelState:
         # None: the channel's own values serve every contact.
         self.types = None
         self.due = None  # the event of its next arrival (the core's)
-        self.answers = None  # appends a record to its answered contacts' log (the counter's)
         self.hooked = False  # whether a hook runs before the route (set when the run starts)
         self.on_arrive = self.on_enter = self.on_wait = ()
         self.on_answer = self.on_end = self.on_abandon = self.on_leave = ()

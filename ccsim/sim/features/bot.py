@@ -109,7 +109,8 @@ class _Bot:
         contact.state = GONE
         now = self.clock.now
         self._closed(contact, now)
-        self.count.bot_resolution(contact.customer, now)
+        self.count.resolution(contact.customer, now, bot=True)
+        self.core.survey.bot_resolved(contact.customer)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come
