@@ -54,9 +54,10 @@ def python_version() -> str:
     return ".".join(platform.python_version_tuple()[:2])
 
 
-def counted_run(scenario) -> tuple[int, int, int]:
+def counted_run(scenario, by_module: dict[str, int] | None = None) -> tuple[int, int, int]:
     """The bytecodes executed and the functions called by the clock's loop in one run of
-    ``scenario``, and the contacts counted."""
+    ``scenario``, and the contacts counted. With ``by_module``, also the bytecodes of each
+    source file (the traced frame's code's file), added to it."""
     executed = calls = 0
 
     def per_opcode(frame, event, arg):
@@ -65,23 +66,35 @@ def counted_run(scenario) -> tuple[int, int, int]:
             executed += 1
         return per_opcode
 
+    if by_module is not None:
+
+        def per_opcode(frame, event, arg):  # noqa: F811  the same, file by file
+            nonlocal executed
+            if event == "opcode":
+                executed += 1
+                name = frame.f_code.co_filename
+                by_module[name] = by_module.get(name, 0) + 1
+            return per_opcode
+
     def per_frame(frame, event, arg):  # a function's frame starts (event "call")
         nonlocal calls
         calls += 1
         frame.f_trace_opcodes = True
         return per_opcode
 
+    def traced(function):
+        def counted(*args):
+            previous = sys.gettrace()  # a coverage tool's, say: back once the loop is counted
+            sys.settrace(per_frame)
+            try:
+                function(*args)
+            finally:
+                sys.settrace(previous)
+
+        return counted
+
     run = Clock.run
-
-    def traced(clock, until=None):
-        previous = sys.gettrace()  # a coverage tool's, say: back once the loop is counted
-        sys.settrace(per_frame)
-        try:
-            run(clock, until)
-        finally:
-            sys.settrace(previous)
-
-    Clock.run = traced
+    Clock.run = traced(run)
     try:
         result = ccsim.simulate(scenario, seed=SEED)
     finally:
@@ -103,6 +116,38 @@ def figures() -> dict[str, dict[str, float]]:
     return table
 
 
+def module_name(filename: str) -> str:
+    """A source file as its module's dotted name inside ccsim, else the file's name."""
+    path = Path(filename)
+    parts = path.with_suffix("").parts
+    if "ccsim" in parts:
+        return ".".join(parts[len(parts) - 1 - parts[::-1].index("ccsim") :])
+    return path.name
+
+
+def split_by_module() -> dict[str, dict[str, float]]:
+    """Each model's bytecodes per contact by module (the file of the code executing)."""
+    table = {}
+    for model in MODELS:
+        by_file: dict[str, int] = {}
+        _, _, contacts = counted_run(model.scenario(HORIZONS[model.name]), by_file)
+        split: dict[str, float] = {}
+        for filename, n in by_file.items():
+            name = module_name(filename)
+            split[name] = split.get(name, 0.0) + n / contacts
+        table[model.name] = dict(sorted(split.items(), key=lambda item: -item[1]))
+    return table
+
+
+def print_split(table: dict[str, dict[str, float]]) -> None:
+    for name, split in table.items():
+        total = sum(split.values())
+        print(f"{name}: {total:.1f} bytecodes per contact")
+        for module, value in split.items():
+            if value >= 0.5:
+                print(f"  {module:40s} {value:8.1f}  {value / total:6.1%}")
+
+
 def regressions(measured: dict, committed: dict) -> list[str]:
     """The figures of ``measured`` more than :data:`TOLERANCE` above ``committed``."""
     return [
@@ -116,7 +161,13 @@ def regressions(measured: dict, committed: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="rewrite benchmarks/gate.json")
+    ap.add_argument(
+        "--modules", action="store_true", help="print each model's bytecodes per contact by module"
+    )
     args = ap.parse_args(argv)
+    if args.modules:
+        print_split(split_by_module())
+        return 0
     measured = figures()
     if args.write:
         gate = {"python": python_version(), "seed": SEED, **measured}

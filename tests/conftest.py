@@ -148,6 +148,7 @@ TIERS = {
         "test_callcenter1.py",
         "test_channels.py",
         "test_channels_regression.py",
+        "test_clock_deadlines.py",
         "test_models_regression.py",
         "test_config.py",
         "test_contracts.py",

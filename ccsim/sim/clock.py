@@ -25,7 +25,7 @@ from heapq import heappop, heappush
 import simpy
 from simpy.events import NORMAL, URGENT
 
-__all__ = ["Clock", "Due"]
+__all__ = ["Clock", "Deadlines", "Due"]
 
 
 class Due:
@@ -71,6 +71,10 @@ class Clock:
 
         self.at, self.call_at = at, call_at
 
+    def deadlines(self, callback, live) -> Deadlines:
+        """A set of deadlines on this clock (see :class:`Deadlines`)."""
+        return Deadlines(self._heap, self._ids, callback, live)
+
     def after(self, delay: float, callback, value=None) -> None:
         """Call ``callback(event)`` ``delay`` seconds from now (``event._value`` is ``value``)."""
         heappush(self._heap, (self.now + delay, NORMAL, next(self._ids), Due(callback, value)))
@@ -104,3 +108,72 @@ class Clock:
                 event.callback(event)
             self.now = max(self.now, until)
         self.env._now = self.now
+
+
+class Deadlines:
+    """Deadlines of which only the earliest is on the clock's heap: a queue's patience
+    timers, most of which never fire (the contact is answered first).
+
+    ``add(when, item)`` sets ``item``'s deadline; at it, unless ``item.state`` is no
+    longer ``live`` by then, the clock calls ``callback(item)``. Each deadline takes its
+    event id when it is added, and goes on the heap with it, as the entry
+    :meth:`Clock.call_at` would have pushed then, only once it is the earliest of the set
+    whose item is still live: the clock then processes it at the same moment, in the same
+    order among events due at the same time, as if it had been pushed at once. A deadline
+    whose item left first is dropped from the set when it comes first, without a turn of
+    the clock's loop: only the one on the heap when its item leaves costs a pop. An entry
+    is a list ``[when, id, item, due]`` (ordered by time and id, which no two share), with
+    the :class:`Due` it was pushed with, if it was; when an earlier deadline is added, the
+    one on the heap is set aside (its ``Due`` made empty) and taken up again later.
+    """
+
+    __slots__ = ("add", "armed", "callback", "entries", "heap", "live")
+
+    def __init__(self, heap: list, ids, callback, live) -> None:
+        self.heap, self.callback, self.live = heap, callback, live
+        self.entries = entries = []
+        self.armed: list | None = None  # the entry whose Due is active on the heap
+        expire = self._expire
+
+        # A closure, as the clock's ``at``: one call for every contact that waits.
+        def add(when: float, item) -> None:
+            """``item``'s deadline is ``when``."""
+            entry = [when, next(ids), item, None]
+            heappush(entries, entry)
+            armed = self.armed
+            if armed is None or entry < armed:  # the earliest: on the heap now
+                if armed is not None:
+                    armed[3]._value = None  # set aside: taken up again when it comes first
+                self.armed = entry
+                entry[3] = due = Due(expire, self)
+                heappush(heap, (when, NORMAL, entry[1], due))
+
+        self.add = add
+
+    def _expire(self, event) -> None:
+        """The earliest deadline is due (an emptied ``Due``: one set aside, nothing)."""
+        if event._value is None:
+            return
+        entries, armed, live = self.entries, self.armed, self.live
+        while heappop(entries) is not armed:
+            pass  # items that left: their deadlines came earlier
+        self.armed = None
+        while entries:
+            entry = entries[0]
+            if entry[2].state == live:  # the next to arm: on the heap, or set aside there
+                self.armed = entry
+                due = entry[3]
+                if due is None:  # the Due just processed, off the heap, serves again
+                    entry[3] = event
+                    heappush(self.heap, (entry[0], NORMAL, entry[1], event))
+                else:  # its time is to come: it is still on the heap
+                    due._value = self
+                break
+            heappop(entries)
+        item = armed[2]
+        if item.state == live:
+            self.callback(item)
+
+    def held(self) -> list:
+        """The items whose deadlines are still to come, live or not."""
+        return [entry[2] for entry in self.entries]

@@ -22,9 +22,11 @@ channel without features runs the core alone.
 
 Why not a SimPy process and a ``Resource`` request per contact: each costs a generator,
 several events and, for reneging, an O(n) removal from the resource queue. Here every step
-is a plain callback (:class:`~ccsim.sim.clock.Due`); a patience timer is never cancelled
-(SimPy cannot cancel a timeout) but ignored when it fires for a contact no longer waiting;
-queues are deques from which contacts that left are dropped when they reach the head.
+is a plain callback (:class:`~ccsim.sim.clock.Due`); patience timers are a lane's
+:class:`~ccsim.sim.clock.Deadlines`, of which only the earliest is on the heap (a heap
+entry cannot be cancelled, and most contacts that wait are answered before their patience
+runs out); queues are deques from which contacts that left are dropped when they reach the
+head.
 """
 
 from __future__ import annotations
@@ -80,11 +82,13 @@ class Core:
         self.survey = counter.survey  # the satisfaction model (ccsim.sim.satisfaction)
         self.tolls = self.survey.tolls
         # Bound methods made once: the hot path schedules them for every contact.
-        self._arrive, self._abandon = self.arrive, self.abandon
+        self._arrive = self.arrive
         self._at, self._call_at = clock.at, clock.call_at
         for channel in channels:
             channel.route = policy.router(channel)
             channel.due = Due(self._arrive, channel)
+            for lane in channel.lanes:  # only each lane's earliest on the heap
+                lane.deadline = clock.deadlines(self.abandon, WAITING).add
 
     # --- a contact's life ---------------------------------------------------------------
     # The hot path reads the time as ``clock.now`` (the clock's loop keeps it) and
@@ -172,7 +176,7 @@ class Core:
         lane.queue.append(contact)
         patience = contact.patience
         if patience < _INF:
-            self._call_at(now + patience, self._abandon, contact)
+            lane.deadline(now + patience, contact)
         for site, after in lane.later:
             if after < patience:
                 self.after(after, self.overflow, (contact, site))
@@ -288,12 +292,9 @@ class Core:
             best.lane.queue.popleft()
         return best
 
-    def abandon(self, event) -> None:
-        """The contact's patience ran out while waiting (a timer for a contact answered
-        meanwhile is ignored)."""
-        contact: Contact = event._value
-        if contact.state != WAITING:
-            return
+    def abandon(self, contact: Contact) -> None:
+        """The contact's patience ran out while waiting (its lane's deadlines call it only
+        for a contact still waiting)."""
         contact.state = ABANDONED
         now = self.clock.now
         self.count.abandoned(contact, contact.patience, now)

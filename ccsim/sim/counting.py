@@ -64,6 +64,8 @@ class Counter:
         self.sites: list[SiteCounts] = []
         #: One row per contact outcome (see ``CONTACT_COLUMNS``), when asked for.
         self.contacts: list[tuple] | None = [] if record_contacts else None
+        if record_contacts:  # the rows' check kept off the path of every answer
+            self.answered = self._answered_row
         self.survey = None  # the satisfaction model (ccsim.sim.satisfaction.Survey)
 
     # --- the clock's side --------------------------------------------------------------
@@ -158,80 +160,82 @@ class Counter:
                 setattr(tally, kind, getattr(tally, kind) + 1)
 
     def answered(self, contact, site, wait: float, handle_time: float, now: float) -> None:
-        """An agent of ``site`` took the contact after ``wait``.
-
-        A contact answered at once adds only to ``answered`` and ``handle_time``: its share
-        of ``answered_within_threshold`` and of the wait distribution is the count of
-        answered contacts that did not wait, which :meth:`record` adds once at the end."""
+        """An agent of ``site`` took the contact after ``wait``. One answered at once adds
+        only to ``answered`` and ``handle_time``: :meth:`record` counts it within the
+        threshold and in the wait distribution from the totals."""
         tally = contact.tally
-        if tally is not None:
-            tally.answered += 1
-            tally.handle_time += handle_time
-            here = None
-            if contact.channel.by_site:
-                here = site.counts.answered[contact.channel.index][contact.slot]
-                here.answered += 1
-                here.handle_time += handle_time
-            if wait > 0.0:
-                self._waited(contact, site, tally, here, wait, now)
-            channel = contact.channel
-            # A plain first contact (no customer history, a plain channel) is its own
-            # customer, resolved at first contact: `record` counts those from the totals,
-            # so that the common case adds nothing here.
-            if contact.customer is not None or not channel.plain:
-                counts = channel.counts
-                counts.staged_answered[contact.slot] += 1
-                counts.staged_time[contact.slot] += wait + handle_time
-                customer = contact.customer
-                if customer is not None:
-                    # The customer's first answer at the entry channel counts, on the first
-                    # arrival's tally, as within the threshold when the queue time over all
-                    # its attempts is.
-                    if wait <= channel.threshold:
-                        counts.customer_within[contact.slot] += 1
-                    if channel is customer.entry and not customer.answered:
-                        customer.answered = True
-                        first = customer.tally
-                        if first is not None and customer.wait + wait <= channel.threshold:
-                            first.customers_within_threshold += 1
-            elif wait + handle_time > _FIRST_JOURNEY_POINT:
-                # A plain first contact is a journey resolved at its end: one within the
-                # first point is counted from the totals in `record`, a longer one here.
-                counts = channel.counts
-                counts.long_plain[contact.slot] += 1
-                bins = counts.journey_bins[contact.slot]
-                bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
-        elif wait > 0.0:
-            self.spread(contact.arrival, now, contact.channel.counts.queue_time)
-        if self.contacts is not None:
-            row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
-            self.contacts.append((*row, tally is not None, site.name))
-
-    def _waited(self, contact, site, tally, here, wait: float, now: float) -> None:
-        """The part of :meth:`answered` for a counted contact that waited."""
         channel = contact.channel
-        if contact.customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
-            p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
-            tally.satisfied += p
-            tally.contact_satisfied += p
-            if here is not None:
-                here.contact_satisfied += p
-        tally.wait_answered += wait
-        tally.waited += 1
-        within = wait <= channel.threshold
-        if within:
-            tally.answered_within_threshold += 1
-        if here is not None:
-            here.wait_answered += wait
-            here.waited += 1
-            if within:
-                here.answered_within_threshold += 1
-        counts = channel.counts
-        counts.wait_bins[contact.slot][bisect_left(WAIT_POINTS, wait)] += 1
-        if contact.arrival >= self.slot_from and now <= self.slot_end:
-            counts.queue_time[self.slot] += wait  # the common case, as `spread` would add it
-        else:
-            self.spread(contact.arrival, now, counts.queue_time)
+        if tally is None:
+            if wait > 0.0:
+                self.spread(contact.arrival, now, channel.counts.queue_time)
+            return
+        tally.answered += 1
+        tally.handle_time += handle_time
+        customer = contact.customer
+        slot = contact.slot
+        if wait > 0.0:  # inline: the commonest outcome of a wait, one call fewer
+            p = 0.0
+            if customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
+                p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
+                tally.satisfied += p
+                tally.contact_satisfied += p
+            tally.wait_answered += wait
+            tally.waited += 1
+            if wait <= channel.threshold:
+                tally.answered_within_threshold += 1
+            counts = channel.counts
+            counts.wait_bins[slot][bisect_left(WAIT_POINTS, wait)] += 1
+            if contact.arrival >= self.slot_from and now <= self.slot_end:
+                counts.queue_time[self.slot] += wait  # the common case, as `spread` adds it
+            else:
+                self.spread(contact.arrival, now, counts.queue_time)
+            if channel.by_site:
+                here = site.counts.answered[channel.index][slot]
+                self._site_waited(here, wait, handle_time, p, channel.threshold)
+        elif channel.by_site:
+            here = site.counts.answered[channel.index][slot]
+            here.answered += 1
+            here.handle_time += handle_time
+        # A plain first contact (no customer history, a plain channel) is its own customer,
+        # resolved at first contact: `record` counts those from the totals.
+        if customer is not None or not channel.plain:
+            counts = channel.counts
+            counts.staged_answered[slot] += 1
+            counts.staged_time[slot] += wait + handle_time
+            if customer is not None:
+                # The customer's first answer at the entry channel counts, on the first
+                # arrival's tally, as within the threshold when its queue time over all is.
+                if wait <= channel.threshold:
+                    counts.customer_within[slot] += 1
+                if channel is customer.entry and not customer.answered:
+                    customer.answered = True
+                    first = customer.tally
+                    if first is not None and customer.wait + wait <= channel.threshold:
+                        first.customers_within_threshold += 1
+        elif wait + handle_time > _FIRST_JOURNEY_POINT:
+            # A plain first contact is a journey resolved at its end: one within the first
+            # point is counted from the totals in `record`, a longer one here.
+            counts = channel.counts
+            counts.long_plain[slot] += 1
+            bins = counts.journey_bins[slot]
+            bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
+
+    @staticmethod
+    def _site_waited(here, wait: float, handle_time: float, p: float, threshold: float):
+        """The site's part of a counted contact that waited (``p``: its survey, or 0)."""
+        here.answered += 1
+        here.handle_time += handle_time
+        here.contact_satisfied += p
+        here.wait_answered += wait
+        here.waited += 1
+        if wait <= threshold:
+            here.answered_within_threshold += 1
+
+    def _answered_row(self, contact, site, wait: float, handle_time: float, now: float):
+        """:meth:`answered`, and the contact's row (``record_contacts``)."""
+        Counter.answered(self, contact, site, wait, handle_time, now)
+        row = (contact.channel.name, contact.arrival, wait, "answered", handle_time)
+        self.contacts.append((*row, contact.tally is not None, site.name))
 
     def abandoned(self, contact, wait: float, now: float) -> None:
         """Its patience ran out while waiting (a missed call back too)."""
@@ -278,9 +282,8 @@ class Counter:
 
     def resolved(self, contact, customer, ends: float) -> None:
         """An agent resolved the contact, its handling over at ``ends``: the customer's
-        resolution; agent first-contact resolution if it was the customer's first contact
-        with an agent; and the ticket, from its arrival at this channel (plain first
-        contacts: in bulk, by :meth:`record`). One call for what every resolution adds."""
+        resolution; agent first-contact resolution if it was its first contact with an
+        agent; the ticket, from its arrival here (plain first contacts: by :meth:`record`)."""
         first = customer.tally
         if not customer.human:
             customer.human = True
@@ -300,9 +303,8 @@ class Counter:
             tally.ticket_time += ends - contact.arrival
 
     def resolved_first(self, contact, ends: float) -> None:
-        """An agent resolved a first contact (no customer history) at its first answer,
-        its handling over at ``ends``: what :meth:`resolved` adds for a new customer whose
-        first arrival is this contact, without making the customer."""
+        """An agent resolved a first contact (no customer history) at its first answer, its
+        handling over at ``ends``: what :meth:`resolved` adds, without making the customer."""
         tally = contact.tally
         if tally is not None:
             time = ends - contact.arrival
@@ -316,9 +318,8 @@ class Counter:
             tally.ticket_time += time
 
     def not_resolved(self, contact, customer, site, name: str) -> None:
-        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; if it
-        was the customer's first contact with an agent, agent first-contact resolution
-        is missed."""
+        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; agent
+        first-contact resolution is missed if it was the customer's first with an agent."""
         if not customer.human:
             customer.human = True
             first = customer.tally

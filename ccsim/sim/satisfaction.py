@@ -19,7 +19,7 @@ Where the numbers are added, to keep the engine's common path cheap:
   :meth:`Survey.not_resolved` (from the tiers feature) add to them, and
   :meth:`Survey.resolved` reads them when the journey is resolved;
 * a first contact that waited is scored, as one resolved at its answer, by the counter
-  (``Counter._waited``, inline), one answered at once by :meth:`Survey.complete` from the
+  (``Counter.answered``, inline), one answered at once by :meth:`Survey.complete` from the
   counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
   survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
 * journeys never resolved (given up, or still open at the cut-off) score

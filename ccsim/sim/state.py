@@ -100,13 +100,15 @@ class Lane:
     between sites (one lane per site). Contacts that left are dropped when they reach the
     head."""
 
-    __slots__ = ("channel", "later", "queue", "steps")
+    __slots__ = ("channel", "deadline", "later", "queue", "steps")
 
     def __init__(self, channel: ChannelState, steps: list[tuple[SiteState, float]]) -> None:
         self.channel = channel
         self.steps = steps  # (site, after): the sites that may take a contact, and from when
         self.later: list[tuple[SiteState, float]] = []  # the steps with after > 0
         self.queue: deque[Contact] = deque()
+        # Sets a waiting contact's patience deadline: the clock's Deadlines.add (the core's).
+        self.deadline = None
 
 
 class ChannelState:
