@@ -29,7 +29,6 @@ removed without missing one:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from ccsim.planning.program import Solution
 from ccsim.planning.shares import channel_of
 from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import ShiftOffer
+from ccsim.planning.trim import trim as trim_plan
 
 __all__ = ["StaffingPlan", "staff_scenario"]
 
@@ -132,6 +132,10 @@ class _Search:
         """The pay of headcounts ``x`` over the horizon."""
         return self.planner.costs @ x
 
+    def line(self, step: str, x: np.ndarray, evaluation: Evaluation) -> str:
+        """One progress line: the step, the pay of ``x`` and each channel's levels."""
+        return _line(step, self.cost(x), evaluation)
+
 
 def staff_scenario(
     scenario: Scenario,
@@ -178,7 +182,7 @@ def staff_scenario(
     met, trimmed = evaluation.met, False
     if met and trim:
         x, evaluation = _lower_requirements(search, x, evaluation)
-        x, evaluation, trimmed = _trim(search, x, evaluation, max_trim_simulations)
+        x, evaluation, trimmed = trim_plan(search, x, evaluation, max_trim_simulations)
     if not met:
         search.say(
             f"the targets are not met after {max_rounds} rounds: the plan is the last one tried"
@@ -301,48 +305,6 @@ def _slack_intervals(planner, evaluation, pool) -> np.ndarray:
         levels[own["interval"].to_numpy(int)] = own["sl"].fillna(np.inf).to_numpy(float)
         slack &= levels >= planner.targets.channels[channel_of(name)].target
     return slack
-
-
-def _trim(search: _Search, x: np.ndarray, evaluation: Evaluation, max_simulations: int | None):
-    """Step 6: remove agents while every target holds, by adaptive group testing.
-
-    A pass queues the templates in use, dearest first, and tries taking one agent from each
-    of the next ``size`` at once: if every target still holds, all go (and the group size
-    doubles, the templates rejoin the queue's end); if not, the size halves, down to a
-    single template, which leaves the queue when it cannot give an agent. Passes repeat
-    until one removes nothing: then every template in use was tried alone and failed, so no
-    single shift can be removed. Returns the headcounts, their evaluation and whether the
-    trimming ran to that end (not stopped by ``max_simulations``).
-    """
-    planner = search.planner
-    budget = math.inf if max_simulations is None else max_simulations
-    used = 0
-    order = [int(j) for j in np.argsort(-planner.costs, kind="stable")]
-    while True:
-        queue, removed, size = [j for j in order if x[j] > 0], 0, 8
-        while queue:
-            if used >= budget:
-                stopped = f"trimming stopped after {used} simulations"
-                search.say(_line(stopped, search.cost(x), evaluation))
-                return x, evaluation, False
-            group = queue[:size]
-            trial = x.copy()
-            trial[group] -= 1
-            result = None
-            if planner.part_time_ok(trial) and planner.within_caps(trial):
-                used += 1
-                result = search.judge(trial, "trim")
-            if result is not None and result.met:
-                x, evaluation, removed = trial, result, removed + len(group)
-                queue = queue[len(group) :] + [j for j in group if x[j] > 0]
-                size = min(2 * size, 32)
-            elif len(group) > 1:
-                size = max(1, len(group) // 2)
-            else:
-                queue.pop(0)
-        search.say(_line(f"trim pass: {removed} agents removed", search.cost(x), evaluation))
-        if removed == 0:
-            return x, evaluation, True
 
 
 def _line(step: str, cost: float, evaluation: Evaluation) -> str:
