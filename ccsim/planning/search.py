@@ -1,8 +1,8 @@
 """Staffing a whole scenario at least cost, with simulation as the judge.
 
 :func:`staff_scenario` chooses headcounts on the shift templates of every site so that
-every channel meets its :class:`~ccsim.planning.targets.Targets`, and no shift can be
-removed without missing one:
+every channel meets its :class:`~ccsim.planning.targets.Targets`, and the shifts with most
+room cannot give an agent without missing one:
 
 0. **Templates.** A site with constant ``agents`` (a placeholder) is offered the templates of
    a :class:`ShiftOffer`; a site with ``shifts`` offers its own, headcounts to be chosen.
@@ -19,12 +19,11 @@ removed without missing one:
 5. **Lower** large pools once every target holds: a pool's requirement drops by 8% (then 4,
    2, 1%) in the intervals where its channels are at target, the program re-solves, and the
    plan is kept if every target still holds (:func:`_lower_requirements`).
-6. **Trim**: take one agent from several templates in use at once,
-   dearest first, keeping the removal if every target still holds on the same replications;
-   on a failure try fewer at once, down to one template, which is then left alone for the
-   pass (adaptive group testing, :func:`_trim`). Passes repeat until one removes nothing:
-   every template was then tried alone and failed, so the plan has no removable shift (on
-   those replications).
+6. **Trim** (:mod:`ccsim.planning.trim`): rank the templates in use by their room in the
+   last simulation's per-interval figures, take one agent from the first, then from twice
+   as many at once while every target holds on the same replications, half as many on a
+   miss; the trimming ends when ``PATIENCE`` templates in a row fail alone (those after them
+   have less room).
 """
 
 from __future__ import annotations
@@ -61,10 +60,11 @@ class StaffingPlan:
     template). ``headcounts``: one row per template in use (site, start, length, days,
     part_time, headcount, cost_per_agent, cost). ``cost``: the schedule's pay over the
     horizon. ``evaluation``: the plan judged on the search's replications. ``met``: every
-    target holds. ``trimmed``: trimming ran to the end (no removable shift), not stopped by
-    its budget. ``solver_status`` and ``solver_gap`` of the last integer program, and
-    ``time_limited``: whether any solve stopped at its time limit. ``history``: one row per
-    simulation (phase, cost, met, service levels).
+    target holds. ``trimmed``: trimming ran to its end (the templates with most room failed
+    alone: :mod:`ccsim.planning.trim`), not stopped by its budget. ``solver_status`` and
+    ``solver_gap`` of the last integer program, and ``time_limited``: whether any solve
+    stopped at its time limit. ``history``: one row per simulation (phase, its
+    seconds, cost, met, service levels); ``solve_seconds``: the integer programs' time.
     """
 
     scenario: Scenario
@@ -80,6 +80,7 @@ class StaffingPlan:
     simulations: int
     elapsed: float
     pools: list[Pool] = field(default_factory=list)
+    solve_seconds: float = 0.0
 
 
 class _Search:
@@ -94,6 +95,7 @@ class _Search:
         self.history: list[dict] = []
         self.time_limited = False
         self.solution: Solution | None = None
+        self.solve_seconds = 0.0  # in the integer programs, all solves together
 
     def judge(self, x: np.ndarray, phase: str) -> Evaluation | None:
         """Headcounts ``x`` judged on the search's replications (None: not a valid staffing)."""
@@ -101,10 +103,12 @@ class _Search:
             staffed = self.planner.build(x)
         except ConfigError:  # e.g. a channel left without any agent: not a valid staffing
             return None
+        started = time.perf_counter()
         result = evaluate(staffed, self.planner.targets, self.reps, self.seed, self.n_jobs)
         self.history.append(
             {
                 "phase": phase,
+                "seconds": time.perf_counter() - started,
                 "cost": float(self.planner.costs @ x),
                 "agents": int(x.sum()),
                 "met": result.met,
@@ -119,7 +123,9 @@ class _Search:
 
     def solve(self, step: str) -> Solution:
         """The covering program for the current requirement; a time limit reached is told."""
+        started = time.perf_counter()
         self.solution = self.planner.solve(self.time_limit, self.mip_gap)
+        self.solve_seconds += time.perf_counter() - started
         if self.solution.time_limited:
             self.time_limited = True
             self.say(
@@ -159,7 +165,7 @@ def staff_scenario(
 
     ``reps`` replications with ``seed`` judge every staffing (common random numbers);
     ``max_rounds`` bounds the raise loop; ``max_trim_simulations`` the trimming (None: until
-    no shift can be removed). ``time_limit`` and ``mip_gap`` go to each integer program; a
+    its stopping rule). ``time_limit`` and ``mip_gap`` go to each integer program; a
     solve that stops at its time limit is flagged in the result (``time_limited``) and told
     to ``progress``, a function that receives one line per step.
     """
@@ -201,6 +207,7 @@ def staff_scenario(
         simulations=len(search.history),
         elapsed=time.perf_counter() - started,
         pools=planner.pools,
+        solve_seconds=search.solve_seconds,
     )
 
 
@@ -260,7 +267,7 @@ def _lower_requirements(search: _Search, x: np.ndarray, evaluation: Evaluation):
     above its target, and the integer program re-solves; a lowering that breaks a target is
     undone, and once no pool can give at the current step the step halves, down to 1%.
     Small pools (one or two agents a night) are unchanged by the rounding up and are left
-    to the shift-by-shift trim that follows. A lowering the same shifts still cover is kept
+    to the trim that follows. A lowering the same shifts still cover is kept
     without a simulation (the next step starts from it).
     """
     planner = search.planner

@@ -7,16 +7,18 @@ what made the search slow: on a plan of 170 templates a pass is 170 simulations,
 all of which fail (the dearest templates are those of the tightest pool, tier 2).
 
 Here one simulation's per-interval figures rank the templates instead. A template's
-**slack** is the least, over the intervals it puts agents on the floor and the channels its
-site answers, of the interval's service level above its target: a template whose every
-interval is well above target can give an agent; one that touches an interval at the
-floor cannot. Removals go in that order, in batches that double while every target still
-holds on the same replications (common random numbers) and halve on a miss; the first
-template that fails alone ends the trimming, since every template left has no more slack
-than it (by the figures of the plan it was judged on; the ranking is an estimate, so the
-next is tried too: ``PATIENCE`` failures in a row end it). Each batch is re-ranked from the
-simulation of the plan it left. A trim is thus about ``log2`` of the agents removed plus
-the failures before it, instead of one simulation per template.
+**room** is the least, over the intervals it puts agents on the floor and the channels (and
+shares) its site answers, of the interval's service level above its target times the
+site's agents on the floor then (one agent fewer moves a pool of 300 far less than a pool
+of 3); an interval where no contact was counted has no room known (0). A template whose
+every interval is well above target can give an agent; one that touches an interval at the
+floor cannot. Removals go in that order, one template first, then batches that double while
+every target still holds on the same replications (common random numbers) and halve on a
+miss, re-ranked from the simulation of each plan kept. A template that fails alone is left;
+``PATIENCE`` such failures in a row end the trimming: those after them have less room (by
+the figures the ranking was made on, an estimate, hence more than one try). A trim is thus
+about ``log2`` of the agents removed plus a few failures, instead of one simulation per
+template.
 """
 
 from __future__ import annotations
