@@ -101,3 +101,21 @@ def test_the_trim_removes_in_doubling_batches():
     # 1, 2, 4 pass (7 gone), 8 fails, then 4, 2, 1 fail, 1 more fails alone: 8 simulations
     assert trimmed and x.sum() - kept.sum() == 7
     assert search.simulations == 3 + 1 + 2 + PATIENCE
+
+
+def test_without_branch_and_bound_the_program_returns_the_rounded_plan_and_its_gap():
+    """One interval needing one agent, covered 85% by an agent paid 10: the LP pays
+    10 / 0.85, whole agents 20; branch and bound proves 20 least, the rounding alone says
+    its gap against the LP, (20 - 10 / 0.85) / 20."""
+    from ccsim.planning import program
+    from ccsim.planning.program import Demand
+
+    args = (["site"], ["site"], np.array([[0.85]]), np.array([10.0]))
+    demands = [Demand("voice", np.array([1.0]), {"site": 1.0})]
+    branched = program.solve(*args, demands, mip_gap=0.01)
+    rounded = program.solve(*args, demands, mip_gap=0.01, branch=False)
+    assert branched.cost == rounded.cost == 20.0
+    assert branched.status == "optimal" and branched.branch_and_bound == "no better"
+    assert rounded.status == "rounded" and rounded.branch_and_bound == "not run"
+    assert not rounded.time_limited
+    assert math.isclose(rounded.mip_gap, (20 - 10 / 0.85) / 20, rel_tol=1e-6)

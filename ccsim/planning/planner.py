@@ -52,6 +52,9 @@ class Planner:
         arriving = {name: t.loads for name, t in traffic.items()}
         self.closed = closed_time(arriving, self.templates, self.calendar.slots)
         self.highest: list[np.ndarray] | None = None  # headcount bounds, strictest first
+        #: Whether a solve runs branch and bound where the rounded relaxation is not within
+        #: the gap (the search turns it off once it found nothing better in its limit).
+        self.branch = True
 
     def demands(self) -> list[Demand]:
         sites = {site.name: site for site in self.scenario.sites}
@@ -114,6 +117,7 @@ class Planner:
             max_headcount=highest,
             time_limit=time_limit,
             mip_gap=mip_gap,
+            branch=self.branch,
         )
 
     def within_caps(self, x: np.ndarray) -> bool:

@@ -126,12 +126,20 @@ class _Search:
         started = time.perf_counter()
         self.solution = self.planner.solve(self.time_limit, self.mip_gap)
         self.solve_seconds += time.perf_counter() - started
-        if self.solution.time_limited:
+        if self.solution.status == "rounded":
+            self.say(f"{step}: the rounded plan, {self.solution.mip_gap:.2%} above the bound")
+        elif self.solution.time_limited:
             self.time_limited = True
             self.say(
                 f"{step}: the integer program stopped at its time limit "
                 f"({self.time_limit:g}s), within {self.solution.mip_gap:.2%} of its lower bound"
             )
+        if self.solution.branch_and_bound == "no better":
+            # The requirement moves by a few agents between solves: a branch and bound that
+            # could not beat the rounded relaxation once will not the next time either, and
+            # it costs its whole time limit (and more: HiGHS overruns it) every solve.
+            self.planner.branch = False
+            self.say(f"{step}: branch and bound found no better plan: the next solves round")
         return self.solution
 
     def cost(self, x: np.ndarray) -> float:
