@@ -65,41 +65,45 @@ def template_slack(planner, x: np.ndarray, evaluation) -> np.ndarray:
             if site not in pool.sites:
                 continue
             for name in pool.judged:
-                with np.errstate(invalid="ignore"):  # inf room times no agent: none known
+                # inf room (no figure) times no agent is NaN: none known
+                with np.errstate(invalid="ignore", over="ignore"):
                     room = np.nan_to_num(margins[name] * on_floor[site], nan=0.0)[covered]
                 slack[j] = min(slack[j], float(np.min(room, initial=np.inf)))
-    return slack
+    return np.where(np.isinf(slack), 0.0, slack)  # no interval in the figures: none known
 
 
-def _ranked(planner, x: np.ndarray, evaluation) -> list[int]:
+def _ranked(planner, x: np.ndarray, evaluation) -> list[tuple[int, float]]:
     """Templates that can give one agent alone (a headcount, the part-time share and the
-    occupancy floors allow it), most slack first, the dearer first between equals."""
+    occupancy floors allow it) with their room, most first, the dearer first between
+    equals."""
     slack = template_slack(planner, x, evaluation)
     order = []
     for j in np.flatnonzero(x > 0):
         trial = x.copy()
         trial[j] -= 1
         if planner.part_time_ok(trial) and planner.within_caps(trial):
-            order.append(int(j))
-    return sorted(order, key=lambda j: (-round(slack[j], 3), -planner.costs[j]))
+            order.append((int(j), round(float(slack[j]), 3)))
+    return sorted(order, key=lambda item: (-item[1], -planner.costs[item[0]]))
 
 
 def trim(search, x: np.ndarray, evaluation, max_simulations: int | None):
     """Remove agents from ``x`` while every target holds, by the ranking of the module
     docstring; ``search`` judges (:class:`ccsim.planning.search`'s bookkeeping). Returns the
     headcounts, their evaluation and whether the trimming reached its end (``PATIENCE``
-    templates in a row failed alone, or none is left that can give an agent), not
-    ``max_simulations``."""
+    templates in a row failed alone and the next has less room, or none is left that can
+    give an agent), not ``max_simulations``."""
     planner = search.planner
     budget = math.inf if max_simulations is None else max_simulations
-    used, removed, size, failed = 0, 0, 1, 0
+    used, removed, size, failed, last_room = 0, 0, 1, 0, math.inf
     queue = _ranked(planner, x, evaluation)
-    while queue and failed < PATIENCE:
+    # Failures end it only where the ranking says the rest have less room: templates as
+    # roomy as the last that failed (often none known, 0) are told apart by nothing.
+    while queue and (failed < PATIENCE or queue[0][1] >= last_room):
         if used >= budget:
             search.say(search.line(f"trimming stopped after {used} simulations", x, evaluation))
             return x, evaluation, False
         trial = x.copy()
-        group = queue[:size]
+        group = [j for j, _ in queue[:size]]
         trial[group] -= 1
         result = None
         if planner.part_time_ok(trial) and planner.within_caps(trial):
@@ -107,12 +111,13 @@ def trim(search, x: np.ndarray, evaluation, max_simulations: int | None):
             result = search.judge(trial, "trim")
         if result is not None and result.met:
             x, evaluation, removed, failed = trial, result, removed + len(group), 0
+            last_room = math.inf
             size = min(2 * size, MAX_BATCH)
             queue = _ranked(planner, x, evaluation)
         elif len(group) > 1:
             size = max(1, len(group) // 2)
-        else:  # the template with most slack left cannot give an agent
+        else:  # the template with most room left cannot give an agent
             failed += 1
-            queue.pop(0)
+            last_room = queue.pop(0)[1]
     search.say(search.line(f"trim: {removed} agents removed in {used} simulations", x, evaluation))
     return x, evaluation, True
