@@ -265,11 +265,10 @@ def _covering(useful, allocation, template_sites, coverage, demands) -> list:
 
 
 def _headcounts(model: _Model, template_sites, coverage, demands, branch: bool = True):
-    """The chosen headcounts of the useful templates, the status, the gap to the bound and
-    what branch and bound did (:attr:`Solution.branch_and_bound`). A large covering program can take HiGHS long to find a good integer solution while its LP
-    relaxation is near-integral: round the relaxation up and drop what is not needed, and only
-    run branch and bound if that is not already within the gap.
-    """
+    """The chosen headcounts, the status, the gap to the bound and what branch and bound
+    did. HiGHS can take long to find a good integer solution of a large covering program
+    whose LP relaxation is near-integral: round the relaxation up and drop what is not
+    needed; branch and bound only if that is not within the gap (and ``branch``)."""
     relaxed = model.run(False)
     if relaxed.x is None:
         reason = "infeasible" if relaxed.status == 2 else relaxed.message
