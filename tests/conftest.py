@@ -130,6 +130,8 @@ TIERS = {
         "test_fit_types.py",
         "test_selection.py",
         "test_sensitivity.py",
+        "test_search_open_hours.py",
+        "test_search_trim.py",
         "test_staffing_search.py",
         "test_staffing_split.py",
         "test_study.py",

@@ -78,7 +78,7 @@ def add_search_options(parser) -> None:
     search.add_argument(
         "--max-trim",
         type=option(non_negative_int, "--max-trim"),
-        help="most simulations for trimming (default: until no shift can be removed)",
+        help="most simulations for trimming (default: until its stopping rule, docs/staffing.md)",
     )
     search.add_argument(
         "--frontier",
@@ -193,6 +193,19 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
     return 0
 
 
+def _time_line(plan) -> str:
+    """Where the search's time went: simulations by phase, and the integer programs."""
+    history = plan.history
+    if history.empty:
+        return f"time: integer programs {plan.solve_seconds:.0f}s"
+    phase = history["phase"].str.split().str[0]
+    parts = [
+        f"{name} {len(group)} simulations {group['seconds'].sum():.0f}s"
+        for name, group in history.groupby(phase, sort=False)
+    ]
+    return f"time: {', '.join(parts)}; integer programs {plan.solve_seconds:.0f}s"
+
+
 def _progress_lines(started: float):
     """The search's progress: one line per step, with the seconds since ``started``."""
     return lambda line: print(f"  {time.perf_counter() - started:6.0f}s  {line}", flush=True)
@@ -234,6 +247,7 @@ def _print_plan(plan, name: str, args, elapsed: float, frontier) -> None:
         f"{plan.scenario.currency}"
     )
     print(shrinkage_line(plan.scenario))
+    print(_time_line(plan))
     status = (
         f"integer program: {plan.solver_status}, MIP gap {plan.solver_gap:.2%} (above its bound)"
     )

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ccsim.model import Scenario, parse_scenario
+from ccsim.model import ConfigError, Scenario, parse_scenario
 from ccsim.model.calendar import WEEKDAYS
 from ccsim.model.units import format_duration
 from ccsim.planning import program
 from ccsim.planning.coverage import TemplateCoverage, template_coverage
 from ccsim.planning.pools import human_traffic, occupancy_floors, pool_requirements, pools
 from ccsim.planning.program import Demand, Solution
+from ccsim.planning.scheduling import closed_time
 from ccsim.planning.targets import Targets
 from ccsim.planning.templates import Candidate, ShiftOffer, offer_candidates, with_break_rules
 
@@ -48,6 +49,12 @@ class Planner:
         self.loads = {name: t.loads.sum() for name, t in traffic.items()}
         self.required = pool_requirements(self.scenario, targets, traffic)
         self.floors = occupancy_floors(self.scenario, targets, traffic)
+        arriving = {name: t.loads for name, t in traffic.items()}
+        self.closed = closed_time(arriving, self.templates, self.calendar.slots)
+        self.highest: list[np.ndarray] | None = None  # headcount bounds, strictest first
+        #: Whether a solve runs branch and bound where the rounded relaxation is not within
+        #: the gap (the search turns it off once it found nothing better in its limit).
+        self.branch = True
 
     def demands(self) -> list[Demand]:
         sites = {site.name: site for site in self.scenario.sites}
@@ -65,6 +72,39 @@ class Planner:
         return demands
 
     def solve(self, time_limit: float, mip_gap: float) -> Solution:
+        """The covering program, no agent paid while no contact can arrive where the shifts
+        offered allow it (:meth:`open_hours_bounds`): the strictest bounds under which the
+        program has a solution, kept for the next solves while they still allow one."""
+        if self.highest is None:
+            self.highest = [*self.open_hours_bounds(), np.full(len(self.candidates), np.inf)]
+        while True:
+            try:
+                return self._solve(time_limit, mip_gap, self.highest[0])
+            except ConfigError:  # nothing covers the requirement so bounded: looser bounds
+                if len(self.highest) == 1:
+                    raise
+                self.highest.pop(0)
+
+    def open_hours_bounds(self) -> list[np.ndarray]:
+        """Headcount bounds to try, strictest first: no template paid while no contact can
+        arrive (``closed``); then none paid longer so than the least of its site's templates
+        of the same length and days (an 8.5-hour shift in an 8-hour opening pays half an
+        hour whatever its start, but not an hour)."""
+        unbounded = np.full(len(self.candidates), np.inf)
+        if not np.any(self.closed > 0):
+            return []
+        strict = np.where(self.closed > 0, 0.0, unbounded)
+        least: dict[tuple, float] = {}
+        kinds = [
+            (c.site, c.shift.length, tuple(c.shift.days), c.part_time) for c in self.candidates
+        ]
+        for kind, closed in zip(kinds, self.closed, strict=True):
+            least[kind] = min(least.get(kind, np.inf), closed)
+        unavoidable = np.array([least[kind] for kind in kinds])
+        loose = np.where(self.closed > unavoidable + 1e-6, 0.0, unbounded)
+        return [strict, loose]
+
+    def _solve(self, time_limit: float, mip_gap: float, highest: np.ndarray) -> Solution:
         return program.solve(
             self.staffed_sites,
             [c.site for c in self.candidates],
@@ -74,8 +114,10 @@ class Planner:
             paid_hours=self.paid,
             part_time=self.part_time,
             part_time_bounds=self.bounds,
+            max_headcount=highest,
             time_limit=time_limit,
             mip_gap=mip_gap,
+            branch=self.branch,
         )
 
     def within_caps(self, x: np.ndarray) -> bool:

@@ -45,8 +45,9 @@ class Demand:
 class Solution:
     """What the solver returned: headcount per template, agents given to each demand, cost,
     and how the solve ended. ``status`` is ``"optimal"`` (within ``mip_gap`` of the least
-    cost, as asked) or ``"time limit"`` (the best found when time ran out; ``mip_gap`` says how
-    far from the least it may be)."""
+    cost, as asked), ``"time limit"`` (the best found when time ran out; ``mip_gap`` says how
+    far from the least it may be) or ``"rounded"`` (the rounded relaxation, branch and bound
+    not asked for)."""
 
     headcounts: np.ndarray
     given: dict[tuple[str, str, int], float] = field(repr=False)
@@ -54,6 +55,8 @@ class Solution:
     status: str
     mip_gap: float
     solve_time: float
+    #: Branch and bound ``"not run"`` (the rounding was within the gap, or not asked for),
+    branch_and_bound: str = "not run"  # or ``"improved"`` the rounding, or ``"no better"``
 
     @property
     def time_limited(self) -> bool:
@@ -74,8 +77,10 @@ def solve(
     max_headcount: np.ndarray | None = None,
     time_limit: float = 60.0,
     mip_gap: float = 0.01,
+    branch: bool = True,
 ) -> Solution:
-    """Solve the covering program.
+    """Solve the covering program (``branch``: run branch and bound where the rounded
+    relaxation is not within ``mip_gap``; without it, the rounded plan and its gap).
 
     ``coverage`` has one row per template (agents available per agent scheduled, per
     interval), ``template_sites`` the site of each, ``costs`` the pay of one agent.
@@ -105,7 +110,7 @@ def solve(
         mip_gap=mip_gap,
     )
     started = time.perf_counter()
-    chosen, status, gap = _headcounts(model, template_sites, coverage, demands)
+    chosen, status, gap, branched = _headcounts(model, template_sites, coverage, demands, branch)
     allocation_of = model.run(False, fixed=chosen)  # the agents of each site given to each demand
     solve_time = time.perf_counter() - started
     headcounts = np.zeros(coverage.shape[0], dtype=int)
@@ -121,6 +126,7 @@ def solve(
         status=status,
         mip_gap=float(gap),
         solve_time=solve_time,
+        branch_and_bound=branched,
     )
 
 
@@ -258,13 +264,11 @@ def _covering(useful, allocation, template_sites, coverage, demands) -> list:
     ]
 
 
-def _headcounts(model: _Model, template_sites, coverage, demands) -> tuple[np.ndarray, str, float]:
-    """The chosen headcounts of the useful templates, the status and the gap to the bound.
-
-    A large covering program can take HiGHS long to find a good integer solution while its LP
-    relaxation is near-integral: round the relaxation up and drop what is not needed, and only
-    run branch and bound if that is not already within the gap.
-    """
+def _headcounts(model: _Model, template_sites, coverage, demands, branch: bool = True):
+    """The chosen headcounts, the status, the gap to the bound and what branch and bound
+    did. HiGHS can take long to find a good integer solution of a large covering program
+    whose LP relaxation is near-integral: round the relaxation up and drop what is not
+    needed; branch and bound only if that is not within the gap (and ``branch``)."""
     relaxed = model.run(False)
     if relaxed.x is None:
         reason = "infeasible" if relaxed.status == 2 else relaxed.message
@@ -288,27 +292,28 @@ def _headcounts(model: _Model, template_sites, coverage, demands) -> tuple[np.nd
     )
     if rounded is not None and not model.shares_hold(rounded):
         rounded = None
-    chosen, status, gap = None, "time limit", math.inf
+    chosen, status, gap, branched = None, "time limit", math.inf, "not run"
     if rounded is not None:
         cost = float(costs @ rounded)
         chosen, gap = rounded, (cost - bound) / cost if cost > 0 else 0.0
         status = "optimal" if gap <= model.mip_gap + 1e-12 else "time limit"
-    if status != "optimal":
-        result = model.run(True)
+    if status != "optimal" and (branch or chosen is None):
+        result, branched = model.run(True), "no better"
         if result.x is not None:
             exact = np.round(result.x[:n_u])
             cost = float(costs @ exact)
             proven = float(getattr(result, "mip_dual_bound", bound) or bound)
             bound = max(bound, proven if math.isfinite(proven) else bound)
             if chosen is None or cost < float(costs @ chosen):
-                chosen = exact
+                chosen, branched = exact, "improved"
             cost = float(costs @ chosen)
             gap = max(0.0, (cost - bound) / cost) if cost > 0 else 0.0
             optimal = result.status == 0 or gap <= model.mip_gap + 1e-12
             status = "optimal" if optimal else "time limit"
     if chosen is None:
         raise ConfigError("", "shifts", "the integer program found no schedule in its time limit")
-    return chosen, status, gap
+    rounded_only = branched == "not run" and status != "optimal"
+    return chosen, "rounded" if rounded_only else status, gap, branched
 
 
 def _interval_feasible(capacity: dict[str, float], needs: list[tuple[float, dict]]) -> bool:

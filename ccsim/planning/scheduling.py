@@ -128,7 +128,7 @@ def schedule_shifts(
         if _may_answer(scenario, site, channel)
     ]
     _check_coverable(needed, pairs, useful, candidates, templates, slots)
-    idle = _closed_time(needed, templates, slots)
+    idle = closed_time(needed, templates, slots)
     highest = _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle)
     demands = _demands(needed, pairs, sites)
     solution = program.solve(
@@ -190,7 +190,7 @@ def _open_hours_only(needed, pairs, useful, candidates, templates, slots, idle) 
     return highest
 
 
-def _closed_time(needed, templates, slots) -> np.ndarray:
+def closed_time(needed, templates, slots) -> np.ndarray:
     """Seconds each template's agent is paid while no contact can arrive: on shift in an
     interval no planned channel needs anyone, or beyond the horizon's edge when the edge
     interval needs no one (a horizon cut mid-operation says nothing of what lies beyond)."""

@@ -1,8 +1,8 @@
 """Staffing a whole scenario at least cost, with simulation as the judge.
 
 :func:`staff_scenario` chooses headcounts on the shift templates of every site so that
-every channel meets its :class:`~ccsim.planning.targets.Targets`, and no shift can be
-removed without missing one:
+every channel meets its :class:`~ccsim.planning.targets.Targets`, and the shifts with most
+room cannot give an agent without missing one:
 
 0. **Templates.** A site with constant ``agents`` (a placeholder) is offered the templates of
    a :class:`ShiftOffer`; a site with ``shifts`` offers its own, headcounts to be chosen.
@@ -19,17 +19,15 @@ removed without missing one:
 5. **Lower** large pools once every target holds: a pool's requirement drops by 8% (then 4,
    2, 1%) in the intervals where its channels are at target, the program re-solves, and the
    plan is kept if every target still holds (:func:`_lower_requirements`).
-6. **Trim**: take one agent from several templates in use at once,
-   dearest first, keeping the removal if every target still holds on the same replications;
-   on a failure try fewer at once, down to one template, which is then left alone for the
-   pass (adaptive group testing, :func:`_trim`). Passes repeat until one removes nothing:
-   every template was then tried alone and failed, so the plan has no removable shift (on
-   those replications).
+6. **Trim** (:mod:`ccsim.planning.trim`): rank the templates in use by their room in the
+   last simulation's per-interval figures, take one agent from the first, then from twice
+   as many at once while every target holds on the same replications, half as many on a
+   miss; the trimming ends when ``PATIENCE`` templates in a row fail alone (those after them
+   have less room).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from ccsim.planning.program import Solution
 from ccsim.planning.shares import channel_of
 from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import ShiftOffer
+from ccsim.planning.trim import trim as trim_plan
 
 __all__ = ["StaffingPlan", "staff_scenario"]
 
@@ -61,10 +60,11 @@ class StaffingPlan:
     template). ``headcounts``: one row per template in use (site, start, length, days,
     part_time, headcount, cost_per_agent, cost). ``cost``: the schedule's pay over the
     horizon. ``evaluation``: the plan judged on the search's replications. ``met``: every
-    target holds. ``trimmed``: trimming ran to the end (no removable shift), not stopped by
-    its budget. ``solver_status`` and ``solver_gap`` of the last integer program, and
-    ``time_limited``: whether any solve stopped at its time limit. ``history``: one row per
-    simulation (phase, cost, met, service levels).
+    target holds. ``trimmed``: trimming ran to its end (the templates with most room failed
+    alone: :mod:`ccsim.planning.trim`), not stopped by its budget. ``solver_status`` and
+    ``solver_gap`` of the last integer program, and ``time_limited``: whether any solve
+    stopped at its time limit. ``history``: one row per simulation (phase, its
+    seconds, cost, met, service levels); ``solve_seconds``: the integer programs' time.
     """
 
     scenario: Scenario
@@ -80,6 +80,7 @@ class StaffingPlan:
     simulations: int
     elapsed: float
     pools: list[Pool] = field(default_factory=list)
+    solve_seconds: float = 0.0
 
 
 class _Search:
@@ -94,6 +95,7 @@ class _Search:
         self.history: list[dict] = []
         self.time_limited = False
         self.solution: Solution | None = None
+        self.solve_seconds = 0.0  # in the integer programs, all solves together
 
     def judge(self, x: np.ndarray, phase: str) -> Evaluation | None:
         """Headcounts ``x`` judged on the search's replications (None: not a valid staffing)."""
@@ -101,10 +103,12 @@ class _Search:
             staffed = self.planner.build(x)
         except ConfigError:  # e.g. a channel left without any agent: not a valid staffing
             return None
+        started = time.perf_counter()
         result = evaluate(staffed, self.planner.targets, self.reps, self.seed, self.n_jobs)
         self.history.append(
             {
                 "phase": phase,
+                "seconds": time.perf_counter() - started,
                 "cost": float(self.planner.costs @ x),
                 "agents": int(x.sum()),
                 "met": result.met,
@@ -119,18 +123,32 @@ class _Search:
 
     def solve(self, step: str) -> Solution:
         """The covering program for the current requirement; a time limit reached is told."""
+        started = time.perf_counter()
         self.solution = self.planner.solve(self.time_limit, self.mip_gap)
-        if self.solution.time_limited:
+        self.solve_seconds += time.perf_counter() - started
+        if self.solution.status == "rounded":
+            self.say(f"{step}: the rounded plan, {self.solution.mip_gap:.2%} above the bound")
+        elif self.solution.time_limited:
             self.time_limited = True
             self.say(
                 f"{step}: the integer program stopped at its time limit "
                 f"({self.time_limit:g}s), within {self.solution.mip_gap:.2%} of its lower bound"
             )
+        if self.solution.branch_and_bound == "no better":
+            # The requirement moves by a few agents between solves: a branch and bound that
+            # could not beat the rounded relaxation once will not the next time either, and
+            # it costs its whole time limit (and more: HiGHS overruns it) every solve.
+            self.planner.branch = False
+            self.say(f"{step}: branch and bound found no better plan: the next solves round")
         return self.solution
 
     def cost(self, x: np.ndarray) -> float:
         """The pay of headcounts ``x`` over the horizon."""
         return self.planner.costs @ x
+
+    def line(self, step: str, x: np.ndarray, evaluation: Evaluation) -> str:
+        """One progress line: the step, the pay of ``x`` and each channel's levels."""
+        return _line(step, self.cost(x), evaluation)
 
 
 def staff_scenario(
@@ -155,7 +173,7 @@ def staff_scenario(
 
     ``reps`` replications with ``seed`` judge every staffing (common random numbers);
     ``max_rounds`` bounds the raise loop; ``max_trim_simulations`` the trimming (None: until
-    no shift can be removed). ``time_limit`` and ``mip_gap`` go to each integer program; a
+    its stopping rule). ``time_limit`` and ``mip_gap`` go to each integer program; a
     solve that stops at its time limit is flagged in the result (``time_limited``) and told
     to ``progress``, a function that receives one line per step.
     """
@@ -178,7 +196,7 @@ def staff_scenario(
     met, trimmed = evaluation.met, False
     if met and trim:
         x, evaluation = _lower_requirements(search, x, evaluation)
-        x, evaluation, trimmed = _trim(search, x, evaluation, max_trim_simulations)
+        x, evaluation, trimmed = trim_plan(search, x, evaluation, max_trim_simulations)
     if not met:
         search.say(
             f"the targets are not met after {max_rounds} rounds: the plan is the last one tried"
@@ -197,6 +215,7 @@ def staff_scenario(
         simulations=len(search.history),
         elapsed=time.perf_counter() - started,
         pools=planner.pools,
+        solve_seconds=search.solve_seconds,
     )
 
 
@@ -256,7 +275,7 @@ def _lower_requirements(search: _Search, x: np.ndarray, evaluation: Evaluation):
     above its target, and the integer program re-solves; a lowering that breaks a target is
     undone, and once no pool can give at the current step the step halves, down to 1%.
     Small pools (one or two agents a night) are unchanged by the rounding up and are left
-    to the shift-by-shift trim that follows. A lowering the same shifts still cover is kept
+    to the trim that follows. A lowering the same shifts still cover is kept
     without a simulation (the next step starts from it).
     """
     planner = search.planner
@@ -301,48 +320,6 @@ def _slack_intervals(planner, evaluation, pool) -> np.ndarray:
         levels[own["interval"].to_numpy(int)] = own["sl"].fillna(np.inf).to_numpy(float)
         slack &= levels >= planner.targets.channels[channel_of(name)].target
     return slack
-
-
-def _trim(search: _Search, x: np.ndarray, evaluation: Evaluation, max_simulations: int | None):
-    """Step 6: remove agents while every target holds, by adaptive group testing.
-
-    A pass queues the templates in use, dearest first, and tries taking one agent from each
-    of the next ``size`` at once: if every target still holds, all go (and the group size
-    doubles, the templates rejoin the queue's end); if not, the size halves, down to a
-    single template, which leaves the queue when it cannot give an agent. Passes repeat
-    until one removes nothing: then every template in use was tried alone and failed, so no
-    single shift can be removed. Returns the headcounts, their evaluation and whether the
-    trimming ran to that end (not stopped by ``max_simulations``).
-    """
-    planner = search.planner
-    budget = math.inf if max_simulations is None else max_simulations
-    used = 0
-    order = [int(j) for j in np.argsort(-planner.costs, kind="stable")]
-    while True:
-        queue, removed, size = [j for j in order if x[j] > 0], 0, 8
-        while queue:
-            if used >= budget:
-                stopped = f"trimming stopped after {used} simulations"
-                search.say(_line(stopped, search.cost(x), evaluation))
-                return x, evaluation, False
-            group = queue[:size]
-            trial = x.copy()
-            trial[group] -= 1
-            result = None
-            if planner.part_time_ok(trial) and planner.within_caps(trial):
-                used += 1
-                result = search.judge(trial, "trim")
-            if result is not None and result.met:
-                x, evaluation, removed = trial, result, removed + len(group)
-                queue = queue[len(group) :] + [j for j in group if x[j] > 0]
-                size = min(2 * size, 32)
-            elif len(group) > 1:
-                size = max(1, len(group) // 2)
-            else:
-                queue.pop(0)
-        search.say(_line(f"trim pass: {removed} agents removed", search.cost(x), evaluation))
-        if removed == 0:
-            return x, evaluation, True
 
 
 def _line(step: str, cost: float, evaluation: Evaluation) -> str:
