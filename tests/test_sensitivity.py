@@ -205,14 +205,23 @@ EXPERIMENT = textwrap.dedent(
 )
 
 
-def test_tornado_bars_are_the_hand_computed_costs(tmp_path):
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    """The toy experiment's folder, run once: the tornado's figures and its report read the
+    same run (a study with its sensitivity takes a while)."""
     from ccsim.study.run import run_experiment
+
+    folder = tmp_path_factory.mktemp("toy")
+    _scenario(folder)
+    (folder / "experiment.yaml").write_text(EXPERIMENT)
+    run_experiment(folder / "experiment.yaml", out=folder / "out")
+    return folder / "out"
+
+
+def test_tornado_bars_are_the_hand_computed_costs(toy):
     from ccsim.study.sensitivity import flip_sentence, tornado
 
-    _scenario(tmp_path)
-    (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
-    run_experiment(tmp_path / "experiment.yaml", out=tmp_path / "out")
-    table = pd.read_csv(tmp_path / "out" / "sensitivity.csv")
+    table = pd.read_csv(toy / "sensitivity.csv")
     # 8 agents on duty for the whole hour, whatever the contacts: labour = 8 h x rate.
     bars = tornado(table, "base", "operating_cost")
     assert bars.loc[0, "parameter"] == "sites.0.cost_per_hour"
@@ -263,15 +272,11 @@ def test_bad_uncertain_inputs_are_one_line(tmp_path, uncertain, words):
 
 
 @pytest.mark.slow
-def test_the_report_shows_the_tornado_and_the_flip_sentence(tmp_path):
+def test_the_report_shows_the_tornado_and_the_flip_sentence(toy):
     from ccsim.report.html import render_report
-    from ccsim.study.run import run_experiment
 
-    _scenario(tmp_path)
-    (tmp_path / "experiment.yaml").write_text(EXPERIMENT)
-    run_experiment(tmp_path / "experiment.yaml", out=tmp_path / "out")
-    page = render_report(tmp_path / "out").read_text()
-    assert (tmp_path / "out" / "figures" / "tornado.png").is_file()
+    page = render_report(toy).read_text()
+    assert (toy / "figures" / "tornado.png").is_file()
     assert "Sensitivity to the uncertain inputs" in page
     assert "flips the ranking" in page
     assert "(currency)" not in page

@@ -66,7 +66,7 @@ EXPERIMENT = textwrap.dedent(
       ai: {scenario: ai.yaml}
     frontier: {scales: [0.8, 0.9, 1.0, 1.1], replications: 4}
     uncertainty:
-      points: 16
+      points: 8
       replications: 1
       inputs:
         sites.main.cost_per_hour: {low: 15, high: 25, source: "test range"}
@@ -113,7 +113,7 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
         assert row["npv"] == pytest.approx(row["transition_cost"] + row["annual_cost"] * annuity)
         assert row["npv_low"] <= row["npv"] <= row["npv_high"]
         assert row["npv_p05"] <= row["npv_p50"] <= row["npv_p95"]
-        assert row["points"] == 16
+        assert row["points"] == 8
     assert ai["npv_difference"] == pytest.approx(ai["npv"] - human["npv"])
     # The paired interval of equal_service.csv, carried along the annuity.
     paired = pd.read_csv(out / "equal_service.csv").set_index("scenario").loc["ai"]
