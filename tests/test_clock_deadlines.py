@@ -46,7 +46,7 @@ def test_only_the_earliest_is_on_the_heap_and_an_item_that_left_costs_no_event()
     # a is called at 1; then d is the earliest deadline whose item is live, and goes on
     # the heap: b's and c's are dropped without an event.
     assert fired == [(1.0, "a"), (4.0, "d")]
-    assert deadlines.held() == []
+    assert deadlines.entries == []  # no deadline left to come
 
 
 def _order(steps) -> list[str]:

@@ -173,7 +173,3 @@ class Deadlines:
         item = armed[2]
         if item.state == live:
             self.callback(item)
-
-    def held(self) -> list:
-        """The items whose deadlines are still to come, live or not."""
-        return [entry[2] for entry in self.entries]
