@@ -123,6 +123,7 @@ TIERS = {
         "test_tutorials.py",
     },
     "integration": {
+        "test_whatif_job.py",  # the what-if page's comparison (issue #31)
         "test_doc_figures.py",
         "test_experiment.py",
         "test_fit.py",

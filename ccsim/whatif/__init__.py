@@ -3,5 +3,6 @@ from it, the base against the variant on common random numbers in a child proces
 variant saved as a scenario file. The web page (``ccsim whatif``) is built on these."""
 
 from ccsim.whatif.form import FormField, Variant, form_fields, variant
+from ccsim.whatif.job import Comparison
 
-__all__ = ["FormField", "Variant", "form_fields", "variant"]
+__all__ = ["Comparison", "FormField", "Variant", "form_fields", "variant"]
