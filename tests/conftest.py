@@ -182,6 +182,7 @@ TIERS = {
         "test_workforce.py",
         # the what-if page's engine (issue #31)
         "test_whatif_form.py",
+        "test_whatif_save.py",
     },
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}

@@ -4,5 +4,6 @@ variant saved as a scenario file. The web page (``ccsim whatif``) is built on th
 
 from ccsim.whatif.form import FormField, Variant, form_fields, variant
 from ccsim.whatif.job import Comparison
+from ccsim.whatif.save import save_variant
 
-__all__ = ["Comparison", "FormField", "Variant", "form_fields", "variant"]
+__all__ = ["Comparison", "FormField", "Variant", "form_fields", "save_variant", "variant"]
