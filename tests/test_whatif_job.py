@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -170,3 +172,30 @@ def test_cancel_kills_the_child_and_its_workers(tmp_path):
         os.kill(pid, 0)
     assert _group(pid) == []
     assert not math.isnan(comparison.status()["total"])
+
+
+def test_a_server_that_dies_without_cancelling_takes_its_comparison_with_it(tmp_path):
+    # The server killed (no cancel, no clean-up): its child sees it is orphaned and ends its
+    # process group, workers included, within a second or two.
+    server = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from ccsim.whatif.job import Comparison\n"
+        f"c = Comparison({str(VOICE)!r}, {LONGER!r}, out=Path({str(tmp_path)!r}),\n"
+        "               max_replications=400, relative_half_width=0.001, jobs=2)\n"
+        "c.start()\n"
+        "print(c.pid, flush=True)\n"
+        "while not Path(c.out, 'status.json').read_text().count('running'):\n"
+        "    time.sleep(0.05)\n"
+        "time.sleep(1)\n"
+        "os._exit(0)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", server], capture_output=True, text=True, env=env, timeout=60
+    )
+    pid = int(done.stdout.split()[0])
+    end = time.monotonic() + 10
+    while _group(pid):
+        assert time.monotonic() < end, _group(pid)
+        time.sleep(0.1)
