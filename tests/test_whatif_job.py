@@ -19,7 +19,7 @@ from ccsim.cli.experiment import HEADLINE as CLI_HEADLINE
 from ccsim.report.formatting import format_interval, format_value
 from ccsim.study.run import run_experiment
 from ccsim.whatif.job import Comparison
-from ccsim.whatif.outcome import BY_CHANNEL, HEADLINE
+from ccsim.whatif.outcome import BY_CHANNEL, HEADLINE, comparison_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "configs/planner/voice_week.yaml"
@@ -199,3 +199,54 @@ def test_a_server_that_dies_without_cancelling_takes_its_comparison_with_it(tmp_
     while _group(pid):
         assert time.monotonic() < end, _group(pid)
         time.sleep(0.1)
+
+
+def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
+    """As ``ccsim experiment`` prints them: the headline KPIs for all channels together,
+    without the waits (a call's seconds and an email's hours do not blend), then service
+    level and ASA channel by channel; a KPI a scenario lacks is left out."""
+    summary_rows, paired_rows = [], []
+    for channel in ("all", "voice", "email"):
+        for kpi, base, variant in (("service_level", 0.9, 0.8), ("operating_cost", 1e5, 9e4)):
+            for name, value in (("base", base), ("variant", variant)):
+                summary_rows.append((name, channel, "all", kpi, value, value / 100))
+            paired_rows.append(
+                (
+                    "variant",
+                    channel,
+                    "all",
+                    kpi,
+                    base,
+                    variant - base,
+                    variant - base - 1e-3,
+                    variant - base + 1e-3,
+                    True,
+                )
+            )
+    summary = pd.DataFrame(
+        summary_rows, columns=["scenario", "channel", "site", "kpi", "estimate", "half_width"]
+    )
+    comparisons = pd.DataFrame(
+        paired_rows,
+        columns=[
+            "scenario",
+            "channel",
+            "site",
+            "kpi",
+            "baseline_value",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "significant",
+        ],
+    )
+    rows = comparison_rows(summary, comparisons, "EUR")
+    assert [(r["channel"], r["kpi"]) for r in rows] == [
+        ("all", "operating_cost"),
+        ("voice", "service_level"),
+        ("email", "service_level"),
+    ]
+    cost = rows[0]
+    assert cost["base"] == format_value("operating_cost", 1e5, reference=1e5, currency="EUR")
+    assert cost["base"].endswith(" EUR") and cost["relative"] == "-10.0%"
+    assert rows[1]["difference"] == "-10.00 pts" and rows[1]["relative"] == ""

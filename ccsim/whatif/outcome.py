@@ -138,11 +138,12 @@ def comparison_rows(
     return rows
 
 
-def service_level_svg(intervals: pd.DataFrame) -> str:
+def service_level_svg(intervals: pd.DataFrame, targets: dict[str, float] | None = None) -> str:
     """The service level per reporting interval of the base and the variant, each as its
     95% band with the estimate as a line, a panel per channel (several channels: each on
     its own; a channel the same in every interval, such as email answered within its day,
-    is left out unless nothing else is left)."""
+    is left out unless nothing else is left); ``targets`` (channel -> share, the base's)
+    as a dashed line."""
     rows = intervals[(intervals["site"] == "all") & (intervals["kpi"] == "service_level")]
     channels = list(dict.fromkeys(rows["channel"]))
     if len(channels) > 1:
@@ -164,12 +165,15 @@ def service_level_svg(intervals: pd.DataFrame) -> str:
                 low, high = 100 * part["ci_low"].clip(0, 1), 100 * part["ci_high"].clip(0, 1)
                 axes.fill_between(x, low, high, color=colours[name], alpha=0.35, lw=0, label=name)
                 axes.plot(x, 100 * part["estimate"], color=colours[name], lw=0.6)
+            target = (targets or {}).get(channel)
+            if target is not None and math.isfinite(target):
+                axes.axhline(100 * target, color="black", lw=0.8, ls="--", label="target")
             axes.set_ylabel(channel_title(channel))
             axes.set_ylim(0, 102)
             percent_axis(axes)
         set_clock_ticks(panels[-1], clock)
         panels[-1].set_xlabel(clock.xlabel)
-        figure_legend(figure, panels[0], 2)
+        figure_legend(figure, panels[0], 3)
         buffer = io.StringIO()
         # No date in the file: the same tables give the same text.
         figure.savefig(buffer, format="svg", metadata={"Date": None})

@@ -67,6 +67,14 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _targets(scenario_path: str) -> dict[str, float]:
+    """Each channel's service-level target in the base scenario."""
+    from ccsim.model import load_scenario
+
+    channels = load_scenario(scenario_path).channels.items()
+    return {name: c.service_level.target for name, c in channels if c.service_level is not None}
+
+
 def _result(run, job: dict[str, Any], experiment_yaml: str) -> dict[str, Any]:
     from ccsim.whatif.outcome import comparison_rows, read_tables, service_level_svg
 
@@ -79,7 +87,7 @@ def _result(run, job: dict[str, Any], experiment_yaml: str) -> dict[str, Any]:
         "seed": int(job["spec"]["seed"]),
         "currency": job["currency"],
         "rows": comparison_rows(summary, comparisons, job["currency"]),
-        "service_level_svg": service_level_svg(intervals),
+        "service_level_svg": service_level_svg(intervals, _targets(job["spec"]["scenario"])),
         "experiment_yaml": experiment_yaml,
     }
 
