@@ -12,11 +12,11 @@ The replications are chosen by a stopping rule on the paired differences to the 
 (``on: differences``: common random numbers make a difference far tighter than either
 estimate): 5 to start, 5 more at a time, up to ``max_replications``, until the 95% interval
 of the difference in **service level** and in **operating cost** is within
-``relative_half_width`` of the base's value. Those two are what a planner trades against
-each other in a what-if (what a change buys in service, what it costs); waits and
-abandonment rates are small numbers whose relative precision would ask for many
-replications that the decision does not need, and they are shown with their intervals all
-the same.
+``relative_half_width`` of the base's value, in every channel and for all together. Those
+two are what a planner trades against each other in a what-if (what a change buys in
+service, what it costs); waits and abandonment rates are small numbers whose relative
+precision would ask for many replications that the decision does not need, and they are
+shown with their intervals all the same.
 """
 
 from __future__ import annotations
