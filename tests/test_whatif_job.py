@@ -14,12 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccsim.cli.experiment import BY_CHANNEL as CLI_BY_CHANNEL
-from ccsim.cli.experiment import HEADLINE as CLI_HEADLINE
 from ccsim.report.formatting import format_interval, format_value
 from ccsim.study.run import run_experiment
 from ccsim.whatif.job import Comparison
-from ccsim.whatif.outcome import BY_CHANNEL, HEADLINE, comparison_rows
+from ccsim.whatif.outcome import comparison_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "configs/planner/voice_week.yaml"
@@ -57,10 +55,6 @@ def _group(pgid: int) -> list[int]:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 members.append(int(entry.name))
     return members
-
-
-def test_the_page_shows_the_kpis_the_command_line_prints():
-    assert (HEADLINE, BY_CHANNEL) == (CLI_HEADLINE, CLI_BY_CHANNEL)
 
 
 @pytest.fixture(scope="module")

@@ -9,34 +9,13 @@ import sys
 from pathlib import Path
 
 from ccsim.cli.options import add, add_command, jobs, option, output_path, reps
+from ccsim.report.formatting import BY_CHANNEL, HEADLINE
 
 __all__ = ["BY_CHANNEL", "HEADLINE", "add_parser", "experiment"]
 
 #: ``ccsim experiment --backend`` (:data:`ccsim.experiment.backends.BACKENDS`), written out
 #: here so that building the parser does not import the runner.
 _BACKENDS = ("loky", "dask")
-
-#: KPIs shown per scenario on the terminal, for all channels together (a scenario of one
-#: channel: that channel); every KPI (per channel and site) is in summary.csv and the report.
-#: Service level and ASA of several channels are shown each channel on its own
-#: (:data:`BY_CHANNEL`): all channels together would blend a call's seconds with an email's
-#: hours.
-HEADLINE = (
-    "offered",
-    "operating_cost",
-    "cost_per_resolved_contact",
-    "service_level",
-    "asa",
-    "abandon_rate",
-    "fcr",
-    "csat",
-    "median_resolution_time",
-    "mean_resolution_time",
-    "occupancy",
-)
-
-#: KPIs shown per channel, below the headline, when a scenario has several channels.
-BY_CHANNEL = ("service_level", "asa")
 
 
 def add_parser(commands) -> None:

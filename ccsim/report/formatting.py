@@ -19,6 +19,8 @@ from typing import Any
 from ccsim.sim.kpis import KPIS, Kpi
 
 __all__ = [
+    "BY_CHANNEL",
+    "HEADLINE",
     "PAGE",
     "TERMINAL",
     "Scale",
@@ -31,6 +33,29 @@ __all__ = [
     "format_value",
     "input_label",
 ]
+
+
+#: KPIs shown per scenario by ``ccsim experiment`` and the what-if page, for all channels
+#: together (a scenario of one channel: that channel); every KPI (per channel and site) is in
+#: summary.csv and the report. Service level and ASA of several channels are shown each
+#: channel on its own (:data:`BY_CHANNEL`): all channels together would blend a call's seconds
+#: with an email's hours.
+HEADLINE = (
+    "offered",
+    "operating_cost",
+    "cost_per_resolved_contact",
+    "service_level",
+    "asa",
+    "abandon_rate",
+    "fcr",
+    "csat",
+    "median_resolution_time",
+    "mean_resolution_time",
+    "occupancy",
+)
+
+#: KPIs shown per channel, below the headline, when a scenario has several channels.
+BY_CHANNEL = ("service_level", "asa")
 
 
 @dataclass(frozen=True)

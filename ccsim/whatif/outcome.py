@@ -28,13 +28,11 @@ from ccsim.report.chart import (
     scenario_colours,
     set_clock_ticks,
 )
-from ccsim.report.formatting import format_interval, format_value
+from ccsim.report.formatting import BY_CHANNEL, HEADLINE, format_interval, format_value
 from ccsim.sim.kpis import KPIS
 
 __all__ = [
     "BASE",
-    "BY_CHANNEL",
-    "HEADLINE",
     "VARIANT",
     "comparison_rows",
     "read_tables",
@@ -43,23 +41,6 @@ __all__ = [
 
 #: The two scenarios of a comparison, as the experiment file names them.
 BASE, VARIANT = "base", "variant"
-#: The KPIs ``ccsim experiment`` prints for all channels together (a scenario of one channel:
-#: that channel), and per channel where there are several: its ``HEADLINE`` and
-#: ``BY_CHANNEL`` (the command line's module sits above this layer; a test keeps them equal).
-HEADLINE = (
-    "offered",
-    "operating_cost",
-    "cost_per_resolved_contact",
-    "service_level",
-    "asa",
-    "abandon_rate",
-    "fcr",
-    "csat",
-    "median_resolution_time",
-    "mean_resolution_time",
-    "occupancy",
-)
-BY_CHANNEL = ("service_level", "asa")
 
 
 def _finite(value: Any) -> float | None:
