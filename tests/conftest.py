@@ -121,6 +121,8 @@ TIERS = {
         "test_staff_output.py",
         "test_staff_full_time.py",
         "test_tutorials.py",
+        "test_whatif_browser.py",
+        "test_whatif_cli.py",
     },
     "integration": {
         "test_doc_figures.py",
@@ -140,6 +142,7 @@ TIERS = {
         "test_total_cost_study.py",
         "test_uncertainty.py",
         "test_validation.py",
+        "test_whatif_server.py",
     },
     "unit": {
         "test_absence.py",
