@@ -270,7 +270,8 @@ def test_the_architecture_table_lists_the_layers_in_the_contracts_order():
 
 
 @pytest.mark.parametrize(
-    "package", ["model", "sim", "theory", "experiment", "planning", "study", "report", "fit", "cli"]
+    "package",
+    ["model", "sim", "theory", "experiment", "planning", "study", "report", "fit", "whatif", "cli"],
 )
 def test_the_architecture_table_names_each_module_of_a_package(package):
     (named,) = [modules for names, modules in _layer_table() if names == [package]]

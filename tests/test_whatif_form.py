@@ -1,0 +1,170 @@
+"""The what-if form (ccsim.whatif.form): the fields of the shipped scenarios, and a filled-in
+form read back as overrides, refused in the command line's words without running anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccsim.model import ConfigError, load_scenario
+from ccsim.model.overrides import apply_overrides
+from ccsim.planning.scenario_file import scenario_yaml
+from ccsim.study.spec import load_experiment
+from ccsim.whatif import form_fields, variant
+
+ROOT = Path(__file__).resolve().parent.parent
+VOICE = ROOT / "configs/planner/voice_week.yaml"
+CHAT = ROOT / "configs/planner/chat_week.yaml"
+HYBRID = ROOT / "configs/models/hybrid.yaml"
+SHIPPED = sorted(
+    path
+    for folder in ("configs", "configs/models", "configs/models/design", "configs/claims")
+    for path in (ROOT / folder).glob("*.yaml")
+    if not path.name.startswith("_")  # fragments that scenarios extend
+)
+
+
+def _cli_message(path, overrides) -> str:
+    """What ``ccsim experiment`` says about the variant: the ConfigError's message."""
+    with pytest.raises(ConfigError) as error:
+        apply_overrides(load_scenario(path), overrides, "experiment.yaml")
+    return error.value.message
+
+
+@pytest.fixture(scope="module")
+def vendor(tmp_path_factory) -> Path:
+    """The vendor scenario of experiments/planner_vendor.yaml as a file of its own."""
+    scenario = load_experiment(ROOT / "experiments/planner_vendor.yaml").scenarios["vendor"]
+    path = tmp_path_factory.mktemp("vendor") / "vendor.yaml"
+    path.write_text(scenario_yaml(scenario), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_shipped_scenario_has_a_form_whose_values_read_back_unchanged(path):
+    fields = form_fields(path)
+    assert fields and len({f.path for f in fields}) == len(fields)
+    assert [f.group for f in fields][-1] == "Costs"
+    unchanged = variant(path, {f.path: f.value for f in fields})
+    assert unchanged.overrides == {} and unchanged.errors == {} and unchanged.changes == []
+
+
+def test_the_voice_week_form_is_what_the_file_says():
+    fields = {f.path: f for f in form_fields(VOICE)}
+    assert fields["channels.voice.arrivals.volume.mon"].value == "1200"
+    assert fields["channels.voice.arrivals.volume.sat"].value == "0"
+    assert fields["channels.voice.handle_time.mean"].value == "5min"
+    assert fields["channels.voice.patience.mean"].value == "3min"
+    shift = fields["sites.inhouse.shifts.1.headcount"]
+    assert (shift.label, shift.value) == ("inhouse 13:00 shift (5h, Mon-Fri): agents", "14")
+    assert fields["sites.inhouse.cost_per_hour"].value == "28"
+    assert fields["currency"].value == "USD"
+    assert {f.group for f in fields.values()} == {
+        "Demand",
+        "Handle time and patience",
+        "Staffing",
+        "Costs",
+    }  # no bot, no routing: no such groups
+
+
+def test_the_vendor_split_shows_its_shares_and_never(vendor):
+    fields = {f.path: f for f in form_fields(vendor)}
+    assert fields["routing.shares.voice.vendor"].value == "0.4"
+    assert fields["routing.overflow.voice.0.after"].value == "30s"
+    assert fields["sites.vendor.cost_per_hour"].value == "9"
+    one_way = variant(vendor, {"routing.overflow.voice.1.after": "never"})
+    assert one_way.errors == {}
+    assert one_way.overrides == {"routing.overflow.voice.1.after": "never"}
+    assert one_way.changes == ["voice: vendor takes waiting contacts after: 30s -> never"]
+
+
+def test_a_bot_and_a_chat_week_give_their_fields():
+    hybrid = {f.path: f for f in form_fields(HYBRID)}
+    assert hybrid["channels.chat.bot.containment"].value == "0.3"
+    chat = {f.path: f for f in form_fields(CHAT)}
+    assert "channels.chat.handle_time.mean" in chat and not any(
+        f.group == "Bot" for f in chat.values()
+    )
+
+
+def test_a_staffed_model_has_its_shifts_grouped_and_a_group_total_spread_exactly():
+    fields = {f.path: f for f in form_fields(HYBRID)}
+    group = "headcount:sites.specialists.shifts@6h"
+    base = load_scenario(HYBRID)
+    site = next(s for s in base.sites if s.name == "specialists")
+    members = [i for i, s in enumerate(site.shifts) if s.length == 6 * 3600]
+    assert fields[group].value == str(sum(site.shifts[i].headcount for i in members))
+    total = int(fields[group].value) + 5
+    changed = variant(HYBRID, {group: str(total)})
+    assert changed.errors == {}
+    assert (
+        sum(changed.overrides.values())
+        + sum(
+            site.shifts[i].headcount
+            for i in members
+            if f"sites.specialists.shifts.{i}.headcount" not in changed.overrides
+        )
+        == total
+    )
+
+
+def test_the_volume_on_every_day_multiplies_each_day_after_its_own_field():
+    changed = variant(
+        VOICE,
+        {
+            "channels.voice.arrivals.volume.mon": "1300",
+            "scale:channels.voice.arrivals.volume": "110%",
+        },
+    )
+    assert changed.errors == {}
+    assert changed.overrides["channels.voice.arrivals.volume.mon"] == pytest.approx(1430)
+    assert changed.overrides["channels.voice.arrivals.volume.tue"] == pytest.approx(1320)
+    assert "channels.voice.arrivals.volume.sat" not in changed.overrides  # 0 stays 0
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "yaml_value"),
+    [
+        ("channels.voice.handle_time.mean", "5", 5),  # a duration without its unit
+        ("sites.inhouse.shifts.0.headcount", "-2", -2),  # a negative headcount
+    ],
+)
+def test_a_bad_value_gets_the_command_lines_message(path, typed, yaml_value):
+    changed = variant(VOICE, {path: typed})
+    assert changed.errors == {path: _cli_message(VOICE, {path: yaml_value})}
+
+
+def test_a_share_above_one_and_a_misspelt_never_get_the_command_lines_messages(vendor):
+    share, wait = "routing.shares.voice.vendor", "routing.overflow.voice.1.after"
+    changed = variant(vendor, {share: "1.4", wait: "nevr"})
+    assert changed.errors == {
+        share: _cli_message(vendor, {share: 1.4}),
+        wait: _cli_message(vendor, {wait: "nevr"}),
+    }
+    assert "nevr" in changed.errors[wait] and "never" in changed.errors[wait]
+
+
+def test_shares_that_no_longer_add_up_are_an_error_of_the_whole_form(vendor):
+    changed = variant(vendor, {"routing.shares.voice.vendor": "0.5"})
+    assert list(changed.errors) == [""]
+    assert changed.errors[""].endswith(_cli_message(vendor, {"routing.shares.voice.vendor": 0.5}))
+    fixed = variant(
+        vendor, {"routing.shares.voice.vendor": "0.5", "routing.shares.voice.inhouse": "0.5"}
+    )
+    assert fixed.errors == {}
+
+
+def test_a_percentage_without_its_sign_and_an_empty_field_are_refused():
+    changed = variant(VOICE, {"scale:channels.voice.arrivals.volume": "110", "currency": " "})
+    assert changed.errors == {
+        "scale:channels.voice.arrivals.volume": "a percentage such as '110%', got '110'",
+        "currency": "a value is needed",
+    }
+
+
+def test_a_bad_scenario_file_is_a_config_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhorizon: 7\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        form_fields(bad)
