@@ -170,3 +170,18 @@ def test_a_second_run_is_refused_while_one_runs_and_cancel_stops_it(tmp_path):
     assert third.status_code == 202 and third.get_json()["id"] == number + 1
     runs.cancel()
     assert _wait(client, number + 1, timeout=30)["state"] == "cancelled"
+
+
+def test_the_page_files_are_package_data():
+    """A non-editable ``pip install .`` copies only what [tool.setuptools.package-data]
+    names: every file the page serves must match one of its patterns."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["ccsim.whatif"]
+    package = ROOT / "ccsim" / "whatif"
+    served = [p for d in ("templates", "static") for p in (package / d).rglob("*") if p.is_file()]
+    assert {p.name for p in served} >= {"whatif.html", "whatif.css", "whatif.js"}
+    for path in served:
+        relative = path.relative_to(package)
+        assert any(relative.match(pattern) for pattern in patterns), relative
