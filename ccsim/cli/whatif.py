@@ -3,6 +3,7 @@ with the base on common random numbers (:mod:`ccsim.whatif.server`)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -112,9 +113,10 @@ def whatif(args) -> int:
     def announce(url: str) -> None:
         print(f"ccsim whatif: {url} (Ctrl-C stops the server)", flush=True)
 
-    try:
+    # Ctrl-C and SIGTERM (an interrupt here) end the server: werkzeug's loop takes the
+    # interrupt itself and returns, an interrupt outside it comes here; either way the
+    # running comparison has been cancelled.
+    with contextlib.suppress(KeyboardInterrupt):
         serve(settings, port=args.port, open_browser=not args.no_browser, announce=announce)
-    except KeyboardInterrupt:
-        print(f"ccsim whatif: stopped; the runs are in {out}", file=sys.stderr)
-        return 0
+    print(f"ccsim whatif: stopped; the runs are in {out}", file=sys.stderr)
     return 0

@@ -96,7 +96,7 @@ function progress(status) {
   $("progress").dataset.done = status.done;
   $("progress").dataset.total = status.total;
   $("progress-text").textContent =
-    `run ${status.id}: ${status.done} of at most ${status.total} replications`;
+    `run ${status.id}: ${status.done} of at most ${status.total} replications (base and variant)`;
 }
 
 async function poll() {
