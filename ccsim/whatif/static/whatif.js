@@ -77,6 +77,7 @@ async function run() {
     return;
   }
   say(`run ${answer.data.id} started`);
+  $("result").hidden = true;  // the results shown are those of the form as it now stands
   watch(answer.data);
 }
 
