@@ -125,6 +125,7 @@ TIERS = {
         "test_whatif_cli.py",
     },
     "integration": {
+        "test_whatif_job.py",  # the what-if page's comparison (issue #31)
         "test_doc_figures.py",
         "test_experiment.py",
         "test_fit.py",
@@ -184,6 +185,7 @@ TIERS = {
         "test_workforce.py",
         # the what-if page's engine (issue #31)
         "test_whatif_form.py",
+        "test_whatif_save.py",
     },
 }
 _TIER_OF = {name: tier for tier, names in TIERS.items() for name in names}

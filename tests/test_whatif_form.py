@@ -168,3 +168,12 @@ def test_a_bad_scenario_file_is_a_config_error(tmp_path):
     bad.write_text("name: x\nhorizon: 7\n", encoding="utf-8")
     with pytest.raises(ConfigError):
         form_fields(bad)
+
+
+def test_a_constant_rate_is_shown_per_hour_and_needs_its_period():
+    erlang_a = ROOT / "configs/erlang_a.yaml"
+    (rate,) = [f for f in form_fields(erlang_a) if f.path.endswith(".rate")]
+    assert (rate.value, rate.hint) == ("180/h", "a rate: 600/h, 10/min")  # 0.05 a second
+    assert variant(erlang_a, {rate.path: "200/h"}).errors == {}
+    refused = variant(erlang_a, {rate.path: "200"})
+    assert refused.errors == {rate.path: _cli_message(erlang_a, {rate.path: 200})}

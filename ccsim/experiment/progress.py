@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["EVERY", "Progress", "finish", "progress"]
+__all__ = ["EVERY", "Callback", "Progress", "finish", "progress"]
 
 #: Seconds between two plain progress lines.
 EVERY = 10.0
@@ -68,9 +69,34 @@ class _Silent:
         pass
 
 
-def progress(total: int, enabled: bool, what: str = "", stream: TextIO | None = None):
+class Callback:
+    """Counts finished replications and hands ``(done, total)`` to ``report`` at each
+    update: for a caller that shows progress its own way (the what-if page reads it from a
+    file its run writes, :mod:`ccsim.whatif.worker`)."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None]) -> None:
+        self.total, self.report, self.done = total, report, 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        self.report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def progress(
+    total: int,
+    enabled: bool | Callable[[int, int], None],
+    what: str = "",
+    stream: TextIO | None = None,
+):
     """A tqdm bar when ``enabled`` and ``stream`` (default stderr) is a terminal, plain
-    lines when enabled without one, nothing otherwise. It has ``update(n)`` and ``close()``."""
+    lines when enabled without one, nothing otherwise; a function ``enabled(done, total)``
+    is called at each update instead (:class:`Callback`). It has ``update(n)`` and
+    ``close()``."""
+    if callable(enabled):
+        return Callback(total, enabled)
     stream = stream if stream is not None else sys.stderr
     if not enabled:
         return _Silent()
@@ -87,7 +113,10 @@ def progress(total: int, enabled: bool, what: str = "", stream: TextIO | None = 
 def finish(bar, total: int) -> None:
     """Set ``bar``'s total to ``total`` replications: a stopping rule met before its maximum
     ends the run there, and the bar (and its closing line) should say done, not half-way."""
-    if isinstance(bar, Progress):
+    if isinstance(bar, Callback):
+        bar.total = total
+        bar.report(bar.done, total)
+    elif isinstance(bar, Progress):
         bar.total = total
         bar.shown = -1  # its last line said "of the maximum"
     elif hasattr(bar, "refresh"):  # tqdm

@@ -67,7 +67,7 @@ def run_experiment(
     out: str | Path | None = None,
     backend: str = "loky",
     scheduler: str | None = None,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
     notify: Callable[[str], None] = _stderr,
     command: str | None = None,
     pairs: str = "auto",
@@ -88,8 +88,9 @@ def run_experiment(
     (default: a line on stderr) says which and why.
 
     ``progress`` shows a bar on a terminal and a line every 10 s elsewhere (a log, a
-    notebook). ``command`` is what the manifest records as having made the tables (the
-    command line, for ``ccsim experiment``); by default this call, written out. ``pairs``:
+    notebook); a function ``progress(done, total)`` is told the replications instead.
+    ``command`` is what the manifest records as having made the tables (the command line,
+    for ``ccsim experiment``); by default this call, written out. ``pairs``:
     ``pairs.csv``, every two scenarios (``auto``: up to 12 scenarios, ``all``, ``none``).
     """
     if command is None:

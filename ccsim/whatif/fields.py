@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccsim.model import Scenario
+from ccsim.model.units import parse_rate
 
 __all__ = ["HEADCOUNT", "MAX_SHIFT_FIELDS", "SCALE", "FormField", "scenario_fields", "shift_groups"]
 
@@ -88,7 +89,8 @@ def _demand(name: str, arrivals: dict[str, Any]) -> list[FormField]:
             )
         )
     elif arrivals.get("rate") is not None:
-        rate = f"{_number(arrivals['rate'] * 3600)}/h"
+        # Dumped per second ("0.05/s"); a planner counts contacts an hour.
+        rate = f"{parse_rate(arrivals['rate']) * 3600:.10g}/h"
         out.append(
             FormField(
                 f"{base}.rate", "Demand", f"{name}: arrival rate", rate, "a rate: 600/h, 10/min"
