@@ -143,6 +143,7 @@ TIERS = {
         "test_total_cost_study.py",
         "test_uncertainty.py",
         "test_validation.py",
+        "test_whatif_docs.py",
         "test_whatif_server.py",
     },
     "unit": {

@@ -36,6 +36,8 @@ __all__ = ["Busy", "Runs", "Settings", "create_app", "serve"]
 
 #: What the page's history shows of a finished run: these KPIs' differences, in this order.
 HEADLINE_KPIS = ("service_level", "operating_cost")
+#: The headline KPIs counted in money.
+MONEY_KPIS = ("operating_cost",)
 
 BUSY = "a comparison is already running: wait for it to finish or cancel it"
 
@@ -88,9 +90,13 @@ class Run:
         if self.result is None:
             return []
         rows = {row["kpi"]: row for row in reversed(self.result["rows"])}
-        return [
-            f"{rows[kpi]['label']} {rows[kpi]['difference']}" for kpi in HEADLINE_KPIS if kpi in rows
-        ]
+        lines = []
+        for kpi in (kpi for kpi in HEADLINE_KPIS if kpi in rows):
+            # a difference of money without its currency, as the table's (the table's
+            # legend names it; a line of the history stands alone)
+            unit = f" {self.result['currency']}" if kpi in MONEY_KPIS else ""
+            lines.append(f"{rows[kpi]['label']} {rows[kpi]['difference']}{unit}")
+        return lines
 
 
 class Runs:

@@ -8,6 +8,7 @@ const inputs = [...document.querySelectorAll("#form input")];
 const POLL_MS = 500;
 let watching = null;  // the run whose progress is shown
 let shown = null;     // the run whose results are shown
+let watchedSince = 0;
 
 function text(tag, content, className) {
   const node = document.createElement(tag);
@@ -83,6 +84,7 @@ async function run() {
 
 function watch(status) {
   watching = status.id;
+  watchedSince = Date.now();
   $("run").disabled = true;
   $("progress").hidden = false;
   $("cancel").disabled = false;
@@ -96,8 +98,10 @@ function progress(status) {
   $("bar-fill").style.width = `${(100 * share).toFixed(1)}%`;
   $("progress").dataset.done = status.done;
   $("progress").dataset.total = status.total;
-  $("progress-text").textContent =
-    `run ${status.id}: ${status.done} of at most ${status.total} replications (base and variant)`;
+  const seconds = Math.round((Date.now() - watchedSince) / 1000);
+  $("progress-text").textContent = status.total && status.done >= status.total
+    ? `run ${status.id}: ${status.done} replications (base and variant) done, writing the tables and the figure, ${seconds} s`
+    : `run ${status.id}: ${status.done} of at most ${status.total} replications (base and variant), ${seconds} s`;
 }
 
 async function poll() {
