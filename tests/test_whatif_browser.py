@@ -35,8 +35,9 @@ if BROWSER is None or DRIVER is None:
     _MISSING = "headless Chromium and chromedriver are not installed"
     _FIX = "apt-get install chromium chromium-driver"
     if os.environ.get("CI"):
-        pytest.fail(f"no Chromium or chromedriver on CI: .ci/run installs them ({_FIX})",
-                    pytrace=False)
+        pytest.fail(
+            f"no Chromium or chromedriver on CI: .ci/run installs them ({_FIX})", pytrace=False
+        )
     pytestmark = pytest.mark.skip(reason=f"{_MISSING}: {_FIX}")
 
 #: A comparison of a week runs its first batch only: the stopping rule's minimum.
@@ -93,7 +94,9 @@ def test_a_changed_input_gives_the_same_difference_as_ccsim_experiment(page, tmp
     driver.find_element(By.ID, "run").click()
     WebDriverWait(driver, 300).until(shown.visibility_of_element_located((By.ID, "kpis")))
     row = driver.find_element(By.CSS_SELECTOR, 'tr[data-channel="voice"][data-kpi="service_level"]')
-    on_page = {k: float(row.get_attribute(f"data-{k}")) for k in ("difference", "ci-low", "ci-high")}
+    on_page = {
+        k: float(row.get_attribute(f"data-{k}")) for k in ("difference", "ci-low", "ci-high")
+    }
     assert on_page["ci-low"] <= on_page["difference"] <= on_page["ci-high"] < 0  # more calls
     assert driver.find_element(By.ID, "result").get_attribute("data-replications") == REPLICATIONS
     assert "1200 -> 1400" in driver.find_element(By.ID, "history").text

@@ -141,7 +141,9 @@ def test_a_run_goes_to_its_end_and_its_variant_is_saved(tmp_path, monday):
     assert status["changes"] == ["voice: mean handle time: 5min -> 5.5min"]
     history = client.get("/api/runs").get_json()
     assert [r["id"] for r in history] == [number]
-    assert any(line.startswith(kpis["voice", "service_level"]["label"]) for line in history[0]["headline"])
+    assert any(
+        line.startswith(kpis["voice", "service_level"]["label"]) for line in history[0]["headline"]
+    )
 
     saved = client.post(f"/api/runs/{number}/save").get_json()
     scenario = load_scenario(saved["scenario"])
@@ -185,3 +187,17 @@ def test_the_page_files_are_package_data():
     for path in served:
         relative = path.relative_to(package)
         assert any(relative.match(pattern) for pattern in patterns), relative
+
+
+def test_only_the_local_host_names_and_small_json_bodies_are_served(tmp_path):
+    client, runs = _client(VOICE_WEEK, tmp_path / "out")
+    assert client.get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+    rebound = client.get("/api/fields", headers={"Host": "evil.example:5000"})
+    assert rebound.status_code == 400 and "unknown host" in rebound.get_json()["message"]
+    # a cross-site form post (text/plain) is no JSON: refused, nothing runs
+    form = client.post("/api/run", data='{"x": "1"}', content_type="text/plain")
+    assert form.status_code == 400
+    huge = client.post("/api/run", json={HANDLE_TIME: "x" * (2 << 20)})
+    assert huge.status_code == 413
+    _no_traceback(huge.get_json()["message"])
+    assert runs.all() == []

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
@@ -38,6 +38,11 @@ __all__ = ["Busy", "Runs", "Settings", "create_app", "serve"]
 HEADLINE_KPIS = ("service_level", "operating_cost")
 #: The headline KPIs counted in money.
 MONEY_KPIS = ("operating_cost",)
+
+#: The host names the page is served under (the server listens on 127.0.0.1 only).
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+#: The largest request body: a form of a few hundred fields is a few kilobytes.
+MAX_REQUEST_BYTES = 1 << 20
 
 BUSY = "a comparison is already running: wait for it to finish or cancel it"
 
@@ -184,8 +189,17 @@ def create_app(runs: Runs) -> Flask:
     """The page and its JSON API on ``runs``."""
     app = Flask(__name__)
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     settings = runs.settings
     fields = form_fields(settings.scenario)  # a bad scenario fails here, before serving
+
+    @app.before_request
+    def local_only():
+        # A page of another site open in the same browser may send requests here; its own
+        # host name (DNS rebinding) is refused, and the API takes JSON only, which a
+        # cross-site request cannot send without a preflight this server never grants.
+        if request.host.rsplit(":", 1)[0] not in LOCAL_HOSTS:
+            abort(400, f"unknown host {request.host!r}: open http://{LOCAL_HOSTS[0]}")
 
     @app.get("/")
     def page():
