@@ -138,6 +138,8 @@ def test_sigterm_cancels_the_running_comparison_and_leaves_no_process(tmp_path):
             time.sleep(0.1)
         assert not [pid for pid in below if _alive(pid)], "a worker outlived the server"
         assert "stopped" in server.stderr.read()
+        status = json.loads((tmp_path / "out" / str(run["id"]) / "status.json").read_text())
+        assert status["state"] == "cancelled"
     finally:
         if server.poll() is None:
             server.kill()
