@@ -201,3 +201,27 @@ def test_only_the_local_host_names_and_small_json_bodies_are_served(tmp_path):
     assert huge.status_code == 413
     _no_traceback(huge.get_json()["message"])
     assert runs.all() == []
+
+
+def test_the_history_names_the_channel_when_there_are_several():
+    from ccsim.whatif.server import Run
+
+    def row(channel, kpi, label, difference):
+        return {"channel": channel, "kpi": kpi, "label": label, "difference": difference}
+
+    run = Run(1, Path("1"), {}, [], comparison=None)
+    run.result = {
+        "currency": "EUR",
+        "rows": [
+            row("all", "operating_cost", "Operating cost", "-5,302"),
+            row("voice", "service_level", "Service level", "-7.04 pts"),
+            row("chat", "service_level", "Service level", "+0.10 pts"),
+        ],
+    }
+    assert run.headline() == [
+        "voice Service level -7.04 pts",
+        "chat Service level +0.10 pts",
+        "all Operating cost -5,302 EUR",
+    ]
+    run.result["rows"] = [row("voice", "operating_cost", "Operating cost", "-2.61")]
+    assert run.headline() == ["Operating cost -2.61 EUR"]

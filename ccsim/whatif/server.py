@@ -94,13 +94,16 @@ class Run:
     def headline(self) -> list[str]:
         if self.result is None:
             return []
-        rows = {row["kpi"]: row for row in reversed(self.result["rows"])}
+        rows = self.result["rows"]
+        several = len({row["channel"] for row in rows}) > 1
         lines = []
-        for kpi in (kpi for kpi in HEADLINE_KPIS if kpi in rows):
-            # a difference of money without its currency, as the table's (the table's
-            # legend names it; a line of the history stands alone)
-            unit = f" {self.result['currency']}" if kpi in MONEY_KPIS else ""
-            lines.append(f"{rows[kpi]['label']} {rows[kpi]['difference']}{unit}")
+        for kpi in HEADLINE_KPIS:
+            for row in (row for row in rows if row["kpi"] == kpi):
+                # The table's differences of money carry no currency (its legend names it);
+                # a line of the history stands alone.
+                unit = f" {self.result['currency']}" if kpi in MONEY_KPIS else ""
+                where = f"{row['channel']} " if several else ""
+                lines.append(f"{where}{row['label']} {row['difference']}{unit}")
         return lines
 
 
