@@ -12,6 +12,7 @@ test instead of skipping it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -31,12 +32,13 @@ MONDAY = "channels.voice.arrivals.volume.mon"
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
 DRIVER = shutil.which("chromedriver")
 
-if BROWSER is None or DRIVER is None:
-    _MISSING = "headless Chromium and chromedriver are not installed"
-    _FIX = "apt-get install chromium chromium-driver"
+if BROWSER is None or DRIVER is None or importlib.util.find_spec("selenium") is None:
+    _MISSING = "headless Chromium, chromedriver or selenium is not installed"
+    _FIX = "apt-get install chromium chromium-driver; pip install '.[dev]'"
     if os.environ.get("CI"):
         pytest.fail(
-            f"no Chromium or chromedriver on CI: .ci/run installs them ({_FIX})", pytrace=False
+            f"no Chromium, chromedriver or selenium on CI: .ci/run installs them ({_FIX})",
+            pytrace=False,
         )
     pytestmark = pytest.mark.skip(reason=f"{_MISSING}: {_FIX}")
 
