@@ -144,3 +144,15 @@ def test_sigterm_cancels_the_running_comparison_and_leaves_no_process(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_a_browser_is_opened_only_where_there_is_a_desktop(monkeypatch):
+    """Without a display, webbrowser falls back to a text browser in the terminal."""
+    from ccsim.whatif import server
+
+    monkeypatch.setattr(server.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not server.has_a_desktop()
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert server.has_a_desktop()

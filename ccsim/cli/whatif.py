@@ -65,7 +65,12 @@ def add_parser(commands) -> None:
         default=0,
         help="the port on 127.0.0.1; 0: a free one",
     )
-    add(parser, "--no-browser", action="store_true", help="print the address, open no browser")
+    add(
+        parser,
+        "--no-browser",
+        action="store_true",
+        help="print the address, open no browser (without a desktop none is opened anyway)",
+    )
     add(parser, "--seed", type=option(int_at_least(0), "--seed"), default=2026, help="root seed")
     add(
         parser,

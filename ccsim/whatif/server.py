@@ -12,9 +12,12 @@ package, so it works offline and from a non-editable install.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
+import os
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Mapping
@@ -32,7 +35,7 @@ from ccsim.whatif.form import form_fields, variant
 from ccsim.whatif.job import Comparison
 from ccsim.whatif.save import save_variant
 
-__all__ = ["Busy", "Runs", "Settings", "create_app", "serve"]
+__all__ = ["Busy", "Runs", "Settings", "create_app", "has_a_desktop", "serve"]
 
 #: What the page's history shows of a finished run: these KPIs' differences, in this order.
 HEADLINE_KPIS = ("service_level", "operating_cost")
@@ -288,6 +291,15 @@ def _error_handlers(app: Flask) -> None:
         return answer(message, 500)
 
 
+def has_a_desktop() -> bool:
+    """Whether a graphical browser can open: without a display, :mod:`webbrowser` falls
+    back to a text browser (lynx, w3m) that would take over the terminal the server's
+    address is printed on."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def serve(
     settings: Settings,
     *,
@@ -313,8 +325,9 @@ def serve(
         server = make_server("127.0.0.1", port, app, threaded=True, fd=listener.fileno())
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     announce(url)
-    if open_browser:
-        webbrowser.open(url)
+    if open_browser and has_a_desktop():
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.open(url)
     try:
         server.serve_forever()
     finally:
