@@ -121,6 +121,8 @@ TIERS = {
         "test_staff_output.py",
         "test_staff_full_time.py",
         "test_tutorials.py",
+        "test_whatif_browser.py",
+        "test_whatif_cli.py",
     },
     "integration": {
         "test_whatif_job.py",  # the what-if page's comparison (issue #31)
@@ -141,6 +143,8 @@ TIERS = {
         "test_total_cost_study.py",
         "test_uncertainty.py",
         "test_validation.py",
+        "test_whatif_docs.py",
+        "test_whatif_server.py",
     },
     "unit": {
         "test_absence.py",

@@ -1,4 +1,4 @@
-"""Command line: ccsim run, experiment, report, erlang, staff, fit, forecast and schema.
+"""Command line: ccsim run, experiment, report, erlang, staff, fit, forecast, schema and whatif.
 
 One module per command defines its parser (``add_parser``) and its handler; :mod:`.options`
 holds what they share. Bad input ends with one line on stderr naming the file, line, column
@@ -21,7 +21,7 @@ import sys
 import threading
 import warnings
 
-from ccsim.cli import erlang, experiment, fit, forecast, report, run, schema, staff
+from ccsim.cli import erlang, experiment, fit, forecast, report, run, schema, staff, whatif
 from ccsim.cli.options import EXIT_USAGE, Parser
 from ccsim.model.errors import UserError
 from ccsim.version import __version__
@@ -44,12 +44,13 @@ commands, most used first:
   ccsim fit contacts.csv --out fitted.yaml
   ccsim forecast history.csv --weeks 4
   ccsim schema --out ccsim.schema.json
+  ccsim whatif configs/planner/voice_week.yaml
 
 'ccsim COMMAND --help' shows each command's options; docs/planner.md walks through two
-planning questions end to end."""
+planning questions end to end, with the commands and with the what-if page."""
 
 #: The commands in the order ``ccsim --help`` lists them.
-_COMMANDS = (run, experiment, report, erlang, staff, schema, fit, forecast)
+_COMMANDS = (run, experiment, report, erlang, staff, schema, fit, forecast, whatif)
 
 
 def build_parser() -> argparse.ArgumentParser:
