@@ -570,4 +570,4 @@ def test_a_channel_whose_every_step_is_never_is_refused(tmp_path):
     text = text.replace("{site: home}", "{site: home, after: never}")
     text = text.replace("after: 30s", "after: never")
     error = error_of(write(tmp_path, "s.yaml", text))
-    assert "routing.overflow.voice: every step is never: no site answers it" in str(error)
+    assert ": routing.overflow.voice: every step is never: no site answers it" in str(error)

@@ -267,6 +267,8 @@ def test_bad_shares_name_the_field(routing, path, words):
         two_sites(routing)
     message = str(info.value)
     assert path in message and words in message and "\n" not in message
+    # The path once only: a check inside routing named its field from the top as well.
+    assert f" {path}: " in message and "routing.routing" not in message
 
 
 def test_cheapest_ranked_by_cost_once_picks_what_its_comparison_picks(monkeypatch):

@@ -64,18 +64,16 @@ class Routing(FrozenModel):
     @model_validator(mode="after")
     def _shares_for_split(self) -> Routing:
         if self.shares and self.policy != "split":
-            raise ConfigError("", "routing.shares", "only with policy 'split'")
+            raise ConfigError("", "shares", "only with policy 'split'")
         if self.policy == "split" and not self.shares:
-            raise ConfigError("", "routing.shares", "policy 'split' needs shares per channel")
+            raise ConfigError("", "shares", "policy 'split' needs shares per channel")
         for channel, steps in self.overflow.items():
             if steps and channel not in self.shares and all(s.after == math.inf for s in steps):
                 raise ConfigError(
-                    "", f"routing.overflow.{channel}", "every step is never: no site answers it"
+                    "", f"overflow.{channel}", "every step is never: no site answers it"
                 )
         for channel, shares in self.shares.items():
             total = sum(shares.values())
             if not shares or abs(total - 1.0) > 1e-9:
-                raise ConfigError(
-                    "", f"routing.shares.{channel}", f"shares must sum to 1, got {total:g}"
-                )
+                raise ConfigError("", f"shares.{channel}", f"shares must sum to 1, got {total:g}")
         return self

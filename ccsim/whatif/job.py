@@ -122,7 +122,7 @@ class Comparison:
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         with open(self.out / "worker.log", "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "ccsim.whatif.worker", str(self.out)],
+                [sys.executable, "-m", "ccsim.whatif.worker", str(self.out), str(os.getpid())],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

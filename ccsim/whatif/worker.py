@@ -1,5 +1,5 @@
 """The child process of a what-if comparison (:class:`ccsim.whatif.job.Comparison`):
-``python -m ccsim.whatif.worker FOLDER`` runs the experiment that ``FOLDER/job.json``
+``python -m ccsim.whatif.worker FOLDER SERVER_PID`` runs the experiment that ``FOLDER/job.json``
 describes with :func:`ccsim.study.run.run_experiment` and writes, atomically, where it stands
 (``status.json``: state, replications done and planned, a one-line message) and, once done,
 the result the page shows (``result.json``).
@@ -57,7 +57,10 @@ def experiment_yaml(spec: dict[str, Any], n_reps: int) -> str:
 
 
 def _watch_parent(parent: int) -> None:
-    """End this process group once the parent is gone (it is then re-parented)."""
+    """End this process group once the parent is gone (it is then re-parented). ``parent``
+    is the pid the server passed, not this process's parent at start-up: a server that dies
+    while the child is still importing would otherwise be missed (the child, re-parented
+    already, would watch the wrong process)."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -118,8 +121,9 @@ def run(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    folder = Path((argv if argv is not None else sys.argv[1:])[0])
-    _watch_parent(os.getppid())
+    folder, parent = (argv if argv is not None else sys.argv[1:])[:2]
+    folder = Path(folder)
+    _watch_parent(int(parent))
     try:
         run(folder)
     except UserError as error:  # the run's own words, one line (ConfigError and the like)
