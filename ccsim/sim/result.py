@@ -70,7 +70,8 @@ class SimulationResult:
     @property
     def tallies(self) -> dict[str, ChannelTally]:
         """Totals per channel (site ``"all"``) over the observation window."""
-        return {c: tally for (c, site), tally in self.totals.items() if site == "all"}
+        # Only the channels' rows totalled: the sites' parts are most rows with several sites.
+        return {c: total(tallies) for (c, s), tallies in self.interval_tallies.items() if s == "all"}
 
     @property
     def kpis(self) -> pd.DataFrame:
