@@ -63,11 +63,11 @@ class ChannelCounts:
         n = self.n
         self.intervals = [ChannelTally() for _ in range(n)]
         self.queue_time = [0.0] * n
-        self.wait_bins = [_zeros(len(WAIT_POINTS) + 1) for _ in range(n)]
+        self.wait_bins = [[0] * (len(WAIT_POINTS) + 1) for _ in range(n)]
         self.staged_answered = _zeros(n)
         self.staged_time = [0.0] * n
         self.customer_within = _zeros(n)
-        self.journey_bins = [_zeros(len(JOURNEY_BINS) + 1) for _ in range(n)]
+        self.journey_bins = [[0] * (len(JOURNEY_BINS) + 1) for _ in range(n)]
         self.long_plain = _zeros(n)
         self.opened = _zeros(n)
         self.closed = _zeros(n)
@@ -201,13 +201,15 @@ def _journeys(counts: ChannelCounts) -> None:
     """Journeys resolved within each point: the bins' counts summed up to it (one
     addition per journey on the hot path, not one per point)."""
     for tally, bins in zip(counts.intervals, counts.journey_bins, strict=True):
-        _cumulate_journeys(tally, bins)
+        if any(bins):  # an interval without journeys keeps its zeros (most, on a short day)
+            _cumulate_journeys(tally, bins)
 
 
 def _waits(counts: ChannelCounts) -> None:
     """Cumulative wait counts (answered within each point) from the bins."""
     for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
-        _cumulate_waits(tally, bins)
+        if any(bins):
+            _cumulate_waits(tally, bins)
 
 
 # The bins beyond the last point (journeys or waits longer than it) have no column.
