@@ -77,13 +77,15 @@ class SimulationResult:
     def kpis(self) -> pd.DataFrame:
         """One row per channel (index ``channel``), one column per KPI."""
         tallies = self.tallies
-        # Rows of tuples, made into columns by pandas in C: a dict of dicts cost a Python
-        # pass per column, as much as a short replication's event loop.
-        return pd.DataFrame.from_records(
-            [tuple(kpis(tally).values()) for tally in tallies.values()],
-            columns=list(KPI_NAMES),
-            index=pd.Index(list(tallies), name="channel"),
-        )
+        rows = [tuple(kpis(tally).values()) for tally in tallies.values()]
+        index = pd.Index(list(tallies), name="channel")
+        if not rows:
+            return pd.DataFrame.from_records(rows, columns=list(KPI_NAMES), index=index)
+        # A numpy array per KPI (int64 for a count, float64 otherwise, the dtypes pandas
+        # infers): a dict of dicts cost pandas a Python pass per column, as much as a short
+        # replication's event loop.
+        columns = {name: np.array(values) for name, values in zip(KPI_NAMES, zip(*rows))}
+        return pd.DataFrame(columns, index=index)
 
     @property
     def site_kpis(self) -> pd.DataFrame:
