@@ -143,6 +143,8 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
     billed = _billed(run, site, contract, cost, overrun, shares) if contract else None
     for j, index in enumerate(served):
         busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
+        if cells is None:  # one site: no row holds its part; one cell carries its times
+            cells = [ChannelTally()] * n
         for k in range(n):
             share = shares[j][k]
             cell = cells[k]

@@ -86,14 +86,20 @@ class SiteCounts:
     served: list[int] = field(default_factory=list)  # channel indices it may serve
     available_time: list[float] = field(init=False)  # agent-seconds logged on
     busy: list[list[float]] = field(init=False)  # per channel index: agent-seconds busy
-    answered: list[list[ChannelTally]] = field(init=False)  # per channel index
+    # Per channel index, the site's part of it, when sites' parts are reported (``parts``:
+    # several sites); else None: the one site's part of a channel is the channel.
+    answered: list[list[ChannelTally] | None] = field(init=False)
     overruns: list[tuple[float, float]] = field(default_factory=list)  # (shift end, left)
+    parts: bool = True
 
     def __post_init__(self) -> None:
         n = self.n
         self.available_time = [0.0] * n
         self.busy = [[0.0] * n for _ in range(self.n_channels)]
-        self.answered = [[ChannelTally() for _ in range(n)] for _ in range(self.n_channels)]
+        self.answered = [
+            [ChannelTally() for _ in range(n)] if self.parts else None
+            for _ in range(self.n_channels)
+        ]
 
 
 @dataclass
@@ -113,7 +119,7 @@ def complete(
     """Complete the counts left to totals, once the run is over (``observed``: the seconds
     of each interval inside the window; ``by_site``: each site's part is reported)."""
     for index, counts in enumerate(channels):
-        if counts.sole_site is not None:
+        if counts.sole_site is not None and sites[counts.sole_site].parts:
             _sole_site(counts.intervals, sites[counts.sole_site].answered[index])
     for counts in channels:
         _at_once(counts.intervals, counts.wait_bins)
