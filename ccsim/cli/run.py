@@ -224,7 +224,7 @@ def _write_contacts(path: Path, scenario, args) -> Path:
     from ccsim.experiment.backends import open_executor
     from ccsim.experiment.parallel import block_ranges
     from ccsim.experiment.replications import replication_seeds
-    from ccsim.files import atomic_write
+    from ccsim.files import append_csv, atomic_write
     from ccsim.sim.arrivals import expected_arrivals
 
     seeds = replication_seeds(args.seed, args.reps)
@@ -247,7 +247,7 @@ def _write_contacts(path: Path, scenario, args) -> Path:
                     waiting[first] = log
                     while turn in waiting:
                         log = waiting.pop(turn)
-                        log.to_csv(handle, index=False, header=turn == 0, lineterminator="\n")
+                        append_csv(handle, log, header=turn == 0)
                         turn = stops[turn]
 
     return atomic_write(path, write)
@@ -260,7 +260,7 @@ def _simulate_into(out: Path, scenario, args):
     import pandas as pd
 
     from ccsim.experiment.parallel import iter_replications
-    from ccsim.files import discard_staged, remove_leftovers, staging_file
+    from ccsim.files import append_csv, discard_staged, remove_leftovers, staging_file
 
     remove_leftovers(out, ["intervals.csv"])  # from a run killed mid-way: ccsim's own only
     staged = staging_file(out / "intervals.csv")
@@ -278,7 +278,7 @@ def _simulate_into(out: Path, scenario, args):
             )
             for reps, rows in blocks:
                 tables.append(reps)
-                rows.to_csv(handle, index=False, header=handle.tell() == 0, lineterminator="\n")
+                append_csv(handle, rows, header=handle.tell() == 0)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:

@@ -77,7 +77,7 @@ def account(
                 _add_contacts(everyone[k], tally)
     multi_site = len(run.sites) > 1
     for site in run.sites:
-        whole = _site(run, site, prices.contracts.get(site.name))
+        whole = _site(run, site, prices.contracts.get(site.name), multi_site or multi_channel)
         if multi_site:
             for index in site.served:
                 rows[(run.channels[index].name, site.name)] = site.answered[index]
@@ -101,9 +101,11 @@ def _bot_prices(name: str, tallies: list[ChannelTally], observed, prices) -> Non
             tally.ai_fixed_cost += amount
 
 
-def _site(run: RunRecord, site: SiteCounts, contract=None) -> list[ChannelTally]:
+def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
     """The site's tallies per interval; its agent times and pay (a contracted site's
-    bill) also go to its part of each channel it serves and to the channel's row."""
+    bill) also go to its part of each channel it serves and to the channel's row.
+    Without ``whole_too`` (one site serving one channel: the site's row would be the
+    channel's) only the channel's row is filled, and None is returned."""
     calendar, warmup, observed = run.calendar, run.warmup, run.observed
     n = len(observed)
     scheduled, cost = schedule_tallies(site.instances, site.pay, calendar, warmup)
@@ -121,24 +123,28 @@ def _site(run: RunRecord, site: SiteCounts, contract=None) -> list[ChannelTally]
         busy_in[k] = total_busy[k] - busy_out[k]
         idle[k] = max(site.available_time[k] - total_busy[k], 0.0)
     available = site.available_time
-    whole = [
-        ChannelTally(
-            staffed_time=available[k],
-            staffed_hours=available[k] / 3600.0,
-            inbound_busy_time=busy_in[k],
-            outbound_busy_time=busy_out[k],
-            idle_time=idle[k],
-            scheduled_time=scheduled[k],
-            overrun_time=overrun[k],
-            labour_cost=cost[k],
-            observed_time=observed[k],
-        )
-        for k in range(n)
-    ]
+    whole = None
+    if whole_too:
+        whole = [
+            ChannelTally(
+                staffed_time=available[k],
+                staffed_hours=available[k] / 3600.0,
+                inbound_busy_time=busy_in[k],
+                outbound_busy_time=busy_out[k],
+                idle_time=idle[k],
+                scheduled_time=scheduled[k],
+                overrun_time=overrun[k],
+                labour_cost=cost[k],
+                observed_time=observed[k],
+            )
+            for k in range(n)
+        ]
     shares = _shares(site, total_busy)
     billed = _billed(run, site, contract, cost, overrun, shares) if contract else None
     for j, index in enumerate(served):
         busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
+        if cells is None:  # one site: no row holds its part; one cell carries its times
+            cells = [ChannelTally()] * n
         for k in range(n):
             share = shares[j][k]
             cell = cells[k]
@@ -157,9 +163,10 @@ def _site(run: RunRecord, site: SiteCounts, contract=None) -> list[ChannelTally]
                 cell.service_credits = billed.credits[j][k]
             cell.observed_time = observed[k]
             _add_site_times(rows[k], cell)
-            _add_counts(whole[k], cell)
-            whole[k].busy_time += busy[k]
-    if billed is not None:
+            if whole is not None:
+                _add_counts(whole[k], cell)
+                whole[k].busy_time += busy[k]
+    if billed is not None and whole is not None:
         for k in range(n):
             whole[k].vendor_pay, whole[k].labour_cost = whole[k].labour_cost, 0.0
             for j in range(len(served)):

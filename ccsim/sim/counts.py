@@ -63,11 +63,11 @@ class ChannelCounts:
         n = self.n
         self.intervals = [ChannelTally() for _ in range(n)]
         self.queue_time = [0.0] * n
-        self.wait_bins = [_zeros(len(WAIT_POINTS) + 1) for _ in range(n)]
+        self.wait_bins = [[0] * (len(WAIT_POINTS) + 1) for _ in range(n)]
         self.staged_answered = _zeros(n)
         self.staged_time = [0.0] * n
         self.customer_within = _zeros(n)
-        self.journey_bins = [_zeros(len(JOURNEY_BINS) + 1) for _ in range(n)]
+        self.journey_bins = [[0] * (len(JOURNEY_BINS) + 1) for _ in range(n)]
         self.long_plain = _zeros(n)
         self.opened = _zeros(n)
         self.closed = _zeros(n)
@@ -86,14 +86,20 @@ class SiteCounts:
     served: list[int] = field(default_factory=list)  # channel indices it may serve
     available_time: list[float] = field(init=False)  # agent-seconds logged on
     busy: list[list[float]] = field(init=False)  # per channel index: agent-seconds busy
-    answered: list[list[ChannelTally]] = field(init=False)  # per channel index
+    # Per channel index, the site's part of it, when sites' parts are reported (``parts``:
+    # several sites); else None: the one site's part of a channel is the channel.
+    answered: list[list[ChannelTally] | None] = field(init=False)
     overruns: list[tuple[float, float]] = field(default_factory=list)  # (shift end, left)
+    parts: bool = True
 
     def __post_init__(self) -> None:
         n = self.n
         self.available_time = [0.0] * n
         self.busy = [[0.0] * n for _ in range(self.n_channels)]
-        self.answered = [[ChannelTally() for _ in range(n)] for _ in range(self.n_channels)]
+        self.answered = [
+            [ChannelTally() for _ in range(n)] if self.parts else None
+            for _ in range(self.n_channels)
+        ]
 
 
 @dataclass
@@ -113,7 +119,7 @@ def complete(
     """Complete the counts left to totals, once the run is over (``observed``: the seconds
     of each interval inside the window; ``by_site``: each site's part is reported)."""
     for index, counts in enumerate(channels):
-        if counts.sole_site is not None:
+        if counts.sole_site is not None and sites[counts.sole_site].parts:
             _sole_site(counts.intervals, sites[counts.sole_site].answered[index])
     for counts in channels:
         _at_once(counts.intervals, counts.wait_bins)
@@ -201,13 +207,15 @@ def _journeys(counts: ChannelCounts) -> None:
     """Journeys resolved within each point: the bins' counts summed up to it (one
     addition per journey on the hot path, not one per point)."""
     for tally, bins in zip(counts.intervals, counts.journey_bins, strict=True):
-        _cumulate_journeys(tally, bins)
+        if any(bins):  # an interval without journeys keeps its zeros (most, on a short day)
+            _cumulate_journeys(tally, bins)
 
 
 def _waits(counts: ChannelCounts) -> None:
     """Cumulative wait counts (answered within each point) from the bins."""
     for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
-        _cumulate_waits(tally, bins)
+        if any(bins):
+            _cumulate_waits(tally, bins)
 
 
 # The bins beyond the last point (journeys or waits longer than it) have no column.

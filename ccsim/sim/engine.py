@@ -123,6 +123,7 @@ def _sites(scenario: Scenario, calendar: Calendar, channels: list[ChannelState],
             len(channels),
             roster(config, calendar, until),
             PayScale(config, calendar, until + 86400.0),
+            parts=len(scenario.sites) > 1,  # one site reports no part of a channel
         )
         speed = [config.proficiency.get(c.served_as, 1.0) for c in channels]
         sites.append(SiteState(index, config, counts, speed))

@@ -70,16 +70,22 @@ class SimulationResult:
     @property
     def tallies(self) -> dict[str, ChannelTally]:
         """Totals per channel (site ``"all"``) over the observation window."""
-        return {c: tally for (c, site), tally in self.totals.items() if site == "all"}
+        # Only the channels' rows totalled: the sites' parts are most rows with several sites.
+        return {c: total(tallies) for (c, s), tallies in self.interval_tallies.items() if s == "all"}
 
     @property
     def kpis(self) -> pd.DataFrame:
         """One row per channel (index ``channel``), one column per KPI."""
-        frame = pd.DataFrame.from_dict(
-            {name: kpis(tally) for name, tally in self.tallies.items()}, orient="index"
-        )
-        frame.index.name = "channel"
-        return frame
+        tallies = self.tallies
+        rows = [tuple(kpis(tally).values()) for tally in tallies.values()]
+        index = pd.Index(list(tallies), name="channel")
+        if not rows:
+            return pd.DataFrame.from_records(rows, columns=list(KPI_NAMES), index=index)
+        # A numpy array per KPI (int64 for a count, float64 otherwise, the dtypes pandas
+        # infers): a dict of dicts cost pandas a Python pass per column, as much as a short
+        # replication's event loop.
+        columns = {name: np.array(values) for name, values in zip(KPI_NAMES, zip(*rows))}
+        return pd.DataFrame(columns, index=index)
 
     @property
     def site_kpis(self) -> pd.DataFrame:

@@ -195,12 +195,17 @@ class Survey:
         churn = self.config.churn
         for index, counts in enumerate(channels):
             cells = [(site.answered[index], self.at_once[k]) for k, site in enumerate(sites)]
+            own = counts.sole_site is not None
             for slot, tally in enumerate(counts.intervals):
                 bulk = 0.0
                 for answered, once in cells:
-                    cell = answered[slot]
-                    at_once = (cell.answered - cell.waited) * once
-                    cell.contact_satisfied += at_once
+                    if answered is None:  # the one site: its part is the channel, if it serves it
+                        waited = tally.waited - tally.abandoned  # as counts.complete's copy
+                        at_once = ((tally.answered - waited) if own else 0) * once
+                    else:
+                        cell = answered[slot]
+                        at_once = (cell.answered - cell.waited) * once
+                        cell.contact_satisfied += at_once
                     bulk += at_once
                 tally.contact_satisfied += bulk
                 tally.satisfied += bulk
