@@ -5,8 +5,8 @@ removal when every target still holds on the search's own replications (common r
 numbers). Among the removals tried, those kept are the ones whose replications happened to
 be kind: the plan ends at the edge of the targets *there*, and the margin the trim takes is
 partly the noise of those replications (optimisation bias). On the hybrid model a trimmed
-plan met email's interval floor on the search's seed and held it in 86.9% of intervals on the
-study's (95% asked).
+plan met email's interval floor on the search's seed and held it in 86.9% of intervals in the
+study (its own seed and judgement; 95% asked).
 
 :func:`fresh_check` judges the final plan once more, on as many replications of another seed
 (``seed + 1`` by default) that no step of the search saw. If a target fails there, it gives
