@@ -17,8 +17,8 @@ import pytest
 
 import ccsim
 from ccsim.planning.guard import fresh_check
-from ccsim.planning.planner import Planner
 from ccsim.planning.model_file import write_staffed_model
+from ccsim.planning.planner import Planner
 from ccsim.planning.search import staff_scenario
 from ccsim.planning.targets import Evaluation, Targets, evaluate
 from ccsim.planning.templates import ShiftOffer

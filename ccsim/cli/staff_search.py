@@ -300,7 +300,8 @@ def _print_plan(plan, name: str, args, elapsed: float, frontier) -> None:
         print(plan.fresh.summary(plan.scenario.currency))
         for row in plan.fresh.evaluation.channels.itertuples():
             print(
-                f"  {row.channel:<10} fresh: weekly lower bound {format_value('service_level', row.low)};"
+                f"  {row.channel:<10} fresh: weekly lower bound "
+                f"{format_value('service_level', row.low)};"
                 f" {row.share_at_floor:.1%} of {row.intervals} intervals at the floor"
                 f"  {'met' if row.met else 'MISSED'}"
             )
