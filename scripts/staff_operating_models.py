@@ -29,8 +29,11 @@ the floor varies more between seeds than the weekly level does: the plan staffed
 replications saw 99.1% of email intervals at the floor; fresh seeds saw 87.8% (seed 2026)
 and 91.1% (seed 7), 16 replications each.
 
+**A guard** (on by default): each plan is judged again on as many replications of seed + 1,
+and removals are given back until it passes there (docs/staffing.md, step 7).
+
 At the study's scale (about 300 tier-1 agents) a model takes 5 to 14 minutes on 2 cores (the
-hybrid, on 20 replications, about 21):
+hybrid, on 20 replications, 14 to 15 with the ranked trim and the guard):
 programs stopped within 2% of their bound, and at most 8 simulations of shift-by-shift
 trimming after the pools are lowered (one shift is 0.3% of a site there; the lowering takes
 what matters). The claim check's models (`--designs configs/claims/design --out

@@ -135,6 +135,7 @@ TIERS = {
         "test_sensitivity.py",
         "test_search_open_hours.py",
         "test_search_trim.py",
+        "test_search_guard.py",
         "test_staffing_search.py",
         "test_staffing_split.py",
         "test_study.py",

@@ -1,6 +1,7 @@
 """What ``ccsim staff`` says of its default (Erlang) schedule (issue #28, item 6): no hours paid
 while no contact can arrive, agent-shifts apart from agents, the solver's gap by name, money
-with its currency, and the shrinkage the plan assumed."""
+with its currency, and the shrinkage the plan assumed; and what the search's guard took and
+gave back."""
 
 from __future__ import annotations
 
@@ -87,3 +88,47 @@ def test_staff_plans_the_shrinkage_it_is_given(tmp_path, capsys):
     # Scheduled agents cover the requirement net of 30% away (and of breaks).
     assert (busy.scheduled * 0.7 >= busy.required - 1e-9).all()
     assert ccsim.load_scenario(out / "schedule.yaml").sites[0].shrinkage == 0.3
+
+
+def test_the_search_says_what_its_guard_took_and_gave_back(tmp_path, capsys):
+    """The morning of tests/test_search_guard.py on the command line: the trim's last
+    removal passes on seed 4's 3 replications and fails on seed 5's; the ``time:`` line and
+    the guard's line say the two simulations and the agent-shift given back."""
+    from ccsim.cli import main
+
+    data = {
+        "name": "morning",
+        "start": "2026-03-02T08:00",
+        "horizon": "4h",
+        "channels": {
+            "voice": {
+                "arrivals": {"rate": "60/h"},
+                "handle_time": {"dist": "exponential", "mean": "3min"},
+                "patience": {"dist": "exponential", "mean": "3min"},
+                "service_level": {"threshold": "20s", "target": 0.8},
+            }
+        },
+        "sites": [{"name": "floor", "agents": 1, "cost_per_hour": 20}],
+    }
+    path = tmp_path / "morning.yaml"
+    path.write_text(json.dumps(data))
+    code = main(
+        ["staff", str(path), "--method", "search", "--reps", "3", "--seed", "4",
+         "--shift-step", "1h", "--part-time", "4h", "--part-time-share", "0,1",
+         "--no-progress", "--out", str(tmp_path / "out")]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    (time_line,) = [line for line in out.splitlines() if line.startswith("time: ")]
+    assert "guard 2 simulations of 3 replications" in time_line
+    assert "(gave back 1 agent-shifts in 1 removals)" in time_line
+    assert "fresh check on 3 replications (seed 5): met; 2 simulations, gave back 1" in out
+    header = (tmp_path / "out" / "staffed.yaml").read_text()
+    assert "# Guard: fresh check on 3 replications (seed 5): met;" in header
+    # --no-guard: no check, nothing given back.
+    main(
+        ["staff", str(path), "--method", "search", "--reps", "3", "--seed", "4",
+         "--shift-step", "1h", "--part-time", "4h", "--part-time-share", "0,1",
+         "--no-progress", "--no-guard", "--out", str(tmp_path / "bare")]
+    )  # fmt: skip
+    assert "guard" not in capsys.readouterr().out

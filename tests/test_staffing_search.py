@@ -277,6 +277,7 @@ def test_compact_schedule_round_trips_to_the_expanded_roster(tmp_path):
         pass
 
     plan = Plan()
+    plan.fresh = None  # no guard: a plan written by hand
     plan.scenario, plan.cost, plan.met, plan.trimmed, plan.time_limited = (
         scenario,
         1.0,

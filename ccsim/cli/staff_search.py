@@ -4,6 +4,7 @@ plan on the terminal."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -79,6 +80,19 @@ def add_search_options(parser) -> None:
         "--max-trim",
         type=option(non_negative_int, "--max-trim"),
         help="most simulations for trimming (default: until its stopping rule, docs/staffing.md)",
+    )
+    search.add_argument(
+        "--guard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="judge the plan on as many fresh replications (seed + 1) and give back the last"
+        " removals until it passes there (default on; --no-guard: off)",
+    )
+    search.add_argument(
+        "--screen-reps",
+        type=option(int_at_least(2), "--screen-reps"),
+        help="raise rounds judge on this many of the replications until the targets hold,"
+        " then on all to confirm (default: all)",
     )
     search.add_argument(
         "--frontier",
@@ -182,6 +196,8 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
         time_limit=args.time_limit,
         mip_gap=args.mip_gap,
         progress=None if args.no_progress else _progress_lines(started),
+        guard=args.guard,
+        screen_reps=args.screen_reps,
     )
     paths = _write_plan(plan, out, args)
     table = None
@@ -200,7 +216,14 @@ def _time_line(plan) -> str:
         return f"time: integer programs {plan.solve_seconds:.0f}s"
     phase = history["phase"].str.split().str[0]
     parts = [
-        f"{name} {len(group)} simulations {group['seconds'].sum():.0f}s"
+        f"{name} {len(group)} simulations of {int(group['replications'].iloc[0])} replications"
+        f" {group['seconds'].sum():.0f}s"
+        + (
+            f" (gave back {plan.fresh.agents_given_back} agent-shifts in "
+            f"{plan.fresh.steps_given_back} removals)"
+            if name == "guard" and plan.fresh is not None
+            else ""
+        )
         for name, group in history.groupby(phase, sort=False)
     ]
     return f"time: {', '.join(parts)}; integer programs {plan.solve_seconds:.0f}s"
@@ -273,7 +296,21 @@ def _print_plan(plan, name: str, args, elapsed: float, frontier) -> None:
             f"  cost at target {result.cost:,.0f} [{result.low:,.0f}, {result.high:,.0f}] "
             f"{plan.scenario.currency}"
         )
+    if plan.fresh is not None:
+        print(plan.fresh.summary(plan.scenario.currency))
+        for row in plan.fresh.evaluation.channels.itertuples():
+            print(
+                f"  {row.channel:<10} fresh: weekly lower bound "
+                f"{format_value('service_level', row.low)};"
+                f" {row.share_at_floor:.1%} of {row.intervals} intervals at the floor"
+                f"  {'met' if row.met else 'MISSED'}"
+            )
     if not plan.met:
         print("warning: the targets are not met; the plan is the last one tried")
+    elif plan.fresh is not None and not plan.fresh.met:
+        print(
+            "warning: the plan misses a target on fresh replications even before any removal:"
+            " more --reps"
+        )
     elif not plan.trimmed:
         print("warning: trimming stopped at --max-trim: a shift may still be removable")

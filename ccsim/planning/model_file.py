@@ -83,6 +83,8 @@ def staffed_model_yaml(
         f"# Service level over the window ({plan.evaluation.confidence:.0%} interval): {levels}.",
         f"# Occupancy: {occupancy}.",
     ]
+    if plan.fresh is not None:
+        header.append(f"# Guard: {plan.fresh.summary(scenario.currency)}.")
     body = {"extends": relative.replace(os.sep, "/"), "sites": sites}
     if scenario.routing.overflow:  # without the sites the plan left unstaffed
         body["routing"] = {"overflow": data["routing"]["overflow"]}
