@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from test_search_trim import OFFER, _planner  # the trim tests' day: the guard undoes that trim
 
 import ccsim
 from ccsim.planning.guard import fresh_check
@@ -21,33 +22,9 @@ from ccsim.planning.model_file import write_staffed_model
 from ccsim.planning.planner import Planner
 from ccsim.planning.search import staff_scenario
 from ccsim.planning.targets import Evaluation, Targets, evaluate
-from ccsim.planning.templates import ShiftOffer
 from ccsim.planning.trim import trim
 
-PROFILE = [0] * 12 + [1, 1, 2, 2, 3, 3, 4, 4, 4, 4, 3, 3, 3, 3, 4, 4] + [3] * 8 + [1] * 8 + [0] * 4
-OFFER = ShiftOffer(part_time=(4 * 3600.0,), step=3600.0, part_time_share=(0.0, 1.0))
 SEARCH_SEED, FRESH_SEED = 1, 2
-
-
-def _planner() -> tuple[Planner, np.ndarray]:
-    scenario = ccsim.parse_scenario(
-        {
-            "name": "day",
-            "start": "2026-03-02T00:00",
-            "horizon": "24h",
-            "channels": {
-                "voice": {
-                    "arrivals": {"volume": 3000, "profile": PROFILE},
-                    "handle_time": {"dist": "exponential", "mean": "4min"},
-                    "patience": {"dist": "exponential", "mean": "3min"},
-                    "service_level": {"threshold": "20s", "target": 0.8},
-                }
-            },
-            "sites": [{"name": "floor", "agents": 1, "cost_per_hour": 20}],
-        }
-    )
-    planner = Planner(scenario, Targets.of(scenario), OFFER)
-    return planner, planner.solve(10.0, 0.01).headcounts.astype(float)
 
 
 def _figures(n: int, met: bool) -> SimpleNamespace:

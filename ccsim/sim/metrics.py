@@ -394,7 +394,7 @@ def total(tallies: list[ChannelTally]) -> ChannelTally:
     order from 0, as before: the same totals to the bit."""
     if not tallies:
         return ChannelTally(*[0] * len(TALLY_NAMES))
-    result = ChannelTally(*map(sum, zip(*map(_ALL_FIELDS, tallies))))
+    result = ChannelTally(*map(sum, zip(*map(_ALL_FIELDS, tallies), strict=True)))
     for name in LEVEL_TALLIES:
         setattr(result, name, getattr(tallies[-1], name))
     return result

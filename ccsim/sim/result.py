@@ -71,7 +71,8 @@ class SimulationResult:
     def tallies(self) -> dict[str, ChannelTally]:
         """Totals per channel (site ``"all"``) over the observation window."""
         # Only the channels' rows totalled: the sites' parts are most rows with several sites.
-        return {c: total(tallies) for (c, s), tallies in self.interval_tallies.items() if s == "all"}
+        tallies = self.interval_tallies.items()
+        return {channel: total(own) for (channel, site), own in tallies if site == "all"}
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -84,7 +85,10 @@ class SimulationResult:
         # A numpy array per KPI (int64 for a count, float64 otherwise, the dtypes pandas
         # infers): a dict of dicts cost pandas a Python pass per column, as much as a short
         # replication's event loop.
-        columns = {name: np.array(values) for name, values in zip(KPI_NAMES, zip(*rows))}
+        columns = {
+            name: np.array(values)
+            for name, values in zip(KPI_NAMES, zip(*rows, strict=True), strict=True)
+        }
         return pd.DataFrame(columns, index=index)
 
     @property
