@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ccsim.sim import billing
 from ccsim.sim.counts import RunRecord, SiteCounts
+from ccsim.sim.intervals import Intervals
 from ccsim.sim.metrics import (
     AGENT_TALLIES,
     CONTACT_TALLIES,
@@ -66,6 +67,10 @@ def account(
     n = len(observed)
     rows: dict[tuple[str, str], list[ChannelTally]] = {}
     for channel in run.channels:
+        if isinstance(channel.intervals, Intervals) and (
+            prices.contracts or channel.name in prices.per_resolution or prices.per_month
+        ):  # billed per interval: every interval's tally, as with several channels
+            channel.intervals = channel.intervals.full()
         rows[(channel.name, "all")] = channel.intervals
         _bot_prices(channel.name, channel.intervals, observed, prices)
     multi_channel = len(run.channels) > 1
@@ -143,6 +148,11 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
     billed = _billed(run, site, contract, cost, overrun, shares) if contract else None
     for j, index in enumerate(served):
         busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
+        if isinstance(rows, Intervals) and not rows.materialized and whole is None:
+            _times_series(rows, busy, available, busy_in, busy_out, idle, scheduled)
+            rows.series["overrun_time"] = [overrun[k] * shares[j][k] for k in range(n)]
+            rows.series["labour_cost"] = [cost[k] * shares[j][k] for k in range(n)]
+            continue
         if cells is None:  # one site: no row holds its part; one cell carries its times
             cells = [ChannelTally()] * n
         for k in range(n):
@@ -174,6 +184,20 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
                 whole[k].service_credits += billed.credits[j][k]
             whole[k].labour_cost = whole[k].contract_cost
     return whole
+
+
+def _times_series(rows: Intervals, busy, available, busy_in, busy_out, idle, scheduled) -> None:
+    """A one-site, one-channel row's agent times, a series each (as ``_site`` adds them to
+    every interval's tally; its bill's three amounts stay zeros)."""
+    rows.series.update(
+        busy_time=busy,
+        staffed_time=available,
+        staffed_hours=[a / 3600.0 for a in available],
+        inbound_busy_time=busy_in,
+        outbound_busy_time=busy_out,
+        idle_time=idle,
+        scheduled_time=scheduled,
+    )
 
 
 def _shares(site: SiteCounts, total_busy: list[float]) -> list[list[float]]:
