@@ -13,6 +13,7 @@ added here too, by :mod:`ccsim.sim.billing`'s rules.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import sub
 
 from ccsim.sim import billing
 from ccsim.sim.counts import RunRecord, SiteCounts
@@ -121,12 +122,10 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
             cost[k] += site.pay.cost(low, high)
     served = site.served
     outbound = [index for index in served if run.channels[index].outbound]
-    total_busy = [sum(site.busy[index][k] for index in served) for k in range(n)]
-    busy_in, busy_out, idle = [0.0] * n, [0.0] * n, [0.0] * n
-    for k in range(n):
-        busy_out[k] = sum(site.busy[index][k] for index in outbound)
-        busy_in[k] = total_busy[k] - busy_out[k]
-        idle[k] = max(site.available_time[k] - total_busy[k], 0.0)
+    total_busy = _by_interval([site.busy[index] for index in served], n)
+    busy_out = _by_interval([site.busy[index] for index in outbound], n)
+    busy_in = list(map(sub, total_busy, busy_out))
+    idle = [max(a - b, 0.0) for a, b in zip(site.available_time, total_busy, strict=True)]
     available = site.available_time
     whole = None
     if whole_too:
@@ -184,6 +183,12 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
                 whole[k].service_credits += billed.credits[j][k]
             whole[k].labour_cost = whole[k].contract_cost
     return whole
+
+
+def _by_interval(series: list[list[float]], n: int) -> list:
+    """The series added up interval by interval, in their order from 0 (as a sum over
+    them per interval; 0 where there are none), column by column in C."""
+    return list(map(sum, zip(*series, strict=True))) if series else [0] * n
 
 
 def _times_series(rows: Intervals, busy, available, busy_in, busy_out, idle, scheduled) -> None:
