@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
+import numpy as np
+
 from ccsim.sim.metrics import LEVEL_TALLIES, TALLY_NAMES, ChannelTally, total
 
 __all__ = ["Intervals", "Tallies"]
@@ -61,6 +63,20 @@ class Intervals(Sequence):
                     setattr(tally, name, getattr(tally, name) + value)
             self._full = full
         return self._full
+
+    def table(self, fields) -> np.ndarray:
+        """Every interval's tally as a row of floats (``fields``: an attrgetter of every
+        tally name, in order): the tallies made, zeros elsewhere, the series as columns
+        (the values :meth:`full` holds, without making a tally per interval)."""
+        if self._full is not None:
+            rows = [fields(tally) for tally in self._full]
+            return np.array(rows, dtype=float).reshape(self.n, len(TALLY_NAMES))
+        block = np.zeros((self.n, len(TALLY_NAMES)))
+        for k, tally in self.tallies.items():
+            block[k] = fields(tally)
+        for name, values in self.series.items():
+            block[:, _INDEX[name]] = values
+        return block
 
     def present(self) -> list[tuple[int, ChannelTally]]:
         """(interval, tally) of the intervals that have a tally, in interval order."""
