@@ -154,6 +154,7 @@ TIERS = {
         "test_architecture.py",
         "test_arrivals.py",
         "test_calendar.py",
+        "test_intervals.py",
         "test_callcenter1.py",
         "test_channels.py",
         "test_channels_regression.py",

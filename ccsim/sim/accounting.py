@@ -13,9 +13,11 @@ added here too, by :mod:`ccsim.sim.billing`'s rules.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import sub
 
 from ccsim.sim import billing
 from ccsim.sim.counts import RunRecord, SiteCounts
+from ccsim.sim.intervals import Intervals
 from ccsim.sim.metrics import (
     AGENT_TALLIES,
     CONTACT_TALLIES,
@@ -66,6 +68,10 @@ def account(
     n = len(observed)
     rows: dict[tuple[str, str], list[ChannelTally]] = {}
     for channel in run.channels:
+        if isinstance(channel.intervals, Intervals) and (
+            prices.contracts or channel.name in prices.per_resolution or prices.per_month
+        ):  # billed per interval: every interval's tally, as with several channels
+            channel.intervals = channel.intervals.full()
         rows[(channel.name, "all")] = channel.intervals
         _bot_prices(channel.name, channel.intervals, observed, prices)
     multi_channel = len(run.channels) > 1
@@ -116,12 +122,10 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
             cost[k] += site.pay.cost(low, high)
     served = site.served
     outbound = [index for index in served if run.channels[index].outbound]
-    total_busy = [sum(site.busy[index][k] for index in served) for k in range(n)]
-    busy_in, busy_out, idle = [0.0] * n, [0.0] * n, [0.0] * n
-    for k in range(n):
-        busy_out[k] = sum(site.busy[index][k] for index in outbound)
-        busy_in[k] = total_busy[k] - busy_out[k]
-        idle[k] = max(site.available_time[k] - total_busy[k], 0.0)
+    total_busy = _by_interval([site.busy[index] for index in served], n)
+    busy_out = _by_interval([site.busy[index] for index in outbound], n)
+    busy_in = list(map(sub, total_busy, busy_out))
+    idle = [max(a - b, 0.0) for a, b in zip(site.available_time, total_busy, strict=True)]
     available = site.available_time
     whole = None
     if whole_too:
@@ -143,6 +147,11 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
     billed = _billed(run, site, contract, cost, overrun, shares) if contract else None
     for j, index in enumerate(served):
         busy, cells, rows = site.busy[index], site.answered[index], run.channels[index].intervals
+        if isinstance(rows, Intervals) and not rows.materialized and whole is None:
+            _times_series(rows, busy, available, busy_in, busy_out, idle, scheduled)
+            rows.series["overrun_time"] = [overrun[k] * shares[j][k] for k in range(n)]
+            rows.series["labour_cost"] = [cost[k] * shares[j][k] for k in range(n)]
+            continue
         if cells is None:  # one site: no row holds its part; one cell carries its times
             cells = [ChannelTally()] * n
         for k in range(n):
@@ -174,6 +183,26 @@ def _site(run: RunRecord, site: SiteCounts, contract=None, whole_too=True):
                 whole[k].service_credits += billed.credits[j][k]
             whole[k].labour_cost = whole[k].contract_cost
     return whole
+
+
+def _by_interval(series: list[list[float]], n: int) -> list:
+    """The series added up interval by interval, in their order from 0 (as a sum over
+    them per interval; 0 where there are none), column by column in C."""
+    return list(map(sum, zip(*series, strict=True))) if series else [0] * n
+
+
+def _times_series(rows: Intervals, busy, available, busy_in, busy_out, idle, scheduled) -> None:
+    """A one-site, one-channel row's agent times, a series each (as ``_site`` adds them to
+    every interval's tally; its bill's three amounts stay zeros)."""
+    rows.series.update(
+        busy_time=busy,
+        staffed_time=available,
+        staffed_hours=[a / 3600.0 for a in available],
+        inbound_busy_time=busy_in,
+        outbound_busy_time=busy_out,
+        idle_time=idle,
+        scheduled_time=scheduled,
+    )
 
 
 def _shares(site: SiteCounts, total_busy: list[float]) -> list[list[float]]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ccsim.model.calendar import Calendar
+from ccsim.sim.intervals import Intervals, Tallies
 from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS, ChannelTally
 from ccsim.sim.shifts import PayScale, ShiftInstance
 
@@ -36,7 +37,9 @@ class ChannelCounts:
     deferred: bool = False  # email: opened and closed items give the backlog
     outbound: bool = False  # dialled: its agents' busy time is outbound work
     new_customers: bool = True  # False for call backs: their contacts are no new customers
-    intervals: list[ChannelTally] = field(init=False)
+    # Made on the first count in an interval (Tallies); after the run a list of every
+    # interval's, or with one site and one channel the sparse Intervals row.
+    intervals: Tallies | list[ChannelTally] | Intervals = field(init=False)
     queue_time: list[float] = field(init=False)  # contact-seconds waiting
     # Answered contacts by wait: bin i holds waits in (P[i-1], P[i]] of WAIT_POINTS.
     wait_bins: list[list[int]] = field(init=False)
@@ -61,7 +64,7 @@ class ChannelCounts:
 
     def __post_init__(self) -> None:
         n = self.n
-        self.intervals = [ChannelTally() for _ in range(n)]
+        self.intervals = Tallies()
         self.queue_time = [0.0] * n
         self.wait_bins = [[0] * (len(WAIT_POINTS) + 1) for _ in range(n)]
         self.staged_answered = _zeros(n)
@@ -117,15 +120,29 @@ def complete(
     channels: list[ChannelCounts], sites: list[SiteCounts], observed: list[float], by_site: bool
 ) -> None:
     """Complete the counts left to totals, once the run is over (``observed``: the seconds
-    of each interval inside the window; ``by_site``: each site's part is reported)."""
+    of each interval inside the window; ``by_site``: each site's part is reported).
+
+    With one site and one channel, the channel keeps only the tallies it made (its row an
+    :class:`Intervals`, the queue time and the window as series): the other intervals'
+    completions below add exact zeros. Otherwise every interval gets its tally here."""
+    sparse = len(channels) == 1 and len(sites) == 1 and not channels[0].deferred
+    made = [counts.intervals for counts in channels]
+    if not sparse:
+        for counts in channels:
+            counts.intervals = [counts.intervals[k] for k in range(counts.n)]
     for index, counts in enumerate(channels):
         if counts.sole_site is not None and sites[counts.sole_site].parts:
             _sole_site(counts.intervals, sites[counts.sole_site].answered[index])
-    for counts in channels:
-        _at_once(counts.intervals, counts.wait_bins)
-        _customers(counts)
-        _journeys(counts)
-        _waits(counts)
+    for counts, tallies in zip(channels, made, strict=True):
+        pairs = sorted(tallies.items()) if sparse else list(enumerate(counts.intervals))
+        _at_once([tally for _, tally in pairs], [counts.wait_bins[k] for k, _ in pairs])
+        _customers(counts, pairs)
+        _journeys(counts, pairs)
+        _waits(counts, pairs)
+        if sparse:
+            series = {"queue_time": counts.queue_time, "observed_time": observed}
+            counts.intervals = Intervals(counts.n, tallies, series)
+            continue
         if counts.deferred:
             _backlogs(counts)
         for k, tally in enumerate(counts.intervals):
@@ -160,13 +177,13 @@ def _at_once(tallies: list[ChannelTally], wait_bins: list[list[int]] | None) -> 
             wait_bins[k][0] += at_once
 
 
-def _customers(counts: ChannelCounts) -> None:
+def _customers(counts: ChannelCounts, pairs: list[tuple[int, ChannelTally]]) -> None:
     """New customers (offered less retrials, repeats and transfers; a call back is no new
     customer), contacts resolved (answered less escalated and unresolved), and the plain
     first contacts: each its own customer, resolved at first contact with its wait and
     handle time, as :meth:`ccsim.sim.counting.Counter.resolution` counts the
     others."""
-    for k, tally in enumerate(counts.intervals):
+    for k, tally in pairs:
         if counts.new_customers:
             tally.customers = (
                 tally.offered - tally.retrials - tally.repeat_contacts - tally.transfers_in
@@ -203,17 +220,19 @@ def _cumulative(names: list[str], source: str) -> Callable:
     return namespace["cumulate"]
 
 
-def _journeys(counts: ChannelCounts) -> None:
+def _journeys(counts: ChannelCounts, pairs: list[tuple[int, ChannelTally]]) -> None:
     """Journeys resolved within each point: the bins' counts summed up to it (one
     addition per journey on the hot path, not one per point)."""
-    for tally, bins in zip(counts.intervals, counts.journey_bins, strict=True):
+    for k, tally in pairs:
+        bins = counts.journey_bins[k]
         if any(bins):  # an interval without journeys keeps its zeros (most, on a short day)
             _cumulate_journeys(tally, bins)
 
 
-def _waits(counts: ChannelCounts) -> None:
+def _waits(counts: ChannelCounts, pairs: list[tuple[int, ChannelTally]]) -> None:
     """Cumulative wait counts (answered within each point) from the bins."""
-    for tally, bins in zip(counts.intervals, counts.wait_bins, strict=True):
+    for k, tally in pairs:
+        bins = counts.wait_bins[k]
         if any(bins):
             _cumulate_waits(tally, bins)
 

@@ -387,11 +387,10 @@ _ALL_FIELDS = attrgetter(*TALLY_NAMES)
 
 
 def total(tallies: list[ChannelTally]) -> ChannelTally:
-    """The tally of consecutive intervals: sums, except levels (the last interval's).
-
-    Rows read and columns summed in C (a generator per field made the KPI table of a
-    short replication cost as much as its event loop); each column summed in interval
-    order from 0, as before: the same totals to the bit."""
+    """The tally of consecutive intervals: sums (levels: the last one's), column by column
+    in C in interval order from 0; a sparse row (``sim.intervals``) totals itself alike."""
+    if not isinstance(tallies, list) and hasattr(tallies, "total"):
+        return tallies.total()
     if not tallies:
         return ChannelTally(*[0] * len(TALLY_NAMES))
     result = ChannelTally(*map(sum, zip(*map(_ALL_FIELDS, tallies), strict=True)))

@@ -132,8 +132,13 @@ class SimulationResult:
             keys["interval"].extend(kept)
             keys["interval_start"].extend(slots[k].start for k in kept)
             keys["local_start"].extend(slots[k].local_start.isoformat() for k in kept)
-            values.extend(get(tallies[k]) for k in kept)
-        array = np.array(values, dtype=float).reshape(len(values), len(TALLY_NAMES))
+            if hasattr(tallies, "table"):  # a sparse row: its tallies are not made for this
+                values.append(tallies.table(get)[kept])
+            else:
+                block = np.array([get(tallies[k]) for k in kept], dtype=float)
+                values.append(block.reshape(len(kept), len(TALLY_NAMES)))
+        empty = np.empty((0, len(TALLY_NAMES)))
+        array = np.concatenate(values) if values else empty
         tallies = {name: array[:, i] for i, name in enumerate(TALLY_NAMES)}
         frame = pd.DataFrame(keys)
         # As in interval_rows: KPIs, then the tallies (a count KPI is its tally).

@@ -196,7 +196,9 @@ class Survey:
         for index, counts in enumerate(channels):
             cells = [(site.answered[index], self.at_once[k]) for k, site in enumerate(sites)]
             own = counts.sole_site is not None
-            for slot, tally in enumerate(counts.intervals):
+            intervals = counts.intervals  # a sparse row (sim.intervals): the others add zeros
+            made = intervals.present() if hasattr(intervals, "present") else enumerate(intervals)
+            for slot, tally in made:
                 bulk = 0.0
                 for answered, once in cells:
                     if answered is None:  # the one site: its part is the channel, if it serves it
