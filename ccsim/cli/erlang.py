@@ -13,6 +13,7 @@ from ccsim.cli.options import (
     add_command,
     duration,
     option,
+    percent_or_share,
     positive_duration,
     share,
 )
@@ -86,7 +87,7 @@ def _service_target(text: str) -> tuple[float, float]:
 
 def _shrinkage(text: str) -> float:
     """``30%`` or ``0.3``: a share of paid time off the phones, in [0, 1)."""
-    value = float(text.strip().rstrip("%")) / (100 if text.strip().endswith("%") else 1)
+    value = percent_or_share(text)
     if not 0 <= value < 1:
         raise ValueError(f"must be in [0, 1) (or 0% to 99%), got {text!r}")
     return value

@@ -28,6 +28,7 @@ __all__ = [
     "open_share",
     "option",
     "output_path",
+    "percent_or_share",
     "positive_duration",
     "positive_int",
     "reps",
@@ -136,6 +137,12 @@ def share(text: str) -> float:
     if not 0 < value <= 1:
         raise ValueError(f"must be in (0, 1], got {text!r}")
     return value
+
+
+def percent_or_share(text: str) -> float:
+    """``30%`` or ``0.3`` as the share 0.3 (the caller checks its range)."""
+    stripped = text.strip()
+    return float(stripped.rstrip("%")) / (100 if stripped.endswith("%") else 1)
 
 
 def open_share(text: str) -> float:

@@ -7,7 +7,15 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ccsim.cli.options import add, add_command, int_at_least, jobs, option, output_path
+from ccsim.cli.options import (
+    add,
+    add_command,
+    int_at_least,
+    jobs,
+    option,
+    output_path,
+    percent_or_share,
+)
 
 __all__ = ["add_parser", "max_replications", "port", "precision", "whatif"]
 
@@ -19,8 +27,7 @@ MAX_WHATIF_REPLICATIONS = 1000
 def precision(text: str) -> float:
     """``--precision``: the half-width asked of the paired differences, relative to the base
     (``10%`` or ``0.1``), in (0, 1)."""
-    stripped = text.strip()
-    value = float(stripped.rstrip("%")) / (100 if stripped.endswith("%") else 1)
+    value = percent_or_share(text)
     if not 0 < value < 1:
         raise ValueError(f"must be between 0% and 100% of the base, got {text!r}")
     return value

@@ -12,7 +12,15 @@ from typing import Any
 from ccsim.model import Scenario
 from ccsim.model.units import parse_rate
 
-__all__ = ["HEADCOUNT", "MAX_SHIFT_FIELDS", "SCALE", "FormField", "scenario_fields", "shift_groups"]
+__all__ = [
+    "HEADCOUNT",
+    "MAX_SHIFT_FIELDS",
+    "SCALE",
+    "FormField",
+    "plain",
+    "scenario_fields",
+    "shift_groups",
+]
 
 #: A site with more shift groups of one start and length than this is grouped by length only.
 MAX_SHIFT_FIELDS = 12
@@ -40,11 +48,16 @@ class FormField:
     hint: str
 
 
+def plain(value: Any) -> Any:
+    """A value as a planner writes it: ``1200`` rather than ``1200.0``; others unchanged."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
 def _number(value: float | int) -> str:
     """A number as a planner types it: ``1200`` not ``1200.0``, ``0.4`` not ``4e-01``."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+    return repr(plain(value))
 
 
 def _text(value: Any) -> str:

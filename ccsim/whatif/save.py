@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap
 from ccsim.files import write_text
 from ccsim.model import load_scenario
 from ccsim.planning.scenario_file import dump_yaml
+from ccsim.whatif.fields import plain
 
 __all__ = ["save_variant"]
 
@@ -33,13 +34,6 @@ def _yaml() -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 4096  # a long bracketed list stays on its lines
     return yaml
-
-
-def _plain(value: Any) -> Any:
-    """A value as a planner would write it: ``1320`` rather than ``1320.0``."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
 
 
 def _index(node: list, part: str) -> int:
@@ -69,7 +63,7 @@ def _set(
                 # Inherited: a mapping is merged key by key, a list replaced whole.
                 node[key] = copy.deepcopy(full) if isinstance(full, list) else mapping()
         if last:
-            node[key] = _plain(value)
+            node[key] = plain(value)
         else:
             node = node[key]
 
@@ -106,17 +100,17 @@ def _appended(values: dict[str, Any], resolved: dict[str, Any]) -> str:
 
 def _header(source: Path, overrides: dict[str, Any]) -> str:
     lines = [f"# A what-if variant of {source.name} (ccsim whatif), changed:"]
-    lines += [f"#   {path}: {_plain(value)}" for path, value in overrides.items()]
+    lines += [f"#   {path}: {plain(value)}" for path, value in overrides.items()]
     return "\n".join(lines) + "\n"
 
 
 def _scalar_text(value: Any) -> str:
     """``value`` as a YAML scalar that reads back as itself: plain where it can be."""
-    value = _plain(value)
-    plain = str(value) if not isinstance(value, bool) else str(value).lower()
+    value = plain(value)
+    text = str(value) if not isinstance(value, bool) else str(value).lower()
     try:
-        if YAML(typ="safe").load(io.StringIO(plain)) == value:
-            return plain
+        if YAML(typ="safe").load(io.StringIO(text)) == value:
+            return text
     except Exception:  # noqa: BLE001 - any text ruamel cannot read back is quoted
         pass
     return json.dumps(value)
