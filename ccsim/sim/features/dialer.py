@@ -4,49 +4,25 @@ does): its call list, its calling windows, the attempts and their outcomes.
 Cost per attempt, which the blended day pays about 1.3 times per counted contact (issue
 #29): a record is its own event on the clock (its attempt's outcome, its redial falling
 due) instead of a ``Due`` and a tuple per attempt; the outcome is told by which method the
-record calls back, chosen when the outcome is drawn; counts are attribute adds inline; and
-the predictive dialer, called mostly to find it is already at its pace, finds that
-without a call when one site with a fixed reserve dials.
+record calls back, chosen when the outcome is drawn; counts are attribute adds inline. The
+predictive dialer, called about three times per counted contact and mostly to find it is
+at its pace already, reads its target from a table by the idle agents when one site with
+a fixed reserve dials, makes its attempts inline, and after a redial falls due or a right
+party answers is not called at all when at its pace.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from datetime import UTC, datetime, time, timedelta
 from itertools import repeat
-from zoneinfo import ZoneInfo
 
+from ccsim.sim.features.calling_windows import calling_windows
 from ccsim.sim.state import Contact, attach
 
-__all__ = ["Dialer", "calling_windows"]
+__all__ = ["Dialer"]
 
 _INF = math.inf
-
-
-def calling_windows(calendar, windows, zone: str) -> list[tuple[float, float, bool]]:
-    """The calling windows as ``(open, close, first of its day)`` in simulated seconds,
-    day after day in the time zone ``zone``, clipped to ``[0, horizon)``."""
-    tz = ZoneInfo(zone)
-    ordered = sorted(windows, key=lambda window: window.start)
-    first_day = calendar.origin.astimezone(tz).date() - timedelta(days=1)
-    found: list[tuple[float, float, bool]] = []
-
-    def instant(day, text: str) -> float:
-        hour, minute = text.split(":")  # validated as "HH:MM"
-        local = datetime.combine(day, time(int(hour), int(minute)), tzinfo=tz)
-        return (local.astimezone(UTC) - calendar.origin).total_seconds()
-
-    day = first_day
-    while instant(day, "00:00") < calendar.horizon:
-        first = True
-        for window in ordered:
-            opens, closes = instant(day, window.start), instant(day, window.end)
-            if closes > 0.0 and opens < calendar.horizon:
-                found.append((max(opens, 0.0), min(closes, calendar.horizon), first))
-                first = False
-        day += timedelta(days=1)
-    return found
 
 
 class _Record:
@@ -66,6 +42,21 @@ class _Record:
         return self
 
 
+class _Targets(dict):
+    """The predictive dialer's calls in progress by the number of idle agents at its one
+    site (``pacing`` x those above the fixed ``reserve``), each worked out on first use."""
+
+    __slots__ = ("pacing", "reserve")
+
+    def __init__(self, pacing: float, reserve: int) -> None:
+        super().__init__()
+        self.pacing, self.reserve = pacing, reserve
+
+    def __missing__(self, idle: int) -> int:
+        target = self[idle] = int(self.pacing * max(idle - self.reserve, 0) + 1e-9)
+        return target
+
+
 class Dialer:
     """One outbound channel's call list and dialer."""
 
@@ -80,10 +71,13 @@ class Dialer:
         self.attempts = dialing.attempts
         self.busy_time, self.no_answer_time = dialing.busy_time, dialing.no_answer_time
         self.sites = [site for site, _ in channel.steps]
-        # One dialing site with a fixed reserve (the common case) is read without a call.
-        self.idle = self.fixed_reserve = None
-        if len(self.sites) == 1 and isinstance(self.sites[0].config.reserve, int):
-            self.idle, self.fixed_reserve = self.sites[0].idle, self.sites[0].config.reserve
+        # One dialing site with a fixed reserve (the common case): the predictive dialer's
+        # target read from a table by the number of idle agents, without a call.
+        self.idle = self.targets = None
+        one_reserve = len(self.sites) == 1 and isinstance(self.sites[0].config.reserve, int)
+        if dialing.dialer == "predictive" and one_reserve:
+            self.idle = self.sites[0].idle
+            self.targets = _Targets(dialing.pacing, self.sites[0].config.reserve)
         self.threshold = None  # the threshold dialer's (free agents, calls per free agent)
         self.counted = self.sites  # the sites whose idle agents it counts
         if dialing.dialer == "threshold":
@@ -171,6 +165,8 @@ class Dialer:
 
     def _redial_due(self, record: _Record) -> None:
         self.redials.append(record)
+        if self.idle is not None and self.in_flight >= self.targets[len(self.idle)]:
+            return  # the predictive dialer at its pace, as `_paced` would find, without a call
         self.dial(self.clock.now)
 
     def _not_reached(self, record: _Record, now: float) -> None:
@@ -210,23 +206,52 @@ class Dialer:
 
     def _paced(self, now: float) -> None:
         """Predictive: up to ``pacing`` x the idle agents above the reserve in progress.
-        Mostly called when nothing is to dial (the dialer is at its pace), so that is found
-        first and without a call."""
-        if not self.open or now >= self.horizon or not (self.redials or self.list):
+
+        Called about three times per counted contact, mostly to find the dialer at its pace
+        already (at every redial falling due, every right party, many ends of service), so
+        that is found first, and an attempt is made inline (as :meth:`_attempt` makes one
+        with no agent): a call per attempt cost a tenth of the blended day's loop."""
+        if not self.open or now >= self.horizon:
             return
         idle = self.idle
-        if idle is not None:
-            free = len(idle) - self.fixed_reserve  # below it the target is negative: no dial
-        else:
-            free = 0
-            for site in self.sites:
-                free += max(len(site.idle) - self._reserve(site), 0)
-        target = int(self.pacing * free + 1e-9)
+        target = self.targets[len(idle)] if idle is not None else self._target()
         in_flight = self.in_flight
-        while in_flight < target and (self.redials or self.list):
+        if in_flight >= target:
+            return
+        redials, fresh = self.redials, self.list
+        while in_flight < target and (redials or fresh):
             in_flight += 1
-            self._attempt(now, None)
+            if redials:
+                record = redials.popleft()
+                record.attempts += 1
+            else:
+                record = _Record()
+                record.tally = fresh.popleft()
+                record.attempts = 1
+            if record.tally is not None:
+                record.tally.dials += 1
+            u = self.draw_outcome()
+            ring = self.draw_ring()
+            if u < self.cut_right_party:
+                record.callback = self._live
+                self.at(now + ring, record)
+            else:
+                record.callback = self._missed
+                if u < self.cut_machine:
+                    self.at(now + ring, record)
+                elif u < self.cut_busy:
+                    self.at(now + self.busy_time, record)
+                else:
+                    self.at(now + self.no_answer_time, record)
         self.in_flight = in_flight
+
+    def _target(self) -> int:
+        """The predictive dialer's calls in progress now, its sites' reserves read each
+        time (several sites, or a reserve per interval)."""
+        free = 0
+        for site in self.sites:
+            free += max(len(site.idle) - self._reserve(site), 0)
+        return int(self.pacing * free + 1e-9)
 
     def _at_cues_only(self, now: float) -> None:
         """The threshold dialer dials at an end of service that leaves an agent idle and at
@@ -297,12 +322,25 @@ class Dialer:
         )  # fmt: skip
         self.calls[contact] = record
         self.core.enter(contact, now)
+        if self.idle is not None and self.in_flight >= self.targets[len(self.idle)]:
+            return  # at its pace (as after nearly every right party), as in `_redial_due`
         self.dial(now)
 
     def _missed(self, record: _Record) -> None:
-        """No right party, no agent waiting on the call: one call fewer in progress."""
+        """No right party, no agent waiting on the call: the record waits for its redial
+        (as :meth:`_not_reached`, inline: about one attempt per counted contact comes here)
+        or is exhausted, and one call fewer is in progress."""
         now = self.clock.now
-        self._not_reached(record, now)
+        if record.attempts >= self.attempts:
+            if record.tally is not None:
+                record.tally.records_exhausted += 1
+        else:
+            delay = self.draw_redial()
+            if now + delay < self.horizon:
+                record.callback = self._redial_due
+                self.at(now + delay, record)
+            else:
+                self.parked.append(record)
         self.in_flight -= 1
         self.dial(now)
 

@@ -44,7 +44,8 @@ agents) gives its inbound contacts exactly what the inbound-only scenario gives 
 
 from __future__ import annotations
 
-from ccsim.sim.features.dialer import Dialer, calling_windows
+from ccsim.sim.features.calling_windows import calling_windows
+from ccsim.sim.features.dialer import Dialer
 
 __all__ = ["Outbound", "calling_windows"]
 
