@@ -57,6 +57,23 @@ class _Targets(dict):
         return target
 
 
+class _TargetNow:
+    """The predictive dialer's calls in progress with several dialing sites or a reserve
+    per interval, worked out each time it is read (as :class:`_Targets` is read, by the
+    first site's idle agents, which do not tell it here)."""
+
+    __slots__ = ("pacing", "reserve", "sites")
+
+    def __init__(self, sites, pacing: float, reserve) -> None:
+        self.sites, self.pacing, self.reserve = sites, pacing, reserve
+
+    def __getitem__(self, _idle: int) -> int:
+        free = 0
+        for site in self.sites:
+            free += max(len(site.idle) - self.reserve(site), 0)
+        return int(self.pacing * free + 1e-9)
+
+
 class Dialer:
     """One outbound channel's call list and dialer."""
 
@@ -74,10 +91,12 @@ class Dialer:
         # One dialing site with a fixed reserve (the common case): the predictive dialer's
         # target read from a table by the number of idle agents, without a call.
         self.idle = self.targets = None
-        one_reserve = len(self.sites) == 1 and isinstance(self.sites[0].config.reserve, int)
-        if dialing.dialer == "predictive" and one_reserve:
+        if dialing.dialer == "predictive":
             self.idle = self.sites[0].idle
-            self.targets = _Targets(dialing.pacing, self.sites[0].config.reserve)
+            if len(self.sites) == 1 and isinstance(self.sites[0].config.reserve, int):
+                self.targets = _Targets(dialing.pacing, self.sites[0].config.reserve)
+            else:
+                self.targets = _TargetNow(self.sites, dialing.pacing, self._reserve)
         self.threshold = None  # the threshold dialer's (free agents, calls per free agent)
         self.counted = self.sites  # the sites whose idle agents it counts
         if dialing.dialer == "threshold":
@@ -213,8 +232,7 @@ class Dialer:
         with no agent): a call per attempt cost a tenth of the blended day's loop."""
         if not self.open or now >= self.horizon:
             return
-        idle = self.idle
-        target = self.targets[len(idle)] if idle is not None else self._target()
+        target = self.targets[len(self.idle)]
         in_flight = self.in_flight
         if in_flight >= target:
             return
@@ -244,14 +262,6 @@ class Dialer:
                 else:
                     self.at(now + self.no_answer_time, record)
         self.in_flight = in_flight
-
-    def _target(self) -> int:
-        """The predictive dialer's calls in progress now, its sites' reserves read each
-        time (several sites, or a reserve per interval)."""
-        free = 0
-        for site in self.sites:
-            free += max(len(site.idle) - self._reserve(site), 0)
-        return int(self.pacing * free + 1e-9)
 
     def _at_cues_only(self, now: float) -> None:
         """The threshold dialer dials at an end of service that leaves an agent idle and at
