@@ -109,12 +109,14 @@ class Dialer:
                 self.counted = list(core.sites)
         # What dials, and what an attempt's outcome calls: with an agent reserved per call
         # (preview, progressive) the agent hears it; otherwise the channel's queue does.
+        # Bound once, as a record's callback is set at every attempt and redial.
         if dialing.dialer in ("preview", "progressive"):
             self.dial = self._reserving
             self.on_reached, self.on_missed = self._connect, self._agent_back
         else:
             self.dial = self._paced if self.threshold is None else self._at_cues_only
             self.on_reached, self.on_missed = self._live, self._missed
+        self.on_redial = self._redial_due
         self.list: deque = deque()  # new records' tallies, not yet dialled
         self.redials: deque[_Record] = deque()  # records due for another attempt
         self.parked: list[_Record] = []  # redials due after the horizon: pending
@@ -197,7 +199,7 @@ class Dialer:
             return
         delay = self.draw_redial()
         if now + delay < self.horizon:
-            record.callback = self._redial_due
+            record.callback = self.on_redial
             self.at(now + delay, record)
         else:
             self.parked.append(record)
@@ -251,10 +253,10 @@ class Dialer:
             u = self.draw_outcome()
             ring = self.draw_ring()
             if u < self.cut_right_party:
-                record.callback = self._live
+                record.callback = self.on_reached
                 self.at(now + ring, record)
             else:
-                record.callback = self._missed
+                record.callback = self.on_missed
                 if u < self.cut_machine:
                     self.at(now + ring, record)
                 elif u < self.cut_busy:
@@ -347,7 +349,7 @@ class Dialer:
         else:
             delay = self.draw_redial()
             if now + delay < self.horizon:
-                record.callback = self._redial_due
+                record.callback = self.on_redial
                 self.at(now + delay, record)
             else:
                 self.parked.append(record)
