@@ -1,14 +1,9 @@
 """The dialer of one outbound channel (:mod:`ccsim.sim.features.outbound` says what it
 does): its call list, its calling windows, the attempts and their outcomes.
 
-Cost per attempt, which the blended day pays about 1.3 times per counted contact (issue
-#29): a record is its own event on the clock (its attempt's outcome, its redial falling
-due) instead of a ``Due`` and a tuple per attempt; the outcome is told by which method the
-record calls back, chosen when the outcome is drawn; counts are attribute adds inline. The
-predictive dialer, called about three times per counted contact and mostly to find it is
-at its pace already, reads its target from a table by the idle agents when one site with
-a fixed reserve dials, makes its attempts inline, and after a redial falls due or a right
-party answers is not called at all when at its pace.
+The blended day pays for 1.3 attempts per counted contact (issue #29), so an attempt is
+cheap: a record is its own event on the clock (no ``Due`` and no tuple per attempt), the
+method it calls back tells the outcome, and counts are attribute adds inline.
 """
 
 from __future__ import annotations
@@ -58,9 +53,8 @@ class _Targets(dict):
 
 
 class _TargetNow:
-    """The predictive dialer's calls in progress with several dialing sites or a reserve
-    per interval, worked out each time it is read (as :class:`_Targets` is read, by the
-    first site's idle agents, which do not tell it here)."""
+    """As :class:`_Targets` (and read as it is), for several dialing sites or a reserve per
+    interval: worked out each time, whatever the first site's idle agents."""
 
     __slots__ = ("pacing", "reserve", "sites")
 
@@ -267,8 +261,7 @@ class Dialer:
         self.in_flight = in_flight
 
     def _at_cues_only(self, now: float) -> None:
-        """The threshold dialer dials at an end of service that leaves an agent idle and at
-        a window's opening only (:meth:`cue`)."""
+        """The threshold dialer dials at its cues only (:meth:`cue`)."""
 
     def cue(self, now: float) -> None:
         """The threshold dialer, at an end of service that left an agent idle (or a window's
@@ -340,9 +333,8 @@ class Dialer:
         self.dial(now)
 
     def _missed(self, record: _Record) -> None:
-        """No right party, no agent waiting on the call: the record waits for its redial
-        (as :meth:`_not_reached`, inline: about one attempt per counted contact comes here)
-        or is exhausted, and one call fewer is in progress."""
+        """No right party, no agent waiting: one call fewer in progress, and the record
+        redialled or exhausted (:meth:`_not_reached`, inline: about one a counted contact)."""
         now = self.clock.now
         if record.attempts >= self.attempts:
             if record.tally is not None:
