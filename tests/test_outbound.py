@@ -17,6 +17,8 @@ import pytest
 from ruamel.yaml import YAML
 
 import ccsim
+import ccsim.sim.engine
+import ccsim.sim.streams
 from ccsim.model import ConfigError
 from ccsim.model.loading import parse_scenario
 from ccsim.sim.metrics import kpis, total
@@ -200,6 +202,58 @@ def test_predictive_abandonment_grows_with_the_pacing_ratio():
     assert rates[0] == 0.0
     assert rates[0] < rates[1] < rates[2]
     assert rates[2] > 0.03  # well past the regulators' 3%
+
+
+@pytest.mark.parametrize(
+    "sites",
+    [
+        [{"name": "team", "agents": 10, "reserve": 1}],  # one site, a fixed reserve
+        [
+            {"name": "a", "agents": 5, "reserve": 1},
+            {"name": "b", "agents": 6, "reserve": [0] * 24 + [2] * 24},
+        ],
+    ],
+)
+def test_the_predictive_dialer_rings_pacing_times_the_free_agents(sites):
+    # Whenever it may dial, the predictive dialer rings until pacing (1.5) x the idle
+    # agents above each site's reserve of the interval are in progress, or its list is
+    # empty; with that many ringing already it dials nothing. Worked out here by hand at
+    # every call of the dialer (a site's idle cue, a window, a call's outcome).
+    data = blended(0, "predictive")
+    data["sites"] = sites
+    core = ccsim.sim.engine.build(parse_scenario(data, "test.yaml"), ccsim.sim.streams.Streams(2))
+    dialer = core.features["outbound"].dialers[0]
+    reserves = {site["name"]: site["reserve"] for site in sites}
+    seen = []
+
+    def watched(dial):
+        def wrapper(now):
+            before = dialer.in_flight
+            dial(now)
+            if dialer.open and now < core.horizon:
+                slot = int(now // 1800)  # half-hour intervals from midnight
+                free = 0
+                for site in core.sites:
+                    reserve = reserves[site.name]
+                    reserve = reserve[slot] if isinstance(reserve, list) else reserve
+                    free += max(len(site.idle) - reserve, 0)
+                left = len(dialer.list) + len(dialer.redials)
+                seen.append((before, dialer.in_flight, int(1.5 * free + 1e-9), left))
+
+        return wrapper
+
+    dialer.dial = watched(dialer.dial)
+    for site in core.sites:
+        site.on_idle = watched(site.on_idle)
+    ccsim.sim.engine.run(core)
+    dialled = 0
+    for before, after, target, left in seen:
+        if before >= target:
+            assert after == before
+        else:
+            assert after == target or (after < target and left == 0)
+            dialled += after - before
+    assert dialled > 500 and any(before > target for before, _, target, _ in seen)
 
 
 # --- blending ---------------------------------------------------------------------------
