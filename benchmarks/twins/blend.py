@@ -24,7 +24,7 @@ import simpy
 from ccsim.sim.features.outbound import calling_windows
 
 from .centre import Call, Centre
-from .common import kpi_rows, sampler
+from .common import sampler
 from .follow_the_sun import inbound_lines, start_arrivals
 
 __all__ = ["run"]
@@ -142,4 +142,4 @@ def run(scenario, seed: int) -> dict:
     centre.dialer = Dialer(env, scenario, centre, name, rng)
     start_arrivals(env, scenario, centre, rng, inbound)
     env.run()
-    return kpi_rows({name: line.tally for name, line in centre.lines.items()})
+    return centre.kpis()

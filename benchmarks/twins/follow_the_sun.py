@@ -20,7 +20,7 @@ import simpy
 from ccsim.sim.arrivals import interval_rates
 
 from .centre import Call, Centre, Line
-from .common import kpi_rows, poisson_source, sampler
+from .common import poisson_source, sampler
 
 __all__ = ["channel_priority", "inbound_lines", "run", "start_arrivals"]
 
@@ -84,4 +84,4 @@ def run(scenario, seed: int) -> dict:
     centre = Centre(env, scenario, rng, inbound_lines(scenario))
     start_arrivals(env, scenario, centre, rng, list(scenario.channels))
     env.run()
-    return kpi_rows({name: line.tally for name, line in centre.lines.items()})
+    return centre.kpis()
