@@ -37,11 +37,13 @@ FAMILY_ALPHA = 0.01
 
 
 def ccsim_value(result, row: str, kpi: str) -> float | None:
-    """ccsim's figure for a twin's row (a channel, ``all``, or ``site:<name>``) and KPI:
-    from the KPI table, the site table, or for a count that is no KPI (the list's records
-    by outcome) the replication's totals; None where ccsim has no such row."""
+    """ccsim's figure for a twin's row (a channel, ``all``, ``site:<name>`` or
+    ``site:<name>:<channel>``) and KPI: from the KPI table, the site table, or for a count
+    that is no KPI (the list's records by outcome) the replication's totals; None where
+    ccsim has no such row."""
     if row.startswith("site:"):
-        table, key = result.site_kpis, ("all", row.removeprefix("site:"))
+        site, _, channel = row.removeprefix("site:").partition(":")
+        table, key = result.site_kpis, (channel or "all", site)
     else:
         table, key = result.kpis, row
     if key not in table.index:
@@ -136,3 +138,28 @@ def test_the_check_tells_different_models_apart():
             ours.setdefault(("voice", kpi), []).append(float(kpis.loc["voice", kpi]))
             twins.setdefault(("voice", kpi), []).append(row[kpi])
     assert _disagreements(ours, twins)
+
+
+def test_the_check_tells_a_different_pay_apart():
+    """The labour-cost comparison is not vacuous: follow the sun's twin against ccsim's run
+    with Manila's night differential at 20% instead of 10% (a few hundred of pay in two
+    days, against an interval of tens)."""
+    model = MODELS[2]
+    scenario = model.scenario(48)
+    manila = next(site for site in scenario.sites if site.name == "manila")
+    night = manila.night_differential.model_copy(update={"premium": 0.2})
+    sites = [
+        site.model_copy(update={"night_differential": night}) if site is manila else site
+        for site in scenario.sites
+    ]
+    richer = scenario.model_copy(update={"sites": sites})
+    ours, twins = {}, {}
+    for seed in range(1, 6):
+        result = ccsim.simulate(richer, seed=seed)
+        rows = model.twin(scenario, seed)
+        for row in ("all", "site:manila"):
+            ours.setdefault((row, "labour_cost"), []).append(
+                ccsim_value(result, row, "labour_cost")
+            )
+            twins.setdefault((row, "labour_cost"), []).append(rows[row]["labour_cost"])
+    assert len(_disagreements(ours, twins)) == 2

@@ -130,7 +130,9 @@ class Books:
 
 def agent_kpis(rows: dict, books: dict[str, Books], serving: dict[str, list[str]]) -> None:
     """Add occupancy and labour cost to the rows: per channel (``serving[channel]``: the
-    sites that may serve it), on ``all`` and, with several sites, per site (``site:X``)."""
+    sites that may serve it), on ``all`` and, with several sites, per site (``site:X``)
+    and per site and channel (``site:X:channel``: its busy time on the channel over the
+    site's logged-on time, its share of the site's pay)."""
     costs = {name: book.labour_cost() for name, book in books.items()}
     for channel, sites in serving.items():
         busy = sum(sum(books[site].busy[channel]) for site in sites)
@@ -145,6 +147,11 @@ def agent_kpis(rows: dict, books: dict[str, Books], serving: dict[str, list[str]
         }
         if len(books) > 1:
             rows[f"site:{name}"] = row
+            for channel, series in book.busy.items():
+                rows[f"site:{name}:{channel}"] = {
+                    "occupancy": sum(series) / book.logged if book.logged else math.nan,
+                    "labour_cost": costs[name][channel],
+                }
     everything = rows.setdefault("all", {})
     busy = sum(sum(sum(s) for s in book.busy.values()) for book in books.values())
     logged = sum(book.logged for book in books.values())

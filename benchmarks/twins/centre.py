@@ -19,6 +19,11 @@ priority order, so the agents here are a pool the processes manage themselves:
   ``int(h (1 - shrinkage) + U)`` come, their breaks spread evenly over each break's
   window.
 
+The agent processes keep their site's books (:mod:`twins.books`): each service its busy
+time, each stretch between log-on and a break or the shift's end its logged-on time,
+each call in hand past the shift's end its overrun; the shift process adds the shift's
+payroll when it starts. :meth:`Centre.kpis` turns them into occupancy and labour cost.
+
 The schedule (shift instances on the clock, in each site's time zone) and the forecast
 (arrival rate per interval) are the model's input data: the twins take them from
 ccsim's calendar functions (``ccsim.sim.shifts.roster``, ``ccsim.sim.arrivals.interval_rates``)

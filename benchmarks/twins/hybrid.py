@@ -9,10 +9,18 @@ bot come back. Each customer's journey is a generator process: the bot session
 call back; agents are processes as in :mod:`twins.centre`, a chat agent's session one
 process holding up to three chat processes and waiting on a ``Store`` of their ends.
 
-Left out: costs, the bot's and the customers' resolution KPIs (containment, FCR,
-resolution times) and ccsim's accounting after the run; repeats of unresolved customers
-(the voice channel's ``repeat``) never happen in this model, as every contact tier 1 does
-not resolve escalates and the specialists resolve all. All of that flatters the twin.
+A :class:`Customer` goes with each journey, through the bot, retrials, call backs, a false
+containment's return and the transfers, so the twin counts what ccsim counts of journeys
+on the channel of the first arrival: containment (of bot sessions), FCR (resolved by the
+bot or the first answering agent), agent FCR, resolution rate and mean resolution time;
+bot cost by the sessions, their minutes and containments; the agents' books
+(:mod:`twins.books`) give occupancy and labour cost per channel, site and both.
+
+Left out: of the KPIs, the journeys' time bins (median journey time, resolved within 24
+h), per-ticket and per-request resolution times, satisfaction, the per-interval profiles;
+repeats of unresolved customers (the voice channel's ``repeat``) never happen in this
+model, as every contact tier 1 does not resolve escalates and the specialists resolve
+all.
 """
 
 from __future__ import annotations
