@@ -36,21 +36,28 @@ import ccsim  # noqa: E402
 FAMILY_ALPHA = 0.01
 
 
-def ccsim_value(result, row: str, kpi: str) -> float | None:
+def ccsim_tables(result) -> tuple:
+    """The KPI table, the site table and the totals of one replication (each built anew
+    on every access: taken once)."""
+    return result.kpis, result.site_kpis, result.tallies
+
+
+def ccsim_value(tables: tuple, row: str, kpi: str) -> float | None:
     """ccsim's figure for a twin's row (a channel, ``all``, ``site:<name>`` or
     ``site:<name>:<channel>``) and KPI: from the KPI table, the site table, or for a count
     that is no KPI (the list's records by outcome) the replication's totals; None where
     ccsim has no such row."""
+    kpis, site_kpis, tallies = tables
     if row.startswith("site:"):
         site, _, channel = row.removeprefix("site:").partition(":")
-        table, key = result.site_kpis, (channel or "all", site)
+        table, key = site_kpis, (channel or "all", site)
     else:
-        table, key = result.kpis, row
+        table, key = kpis, row
     if key not in table.index:
         return None
     if kpi in table.columns:
         return float(table.loc[key, kpi])
-    return float(getattr(result.tallies[row], kpi))
+    return float(getattr(tallies[row], kpi))
 
 
 def per_replication(model, reps: int | None = None) -> tuple[dict, dict]:
@@ -58,12 +65,12 @@ def per_replication(model, reps: int | None = None) -> tuple[dict, dict]:
     scenario = model.scenario(model.test_horizon)
     ours, twins = {}, {}
     for seed in range(1, (reps or model.test_reps) + 1):
-        result = ccsim.simulate(scenario, seed=seed)
+        tables = ccsim_tables(ccsim.simulate(scenario, seed=seed))
         for row, values in model.twin(scenario, seed).items():
             for kpi, value in values.items():
                 if kpi == "offered":
                     continue
-                theirs = ccsim_value(result, row, kpi)
+                theirs = ccsim_value(tables, row, kpi)
                 if theirs is None:
                     continue
                 ours.setdefault((row, kpi), []).append(theirs)
@@ -155,11 +162,11 @@ def test_the_check_tells_a_different_pay_apart():
     richer = scenario.model_copy(update={"sites": sites})
     ours, twins = {}, {}
     for seed in range(1, 6):
-        result = ccsim.simulate(richer, seed=seed)
+        tables = ccsim_tables(ccsim.simulate(richer, seed=seed))
         rows = model.twin(scenario, seed)
         for row in ("all", "site:manila"):
             ours.setdefault((row, "labour_cost"), []).append(
-                ccsim_value(result, row, "labour_cost")
+                ccsim_value(tables, row, "labour_cost")
             )
             twins.setdefault((row, "labour_cost"), []).append(rows[row]["labour_cost"])
     assert len(_disagreements(ours, twins)) == 2
