@@ -11,8 +11,9 @@ process holding up to three chat processes and waiting on a ``Store`` of their e
 
 A :class:`Customer` goes with each journey, through the bot, retrials, call backs, a false
 containment's return and the transfers, so the twin counts what ccsim counts of journeys
-on the channel of the first arrival: containment (of bot sessions), FCR (resolved by the
-bot or the first answering agent), agent FCR, resolution rate and mean resolution time;
+on the channel of the first arrival: containment (of bot sessions), the bot's share of
+resolutions, FCR (resolved by the bot or the first answering agent), agent FCR,
+resolution rate and mean resolution time;
 bot cost by the sessions, their minutes and containments; the agents' books
 (:mod:`twins.books`) give occupancy and labour cost per channel, site and both.
 
@@ -61,12 +62,14 @@ class Outcomes:
         "agent_first_resolutions",
         "sessions",
         "contained",
+        "bot_resolutions",
         "bot_time",
     )
 
     def __init__(self) -> None:
         self.customers = self.resolutions = self.first_contact_resolutions = 0
         self.reached_agent = self.agent_first_resolutions = self.sessions = self.contained = 0
+        self.bot_resolutions = 0
         self.resolution_time = self.bot_time = 0.0
 
     def kpis(self, bot) -> dict[str, float]:
@@ -78,6 +81,7 @@ class Outcomes:
         }
         if bot is not None:
             rows["containment_rate"] = _ratio(self.contained, self.sessions)
+            rows["bot_resolution_share"] = _ratio(self.bot_resolutions, self.customers)
             rows["bot_cost"] = (
                 self.sessions * bot.cost_per_session
                 + self.bot_time / 60.0 * bot.cost_per_minute
@@ -165,6 +169,8 @@ class Hybrid(Centre):
             yield env.timeout(session)
             if outcome < bot.containment:
                 customer.resolved(env.now)  # truly contained: resolved at first contact
+                if outcomes is not None:
+                    outcomes.bot_resolutions += 1
                 return
             if outcome < bot.containment + bot.false_containment:
                 customer.first = False  # the bot closed the request unresolved
@@ -288,6 +294,7 @@ class Hybrid(Centre):
                 setattr(total, field, getattr(total, field) + getattr(line.outcomes, field))
         rows["all"].update(total.kpis(None))
         rows["all"]["containment_rate"] = _ratio(total.contained, total.sessions)
+        rows["all"]["bot_resolution_share"] = _ratio(total.bot_resolutions, total.customers)
         rows["all"]["bot_cost"] = bot_cost
         return rows
 
