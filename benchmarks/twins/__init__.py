@@ -4,9 +4,11 @@ processes, ``env.timeout``, ``AnyOf`` for patience), so that ccsim's speed is me
 against the same model, not a simpler one.
 
 :data:`MODELS` names each model: its ccsim scenario for a horizon (``scenario(h)``, h in
-the model's own unit), its twin (``run(scenario, seed) -> KPIs per channel``), the
-benchmark's horizon, and the test's (short) horizon and replications. Each twin's module
-docstring says what it leaves out; everything left out flatters the twin.
+the model's own unit), its twin (``run(scenario, seed) -> KPIs by row``: per channel, and
+``all`` with the contacts of the run under ``offered``; with several sites ``site:X`` and
+``site:X:channel``), the benchmark's horizon, and the test's (short) horizon and
+replications. Each twin computes, inside its processes, the KPIs ccsim reports for its
+model that tests/test_twins.py compares; its module docstring says what it leaves out.
 """
 
 from __future__ import annotations

@@ -10,12 +10,16 @@ redialled after the redial delay, up to the maximum attempts. The dialer is aske
 where ccsim's is: a window opening, an attempt's outcome, a redial falling due and an
 agent becoming idle. Calls and agents as in :mod:`twins.centre`.
 
-Left out: the list's record counts (reached, exhausted, pending) beyond the calls, and
-ccsim's accounting after the run (occupancy, pay); both flatter the twin.
+Each record keeps its outcome (reached when an agent answers its right party, exhausted
+when its last attempt fails, else pending at the end), the agents their books of time and
+pay (:mod:`twins.books`), so the twin reports the list's counts, occupancy and labour
+cost as ccsim does. Left out: nothing of the model; of the KPIs, the per-interval
+profiles and the derived money ratios (cost per right-party contact).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -24,17 +28,20 @@ import simpy
 from ccsim.sim.features.outbound import calling_windows
 
 from .centre import Call, Centre
-from .common import kpi_rows, sampler
+from .common import sampler
 from .follow_the_sun import inbound_lines, start_arrivals
 
 __all__ = ["run"]
 
 
 class Record:
-    __slots__ = ("attempts",)
+    """One record of the call list: its dials so far, its outcome (None: still to dial or
+    redial), and whether it counts (put on the list inside the window)."""
 
-    def __init__(self) -> None:
-        self.attempts = 0
+    __slots__ = ("attempts", "outcome", "counted")
+
+    def __init__(self, counted: bool) -> None:
+        self.attempts, self.outcome, self.counted = 0, None, counted
 
 
 class Dialer:
@@ -51,6 +58,7 @@ class Dialer:
         self.list: deque[Record] = deque()
         self.redials: deque[Record] = deque()
         self.ringing, self.open = 0, False
+        self.records: list[Record] = []  # every record put on the list, for its outcome
         outcomes = dialing.outcomes
         self.cuts = (
             outcomes.right_party,
@@ -68,7 +76,9 @@ class Dialer:
         for opens, closes, first in windows:
             yield env.timeout(opens - env.now)
             if first and self.dialing.records:
-                self.list.extend(Record() for _ in range(self.dialing.records))
+                fresh = [Record(env.now >= self.warmup) for _ in range(self.dialing.records)]
+                self.records.extend(fresh)
+                self.list.extend(fresh)
             self.open = True
             self.dial()
             yield env.timeout(closes - env.now)
@@ -112,6 +122,7 @@ class Dialer:
 
     def not_reached(self, record: Record) -> None:
         if record.attempts >= self.dialing.attempts:
+            record.outcome = "exhausted"
             return
         delay = self.redial()
         if self.env.now + delay < self.horizon:
@@ -122,6 +133,22 @@ class Dialer:
         self.redials.append(record)
         self.dial()
 
+    def list_kpis(self) -> dict[str, float]:
+        """The list's records by outcome at the end (reached: a right-party conversation
+        with an agent; exhausted: every attempt made; pending: still to dial or redial),
+        counted by the interval in which they became callable, and their dials."""
+        counted = [record for record in self.records if record.counted]
+        outcomes = [record.outcome for record in counted]
+        n, reached = len(counted), outcomes.count("reached")
+        return {
+            "records": n,
+            "records_reached": reached,
+            "records_exhausted": outcomes.count("exhausted"),
+            "records_pending": outcomes.count(None),
+            "list_penetration": reached / n if n else math.nan,
+            "attempts_per_record": sum(r.attempts for r in counted) / n if n else math.nan,
+        }
+
 
 class BlendCentre(Centre):
     dialer: Dialer
@@ -129,6 +156,12 @@ class BlendCentre(Centre):
     def abandoned(self, call: Call) -> None:
         if call.data is not None:  # a dropped live answer: its record is redialled
             self.dialer.not_reached(call.data)
+
+    def claim(self, call: Call) -> bool:
+        answered = super().claim(call)
+        if answered and call.data is not None:
+            call.data.outcome = "reached"
+        return answered
 
 
 def run(scenario, seed: int) -> dict:
@@ -142,4 +175,6 @@ def run(scenario, seed: int) -> dict:
     centre.dialer = Dialer(env, scenario, centre, name, rng)
     start_arrivals(env, scenario, centre, rng, inbound)
     env.run()
-    return kpi_rows({name: line.tally for name, line in centre.lines.items()})
+    rows = centre.kpis()
+    rows[name].update(centre.dialer.list_kpis())
+    return rows

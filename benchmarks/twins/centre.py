@@ -19,6 +19,11 @@ priority order, so the agents here are a pool the processes manage themselves:
   ``int(h (1 - shrinkage) + U)`` come, their breaks spread evenly over each break's
   window.
 
+The agent processes keep their site's books (:mod:`twins.books`): each service its busy
+time, each stretch between log-on and a break or the shift's end its logged-on time,
+each call in hand past the shift's end its overrun; the shift process adds the shift's
+payroll when it starts. :meth:`Centre.kpis` turns them into occupancy and labour cost.
+
 The schedule (shift instances on the clock, in each site's time zone) and the forecast
 (arrival rate per interval) are the model's input data: the twins take them from
 ccsim's calendar functions (``ccsim.sim.shifts.roster``, ``ccsim.sim.arrivals.interval_rates``)
@@ -32,7 +37,8 @@ from collections import deque
 
 from ccsim.sim.shifts import roster
 
-from .common import Tally
+from .books import Books, Window, agent_kpis
+from .common import Tally, kpi_rows
 
 __all__ = ["Agent", "Call", "Centre", "Line", "Site"]
 
@@ -40,7 +46,17 @@ WAITING, ANSWERED, GONE, SILENT = 0, 1, 2, 3  # SILENT: gave up, the chat left o
 
 
 class Call:
-    __slots__ = ("channel", "arrival", "handle", "patience", "answered", "state", "tally", "data")
+    __slots__ = (
+        "channel",
+        "arrival",
+        "handle",
+        "patience",
+        "answered",
+        "state",
+        "tally",
+        "data",
+        "customer",
+    )
 
     def __init__(self, env, channel, handle: float, patience: float, tally) -> None:
         self.channel, self.arrival = channel, env.now
@@ -48,6 +64,7 @@ class Call:
         self.answered = env.event()
         self.state = WAITING
         self.data = None  # what a model's features keep about the call
+        self.customer = None  # the journey it belongs to, where a model follows journeys
 
 
 class Line:
@@ -74,10 +91,11 @@ class Site:
 
 
 class Agent:
-    __slots__ = ("site", "wake", "idle_since")
+    __slots__ = ("site", "wake", "idle_since", "since")
 
     def __init__(self, site: Site) -> None:
         self.site, self.wake, self.idle_since = site, None, 0.0
+        self.since = None  # logged on since (None: logged off)
 
 
 class Centre:
@@ -103,6 +121,11 @@ class Centre:
                     site.groups[-1].append(line)
                 else:
                     site.groups.append([line])
+        self.window = Window(scenario)
+        self.agents: list[Agent] = []
+        for site in self.sites:
+            served = [line.name for line in lines.values() if site in line.sites]
+            site.books = Books(site.config, scenario, self.window, served)
         calendar = scenario.calendar()
         for site in self.sites:
             env.process(self.shifts(site, roster(site.config, calendar)))
@@ -192,6 +215,7 @@ class Centre:
         for instance in instances:
             if instance.start > env.now:
                 yield env.timeout(instance.start - env.now)
+            site.books.payroll(instance)
             present = instance.headcount
             if shrinkage > 0:
                 present = int(present * (1.0 - shrinkage) + self.rng.random())
@@ -205,13 +229,18 @@ class Centre:
 
     def agent(self, agent: Agent, end: float, breaks: list):
         env, site = self.env, agent.site
+        books = site.books
         site.n_on += 1
+        agent.since = env.now
+        self.agents.append(agent)
         while env.now < end:
             if breaks and breaks[0][0] <= env.now:
                 _, length = breaks.pop(0)
                 site.n_on -= 1
+                books.logged_on(agent.since, env.now)
                 yield env.timeout(length)
                 site.n_on += 1
+                agent.since = env.now
                 while breaks and breaks[0][0] < env.now:
                     breaks.pop(0)  # due while away: skipped
                 continue
@@ -231,8 +260,25 @@ class Centre:
                     continue
                 call = agent.wake.value
             yield from self.serve(call, site)
+            if env.now > end:  # the call in hand ran past the shift's end: overrun, paid
+                books.paid(end, env.now)
         site.n_on -= 1
+        books.logged_on(agent.since, env.now)
+        agent.since = None
 
     def serve(self, call: Call, site: Site):
         """The service: the handle time times the site's proficiency for the channel."""
+        start = self.env.now
         yield self.env.timeout(call.handle * site.proficiency.get(call.channel.served_as, 1.0))
+        site.books.serving(call.channel.name, start, self.env.now)
+
+    def kpis(self) -> dict:
+        """After the run: the queue KPIs per channel, and the agents' time and pay; agents
+        still logged on (constant staffing never logs off) count to the horizon."""
+        for agent in self.agents:
+            if agent.since is not None:
+                agent.site.books.logged_on(agent.since, self.window.horizon)
+        rows = kpi_rows({name: line.tally for name, line in self.lines.items()})
+        serving = {name: [site.name for site in line.sites] for name, line in self.lines.items()}
+        agent_kpis(rows, {site.name: site.books for site in self.sites}, serving)
+        return rows

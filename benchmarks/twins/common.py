@@ -8,6 +8,8 @@ arrivals, everyone in the system gets an outcome).
   abandoned + messages + disconnected + carried over);
 * abandon_rate = abandoned / (answered + abandoned);
 * asa = total wait of the answered / answered (seconds).
+
+Agent time and pay are kept by :mod:`twins.books`.
 """
 
 from __future__ import annotations

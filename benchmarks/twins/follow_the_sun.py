@@ -6,10 +6,11 @@ time zones with staggered breaks and shrinkage, proficiency at Manila, voice bef
 routing to the cheaper site where both have an idle agent. A process per call
 (``answered | timeout(patience)``), a process per agent (:mod:`twins.centre`).
 
-Left out, and why it does not matter to the comparison: pay, the night differential and
-the agent-time KPIs (occupancy, cost) are ccsim's accounting after the run; the twin
-computes only the queue KPIs (service level, abandonment, ASA). Leaving the accounting out
-flatters the twin.
+Besides the queue KPIs (service level, abandonment, ASA), the agents keep their books
+(:mod:`twins.books`): occupancy and labour cost (pay with unpaid breaks, overrun and
+Manila's night differential) per channel, over all, per site and per site and channel.
+Left out: nothing of the model; of the KPIs, the per-interval profiles, the agent counts
+(scheduled, available) and the ratios made of those already computed (cost per contact).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import simpy
 from ccsim.sim.arrivals import interval_rates
 
 from .centre import Call, Centre, Line
-from .common import kpi_rows, poisson_source, sampler
+from .common import poisson_source, sampler
 
 __all__ = ["channel_priority", "inbound_lines", "run", "start_arrivals"]
 
@@ -84,4 +85,4 @@ def run(scenario, seed: int) -> dict:
     centre = Centre(env, scenario, rng, inbound_lines(scenario))
     start_arrivals(env, scenario, centre, rng, list(scenario.channels))
     env.run()
-    return kpi_rows({name: line.tally for name, line in centre.lines.items()})
+    return centre.kpis()

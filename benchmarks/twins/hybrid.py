@@ -9,21 +9,31 @@ bot come back. Each customer's journey is a generator process: the bot session
 call back; agents are processes as in :mod:`twins.centre`, a chat agent's session one
 process holding up to three chat processes and waiting on a ``Store`` of their ends.
 
-Left out: costs, the bot's and the customers' resolution KPIs (containment, FCR,
-resolution times) and ccsim's accounting after the run; repeats of unresolved customers
-(the voice channel's ``repeat``) never happen in this model, as every contact tier 1 does
-not resolve escalates and the specialists resolve all. All of that flatters the twin.
+A :class:`Customer` goes with each journey, through the bot, retrials, call backs, a false
+containment's return and the transfers, so the twin counts what ccsim counts of journeys
+on the channel of the first arrival: containment (of bot sessions), the bot's share of
+resolutions, FCR (resolved by the bot or the first answering agent), agent FCR,
+resolution rate and mean resolution time;
+bot cost by the sessions, their minutes and containments; the agents' books
+(:mod:`twins.books`) give occupancy and labour cost per channel, site and both.
+
+Left out: of the KPIs, the journeys' time bins (median journey time, resolved within 24
+h), per-ticket and per-request resolution times, satisfaction, the per-interval profiles;
+repeats of unresolved customers (the voice channel's ``repeat``) never happen in this
+model, as every contact tier 1 does not resolve escalates and the specialists resolve
+all.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
 import simpy
 
 from .centre import ANSWERED, GONE, SILENT, WAITING, Call, Centre, Line
-from .common import kpi_rows, poisson_source, sampler
+from .common import poisson_source, sampler
 from .follow_the_sun import channel_priority
 
 __all__ = ["run"]
@@ -36,6 +46,71 @@ class Desk:
 
     def __init__(self, env) -> None:
         self.ends, self.n, self.generation = simpy.Store(env), 0, 0
+
+
+class Outcomes:
+    """The customers whose journey began on one channel, and that channel's bot sessions,
+    in one replication (docs/metrics.md: a customer is counted on the row of their first
+    arrival; a bot session on its contact's channel)."""
+
+    __slots__ = (
+        "customers",
+        "resolutions",
+        "first_contact_resolutions",
+        "resolution_time",
+        "reached_agent",
+        "agent_first_resolutions",
+        "sessions",
+        "contained",
+        "bot_resolutions",
+        "bot_time",
+    )
+
+    def __init__(self) -> None:
+        self.customers = self.resolutions = self.first_contact_resolutions = 0
+        self.reached_agent = self.agent_first_resolutions = self.sessions = self.contained = 0
+        self.bot_resolutions = 0
+        self.resolution_time = self.bot_time = 0.0
+
+    def kpis(self, bot) -> dict[str, float]:
+        rows = {
+            "fcr": _ratio(self.first_contact_resolutions, self.customers),
+            "agent_fcr": _ratio(self.agent_first_resolutions, self.reached_agent),
+            "resolution_rate": _ratio(self.resolutions, self.customers),
+            "mean_resolution_time": _ratio(self.resolution_time, self.resolutions),
+        }
+        if bot is not None:
+            rows["containment_rate"] = _ratio(self.contained, self.sessions)
+            rows["bot_resolution_share"] = _ratio(self.bot_resolutions, self.customers)
+            rows["bot_cost"] = (
+                self.sessions * bot.cost_per_session
+                + self.bot_time / 60.0 * bot.cost_per_minute
+                + self.contained * bot.cost_per_resolution
+            )
+        return rows
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+class Customer:
+    """One journey: its first arrival, its entry channel's outcomes (None: before the
+    warm-up), whether nothing has yet failed to resolve it (``first``) and whether an agent
+    has answered it yet (``human``)."""
+
+    __slots__ = ("arrival", "outcomes", "first", "human")
+
+    def __init__(self, arrival: float, outcomes: Outcomes | None) -> None:
+        self.arrival, self.outcomes = arrival, outcomes
+        self.first, self.human = True, False
+
+    def resolved(self, now: float) -> None:
+        outcomes = self.outcomes
+        if outcomes is not None:
+            outcomes.resolutions += 1
+            outcomes.resolution_time += now - self.arrival
+            outcomes.first_contact_resolutions += self.first
 
 
 class Hybrid(Centre):
@@ -66,6 +141,7 @@ class Hybrid(Centre):
             line.capacity = config.lines if name == line.served_as else None
             line.in_use = 0
             line.callback = lines.get(f"{name}:callback")
+            line.outcomes = Outcomes()
         for site in self.sites:
             site.chat_slots = deque()
         env.process(self.carry_over(lines["email"]))
@@ -78,22 +154,35 @@ class Hybrid(Centre):
 
     def journey(self, line: Line, handle: float, patience: float, counted: bool):
         tally = line.tally if counted else None
+        outcomes = line.outcomes if counted else None
+        customer = Customer(self.env.now, outcomes)
         if tally is not None:
             tally.offered += 1
+            outcomes.customers += 1
         bot, rng, env = line.config.bot, self.rng, self.env
         if bot is not None and rng.random() < bot.share:
             session, outcome = line.session(), rng.random()
+            if outcomes is not None:
+                outcomes.sessions += 1
+                outcomes.bot_time += session
+                outcomes.contained += outcome < bot.containment + bot.false_containment
             yield env.timeout(session)
             if outcome < bot.containment:
+                customer.resolved(env.now)  # truly contained: resolved at first contact
+                if outcomes is not None:
+                    outcomes.bot_resolutions += 1
                 return
             if outcome < bot.containment + bot.false_containment:
+                customer.first = False  # the bot closed the request unresolved
                 back = env.now + line.bot_return()
                 if back < self.horizon:
-                    env.process(self.come_back(line, back - env.now))
+                    env.process(self.come_back(line, back - env.now, customer))
                 return
             handle *= bot.handle_time_multiplier
             patience *= bot.patience_multiplier
-        yield from self.attempt(Call(env, line, handle, patience, tally))
+        call = Call(env, line, handle, patience, tally)
+        call.customer = customer
+        yield from self.attempt(call)
 
     def attempt(self, call: Call):
         if not self.enter(call):
@@ -148,16 +237,20 @@ class Hybrid(Centre):
         tally = line.tally if self.env.now >= self.scenario.warmup else None
         if tally is not None:
             tally.offered += 1
-        yield from self.attempt(Call(self.env, line, call.handle, line.patience(), tally))
+        again = Call(self.env, line, call.handle, line.patience(), tally)
+        again.customer = call.customer
+        yield from self.attempt(again)
 
-    def come_back(self, line: Line, delay: float):
+    def come_back(self, line: Line, delay: float, customer: Customer):
         """A customer the bot falsely contained comes back, straight to the humans."""
         yield self.env.timeout(delay)
         counted = self.env.now >= self.scenario.warmup
         tally = line.tally if counted else None
         if tally is not None:
             tally.offered += 1
-        yield from self.attempt(Call(self.env, line, line.again_handle(), line.patience(), tally))
+        call = Call(self.env, line, line.again_handle(), line.patience(), tally)
+        call.customer = customer
+        yield from self.attempt(call)
 
     def call_back(self, call: Call) -> bool:
         """A caller facing a long expected wait may accept a call back."""
@@ -174,6 +267,7 @@ class Hybrid(Centre):
         if tally is not None:
             tally.offered += 1
         back = Call(self.env, target, call.handle, offer.deadline, tally)
+        back.customer = call.customer
         if not self.enter(back):
             self.env.process(self.wait(back))
         return True
@@ -188,14 +282,31 @@ class Hybrid(Centre):
                     call.tally.carried += 1
         email.queue.clear()
 
+    def journey_kpis(self, rows: dict) -> dict:
+        """The customers' and bots' KPIs of each channel where journeys begin, and of all."""
+        total, bot_cost = Outcomes(), 0.0
+        for name, line in self.lines.items():
+            if line.config.arrivals is None or name != line.served_as:
+                continue
+            rows[name].update(line.outcomes.kpis(line.config.bot))
+            bot_cost += rows[name].get("bot_cost", 0.0)
+            for field in Outcomes.__slots__:
+                setattr(total, field, getattr(total, field) + getattr(line.outcomes, field))
+        rows["all"].update(total.kpis(None))
+        rows["all"]["containment_rate"] = _ratio(total.contained, total.sessions)
+        rows["all"]["bot_resolution_share"] = _ratio(total.bot_resolutions, total.customers)
+        rows["all"]["bot_cost"] = bot_cost
+        return rows
+
     # --- an agent's work -------------------------------------------------------------
 
     def serve(self, call: Call, site):
         if call.channel.config.concurrency > 1:
             yield from self.chat_session(call, site)
             return
-        escalates = self.resolve(call)
+        escalates, start = self.resolve(call), self.env.now
         yield self.env.timeout(call.handle * site.proficiency.get(call.channel.served_as, 1.0))
+        site.books.serving(call.channel.name, start, self.env.now)
         self.ended(call, escalates)
 
     def resolve(self, call: Call) -> bool:
@@ -205,6 +316,8 @@ class Hybrid(Centre):
 
     def ended(self, call: Call, escalates: bool) -> None:
         self.free_line(call)
+        if call.state == ANSWERED:  # not a chat the customer had left
+            self.journey_on(call.customer, escalates)
         target = call.channel.escalation
         if escalates and target is not None:
             tally = target.tally if call.tally is not None else None
@@ -212,14 +325,30 @@ class Hybrid(Centre):
                 tally.offered += 1
             # Queued before the agent looks for its next call, as ccsim's end hook does:
             # an agent who serves the next tier may take the transfer itself.
-            call = Call(self.env, target, target.handle(), target.patience(), tally)
-            if not self.enter(call):
-                self.env.process(self.wait(call))
+            transfer = Call(self.env, target, target.handle(), target.patience(), tally)
+            transfer.customer = call.customer
+            if not self.enter(transfer):
+                self.env.process(self.wait(transfer))
+
+    def journey_on(self, customer: Customer, escalates: bool) -> None:
+        """An agent's service of the customer ended: resolved, or escalated (every contact
+        not resolved is, in this model); agent FCR is decided at the first answer."""
+        outcomes = customer.outcomes
+        if not customer.human:
+            customer.human = True
+            if outcomes is not None:
+                outcomes.reached_agent += 1
+                outcomes.agent_first_resolutions += not escalates
+        if escalates:
+            customer.first = False
+        else:
+            customer.resolved(self.env.now)
 
     # --- chats held at once ----------------------------------------------------------
 
     def chat_session(self, first: Call, site):
-        desk, line = Desk(self.env), first.channel
+        # The agent is busy from the first chat in hand until the last one ends.
+        desk, line, start = Desk(self.env), first.channel, self.env.now
         self.start_chat(desk, first, site)
         while desk.n < line.config.concurrency:
             call = self.head([line])
@@ -241,6 +370,7 @@ class Hybrid(Centre):
                 else:
                     site.chat_slots.append((desk, desk.generation))
         desk.generation += 1  # its free slots are no longer offered
+        site.books.serving(line.name, start, self.env.now)
 
     def start_chat(self, desk: Desk, call: Call, site) -> None:
         line = call.channel
@@ -285,4 +415,4 @@ def run(scenario, seed: int) -> dict:
         arrive = lambda line=line: centre.arrival(line)  # noqa: E731
         env.process(poisson_source(env, rates, edges, calendar.horizon, rng, arrive))
     env.run()
-    return kpi_rows({name: line.tally for name, line in centre.lines.items()})
+    return centre.journey_kpis(centre.kpis())

@@ -3,9 +3,10 @@
 A source process, one process per customer, ``yield request | timeout(patience)`` on a
 ``simpy.Resource`` of agents, scalar draws one at a time; arrivals stop at the horizon and
 the run drains. The same model as ``benchmarks/bench_engine.py``'s SimPy run, reading its
-parameters from the scenario and counting the service level too. Nothing of the model is
-left out; ccsim's accounting after the run (occupancy, agent time) is, which flatters the
-twin.
+parameters from the scenario and counting the service level too. Each service adds its
+part inside the window to the agents' busy time: occupancy is that over the agents' time
+in the window (constant staffing). Nothing of the model is left out; its pay is zero
+(``cost_per_hour`` 0), so there is no cost to compute.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ def run(scenario, seed: int) -> dict:
             if request in result:
                 if counted:
                     tally.answer(env.now - arrived)
+                start = env.now
                 yield env.timeout(handle())
+                # Agent time: the part of the service inside the window, whoever's call.
+                busy[0] += max(min(env.now, horizon) - max(start, warmup), 0.0)
             elif counted:
                 tally.abandoned += 1
 
@@ -49,6 +53,10 @@ def run(scenario, seed: int) -> dict:
             tally.offered += counted
             env.process(customer(counted))
 
+    busy = [0.0]
     env.process(source())
     env.run()
-    return kpi_rows({name: tally})
+    rows = kpi_rows({name: tally})
+    # The agents are logged on throughout the window (constant staffing).
+    rows[name]["occupancy"] = busy[0] / (agents.capacity * (horizon - warmup))
+    return rows

@@ -8,8 +8,10 @@ timeout(max wait) | close``: out of patience it abandons, still waiting after th
 wait it leaves a message, still waiting at the day's close (10:00, one shared event per
 day) it is disconnected. A caller holds its line until it leaves.
 
-Nothing of the model is left out; ccsim's accounting after the run (occupancy, agent time)
-is, which flatters the twin.
+Each service adds its part inside the window to the agents' busy time: occupancy is that
+over the agents' time in the window (constant staffing: every hour of the week, not only
+the open hours). Nothing of the model is left out; its pay is zero (``cost_per_hour`` 0),
+so there is no cost to compute.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ def run(scenario, seed: int) -> dict:
                 if agent in left:
                     if counted:
                         tally.answer(env.now - arrived)
+                    start = env.now
                     yield env.timeout(handle())
+                    # Agent time: the part of the service inside the window.
+                    busy[0] += max(min(env.now, horizon) - max(start, warmup), 0.0)
                     return
                 if not counted:
                     return
@@ -80,5 +85,10 @@ def run(scenario, seed: int) -> dict:
     rates = interval_rates(config.arrivals, calendar)
     env.process(poisson_source(env, rates, edges, calendar.horizon, rng, arrive))
     env.process(closer())
+    busy, horizon = [0.0], scenario.horizon
     env.run()
-    return kpi_rows({name: tally})
+    rows = kpi_rows({name: tally})
+    # The agents are logged on throughout the window (constant staffing), not only open
+    # hours.
+    rows[name]["occupancy"] = busy[0] / (agents.capacity * (horizon - warmup))
+    return rows
