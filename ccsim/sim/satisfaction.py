@@ -121,34 +121,6 @@ class Survey:
         customer.misled = True
         customer.logit -= self.config.false_containment
 
-    def resolved(self, contact, customer, site, now: float) -> None:
-        """A contact with a customer history, answered by ``site`` now, resolved the
-        journey: the journey's probability, and the contact's survey (the same)."""
-        wait = now - contact.arrival
-        # The journey: its tolls so far, this contact's wait and the queue time of the
-        # entry channel's attempts lost before a retrial.
-        score = (
-            site.csat + customer.logit - contact.channel.toll * wait
-            - customer.entry.toll * customer.wait
-        )  # fmt: skip
-        probability = 1.0 / (1.0 + exp(-score))
-        first = customer.tally
-        if first is not None:
-            first.satisfied += probability
-            if customer.contacts >= POOR_CONTACTS or customer.misled:
-                first.poor_journeys += 1
-        tally = contact.tally
-        if tally is not None:
-            if wait <= 0.0:  # counted in bulk at its site's constant, as a journey too
-                once = self.at_once[site.index]
-                tally.satisfied -= once
-                probability -= once
-            tally.contact_satisfied += probability
-            if contact.channel.by_site:
-                site.counts.answered[contact.channel.index][
-                    contact.slot
-                ].contact_satisfied += probability
-
     def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
         """A contact answered by ``site`` now was escalated or left unresolved: the wait
         joins its journey's tolls, and its survey is the journey so far less the transfer
