@@ -174,7 +174,7 @@ class Counter(Journeys):
         slot = contact.slot
         if wait > 0.0:  # inline: the commonest outcome of a wait, one call fewer
             p = 0.0
-            if customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
+            if customer is None:  # its survey and journey, as resolved (Journeys.not_resolved)
                 p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
                 tally.satisfied += p
                 tally.contact_satisfied += p

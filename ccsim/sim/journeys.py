@@ -38,8 +38,25 @@ class Journeys:
         if self.contacts is not None:
             row = (contact.channel.name, contact.arrival, 0.0, "contained", math.nan)
             self.contacts.append((*row, tally is not None, ""))
-        if truly:
-            self.resolution(contact.customer, now, bot=True)
+        if not truly:
+            return
+        # The customer's need met: as `resolution` counts it, and the journey's survey
+        # (:mod:`ccsim.sim.satisfaction`, at no site), inline.
+        customer = contact.customer
+        first = customer.tally
+        if first is not None:
+            time = now - customer.arrival
+            first.resolutions += 1
+            first.resolution_time += time
+            if customer.first:
+                first.first_contact_resolutions += 1
+            first.bot_resolutions += 1
+            bins = customer.entry.counts.journey_bins[customer.slot]
+            bins[bisect_left(JOURNEY_POINTS, time)] += 1
+            score = self.survey.config.base + customer.logit - customer.entry.toll * customer.wait
+            first.satisfied += 1.0 / (1.0 + exp(-score))
+            if customer.contacts >= POOR_CONTACTS or customer.misled:
+                first.poor_journeys += 1
 
     def resolved(self, contact, customer, site, now: float, ends: float) -> None:
         """An agent of ``site`` resolved the contact, answered now, its handling over at
@@ -99,20 +116,51 @@ class Journeys:
             bins[bisect_left(JOURNEY_POINTS, time)] += 1
             tally.ticket_time += time
 
-    def not_resolved(self, contact, customer, site, name: str) -> None:
-        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; agent
-        first-contact resolution is missed if it was the customer's first with an agent."""
+    def not_resolved(self, contact, customer, site, now: float, fresh: bool, escalated: bool):
+        """Answered by ``site`` now and not resolved: ``escalated`` or left unresolved;
+        agent first-contact resolution is missed if it was the customer's first with an
+        agent. The survey's part, inline (:mod:`ccsim.sim.satisfaction`): the wait joins
+        the journey's tolls, and the contact's survey is the journey so far less the
+        transfer or the ``unresolved`` toll. ``fresh``: a first contact whose customer was
+        made at its answer; :meth:`Counter.answered` counted it, as one resolved at its
+        answer, among the journeys and surveys (in bulk if it did not wait): taken back."""
         if not customer.human:
             customer.human = True
             first = customer.tally
             if first is not None:
                 first.reached_agent += 1
+        channel = contact.channel
+        wait = now - contact.arrival
+        toll = channel.toll
+        customer.logit -= toll * wait
+        score = site.csat + customer.logit - customer.entry.toll * customer.wait
+        survey = self.survey
+        probability = 1.0 / (
+            1.0 + exp((survey.transfer if escalated else survey.unresolved_toll) - score)
+        )
         tally = contact.tally
-        if tally is not None:
-            setattr(tally, name, getattr(tally, name) + 1)
-            if contact.channel.by_site:
-                here = site.counts.answered[contact.channel.index][contact.slot]
-                setattr(here, name, getattr(here, name) + 1)
+        if tally is None:
+            return
+        if wait <= 0.0:
+            counted = survey.at_once[site.index]
+        elif fresh:
+            counted = 1.0 / (1.0 + exp(toll * wait - site.csat))
+        else:
+            counted = 0.0
+        tally.satisfied -= counted
+        probability -= counted
+        tally.contact_satisfied += probability
+        if escalated:
+            tally.escalated += 1
+        else:
+            tally.unresolved += 1
+        if channel.by_site:
+            here = site.counts.answered[channel.index][contact.slot]
+            here.contact_satisfied += probability
+            if escalated:
+                here.escalated += 1
+            else:
+                here.unresolved += 1
 
     def resolution(self, customer, ends: float, bot: bool = False) -> None:
         """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by

@@ -190,6 +190,7 @@ class ChannelState:
         "route",
         "serve",
         "served_as",
+        "sole_idle",
         "steps",
         "stretched",
         "threshold",
@@ -218,6 +219,7 @@ class ChannelState:
         self.draw_handle_time = None
         self.draw_patience = None  # None: contacts never abandon
         self.route = None  # set by the routing policy: an idle agent for a contact, or None
+        self.sole_idle = None  # the one site's idle agents, the core's route inline (start)
         self.serve = None  # None: one contact at a time (the core); else the chats feature's
         # None, or the chats feature's handle time of a chat stretched for the chats its
         # agent holds: called as ``stretched(agent, handle_time)`` when it is answered.

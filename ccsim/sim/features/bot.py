@@ -104,9 +104,7 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        now = self.clock.now
-        self.count.contained(contact, now, True)
-        self.core.survey.bot_resolved(contact.customer)
+        self.count.contained(contact, self.clock.now, True)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come

@@ -75,11 +75,9 @@ class _Tier:
         customer.first = False
         if draw < (self.escalates[site.index] if rates is None else rates[1]):
             contact.followup |= ESCALATE
-            self.count.not_resolved(contact, customer, site, "escalated")
-            self.survey.not_resolved(contact, site, now, fresh, True)
+            self.count.not_resolved(contact, customer, site, now, fresh, True)
             return "escalated"
-        self.count.not_resolved(contact, customer, site, "unresolved")
-        self.survey.not_resolved(contact, site, now, fresh, False)
+        self.count.not_resolved(contact, customer, site, now, fresh, False)
         if self.returns is not None:
             self.returns.maybe_repeat(customer, now + handle_time)
         return "unresolved"
