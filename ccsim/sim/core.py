@@ -99,6 +99,7 @@ class Core:
         """Schedule each channel's first arrival (once the features are attached)."""
         for channel in self.channels:
             channel.hooked = bool(channel.on_enter or channel.on_wait)
+            channel.counts.plain = channel.plain  # what the counter stages (counts.plain)
             # One site takes its contacts at once: the route is its agent idle longest,
             # taken here inline (the routing policy's `route_one`), unless a feature
             # wrapped the route.

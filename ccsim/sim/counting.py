@@ -196,22 +196,23 @@ class Counter(Journeys):
             here.answered += 1
             here.handle_time += handle_time
         # A plain first contact (no customer history, a plain channel) is its own customer,
-        # resolved at first contact: `record` counts those from the totals.
-        if customer is not None or not channel.plain:
+        # resolved at first contact: `record` counts those from the totals, less the staged
+        # contacts (a channel that is not plain has no plain first contact: none staged).
+        if customer is not None:
             counts = channel.counts
-            counts.staged_answered[slot] += 1
-            counts.staged_time[slot] += wait + handle_time
-            if customer is not None:
-                # The customer's first answer at the entry channel counts, on the first
-                # arrival's tally, as within the threshold when its queue time over all is.
-                if wait <= channel.threshold:
-                    counts.customer_within[slot] += 1
-                if channel is customer.entry and not customer.answered:
-                    customer.answered = True
-                    first = customer.tally
-                    if first is not None and customer.wait + wait <= channel.threshold:
-                        first.customers_within_threshold += 1
-        elif wait + handle_time > _FIRST_JOURNEY_POINT:
+            if channel.plain:
+                counts.staged_answered[slot] += 1
+                counts.staged_time[slot] += wait + handle_time
+            # The customer's first answer at the entry channel counts, on the first
+            # arrival's tally, as within the threshold when its queue time over all is.
+            if wait <= channel.threshold:
+                counts.customer_within[slot] += 1
+            if channel is customer.entry and not customer.answered:
+                customer.answered = True
+                first = customer.tally
+                if first is not None and customer.wait + wait <= channel.threshold:
+                    first.customers_within_threshold += 1
+        elif channel.plain and wait + handle_time > _FIRST_JOURNEY_POINT:
             # A plain first contact is a journey resolved at its end: one within the first
             # point is counted from the totals in `record`, a longer one here.
             counts = channel.counts
