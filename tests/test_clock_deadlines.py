@@ -75,3 +75,27 @@ def test_a_deadline_set_aside_by_an_earlier_one_is_taken_up_again():
     taken up again, in its place, once c's is done."""
     steps = [(3.0, "b"), (3.0, "event at 3"), (2.0, "c")]
     assert _order(steps) == ["c", "b", "event at 3"]
+
+
+def test_the_hot_paths_makers_make_what_the_classes_make():
+    """``new_contact``, ``new_customer`` and the clock's timers skip the class call (its
+    ``__init__``) for speed: every slot must be set as the class sets it."""
+    from ccsim.sim.state import ChannelState, Contact, Customer, new_contact, new_customer
+
+    def slots(obj):
+        return {name: getattr(obj, name) for name in type(obj).__slots__}
+
+    channel = ChannelState(0, "voice", "voice", 0, counts=type("Counts", (), {"intervals": []}))
+    made = Contact(channel, 12.5, 300.0, 60.0, 3, None)
+    fast = new_contact(channel, 12.5, 300.0, 60.0, 3, None)
+    assert slots(fast) == slots(made)
+    made.request = fast.request = "billing"
+    assert slots(new_customer(fast, 20.0)) == slots(Customer(made, 20.0))
+
+    clock = Clock()
+    clock.call_at(5.0, print, "value")
+    clock.after(1.0, print, "later")
+    clock.first(2.0, print)
+    assert sorted(clock.pending(), key=lambda pair: str(pair[1])) == [
+        (print, None), (print, "later"), (print, "value"),
+    ]  # fmt: skip

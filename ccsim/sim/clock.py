@@ -45,6 +45,12 @@ class Due:
         self._value = value
 
 
+# A timer's Due is made as ``_new(Due)`` and its two attributes set, not as
+# ``Due(callback, value)``: a class whose ``__init__`` is Python is called through C, a
+# frame the interpreter cannot inline, which costs more than the Due's pop and push.
+_new = object.__new__
+
+
 class Clock:
     """The simulated time and the heap of :class:`Due` callbacks, on SimPy's environment.
 
@@ -67,7 +73,9 @@ class Clock:
 
         def call_at(when: float, callback, value=None) -> None:
             """Call ``callback(event)`` at the time ``when`` (``event._value`` is ``value``)."""
-            heappush(heap, (when, NORMAL, next(ids), Due(callback, value)))
+            due = _new(Due)
+            due.callback, due._value = callback, value
+            heappush(heap, (when, NORMAL, next(ids), due))
 
         self.at, self.call_at = at, call_at
 
@@ -77,7 +85,9 @@ class Clock:
 
     def after(self, delay: float, callback, value=None) -> None:
         """Call ``callback(event)`` ``delay`` seconds from now (``event._value`` is ``value``)."""
-        heappush(self._heap, (self.now + delay, NORMAL, next(self._ids), Due(callback, value)))
+        due = _new(Due)
+        due.callback, due._value = callback, value
+        heappush(self._heap, (self.now + delay, NORMAL, next(self._ids), due))
 
     def schedule(self, delay: float, due: Due) -> None:
         """Schedule ``due`` (again) ``delay`` seconds from now."""
@@ -86,7 +96,9 @@ class Clock:
     def first(self, when: float, callback, value=None) -> None:
         """Call ``callback`` at ``when`` before any other event due at the same moment
         (how the reporting interval is advanced before the contacts of its first second)."""
-        heappush(self._heap, (when, URGENT, next(self._ids), Due(callback, value)))
+        due = _new(Due)
+        due.callback, due._value = callback, value
+        heappush(self._heap, (when, URGENT, next(self._ids), due))
 
     def pending(self) -> list[tuple]:
         """The events left on the heap, as ``(callback, value)`` pairs in no particular
@@ -145,7 +157,8 @@ class Deadlines:
                 if armed is not None:
                     armed[3]._value = None  # set aside: taken up again when it comes first
                 self.armed = entry
-                entry[3] = due = Due(expire, self)
+                entry[3] = due = _new(Due)
+                due.callback, due._value = expire, self
                 heappush(heap, (when, NORMAL, entry[1], due))
 
         self.add = add

@@ -47,6 +47,7 @@ from ccsim.sim.state import (
     ChannelState,
     Contact,
     SiteState,
+    new_contact,
 )
 
 __all__ = ["Core"]
@@ -97,7 +98,12 @@ class Core:
     def start(self) -> None:
         """Schedule each channel's first arrival (once the features are attached)."""
         for channel in self.channels:
-            channel.hooked = bool(channel.on_arrive or channel.on_enter or channel.on_wait)
+            channel.hooked = bool(channel.on_enter or channel.on_wait)
+            channel.counts.plain = channel.plain  # what the counter stages (counts.plain)
+            # One site takes its contacts at once: the route is its agent idle longest,
+            # taken here inline (the routing policy's `route_one`), unless a feature
+            # wrapped the route.
+            channel.sole_idle = getattr(channel.route, "idle", None)
         for channel in self.channels:
             first = next(channel.epochs, None)
             if first is not None:
@@ -114,19 +120,39 @@ class Core:
         patience = draw_patience() if draw_patience is not None else _INF
         slot = self.count.slot
         tally = channel.intervals[slot] if now >= self.warmup else None
-        contact = Contact(channel, now, channel.draw_handle_time(), patience, slot, tally)
-        if channel.hooked:
-            for hook in channel.on_arrive:
-                if hook(contact, now):
-                    break
+        contact = new_contact(channel, now, channel.draw_handle_time(), patience, slot, tally)
+        for hook in channel.on_arrive:  # the bot: it may keep the contact
+            if hook(contact, now):
+                break
+        else:  # as `enter` does, inline: one call fewer a contact
+            if not channel.hooked:  # no hook to ask
+                idle = channel.sole_idle
+                if idle is not None:
+                    agent = idle.popleft() if idle else None
+                else:
+                    agent = channel.route(contact)
+                if agent is not None:
+                    self.answer(contact, agent, now)
+                else:
+                    self.wait(contact, now)
             else:
-                self.enter(contact, now)
-        else:  # as `enter` does, inline: no hook to ask
-            agent = channel.route(contact)
-            if agent is not None:
-                self.answer(contact, agent, now)
-            else:
-                self.wait(contact, now)
+                for hook in channel.on_enter:
+                    if not hook(contact, now):
+                        break
+                else:
+                    idle = channel.sole_idle
+                    if idle is not None:
+                        agent = idle.popleft() if idle else None
+                    else:
+                        agent = channel.route(contact)
+                    if agent is not None:
+                        self.answer(contact, agent, now)
+                    else:
+                        for hook in channel.on_wait:
+                            if hook(contact, now):
+                                break
+                        else:
+                            self.wait(contact, now)
         following = next(channel.epochs, None)
         if following is not None:
             # The commonest event of all, with the channel's one arrival event (it has one
@@ -141,9 +167,12 @@ class Core:
         now = self.clock.now
         slot = self.count.slot
         tally = channel.intervals[slot] if counted and now < self.counting_end else None
-        contact = Contact(channel, now, handle_time, patience, slot, tally)
+        contact = new_contact(channel, now, handle_time, patience, slot, tally)
         contact.customer = customer
-        self.count.offered(tally, kind)
+        if tally is not None:  # as Counter.offered counts it, inline
+            tally.offered += 1
+            if kind:
+                setattr(tally, kind, getattr(tally, kind) + 1)
         customer.contacts += 1  # its satisfaction's toll (ccsim.sim.satisfaction)
         customer.logit -= self.tolls[kind]
         request = contact.request = customer.request
@@ -159,7 +188,8 @@ class Core:
             for hook in channel.on_enter:
                 if not hook(contact, now):
                     return
-        agent = channel.route(contact)
+        idle = channel.sole_idle  # as `start` says
+        agent = channel.route(contact) if idle is None else (idle.popleft() if idle else None)
         if agent is not None:
             self.answer(contact, agent, now)
             return
@@ -247,8 +277,22 @@ class Core:
             while queue and queue[0].state != WAITING and queue[0].state != SILENT:
                 queue.popleft()
             following = queue.popleft() if queue and now - queue[0].arrival >= after else None
-        else:
-            following = self.next_waiting(lanes, now)
+        else:  # as `next_waiting` does, inline: one call fewer a contact
+            following = None
+            for lane, after in lanes:
+                if following is not None and lane.channel.priority < following.channel.priority:
+                    break
+                queue = lane.queue
+                while queue and queue[0].state != WAITING and queue[0].state != SILENT:
+                    queue.popleft()
+                if (
+                    queue
+                    and now - queue[0].arrival >= after
+                    and (following is None or queue[0].arrival < following.arrival)
+                ):
+                    following = queue[0]
+            if following is not None:
+                following.lane.queue.popleft()
         if following is not None:
             self.answer(following, agent, now)
         else:

@@ -24,16 +24,15 @@ import numpy as np
 
 from ccsim.model.calendar import Calendar
 from ccsim.sim.counts import ChannelCounts, RunRecord, SiteCounts, complete
-from ccsim.sim.metrics import JOURNEY_BINS, WAIT_POINTS, ChannelTally
+from ccsim.sim.journeys import JOURNEY_POINTS, Journeys
+from ccsim.sim.metrics import WAIT_POINTS, ChannelTally
 
 __all__ = ["Counter"]
 
-# The journey bins' upper points: a journey is binned by the first point it is within.
-_JOURNEY_POINTS = [point for _, point in JOURNEY_BINS]
-_FIRST_JOURNEY_POINT = _JOURNEY_POINTS[0]
+_FIRST_JOURNEY_POINT = JOURNEY_POINTS[0]
 
 
-class Counter:
+class Counter(Journeys):
     """Adds a replication's outcomes to its counts as they happen."""
 
     def __init__(
@@ -175,7 +174,7 @@ class Counter:
         slot = contact.slot
         if wait > 0.0:  # inline: the commonest outcome of a wait, one call fewer
             p = 0.0
-            if customer is None:  # its survey and journey, as resolved (Survey.not_resolved)
+            if customer is None:  # its survey and journey, as resolved (Journeys.not_resolved)
                 p = 1.0 / (1.0 + exp(channel.toll * wait - site.csat))
                 tally.satisfied += p
                 tally.contact_satisfied += p
@@ -197,28 +196,29 @@ class Counter:
             here.answered += 1
             here.handle_time += handle_time
         # A plain first contact (no customer history, a plain channel) is its own customer,
-        # resolved at first contact: `record` counts those from the totals.
-        if customer is not None or not channel.plain:
+        # resolved at first contact: `record` counts those from the totals, less the staged
+        # contacts (a channel that is not plain has no plain first contact: none staged).
+        if customer is not None:
             counts = channel.counts
-            counts.staged_answered[slot] += 1
-            counts.staged_time[slot] += wait + handle_time
-            if customer is not None:
-                # The customer's first answer at the entry channel counts, on the first
-                # arrival's tally, as within the threshold when its queue time over all is.
-                if wait <= channel.threshold:
-                    counts.customer_within[slot] += 1
-                if channel is customer.entry and not customer.answered:
-                    customer.answered = True
-                    first = customer.tally
-                    if first is not None and customer.wait + wait <= channel.threshold:
-                        first.customers_within_threshold += 1
-        elif wait + handle_time > _FIRST_JOURNEY_POINT:
+            if channel.plain:
+                counts.staged_answered[slot] += 1
+                counts.staged_time[slot] += wait + handle_time
+            # The customer's first answer at the entry channel counts, on the first
+            # arrival's tally, as within the threshold when its queue time over all is.
+            if wait <= channel.threshold:
+                counts.customer_within[slot] += 1
+            if channel is customer.entry and not customer.answered:
+                customer.answered = True
+                first = customer.tally
+                if first is not None and customer.wait + wait <= channel.threshold:
+                    first.customers_within_threshold += 1
+        elif channel.plain and wait + handle_time > _FIRST_JOURNEY_POINT:
             # A plain first contact is a journey resolved at its end: one within the first
             # point is counted from the totals in `record`, a longer one here.
             counts = channel.counts
             counts.long_plain[slot] += 1
             bins = counts.journey_bins[slot]
-            bins[bisect_left(_JOURNEY_POINTS, wait + handle_time)] += 1
+            bins[bisect_left(JOURNEY_POINTS, wait + handle_time)] += 1
 
     @staticmethod
     def _site_waited(here, wait: float, handle_time: float, p: float, threshold: float):
@@ -280,87 +280,6 @@ class Counter:
                 (channel.name, contact.arrival, wait, name, math.nan, tally is not None, "")
             )
 
-    def resolved(self, contact, customer, ends: float) -> None:
-        """An agent resolved the contact, its handling over at ``ends``: the customer's
-        resolution; agent first-contact resolution if it was its first contact with an
-        agent; the ticket, from its arrival here (plain first contacts: by :meth:`record`)."""
-        first = customer.tally
-        if not customer.human:
-            customer.human = True
-            if first is not None:
-                first.reached_agent += 1
-                first.agent_first_resolutions += 1
-        if first is not None:  # as `resolution` does, inline (every resolution comes here)
-            time = ends - customer.arrival
-            first.resolutions += 1
-            first.resolution_time += time
-            if customer.first:
-                first.first_contact_resolutions += 1
-            bins = customer.entry.counts.journey_bins[customer.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
-        tally = contact.tally
-        if tally is not None:
-            tally.ticket_time += ends - contact.arrival
-
-    def resolved_first(self, contact, ends: float) -> None:
-        """An agent resolved a first contact (no customer history) at its first answer, its
-        handling over at ``ends``: what :meth:`resolved` adds, without making the customer."""
-        tally = contact.tally
-        if tally is not None:
-            time = ends - contact.arrival
-            tally.reached_agent += 1
-            tally.agent_first_resolutions += 1
-            tally.resolutions += 1
-            tally.resolution_time += time
-            tally.first_contact_resolutions += 1
-            bins = contact.channel.counts.journey_bins[contact.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
-            tally.ticket_time += time
-
-    def not_resolved(self, contact, customer, site, name: str) -> None:
-        """Answered by ``site`` and not resolved: ``escalated`` or ``unresolved``; agent
-        first-contact resolution is missed if it was the customer's first with an agent."""
-        if not customer.human:
-            customer.human = True
-            first = customer.tally
-            if first is not None:
-                first.reached_agent += 1
-        tally = contact.tally
-        if tally is not None:
-            setattr(tally, name, getattr(tally, name) + 1)
-            if contact.channel.by_site:
-                here = site.counts.answered[contact.channel.index][contact.slot]
-                setattr(here, name, getattr(here, name) + 1)
-
-    def resolution(self, customer, ends: float, bot: bool = False) -> None:
-        """The customer's need was met at ``ends`` (by an agent or, with ``bot``, truly by
-        the bot): counted on the first arrival's tally, with the journey's time. Plain
-        first contacts are counted in bulk by :meth:`record`, the same way."""
-        first = customer.tally
-        if first is not None:
-            time = ends - customer.arrival
-            first.resolutions += 1
-            first.resolution_time += time
-            if customer.first:
-                first.first_contact_resolutions += 1
-            if bot:
-                first.bot_resolutions += 1
-            bins = customer.entry.counts.journey_bins[customer.slot]
-            bins[bisect_left(_JOURNEY_POINTS, time)] += 1
-
-    def censored(self, tally: ChannelTally | None) -> None:
-        """A journey still open at the cut-off: neither resolved nor dropped."""
-        if tally is not None:
-            tally.censored += 1
-
-    def open_journey(self, contact) -> None:
-        """The journey behind ``contact``, still in hand at the end, is censored."""
-        customer = contact.customer
-        if customer is not None:
-            self.censored(customer.tally)
-        elif contact.channel.counts.new_customers:
-            self.censored(contact.tally)
-
     def carried_over(self, contact, now: float) -> None:
         """Still waiting when the run ends (email: open at the horizon)."""
         channel = contact.channel
@@ -375,13 +294,6 @@ class Counter:
         """``n`` more ``name`` (an outbound record's or attempt's count) in ``tally``."""
         if tally is not None:
             setattr(tally, name, getattr(tally, name) + n)
-
-    def bot_session(self, contact, session: float, cost: float) -> None:
-        tally = contact.tally
-        if tally is not None:
-            tally.bot_sessions += 1
-            tally.bot_time += session
-            tally.bot_cost += cost
 
     def opened(self, channel) -> None:  # an email item entered the queue now
         channel.counts.opened[self.slot] += 1

@@ -43,6 +43,10 @@ class ChannelCounts:
     queue_time: list[float] = field(init=False)  # contact-seconds waiting
     # Answered contacts by wait: bin i holds waits in (P[i-1], P[i]] of WAIT_POINTS.
     wait_bins: list[list[int]] = field(init=False)
+    # Whether its first contacts are plain (each its own customer, resolved at its first
+    # answer: the channel's ``plain``, copied by the core as the run starts); if not, none
+    # of its answered contacts is a plain first contact and none is staged.
+    plain: bool = True
     # Answered contacts that were not plain first contacts, and their wait + handle time:
     # the rest are each their own customer, resolved at first contact.
     staged_answered: list[int] = field(init=False)
@@ -192,7 +196,7 @@ def _customers(counts: ChannelCounts, pairs: list[tuple[int, ChannelTally]]) -> 
                 tally.answered_within_threshold - counts.customer_within[k]
             )
         tally.resolved = tally.answered - tally.escalated - tally.unresolved
-        plain = tally.answered - counts.staged_answered[k]
+        plain = tally.answered - counts.staged_answered[k] if counts.plain else 0
         if plain:
             tally.first_contact_resolutions += plain
             tally.resolutions += plain

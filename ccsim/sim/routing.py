@@ -79,6 +79,9 @@ class RoutingPolicy:
             def route_one(contact: Contact) -> AgentState | None:
                 return idle.popleft() if idle else None
 
+            # The core takes from this deque itself, one call fewer a contact, while a
+            # channel's route is this function (not wrapped by a feature).
+            route_one.idle = idle
             return route_one
         better = self.better
 

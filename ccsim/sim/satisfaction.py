@@ -11,17 +11,20 @@ contact an agent handled the probability of its post-contact survey (``contact_s
 so CSAT is a ratio of totals whose interval the delta method gives, and every random draw
 of a run stays as it was.
 
-Where the numbers are added, to keep the engine's common path cheap:
+Where the numbers are added, to keep the engine's common path cheap (the model is this
+module's; its per-contact sums are inlined where the contact's outcome is counted, in the
+same call, as each call costs more than the sum):
 
 * a customer (:class:`~ccsim.sim.state.Customer`) carries its score's tolls so far
   (``logit``), its contacts and whether the bot misled it; ``Core.bring`` (a retrial,
   repeat, transfer, call back: :attr:`Survey.tolls`), :meth:`Survey.misled` and
-  :meth:`Survey.not_resolved` (from the tiers feature) add to them, and
-  :meth:`Survey.resolved` reads them when the journey is resolved;
+  ``Journeys.not_resolved`` (:mod:`ccsim.sim.journeys`, from the tiers feature) add to
+  them, and ``Journeys.resolved`` (an agent) and ``Journeys.contained`` (the bot, truly:
+  at no site) read them when the journey is resolved;
 * a first contact that waited is scored, as one resolved at its answer, by the counter
   (``Counter.answered``, inline), one answered at once by :meth:`Survey.complete` from the
   counts per site: it is the site's constant ``sigmoid(base + log(quality))``; the
-  survey of a first contact not resolved takes that back (:meth:`Survey.not_resolved`);
+  survey of a first contact not resolved takes that back (``Journeys.not_resolved``);
 * journeys never resolved (given up, or still open at the cut-off) score
   ``sigmoid(base - unresolved)`` each, counted from the totals (customers less
   resolutions) by :meth:`Survey.complete`, as are the poor journeys among them and the
@@ -35,7 +38,6 @@ transfer's toll, an unresolved one's the ``unresolved`` toll.
 from __future__ import annotations
 
 import math
-from math import exp
 
 __all__ = ["POOR_CONTACTS", "SATISFACTION_TALLIES", "Survey", "journey_probability", "sigmoid"]
 
@@ -120,74 +122,6 @@ class Survey:
         """The bot closed the request without meeting the need."""
         customer.misled = True
         customer.logit -= self.config.false_containment
-
-    def resolved(self, contact, customer, site, now: float) -> None:
-        """A contact with a customer history, answered by ``site`` now, resolved the
-        journey: the journey's probability, and the contact's survey (the same)."""
-        wait = now - contact.arrival
-        # The journey: its tolls so far, this contact's wait and the queue time of the
-        # entry channel's attempts lost before a retrial.
-        score = (
-            site.csat + customer.logit - contact.channel.toll * wait
-            - customer.entry.toll * customer.wait
-        )  # fmt: skip
-        probability = 1.0 / (1.0 + exp(-score))
-        first = customer.tally
-        if first is not None:
-            first.satisfied += probability
-            if customer.contacts >= POOR_CONTACTS or customer.misled:
-                first.poor_journeys += 1
-        tally = contact.tally
-        if tally is not None:
-            if wait <= 0.0:  # counted in bulk at its site's constant, as a journey too
-                once = self.at_once[site.index]
-                tally.satisfied -= once
-                probability -= once
-            tally.contact_satisfied += probability
-            if contact.channel.by_site:
-                site.counts.answered[contact.channel.index][
-                    contact.slot
-                ].contact_satisfied += probability
-
-    def not_resolved(self, contact, site, now: float, fresh: bool, escalated: bool) -> None:
-        """A contact answered by ``site`` now was escalated or left unresolved: the wait
-        joins its journey's tolls, and its survey is the journey so far less the transfer
-        or the ``unresolved`` toll. ``fresh``: a first contact whose customer was made at
-        its answer; the counter counted it, as one resolved at its answer, among the
-        journeys and surveys (in bulk if it did not wait): taken back here."""
-        wait = now - contact.arrival
-        customer = contact.customer
-        toll = contact.channel.toll
-        customer.logit -= toll * wait
-        score = site.csat + customer.logit - customer.entry.toll * customer.wait
-        probability = 1.0 / (
-            1.0 + exp((self.transfer if escalated else self.unresolved_toll) - score)
-        )
-        tally = contact.tally
-        if tally is None:
-            return
-        if wait <= 0.0:
-            counted = self.at_once[site.index]
-        elif fresh:
-            counted = 1.0 / (1.0 + exp(toll * wait - site.csat))
-        else:
-            counted = 0.0
-        tally.satisfied -= counted
-        probability -= counted
-        tally.contact_satisfied += probability
-        if contact.channel.by_site:
-            site.counts.answered[contact.channel.index][
-                contact.slot
-            ].contact_satisfied += probability
-
-    def bot_resolved(self, customer) -> None:
-        """The bot met the customer's need: the journey's probability, at no site."""
-        first = customer.tally
-        if first is not None:
-            score = self.config.base + customer.logit - customer.entry.toll * customer.wait
-            first.satisfied += sigmoid(score)
-            if customer.contacts >= POOR_CONTACTS or customer.misled:
-                first.poor_journeys += 1
 
     def complete(self, channels, sites) -> None:
         """What is counted from the totals once the run is over: the contacts answered at

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ccsim.sim.state import GONE, Customer, attach
+from ccsim.sim.state import GONE, attach, new_customer
 
 __all__ = ["Bot"]
 
@@ -64,10 +64,13 @@ class _Bot:
         if not tries or self.sessions >= self.concurrency:
             return False
         self.sessions += 1
-        contact.customer = Customer(contact, now)
-        bot = self.config
-        cost = bot.cost_per_session + bot.cost_per_minute * session / 60.0
-        self.count.bot_session(contact, session, cost)
+        contact.customer = new_customer(contact, now)
+        tally = contact.tally
+        if tally is not None:  # the session counted here, not by a call to the counter
+            bot = self.config
+            tally.bot_sessions += 1
+            tally.bot_time += session
+            tally.bot_cost += bot.cost_per_session + bot.cost_per_minute * session / 60.0
         if self.kinds is not None:
             done = self._typed(contact, outcome)
         elif outcome < self.containment:
@@ -78,12 +81,6 @@ class _Bot:
             done = self._handed_over
         self._call_at(now + session, done, contact)
         return True
-
-    def _closed(self, contact, now: float) -> None:
-        """The session ends as contained, truly or falsely: a request a dashboard counts
-        as resolved at the session's end (its start is the contact's arrival)."""
-        self.count.outcome(contact, "contained")
-        self.count.add(contact.tally, "contained_time", now - contact.arrival)
 
     def _typed(self, contact, outcome: float):
         """The end of a typed contact's session by its type's containment, the session and
@@ -107,10 +104,7 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        now = self.clock.now
-        self._closed(contact, now)
-        self.count.resolution(contact.customer, now, bot=True)
-        self.core.survey.bot_resolved(contact.customer)
+        self.count.contained(contact, self.clock.now, True)
 
     def falsely_contained(self, event) -> None:
         """The session ends as contained, but the customer's need is not met: they come
@@ -118,7 +112,7 @@ class _Bot:
         contact = event._value
         self.sessions -= 1
         contact.state = GONE
-        self._closed(contact, self.clock.now)
+        self.count.contained(contact, self.clock.now, False)
         customer = contact.customer
         customer.first = False
         self.core.survey.misled(customer)

@@ -13,7 +13,7 @@ can have (user names hold no ':'), so it never takes the place of a channel of t
 
 from __future__ import annotations
 
-from ccsim.sim.state import Customer, InternalChannel, attach
+from ccsim.sim.state import InternalChannel, attach, new_customer
 
 __all__ = ["Callbacks", "callback_name"]
 
@@ -50,7 +50,7 @@ class _Offer:
         # The call back serves the same customer: its outcome is the customer's.
         customer = contact.customer
         if customer is None:
-            customer = Customer(contact, contact.arrival)
+            customer = new_customer(contact, contact.arrival)
         self.core.bring(
             self.target, contact.handle_time, callback.deadline, contact.tally is not None,
             customer,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from ccsim.sim.state import WAITING, Customer, InternalChannel, attach
+from ccsim.sim.state import WAITING, InternalChannel, attach, new_customer
 
 __all__ = ["Messages", "message_name"]
 
@@ -79,5 +79,5 @@ class Messages:
             return
         customer = contact.customer
         if customer is None:
-            customer = Customer(contact, contact.arrival)
+            customer = new_customer(contact, contact.arrival)
         self.core.bring(target, contact.handle_time, math.inf, contact.tally is not None, customer)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from ccsim.sim.state import Customer, attach
+from ccsim.sim.state import attach, new_customer
 
 __all__ = ["Returns"]
 
@@ -94,7 +94,7 @@ class Returns:
             self.count.censored(customer.tally if customer is not None else contact.tally)
             return
         if customer is None:
-            customer = contact.customer = Customer(contact, contact.arrival)
+            customer = contact.customer = new_customer(contact, contact.arrival)
         if channel is customer.entry:
             customer.wait += now - contact.arrival  # this attempt's queue time
         self.after(back - now, self._retry, contact)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from ccsim.sim.features.request_types import resolution_limits
-from ccsim.sim.state import ESCALATE, Customer, attach
+from ccsim.sim.state import ESCALATE, attach, new_customer
 
 __all__ = ["Tiers"]
 
@@ -67,20 +67,17 @@ class _Tier:
                 return "resolved_first"
             # Not resolved: the customer goes on (an escalation, a repeat). The counter
             # counted it as one answered without a history.
-            customer = contact.customer = Customer(contact, contact.arrival)
+            customer = contact.customer = new_customer(contact, contact.arrival)
             customer.answered = True
         elif draw < resolution:
-            self.count.resolved(contact, customer, now + handle_time)
-            self.survey.resolved(contact, customer, site, now)
+            self.count.resolved(contact, customer, site, now, now + handle_time)
             return "resolved"
         customer.first = False
         if draw < (self.escalates[site.index] if rates is None else rates[1]):
             contact.followup |= ESCALATE
-            self.count.not_resolved(contact, customer, site, "escalated")
-            self.survey.not_resolved(contact, site, now, fresh, True)
+            self.count.not_resolved(contact, customer, site, now, fresh, True)
             return "escalated"
-        self.count.not_resolved(contact, customer, site, "unresolved")
-        self.survey.not_resolved(contact, site, now, fresh, False)
+        self.count.not_resolved(contact, customer, site, now, fresh, False)
         if self.returns is not None:
             self.returns.maybe_repeat(customer, now + handle_time)
         return "unresolved"
