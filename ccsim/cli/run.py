@@ -269,8 +269,11 @@ def _simulate_into(out: Path, scenario, args):
     # What start-up made (modules, pandas, the scenario) lives as long as the run: frozen,
     # the collector's full passes over the replications' garbage leave it out (about 80 ms
     # a pass, a few passes per hundred replications). Thawed after, back in the oldest
-    # generation, collected as before.
-    gc.freeze()
+    # generation, collected as before. Not where a caller froze objects of its own:
+    # thawing would thaw those too.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         with open(staged, "w", encoding="utf-8", newline="") as handle:
             blocks = iter_replications(
@@ -291,5 +294,6 @@ def _simulate_into(out: Path, scenario, args):
         discard_staged(staged)
         raise
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
     return pd.concat(tables, ignore_index=True), staged
