@@ -129,5 +129,7 @@ def run_block(
     intervals = pd.concat(tables, ignore_index=True)
     if raw:
         columns = ["replication", *INTERVAL_KEYS, *KPI_NAMES]
-        return reps, intervals.loc[:, columns + [c for c in TALLY_NAMES if c not in columns]]
+        columns += [c for c in TALLY_NAMES if c not in columns]
+        # The interval table's own order already (a copy of every column otherwise).
+        return reps, intervals if list(intervals.columns) == columns else intervals[columns]
     return reps, interval_block_stats(intervals)

@@ -88,10 +88,7 @@ class Estimate:
 def _t(level: float, n: int) -> float:
     if not 0 < level < 1:
         raise ValueError(f"confidence level must be in (0, 1), got {level}")
-    # Imported here: scipy.stats costs a second at start-up, in every worker process.
-    from scipy import stats
-
-    return float(stats.t.ppf(0.5 + level / 2, n - 1)) if n > 1 else math.nan
+    return t_quantile(level, n - 1) if n > 1 else math.nan
 
 
 def mean_ci(values, level: float = 0.95) -> Estimate:
@@ -298,6 +295,9 @@ def quantile_influence(within, totals, points, q: float) -> tuple[float, np.ndar
 def t_quantile(level: float, df: float) -> float:
     """The two-sided Student-t quantile of ``level`` with ``df`` (not necessarily whole)
     degrees of freedom: a Welch interval's."""
-    from scipy import stats
+    # scipy.special's inverse of Student's t distribution, which scipy.stats' t.ppf calls
+    # (times a scale of 1, plus a location of 0: the same value): scipy.stats costs 0.8 s
+    # of CPU at start-up, in every worker process, scipy.special 0.15.
+    from scipy import special
 
-    return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else math.nan
+    return float(special.stdtrit(df, 0.5 + level / 2)) if df > 0 else math.nan

@@ -216,6 +216,8 @@ def _shares(site: SiteCounts, total_busy: list[float]) -> list[list[float]]:
 class _Seconds:
     """A pay scale of one per second: :func:`schedule_tallies` gives paid seconds."""
 
+    rate, premium = 1.0, 0.0
+
     @staticmethod
     def cost(start: float, end: float) -> float:
         return max(end - start, 0.0)

@@ -254,10 +254,16 @@ def simulate(
         core = build(scenario, streams, record_contacts)
         record = run(core)
         rows = account(record, prices(scenario))
+        log = core.count.contacts
+        types = core.request_types.totals() if core.request_types is not None else {}
+        # The runtime state is let go while the collector is still paused: its cycles are
+        # garbage by the first collection after the pause, freed there, not promoted to an
+        # older generation alive (and then traversed by every collection of that
+        # generation until a full one frees them).
+        del core
     contacts = None
-    if core.count.contacts is not None:
-        contacts = pd.DataFrame(core.count.contacts, columns=list(CONTACT_COLUMNS))
-    types = core.request_types.totals() if core.request_types is not None else {}
+    if log is not None:
+        contacts = pd.DataFrame(log, columns=list(CONTACT_COLUMNS))
     return SimulationResult(
         scenario.name, streams.seed, scenario.warmup, record.calendar, rows, contacts, types
     )

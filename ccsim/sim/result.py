@@ -9,6 +9,7 @@ here is made from those tallies with the KPI definitions of :mod:`ccsim.sim.metr
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -36,6 +37,22 @@ INTERVAL_COLUMNS = ("channel", "site", "interval", "interval_start", "local_star
 
 #: Columns of ``SimulationResult.contacts`` (only filled when asked for).
 CONTACT_COLUMNS = ("channel", "arrival", "wait", "outcome", "handle_time", "counted", "site")
+
+
+@functools.lru_cache(maxsize=64)
+def _interval_keys(calendar: Calendar, warmup: float) -> tuple[list, list, list]:
+    """The intervals inside the window, their starts and their local starts as text: the
+    same for every replication of a scenario (the calendar is shared, never changed)."""
+    kept = [k for k, slot in enumerate(calendar.slots) if slot.end > warmup]
+    starts = [calendar.slots[k].start for k in kept]
+    return kept, starts, [calendar.slots[k].local_start.isoformat() for k in kept]
+
+
+@functools.lru_cache(maxsize=8)
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    # An Index is immutable: one per set of names, rather than 170 names converted to
+    # pandas' strings for every replication's table.
+    return pd.Index(names)
 
 
 def row_kpis(site: str, tally: ChannelTally) -> dict[str, float]:
@@ -121,8 +138,7 @@ class SimulationResult:
     def interval_table(self) -> pd.DataFrame:
         """One row per (channel, site) and interval inside the window: keys, KPIs and
         tallies, built column-wise."""
-        slots = self.calendar.slots
-        kept = [k for k, slot in enumerate(slots) if slot.end > self.warmup]
+        kept, starts, local = _interval_keys(self.calendar, self.warmup)
         get = attrgetter(*TALLY_NAMES)
         keys: dict[str, list] = {name: [] for name in INTERVAL_COLUMNS}
         values = []
@@ -130,8 +146,8 @@ class SimulationResult:
             keys["channel"].extend([c] * len(kept))
             keys["site"].extend([s] * len(kept))
             keys["interval"].extend(kept)
-            keys["interval_start"].extend(slots[k].start for k in kept)
-            keys["local_start"].extend(slots[k].local_start.isoformat() for k in kept)
+            keys["interval_start"].extend(starts)
+            keys["local_start"].extend(local)
             if hasattr(tallies, "table"):  # a sparse row: its tallies are not made for this
                 values.append(tallies.table(get)[kept])
             else:
@@ -142,8 +158,14 @@ class SimulationResult:
         tallies = {name: array[:, i] for i, name in enumerate(TALLY_NAMES)}
         frame = pd.DataFrame(keys)
         # As in interval_rows: KPIs, then the tallies (a count KPI is its tally).
-        columns = {**kpi_frame(tallies, frame["site"].to_numpy()), **tallies}
-        return pd.concat([frame, pd.DataFrame(columns)], axis=1)
+        columns = {**kpi_frame(tallies, keys["site"]), **tallies}
+        # Every KPI and tally column is of floats: one block made at once, as pandas
+        # would consolidate them, instead of a column at a time (170 columns of a few
+        # hundred rows: pandas' checks per column cost more than the numbers).
+        numbers = np.empty((len(array), len(columns)))
+        for i, column in enumerate(columns.values()):
+            numbers[:, i] = column
+        return pd.concat([frame, pd.DataFrame(numbers, columns=_columns(tuple(columns)))], axis=1)
 
     def interval_rows(self) -> list[dict]:
         """One record per (channel, site) and interval inside the window: KPIs and tallies.

@@ -165,11 +165,16 @@ def schedule_tallies(
     """
     n = len(calendar.slots)
     scheduled, cost = [0.0] * n, [0.0] * n
+    # Without a night differential a piece's pay is its length at the rate: what
+    # ``pay.cost`` returns for a piece (never empty) with no premium, without a call and a
+    # look at the night windows for each of a week's 240 pieces per shift.
+    rate = pay.rate if not pay.premium else None
     for instance in instances:
         h = instance.headcount
         for k, low, high in interval_pieces(instance.start, instance.end, calendar, warmup):
-            scheduled[k] += h * (high - low)
-            cost[k] += h * pay.cost(low, high)
+            length = high - low
+            scheduled[k] += h * length
+            cost[k] += h * (rate * length if rate is not None else pay.cost(low, high))
         unpaid = [item for item in instance.breaks if not item.paid]
         for agent in range(h if unpaid else 0):
             for item in unpaid:
@@ -177,5 +182,5 @@ def schedule_tallies(
                 # same order), without building every break of every agent.
                 start = instance.start + item.after + item.within * agent / h
                 for k, low, high in interval_pieces(start, start + item.length, calendar, warmup):
-                    cost[k] -= pay.cost(low, high)
+                    cost[k] -= rate * (high - low) if rate is not None else pay.cost(low, high)
     return scheduled, cost
