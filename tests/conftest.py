@@ -149,6 +149,7 @@ TIERS = {
         "test_whatif_server.py",
     },
     "unit": {
+        "test_type_counts.py",  # the request types' counts and draw (#29)
         "test_absence.py",
         "test_analytic.py",
         "test_architecture.py",

@@ -26,7 +26,6 @@ TYPE_COUNTS = (
     "escalated",
     "unresolved",
 )
-_INDEX = {name: k for k, name in enumerate(TYPE_COUNTS)}
 
 #: The shares and means made from them: (name, numerator, denominator).
 TYPE_KPIS = (
@@ -40,24 +39,36 @@ TYPE_KPIS = (
 
 
 class TypeCounts:
-    """The counts of one replication per (channel, request type)."""
+    """The counts of one replication per (channel, request type).
 
-    def __init__(self) -> None:
-        self.counts: dict[tuple[str, str], list[float]] = {}
+    ``table`` holds every count of every channel (the :class:`~ccsim.sim.state.ChannelState`
+    itself) and type, ``(channel, request, name)``, from zero: made once at the start (a
+    few dozen keys), so that adding is one subscript with no test of a first time, and a
+    feature that counts on every contact adds to ``table`` inline, without a call. A pair
+    is reported once something was counted under it: every count adds one but the handle
+    time, which is added with ``answered``.
+    """
+
+    def __init__(self, channels, requests) -> None:
+        self.table: dict[tuple, float] = {
+            (channel, request, name): 0.0
+            for channel in channels
+            for request in requests
+            for name in TYPE_COUNTS
+        }
 
     def add(self, channel, request: str, name: str, value: float = 1.0) -> None:
-        key = (channel.name, request)
-        counts = self.counts.get(key)
-        if counts is None:
-            counts = self.counts[key] = [0.0] * len(TYPE_COUNTS)
-        counts[_INDEX[name]] += value
+        self.table[channel, request, name] += value
 
     def totals(self) -> dict[tuple[str, str], dict[str, float]]:
-        """Per (channel, request type), sorted: each count by name."""
-        return {
-            key: dict(zip(TYPE_COUNTS, self.counts[key], strict=True))
-            for key in sorted(self.counts)
-        }
+        """Per (channel, request type) with something counted, sorted: each count by name."""
+        table = self.table
+        totals = {}
+        for channel, request in {(channel, request) for channel, request, _ in table}:
+            counts = {name: table[channel, request, name] for name in TYPE_COUNTS}
+            if any(counts.values()):
+                totals[channel.name, request] = counts
+        return dict(sorted(totals.items()))
 
 
 def type_kpis(counts: dict[str, float]) -> dict[str, float]:

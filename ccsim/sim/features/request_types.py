@@ -17,10 +17,12 @@ Counts per channel and type (:class:`~ccsim.sim.type_counts.TypeCounts`) are the
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from itertools import accumulate
 
+import numpy as np
+
 from ccsim.sim.state import attach
+from ccsim.sim.streams import batched_draws
 from ccsim.sim.type_counts import TypeCounts
 
 __all__ = ["Kind", "RequestTypes", "resolution_limits"]
@@ -76,23 +78,45 @@ def _kinds(channel: str, own, sites) -> dict[str, Kind]:
     return kinds
 
 
+class _Drawn:
+    """One request type of one channel as its new contacts draw it: its name, its
+    handle-time multiplier there and the key of its offered count."""
+
+    __slots__ = ("multiplier", "name", "offered")
+
+    def __init__(self, name: str, multiplier: float, offered: tuple) -> None:
+        self.name, self.multiplier, self.offered = name, multiplier, offered
+
+
 class _Draw:
-    """One channel's type draw at arrival: cumulative shares, names, its stream."""
+    """One channel's type draw at arrival, from its own stream.
 
-    __slots__ = ("bounds", "channel", "counts", "draw", "kinds", "names")
+    The types are drawn in batches, as the streams draw their uniforms (each uniform
+    falls between the types' cumulative shares, numpy's ``searchsorted`` for one
+    ``bisect_right`` each), so that a contact's type is one ``next``: the same uniforms,
+    the same types, no Python work per contact but reading what was drawn."""
 
-    def __init__(self, channel, config, kinds, draw, counts) -> None:
-        self.channel, self.kinds, self.draw, self.counts = channel, kinds, draw, counts
-        self.names = list(config.request_types)
-        self.bounds = list(accumulate(t.share for t in config.request_types.values()))[:-1]
+    __slots__ = ("draw", "table")
+
+    def __init__(self, channel, config, kinds, rng, counts: TypeCounts) -> None:
+        self.table = counts.table
+        names = list(config.request_types)
+        drawn = np.empty(len(names), dtype=object)
+        drawn[:] = [_Drawn(n, kinds[n].multiplier, (channel, n, "offered")) for n in names]
+        bounds = np.array(list(accumulate(t.share for t in config.request_types.values()))[:-1])
+
+        def sample(rng, size: int) -> np.ndarray:
+            return drawn[np.searchsorted(bounds, rng.random(size), side="right")]
+
+        self.draw = batched_draws(sample, rng)
 
     def arrive(self, contact, now: float) -> bool:
         """Give the new contact its type; it goes on to the bot or the queue."""
-        name = self.names[bisect_right(self.bounds, self.draw())]
-        contact.request = name
-        contact.handle_time *= self.kinds[name].multiplier
+        kind = self.draw()
+        contact.request = kind.name
+        contact.handle_time *= kind.multiplier
         if contact.tally is not None:
-            self.counts.add(self.channel, name, "offered")
+            self.table[kind.offered] += 1.0
         return False
 
 
@@ -104,7 +128,10 @@ class RequestTypes:
         return any(c.request_types for c in scenario.channels.values())
 
     def __init__(self, core, scenario, streams) -> None:
-        self.counts = core.request_types = TypeCounts()
+        # Every type of every channel: a typed contact may reach a channel without types.
+        requests = {name for c in scenario.channels.values() for name in c.request_types or ()}
+        self.counts = core.request_types = TypeCounts(core.channels, sorted(requests))
+        self.table = self.counts.table
         for channel in core.channels:
             config = scenario.channels[channel.served_as]
             if config.request_types:
@@ -114,22 +141,23 @@ class RequestTypes:
                     channel,
                     config,
                     channel.types,
-                    streams.uniforms("request_type", channel.name),
+                    streams.generator("request_type", channel.name),
                     self.counts,
                 )
                 attach(channel, "on_arrive", draw.arrive)
             attach(channel, "on_answer", self.answered)
 
     def answered(self, contact, site, handle_time: float, now: float) -> None:
-        """Count an answered contact of a type (any channel a typed contact reaches)."""
+        """Count an answered contact of a type (any channel a typed contact reaches), on
+        the counts' table inline: this runs for every contact answered."""
         request = contact.request
         if request is not None and contact.tally is not None:
-            channel = contact.channel
-            self.counts.add(channel, request, "answered")
-            self.counts.add(channel, request, "handle_time", handle_time)
+            channel, table = contact.channel, self.table
+            table[channel, request, "answered"] += 1.0
+            table[channel, request, "handle_time"] += handle_time
             if channel.plain and contact.customer is None:  # resolved there and then
-                self.counts.add(channel, request, "resolved")
-                self.counts.add(channel, request, "first_contact_resolutions")
+                table[channel, request, "resolved"] += 1.0
+                table[channel, request, "first_contact_resolutions"] += 1.0
 
     def multiplier(self, channel, request) -> float:
         """A new handle-time draw's multiplier for a contact of type ``request`` brought to

@@ -13,7 +13,10 @@ core hands the agent back (:meth:`Staffing.leave`) and a slot costs nothing to r
 
 Shifts, breaks and ends are scheduled as they come due (one pending shift start per site,
 one pending break per agent), not all at once: weeks of agent events waiting in the heap
-would make every push and pop on it dearer.
+would make every push and pop on it dearer. Since an agent has at most one break and one
+return from a break pending, each is one :class:`~ccsim.sim.clock.Due` of the agent's,
+scheduled again and again, rather than an event made per break: a week of the study's
+hybrid has a few breaks for every ten contacts.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ __all__ = ["ShiftAgent", "Staffing"]
 class ShiftAgent(AgentState):
     """An agent of one shift: the core's agent, and what only staffing reads."""
 
-    __slots__ = ("break_due", "breaks", "ended", "on", "on_since", "shift_end")
+    __slots__ = (
+        "back",
+        "break_due",
+        "break_length",
+        "breaks",
+        "ended",
+        "on",
+        "on_since",
+        "rest",
+        "shift_end",
+    )
 
     def __init__(self, site: SiteState, shift_end: float) -> None:
         super().__init__(site)
@@ -39,6 +52,9 @@ class ShiftAgent(AgentState):
         self.ended = False  # its shift is over
         self.break_due = 0.0  # length of a break waiting for the contact in hand to end
         self.breaks: list[tuple[float, float]] = []  # (start, length) to come, last first
+        self.break_length = 0.0  # of the break pending (``rest``)
+        self.rest: Due | None = None  # its next break
+        self.back: Due | None = None  # its return from the break it is on
 
 
 class Staffing:
@@ -49,7 +65,7 @@ class Staffing:
         return True  # every scenario has agents; constant staffing is one endless shift
 
     def __init__(self, core, scenario, streams) -> None:
-        self.core, self.count, self.after = core, core.count, core.after
+        self.core, self.count, self.after, self.at = core, core.count, core.after, core.clock.at
         self.clock = core.clock
         self.absence = streams.generator("absence", "sites")
         # Its own stream, made only when a site has random absence: the draws of every
@@ -84,22 +100,21 @@ class Staffing:
         shrinkage = site.config.shrinkage
         if shrinkage > 0:
             present = int(present * (1.0 - shrinkage) + self.absence.random())
+        release, rest, back = self.core.release, self._break, self._join
         for number in range(present):
             agent = ShiftAgent(site, instance.end)
-            agent.due = Due(self.core.release, agent)
+            agent.due = Due(release, agent)
             breaks = instance.agent_breaks(number, present)
-            agent.breaks = sorted((b, e - b) for b, e, _ in breaks if b >= now)[::-1]
+            agent.breaks = sorted([(b, e - b) for b, e, _ in breaks if b >= now], reverse=True)
             site.agents.append(agent)
             if instance.end < math.inf:
                 self.after(instance.end - now, self._end_shift, agent)
-            self._next_break(agent, now)
+            if agent.breaks:  # an agent without breaks (constant staffing) needs no events
+                agent.rest, agent.back = Due(rest, agent), Due(back, agent)
+                begin, agent.break_length = agent.breaks.pop()  # its first break
+                self.at(now + (begin - now), agent.rest)  # the time `after` would give
             self._log_on(agent, now)
         self._next_shift(site)
-
-    def _next_break(self, agent: ShiftAgent, now: float) -> None:
-        if agent.breaks:
-            begin, length = agent.breaks.pop()
-            self.after(begin - now, self._break, (agent, length))
 
     def _log_on(self, agent: ShiftAgent, now: float) -> None:
         agent.on, agent.on_since = True, now
@@ -112,23 +127,34 @@ class Staffing:
         self.count.logged_on(agent.site, agent.on_since, now)
 
     def _join(self, event) -> None:
-        """An agent comes back from a break and takes waiting work."""
+        """An agent comes back from a break and takes waiting work (:meth:`_log_on`
+        inline: the commonest of the agents' events, with :meth:`_break`)."""
         agent: ShiftAgent = event._value
         if not (agent.ended or agent.on):
-            self._log_on(agent, self.clock.now)
+            now = self.clock.now
+            agent.on, agent.on_since = True, now
+            agent.site.n_on += 1
+            self.core.take_work(agent, now)
 
     def _break(self, event) -> None:
-        agent, length = event._value
+        """A break comes due: the next one is scheduled, and the agent goes if idle
+        (:meth:`_log_off` inline), else when its contact ends."""
+        agent: ShiftAgent = event._value
         if agent.ended:
             return
-        now = self.clock.now
-        self._next_break(agent, now)
+        length, now = agent.break_length, self.clock.now
+        if agent.breaks:  # the next break, pending from now on
+            begin, agent.break_length = agent.breaks.pop()
+            self.at(now + (begin - now), agent.rest)
         if not agent.on:
             return  # still away on a break taken late: this one is skipped
-        if agent in agent.site.idle:  # O(agents), but only a few times per agent and day
-            agent.site.idle.remove(agent)
-            self._log_off(agent, now)
-            self.after(length, self._join, agent)
+        site = agent.site
+        if agent in site.idle:  # O(agents), but only a few times per agent and day
+            site.idle.remove(agent)
+            agent.on = False
+            site.n_on -= 1
+            self.count.logged_on(site, agent.on_since, now)
+            self.at(now + length, agent.back)
         else:
             agent.break_due += length
             agent.leaving = True
@@ -151,7 +177,7 @@ class Staffing:
         if agent.ended:
             self.count.overrun(agent.site, agent.shift_end, now)
         else:
-            self.after(agent.break_due, self._join, agent)
+            self.at(now + agent.break_due, agent.back)
             agent.break_due = 0.0
 
     def finish(self, end: float) -> None:
