@@ -177,7 +177,7 @@ class Core:
         customer.logit -= self.tolls[kind]
         request = contact.request = customer.request
         if request is not None and tally is not None:
-            self.request_types.add(channel, request, "offered")
+            self.request_types.table[channel, request, "offered"] += 1.0
         self.enter(contact, now)
 
     def enter(self, contact: Contact, now: float) -> None:

@@ -88,7 +88,7 @@ class _Bot:
         kind = self.kinds[contact.request]
         counted = contact.tally is not None
         if counted:
-            self.core.request_types.add(contact.channel, contact.request, "bot_sessions")
+            self.core.request_types.table[contact.channel, contact.request, "bot_sessions"] += 1.0
         if outcome < kind.containment:
             done, name = self._contained, "contained"
         elif outcome < kind.false_limit:
@@ -96,7 +96,7 @@ class _Bot:
         else:
             done, name = self._handed_over, ""
         if name and counted:
-            self.core.request_types.add(contact.channel, contact.request, name)
+            self.core.request_types.table[contact.channel, contact.request, name] += 1.0
         return done
 
     def contained(self, event) -> None:

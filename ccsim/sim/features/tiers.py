@@ -96,14 +96,15 @@ class _Tier:
         outcome = self.resolve(contact, site, handle_time, now, rates)
         if not outcome or contact.tally is None:
             return  # a plain first contact: counted for its type by RequestTypes.answered
-        counts, channel = self.core.request_types, contact.channel
+        # Added to the request types' table inline (TypeCounts.add, without its call).
+        table, channel = self.core.request_types.table, contact.channel
         if outcome == "resolved_first":
-            counts.add(channel, request, "resolved")
-            counts.add(channel, request, "first_contact_resolutions")
+            table[channel, request, "resolved"] += 1.0
+            table[channel, request, "first_contact_resolutions"] += 1.0
             return
-        counts.add(channel, request, outcome)
+        table[channel, request, outcome] += 1.0
         if outcome == "resolved" and contact.customer.first:  # first is kept when resolved
-            counts.add(channel, request, "first_contact_resolutions")
+            table[channel, request, "first_contact_resolutions"] += 1.0
 
     def transfer(self, contact, agent) -> None:
         """An escalated contact goes to the next tier's queue when its service ends:
