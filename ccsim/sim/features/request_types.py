@@ -101,11 +101,15 @@ class _Draw:
     def __init__(self, channel, config, kinds, rng, counts: TypeCounts) -> None:
         self.table = counts.table
         names = list(config.request_types)
-        drawn = np.empty(len(names), dtype=object)
-        drawn[:] = [_Drawn(n, kinds[n].multiplier, (channel, n, "offered")) for n in names]
+        types = [_Drawn(n, kinds[n].multiplier, (channel, n, "offered")) for n in names]
         bounds = np.array(list(accumulate(t.share for t in config.request_types.values()))[:-1])
 
         def sample(rng, size: int) -> np.ndarray:
+            # The object array is made per batch and dropped with it: numpy's arrays are
+            # not seen by the cycle collector, so one kept here (its types hold the
+            # channel, which holds this draw) would keep the whole run alive after it.
+            drawn = np.empty(len(types), dtype=object)
+            drawn[:] = types
             return drawn[np.searchsorted(bounds, rng.random(size), side="right")]
 
         self.draw = batched_draws(sample, rng)
