@@ -13,7 +13,7 @@ from collections import deque
 from itertools import repeat
 
 from ccsim.sim.features.calling_windows import calling_windows
-from ccsim.sim.state import Contact, attach
+from ccsim.sim.state import Contact, attach, new_contact
 
 __all__ = ["Dialer"]
 
@@ -322,7 +322,7 @@ class Dialer:
             tally.live_answers += 1
             tally.offered += 1
         self.in_flight -= 1
-        contact = Contact(
+        contact = new_contact(
             channel, now, channel.draw_handle_time(), channel.draw_patience(), count.slot,
             tally,
         )  # fmt: skip
@@ -357,7 +357,7 @@ class Dialer:
         if tally is not None:
             tally.live_answers += 1
             tally.offered += 1
-        contact = Contact(channel, now, channel.draw_handle_time(), _INF, count.slot, tally)
+        contact = new_contact(channel, now, channel.draw_handle_time(), _INF, count.slot, tally)
         self.calls[contact] = record
         self.core.answer(contact, record.agent, now)
 
