@@ -39,12 +39,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ccsim.experiment.parallel import run_replications  # noqa: E402
+from ccsim.experiment.stats import mean_ci, paired_mean_difference_ci  # noqa: E402
 from ccsim.model import load_scenario  # noqa: E402
 from ccsim.planning.planner import Planner  # noqa: E402
 from ccsim.planning.targets import Targets, interval_levels, judge  # noqa: E402
@@ -113,12 +113,6 @@ def judged(scenario, reps: int, seed: int, jobs: int):
     return evaluation, cost
 
 
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """The mean and the half width of its 95% Student interval."""
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
-
-
 def misses(evaluation) -> str:
     """The targets a plan misses, with the figure that misses: 'all met' if none."""
     missed = []
@@ -146,14 +140,16 @@ def compare(name: str, reps: int, seed: int, jobs: int) -> None:
     seconds = time.perf_counter() - started
     print(f"\n{name} ({reps} weeks of seed {seed}; {currency}; {seconds:.0f} s)")
     for label, (pay, evaluation, cost) in results.items():
-        mean, half = interval(cost)
+        estimate = mean_ci(cost)
+        mean, half = estimate.value, estimate.half_width
         print(
             f"  {label:12s} pay {pay:>12,.0f}  window's labour cost {mean:>10,.0f} ± {half:,.0f}"
             f"  {misses(evaluation)}"
         )
     for label in [label for label in results if label != "search"]:
         pay, _, cost = results[label]
-        mean, half = interval(results["search"][2] - cost)
+        estimate = paired_mean_difference_ci(results["search"][2], cost)
+        mean, half = estimate.value, estimate.half_width
         print(
             f"  search - {label}: pay {search_pay - pay:+,.0f} ({search_pay / pay - 1:+.2%}), "
             f"window's labour cost {mean:+,.0f} ± {half:,.0f}"
