@@ -163,7 +163,7 @@ def test_the_search_gives_back_a_removal_that_fresh_replications_reject(tmp_path
     header = [line for line in path.read_text().splitlines() if line.startswith("# Guard:")]
     assert header == [
         "# Guard: fresh check on 3 replications (seed 5): met; 2 simulations, gave back 1"
-        f" agent-shifts in 1 removals ({guarded.fresh.cost_given_back:,.2f} USD)."
+        f" agent-shift in 1 removal ({guarded.fresh.cost_given_back:,.2f} USD)."
     ]
 
 

@@ -121,8 +121,8 @@ def test_the_search_says_what_its_guard_took_and_gave_back(tmp_path, capsys):
     assert code == 0
     (time_line,) = [line for line in out.splitlines() if line.startswith("time: ")]
     assert "guard 2 simulations of 3 replications" in time_line
-    assert "(gave back 1 agent-shifts in 1 removals)" in time_line
-    assert "fresh check on 3 replications (seed 5): met; 2 simulations, gave back 1" in out
+    assert "(gave back 1 agent-shift in 1 removal)" in time_line
+    assert "(seed 5): met; 2 simulations, gave back 1 agent-shift in 1 removal" in out
     header = (tmp_path / "out" / "staffed.yaml").read_text()
     assert "# Guard: fresh check on 3 replications (seed 5): met;" in header
     # --no-guard: no check, nothing given back.

@@ -19,6 +19,7 @@ from ccsim.cli.options import (
 )
 from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration
+from ccsim.planning.guard import counted
 
 __all__ = ["add_search_options", "shown_path", "shrinkage_line", "staff_search"]
 
@@ -216,11 +217,12 @@ def _time_line(plan) -> str:
         return f"time: integer programs {plan.solve_seconds:.0f}s"
     phase = history["phase"].str.split().str[0]
     parts = [
-        f"{name} {len(group)} simulations of {int(group['replications'].iloc[0])} replications"
+        f"{name} {counted(len(group), 'simulation')} of "
+        f"{int(group['replications'].iloc[0])} replications"
         f" {group['seconds'].sum():.0f}s"
         + (
-            f" (gave back {plan.fresh.agents_given_back} agent-shifts in "
-            f"{plan.fresh.steps_given_back} removals)"
+            f" (gave back {counted(plan.fresh.agents_given_back, 'agent-shift')} in "
+            f"{counted(plan.fresh.steps_given_back, 'removal')})"
             if name == "guard" and plan.fresh is not None
             else ""
         )

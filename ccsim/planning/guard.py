@@ -28,7 +28,12 @@ import numpy as np
 
 from ccsim.planning.targets import Evaluation
 
-__all__ = ["FreshCheck", "fresh_check", "missed"]
+__all__ = ["FreshCheck", "counted", "fresh_check", "missed"]
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 simulation", "2 removals"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,15 @@ class FreshCheck:
         """One line: what the guard took and gave back, and its verdict."""
         verdict = "met" if self.met else "MISSED even before any removal"
         given = (
-            f"gave back {self.agents_given_back} agent-shifts in {self.steps_given_back} "
-            f"removals ({self.cost_given_back:,.2f} {currency})"
+            f"gave back {counted(self.agents_given_back, 'agent-shift')} in "
+            f"{counted(self.steps_given_back, 'removal')} "
+            f"({self.cost_given_back:,.2f} {currency})"
             if self.steps_given_back
             else "gave back nothing"
         )
         return (
             f"fresh check on {self.reps} replications (seed {self.seed}): {verdict}; "
-            f"{self.simulations} simulations, {given}"
+            f"{counted(self.simulations, 'simulation')}, {given}"
         )
 
 
