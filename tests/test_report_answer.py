@@ -370,6 +370,22 @@ def test_the_cheapest_at_its_plan_is_not_named_alone_when_it_misses_a_target():
     )
 
 
+def test_a_floor_share_just_under_the_share_required_does_not_read_as_it():
+    """The study's human_only held tier 2's floor in 94.9% of intervals against 95%: to the
+    whole percent the page read "95% of intervals < 95%" beside "not met"."""
+    from ccsim.report.targets import missed_targets
+
+    table = _planned_targets({"offshore": ["email"]})
+    missed = (table.scenario == "offshore") & (table.channel == "email")
+    table.loc[missed, "share_at_floor"] = 0.949
+    html = render_macro("target_table", target_table(table, MODELS, "onshore"))
+    assert "94.9% of intervals &lt; 95%" in html
+    assert "99% of intervals ≥ 95%" in html  # a clear verdict keeps whole percents
+    assert missed_targets(table, "offshore") == [
+        "email (94.9% of intervals at the 75% floor, 95% required)"
+    ]
+
+
 def test_the_target_table_judges_occupancy_against_the_cap_and_the_band():
     """Per tier-1 site, the occupancy in the customers' core hours (the column names the
     window) against the plan's cap, in red over it, and live occupancy against the band."""

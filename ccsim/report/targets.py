@@ -89,6 +89,15 @@ def _share(value: float, decimals: int = 1) -> str:
     return f"{100 * value:.{decimals}f}%" if math.isfinite(value) else "—"
 
 
+def _floor_share(value: float, required: float) -> str:
+    """The share of intervals at the floor, to the whole percent unless that reads as the
+    share required while it is not (94.9% shown as "95% of intervals < 95%")."""
+    text = _share(value, 0)
+    if math.isfinite(required) and text == _share(required, 0) and value != required:
+        return _share(value, 1)
+    return text
+
+
 def _bounds(low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
@@ -113,7 +122,7 @@ def _target(row: pd.Series) -> Target:
         met_weekly=flag(row["met_weekly"]),
         target=_share(_number(row, "target"), 0),
         floor=_share(floor, 0) if judged else "",
-        at_floor=_share(at_floor, 0),
+        at_floor=_floor_share(at_floor, _number(row, "floor_share_required")),
         met_floor=judged and flag(row["met_floor"]),
         required=_share(_number(row, "floor_share_required"), 0),
     )
@@ -236,11 +245,10 @@ def missed_targets(targets: pd.DataFrame | None, scenario: str) -> list[str] | N
             target = _share(_number(row, "target"), 0)
             why.append(f"service level {level} {bounds}, its lower bound under the {target} target")
         if not flag(row.get("met_floor", True)) and pd.notna(row.get("floor")):
-            share, floor, required = (
-                _share(_number(row, k), 0)
-                for k in ("share_at_floor", "floor", "floor_share_required")
-            )
-            why.append(f"{share} of intervals at the {floor} floor, {required} required")
+            required = _number(row, "floor_share_required")
+            share = _floor_share(_number(row, "share_at_floor"), required)
+            floor = _share(_number(row, "floor"), 0)
+            why.append(f"{share} of intervals at the {floor} floor, {_share(required, 0)} required")
         missed.append(f"{row['channel']} ({'; '.join(why)})")
     return missed
 
