@@ -378,6 +378,30 @@ def test_the_answer_clause_names_the_model_most_often_cheapest():
     assert uncertainty_clause(None, "a", "USD", "week") == ""
 
 
+def test_the_scope_says_when_a_crossing_is_one_figure_for_every_replication():
+    """A site bound by an interval floor crosses it at one scale for all replications (the
+    floor is judged on them pooled): its interval in equal_service.csv has no width, and
+    the guarantee's scope must not claim to cover where that crossing lies. A scale that
+    varies by replication (a weekly service level) keeps the plain scope."""
+    from ccsim.report.uncertainty import GUARANTEE_SCOPE, guarantee_scope
+
+    per_replication = pd.DataFrame(
+        {"scenario": ["a"], "scale_dallas": [0.95], "scale_dallas_low": [0.93],
+         "scale_dallas_high": [0.97], "binding_dallas": ["voice"]}
+    )  # fmt: skip
+    assert guarantee_scope(per_replication) == GUARANTEE_SCOPE
+    assert guarantee_scope(None) == GUARANTEE_SCOPE
+    pooled = pd.concat(
+        [per_replication, pd.DataFrame(
+            {"scenario": ["b"], "scale_manila": [1.048], "scale_manila_low": [1.048],
+             "scale_manila_high": [1.048], "binding_manila": ["email interval_floor"]}
+        )], ignore_index=True,
+    )  # fmt: skip
+    scope = guarantee_scope(pooled)
+    assert scope != GUARANTEE_SCOPE and "taken as fixed" in scope
+    assert "not where that crossing lies, which moves with the seed" in scope
+
+
 def test_a_break_even_without_a_root_says_so():
     from ccsim.report.uncertainty import break_even_sentence
 

@@ -27,7 +27,7 @@ import pandas as pd
 from ccsim.report.formatting import flag, format_difference, format_estimate, input_label
 from ccsim.report.reading import read_csv
 from ccsim.report.targets import missed_channels, missed_targets
-from ccsim.report.uncertainty import uncertainty_clause
+from ccsim.report.uncertainty import guarantee_scope, uncertainty_clause
 
 __all__ = [
     "Headline",
@@ -183,7 +183,8 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
             gap = 100 * (others.loc[second, "cost"] / row["cost"] - 1)
             against += f"; the next, {second}, costs {_pct(gap)}% more"
     clause = _flip_clause(study.sensitivity, EQUAL_SERVICE_SENSITIVITY, best)
-    clause += uncertainty_clause(study.uncertainty, best, currency, period)
+    scope = guarantee_scope(study.equal_service)
+    clause += uncertainty_clause(study.uncertainty, best, currency, period, scope)
     missed = missed_channels(study.targets, best)
     plan = (
         f" At its plan {best} misses {len(missed)} target{'s' if len(missed) > 1 else ''} "

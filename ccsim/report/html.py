@@ -47,7 +47,7 @@ from ccsim.report.tables import (
 )
 from ccsim.report.targets import target_table
 from ccsim.report.total_cost import total_cost_section
-from ccsim.report.uncertainty import GUARANTEE_SCOPE, break_even_sentence, uncertainty_rows
+from ccsim.report.uncertainty import break_even_sentence, guarantee_scope, uncertainty_rows
 
 __all__ = ["render_report", "report_main"]
 
@@ -289,7 +289,7 @@ def _uncertainty_section(outputs: ExperimentOutputs, by_name: dict) -> dict | No
         "points": entry.get("points"),
         "inputs": study.uncertainty["input"].nunique(),
         "break_even": break_even_sentence(entry),
-        "scope": GUARANTEE_SCOPE,
+        "scope": guarantee_scope(study.equal_service),
         "charts": [
             by_name.pop(n) for n in ("uncertainty_effects", "uncertainty_costs") if n in by_name
         ],

@@ -18,6 +18,7 @@ from ccsim.report.formatting import format_estimate, input_label
 __all__ = [
     "GUARANTEE_SCOPE",
     "break_even_sentence",
+    "guarantee_scope",
     "uncertainty_clause",
     "uncertainty_rows",
 ]
@@ -29,6 +30,37 @@ GUARANTEE_SCOPE = (
 )
 
 
+def _fixed_crossings(equal_service: pd.DataFrame | None) -> bool:
+    """Whether some site's equal-service scale is one figure for every replication (its
+    interval has no width): a crossing of a target judged on the pooled replications, an
+    interval floor or the occupancy of the customers' core hours (docs/metrics.md)."""
+    if equal_service is None:
+        return False
+    scales = [c for c in equal_service if c.startswith("scale_")]
+    for column in [c for c in scales if not c.endswith(("_low", "_high"))]:
+        scale = equal_service[column].astype(float)
+        low = equal_service.get(f"{column}_low", scale).astype(float)
+        high = equal_service.get(f"{column}_high", scale).astype(float)
+        if (scale.notna() & (low == high)).any():
+            return True
+    return False
+
+
+def guarantee_scope(equal_service: pd.DataFrame | None = None) -> str:
+    """What the selection's guarantee and the intervals cover: :data:`GUARANTEE_SCOPE`, and
+    where a site's crossing is one figure for all replications (``equal_service.csv``), that
+    its sampling error is not in them either: it moves with the seed by several times the
+    intervals' width (docs/staffing.md, "The hybrid at equal service, seed by seed")."""
+    if not _fixed_crossings(equal_service):
+        return GUARANTEE_SCOPE
+    return (
+        "The selection's guarantee and the intervals cover simulation noise at the base inputs "
+        "only, with each site's crossing of a target judged on the pooled replications (an "
+        "interval floor, the core hours' occupancy) taken as fixed: not where that crossing "
+        "lies, which moves with the seed, nor the uncertainty of the inputs"
+    )
+
+
 def _money(value: float, currency: str) -> str:
     return format_estimate("operating_cost", value, math.nan, math.nan, currency=currency)[0]
 
@@ -37,8 +69,11 @@ def _per_model(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop_duplicates("model").set_index("model")
 
 
-def uncertainty_clause(table: pd.DataFrame | None, best: str, currency: str, period: str) -> str:
-    """ "; over the joint ranges of N inputs (P points) best is cheapest in p% of draws ..." """
+def uncertainty_clause(
+    table: pd.DataFrame | None, best: str, currency: str, period: str, scope: str = GUARANTEE_SCOPE
+) -> str:
+    """ "; over the joint ranges of N inputs (P points) best is cheapest in p% of draws ...",
+    then what the guarantee and the intervals cover (``scope``: :func:`guarantee_scope`)."""
     if table is None or table.empty or best not in set(table["model"]):
         return ""
     models = _per_model(table)
@@ -54,7 +89,7 @@ def uncertainty_clause(table: pd.DataFrame | None, best: str, currency: str, per
     return (
         f"; over the joint ranges of {n_inputs} uncertain inputs ({int(row['points'])} draws) "
         f"{best} is cheapest in {row['p_cheapest']:.0%} of them{rival}, its cost per {period} "
-        f"from {low} to {high} (5% to 95%). {GUARANTEE_SCOPE}"
+        f"from {low} to {high} (5% to 95%). {scope}"
     )
 
 
