@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                     [sys.executable, "-m", "ccsim", "experiment", str(spec), "--jobs", args.jobs,
                      "--out", str(work / "results" / name), "--no-progress"],
                     capture_output=True, text=True, cwd=work,
+                    env=os.environ | {"PYTHONPATH": str(ROOT)},  # this tree's ccsim
                 )  # fmt: skip
                 if done.returncode:  # say why, and go on with the other seeds
                     print(f"{revision:>10} seed {seed:>5}: failed: {done.stderr[-300:]}")
