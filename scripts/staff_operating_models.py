@@ -32,8 +32,8 @@ and 91.1% (seed 7), 16 replications each.
 **A guard** (on by default): each plan is judged again on as many replications of seed + 1,
 and removals are given back until it passes there (docs/staffing.md, step 7).
 
-At the study's scale (about 300 tier-1 agents) a model takes 5 to 14 minutes on 2 cores (the
-hybrid, on 20 replications, 14 to 15 with the ranked trim and the guard):
+At the study's scale (about 300 tier-1 agents) a model takes 3 to 7 minutes on 2 cores (the
+hybrid, on 20 replications, 9 minutes: 15 simulations, 541 s by the search's clock):
 programs stopped within 2% of their bound, and at most 8 simulations of shift-by-shift
 trimming after the pools are lowered (one shift is 0.3% of a site there; the lowering takes
 what matters). The claim check's models (`--designs configs/claims/design --out
