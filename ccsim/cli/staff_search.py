@@ -19,7 +19,6 @@ from ccsim.cli.options import (
 )
 from ccsim.model.errors import UserError
 from ccsim.model.units import format_duration
-from ccsim.planning.guard import counted
 
 __all__ = ["add_search_options", "shown_path", "shrinkage_line", "staff_search"]
 
@@ -212,6 +211,8 @@ def staff_search(args, scenario, out: Path, started: float) -> int:
 
 def _time_line(plan) -> str:
     """Where the search's time went: simulations by phase, and the integer programs."""
+    from ccsim.planning.guard import counted
+
     history = plan.history
     if history.empty:
         return f"time: integer programs {plan.solve_seconds:.0f}s"
