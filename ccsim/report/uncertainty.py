@@ -23,11 +23,11 @@ __all__ = [
     "uncertainty_rows",
 ]
 
-#: What the selection's guarantee and the intervals cover, said beside them.
-GUARANTEE_SCOPE = (
-    "The selection's guarantee and the intervals cover simulation noise at the base inputs "
-    "only, not the uncertainty of the inputs"
+_COVERS = (
+    "The selection's guarantee and the intervals cover simulation noise at the base inputs only"
 )
+#: What the selection's guarantee and the intervals cover, said beside them.
+GUARANTEE_SCOPE = f"{_COVERS}, not the uncertainty of the inputs"
 
 
 def _fixed_crossings(equal_service: pd.DataFrame | None) -> bool:
@@ -54,10 +54,9 @@ def guarantee_scope(equal_service: pd.DataFrame | None = None) -> str:
     if not _fixed_crossings(equal_service):
         return GUARANTEE_SCOPE
     return (
-        "The selection's guarantee and the intervals cover simulation noise at the base inputs "
-        "only, with each site's crossing of a target judged on the pooled replications (an "
-        "interval floor, the core hours' occupancy) taken as fixed: not where that crossing "
-        "lies, which moves with the seed, nor the uncertainty of the inputs"
+        f"{_COVERS}, with each site's crossing of a target judged on the pooled replications "
+        "(an interval floor, the core hours' occupancy) taken as fixed: not where that "
+        "crossing lies, which moves with the seed, nor the uncertainty of the inputs"
     )
 
 
