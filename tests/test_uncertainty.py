@@ -402,6 +402,24 @@ def test_the_scope_says_when_a_crossing_is_one_figure_for_every_replication():
     assert "not where that crossing lies, which moves with the seed" in scope
 
 
+def test_the_headline_caption_says_when_a_crossing_is_taken_as_fixed():
+    """The headline chart's interval must not read as all of the simulation noise where a
+    site's crossing is one figure for every replication: its caption says so, as the
+    answer's scope does, and says nothing of it where every crossing varies."""
+    from ccsim.report.answer import Headline
+    from ccsim.report.study_figures import headline_chart
+
+    costs = pd.DataFrame(
+        {"cost": [100.0, 90.0], "low": [99.0, 89.0], "high": [101.0, 91.0],
+         "sens_low": [math.nan] * 2, "sens_high": [math.nan] * 2},
+        index=["base", "b"],
+    )  # fmt: skip
+    fixed = headline_chart(Headline(costs, True, fixed_crossings=True), "base", "USD", "week")
+    plain = headline_chart(Headline(costs, True), "base", "USD", "week")
+    assert "crossing of a pooled target taken as fixed" in fixed.caption
+    assert "taken as fixed" not in plain.caption and "(simulation noise;" in plain.caption
+
+
 def test_a_break_even_without_a_root_says_so():
     from ccsim.report.uncertainty import break_even_sentence
 

@@ -27,7 +27,7 @@ import pandas as pd
 from ccsim.report.formatting import flag, format_difference, format_estimate, input_label
 from ccsim.report.reading import read_csv
 from ccsim.report.targets import missed_channels, missed_targets
-from ccsim.report.uncertainty import guarantee_scope, uncertainty_clause
+from ccsim.report.uncertainty import fixed_crossings, guarantee_scope, uncertainty_clause
 
 __all__ = [
     "Headline",
@@ -358,6 +358,9 @@ class Headline:
     costs: pd.DataFrame  # index scenario: cost, low, high, sens_low, sens_high
     equal_service: bool
     joint: bool = False  # the ranges are the joint sample's 5%-95% (uncertainty.csv)
+    # Some site's equal-service crossing is one figure for every replication: its sampling
+    # error is not in the intervals (report.uncertainty.guarantee_scope).
+    fixed_crossings: bool = False
 
 
 def headline_costs(
@@ -369,8 +372,9 @@ def headline_costs(
         table = study.equal_service.set_index("scenario")
         costs = table[["cost", "cost_low", "cost_high"]].set_axis(["cost", "low", "high"], axis=1)
         column, equal = EQUAL_SERVICE_SENSITIVITY, True
+        fixed = fixed_crossings(study.equal_service)
     else:
-        column, equal = "cost_per_resolved_contact", False
+        column, equal, fixed = "cost_per_resolved_contact", False, False
         rows = summary[
             (summary["kpi"] == column)
             & (summary["channel"] == channel)
@@ -387,10 +391,10 @@ def headline_costs(
         ranges = joint.drop_duplicates("model").set_index("model")[["cost_p05", "cost_p95"]]
         ranges = ranges.reindex(costs.index)
         costs["sens_low"], costs["sens_high"] = ranges["cost_p05"], ranges["cost_p95"]
-        return Headline(costs, equal, joint=True)
+        return Headline(costs, equal, joint=True, fixed_crossings=fixed)
     sensitivity = study.sensitivity
     if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
         ranges = sensitivity.groupby("model")[column].agg(["min", "max"])
         ranges = ranges.reindex(costs.index)
         costs["sens_low"], costs["sens_high"] = ranges["min"], ranges["max"]
-    return Headline(costs, equal)
+    return Headline(costs, equal, fixed_crossings=fixed)

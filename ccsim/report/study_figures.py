@@ -333,9 +333,14 @@ def headline_chart(
         what = "operating cost per resolved customer, each model as it is staffed"
         source = "summary.csv; not at equal service (no frontier)"
     sensed = costs["sens_low"].notna().any()
+    noise = (
+        "simulation noise, each site's crossing of a pooled target taken as fixed"
+        if headline.fixed_crossings
+        else "simulation noise"
+    )
     caption = (
         f"Each model's {what}: the dot is the estimate and the dark line its 95% confidence "
-        f"interval (simulation noise; {source})."
+        f"interval ({noise}; {source})."
     )
     if headline.joint:
         caption += (

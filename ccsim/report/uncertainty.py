@@ -18,6 +18,7 @@ from ccsim.report.formatting import format_estimate, input_label
 __all__ = [
     "GUARANTEE_SCOPE",
     "break_even_sentence",
+    "fixed_crossings",
     "guarantee_scope",
     "uncertainty_clause",
     "uncertainty_rows",
@@ -30,7 +31,7 @@ _COVERS = (
 GUARANTEE_SCOPE = f"{_COVERS}, not the uncertainty of the inputs"
 
 
-def _fixed_crossings(equal_service: pd.DataFrame | None) -> bool:
+def fixed_crossings(equal_service: pd.DataFrame | None) -> bool:
     """Whether some site's equal-service scale is one figure for every replication (its
     interval has no width): a crossing of a target judged on the pooled replications, an
     interval floor or the occupancy of the customers' core hours (docs/metrics.md)."""
@@ -51,7 +52,7 @@ def guarantee_scope(equal_service: pd.DataFrame | None = None) -> str:
     where a site's crossing is one figure for all replications (``equal_service.csv``), that
     its sampling error is not in them either: it moves with the seed by several times the
     intervals' width (docs/staffing.md, "The hybrid at equal service, seed by seed")."""
-    if not _fixed_crossings(equal_service):
+    if not fixed_crossings(equal_service):
         return GUARANTEE_SCOPE
     return (
         f"{_COVERS}, with each site's crossing of a target judged on the pooled replications "
