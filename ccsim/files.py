@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -251,12 +252,57 @@ def append_csv(handle, frame: pd.DataFrame, header: bool) -> None:
     if frame.shape[1] == 0 or any(dtype.kind not in "fiubO" for dtype in frame.dtypes):
         frame.to_csv(handle, index=False, header=header, lineterminator="\n")
         return
-    values = frame.to_numpy(dtype=object)
-    values[frame.isna().to_numpy()] = None
     writer = csv.writer(handle, lineterminator="\n")
     if header:
         writer.writerow(frame.columns)
-    writer.writerows(values.tolist())
+    start = _float_tail(frame)
+    if start is None:
+        values = frame.to_numpy(dtype=object)
+        values[frame.isna().to_numpy()] = None
+        writer.writerows(values.tolist())
+        return
+    handle.writelines(_rows_sharing_tails(frame, start))
+
+
+def _float_tail(frame: pd.DataFrame) -> int | None:
+    """Where the frame's last run of float64 columns starts, when it has one of at least two
+    columns after two others (an interval table: its keys, then every KPI); else None."""
+    start = frame.shape[1]
+    while start > 0 and frame.dtypes.iloc[start - 1] == "float64":
+        start -= 1
+    return start if start >= 2 and frame.shape[1] - start >= 2 and len(frame) > 1 else None
+
+
+def _rows_sharing_tails(frame: pd.DataFrame, start: int) -> Iterable[str]:
+    """The frame's CSV lines, the float columns from ``start`` on formatted once per distinct
+    row of them: a centre closed at night has a week of interval rows whose KPIs are the same
+    zeros and blanks, and formatting a float is most of writing it. Each part is what
+    :mod:`csv` writes (a float as its ``repr``, which needs no quoting; a missing value as an
+    empty field); the keys end with an empty field, so that their comma is written too."""
+    head = frame.iloc[:, :start]
+    keys = head.to_numpy(dtype=object)
+    keys[head.isna().to_numpy()] = None
+    parts: list[str] = []
+    # A row's line ends as every line does: csv quotes a key holding a line break only then.
+    csv.writer(_Lines(parts), lineterminator="\n").writerows([*r, None] for r in keys.tolist())
+    block = np.ascontiguousarray(frame.iloc[:, start:].to_numpy(dtype=np.float64))
+    width, raw = block.shape[1] * 8, block.tobytes()
+    tails: dict[bytes, str] = {}
+    for i, values in enumerate(block):
+        key = raw[i * width : (i + 1) * width]
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = ",".join("" if v != v else repr(v) for v in values.tolist())
+        yield parts[i][:-1] + tail + "\n"
+
+
+class _Lines:
+    """A file for :func:`csv.writer` that keeps each row's text in a list."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, into: list[str]) -> None:
+        self.write = into.append
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:

@@ -162,3 +162,33 @@ def test_rows_appended_as_csv_are_what_pandas_writes(header):
         written = io.StringIO()
         append_csv(written, table, header=header)
         assert written.getvalue() == expected.getvalue()
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_rows_sharing_their_float_columns_are_still_what_pandas_writes(header):
+    """An interval table's rows (keys, then a run of float columns, many rows alike where
+    the centre is closed) are written with each distinct run of floats formatted once: the
+    same bytes as ``to_csv`` for repeated and distinct rows, keys that need quoting (a comma,
+    a quote, a line break, an empty key), signed zeros, infinities and missing values, and
+    rows whose floats differ only in the sign of a zero or in a missing value."""
+    rng = np.random.default_rng(11)
+    n = 60
+    block = np.zeros((n, 5))
+    block[::3] = rng.standard_normal((20, 5)) * 10.0 ** rng.integers(-12, 12, (20, 5))
+    block[1::6, 0] = -0.0
+    block[2::6, 1] = np.nan
+    block[4::6, 2] = np.inf
+    block[5, :] = np.nan
+    frame = pd.DataFrame(
+        {
+            "channel": ["a,b", 'say "hi"', "", None, "line\nbreak", "voice"] * 10,
+            "interval": np.arange(n),
+            **{f"kpi{j}": block[:, j] for j in range(5)},
+        }
+    )
+    for table in (frame, frame.iloc[:1], frame.iloc[:, 1:]):
+        expected = io.StringIO()
+        table.to_csv(expected, index=False, header=header, lineterminator="\n")
+        written = io.StringIO()
+        append_csv(written, table, header=header)
+        assert written.getvalue() == expected.getvalue()
