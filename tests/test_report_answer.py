@@ -184,7 +184,7 @@ def test_the_target_table_says_met_or_not_per_model_and_channel():
     assert html.count('<tr data-scenario="') == 3
     assert html.count('class="met"') == 5 and html.count('class="notmet"') == 1
     assert "78.0% <span" in html and "tier-1 occupancy" in html
-    assert "floor 65%: 97% of intervals ≥ 95%" in html
+    assert "floor 65%: reached in 97% of intervals, 95% required<" in html
     assert "site_hybrid 78%" in html
 
 
@@ -379,8 +379,8 @@ def test_a_floor_share_just_under_the_share_required_does_not_read_as_it():
     missed = (table.scenario == "offshore") & (table.channel == "email")
     table.loc[missed, "share_at_floor"] = 0.949
     html = render_macro("target_table", target_table(table, MODELS, "onshore"))
-    assert "94.9% of intervals &lt; 95%" in html
-    assert "99% of intervals ≥ 95%" in html  # a clear verdict keeps whole percents
+    assert "reached in 94.9% of intervals, 95% required (missed)" in html
+    assert "reached in 99% of intervals, 95% required<" in html  # whole percents when clear
     assert missed_targets(table, "offshore") == [
         "email (94.9% of intervals at the 75% floor, 95% required)"
     ]
@@ -493,3 +493,48 @@ def test_the_answer_at_equal_service_says_what_the_named_models_plan_misses():
     )
     study = _study(equal_service=equal_service(), targets=_planned_targets({}))
     assert "misses" not in answer_sentence(_summary(), None, study, "all", "onshore", "USD")
+
+
+def test_a_models_label_never_sits_between_its_point_and_a_closer_one():
+    """In the cost-against-service chart, labels that merely alternated above and below by
+    the models' order put nearshore's name beside human_only's point and the other way
+    round (6.59 against 6.37 USD, one above the other): each label must go to the side
+    away from the point nearest its own, so the name next to a point is that point's."""
+    from ccsim.report.chart import labels_above
+
+    costs = [8.78, 6.59, 5.37, 6.49, 6.37]  # onshore, nearshore, offshore, hybrid, human_only
+    sides = labels_above(costs)
+    assert sides == [True, True, False, False, False]
+    for i, (value, up) in enumerate(zip(costs, sides, strict=True)):
+        nearest = min((v for j, v in enumerate(costs) if j != i), key=lambda v: abs(v - value))
+        assert (nearest <= value) == up  # the label points away from the nearest point
+    assert labels_above([5.0]) == [True]
+    assert labels_above([math.nan, 2.0, 1.0]) == [True, True, False]
+
+
+def test_the_stopping_rule_is_said_in_words_and_on_what_it_holds():
+    """The page said "95% intervals of all.operating_cost ... within 1% of the estimate" for
+    a rule on the paired differences to the baseline (``on: differences``: each
+    difference's half-width against the baseline's estimate, ``study.stopping``): code
+    names, and a precision the estimates themselves were never held to."""
+    from ccsim.report.html import stopping_rule_words
+
+    rule = {"kpis": ["all.operating_cost", "voice.service_level"], "relative_half_width": 0.01}
+    on_differences = stopping_rule_words(rule | {"on": "differences"}, "onshore")
+    assert on_differences == (
+        "95% intervals of the paired differences to onshore in operating cost (all channels), "
+        "service level (voice), each with a half-width of at most 1% of onshore's estimate"
+    )
+    assert "all.operating_cost" not in on_differences
+    own = stopping_rule_words(rule | {"on": "estimates"}, "onshore")
+    assert "paired" not in own and "at most 1% of its estimate" in own
+
+
+def test_an_undefined_difference_gets_no_verdict():
+    """Tier 2 has no bot resolution or cost per resolved contact of its own: its difference
+    is not defined and no test was made, so it must not read "not significant"."""
+    from ccsim.report.tables import verdict
+
+    assert verdict("bot_resolution_share", math.nan, math.nan, math.nan, False) == ("", "")
+    assert verdict("service_level", 0.01, -0.01, 0.03, False) == ("ns", "not significant")
+    assert verdict("service_level", 0.0, 0.0, 0.0, False) == ("same", "no difference")

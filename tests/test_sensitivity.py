@@ -170,7 +170,7 @@ def test_money_cells_and_axis_carry_the_currency(monkeypatch):
     )
     chart = plots.cost_service_chart(summary, ["a", "b"], "all", "a", "EUR")
     assert chart.png
-    assert labels == ["cost per resolved customer (EUR)"]
+    assert labels == ["cost per resolved contact (EUR)"]
 
 
 def test_an_experiment_records_its_currency_and_refuses_mixed_ones(tmp_path):

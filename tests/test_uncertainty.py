@@ -414,10 +414,15 @@ def test_the_headline_caption_says_when_a_crossing_is_taken_as_fixed():
          "sens_low": [math.nan] * 2, "sens_high": [math.nan] * 2},
         index=["base", "b"],
     )  # fmt: skip
-    fixed = headline_chart(Headline(costs, True, fixed_crossings=True), "base", "USD", "week")
+    sites = Headline(costs, True, fixed_crossings=True, per_site=True)
+    fixed = headline_chart(sites, "base", "USD", "week")
     plain = headline_chart(Headline(costs, True), "base", "USD", "week")
     assert "crossing of a pooled target taken as fixed" in fixed.caption
     assert "taken as fixed" not in plain.caption and "(simulation noise;" in plain.caption
+    # Per site, what binds is a site's constraint (a floor, an occupancy cap), not always a
+    # channel's target: the caption must not say the channel "exactly meets its target".
+    assert "binding constraint" in fixed.caption and "exactly meets" not in fixed.caption
+    assert "binding channel exactly meets its target" in plain.caption
 
 
 def test_a_break_even_without_a_root_says_so():

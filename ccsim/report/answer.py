@@ -361,6 +361,9 @@ class Headline:
     # Some site's equal-service crossing is one figure for every replication: its sampling
     # error is not in the intervals (report.uncertainty.guarantee_scope).
     fixed_crossings: bool = False
+    # Each site at its own equal-service point (``frontier: per_site``): what binds is a
+    # site's constraint, a channel's floor or an occupancy cap as often as a weekly target.
+    per_site: bool = False
 
 
 def headline_costs(
@@ -373,8 +376,9 @@ def headline_costs(
         costs = table[["cost", "cost_low", "cost_high"]].set_axis(["cost", "low", "high"], axis=1)
         column, equal = EQUAL_SERVICE_SENSITIVITY, True
         fixed = fixed_crossings(study.equal_service)
+        per_site = any(column.startswith("scale_") for column in table.columns)
     else:
-        column, equal, fixed = "cost_per_resolved_contact", False, False
+        column, equal, fixed, per_site = "cost_per_resolved_contact", False, False, False
         rows = summary[
             (summary["kpi"] == column)
             & (summary["channel"] == channel)
@@ -391,10 +395,10 @@ def headline_costs(
         ranges = joint.drop_duplicates("model").set_index("model")[["cost_p05", "cost_p95"]]
         ranges = ranges.reindex(costs.index)
         costs["sens_low"], costs["sens_high"] = ranges["cost_p05"], ranges["cost_p95"]
-        return Headline(costs, equal, joint=True, fixed_crossings=fixed)
+        return Headline(costs, equal, True, fixed, per_site)
     sensitivity = study.sensitivity
     if sensitivity is not None and column in sensitivity and sensitivity[column].notna().any():
         ranges = sensitivity.groupby("model")[column].agg(["min", "max"])
         ranges = ranges.reindex(costs.index)
         costs["sens_low"], costs["sens_high"] = ranges["min"], ranges["max"]
-    return Headline(costs, equal, fixed_crossings=fixed)
+    return Headline(costs, equal, False, fixed, per_site)

@@ -12,6 +12,7 @@ timestamp, so the same tables always give the same bytes. The figures themselves
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -28,6 +29,7 @@ __all__ = [
     "compact_money_axis",
     "customer_clock",
     "figure_legend",
+    "labels_above",
     "new_figure",
     "percent_axis",
     "png_bytes",
@@ -176,3 +178,19 @@ def _utc_offset(local: str) -> str:
 def set_clock_ticks(axes, clock: Clock) -> None:
     """Mark ``axes``' x axis with the clock's local times."""
     axes.set_xticks(clock.ticks, clock.labels)
+
+
+def labels_above(values: list[float]) -> list[bool]:
+    """Whether each point's label goes above it (else below): away from the point nearest to
+    it in ``values`` (above when that one is lower or level, or there is none), so that no
+    label sits between its own point and a closer one, where it would name the wrong one."""
+    known = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+    sides = []
+    for i, value in enumerate(values):
+        others = [v for j, v in known if j != i]
+        if not others or not math.isfinite(value):
+            sides.append(True)
+            continue
+        nearest = min(others, key=lambda other: abs(other - value))
+        sides.append(nearest <= value)
+    return sides

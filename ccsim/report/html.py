@@ -48,8 +48,9 @@ from ccsim.report.tables import (
 from ccsim.report.targets import target_table
 from ccsim.report.total_cost import total_cost_section
 from ccsim.report.uncertainty import break_even_sentence, guarantee_scope, uncertainty_rows
+from ccsim.sim.kpis import KPIS
 
-__all__ = ["render_report", "report_main"]
+__all__ = ["render_report", "report_main", "stopping_rule_words"]
 
 
 # --- the question, the assumptions, the footer ----------------------------------------------
@@ -67,6 +68,26 @@ def _question(outputs: ExperimentOutputs, question: str | None) -> str:
     return str(question)
 
 
+def stopping_rule_words(rule: dict, baseline: str | None) -> str:
+    """A stopping rule in words: "95% intervals of the paired differences to onshore in
+    operating cost (all channels), ..., each half as wide as 1% of onshore's estimate at
+    most" (``on: differences``, what ``study.stopping`` checks), or of each estimate."""
+    kpis = []
+    for name in map(str, rule.get("kpis", [])):
+        channel, _, kpi = name.rpartition(".")
+        label = KPIS[kpi].label.lower() if kpi in KPIS else kpi
+        where = "all channels" if channel in ("", "all") else channel
+        kpis.append(f"{label} ({where})")
+    width = f"{100 * float(rule.get('relative_half_width', 0)):g}%"
+    if rule.get("on") == "differences" and baseline:
+        return (
+            f"95% intervals of the paired differences to {baseline} in {', '.join(kpis)}, "
+            f"each with a half-width of at most {width} of {baseline}'s estimate"
+        )
+    each = f"each with a half-width of at most {width} of its estimate"
+    return f"95% intervals of {', '.join(kpis)}, {each}"
+
+
 def _assumptions(outputs: ExperimentOutputs) -> list[str]:
     m = outputs.manifest
     items = []
@@ -75,12 +96,18 @@ def _assumptions(outputs: ExperimentOutputs) -> list[str]:
     runs = f"{outputs.reps_label} replications of each model, seed {m.get('seed', '?')}"
     rule = m.get("stopping_rule")
     if isinstance(rule, dict):
-        runs += (
-            f", by a stopping rule (95% intervals of {', '.join(map(str, rule.get('kpis', [])))} "
-            f"within {100 * float(rule.get('relative_half_width', 0)):g}% of the estimate, at "
-            f"most {rule.get('max')} replications{'; met early' if m.get('stopped_early') else ''})"
-        )
+        runs += f", by a stopping rule ({stopping_rule_words(rule, m.get('baseline'))}, at most "
+        runs += f"{rule.get('max')} replications{'; met early' if m.get('stopped_early') else ''})"
     items.append(runs + ".")
+    frontier = (m.get("study") or {}).get("frontier")
+    if isinstance(frontier, dict) and frontier.get("replications"):
+        # The cost at equal service and the selection rest on the sweep's replications, not
+        # on the main run's: a reader must not take the header's count for theirs.
+        items.append(
+            f"The cost at equal service and the selection: {frontier['replications']} "
+            "replications at each point of each model's sweep of staffing (the frontier), the "
+            "first of the main run's at the plan."
+        )
     items.append(
         "Common random numbers on: in replication r every model sees the same arrivals, handle "
         "times and patience."

@@ -23,6 +23,7 @@ from ccsim.report.chart import (
     channel_title,
     compact_money_axis,
     figure_legend,
+    labels_above,
     new_figure,
     percent_axis,
     png_bytes,
@@ -54,14 +55,14 @@ def _summary_value(summary: pd.DataFrame, scenario: str, channel: str, kpi: str)
 def _cost_service_panel(axes, points, scenarios, baseline) -> None:
     """Each model as a point with both intervals: (service level, cost) in ``points``."""
     colours = scenario_colours(scenarios)
-    for number, (scenario, (level, cost)) in enumerate(points.items()):
+    above = labels_above([cost["estimate"] for _, cost in points.values()])
+    for (scenario, (level, cost)), up in zip(points.items(), above, strict=True):
         x, y = 100 * level["estimate"], cost["estimate"]
         xerr = np.nan_to_num([[x - 100 * level["ci_low"]], [100 * level["ci_high"] - x]])
         yerr = np.nan_to_num([[y - cost["ci_low"]], [cost["ci_high"] - y]])
         style = {"fmt": "o", "capsize": 3, "ms": 6, "color": colours[scenario]}
         axes.errorbar(x, y, xerr=xerr, yerr=yerr, label=scenario_label(scenario, baseline), **style)
-        # Labels alternate above and below their points, so that close models stay legible.
-        offset = (6, 6) if number % 2 == 0 else (6, -14)
+        offset = (6, 6) if up else (6, -14)
         axes.annotate(scenario, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
     percent_axis(axes, "x", decimals=None)  # a narrow range: as many as it needs
     axes.margins(0.15)
@@ -129,7 +130,7 @@ def cost_service_chart(
                 else f"{level}: service level (answered within its threshold)"
             )
             axes.set_ylabel(
-                f"cost per resolved customer ({currency})"
+                f"cost per resolved contact ({currency})"
                 if resolved
                 else f"labour cost per handled contact ({currency})"
             )
@@ -326,7 +327,13 @@ def headline_chart(
     costs = headline.costs
     if headline.equal_service:
         title = "Cost at equal service"
-        what = f"{period} at which the model's binding channel exactly meets its target"
+        what = (
+            f"{period} with each site at the staffing at which its binding constraint (a "
+            "channel's weekly service level or interval floor, or an occupancy cap: "
+            "equal_service.csv, binding_channel) is just met"
+            if headline.per_site
+            else f"{period} at which the model's binding channel exactly meets its target"
+        )
         source = "read off each model's cost-service frontier (equal_service.csv)"
     else:
         title = "Cost per resolved contact at planned staffing"

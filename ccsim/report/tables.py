@@ -125,7 +125,11 @@ def cost_label(window: float, what: str = "Labour cost") -> str:
 def verdict(kpi: str, value: float, low: float, high: float, significant) -> tuple[str, str]:
     """The CSS class and the words of a difference. "no difference" only when the models
     gave identical values in every replication (a zero difference with a zero-width
-    interval); a difference that merely rounds to zero is "not significant", never that."""
+    interval); a difference that merely rounds to zero is "not significant", never that.
+    No words for a difference that is not defined (a KPI the channel does not have, such as
+    tier 2's bot resolution): no test was made."""
+    if not math.isfinite(value):
+        return "", ""
     if value == 0 and low == 0 and high == 0:
         return "same", "no difference"
     if flag(significant):
