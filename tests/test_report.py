@@ -155,6 +155,16 @@ def test_page_reads_like_a_report(page):
     assert "wall time" in text and "seed 11" in text  # the footer
 
 
+def test_a_channels_occupancy_says_what_it_divides(page):
+    """A channel's occupancy is its busy time over the time of every agent who may take it,
+    other channels' work included: a mixed site's voice, chat and email add up to the
+    site's. Labelled "Occupancy" alone it read as a team's own (voice 53%: half idle)."""
+    _, text = page
+    label = "Occupancy (the channel&#39;s busy time / time at work of agents who may take it)"
+    assert label in text or label.replace("&#39;", "&#x27;") in text
+    assert ">Occupancy<" in text  # a site's row keeps the plain word
+
+
 def test_images_are_embedded_pngs(page, outputs):
     page, _ = page
     assert sorted(image.figure for image in page.images) == sorted(FIGURES)

@@ -538,3 +538,14 @@ def test_an_undefined_difference_gets_no_verdict():
     assert verdict("bot_resolution_share", math.nan, math.nan, math.nan, False) == ("", "")
     assert verdict("service_level", 0.01, -0.01, 0.03, False) == ("ns", "not significant")
     assert verdict("service_level", 0.0, 0.0, 0.0, False) == ("same", "no difference")
+
+
+def test_a_percentage_interval_with_a_width_never_reads_as_a_point():
+    """The study's answer read "−43% [−43, −43]" for −42.7% [−42.7, −42.6]: an interval
+    rounded to a point claims a precision the run does not have, or hides the one it has."""
+    from ccsim.report.answer import pct_interval
+
+    assert pct_interval(-42.7, -42.74, -42.62) == "−42.7% [−42.7, −42.6]"
+    assert pct_interval(-42.7, -45.1, -40.2) == "−43% [−45, −40]"
+    assert pct_interval(3.21, 2.9, 3.5) == "+3.2% [+2.9, +3.5]"
+    assert pct_interval(-12.0, -12.0, -12.0) == "−12% [−12, −12]"  # no width: as it is

@@ -36,6 +36,7 @@ __all__ = [
     "answer_sentence",
     "cheapest_flips",
     "headline_costs",
+    "pct_interval",
     "read_study",
     "selection_sentence",
 ]
@@ -147,12 +148,20 @@ def _significance(row: pd.Series) -> str:
     return "significant" if flag(significant) else "not significant"
 
 
-def _pct(value: float) -> str:
-    return (
-        f"{value:+.0f}".replace("-", MINUS)
-        if abs(value) >= 10
-        else f"{value:+.1f}".replace("-", MINUS)
-    )
+def _pct(value: float, decimals: int | None = None) -> str:
+    if decimals is None:
+        decimals = 0 if abs(value) >= 10 else 1
+    return f"{value:+.{decimals}f}".replace("-", MINUS)
+
+
+def pct_interval(value: float, low: float, high: float) -> str:
+    """A percentage and its interval, "−42.7% [−42.7, −42.6]": to the whole percent from
+    10% up, with more decimals (up to two) where fewer would make an interval that has a
+    width read as a point ("−43% [−43, −43]")."""
+    decimals = 0 if abs(value) >= 10 else 1
+    while decimals < 2 and high > low and _pct(low, decimals) == _pct(high, decimals):
+        decimals += 1
+    return f"{_pct(value, decimals)}% [{_pct(low, decimals)}, {_pct(high, decimals)}]"
 
 
 def _equal_service_sentence(study: Study, baseline: str | None, currency: str, period: str) -> str:
@@ -172,7 +181,7 @@ def _equal_service_sentence(study: Study, baseline: str | None, currency: str, p
     if best != baseline and baseline in table.index:
         pct = (row["difference_pct"], row["difference_pct_low"], row["difference_pct_high"])
         against = (
-            f": {_pct(pct[0])}% [{_pct(pct[1])}, {_pct(pct[2])}] against {baseline} "
+            f": {pct_interval(*pct)} against {baseline} "
             f"({_significance(row)}), {cost} per {period} {interval}{extrapolated}"
         )
     else:

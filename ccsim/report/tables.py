@@ -178,10 +178,19 @@ def _rows(frame: pd.DataFrame, kpis: Sequence[str], channels, outputs: Experimen
     # A bill, credit or fee no model has (every value 0) is not a row of zeros.
     present -= {k for k in _BILLED if k in present and (rows[rows.kpi == k][value] == 0).all()}
     return [
-        (kpi, cost_label(outputs.window, KPIS[kpi].label) if _per_period(kpi) else KPIS[kpi].label)
-        for kpi in kpis
+        (kpi, cost_label(outputs.window, KPIS[kpi].label) if _per_period(kpi) else label)
+        for kpi, label in ((kpi, _label(kpi, site)) for kpi in kpis)
         if kpi in present and (outputs.priced or KPIS[kpi].kind != "money")
     ]
+
+
+def _label(kpi: str, site: str) -> str:
+    """A row's label. A channel's occupancy is its share of the time of every agent who may
+    take it, other channels' work included (voice, chat and email at one site add up to the
+    site's): read as a team's own occupancy, a mixed site's channels look half idle."""
+    if kpi == "occupancy" and site == "all":
+        return "Occupancy (the channel's busy time / time at work of agents who may take it)"
+    return KPIS[kpi].label
 
 
 def _table(
