@@ -254,7 +254,10 @@ def _wait_panel(axes, whole, channel, columns, scenarios, baseline, threshold) -
     # Decimals as the range needs: shares between 99% and 100% would otherwise read "100%"
     # at several ticks.
     percent_axis(axes, decimals=None)
-    axes.set_ylim(top=101)
+    # Room above 100% for the points there, in proportion to the panel's range: a fixed 101
+    # put a "101.00%" tick on a panel spanning 97.5-100%.
+    low = axes.get_ylim()[0]
+    axes.set_ylim(top=100 + 0.04 * (100 - low))
     axes.set_xticks(positions, [_wait_label(seconds) for seconds in waits])
 
 
@@ -275,7 +278,8 @@ def waiting_time_chart(
         "of totals), with 95% delta-method intervals as bars (within 0-100%). Abandoned "
         "contacts are not in it: see the abandonment rate. Each channel has its own axis of "
         "waits, up to 10 min and on to twice its service-level threshold"
-        + (" (the dashed line)." if thresholds else ".")
+        + (" (the dashed line)" if thresholds else "")
+        + ", the waits at which the counts are kept, evenly spaced (not to scale)."
     )
     if replications is None:
         return Chart(name, title, note="No replications.parquet in the folder.")
