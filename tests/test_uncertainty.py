@@ -406,7 +406,7 @@ def test_the_headline_caption_says_when_a_crossing_is_taken_as_fixed():
     """The headline chart's interval must not read as all of the simulation noise where a
     site's crossing is one figure for every replication: its caption says so, as the
     answer's scope does, and says nothing of it where every crossing varies."""
-    from ccsim.report.answer import Headline
+    from ccsim.report.headline import Headline
     from ccsim.report.study_figures import headline_chart
 
     costs = pd.DataFrame(

@@ -27,10 +27,10 @@ from ccsim.report.answer import (
     Study,
     answer_caveat,
     answer_sentence,
-    headline_costs,
     selection_sentence,
 )
 from ccsim.report.contrasts import contrast_sections
+from ccsim.report.headline import headline_costs
 from ccsim.report.outputs import (
     ExperimentOutputs,
     descriptions,

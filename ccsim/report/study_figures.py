@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from ccsim.report.answer import Headline
 from ccsim.report.chart import (
     STYLE,
     Chart,
@@ -31,6 +30,7 @@ from ccsim.report.chart import (
     scenario_label,
 )
 from ccsim.report.formatting import input_label
+from ccsim.report.headline import Headline
 from ccsim.report.outputs import headline_channel
 from ccsim.sim.kpis import KPIS, PER_CHANNEL
 
