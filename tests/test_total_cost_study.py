@@ -142,3 +142,7 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
     page = render_report(out).read_text()
     assert 'id="total-cost-table"' in page and "CSAT" in page.split('id="total-cost"')[1][:6000]
     assert "Over 3 years at a discount rate of 8% a year" in page
+    # The header's replications are the main run's; the cost at equal service rests on the
+    # frontier's (4 here), which the header and the assumptions must say.
+    assert "the cost at equal service from 4 at each point of each model" in page
+    assert "The cost at equal service and the selection: 4 replications" in page

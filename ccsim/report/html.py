@@ -186,6 +186,9 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         name=name,
         outputs=outputs,
         question=_question(outputs, question),
+        frontier_reps=((outputs.manifest.get("study") or {}).get("frontier") or {}).get(
+            "replications"
+        ),
         answer=answer,
         selection=[s for s in (chosen, answer_caveat(study)) if s],
         headline=by_name.pop("headline"),
