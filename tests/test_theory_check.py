@@ -184,6 +184,34 @@ def test_the_readme_shows_what_the_command_prints(tmp_path, capsys, monkeypatch)
 
 
 @pytest.mark.e2e
+def test_the_run_page_sets_the_run_beside_the_theory(tmp_path, capsys, monkeypatch):
+    """A student who asks for --theory and --plot gets the comparison on the page too: the
+    same rows the terminal prints (simulated, interval, exact, covered), from the exact
+    values the manifest records; a run without --theory has no such section."""
+    import json
+    from html import unescape
+
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out"
+    args = ["run", "configs/erlang_a.yaml", "--reps", "10", "--no-progress", "--plot"]
+    assert main([*args, "--theory", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    theory = json.loads((out / "manifest.json").read_text())["theory"]
+    assert theory["model"] == "Erlang A (M/M/11+M)"
+    assert theory["exact"]["service_level"] == pytest.approx(0.8272, abs=1e-4)
+    page = unescape((out / "run.html").read_text())
+    assert 'id="theory"' in page and "voice against Erlang A (M/M/11+M)" in page
+    row = re.search(r"service_level +(\S+) +\[(\S+), (\S+)\] +(\S+) +(yes|NO)", printed)
+    simulated, low, high, exact, covered = row.groups()
+    cells = f'{simulated}</td><td class="ci">[{low}, {high}]</td><td>{exact}</td>'
+    assert cells in page  # the numbers the terminal printed
+    assert f"{printed.count(' yes')} of 6 intervals cover the exact value" in page
+    plain = tmp_path / "plain"
+    assert main([*args, "--out", str(plain)]) == 0
+    assert 'id="theory"' not in (plain / "run.html").read_text()
+
+
+@pytest.mark.e2e
 def test_the_readme_shows_the_refusal_given(capsys, monkeypatch):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = next(line for line in readme.splitlines() if "the theory check needs" in line)

@@ -120,6 +120,14 @@ def run(args) -> int:
             for name, channel in scenario.channels.items()
         }
         facts |= {"replications": args.reps, "seed": args.seed, "ccsim": __version__}
+        if theory is not None:  # the page sets the run beside it, as the terminal does
+            queue, exact = theory
+            facts["theory"] = {
+                "channel": queue.channel,
+                "model": queue.model,
+                "inputs": queue.inputs,
+                "exact": {kpi: float(value) for kpi, value in exact.items()},
+            }
         commit_generation(out, paths, facts)
         page = _page(out, scenario.name) if args.plot else None  # in the lock: no run between
     print(

@@ -23,12 +23,13 @@ import pandas as pd
 
 from ccsim.experiment.folder import check_generation, output_folder
 from ccsim.experiment.summary import interval_block_stats, summarise_intervals
+from ccsim.experiment.theory_check import theory_rows
 from ccsim.files import FileTooLargeError, NotRegularFileError, read_small, write_text
 from ccsim.model import ConfigError
-from ccsim.report.formatting import format_estimate
+from ccsim.report.formatting import format_estimate, format_interval, format_value
 from ccsim.report.outputs import headline_channel
 from ccsim.report.reading import read_csv
-from ccsim.sim.kpis import PER_CHANNEL
+from ccsim.sim.kpis import KPIS, PER_CHANNEL
 
 __all__ = ["is_run_folder", "render_run_page"]
 
@@ -153,6 +154,35 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[s
     return {"title": "all channels" if channel == "all" else channel, "rows": cells}
 
 
+def _theory(summary: pd.DataFrame, theory) -> dict | None:
+    """The run beside the exact values its manifest records (``ccsim run --theory``): per
+    KPI the estimate, its interval, the exact value and whether the interval covers it, as
+    the terminal prints them; None for a run without the check."""
+    if not isinstance(theory, dict) or not isinstance(theory.get("exact"), dict):
+        return None
+    try:
+        rows = theory_rows(summary, str(theory["channel"]), theory["exact"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a manifest edited by hand: the page shows the run without it
+    cells = [
+        (
+            _LABELS.get(row.kpi) or (KPIS[row.kpi].label if row.kpi in KPIS else row.kpi),
+            format_value(row.kpi, row.estimate),
+            format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate),
+            format_value(row.kpi, row.exact, reference=row.estimate),
+            row.covered,
+        )
+        for row in rows
+    ]
+    missed = sum(not covered for *_, covered in cells)
+    return {
+        "heading": f"{theory['channel']} against {theory.get('model', 'theory')}",
+        "inputs": str(theory.get("inputs", "")),
+        "rows": cells,
+        "covered": f"{len(cells) - missed} of {len(cells)}",
+    }
+
+
 def render_run_page(out_dir: str | Path, name: str | None = None) -> Path:
     """Write ``out_dir/run.html`` for the results ``ccsim run`` wrote to ``out_dir``; return
     its path. ``name`` (the scenario's) titles the page; the folder's name otherwise.
@@ -229,6 +259,7 @@ def _render(folder, name, facts, summary, replications, intervals) -> Path:
         title=title,
         folder=folder,
         tables=[_table(summary, channel, currency) for channel in shown],
+        theory=_theory(summary, facts.get("theory")),
         charts=charts,
     )
     return write_text(folder / "run.html", page)
