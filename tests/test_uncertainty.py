@@ -581,3 +581,48 @@ def test_each_wage_reprices_its_own_sites_pay_when_sites_are_scaled_one_by_one(t
     main_pay = effects["sites.main.cost_per_hour"] / (10 / 20)
     side_pay = effects["sites.side.cost_per_hour"] / (20 / 40)
     assert main_pay + side_pay == pytest.approx(base["two"], rel=0.03)
+
+
+def _section_table() -> pd.DataFrame:
+    """uncertainty.csv's per-model columns for a baseline and two rivals, figures of the
+    operating-model study (USD a week): each worst corner is at that model's own inputs."""
+    return pd.DataFrame(
+        {
+            "model": ["onshore", "offshore", "hybrid"],
+            "input": ["x", "x", "x"],
+            "worst_end": ["high", "high", "high"],
+            "p_cheapest": [0.0, 0.86, 0.14],
+            "p_cheapest_low": [0.0, 0.75, 0.08],
+            "p_cheapest_high": [0.06, 0.92, 0.25],
+            "cost_p05": [1_133_726.0, 639_205.0, 837_557.0],
+            "cost_p95": [1_496_593.0, 938_449.0, 1_192_404.0],
+            "difference_p05": [0.0, -793_733.0, -546_876.0],
+            "difference_p95": [0.0, -328_376.0, 111_447.0],
+            "worst_corner_cost": [1_656_230.0, 1_136_085.0, 1_562_739.0],
+            "worst_corner_difference": [0.0, -310_266.0, 116_388.0],
+            "r2": [0.9993, 0.998, 0.89],
+            "emulated": [True, True, False],
+            "points": [64, 64, 64],
+        }
+    )
+
+
+def test_the_worst_corner_difference_is_signed_and_names_the_baseline_cost_it_is_against():
+    """The corner's difference is against the baseline at the same corner inputs, a figure
+    the page showed nowhere: hybrid's 1,562,739 USD was "(116,388 USD)" against onshore's
+    shown corner of 1,656,230 USD, which reads as hybrid the cheaper. The baseline there is
+    1,562,739 - 116,388 = 1,446,351 USD; a rise carries its +; the baseline's own cells
+    say "baseline", not "0.00 USD"."""
+    from ccsim.report.uncertainty import uncertainty_rows
+
+    rows = {row["model"]: row for row in uncertainty_rows(_section_table(), "USD")}
+    assert rows["hybrid"]["worst_difference"] == "+116,388 USD"
+    assert rows["hybrid"]["worst_reference"] == "1,446,351 USD"
+    assert rows["offshore"]["worst_difference"] == "\N{MINUS SIGN}310,266 USD"
+    assert rows["offshore"]["worst_reference"] == "1,446,351 USD"
+    assert rows["hybrid"]["difference"] == "\N{MINUS SIGN}546,876 USD to +111,447 USD"
+    assert rows["onshore"]["difference"] == "baseline"
+    assert rows["onshore"]["worst_difference"] == "baseline"
+    assert "0.00" not in " ".join(rows["onshore"].values())
+    named = uncertainty_rows(_section_table(), "USD", baseline="offshore")
+    assert named[1]["worst_difference"] == "baseline"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.report.formatting import format_estimate, input_label
+from ccsim.report.formatting import PAGE, format_estimate, format_value, input_label
 
 __all__ = [
     "GUARANTEE_SCOPE",
@@ -65,6 +65,22 @@ def _money(value: float, currency: str) -> str:
     return format_estimate("operating_cost", value, math.nan, math.nan, currency=currency)[0]
 
 
+def _signed(value: float, reference: float, currency: str) -> str:
+    """A difference of cost with its sign (``+116,388 USD``), to the precision of
+    ``reference`` (the costs it is read beside): whole units, as the costs are."""
+    return format_value(
+        "operating_cost", value, PAGE, currency=currency, reference=abs(reference),
+        signed=True, difference=True,
+    )  # fmt: skip
+
+
+def _baseline_of(models: pd.DataFrame) -> str | None:
+    """The model whose every difference is exactly zero: the baseline against itself."""
+    columns = ["difference_p05", "difference_p95", "worst_corner_difference"]
+    zero = (models[columns].astype(float) == 0.0).all(axis=1)
+    return str(zero.idxmax()) if zero.any() else None
+
+
 def _per_model(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop_duplicates("model").set_index("model")
 
@@ -104,13 +120,24 @@ def _corner_words(rows: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def uncertainty_rows(table: pd.DataFrame | None, currency: str) -> list[dict[str, str]]:
+def uncertainty_rows(
+    table: pd.DataFrame | None, currency: str, baseline: str | None = None
+) -> list[dict[str, str]]:
     """The section's table, a row per model: probability of being cheapest with its
-    interval, the cost's and the difference's 5-95% range, the worst joint corner."""
+    interval, the cost's and the difference's 5-95% range, the worst joint corner with its
+    difference to the ``baseline`` at the same inputs (signed) and the baseline's cost
+    there, which the difference is against and the page shows no other way; the baseline's
+    own cells say "baseline" (found as the model whose differences are all zero when not
+    named)."""
     if table is None or table.empty:
         return []
+    models = _per_model(table)
+    baseline = baseline if baseline in models.index else _baseline_of(models)
     rows = []
-    for model, row in _per_model(table).iterrows():
+    for model, row in models.iterrows():
+        base = model == baseline
+        low, high = row["difference_p05"], row["difference_p95"]
+        worst, worst_difference = row["worst_corner_cost"], row["worst_corner_difference"]
         rows.append(
             {
                 "model": str(model),
@@ -118,10 +145,15 @@ def uncertainty_rows(table: pd.DataFrame | None, currency: str) -> list[dict[str
                 "p_interval": f"[{row['p_cheapest_low']:.0%}, {row['p_cheapest_high']:.0%}]",
                 "cost": f"{_money(row['cost_p05'], currency)} to "
                 f"{_money(row['cost_p95'], currency)}",
-                "difference": f"{_money(row['difference_p05'], currency)} to "
-                f"{_money(row['difference_p95'], currency)}",
-                "worst": _money(row["worst_corner_cost"], currency),
-                "worst_difference": _money(row["worst_corner_difference"], currency),
+                "difference": "baseline"
+                if base
+                else f"{_signed(low, row['cost_p05'], currency)} to "
+                f"{_signed(high, row['cost_p05'], currency)}",
+                "worst": _money(worst, currency),
+                "worst_difference": "baseline"
+                if base
+                else _signed(worst_difference, worst, currency),
+                "worst_reference": "" if base else _money(worst - worst_difference, currency),
                 "corner": _corner_words(table[table["model"] == model]),
                 "r2": f"{row['r2']:.2f}",
             }
