@@ -623,6 +623,40 @@ def test_the_worst_corner_difference_is_signed_and_names_the_baseline_cost_it_is
     assert rows["hybrid"]["difference"] == "\N{MINUS SIGN}546,876 USD to +111,447 USD"
     assert rows["onshore"]["difference"] == "baseline"
     assert rows["onshore"]["worst_difference"] == "baseline"
-    assert "0.00" not in " ".join(rows["onshore"].values())
+    assert "0.00" not in " ".join(str(v) for v in rows["onshore"].values())
     named = uncertainty_rows(_section_table(), "USD", baseline="offshore")
     assert named[1]["worst_difference"] == "baseline"
+
+
+def test_a_fitted_model_is_named_as_fitted_and_its_r2_as_the_planes():
+    """The operating-model study simulated onshore at 8 points and read its 64 costs off
+    the plane through them (``emulated``): its R² of 1.00 and hair-thin bootstrap bars
+    describe that plane, yet the page said every model was simulated at every draw, and
+    gave the R² as if of the simulation."""
+    from ccsim.report.uncertainty import uncertainty_rows
+    from ccsim.report.uncertainty_figures import effects_chart, point_costs_chart
+
+    table = _section_table()
+    table["effect"], table["effect_low"], table["effect_high"] = 1.0, 0.5, 1.5
+    table["rank"] = 1
+    rows = {row["model"]: row for row in uncertainty_rows(table, "USD")}
+    assert rows["onshore"]["fitted"] and not rows["hybrid"]["fitted"]
+    assert rows["onshore"]["r2"] == "1.00 (fitted plane)" and rows["hybrid"]["r2"] == "0.89"
+    counted = uncertainty_rows(table, "USD", simulated_points={"onshore": 8, "offshore": 8})
+    assert counted[0]["label"] == "onshore (8 simulated points)"
+    assert counted[2]["label"] == "hybrid"
+    points = pd.DataFrame(
+        {"point": [0, 0, 0, 1, 1, 1], "model": ["onshore", "offshore", "hybrid"] * 2,
+         "cost": [1.0, 0.8, 0.9, 1.1, 0.7, 1.0], "emulated": [True, True, False] * 2}
+    )  # fmt: skip
+    caption = point_costs_chart(points, table, "onshore", "USD", "week").caption
+    assert "every model at the same draws" not in caption
+    assert "hybrid simulated at each draw" in caption
+    assert "onshore and offshore read off a plane fitted" in caption
+    effects = effects_chart(table, "USD").caption
+    assert "Marked fitted plane: onshore and offshore" in effects
+    plain = points.assign(emulated=False)
+    assert (
+        "every model at the same draws"
+        in point_costs_chart(plain, table.assign(emulated=False), "onshore", "USD", "week").caption
+    )

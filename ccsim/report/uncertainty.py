@@ -9,11 +9,12 @@ Reads ``uncertainty.csv`` and the manifest's ``study.uncertainty`` entry
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from ccsim.report.formatting import PAGE, format_estimate, format_value, input_label
+from ccsim.report.formatting import PAGE, flag, format_estimate, format_value, input_label
 
 __all__ = [
     "GUARANTEE_SCOPE",
@@ -120,22 +121,33 @@ def _corner_words(rows: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def _fitted(row: pd.Series) -> bool:
+    """Whether a model's costs at the draws are read off a fitted plane (``emulated``)."""
+    return "emulated" in row and flag(row["emulated"])
+
+
 def uncertainty_rows(
-    table: pd.DataFrame | None, currency: str, baseline: str | None = None
-) -> list[dict[str, str]]:
+    table: pd.DataFrame | None,
+    currency: str,
+    baseline: str | None = None,
+    simulated_points: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
     """The section's table, a row per model: probability of being cheapest with its
     interval, the cost's and the difference's 5-95% range, the worst joint corner with its
     difference to the ``baseline`` at the same inputs (signed) and the baseline's cost
     there, which the difference is against and the page shows no other way; the baseline's
     own cells say "baseline" (found as the model whose differences are all zero when not
-    named)."""
+    named). ``fitted``: its costs at the draws are read off the plane through its own fewer
+    simulated points (``emulated``; how many: ``simulated_points``, the experiment's, where
+    known), so its R² is the plane's and says so; ``label`` names it with that count."""
     if table is None or table.empty:
         return []
     models = _per_model(table)
     baseline = baseline if baseline in models.index else _baseline_of(models)
     rows = []
     for model, row in models.iterrows():
-        base = model == baseline
+        base, fitted = model == baseline, _fitted(row)
+        count = (simulated_points or {}).get(str(model))
         low, high = row["difference_p05"], row["difference_p95"]
         worst, worst_difference = row["worst_corner_cost"], row["worst_corner_difference"]
         rows.append(
@@ -155,7 +167,10 @@ def uncertainty_rows(
                 else _signed(worst_difference, worst, currency),
                 "worst_reference": "" if base else _money(worst - worst_difference, currency),
                 "corner": _corner_words(table[table["model"] == model]),
-                "r2": f"{row['r2']:.2f}",
+                "r2": f"{row['r2']:.2f}" + (" (fitted plane)" if fitted else ""),
+                "fitted": fitted,
+                "simulated_points": int(count) if fitted and count else None,
+                "label": f"{model} ({count} simulated points)" if fitted and count else str(model),
             }
         )
     return rows
