@@ -467,8 +467,38 @@ def test_a_break_even_beyond_the_range_names_no_impossible_value():
         "values_low": {}, "values_high": {},
     }  # fmt: skip
     text = break_even_sentence({"break_even": entry})
-    assert "anywhere in the range of containment, not even at its high end" in text
-    assert "1.91" not in text and "132%" in text
+    assert "anywhere in the range of containment studied" in text
+    assert "1.91" not in text and "132%" not in text and "of the range" not in text
+    assert "containment above 100%, a value no containment can take" in text
+
+
+def test_a_break_even_reads_in_values_never_in_a_position_along_the_range():
+    """ "reaches it at 214% of the range" meant nothing to a planner: beyond the range the
+    sentence says the line does not reach it there, and that it would only where no
+    containment can be (1.26 for chat's simple requests); a root whose values are possible
+    says where it lies beyond the range without a percentage; inside, it names the values."""
+    from ccsim.report.uncertainty import break_even_sentence
+
+    path = "channels.chat.request_types.simple.containment"
+    entry = {
+        "input": "containment", "model": "hybrid", "rivals": ["onshore", "offshore"],
+        "position": 2.14, "within_range": False, "slope": -139_687.0,
+        "values": {path: 1.26}, "values_low": {path: 0.98}, "values_high": {path: 2.65},
+    }  # fmt: skip
+    text = break_even_sentence({"break_even": entry})
+    assert "%" not in text.replace("above 100%", "")
+    assert "hybrid does not get down to the cheapest of onshore, offshore" in text
+    assert "gains on them as containment rises" in text
+    assert "only with containment above 100%, a value no containment can take" in text
+    wage = dict(entry, input="sites.manila.cost_per_hour", slope=1.0,
+                values={"sites.manila.cost_per_hour": 4.0}, position=-0.4)  # fmt: skip
+    text = break_even_sentence({"break_even": wage})
+    assert "only with Manila hourly wage below its low end." in text and "%" not in text
+    assert "as Manila hourly wage falls" in text
+    inside = dict(entry, position=0.4, within_range=True, values={path: 0.48})
+    text = break_even_sentence({"break_even": inside})
+    assert "when containment is at chat request types simple containment 0.48" in text
+    assert "40%" not in text and "of its range" not in text
 
 
 def test_a_point_holds_its_groups_binding_constraint_at_its_base_value():

@@ -176,8 +176,26 @@ def uncertainty_rows(
     return rows
 
 
+#: Path segments of an input that is a share of contacts: no value of it lies outside 0-1.
+_SHARES = ("containment", "escalation", "resolution", "shares", "fcr", "abandon")
+
+
+def _impossible(values: dict[str, float]) -> str:
+    """ ", which no <input> can be (above 100%)" where the line's root puts a share outside
+    0 to 1, else ""."""
+    shares = [v for p, v in values.items() if any(w in p.split(".") for w in _SHARES)]
+    if any(v > 1 for v in shares):
+        return "above 100%"
+    if any(v < 0 for v in shares):
+        return "below 0%"
+    return ""
+
+
 def break_even_sentence(entry: dict[str, Any] | None) -> str:
-    """Where the break-even lies, in words ("" without one)."""
+    """Where the break-even lies, in words ("" without one): the values of the input where
+    the model's fitted cost meets its cheapest rival's, never a position along the range;
+    beyond the range, that the line does not reach it within the range, and where it would
+    need a share above 100% (or below 0), that no value of the input can be there."""
     found = (entry or {}).get("break_even")
     if not found:
         return ""
@@ -186,28 +204,27 @@ def break_even_sentence(entry: dict[str, Any] | None) -> str:
     position = found.get("position")
     if position is None or not math.isfinite(position):
         return f"{model} costs the same as the cheapest of {rivals} at no value of {what}."
+    rises = (found.get("slope") or 0) < 0
+    average = " The other inputs vary over the draws: the fitted line averages over them."
+    if not found["within_range"]:
+        beyond = "above its high end" if position > 1 else "below its low end"
+        impossible = _impossible(found.get("values") or {})
+        need = f"{impossible}, a value no {what} can take" if impossible else beyond
+        return (
+            f"Break-even: on the line fitted over the draws (the other inputs averaged), "
+            f"{model} does not get down to the cheapest of {rivals} anywhere in the range of "
+            f"{what} studied. It gains on them as {what} {'rises' if rises else 'falls'}, but "
+            f"the line would break even only with {what} {need}."
+        )
 
     def values(key: str) -> str:
         return ", ".join(f"{input_label(p, capital=False)} {v:.3g}" for p, v in found[key].items())
 
-    gains = "rises" if (found.get("slope") or 0) < 0 else "falls"
-    if not found["within_range"]:
-        # Its values out there are no containment anyone can have (above 1): the line
-        # says only that the range does not reach it.
-        end = "high" if found["position"] > 1 else "low"
-        return (
-            f"Break-even: {model} does not cost what the cheapest of {rivals} costs anywhere "
-            f"in the range of {what}, not even at its {end} end (the fitted line over the "
-            f"draws reaches it at {found['position']:.0%} of the range); {model} is cheaper "
-            f"as {what} {gains}. The other inputs vary over the draws: the line is their "
-            "average."
-        )
-    where = "within"
     text = (
         f"Break-even: {model} costs what the cheapest of {rivals} costs at equal service "
-        f"when {what} is at {found['position']:.0%} of its range ({values('values')}), "
-        f"{where} the range; {model} is cheaper as {what} {gains} from there"
+        f"when {what} is at {values('values')}, inside the range studied; {model} is the "
+        f"cheaper as {what} {'rises' if rises else 'falls'} from there"
     )
     if found["values_low"] and found["values_high"]:
         text += f" (95% interval over the draws: {values('values_low')} to {values('values_high')})"
-    return text + ". The other inputs vary over the draws: the line is their average."
+    return f"{text}.{average}"
