@@ -142,3 +142,7 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
     page = render_report(out).read_text()
     assert 'id="total-cost-table"' in page and "CSAT" in page.split('id="total-cost"')[1][:6000]
     assert "Over 3 years at a discount rate of 8% a year" in page
+    # The ranges name the horizon's own inputs, from the experiment file that ran.
+    section = page.split('id="total-cost"')[1][:6000]
+    assert "discount rate 5% to 12%" in section and "severance 4k to 12k USD" in section
+    assert "lowest present value of cost in" in section and "NPV" not in section
