@@ -497,7 +497,7 @@ def test_a_break_even_reads_in_values_never_in_a_position_along_the_range():
     assert "as Manila hourly wage falls" in text
     inside = dict(entry, position=0.4, within_range=True, values={path: 0.48})
     text = break_even_sentence({"break_even": inside})
-    assert "when containment is at chat request types simple containment 0.48" in text
+    assert "when containment is at chat simple requests' containment 0.48" in text
     assert "40%" not in text and "of its range" not in text
 
 
@@ -690,3 +690,31 @@ def test_a_fitted_model_is_named_as_fitted_and_its_r2_as_the_planes():
         "every model at the same draws"
         in point_costs_chart(plain, table.assign(emulated=False), "onshore", "USD", "week").caption
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        # A handle-time multiplier: its high end (1.00) is no assist, so "high: agent assist"
+        # read as more assist raising the hybrid's cost.
+        ("agent_assist", "Agent-assist handle-time factor (1 = no assist)"),
+        ("channels.voice.agent_assist", "Voice agent-assist handle-time factor (1 = no assist)"),
+        ("ai_fees", "AI fees"),
+        ("in_house_fcr", "In-house FCR"),
+        ("manila_fcr", "Manila FCR"),
+        ("channels.chat.request_types.simple.containment", "Chat simple requests' containment"),
+        ("within_house", "Within house"),
+    ],
+)
+def test_uncertain_inputs_read_the_right_way_round_and_cased(path, words):
+    from ccsim.report.formatting import input_label
+
+    assert input_label(path) == words
+
+
+def test_the_worst_corner_says_agent_assist_is_high_when_it_is_weakest():
+    from ccsim.report.uncertainty import uncertainty_rows
+
+    table = _section_table().iloc[[2]].assign(input="agent_assist")
+    corner = uncertainty_rows(table, "USD")[0]["corner"]
+    assert corner == "high: agent-assist handle-time factor (1 = no assist)"
