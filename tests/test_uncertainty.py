@@ -718,3 +718,23 @@ def test_the_worst_corner_says_agent_assist_is_high_when_it_is_weakest():
     table = _section_table().iloc[[2]].assign(input="agent_assist")
     corner = uncertainty_rows(table, "USD")[0]["corner"]
     assert corner == "high: agent-assist handle-time factor (1 = no assist)"
+
+
+def test_the_fitted_models_simulated_points_come_from_the_experiment_that_ran(tmp_path):
+    """How many points a fitted model was simulated at is in the experiment file only: read
+    where that file is the one that ran (its digest the manifest's), else not claimed."""
+    from ccsim.report.uncertainty import simulated_points
+    from ccsim.study.spec import load_experiment
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        EXPERIMENT.replace(
+            "  replications: 1\n", "  replications: 1\n  simulated_points: {human: 8}\n"
+        )
+    )
+    manifest = {"file": str(path), "sha256": load_experiment(path).digest}
+    assert simulated_points(manifest) == {"human": 8}
+    assert simulated_points(dict(manifest, sha256="0" * 64)) is None
+    assert simulated_points({}) is None

@@ -21,6 +21,7 @@ __all__ = [
     "break_even_sentence",
     "fixed_crossings",
     "guarantee_scope",
+    "simulated_points",
     "uncertainty_clause",
     "uncertainty_rows",
 ]
@@ -60,6 +61,18 @@ def guarantee_scope(equal_service: pd.DataFrame | None = None) -> str:
         "(an interval floor, the core hours' occupancy) taken as fixed: not where that "
         "crossing lies, which moves with the seed, nor the uncertainty of the inputs"
     )
+
+
+def simulated_points(manifest: dict[str, Any]) -> dict[str, int] | None:
+    """Each fitted model's simulated points (the experiment's ``simulated_points``), for
+    :func:`uncertainty_rows`; None where the experiment file that ran is not at hand
+    unchanged (:func:`ccsim.report.total_cost.experiment_that_ran`)."""
+    from ccsim.report.total_cost import experiment_that_ran
+
+    experiment = experiment_that_ran(manifest)
+    if experiment is None or experiment.spec.uncertainty is None:
+        return None
+    return dict(experiment.spec.uncertainty.simulated_points)
 
 
 def _money(value: float, currency: str) -> str:
