@@ -103,7 +103,9 @@ def uncertainty_clause(
     table: pd.DataFrame | None, best: str, currency: str, period: str, scope: str = GUARANTEE_SCOPE
 ) -> str:
     """ "; over the joint ranges of N inputs (P points) best is cheapest in p% of draws ...",
-    then what the guarantee and the intervals cover (``scope``: :func:`guarantee_scope`)."""
+    naming the models read off fitted planes (``emulated``), whose error the share leaves
+    out, then what the guarantee and the intervals cover (``scope``:
+    :func:`guarantee_scope`)."""
     if table is None or table.empty or best not in set(table["model"]):
         return ""
     models = _per_model(table)
@@ -116,11 +118,22 @@ def uncertainty_clause(
         if most != best and models.loc[most, "p_cheapest"] > row["p_cheapest"]
         else ""
     )
+    fitted = [str(m) for m, r in models.iterrows() if _fitted(r)]
+    plane = (
+        f" ({_names(fitted)} read off planes fitted through fewer simulated points, whose "
+        "error this share leaves out)"
+        if fitted
+        else ""
+    )
     return (
         f"; over the joint ranges of {n_inputs} uncertain inputs ({int(row['points'])} draws) "
-        f"{best} is cheapest in {row['p_cheapest']:.0%} of them{rival}, its cost per {period} "
-        f"from {low} to {high} (5% to 95%). {scope}"
+        f"{best} is cheapest in {row['p_cheapest']:.0%} of them{rival}{plane}, its cost per "
+        f"{period} from {low} to {high} (5% to 95%). {scope}"
     )
+
+
+def _names(models: list[str]) -> str:
+    return models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
 
 
 def _corner_words(rows: pd.DataFrame) -> str:
