@@ -224,7 +224,7 @@ def test_cost_per_satisfied_resolved_contact_where_the_run_counts_csat(tmp_path)
         section = total_cost_section(tmp_path, "USD", "plain")
         assert section["csat"] is shown
         best = table.loc[table["npv"].idxmin()]
-        assert section["answer"].startswith(f"{best['model']} has the lowest net present value")
+        assert section["answer"].startswith(f"{best['model']} costs least over 2 years")
         assert ("CSAT" in section["answer"]) is shown
         assert ("per_satisfied" in section["rows"][1]) is shown
         assert section["rows"][0]["difference"] == "baseline"
@@ -352,3 +352,74 @@ def test_dual_running_prices_the_sites_a_model_closes():
         sites=[SimpleNamespace(name="dallas"), SimpleNamespace(name="specialists")]
     )
     assert closed_share(onshore, every) == 1.0  # the same sites change how they work
+
+
+def _total_cost_folder(tmp_path):
+    """An output folder with total_cost.csv of two models and no manifest."""
+    table = pd.DataFrame(
+        {"model": ["plain", "owned"], "horizon_years": [3.0, 3.0], "discount_rate": [0.08] * 2,
+         "annual_cost": [50e6, 40e6], "replacement_cost": [2e6, 0.6e6],
+         "transition_cost": [0.0, 10e6], "npv": [184e6, 114e6], "npv_low": [183e6, 113e6],
+         "npv_high": [185e6, 115e6], "npv_p05": [158e6, 99e6], "npv_p95": [213e6, 136e6],
+         "npv_difference": [0.0, -70e6], "npv_difference_p05": [0.0, -98e6],
+         "npv_difference_p95": [0.0, -36e6], "p_lowest_npv": [0.0, 1.0], "points": [64, 64],
+         "cost_per_resolved_contact": [8.7, 5.1], "csat": [math.nan] * 2}
+    )  # fmt: skip
+    table.to_csv(tmp_path / "total_cost.csv", index=False)
+    return tmp_path
+
+
+def test_the_total_cost_is_called_a_present_value_of_cost_lower_being_better(tmp_path):
+    """ "offshore has the lowest net present value" reads, in finance, as the worst project:
+    the figure is the present value of costs, where lower is better."""
+    section = total_cost_section(_total_cost_folder(tmp_path), "USD", "plain")
+    assert "net present value" not in section["answer"] + section["sentence"]
+    assert section["answer"].startswith(
+        "owned costs least over 3 years: a present value of cost of 114.0 M USD, lowest in "
+        "100% of the draws"
+    )
+    assert "present value of cost (a cost: lower is better)" in section["sentence"]
+    assert section["years"] == "3 years"
+
+
+def test_the_total_cost_ranges_name_the_horizons_own_inputs_with_their_ranges(
+    tmp_path, monkeypatch
+):
+    """The ranges also vary the discount rate, severance, dual running and the rest of
+    total_cost.uncertain, drawn beside the joint sample; the page named none of them and
+    opened "at a discount rate of 8%". Their ranges come from the experiment that ran
+    (read through its manifest: tests/test_total_cost_study.py)."""
+    from ccsim.report import total_cost
+
+    uncertain = {
+        "discount_rate": {"discount_rate": (0.05, 0.12)},
+        "onshore_attrition": {"sites.a.workforce.attrition": (0.25, 0.45),
+                              "sites.b.workforce.attrition": (0.25, 0.45)},
+        "cost_per_hire": {"sites.a.workforce.cost_per_hire": (1750, 3400)},
+        "training_weeks": {"sites.a.workforce.training_weeks": (2, 6)},
+        "dual_running": {"transition.dual_running_weeks": (4, 12)},
+        "knowledge_transfer": {"transition.knowledge_transfer": (75_000, 300_000)},
+        "severance": {"transition.severance": (2_770_000, 8_310_000)},
+        "ramp": {"transition.ramp.manila.start": (1.2, 1.5),
+                 "transition.ramp.manila.weeks": (8, 26)},
+    }  # fmt: skip
+    folder = _total_cost_folder(tmp_path)
+    monkeypatch.setattr(total_cost, "horizon_uncertain", lambda _: uncertain)
+    sentence = total_cost_section(folder, "USD", "plain")["sentence"]
+    assert "over 64 draws, and of 8 inputs of the horizon, drawn beside them: " in sentence
+    for said in (
+        "discount rate 5% to 12%", "onshore attrition 25% to 45%",
+        "cost per hire 1,750 to 3,400 USD", "training 2 to 6 weeks",
+        "dual running 4 to 12 weeks", "knowledge transfer 75k to 300k USD",
+        "severance 2.77 M to 8.31 M USD",
+        "ramp (handle time at the start ×1.2 to ×1.5; 8 to 26 weeks)",
+    ):  # fmt: skip
+        assert said in sentence, said
+    assert "financing and transition assumptions" in sentence
+    assert sentence.startswith("Over 3 years at a discount rate of 8% a year (the ranges vary it")
+    monkeypatch.setattr(total_cost, "horizon_uncertain", lambda _: None)
+    unknown = total_cost_section(folder, "USD", "plain")["sentence"]
+    assert "total_cost.uncertain (not listed here" in unknown
+    # Without a manifest the experiment that ran is not known.
+    monkeypatch.undo()
+    assert total_cost.horizon_uncertain(folder) is None

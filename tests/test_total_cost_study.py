@@ -146,3 +146,7 @@ def test_total_cost_through_the_study_and_its_report(tmp_path):
     # frontier's (4 here), which the header and the assumptions must say.
     assert "the cost at equal service from 4 at each point of each model" in page
     assert "The cost at equal service and the selection: 4 replications" in page
+    # The ranges name the horizon's own inputs, from the experiment file that ran.
+    section = page.split('id="total-cost"')[1][:6000]
+    assert "discount rate 5% to 12%" in section and "severance 4k to 12k USD" in section
+    assert "lowest present value of cost in" in section and "NPV" not in section

@@ -467,8 +467,38 @@ def test_a_break_even_beyond_the_range_names_no_impossible_value():
         "values_low": {}, "values_high": {},
     }  # fmt: skip
     text = break_even_sentence({"break_even": entry})
-    assert "anywhere in the range of containment, not even at its high end" in text
-    assert "1.91" not in text and "132%" in text
+    assert "anywhere in the range of containment studied" in text
+    assert "1.91" not in text and "132%" not in text and "of the range" not in text
+    assert "containment above 100%, a value no containment can take" in text
+
+
+def test_a_break_even_reads_in_values_never_in_a_position_along_the_range():
+    """ "reaches it at 214% of the range" meant nothing to a planner: beyond the range the
+    sentence says the line does not reach it there, and that it would only where no
+    containment can be (1.26 for chat's simple requests); a root whose values are possible
+    says where it lies beyond the range without a percentage; inside, it names the values."""
+    from ccsim.report.uncertainty import break_even_sentence
+
+    path = "channels.chat.request_types.simple.containment"
+    entry = {
+        "input": "containment", "model": "hybrid", "rivals": ["onshore", "offshore"],
+        "position": 2.14, "within_range": False, "slope": -139_687.0,
+        "values": {path: 1.26}, "values_low": {path: 0.98}, "values_high": {path: 2.65},
+    }  # fmt: skip
+    text = break_even_sentence({"break_even": entry})
+    assert "%" not in text.replace("above 100%", "")
+    assert "hybrid does not get down to the cheapest of onshore, offshore" in text
+    assert "gains on them as containment rises" in text
+    assert "only with containment above 100%, a value no containment can take" in text
+    wage = dict(entry, input="sites.manila.cost_per_hour", slope=1.0,
+                values={"sites.manila.cost_per_hour": 4.0}, position=-0.4)  # fmt: skip
+    text = break_even_sentence({"break_even": wage})
+    assert "only with Manila hourly wage below its low end." in text and "%" not in text
+    assert "as Manila hourly wage falls" in text
+    inside = dict(entry, position=0.4, within_range=True, values={path: 0.48})
+    text = break_even_sentence({"break_even": inside})
+    assert "when containment is at chat simple requests' containment 0.48" in text
+    assert "40%" not in text and "of its range" not in text
 
 
 def test_a_point_holds_its_groups_binding_constraint_at_its_base_value():
@@ -581,3 +611,143 @@ def test_each_wage_reprices_its_own_sites_pay_when_sites_are_scaled_one_by_one(t
     main_pay = effects["sites.main.cost_per_hour"] / (10 / 20)
     side_pay = effects["sites.side.cost_per_hour"] / (20 / 40)
     assert main_pay + side_pay == pytest.approx(base["two"], rel=0.03)
+
+
+def _section_table() -> pd.DataFrame:
+    """uncertainty.csv's per-model columns for a baseline and two rivals, figures of the
+    operating-model study (USD a week): each worst corner is at that model's own inputs."""
+    return pd.DataFrame(
+        {
+            "model": ["onshore", "offshore", "hybrid"],
+            "input": ["x", "x", "x"],
+            "worst_end": ["high", "high", "high"],
+            "p_cheapest": [0.0, 0.86, 0.14],
+            "p_cheapest_low": [0.0, 0.75, 0.08],
+            "p_cheapest_high": [0.06, 0.92, 0.25],
+            "cost_p05": [1_133_726.0, 639_205.0, 837_557.0],
+            "cost_p95": [1_496_593.0, 938_449.0, 1_192_404.0],
+            "difference_p05": [0.0, -793_733.0, -546_876.0],
+            "difference_p95": [0.0, -328_376.0, 111_447.0],
+            "worst_corner_cost": [1_656_230.0, 1_136_085.0, 1_562_739.0],
+            "worst_corner_difference": [0.0, -310_266.0, 116_388.0],
+            "r2": [0.9993, 0.998, 0.89],
+            "emulated": [True, True, False],
+            "points": [64, 64, 64],
+        }
+    )
+
+
+def test_the_worst_corner_difference_is_signed_and_names_the_baseline_cost_it_is_against():
+    """The corner's difference is against the baseline at the same corner inputs, a figure
+    the page showed nowhere: hybrid's 1,562,739 USD was "(116,388 USD)" against onshore's
+    shown corner of 1,656,230 USD, which reads as hybrid the cheaper. The baseline there is
+    1,562,739 - 116,388 = 1,446,351 USD; a rise carries its +; the baseline's own cells
+    say "baseline", not "0.00 USD"."""
+    from ccsim.report.uncertainty import uncertainty_rows
+
+    rows = {row["model"]: row for row in uncertainty_rows(_section_table(), "USD")}
+    assert rows["hybrid"]["worst_difference"] == "+116,388 USD"
+    assert rows["hybrid"]["worst_reference"] == "1,446,351 USD"
+    assert rows["offshore"]["worst_difference"] == "\N{MINUS SIGN}310,266 USD"
+    assert rows["offshore"]["worst_reference"] == "1,446,351 USD"
+    assert rows["hybrid"]["difference"] == "\N{MINUS SIGN}546,876 USD to +111,447 USD"
+    assert rows["onshore"]["difference"] == "baseline"
+    assert rows["onshore"]["worst_difference"] == "baseline"
+    assert "0.00" not in " ".join(str(v) for v in rows["onshore"].values())
+    named = uncertainty_rows(_section_table(), "USD", baseline="offshore")
+    assert named[1]["worst_difference"] == "baseline"
+
+
+def test_a_fitted_model_is_named_as_fitted_and_its_r2_as_the_planes():
+    """The operating-model study simulated onshore at 8 points and read its 64 costs off
+    the plane through them (``emulated``): its R² of 1.00 and hair-thin bootstrap bars
+    describe that plane, yet the page said every model was simulated at every draw, and
+    gave the R² as if of the simulation."""
+    from ccsim.report.uncertainty import uncertainty_rows
+    from ccsim.report.uncertainty_figures import effects_chart, point_costs_chart
+
+    table = _section_table()
+    table["effect"], table["effect_low"], table["effect_high"] = 1.0, 0.5, 1.5
+    table["rank"] = 1
+    rows = {row["model"]: row for row in uncertainty_rows(table, "USD")}
+    assert rows["onshore"]["fitted"] and not rows["hybrid"]["fitted"]
+    assert rows["onshore"]["r2"] == "1.00 (fitted plane)" and rows["hybrid"]["r2"] == "0.89"
+    counted = uncertainty_rows(table, "USD", simulated_points={"onshore": 8, "offshore": 8})
+    assert counted[0]["label"] == "onshore (8 simulated points)"
+    assert counted[2]["label"] == "hybrid"
+    points = pd.DataFrame(
+        {"point": [0, 0, 0, 1, 1, 1], "model": ["onshore", "offshore", "hybrid"] * 2,
+         "cost": [1.0, 0.8, 0.9, 1.1, 0.7, 1.0], "emulated": [True, True, False] * 2}
+    )  # fmt: skip
+    caption = point_costs_chart(points, table, "onshore", "USD", "week").caption
+    assert "every model at the same draws" not in caption
+    assert "hybrid simulated at each draw" in caption
+    assert "onshore and offshore read off a plane fitted" in caption
+    effects = effects_chart(table, "USD").caption
+    assert "Marked fitted plane: onshore and offshore" in effects
+    plain = points.assign(emulated=False)
+    assert (
+        "every model at the same draws"
+        in point_costs_chart(plain, table.assign(emulated=False), "onshore", "USD", "week").caption
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        # A handle-time multiplier: its high end (1.00) is no assist, so "high: agent assist"
+        # read as more assist raising the hybrid's cost.
+        ("agent_assist", "Agent-assist handle-time factor (1 = no assist)"),
+        ("channels.voice.agent_assist", "Voice agent-assist handle-time factor (1 = no assist)"),
+        ("ai_fees", "AI fees"),
+        ("in_house_fcr", "In-house FCR"),
+        ("manila_fcr", "Manila FCR"),
+        ("channels.chat.request_types.simple.containment", "Chat simple requests' containment"),
+        ("within_house", "Within house"),
+    ],
+)
+def test_uncertain_inputs_read_the_right_way_round_and_cased(path, words):
+    from ccsim.report.formatting import input_label
+
+    assert input_label(path) == words
+
+
+def test_the_worst_corner_says_agent_assist_is_high_when_it_is_weakest():
+    from ccsim.report.uncertainty import uncertainty_rows
+
+    table = _section_table().iloc[[2]].assign(input="agent_assist")
+    corner = uncertainty_rows(table, "USD")[0]["corner"]
+    assert corner == "high: agent-assist handle-time factor (1 = no assist)"
+
+
+def test_the_fitted_models_simulated_points_come_from_the_experiment_that_ran(tmp_path):
+    """How many points a fitted model was simulated at is in the experiment file only: read
+    where that file is the one that ran (its digest the manifest's), else not claimed."""
+    from ccsim.report.uncertainty import simulated_points
+    from ccsim.study.spec import load_experiment
+
+    (tmp_path / "human.yaml").write_text(HUMAN)
+    (tmp_path / "ai.yaml").write_text(AI)
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        EXPERIMENT.replace(
+            "  replications: 1\n", "  replications: 1\n  simulated_points: {human: 8}\n"
+        )
+    )
+    manifest = {"file": str(path), "sha256": load_experiment(path).digest}
+    assert simulated_points(manifest) == {"human": 8}
+    assert simulated_points(dict(manifest, sha256="0" * 64)) is None
+    assert simulated_points({}) is None
+
+
+def test_the_answers_share_of_cheapest_draws_names_the_fitted_models():
+    """ "offshore is cheapest in 86% of them" read as 64 simulated comparisons; four of the
+    five models were read off fitted planes, whose error the share leaves out."""
+    from ccsim.report.uncertainty import uncertainty_clause
+
+    table = _section_table()
+    text = uncertainty_clause(table, "offshore", "USD", "week")
+    assert "offshore is cheapest in 86% of them (onshore and offshore read off planes" in text
+    assert "read off" not in uncertainty_clause(
+        table.assign(emulated=False), "offshore", "USD", "week"
+    )

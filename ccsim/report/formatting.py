@@ -13,6 +13,7 @@ This module imports neither pandas nor matplotlib: the command line loads it on 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,7 +268,12 @@ _FIELD_WORDS = {
     ("agents",): "agents",
     ("shrinkage",): "shrinkage",
     ("concurrency",): "concurrency",
+    # A multiplier of handle time: 1 is no assist, lower is stronger, so "high" is weaker.
+    ("agent_assist",): "agent-assist handle-time factor (1 = no assist)",
 }
+#: Words a planner writes in capitals, and one hyphenated, wherever a name has them.
+_WORDS = {"ai": "AI", "fcr": "FCR", "csat": "CSAT", "aht": "AHT", "asa": "ASA", "sl": "SL"}
+_PHRASES = {r"\bin house\b": "in-house"}
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -290,6 +296,9 @@ def _path_words(parts: list[str]) -> str:
         return f"{_owner('site', parts[3])} share of {_owner('channel', parts[2])}"
     if len(parts) == 4 and parts[0] == "sites" and parts[2] == "proficiency":
         return f"{_owner('site', parts[1])} {_owner('channel', parts[3])} proficiency"
+    if len(parts) == 5 and parts[0] == "channels" and parts[2] == "request_types":
+        what = _FIELD_WORDS.get((parts[4],), parts[4].replace("_", " "))
+        return f"{_owner('channel', parts[1])} {parts[3].replace('_', ' ')} requests' {what}"
     owner, rest = "", parts
     if len(parts) >= 3 and parts[0] in ("sites", "channels"):
         owner, rest = _owner(parts[0][:-1], parts[1]), parts[2:]
@@ -309,10 +318,15 @@ def input_label(path: str, capital: bool = True) -> str:
     ``channels.voice.bot.containment`` -> "Voice bot containment",
     ``routing.shares.voice.vendor`` -> "Vendor share of voice", ``sites.0.agents`` -> "First
     site agents", ``routing.overflow.voice.1.after`` -> "Wait before voice overflows (step
-    2)"; a path of no known shape keeps its segments, with spaces. ``capital``: the
+    2)", ``channels.chat.request_types.simple.containment`` -> "Chat simple requests'
+    containment", ``agent_assist`` -> "Agent-assist handle-time factor (1 = no assist)" (its
+    high end is the weaker assist), ``ai_fees`` -> "AI fees", ``in_house_fcr`` -> "In-house
+    FCR"; a path of no known shape keeps its segments, with spaces. ``capital``: the
     first letter upper case (a label); else as within a sentence (a site's name keeps its
     capital)."""
-    label = _path_words(path.split("."))
+    label = " ".join(_WORDS.get(word, word) for word in _path_words(path.split(".")).split(" "))
+    for phrase, written in _PHRASES.items():
+        label = re.sub(phrase, written, label)
     return label[:1].upper() + label[1:] if capital else label
 
 

@@ -1,27 +1,38 @@
-"""Total cost over the horizon in the report's words: per model, the annual cost, the net
-present value with its range over the uncertain inputs and its interval for simulation
-noise, the one-off cost of moving to it, the cost per resolved contact and, where the run
-counts customer satisfaction (the ``csat`` KPI), CSAT and the cost per satisfied resolved
-contact.
+"""Total cost over the horizon in the report's words: per model, the annual cost, the
+present value of that cost over the horizon (``npv``; a cost, so lower is better: the page
+does not call it a net present value, which finance reads as a project's worth) with its
+range over the uncertain inputs, which the section names with the horizon's own (discount
+rate, transition, workforce), and its interval for simulation noise, the one-off cost of
+moving to it, the cost per resolved contact and, where the run counts customer satisfaction
+(the ``csat`` KPI), CSAT and the cost per satisfied resolved contact.
 
 Reads ``total_cost.csv`` (:mod:`ccsim.study.total_cost`); nothing here computes an
 estimate."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ccsim.model import ConfigError
 from ccsim.model.workforce import WEEKS_PER_YEAR
-from ccsim.report.formatting import format_estimate
+from ccsim.report.formatting import format_estimate, input_label
 from ccsim.report.reading import read_csv
 
-__all__ = ["read_total_cost", "total_cost_section"]
+__all__ = [
+    "experiment_that_ran",
+    "horizon_inputs",
+    "horizon_uncertain",
+    "read_total_cost",
+    "total_cost_section",
+]
 
 MINUS = "\N{MINUS SIGN}"
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 def read_total_cost(folder: Path) -> pd.DataFrame | None:
@@ -88,6 +99,108 @@ def _row(row: pd.Series, scale, currency: str, with_csat: bool, baseline: str) -
     return cells
 
 
+def experiment_that_ran(manifest: dict[str, Any]):
+    """The experiment file the manifest names, loaded, if it is still the one that ran (its
+    digest, over the experiment file and every scenario file, is the manifest's sha256);
+    else None."""
+    from ccsim.study.spec import load_experiment
+
+    try:
+        experiment = load_experiment(manifest["file"])
+    except (KeyError, TypeError, OSError, ConfigError):
+        return None
+    return experiment if experiment.digest == manifest.get("sha256") else None
+
+
+def horizon_uncertain(folder: Path) -> dict[str, dict[str, tuple[float, float]]] | None:
+    """``total_cost.uncertain`` of the experiment that wrote ``folder``: per input, each
+    path's ``(low, high)`` (``{}`` where it names none); None where the experiment file that
+    ran is not at hand unchanged."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    experiment = experiment_that_ran(manifest) if isinstance(manifest, dict) else None
+    if experiment is None:
+        return None
+    block = experiment.spec.total_cost
+    uncertain = block.uncertain if block is not None else {}
+    return {
+        name: dict(entry.paths) if entry.paths else {name: (entry.low, entry.high)}
+        for name, entry in uncertain.items()
+    }
+
+
+def _amounts(low: float, high: float) -> str:
+    """Both ends of a range of money in the unit of the larger: "75k to 300k"."""
+    largest = max(abs(low), abs(high))
+    factor, unit = (1e6, " M") if largest >= 1e6 else (1e3, "k") if largest >= 1e4 else (1, "")
+    if factor == 1:
+        return f"{low:,.0f} to {high:,.0f}"
+    return f"{low / factor:.3g}{unit} to {high / factor:.3g}{unit}"
+
+
+def _span(path: str, low: float, high: float, currency: str) -> str:
+    """One path's range in its unit: a rate in per cent, weeks, money, else as given."""
+    field = path.split(".")[-1]
+    if field in ("discount_rate", "attrition"):
+        return f"{low * 100:g}% to {high * 100:g}%"
+    if field.endswith("weeks"):
+        return f"{low:g} to {high:g} weeks"
+    if field in ("severance", "knowledge_transfer") or "cost" in field:
+        return f"{_amounts(low, high)} {currency}"
+    if field == "start":  # a ramp's handle-time multiplier on the first day
+        return f"handle time at the start {TIMES}{low:g} to {TIMES}{high:g}"
+    return f"{field.replace('_', ' ')} {low:g} to {high:g}"
+
+
+def horizon_inputs(
+    uncertain: dict[str, dict[str, tuple[float, float]]], currency: str
+) -> list[str]:
+    """Each input of ``total_cost.uncertain`` (per input, its paths' ranges) in words:
+    "discount rate 5% to 12%", "ramp (start 1.2 to 1.5; 8 to 26 weeks)"; paths that share a
+    range said once."""
+    said = []
+    for name, paths in uncertain.items():
+        spans = []
+        for path, (low, high) in paths.items():
+            span = _span(str(path), float(low), float(high), currency)
+            if span not in spans:
+                spans.append(span)
+        label = input_label(str(name), capital=False)
+        if len(spans) == 1 and spans[0].endswith("weeks") and label.endswith(" weeks"):
+            label = label.removesuffix(" weeks")  # "training 2 to 6 weeks"
+        said.append(f"{label} {spans[0] if len(spans) == 1 else '(' + '; '.join(spans) + ')'}")
+    return said
+
+
+def _sample(folder: Path, points: int, currency: str, uncertain) -> str:
+    """What the ranges are over: the joint draws of the section above, each beside a draw
+    of the horizon's own inputs (``uncertain``: :func:`horizon_uncertain`), named with their
+    ranges where the experiment file that ran is at hand."""
+    if not points:
+        return "; no input is uncertain, so only the simulation's interval is given"
+    joint = (folder / "uncertainty.csv").is_file()
+    draws = f"{points} joint draws of the uncertain inputs above" if joint else f"{points} draws"
+    if uncertain is None:
+        own = (
+            "any inputs of the horizon that the experiment file names under "
+            "total_cost.uncertain (not listed here: the file that ran is not at hand unchanged)"
+        )
+    elif uncertain:
+        own = (
+            f"{len(uncertain)} inputs of the horizon, drawn beside them: "
+            + ", ".join(horizon_inputs(uncertain, currency))
+            + " (the experiment's total_cost.uncertain)"
+        )
+    else:
+        return f"; the ranges are 5% to 95% over {draws} (total_cost.csv)"
+    return (
+        f"; the ranges are 5% to 95% over {draws}, and of {own}, so they hold financing and "
+        "transition assumptions as well as the operation's (total_cost.csv)"
+    )
+
+
 def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, Any] | None:
     """The section's data: its sentence, whether CSAT is shown, a row per model; None
     without ``total_cost.csv``."""
@@ -97,38 +210,41 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
     with_csat = "csat" in table and bool(table["csat"].astype(float).notna().any())
     first = table.iloc[0]
     scale = _scale(table)
-    points = int(first["points"])
-    sample = (
-        f"; the ranges are 5% to 95% over {points} joint draws of the uncertain inputs "
-        "(total_cost.csv)"
-        if points
-        else "; no input is uncertain, so only the simulation's interval is given"
-    )
+    years = f"{first['horizon_years']:g} years"
+    points, uncertain = int(first["points"]), horizon_uncertain(folder)
+    sample = _sample(folder, points, currency, uncertain)
+    rate = f"{first['discount_rate'] * 100:g}% a year"
+    if points and "discount_rate" in (uncertain or {}):
+        rate += " (the ranges vary it too)"
     return {
         "sentence": (
-            f"Over {first['horizon_years']:g} years at a discount rate of "
-            f"{first['discount_rate'] * 100:g}% a year: the annual cost is the week at equal "
-            f"service times {WEEKS_PER_YEAR:.2f}, plus replacing leavers and the fixed "
-            "costs; the net present value adds the one-off cost of moving to the model at "
-            f"the start and discounts each year's cost at its end{sample}."
+            f"Over {years} at a discount rate of {rate}: "
+            f"the annual cost is the week at equal service times {WEEKS_PER_YEAR:.2f}, plus "
+            "replacing leavers and the fixed costs; the present value of cost (a cost: lower "
+            "is better) adds the one-off cost of moving to the model at the start and "
+            f"discounts each year's cost at its end{sample}."
         ),
-        "answer": _answer(table, scale, currency, with_csat),
+        "answer": _answer(table, scale, currency, with_csat, years),
         "csat": with_csat,
+        "years": years,
         "unit": f"{scale[1]} {currency}".strip(),
         "rows": [_row(row, scale, currency, with_csat, baseline) for _, row in table.iterrows()],
     }
 
 
-def _answer(table: pd.DataFrame, scale, currency: str, with_csat: bool) -> str:
-    """The section's answer: the lowest net present value, how often it is lowest over the
-    draws, and, where CSAT is counted, the models whose customers are most and least
+def _answer(table: pd.DataFrame, scale, currency: str, with_csat: bool, years: str) -> str:
+    """The section's answer: the lowest present value of cost, how often it is lowest over
+    the draws, and, where CSAT is counted, the models whose customers are most and least
     satisfied (what the cheapest costs them)."""
     rows = table[table["npv"].astype(float).notna()]
     if rows.empty:
         return ""
     best = rows.loc[rows["npv"].astype(float).idxmin()]
     unit = f"{scale[1]} {currency}".strip()
-    text = f"{best['model']} has the lowest net present value, {_sum(best['npv'], scale)} {unit}"
+    text = (
+        f"{best['model']} costs least over {years}: a present value of cost of "
+        f"{_sum(best['npv'], scale)} {unit}"
+    )
     if math.isfinite(float(best["p_lowest_npv"])):
         text += f", lowest in {best['p_lowest_npv']:.0%} of the draws"
     text += "."

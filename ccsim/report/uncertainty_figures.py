@@ -17,9 +17,39 @@ from ccsim.report.chart import (
     scenario_colours,
     scenario_label,
 )
-from ccsim.report.formatting import input_label
+from ccsim.report.formatting import flag, input_label
 
 __all__ = ["effects_chart", "point_costs_chart"]
+
+
+def _fitted_models(table: pd.DataFrame) -> list[str]:
+    """The models whose costs at the draws are read off a fitted plane (``emulated``)."""
+    if "emulated" not in table:
+        return []
+    marked = table.drop_duplicates("model").set_index("model")["emulated"]
+    return [str(m) for m, value in marked.items() if flag(value)]
+
+
+def _names(models: list[str]) -> str:
+    return models[0] if len(models) == 1 else ", ".join(models[:-1]) + " and " + models[-1]
+
+
+def _sampled(points: pd.DataFrame) -> str:
+    """How the draws were priced: every model simulated at each, or which are read off a
+    plane fitted through their own fewer simulated points."""
+    fitted = _fitted_models(points)
+    if not fitted:
+        return "every model at the same draws and the same random numbers"
+    simulated = [str(m) for m in dict.fromkeys(points["model"]) if m not in fitted]
+    at_each = (
+        f"{_names(simulated)} simulated at each draw on the same random numbers; "
+        if simulated
+        else ""
+    )
+    return (
+        f"{at_each}{_names(fitted)} read off a plane fitted through simulations at fewer points "
+        "of their own (emulated): their spread is that of the plane, without simulation noise"
+    )
 
 
 def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
@@ -28,6 +58,7 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
     its 95% interval, largest |SRC| on top."""
     name, title = "uncertainty_effects", "What each uncertain input does, all moving together"
     models = list(dict.fromkeys(table["model"]))
+    fitted = _fitted_models(table)
     sizes = [int((table["model"] == m).sum()) for m in models]
     with mpl.rc_context(STYLE):
         figure = new_figure(0.8 + 0.32 * sum(sizes) + 0.5 * len(models))
@@ -44,7 +75,8 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
             axes.axvline(0, color="black", lw=1)
             axes.set_yticks(y, [input_label(i) for i in rows["input"]])
             r2 = rows["r2"].iloc[0]
-            axes.set_title(f"{model} (R\N{SUPERSCRIPT TWO} {r2:.2f})", loc="left")
+            plane = "fitted plane, " if model in fitted else ""
+            axes.set_title(f"{model} ({plane}R\N{SUPERSCRIPT TWO} {r2:.2f})", loc="left")
             compact_money_axis(axes.xaxis)
         axes_list[-1].set_xlabel(
             f"change in the cost at equal service, low to high end ({currency})"
@@ -57,6 +89,13 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
             "standardized regression coefficient (largest on top); R\N{SUPERSCRIPT TWO} is the "
             "share of the cost's variance the straight-line fit explains (uncertainty.csv)."
         )
+        if fitted:
+            caption += (
+                f" Marked fitted plane: {_names(fitted)}, each simulated at fewer points of "
+                "its own, its costs at the draws read off the plane through them (emulated, "
+                "uncertainty_points.csv); their R\N{SUPERSCRIPT TWO} and intervals describe "
+                "that plane, not the simulation."
+            )
         return Chart(name, title, caption, png_bytes(figure))
 
 
@@ -84,9 +123,8 @@ def point_costs_chart(
         compact_money_axis(axes.xaxis)
         caption = (
             "Each model's cost at equal service at each joint draw of the uncertain inputs "
-            "(box: quartiles; whiskers: 5% to 95%; points beyond), every model at the same "
-            "draws and the same random numbers (uncertainty_points.csv); the cross is its worst "
-            "joint corner, every input at the end of its range that raises the cost "
-            "(the linear fit, uncertainty.csv)."
+            f"(box: quartiles; whiskers: 5% to 95%; points beyond), {_sampled(points)} "
+            "(uncertainty_points.csv); the cross is its worst joint corner, every input at the "
+            "end of its range that raises the cost (the linear fit, uncertainty.csv)."
         )
         return Chart(name, title, caption, png_bytes(figure))
