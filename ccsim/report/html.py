@@ -47,7 +47,12 @@ from ccsim.report.tables import (
 )
 from ccsim.report.targets import target_table
 from ccsim.report.total_cost import total_cost_section
-from ccsim.report.uncertainty import break_even_sentence, guarantee_scope, uncertainty_rows
+from ccsim.report.uncertainty import (
+    break_even_sentence,
+    guarantee_scope,
+    simulated_points,
+    uncertainty_rows,
+)
 from ccsim.sim.kpis import KPIS
 
 __all__ = ["render_report", "report_main", "stopping_rule_words"]
@@ -315,7 +320,12 @@ def _uncertainty_section(outputs: ExperimentOutputs, by_name: dict) -> dict | No
         return None
     entry = study.uncertainty_entry or {}
     return {
-        "rows": uncertainty_rows(study.uncertainty, outputs.currency),
+        "rows": uncertainty_rows(
+            study.uncertainty,
+            outputs.currency,
+            outputs.baseline,
+            simulated_points(outputs.manifest),
+        ),
         "points": entry.get("points"),
         "inputs": study.uncertainty["input"].nunique(),
         "break_even": break_even_sentence(entry),

@@ -62,7 +62,10 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
     sizes = [int((table["model"] == m).sum()) for m in models]
     with mpl.rc_context(STYLE):
         figure = new_figure(0.8 + 0.32 * sum(sizes) + 0.5 * len(models))
-        axes_list = figure.subplots(len(models), 1, gridspec_kw={"height_ratios": sizes})
+        # One scale for every model: a bar's length is the same money in every panel.
+        axes_list = figure.subplots(
+            len(models), 1, sharex=True, gridspec_kw={"height_ratios": sizes}
+        )
         axes_list = np.atleast_1d(axes_list)
         for axes, model in zip(axes_list, models, strict=True):
             rows = table[table["model"] == model].sort_values("rank", ascending=False)
@@ -78,6 +81,7 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
             plane = "fitted plane, " if model in fitted else ""
             axes.set_title(f"{model} ({plane}R\N{SUPERSCRIPT TWO} {r2:.2f})", loc="left")
             compact_money_axis(axes.xaxis)
+            axes.tick_params(labelbottom=True)  # shared, yet each panel keeps its numbers
         axes_list[-1].set_xlabel(
             f"change in the cost at equal service, low to high end ({currency})"
         )
@@ -87,7 +91,8 @@ def effects_chart(table: pd.DataFrame, currency: str) -> Chart:
             "hypercube), times the input's range; red raises the cost, blue lowers it; the "
             "black line is the 95% bootstrap interval over the draws. Inputs ranked by their "
             "standardized regression coefficient (largest on top); R\N{SUPERSCRIPT TWO} is the "
-            "share of the cost's variance the straight-line fit explains (uncertainty.csv)."
+            "share of the cost's variance the straight-line fit explains (uncertainty.csv). "
+            "Every panel has the same scale."
         )
         if fitted:
             caption += (
