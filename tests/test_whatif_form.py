@@ -12,6 +12,7 @@ from ccsim.model.overrides import apply_overrides
 from ccsim.planning.scenario_file import scenario_yaml
 from ccsim.study.spec import load_experiment
 from ccsim.whatif import form_fields, variant
+from ccsim.whatif.save import save_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "configs/planner/voice_week.yaml"
@@ -109,18 +110,27 @@ def test_a_staffed_model_has_its_shifts_grouped_and_a_group_total_spread_exactly
     )
 
 
-def test_the_volume_on_every_day_multiplies_each_day_after_its_own_field():
-    changed = variant(
-        VOICE,
-        {
-            "channels.voice.arrivals.volume.mon": "1300",
-            "scale:channels.voice.arrivals.volume": "110%",
-        },
-    )
+def test_a_day_typed_is_simulated_as_typed_and_the_scale_moves_the_other_days(tmp_path):
+    # Monday typed as 1300 with 110% on every day: a planner who types 1300 means 1300
+    # (finding r2-2: it was 1430, the scale applied on top of the typed day).
+    typed = {
+        "channels.voice.arrivals.volume.mon": "1300",
+        "scale:channels.voice.arrivals.volume": "110%",
+    }
+    changed = variant(VOICE, typed)
     assert changed.errors == {}
-    assert changed.overrides["channels.voice.arrivals.volume.mon"] == pytest.approx(1430)
-    assert changed.overrides["channels.voice.arrivals.volume.tue"] == pytest.approx(1320)
+    assert changed.overrides["channels.voice.arrivals.volume.mon"] == 1300
+    assert changed.overrides["channels.voice.arrivals.volume.tue"] == pytest.approx(1200 * 1.1)
     assert "channels.voice.arrivals.volume.sat" not in changed.overrides  # 0 stays 0
+    assert changed.changes == [
+        "voice: contacts on Monday: 1200 -> 1300",
+        "voice: volume on every day: 100% -> 110% on the other days (Monday as typed)",
+    ]
+    saved = save_variant(VOICE, changed.overrides, tmp_path / "variant.yaml")
+    volume = load_scenario(saved).channels["voice"].arrivals.volume
+    assert (volume["mon"], volume["tue"], volume["sat"]) == (1300, pytest.approx(1320), 0)
+    (hint,) = [f.hint for f in form_fields(VOICE) if f.path.startswith("scale:")]
+    assert "typed above stays as typed" in hint
 
 
 @pytest.mark.parametrize(

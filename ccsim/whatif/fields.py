@@ -88,7 +88,9 @@ def _demand(name: str, arrivals: dict[str, Any]) -> list[FormField]:
             out.append(
                 FormField(f"{base}.volume.{day}", "Demand", label, _text(count), "contacts a day")
             )
-        hint = "a percentage of every day's volume: 110% is 10% more"
+        hint = (
+            "a percentage of each day's volume: 110% is 10% more; a day typed above stays as typed"
+        )
         label = f"{name}: volume on every day"
         out.append(FormField(f"{SCALE}{base}.volume", "Demand", label, "100%", hint))
     elif volume is not None:

@@ -10,7 +10,8 @@ and a colon and is the form's own:
   percentage (``110%`` is 10% more on each day). A scenario has no scale field; the daily
   volumes (``volume: {mon: ..., sun: ...}``) are what a planner calls the volume, and the
   profile only spreads each day over its intervals, so "scale the profile" is this
-  multiplication of every day's volume (after any day typed in its own field).
+  multiplication of every day's volume, except a day typed in its own field: that day is
+  simulated as typed (1500 typed on Monday is 1500 on Monday whatever the scale).
 - ``headcount:sites.<site>.shifts@<start>/<length>`` or ``@<length>``: the agents of a group
   of shifts in all, for a site with more shift rows than a form can show (a staffed
   model's hundred tours); a new total is spread over the group's shifts in proportion to
@@ -152,9 +153,12 @@ def _expand(scenario: Scenario, path: str, text: str, overrides: dict[str, Any])
         channel = base.split(".")[1]
         for day, count in data["channels"][channel]["arrivals"]["volume"].items():
             day_path = f"{base}.{day}"
-            typed = overrides.get(day_path, count)
-            scaled = float(f"{typed * factor:.10g}") if isinstance(typed, int | float) else typed
-            if scaled != count or day_path in overrides:
+            # A day typed in its own field is what the planner wants simulated that day:
+            # the scale is for the days left as they were.
+            if day_path in overrides:
+                continue
+            scaled = float(f"{count * factor:.10g}")
+            if scaled != count:
                 overrides[day_path] = scaled
         return None
     site = path[len(HEADCOUNT) + len("sites.") :].split(".shifts@", 1)[0]
@@ -169,6 +173,16 @@ def _expand(scenario: Scenario, path: str, text: str, overrides: dict[str, Any])
     for i, count in zip(members, counts, strict=True):
         overrides[f"sites.{site}.shifts.{i}.headcount"] = count
     return None
+
+
+def _typed_days(volume: str, overrides: dict[str, Any], fields: Mapping[str, FormField]) -> str:
+    """What a change of the scale leaves out: the days typed in their own fields."""
+    days = [
+        field.label.rsplit(" ", 1)[-1]
+        for path, field in fields.items()
+        if path.startswith(volume + ".") and path in overrides
+    ]
+    return f" on the other days ({', '.join(days)} as typed)" if days else ""
 
 
 def _whole(
@@ -213,17 +227,19 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
         if not text:
             errors[path] = "a value is needed"
         elif path.startswith((SCALE, HEADCOUNT)) and known is not None:
-            later.append((path, text))
+            later.append((path, text, len(changes) - 1))
         else:
             value = _read_value(text)
             message = _check_alone(scenario, path, value)
             if message is not None:
                 errors[path] = message
             overrides[path] = value
-    for path, text in later:
+    for path, text, line in later:
+        typed = _typed_days(path[len(SCALE) :], overrides, fields) if path.startswith(SCALE) else ""
         message = _expand(scenario, path, text, overrides)
         if message is not None:
             errors[path] = message
+        changes[line] += typed
     if not errors and overrides:
         errors = _whole(scenario, overrides, fields)
     return Variant(overrides, errors, changes)
