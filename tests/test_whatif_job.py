@@ -214,6 +214,8 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
                     variant - base,
                     variant - base - 1e-3,
                     variant - base + 1e-3,
+                    1e-4,
+                    3e-4,
                     True,
                 )
             )
@@ -231,6 +233,8 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
             "difference",
             "ci_low",
             "ci_high",
+            "p_value",
+            "p_holm",
             "significant",
         ],
     )
@@ -244,3 +248,30 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
     assert cost["base"] == format_value("operating_cost", 1e5, reference=1e5, currency="EUR")
     assert cost["base"].endswith(" EUR") and cost["relative"] == "-10.0%"
     assert rows[1]["difference"] == "-10.00 pts" and rows[1]["relative"] == ""
+
+
+def test_an_unadjusted_interval_excluding_zero_shows_its_holm_p_and_family():
+    """The interval is ``ccsim experiment``'s unadjusted one, the mark Holm's: a row whose
+    interval excludes 0 but whose adjusted p is 5% or more (finding r2-3: tier2 ASA,
+    p 0.025, Holm 0.176 over its channel and site comparisons) carries both p-values and
+    the size of the family, which counts the site rows the page does not show."""
+    summary = pd.DataFrame(
+        [
+            (name, "voice", "all", "asa", value, 0.5)
+            for name, value in (("base", 10), ("variant", 8))
+        ],
+        columns=["scenario", "channel", "site", "kpi", "estimate", "half_width"],
+    )
+    columns = ["scenario", "channel", "site", "kpi", "baseline_value", "difference"]
+    columns += ["ci_low", "ci_high", "p_value", "p_holm", "significant"]
+    comparisons = pd.DataFrame(
+        [
+            ("variant", "voice", "all", "asa", 10.0, -2.0, -3.0, -1.0, 0.025, 0.176, False),
+            ("variant", "voice", "north", "asa", 11.0, -1.0, -3.0, 1.0, 0.3, 0.6, False),
+            ("variant", "voice", "south", "asa", 9.0, -3.0, -5.0, -1.0, 0.02, 0.176, False),
+        ],
+        columns=columns,
+    )
+    (row,) = comparison_rows(summary, comparisons, "USD")
+    assert row["values"]["ci_high"] < 0 and not row["significant"]
+    assert (row["p_value"], row["p_holm"], row["family"]) == ("0.025", "0.18", 3)

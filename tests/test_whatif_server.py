@@ -225,3 +225,13 @@ def test_the_history_names_the_channel_when_there_are_several():
     ]
     run.result["rows"] = [row("voice", "operating_cost", "Operating cost", "-2.61")]
     assert run.headline() == ["Operating cost -2.61 EUR"]
+
+
+def test_the_interval_column_says_it_is_not_adjusted_and_the_legend_names_holms_family(
+    tmp_path,
+):
+    client, _ = _client(VOICE_WEEK, tmp_path / "out")
+    page = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "[95% interval, not adjusted]" in page
+    assert 'p, Holm <span class="sub-head">(unadjusted)' in page
+    assert "each site (the site rows are in <code>run/comparisons.csv</code>, not shown" in page

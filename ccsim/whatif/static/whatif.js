@@ -174,6 +174,12 @@ function showResult(status) {
     const difference = text("td", row.difference, "difference");
     difference.append(text("span", row.interval, "ci"));
     tr.append(difference);
+    const p = text("td", row.p_holm, "p");
+    if (row.p_value) {
+      p.append(text("span", `(${row.p_value})`, "ci"));
+      p.title = `Holm over the ${row.family} comparisons of ${row.label} in this run`;
+    }
+    tr.append(p);
     body.append(tr);
   }
   // The figure is drawn by ccsim (matplotlib's SVG), not by anything typed in the page.
