@@ -235,3 +235,14 @@ def test_the_interval_column_says_it_is_not_adjusted_and_the_legend_names_holms_
     assert "[95% interval, not adjusted]" in page
     assert 'p, Holm <span class="sub-head">(unadjusted)' in page
     assert "each site (the site rows are in <code>run/comparisons.csv</code>, not shown" in page
+
+
+def test_a_currency_is_shown_as_text_and_refused_before_anything_runs(tmp_path):
+    client, runs = _client(VOICE_WEEK, tmp_path / "out")
+    page = client.get("/").get_data(as_text=True)
+    assert 'name="currency"' not in page
+    assert "Amounts in USD, the base's currency" in page
+    answer = client.post("/api/run", json={"currency": "EUR"})
+    assert answer.status_code == 400
+    assert answer.get_json()["message"].startswith("currency: the page compares amounts in")
+    assert runs.all() == [] and not (tmp_path / "out").exists()

@@ -204,7 +204,9 @@ def _routing(routing: dict[str, Any]) -> list[FormField]:
 
 def scenario_fields(scenario: Scenario) -> list[FormField]:
     """The scenario's key inputs in page order (Demand, Handle time and patience, Bot,
-    Staffing, Routing, Costs): only those it has."""
+    Staffing, Routing, Costs): only those it has. The currency is not one: a comparison's
+    amounts are in one currency (``ccsim experiment`` refuses models in two), and writing
+    another code would relabel the costs, not convert them; the page shows it as text."""
     data = scenario.model_dump()
     channels = data["channels"].items()
     out = [f for name, ch in channels if ch.get("arrivals") for f in _demand(name, ch["arrivals"])]
@@ -225,5 +227,4 @@ def scenario_fields(scenario: Scenario) -> list[FormField]:
         out.append(
             FormField(path, "Costs", label, _text(site["cost_per_hour"]), f"{currency} an hour")
         )
-    out.append(FormField("currency", "Costs", "currency", currency, "a currency code: USD, EUR"))
     return out

@@ -221,6 +221,14 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
         known = fields.get(path)
         if known is not None and text == known.value:
             continue
+        if path == "currency":
+            if text != scenario.currency:
+                errors[""] = (
+                    f"currency: the page compares amounts in the base's currency "
+                    f"({scenario.currency}); another code would relabel the costs, not convert "
+                    "them"
+                )
+            continue
         changes.append(
             f"{known.label if known else path}: {known.value if known else '?'} -> {text}"
         )

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from ccsim.files import write_text
+from ccsim.model import load_scenario
 from ccsim.model.errors import UserError
 from ccsim.whatif.form import form_fields, variant
 from ccsim.whatif.job import Comparison
@@ -198,6 +199,7 @@ def create_app(runs: Runs) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     settings = runs.settings
     fields = form_fields(settings.scenario)  # a bad scenario fails here, before serving
+    currency = load_scenario(settings.scenario).currency
 
     @app.before_request
     def local_only():
@@ -213,7 +215,11 @@ def create_app(runs: Runs) -> Flask:
         for item in fields:
             groups.setdefault(item.group, []).append(item)
         return render_template(
-            "whatif.html", scenario=settings.scenario, groups=groups, settings=settings
+            "whatif.html",
+            scenario=settings.scenario,
+            groups=groups,
+            settings=settings,
+            currency=currency,
         )
 
     @app.get("/api/fields")
