@@ -200,3 +200,19 @@ def test_the_currency_is_no_input_and_another_code_is_refused_in_one_line():
         "would relabel the costs, not convert them"
     }
     assert variant(VOICE, {"currency": "USD"}).errors == {}  # the base's own: no change
+
+
+def test_a_variant_that_leaves_a_channel_without_contacts_is_refused_in_words():
+    # finding r2-4: 0% was accepted and burnt every replication on undefined KPIs
+    scale = "scale:channels.voice.arrivals.volume"
+    assert variant(VOICE, {scale: "0%"}).errors == {
+        scale: "0% leaves voice with no contacts on any day: nothing to compare"
+    }
+    weekdays = {f"channels.voice.arrivals.volume.{d}": "0" for d in ("mon", "tue", "wed", "thu")}
+    assert variant(VOICE, weekdays).errors == {}  # Friday's calls are left
+    weekdays["channels.voice.arrivals.volume.fri"] = "0"
+    assert variant(VOICE, weekdays).errors == {
+        "": "this variant leaves voice with no contacts on any day: nothing to compare"
+    }
+    typed = {scale: "0%", "channels.voice.arrivals.volume.mon": "1500"}
+    assert variant(VOICE, typed).errors == {}  # Monday typed, the other days scaled to 0

@@ -16,7 +16,7 @@ import pytest
 
 from ccsim.report.formatting import format_interval, format_value
 from ccsim.study.run import run_experiment
-from ccsim.whatif.job import Comparison
+from ccsim.whatif.job import Comparison, rule_kpis
 from ccsim.whatif.outcome import comparison_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,3 +275,24 @@ def test_an_unadjusted_interval_excluding_zero_shows_its_holm_p_and_family():
     (row,) = comparison_rows(summary, comparisons, "USD")
     assert row["values"]["ci_high"] < 0 and not row["significant"]
     assert (row["p_value"], row["p_holm"], row["family"]) == ("0.025", "0.18", 3)
+
+
+def test_a_channel_without_contacts_leaves_the_rule_on_what_is_defined(tmp_path):
+    """A base whose channel has no calls has no service level to difference: the rule
+    skips it rather than wait on ±inf through every replication (finding r2-4: it ran all
+    of ``max_replications`` and said "±inf%")."""
+    text = VOICE.read_text(encoding="utf-8").replace("horizon: 7d", "horizon: 1d")
+    text = text.replace("1200", "0")
+    assert "fri: 0, sat: 0" in text
+    silent = tmp_path / "silent.yaml"
+    silent.write_text(text, encoding="utf-8")
+    assert rule_kpis(VOICE, LONGER) == ["service_level", "operating_cost"]
+    assert rule_kpis(silent, LONGER) == ["operating_cost"]
+    comparison = Comparison(
+        silent, {"sites.inhouse.shifts.0.headcount": 10}, out=tmp_path / "c", max_replications=10
+    )
+    comparison.start()
+    status, _ = _wait(comparison)
+    assert status["state"] == "done", status
+    result = comparison.result()
+    assert result["replications"] == 5 and "inf" not in result["rule"]

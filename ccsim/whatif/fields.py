@@ -20,6 +20,7 @@ __all__ = [
     "plain",
     "scenario_fields",
     "shift_groups",
+    "silent",
 ]
 
 #: A site with more shift groups of one start and length than this is grouped by length only.
@@ -46,6 +47,17 @@ class FormField:
     label: str
     value: str
     hint: str
+
+
+def silent(channel: Any) -> bool:
+    """Whether a channel's own arrivals are none at all: a daily volume of 0 on every day
+    (a rate is always above 0; a channel without arrivals of its own, such as a tier
+    reached by escalation, is not silent: its contacts come from another)."""
+    arrivals = channel.arrivals
+    volume = None if arrivals is None else arrivals.volume
+    if volume is None:
+        return False
+    return sum(volume.values()) == 0 if isinstance(volume, dict) else volume == 0
 
 
 def plain(value: Any) -> Any:

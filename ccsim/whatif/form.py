@@ -37,7 +37,14 @@ from ruamel.yaml.error import YAMLError
 
 from ccsim.model import ConfigError, Scenario, load_scenario
 from ccsim.model.overrides import OverrideError, apply_overrides
-from ccsim.whatif.fields import HEADCOUNT, SCALE, FormField, scenario_fields, shift_groups
+from ccsim.whatif.fields import (
+    HEADCOUNT,
+    SCALE,
+    FormField,
+    scenario_fields,
+    shift_groups,
+    silent,
+)
 
 __all__ = ["FormField", "Variant", "form_fields", "variant"]
 
@@ -185,12 +192,28 @@ def _typed_days(volume: str, overrides: dict[str, Any], fields: Mapping[str, For
     return f" on the other days ({', '.join(days)} as typed)" if days else ""
 
 
+def _silenced(scenario: Scenario, changed: Scenario, typed: Mapping[str, str]) -> dict[str, str]:
+    """A channel with contacts in the base and none in the variant: its service level and
+    waits are undefined there, so there is nothing to compare (and a stopping rule on them
+    would run every replication for nothing). On the channel's scale field if typed."""
+    for name, channel in scenario.channels.items():
+        if not silent(channel) and silent(changed.channels[name]):
+            scale = f"{SCALE}channels.{name}.arrivals.volume"
+            what = f"{typed[scale]} leaves" if scale in typed else "this variant leaves"
+            message = f"{what} {name} with no contacts on any day: nothing to compare"
+            return {scale if scale in typed else "": message}
+    return {}
+
+
 def _whole(
-    scenario: Scenario, overrides: dict[str, Any], fields: Mapping[str, FormField]
+    scenario: Scenario,
+    overrides: dict[str, Any],
+    fields: Mapping[str, FormField],
+    typed: Mapping[str, str],
 ) -> dict[str, str]:
     """The error of the whole variant, on the field it names or on ``""``."""
     try:
-        apply_overrides(scenario, overrides, SOURCE)
+        changed = apply_overrides(scenario, overrides, SOURCE)
     except OverrideError as error:
         return {error.path: error.message}
     except ConfigError as error:
@@ -199,7 +222,7 @@ def _whole(
             if _index_path(data, path) == error.path:
                 return {path: error.message}
         return {"": f"{error.path}: {error.message}" if error.path else error.message}
-    return {}
+    return _silenced(scenario, changed, typed)
 
 
 def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
@@ -249,5 +272,5 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
             errors[path] = message
         changes[line] += typed
     if not errors and overrides:
-        errors = _whole(scenario, overrides, fields)
+        errors = _whole(scenario, overrides, fields, {p: t for p, t, _ in later})
     return Variant(overrides, errors, changes)
