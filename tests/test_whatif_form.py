@@ -216,3 +216,27 @@ def test_a_variant_that_leaves_a_channel_without_contacts_is_refused_in_words():
     }
     typed = {scale: "0%", "channels.voice.arrivals.volume.mon": "1500"}
     assert variant(VOICE, typed).errors == {}  # Monday typed, the other days scaled to 0
+
+
+@pytest.mark.parametrize(
+    ("path", "typed"),
+    [
+        ("sites.inhouse.shifts.0.headcount", "8.0"),
+        ("channels.voice.handle_time.mean", "300s"),
+        ("routing.overflow.voice.0.after", "0.5min"),
+        ("routing.shares.voice.inhouse", "0.60"),
+        ("channels.voice.arrivals.volume.sat", "0.0"),
+        ("scale:channels.voice.arrivals.volume", "100.0%"),
+    ],
+)
+def test_the_base_value_in_another_spelling_is_no_change(vendor, path, typed):
+    # finding r2-8: "11" retyped as "11.0" ran two identical scenarios for nothing
+    assert variant(vendor, {path: typed}) == variant(vendor, {})
+
+
+def test_a_rate_in_another_period_and_a_group_total_retyped_are_no_change():
+    erlang_a = ROOT / "configs/erlang_a.yaml"
+    (rate,) = [f for f in form_fields(erlang_a) if f.path.endswith(".rate")]
+    assert variant(erlang_a, {rate.path: "3/min"}).overrides == {}  # 180/h
+    group = next(f for f in form_fields(HYBRID) if f.path.startswith("headcount:"))
+    assert variant(HYBRID, {group.path: f"{group.value}.0"}).changes == []

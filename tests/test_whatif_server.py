@@ -85,6 +85,8 @@ def test_nothing_changed_and_bad_requests_are_refused_in_one_line(tmp_path):
     client, runs = _client(VOICE_WEEK, tmp_path / "out")
     base = {f.path: f.value for f in form_fields(VOICE_WEEK)}
     assert "nothing changed" in client.post("/api/run", json=base).get_json()["message"]
+    retyped = {**base, HANDLE_TIME: "300s", MONDAY: "1200.0"}  # 5min and 1200 respelt
+    assert "nothing changed" in client.post("/api/run", json=retyped).get_json()["message"]
     for body in ([1, 2], {"x": 3}, None):
         answer = client.post("/api/run", json=body)
         assert answer.status_code == 400

@@ -37,6 +37,7 @@ from ruamel.yaml.error import YAMLError
 
 from ccsim.model import ConfigError, Scenario, load_scenario
 from ccsim.model.overrides import OverrideError, apply_overrides
+from ccsim.model.units import parse_duration, parse_rate
 from ccsim.whatif.fields import (
     HEADCOUNT,
     SCALE,
@@ -103,6 +104,49 @@ def _index_path(data: Any, path: str) -> str:
         else:
             return path
     return ".".join(parts)
+
+
+def _at(data: Any, path: str) -> Any:
+    """The value at an override path in a scenario's dump; None where it has none."""
+    node = data
+    for part in _index_path(data, path).split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _same(base: Any, value: Any) -> bool:
+    """Whether a typed value is the base's in another spelling: ``11.0`` for ``11``,
+    ``300s`` for ``5min``, ``3/min`` for ``180/h`` (a change that changes nothing)."""
+    if isinstance(base, bool) or isinstance(value, bool):
+        return base == value
+    if isinstance(base, int | float) and isinstance(value, int | float):
+        return float(base) == float(value)
+    if not (isinstance(base, str) and isinstance(value, str)):
+        return False
+    if base.strip() == value.strip():
+        return True
+    for parse in (parse_duration, parse_rate):
+        try:
+            return math.isclose(parse(base), parse(value), rel_tol=1e-12)
+        except ValueError:
+            continue
+    return False
+
+
+def _form_only_same(known: FormField, text: str) -> bool:
+    """Whether a form-only field is typed as its base in another spelling (``100.0%``,
+    ``773.0`` agents in all)."""
+    if known.path.startswith(SCALE):
+        try:
+            return _percent(text) == 1
+        except ValueError:
+            return False
+    return _same(_read_value(known.value), _read_value(text))
 
 
 def _check_alone(scenario: Scenario, path: str, value: Any) -> str | None:
@@ -234,6 +278,7 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
     single field, such as shares that no longer add up to 1, goes under ``""``). Nothing
     is run. Raises :class:`~ccsim.model.ConfigError` if the base scenario itself is bad."""
     scenario = load_scenario(scenario_path)
+    data = scenario.model_dump()
     fields = {f.path: f for f in scenario_fields(scenario)}
     overrides: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -258,9 +303,15 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
         if not text:
             errors[path] = "a value is needed"
         elif path.startswith((SCALE, HEADCOUNT)) and known is not None:
+            if _form_only_same(known, text):
+                changes.pop()
+                continue
             later.append((path, text, len(changes) - 1))
         else:
             value = _read_value(text)
+            if known is not None and _same(_at(data, path), value):
+                changes.pop()  # the base's value in another spelling
+                continue
             message = _check_alone(scenario, path, value)
             if message is not None:
                 errors[path] = message
