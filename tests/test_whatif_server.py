@@ -208,25 +208,34 @@ def test_only_the_local_host_names_and_small_json_bodies_are_served(tmp_path):
 def test_the_history_names_the_channel_when_there_are_several():
     from ccsim.whatif.server import Run
 
-    def row(channel, kpi, label, difference):
-        return {"channel": channel, "kpi": kpi, "label": label, "difference": difference}
+    def row(channel, kpi, label, difference, interval, significant):
+        return {
+            "channel": channel,
+            "kpi": kpi,
+            "label": label,
+            "difference": difference,
+            "interval": interval,
+            "significant": significant,
+        }
 
     run = Run(1, Path("1"), {}, [], comparison=None)
     run.result = {
         "currency": "EUR",
         "rows": [
-            row("all", "operating_cost", "Operating cost", "-5,302"),
-            row("voice", "service_level", "Service level", "-7.04 pts"),
-            row("chat", "service_level", "Service level", "+0.10 pts"),
+            row("all", "operating_cost", "Operating cost", "-5,302", "[-5,400, -5,204]", True),
+            row("voice", "service_level", "Service level", "-7.04 pts", "[-8.00, -6.08]", True),
+            row("chat", "service_level", "Service level", "+0.10 pts", "[-0.20, +0.40]", False),
         ],
     }
     assert run.headline() == [
-        "voice Service level -7.04 pts",
-        "chat Service level +0.10 pts",
-        "all Operating cost -5,302 EUR",
+        "voice Service level ● -7.04 pts [-8.00, -6.08]",
+        "chat Service level +0.10 pts [-0.20, +0.40]",
+        "all Operating cost ● -5,302 EUR [-5,400, -5,204]",
     ]
-    run.result["rows"] = [row("voice", "operating_cost", "Operating cost", "-2.61")]
-    assert run.headline() == ["Operating cost -2.61 EUR"]
+    # finding r2-6: a cost within the noise read "-4.23 USD", bare, as an effect would
+    cost = row("voice", "operating_cost", "Operating cost", "-4.23", "[-12.15, +3.70]", False)
+    run.result["rows"] = [cost]
+    assert run.headline() == ["Operating cost -4.23 EUR [-12.15, +3.70]"]
 
 
 def test_the_interval_column_says_it_is_not_adjusted_and_the_legend_names_holms_family(

@@ -10,6 +10,7 @@ the numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -28,11 +29,19 @@ from ccsim.report.chart import (
     scenario_colours,
     set_clock_ticks,
 )
-from ccsim.report.formatting import BY_CHANNEL, HEADLINE, format_interval, format_value
+from ccsim.report.formatting import (
+    BY_CHANNEL,
+    HEADLINE,
+    PAGE,
+    TERMINAL,
+    format_interval,
+    format_value,
+)
 from ccsim.sim.kpis import KPIS
 
 __all__ = [
     "BASE",
+    "STYLE_WHATIF",
     "VARIANT",
     "comparison_rows",
     "read_tables",
@@ -46,6 +55,14 @@ BASE, VARIANT = "base", "variant"
 def _finite(value: Any) -> float | None:
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+#: The command line's style (:data:`~ccsim.report.formatting.TERMINAL`), but counts as the
+#: report writes them: whole numbers with thousands separators above 100 (``207,349``, not
+#: ``207349.4``), as the costs beside them are.
+STYLE_WHATIF = dataclasses.replace(
+    TERMINAL, scales={**TERMINAL.scales, "count": PAGE.scales["count"]}
+)
 
 
 def _p(value: float) -> str:
@@ -66,10 +83,12 @@ def _row(
     money = currency if KPIS[kpi].kind == "money" else ""
     reference = max(abs(base.estimate), abs(variant.estimate))
 
+    style = STYLE_WHATIF
+
     def estimate(row) -> tuple[str, str]:
-        value = format_value(kpi, row.estimate, reference=reference, currency=money)
+        value = format_value(kpi, row.estimate, style, reference=reference, currency=money)
         width = row.half_width
-        spread = f"±{format_value(kpi, width, reference=reference)}" if width > 0 else ""
+        spread = f"±{format_value(kpi, width, style, reference=reference)}" if width > 0 else ""
         return value, spread
 
     (base_text, base_width), (variant_text, variant_width) = estimate(base), estimate(variant)
@@ -92,11 +111,15 @@ def _row(
     }
     if paired is not None:
         difference = paired.difference
-        row["difference"] = format_value(kpi, difference, signed=True, difference=True)
+        # In the unit of the two estimates (11.4min against 9.3min: +2.1min, not +127.71s),
+        # so that the difference reads off the two columns by eye.
+        same_unit = {"reference": reference, "signed": True, "difference": True}
+        row["difference"] = format_value(kpi, difference, style, **same_unit)
         if paired.baseline_value and KPIS[kpi].kind != "share":
-            row["relative"] = f"{difference / paired.baseline_value:+.1%}"
+            relative = f"{difference / paired.baseline_value:+.1%}"
+            row["relative"] = "0.0%" if relative[1:] == "0.0%" else relative
         row["interval"] = format_interval(
-            kpi, paired.ci_low, paired.ci_high, difference, signed=True, difference=True
+            kpi, paired.ci_low, paired.ci_high, style=style, **same_unit
         )
         row["significant"] = bool(paired.significant)
         if math.isfinite(paired.p_value) and math.isfinite(paired.p_holm):

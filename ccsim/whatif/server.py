@@ -107,7 +107,11 @@ class Run:
                 # a line of the history stands alone.
                 unit = f" {self.result['currency']}" if kpi in MONEY_KPIS else ""
                 where = f"{row['channel']} " if several else ""
-                lines.append(f"{where}{row['label']} {row['difference']}{unit}")
+                # The table's convention: a difference with its interval, ● if significant,
+                # so that the history does not rank variants on noise.
+                mark = "● " if row["significant"] else ""
+                line = f"{where}{row['label']} {mark}{row['difference']}{unit} {row['interval']}"
+                lines.append(line.rstrip())
         return lines
 
 

@@ -172,6 +172,7 @@ function showResult(status) {
     channel = row.channel;
     tr.append(cell(row, "base"), cell(row, "variant"));
     const difference = text("td", row.difference, "difference");
+    if (row.relative) difference.append(" ", text("span", `(${row.relative})`, "rel"));
     difference.append(text("span", row.interval, "ci"));
     tr.append(difference);
     const p = text("td", row.p_holm, "p");
