@@ -145,6 +145,7 @@ function cell(row, which) {
 }
 
 function showResult(status) {
+  say("");  // a message about the form (a refused Run) is not about these results
   const result = status.result;
   shown = status.id;
   $("result").hidden = false;
@@ -250,6 +251,7 @@ async function refreshHistory(adoptRunning) {
 
 function reset() {
   for (const input of inputs) input.value = input.dataset.base;
+  say("");
   clearErrors();
   markChanged();
 }
