@@ -123,7 +123,7 @@ def test_a_day_typed_is_simulated_as_typed_and_the_scale_moves_the_other_days(tm
     assert "channels.voice.arrivals.volume.sat" not in changed.overrides  # 0 stays 0
     assert changed.changes == [
         "voice: contacts on Monday: 1200 -> 1300",
-        "voice: volume on every day: 100% -> 110% on the other days (Monday as typed)",
+        "voice: volume on every day (%): 100% -> 110% on the other days (Monday as typed)",
     ]
     saved = save_variant(VOICE, changed.overrides, tmp_path / "variant.yaml")
     volume = load_scenario(saved).channels["voice"].arrivals.volume
@@ -168,7 +168,7 @@ def test_a_percentage_without_its_sign_and_an_empty_field_are_refused():
     scale, handle = "scale:channels.voice.arrivals.volume", "channels.voice.handle_time.mean"
     changed = variant(VOICE, {scale: "110", handle: " "})
     assert changed.errors == {
-        scale: "a percentage such as '110%', got '110'",
+        scale: "a percentage with its sign, such as '110%', got '110'",
         handle: "a value is needed",
     }
 
@@ -240,3 +240,27 @@ def test_a_rate_in_another_period_and_a_group_total_retyped_are_no_change():
     assert variant(erlang_a, {rate.path: "3/min"}).overrides == {}  # 180/h
     group = next(f for f in form_fields(HYBRID) if f.path.startswith("headcount:"))
     assert variant(HYBRID, {group.path: f"{group.value}.0"}).changes == []
+
+
+def test_a_share_takes_a_percentage_and_a_word_gets_what_to_type(vendor):
+    # finding r2-5: "50%" in a share was refused with pydantic's "unable to parse string"
+    inhouse, to_vendor = "routing.shares.voice.inhouse", "routing.shares.voice.vendor"
+    halves = variant(vendor, {inhouse: "50%", to_vendor: "0.5"})
+    assert halves.errors == {} and halves.overrides == {inhouse: 0.5, to_vendor: 0.5}
+    assert variant(vendor, {inhouse: "60%"}) == variant(vendor, {})  # the base's 0.6
+    assert variant(vendor, {inhouse: "half"}).errors == {
+        inhouse: "a share such as 0.4 or 40%, got 'half'"
+    }
+    scale = "scale:channels.voice.arrivals.volume"
+    assert variant(vendor, {scale: "1.1"}).errors == {
+        scale: "a percentage with its sign, such as '110%', got '1.1'"
+    }
+    (field,) = [f for f in form_fields(vendor) if f.path == scale]
+    assert field.label == "voice: volume on every day (%)"
+
+
+def test_a_path_the_form_does_not_show_is_refused_before_anything_runs():
+    # finding r2-10: {"horizon": "1h"} ran, and the history read "horizon: ? -> 1h"
+    changed = variant(VOICE, {"horizon": "1h", "nonexistent.path": "3"})
+    assert changed.overrides == {} and changed.changes == []
+    assert changed.errors == {"": "horizon, nonexistent.path: not an input of this page"}

@@ -257,3 +257,18 @@ def test_a_currency_is_shown_as_text_and_refused_before_anything_runs(tmp_path):
     assert answer.status_code == 400
     assert answer.get_json()["message"].startswith("currency: the page compares amounts in")
     assert runs.all() == [] and not (tmp_path / "out").exists()
+
+
+def test_a_path_not_on_the_form_is_refused_in_words_the_page_shows(tmp_path):
+    client, runs = _client(VOICE_WEEK, tmp_path / "out")
+    answer = client.post("/api/run", json={"horizon": "1h"})
+    assert answer.status_code == 400
+    assert answer.get_json()["message"] == "horizon: not an input of this page"
+    assert runs.all() == []
+
+
+def test_the_header_says_the_precision_is_of_the_bases_value(tmp_path):
+    # finding r2-11: "known to ±10%" did not say of what
+    client, _ = _client(VOICE_WEEK, tmp_path / "out", relative_half_width=0.05)
+    page = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "within ±5% of the base's value (a service level of 80%: ±4 pts)" in page

@@ -16,6 +16,7 @@ __all__ = [
     "HEADCOUNT",
     "MAX_SHIFT_FIELDS",
     "SCALE",
+    "SHARE_HINT",
     "FormField",
     "plain",
     "scenario_fields",
@@ -34,6 +35,9 @@ _DAY_NAMES = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
+#: The hint of a share's field: such a field also takes a percentage (``40%`` is 0.4), as the
+#: command line's share options do.
+SHARE_HINT = "a share, 0-1, or a percentage: 0.4 or 40%"
 #: The prefixes of the form-only paths.
 SCALE, HEADCOUNT = "scale:", "headcount:"
 
@@ -103,7 +107,7 @@ def _demand(name: str, arrivals: dict[str, Any]) -> list[FormField]:
         hint = (
             "a percentage of each day's volume: 110% is 10% more; a day typed above stays as typed"
         )
-        label = f"{name}: volume on every day"
+        label = f"{name}: volume on every day (%)"
         out.append(FormField(f"{SCALE}{base}.volume", "Demand", label, "100%", hint))
     elif volume is not None:
         out.append(
@@ -203,7 +207,7 @@ def _routing(routing: dict[str, Any]) -> list[FormField]:
                     "Routing",
                     label,
                     _text(share),
-                    "a share, 0-1",
+                    SHARE_HINT,
                 )
             )
     for channel, steps in routing.get("overflow", {}).items():
@@ -228,7 +232,7 @@ def scenario_fields(scenario: Scenario) -> list[FormField]:
             value = _text(channel["bot"]["containment"])
             label = f"{name}: bot containment"
             out.append(
-                FormField(f"channels.{name}.bot.containment", "Bot", label, value, "a share, 0-1")
+                FormField(f"channels.{name}.bot.containment", "Bot", label, value, SHARE_HINT)
             )
     out += [f for site in data["sites"] for f in _staffing(site)]
     out += _routing(data["routing"])

@@ -41,6 +41,7 @@ from ccsim.model.units import parse_duration, parse_rate
 from ccsim.whatif.fields import (
     HEADCOUNT,
     SCALE,
+    SHARE_HINT,
     FormField,
     scenario_fields,
     shift_groups,
@@ -51,6 +52,11 @@ __all__ = ["FormField", "Variant", "form_fields", "variant"]
 
 #: The source named by the errors of a variant (never printed: the form shows the message).
 SOURCE = "<what-if>"
+#: A currency other than the base's (``{}``), refused before anything runs.
+CURRENCY = (
+    "currency: the page compares amounts in the base's currency ({}); another code would "
+    "relabel the costs, not convert them"
+)
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,31 @@ def _form_only_same(known: FormField, text: str) -> bool:
     return _same(_read_value(known.value), _read_value(text))
 
 
+def _share(text: str, value: Any) -> Any:
+    """A share typed as a percentage (``40%``) as the share (0.4), as the command line's
+    share options read it; other text as read."""
+    if not text.endswith("%"):
+        return value
+    try:
+        return float(text[:-1].strip()) / 100
+    except ValueError:
+        return text
+
+
+def _plain(known: FormField, text: str) -> Any:
+    """The value typed in a field that is an override path."""
+    value = _read_value(text)
+    return _share(text, value) if known.hint == SHARE_HINT else value
+
+
+def _in_words(known: FormField, text: str, value: Any, message: str) -> str:
+    """A field's message; for a share that is no number, what to type rather than the
+    parser's words."""
+    if known.hint == SHARE_HINT and isinstance(value, str):
+        return f"a share such as 0.4 or 40%, got {text!r}"
+    return message
+
+
 def _check_alone(scenario: Scenario, path: str, value: Any) -> str | None:
     """The command line's message for ``value`` at ``path``, if the field itself refuses it
     (an error elsewhere, such as shares that no longer add up, waits for the whole form)."""
@@ -168,7 +199,9 @@ def _percent(text: str) -> float:
     try:
         factor = float(number) / 100
     except ValueError:
-        raise ValueError(f"a percentage such as '110%', got {text!r}") from None
+        # A bare number is refused, not guessed: "110" meant as 110% would be 110 times the
+        # volume if read as a factor, and "1.1" as 1.1%.
+        raise ValueError(f"a percentage with its sign, such as '110%', got {text!r}") from None
     if not (math.isfinite(factor) and factor >= 0):
         raise ValueError(f"must be a percentage of at least 0%, got {text!r}")
     return factor
@@ -284,6 +317,7 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
     errors: dict[str, str] = {}
     changes: list[str] = []
     later = []  # form-only fields, expanded once the plain ones are read
+    unknown: list[str] = []
     for path, typed in values.items():
         text = str(typed).strip()
         known = fields.get(path)
@@ -291,30 +325,29 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
             continue
         if path == "currency":
             if text != scenario.currency:
-                errors[""] = (
-                    f"currency: the page compares amounts in the base's currency "
-                    f"({scenario.currency}); another code would relabel the costs, not convert "
-                    "them"
-                )
+                errors[""] = CURRENCY.format(scenario.currency)
             continue
-        changes.append(
-            f"{known.label if known else path}: {known.value if known else '?'} -> {text}"
-        )
+        if known is None:
+            # The server checks every value: a path the form does not show (the horizon, a
+            # limit) would run a variant that the page and its history cannot explain.
+            unknown.append(path)
+            continue
+        line = f"{known.label}: {known.value} -> {text}"
         if not text:
+            changes.append(line)
             errors[path] = "a value is needed"
-        elif path.startswith((SCALE, HEADCOUNT)) and known is not None:
-            if _form_only_same(known, text):
-                changes.pop()
-                continue
-            later.append((path, text, len(changes) - 1))
+        elif path.startswith((SCALE, HEADCOUNT)):
+            if not _form_only_same(known, text):
+                changes.append(line)
+                later.append((path, text, len(changes) - 1))
         else:
-            value = _read_value(text)
-            if known is not None and _same(_at(data, path), value):
-                changes.pop()  # the base's value in another spelling
-                continue
+            value = _plain(known, text)
+            if _same(_at(data, path), value):
+                continue  # the base's value in another spelling
+            changes.append(line)
             message = _check_alone(scenario, path, value)
             if message is not None:
-                errors[path] = message
+                errors[path] = _in_words(known, text, value, message)
             overrides[path] = value
     for path, text, line in later:
         typed = _typed_days(path[len(SCALE) :], overrides, fields) if path.startswith(SCALE) else ""
@@ -322,6 +355,8 @@ def variant(scenario_path: str | Path, values: Mapping[str, str]) -> Variant:
         if message is not None:
             errors[path] = message
         changes[line] += typed
+    if unknown:
+        errors[""] = f"{', '.join(unknown)}: not an input of this page"
     if not errors and overrides:
         errors = _whole(scenario, overrides, fields, {p: t for p, t, _ in later})
     return Variant(overrides, errors, changes)

@@ -203,7 +203,10 @@ def create_app(runs: Runs) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     settings = runs.settings
     fields = form_fields(settings.scenario)  # a bad scenario fails here, before serving
-    currency = load_scenario(settings.scenario).currency
+    base = load_scenario(settings.scenario)
+    currency = base.currency
+    # The header's example of the rule's tolerance: the first service-level target.
+    target = next((c.service_level.target for c in base.channels.values() if c.service_level), None)
 
     @app.before_request
     def local_only():
@@ -224,6 +227,7 @@ def create_app(runs: Runs) -> Flask:
             groups=groups,
             settings=settings,
             currency=currency,
+            target=target,
         )
 
     @app.get("/api/fields")
