@@ -22,11 +22,19 @@ function say(message, bad) {
   $("message").className = bad ? "bad" : "";
 }
 
+// "11.0" for 11 is no change: the server compares parsed values and runs nothing for it,
+// so the field is not marked either (other spellings, such as 300s for 5min, it judges).
+function sameNumber(typed, base) {
+  if (typed === base) return true;
+  const number = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+  return number.test(typed) && number.test(base) && Number(typed) === Number(base);
+}
+
 function markChanged() {
   let changed = 0;
   for (const input of inputs) {
     const field = input.closest(".field");
-    const differs = input.value.trim() !== input.dataset.base;
+    const differs = !sameNumber(input.value.trim(), input.dataset.base);
     field.classList.toggle("changed", differs);
     changed += differs;
   }
