@@ -132,3 +132,12 @@ def test_a_bad_value_shows_its_message_and_runs_nothing(page):
     assert error == variant(VOICE_WEEK, {MONDAY: "-5"}).errors[MONDAY]
     assert driver.find_element(By.ID, "message").text
     assert _runs(url) == [] and not out.exists()
+    # finding r2-9: "1 field(s) to correct: nothing ran" stayed after Back to the base,
+    # above the results of another run
+    driver.find_element(By.ID, "reset").click()
+    assert driver.find_element(By.ID, "message").text == ""
+    assert driver.find_element(By.NAME, MONDAY).get_attribute("value") == "1200"
+    # finding r2-8: the base's value respelt is no change, on the page as on the server
+    _type(driver, MONDAY, "1200.0")
+    field = driver.find_element(By.CSS_SELECTOR, f'.field[data-path="{MONDAY}"]')
+    assert "changed" not in field.get_attribute("class")

@@ -58,14 +58,17 @@ DOCUMENTED = [
         "voice",
         {
             "service_level": "Service level −0.58 pts [−1.16, −0.01]",
-            "operating_cost": "Operating cost −2.61 USD [−15.24, +10.03]",
+            "operating_cost": "Operating cost −3 USD [−15, +10]",
         },
     ),
     (
         "voice_vendor.yaml",
         {"routing.overflow.voice.1.after": "never"},
         "voice",
-        {"service_level": "service level −1.20 pts", "operating_cost": "operating cost +0.50 USD"},
+        {
+            "service_level": "service level −1.20 pts [−1.62, −0.79]",
+            "operating_cost": "operating cost +0.50 USD [−5.46, +6.47]",
+        },
     ),
     (
         "chat_manila.yaml",

@@ -12,6 +12,7 @@ from ccsim.model.overrides import apply_overrides
 from ccsim.planning.scenario_file import scenario_yaml
 from ccsim.study.spec import load_experiment
 from ccsim.whatif import form_fields, variant
+from ccsim.whatif.save import save_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "configs/planner/voice_week.yaml"
@@ -59,7 +60,6 @@ def test_the_voice_week_form_is_what_the_file_says():
     shift = fields["sites.inhouse.shifts.1.headcount"]
     assert (shift.label, shift.value) == ("inhouse 13:00 shift (5h, Mon-Fri): agents", "14")
     assert fields["sites.inhouse.cost_per_hour"].value == "28"
-    assert fields["currency"].value == "USD"
     assert {f.group for f in fields.values()} == {
         "Demand",
         "Handle time and patience",
@@ -109,18 +109,27 @@ def test_a_staffed_model_has_its_shifts_grouped_and_a_group_total_spread_exactly
     )
 
 
-def test_the_volume_on_every_day_multiplies_each_day_after_its_own_field():
-    changed = variant(
-        VOICE,
-        {
-            "channels.voice.arrivals.volume.mon": "1300",
-            "scale:channels.voice.arrivals.volume": "110%",
-        },
-    )
+def test_a_day_typed_is_simulated_as_typed_and_the_scale_moves_the_other_days(tmp_path):
+    # Monday typed as 1300 with 110% on every day: a planner who types 1300 means 1300
+    # (finding r2-2: it was 1430, the scale applied on top of the typed day).
+    typed = {
+        "channels.voice.arrivals.volume.mon": "1300",
+        "scale:channels.voice.arrivals.volume": "110%",
+    }
+    changed = variant(VOICE, typed)
     assert changed.errors == {}
-    assert changed.overrides["channels.voice.arrivals.volume.mon"] == pytest.approx(1430)
-    assert changed.overrides["channels.voice.arrivals.volume.tue"] == pytest.approx(1320)
+    assert changed.overrides["channels.voice.arrivals.volume.mon"] == 1300
+    assert changed.overrides["channels.voice.arrivals.volume.tue"] == pytest.approx(1200 * 1.1)
     assert "channels.voice.arrivals.volume.sat" not in changed.overrides  # 0 stays 0
+    assert changed.changes == [
+        "voice: contacts on Monday: 1200 -> 1300",
+        "voice: volume on every day (%): 100% -> 110% on the other days (Monday as typed)",
+    ]
+    saved = save_variant(VOICE, changed.overrides, tmp_path / "variant.yaml")
+    volume = load_scenario(saved).channels["voice"].arrivals.volume
+    assert (volume["mon"], volume["tue"], volume["sat"]) == (1300, pytest.approx(1320), 0)
+    (hint,) = [f.hint for f in form_fields(VOICE) if f.path.startswith("scale:")]
+    assert "typed above stays as typed" in hint
 
 
 @pytest.mark.parametrize(
@@ -156,10 +165,11 @@ def test_shares_that_no_longer_add_up_are_an_error_of_the_whole_form(vendor):
 
 
 def test_a_percentage_without_its_sign_and_an_empty_field_are_refused():
-    changed = variant(VOICE, {"scale:channels.voice.arrivals.volume": "110", "currency": " "})
+    scale, handle = "scale:channels.voice.arrivals.volume", "channels.voice.handle_time.mean"
+    changed = variant(VOICE, {scale: "110", handle: " "})
     assert changed.errors == {
-        "scale:channels.voice.arrivals.volume": "a percentage such as '110%', got '110'",
-        "currency": "a value is needed",
+        scale: "a percentage with its sign, such as '110%', got '110'",
+        handle: "a value is needed",
     }
 
 
@@ -177,3 +187,80 @@ def test_a_constant_rate_is_shown_per_hour_and_needs_its_period():
     assert variant(erlang_a, {rate.path: "200/h"}).errors == {}
     refused = variant(erlang_a, {rate.path: "200"})
     assert refused.errors == {rate.path: _cli_message(erlang_a, {rate.path: 200})}
+
+
+def test_the_currency_is_no_input_and_another_code_is_refused_in_one_line():
+    # finding r2-1: the field took EUR, started a run, and the run failed on
+    # "models in different currencies"; relabelling USD as EUR converts nothing either.
+    assert "currency" not in {f.path for f in form_fields(VOICE)}
+    changed = variant(VOICE, {"currency": "EUR"})
+    assert changed.overrides == {}
+    assert changed.errors == {
+        "": "currency: the page compares amounts in the base's currency (USD); another code "
+        "would relabel the costs, not convert them"
+    }
+    assert variant(VOICE, {"currency": "USD"}).errors == {}  # the base's own: no change
+
+
+def test_a_variant_that_leaves_a_channel_without_contacts_is_refused_in_words():
+    # finding r2-4: 0% was accepted and burnt every replication on undefined KPIs
+    scale = "scale:channels.voice.arrivals.volume"
+    assert variant(VOICE, {scale: "0%"}).errors == {
+        scale: "0% leaves voice with no contacts on any day: nothing to compare"
+    }
+    weekdays = {f"channels.voice.arrivals.volume.{d}": "0" for d in ("mon", "tue", "wed", "thu")}
+    assert variant(VOICE, weekdays).errors == {}  # Friday's calls are left
+    weekdays["channels.voice.arrivals.volume.fri"] = "0"
+    assert variant(VOICE, weekdays).errors == {
+        "": "this variant leaves voice with no contacts on any day: nothing to compare"
+    }
+    typed = {scale: "0%", "channels.voice.arrivals.volume.mon": "1500"}
+    assert variant(VOICE, typed).errors == {}  # Monday typed, the other days scaled to 0
+
+
+@pytest.mark.parametrize(
+    ("path", "typed"),
+    [
+        ("sites.inhouse.shifts.0.headcount", "8.0"),
+        ("channels.voice.handle_time.mean", "300s"),
+        ("routing.overflow.voice.0.after", "0.5min"),
+        ("routing.shares.voice.inhouse", "0.60"),
+        ("channels.voice.arrivals.volume.sat", "0.0"),
+        ("scale:channels.voice.arrivals.volume", "100.0%"),
+    ],
+)
+def test_the_base_value_in_another_spelling_is_no_change(vendor, path, typed):
+    # finding r2-8: "11" retyped as "11.0" ran two identical scenarios for nothing
+    assert variant(vendor, {path: typed}) == variant(vendor, {})
+
+
+def test_a_rate_in_another_period_and_a_group_total_retyped_are_no_change():
+    erlang_a = ROOT / "configs/erlang_a.yaml"
+    (rate,) = [f for f in form_fields(erlang_a) if f.path.endswith(".rate")]
+    assert variant(erlang_a, {rate.path: "3/min"}).overrides == {}  # 180/h
+    group = next(f for f in form_fields(HYBRID) if f.path.startswith("headcount:"))
+    assert variant(HYBRID, {group.path: f"{group.value}.0"}).changes == []
+
+
+def test_a_share_takes_a_percentage_and_a_word_gets_what_to_type(vendor):
+    # finding r2-5: "50%" in a share was refused with pydantic's "unable to parse string"
+    inhouse, to_vendor = "routing.shares.voice.inhouse", "routing.shares.voice.vendor"
+    halves = variant(vendor, {inhouse: "50%", to_vendor: "0.5"})
+    assert halves.errors == {} and halves.overrides == {inhouse: 0.5, to_vendor: 0.5}
+    assert variant(vendor, {inhouse: "60%"}) == variant(vendor, {})  # the base's 0.6
+    assert variant(vendor, {inhouse: "half"}).errors == {
+        inhouse: "a share such as 0.4 or 40%, got 'half'"
+    }
+    scale = "scale:channels.voice.arrivals.volume"
+    assert variant(vendor, {scale: "1.1"}).errors == {
+        scale: "a percentage with its sign, such as '110%', got '1.1'"
+    }
+    (field,) = [f for f in form_fields(vendor) if f.path == scale]
+    assert field.label == "voice: volume on every day (%)"
+
+
+def test_a_path_the_form_does_not_show_is_refused_before_anything_runs():
+    # finding r2-10: {"horizon": "1h"} ran, and the history read "horizon: ? -> 1h"
+    changed = variant(VOICE, {"horizon": "1h", "nonexistent.path": "3"})
+    assert changed.overrides == {} and changed.changes == []
+    assert changed.errors == {"": "horizon, nonexistent.path: not an input of this page"}

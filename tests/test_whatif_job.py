@@ -16,8 +16,8 @@ import pytest
 
 from ccsim.report.formatting import format_interval, format_value
 from ccsim.study.run import run_experiment
-from ccsim.whatif.job import Comparison
-from ccsim.whatif.outcome import comparison_rows
+from ccsim.whatif.job import Comparison, rule_kpis
+from ccsim.whatif.outcome import STYLE_WHATIF, comparison_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 VOICE = ROOT / "configs/planner/voice_week.yaml"
@@ -107,17 +107,14 @@ def test_the_result_is_ccsim_experiment_on_the_file_it_hands_back(finished, tmp_
             expected.ci_low,
             expected.ci_high,
         )
-        # the difference as the command line prints it
+        # the difference in the unit of the two estimates it compares
+        reference = max(abs(row["values"]["base"]), abs(row["values"]["variant"]))
+        same_unit = {"reference": reference, "signed": True, "difference": True}
         assert row["difference"] == format_value(
-            kpi, expected.difference, signed=True, difference=True
+            kpi, expected.difference, STYLE_WHATIF, **same_unit
         )
         assert row["interval"] == format_interval(
-            kpi,
-            expected.ci_low,
-            expected.ci_high,
-            expected.difference,
-            signed=True,
-            difference=True,
+            kpi, expected.ci_low, expected.ci_high, style=STYLE_WHATIF, **same_unit
         )
     assert "USD" in rows["operating_cost"]["base"]
     assert result["service_level_svg"].lstrip().startswith("<?xml")
@@ -214,6 +211,8 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
                     variant - base,
                     variant - base - 1e-3,
                     variant - base + 1e-3,
+                    1e-4,
+                    3e-4,
                     True,
                 )
             )
@@ -231,6 +230,8 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
             "difference",
             "ci_low",
             "ci_high",
+            "p_value",
+            "p_holm",
             "significant",
         ],
     )
@@ -244,3 +245,95 @@ def test_several_channels_give_the_headline_for_all_and_waits_per_channel():
     assert cost["base"] == format_value("operating_cost", 1e5, reference=1e5, currency="EUR")
     assert cost["base"].endswith(" EUR") and cost["relative"] == "-10.0%"
     assert rows[1]["difference"] == "-10.00 pts" and rows[1]["relative"] == ""
+
+
+def test_an_unadjusted_interval_excluding_zero_shows_its_holm_p_and_family():
+    """The interval is ``ccsim experiment``'s unadjusted one, the mark Holm's: a row whose
+    interval excludes 0 but whose adjusted p is 5% or more (finding r2-3: tier2 ASA,
+    p 0.025, Holm 0.176 over its channel and site comparisons) carries both p-values and
+    the size of the family, which counts the site rows the page does not show."""
+    summary = pd.DataFrame(
+        [
+            (name, "voice", "all", "asa", value, 0.5)
+            for name, value in (("base", 10), ("variant", 8))
+        ],
+        columns=["scenario", "channel", "site", "kpi", "estimate", "half_width"],
+    )
+    columns = ["scenario", "channel", "site", "kpi", "baseline_value", "difference"]
+    columns += ["ci_low", "ci_high", "p_value", "p_holm", "significant"]
+    comparisons = pd.DataFrame(
+        [
+            ("variant", "voice", "all", "asa", 10.0, -2.0, -3.0, -1.0, 0.025, 0.176, False),
+            ("variant", "voice", "north", "asa", 11.0, -1.0, -3.0, 1.0, 0.3, 0.6, False),
+            ("variant", "voice", "south", "asa", 9.0, -3.0, -5.0, -1.0, 0.02, 0.176, False),
+        ],
+        columns=columns,
+    )
+    (row,) = comparison_rows(summary, comparisons, "USD")
+    assert row["values"]["ci_high"] < 0 and not row["significant"]
+    assert (row["p_value"], row["p_holm"], row["family"]) == ("0.025", "0.18", 3)
+
+
+def test_a_channel_without_contacts_leaves_the_rule_on_what_is_defined(tmp_path):
+    """A base whose channel has no calls has no service level to difference: the rule
+    skips it rather than wait on ±inf through every replication (finding r2-4: it ran all
+    of ``max_replications`` and said "±inf%")."""
+    text = VOICE.read_text(encoding="utf-8").replace("horizon: 7d", "horizon: 1d")
+    text = text.replace("1200", "0")
+    assert "fri: 0, sat: 0" in text
+    silent = tmp_path / "silent.yaml"
+    silent.write_text(text, encoding="utf-8")
+    assert rule_kpis(VOICE, LONGER) == ["service_level", "operating_cost"]
+    assert rule_kpis(silent, LONGER) == ["operating_cost"]
+    comparison = Comparison(
+        silent, {"sites.inhouse.shifts.0.headcount": 10}, out=tmp_path / "c", max_replications=10
+    )
+    comparison.start()
+    status, _ = _wait(comparison)
+    assert status["state"] == "done", status
+    result = comparison.result()
+    assert result["replications"] == 5 and "inf" not in result["rule"]
+
+
+def test_a_difference_is_in_its_estimates_unit_and_a_count_is_whole_with_separators():
+    """Finding r2-7: 9.3min against 11.4min differed by "+127.71s", and offered contacts
+    read "207349.4 ±7291.0" beside costs of "816,772 USD"."""
+    estimates = [("asa", 558.0, 684.0, 6.0), ("offered", 207349.4, 206861.4, 7291.0)]
+    summary = pd.DataFrame(
+        [
+            (name, "voice", "all", kpi, value, width)
+            for kpi, base, variant, width in estimates
+            for name, value in (("base", base), ("variant", variant))
+        ],
+        columns=["scenario", "channel", "site", "kpi", "estimate", "half_width"],
+    )
+    columns = ["scenario", "channel", "site", "kpi", "baseline_value", "difference"]
+    columns += ["ci_low", "ci_high", "p_value", "p_holm", "significant"]
+    comparisons = pd.DataFrame(
+        [
+            ("variant", "voice", "all", "asa", 558.0, 126.0, 63.43, 191.99, 1e-3, 1e-3, True),
+            (
+                "variant",
+                "voice",
+                "all",
+                "offered",
+                207349.4,
+                -488.0,
+                -876.1,
+                -99.9,
+                0.02,
+                0.1,
+                False,
+            ),
+        ],
+        columns=columns,
+    )
+    rows = {row["kpi"]: row for row in comparison_rows(summary, comparisons, "USD")}
+    asa = rows["asa"]
+    assert (asa["base"], asa["variant"]) == ("9.3min", "11.4min")
+    assert asa["difference"] == "+2.1min"  # 11.4 - 9.3, by eye
+    assert asa["interval"] == "[+1.1min, +3.2min]"
+    offered = rows["offered"]
+    assert (offered["base"], offered["base_half_width"]) == ("207,349", "±7,291")
+    assert (offered["difference"], offered["interval"]) == ("-488", "[-876, -100]")
+    assert offered["relative"] == "-0.2%"

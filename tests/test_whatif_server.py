@@ -85,6 +85,8 @@ def test_nothing_changed_and_bad_requests_are_refused_in_one_line(tmp_path):
     client, runs = _client(VOICE_WEEK, tmp_path / "out")
     base = {f.path: f.value for f in form_fields(VOICE_WEEK)}
     assert "nothing changed" in client.post("/api/run", json=base).get_json()["message"]
+    retyped = {**base, HANDLE_TIME: "300s", MONDAY: "1200.0"}  # 5min and 1200 respelt
+    assert "nothing changed" in client.post("/api/run", json=retyped).get_json()["message"]
     for body in ([1, 2], {"x": 3}, None):
         answer = client.post("/api/run", json=body)
         assert answer.status_code == 400
@@ -206,22 +208,67 @@ def test_only_the_local_host_names_and_small_json_bodies_are_served(tmp_path):
 def test_the_history_names_the_channel_when_there_are_several():
     from ccsim.whatif.server import Run
 
-    def row(channel, kpi, label, difference):
-        return {"channel": channel, "kpi": kpi, "label": label, "difference": difference}
+    def row(channel, kpi, label, difference, interval, significant):
+        return {
+            "channel": channel,
+            "kpi": kpi,
+            "label": label,
+            "difference": difference,
+            "interval": interval,
+            "significant": significant,
+        }
 
     run = Run(1, Path("1"), {}, [], comparison=None)
     run.result = {
         "currency": "EUR",
         "rows": [
-            row("all", "operating_cost", "Operating cost", "-5,302"),
-            row("voice", "service_level", "Service level", "-7.04 pts"),
-            row("chat", "service_level", "Service level", "+0.10 pts"),
+            row("all", "operating_cost", "Operating cost", "-5,302", "[-5,400, -5,204]", True),
+            row("voice", "service_level", "Service level", "-7.04 pts", "[-8.00, -6.08]", True),
+            row("chat", "service_level", "Service level", "+0.10 pts", "[-0.20, +0.40]", False),
         ],
     }
     assert run.headline() == [
-        "voice Service level -7.04 pts",
-        "chat Service level +0.10 pts",
-        "all Operating cost -5,302 EUR",
+        "voice Service level ● -7.04 pts [-8.00, -6.08]",
+        "chat Service level +0.10 pts [-0.20, +0.40]",
+        "all Operating cost ● -5,302 EUR [-5,400, -5,204]",
     ]
-    run.result["rows"] = [row("voice", "operating_cost", "Operating cost", "-2.61")]
-    assert run.headline() == ["Operating cost -2.61 EUR"]
+    # finding r2-6: a cost within the noise read "-4.23 USD", bare, as an effect would
+    cost = row("voice", "operating_cost", "Operating cost", "-4.23", "[-12.15, +3.70]", False)
+    run.result["rows"] = [cost]
+    assert run.headline() == ["Operating cost -4.23 EUR [-12.15, +3.70]"]
+
+
+def test_the_interval_column_says_it_is_not_adjusted_and_the_legend_names_holms_family(
+    tmp_path,
+):
+    client, _ = _client(VOICE_WEEK, tmp_path / "out")
+    page = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "[95% interval, not adjusted]" in page
+    assert 'p, Holm <span class="sub-head">(unadjusted)' in page
+    assert "each site (the site rows are in <code>run/comparisons.csv</code>, not shown" in page
+
+
+def test_a_currency_is_shown_as_text_and_refused_before_anything_runs(tmp_path):
+    client, runs = _client(VOICE_WEEK, tmp_path / "out")
+    page = client.get("/").get_data(as_text=True)
+    assert 'name="currency"' not in page
+    assert "Amounts in USD, the base's currency" in page
+    answer = client.post("/api/run", json={"currency": "EUR"})
+    assert answer.status_code == 400
+    assert answer.get_json()["message"].startswith("currency: the page compares amounts in")
+    assert runs.all() == [] and not (tmp_path / "out").exists()
+
+
+def test_a_path_not_on_the_form_is_refused_in_words_the_page_shows(tmp_path):
+    client, runs = _client(VOICE_WEEK, tmp_path / "out")
+    answer = client.post("/api/run", json={"horizon": "1h"})
+    assert answer.status_code == 400
+    assert answer.get_json()["message"] == "horizon: not an input of this page"
+    assert runs.all() == []
+
+
+def test_the_header_says_the_precision_is_of_the_bases_value(tmp_path):
+    # finding r2-11: "known to ±10%" did not say of what
+    client, _ = _client(VOICE_WEEK, tmp_path / "out", relative_half_width=0.05)
+    page = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "within ±5% of the base's value (a service level of 80%: ±4 pts)" in page

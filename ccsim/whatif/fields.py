@@ -16,10 +16,12 @@ __all__ = [
     "HEADCOUNT",
     "MAX_SHIFT_FIELDS",
     "SCALE",
+    "SHARE_HINT",
     "FormField",
     "plain",
     "scenario_fields",
     "shift_groups",
+    "silent",
 ]
 
 #: A site with more shift groups of one start and length than this is grouped by length only.
@@ -33,6 +35,9 @@ _DAY_NAMES = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
+#: The hint of a share's field: such a field also takes a percentage (``40%`` is 0.4), as the
+#: command line's share options do.
+SHARE_HINT = "a share, 0-1, or a percentage: 0.4 or 40%"
 #: The prefixes of the form-only paths.
 SCALE, HEADCOUNT = "scale:", "headcount:"
 
@@ -46,6 +51,17 @@ class FormField:
     label: str
     value: str
     hint: str
+
+
+def silent(channel: Any) -> bool:
+    """Whether a channel's own arrivals are none at all: a daily volume of 0 on every day
+    (a rate is always above 0; a channel without arrivals of its own, such as a tier
+    reached by escalation, is not silent: its contacts come from another)."""
+    arrivals = channel.arrivals
+    volume = None if arrivals is None else arrivals.volume
+    if volume is None:
+        return False
+    return sum(volume.values()) == 0 if isinstance(volume, dict) else volume == 0
 
 
 def plain(value: Any) -> Any:
@@ -88,8 +104,10 @@ def _demand(name: str, arrivals: dict[str, Any]) -> list[FormField]:
             out.append(
                 FormField(f"{base}.volume.{day}", "Demand", label, _text(count), "contacts a day")
             )
-        hint = "a percentage of every day's volume: 110% is 10% more"
-        label = f"{name}: volume on every day"
+        hint = (
+            "a percentage of each day's volume: 110% is 10% more; a day typed above stays as typed"
+        )
+        label = f"{name}: volume on every day (%)"
         out.append(FormField(f"{SCALE}{base}.volume", "Demand", label, "100%", hint))
     elif volume is not None:
         out.append(
@@ -189,7 +207,7 @@ def _routing(routing: dict[str, Any]) -> list[FormField]:
                     "Routing",
                     label,
                     _text(share),
-                    "a share, 0-1",
+                    SHARE_HINT,
                 )
             )
     for channel, steps in routing.get("overflow", {}).items():
@@ -202,7 +220,9 @@ def _routing(routing: dict[str, Any]) -> list[FormField]:
 
 def scenario_fields(scenario: Scenario) -> list[FormField]:
     """The scenario's key inputs in page order (Demand, Handle time and patience, Bot,
-    Staffing, Routing, Costs): only those it has."""
+    Staffing, Routing, Costs): only those it has. The currency is not one: a comparison's
+    amounts are in one currency (``ccsim experiment`` refuses models in two), and writing
+    another code would relabel the costs, not convert them; the page shows it as text."""
     data = scenario.model_dump()
     channels = data["channels"].items()
     out = [f for name, ch in channels if ch.get("arrivals") for f in _demand(name, ch["arrivals"])]
@@ -212,7 +232,7 @@ def scenario_fields(scenario: Scenario) -> list[FormField]:
             value = _text(channel["bot"]["containment"])
             label = f"{name}: bot containment"
             out.append(
-                FormField(f"channels.{name}.bot.containment", "Bot", label, value, "a share, 0-1")
+                FormField(f"channels.{name}.bot.containment", "Bot", label, value, SHARE_HINT)
             )
     out += [f for site in data["sites"] for f in _staffing(site)]
     out += _routing(data["routing"])
@@ -223,5 +243,4 @@ def scenario_fields(scenario: Scenario) -> list[FormField]:
         out.append(
             FormField(path, "Costs", label, _text(site["cost_per_hour"]), f"{currency} an hour")
         )
-    out.append(FormField("currency", "Costs", "currency", currency, "a currency code: USD, EUR"))
     return out

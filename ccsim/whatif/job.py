@@ -16,7 +16,8 @@ of the difference in **service level** and in **operating cost** is within
 two are what a planner trades against each other in a what-if (what a change buys in
 service, what it costs); waits and abandonment rates are small numbers whose relative
 precision would ask for many replications that the decision does not need, and they are
-shown with their intervals all the same.
+shown with their intervals all the same. A channel with no contacts of its own in either
+scenario has no service level, so the rule leaves it out (:func:`rule_kpis`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from typing import Any
 
 import ccsim
 from ccsim.files import write_text
-from ccsim.model import load_scenario
+from ccsim.model import UserError, load_scenario
+from ccsim.model.overrides import apply_overrides
+from ccsim.whatif.fields import silent
 from ccsim.whatif.worker import JOB, RESULT, STATUS, write_status
 
-__all__ = ["RULE_KPIS", "Comparison", "comparison_spec"]
+__all__ = ["RULE_KPIS", "Comparison", "comparison_spec", "rule_kpis"]
 
 #: The KPIs whose paired difference the stopping rule watches (all channels together).
 RULE_KPIS = ("service_level", "operating_cost")
@@ -44,6 +47,24 @@ RULE_KPIS = ("service_level", "operating_cost")
 FIRST, BATCH = 5, 5
 #: Seconds a cancelled run is given to end on SIGTERM before it is killed.
 _GRACE_S = 2.0
+
+
+def rule_kpis(scenario_path: str | Path, overrides: dict[str, Any]) -> list[str]:
+    """The KPIs the stopping rule watches: :data:`RULE_KPIS` in every channel, except the
+    service level of a channel with no contacts of its own in the base or the variant
+    (:func:`~ccsim.whatif.fields.silent`). Its service level is undefined there, and a rule
+    waiting on an undefined difference would report ±inf and run every replication."""
+    base = load_scenario(scenario_path)
+    try:
+        variant = apply_overrides(base, overrides, "<what-if>")
+    except UserError:  # the run refuses it in its own words, from the child
+        return list(RULE_KPIS)
+    channels = list(base.channels)
+    judged = [c for c in channels if not (silent(base.channels[c]) or silent(variant.channels[c]))]
+    if judged == channels:
+        return list(RULE_KPIS)
+    together = ["all"] if len(channels) > 1 and judged else []
+    return [f"{c}.service_level" for c in together + judged] + ["operating_cost"]
 
 
 def comparison_spec(
@@ -67,7 +88,7 @@ def comparison_spec(
             "max": max_replications,
             "batch": BATCH,
             "relative_half_width": relative_half_width,
-            "kpis": list(RULE_KPIS),
+            "kpis": rule_kpis(scenario_path, overrides),
             "on": "differences",
         },
         "scenarios": {"base": {}, "variant": dict(overrides)},

@@ -10,6 +10,7 @@ the numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -28,11 +29,19 @@ from ccsim.report.chart import (
     scenario_colours,
     set_clock_ticks,
 )
-from ccsim.report.formatting import BY_CHANNEL, HEADLINE, format_interval, format_value
+from ccsim.report.formatting import (
+    BY_CHANNEL,
+    HEADLINE,
+    PAGE,
+    TERMINAL,
+    format_interval,
+    format_value,
+)
 from ccsim.sim.kpis import KPIS
 
 __all__ = [
     "BASE",
+    "STYLE_WHATIF",
     "VARIANT",
     "comparison_rows",
     "read_tables",
@@ -48,16 +57,38 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _row(channel: str, kpi: str, base, variant, paired, currency: str) -> dict[str, Any]:
+#: The command line's style (:data:`~ccsim.report.formatting.TERMINAL`), but counts as the
+#: report writes them: whole numbers with thousands separators above 100 (``207,349``, not
+#: ``207349.4``), as the costs beside them are.
+STYLE_WHATIF = dataclasses.replace(
+    TERMINAL, scales={**TERMINAL.scales, "count": PAGE.scales["count"]}
+)
+
+
+def _p(value: float) -> str:
+    """A p-value to two significant digits, as a planner reads one."""
+    return "<0.001" if value < 0.001 else f"{value:.2g}"
+
+
+def _row(
+    channel: str, kpi: str, base, variant, paired, currency: str, family: int = 0
+) -> dict[str, Any]:
     """One KPI of one channel: the two estimates in one unit (the larger's, as the command
-    line's table), the paired difference and its interval as its difference lines."""
+    line's table), the paired difference and its interval as its difference lines, and the
+    p-value before and after Holm's adjustment over the ``family`` comparisons of the KPI.
+
+    The interval is the unadjusted 95% one (``ccsim experiment``'s ``ci_low``, ``ci_high``)
+    while ``significant`` is from the adjusted p-value: an interval may exclude 0 with no
+    mark, so the row carries both p-values and the page labels the interval unadjusted."""
     money = currency if KPIS[kpi].kind == "money" else ""
     reference = max(abs(base.estimate), abs(variant.estimate))
 
+    style = STYLE_WHATIF
+
     def estimate(row) -> tuple[str, str]:
-        value = format_value(kpi, row.estimate, reference=reference, currency=money)
+        value = format_value(kpi, row.estimate, style, reference=reference, currency=money)
         width = row.half_width
-        spread = f"±{format_value(kpi, width, reference=reference)}" if width > 0 else ""
+        spread = f"±{format_value(kpi, width, style, reference=reference)}" if width > 0 else ""
         return value, spread
 
     (base_text, base_width), (variant_text, variant_width) = estimate(base), estimate(variant)
@@ -73,17 +104,26 @@ def _row(channel: str, kpi: str, base, variant, paired, currency: str) -> dict[s
         "relative": "",
         "interval": "",
         "significant": False,
+        "p_value": "",
+        "p_holm": "",
+        "family": family,
         "values": {"base": _finite(base.estimate), "variant": _finite(variant.estimate)},
     }
     if paired is not None:
         difference = paired.difference
-        row["difference"] = format_value(kpi, difference, signed=True, difference=True)
+        # In the unit of the two estimates (11.4min against 9.3min: +2.1min, not +127.71s),
+        # so that the difference reads off the two columns by eye.
+        same_unit = {"reference": reference, "signed": True, "difference": True}
+        row["difference"] = format_value(kpi, difference, style, **same_unit)
         if paired.baseline_value and KPIS[kpi].kind != "share":
-            row["relative"] = f"{difference / paired.baseline_value:+.1%}"
+            relative = f"{difference / paired.baseline_value:+.1%}"
+            row["relative"] = "0.0%" if relative[1:] == "0.0%" else relative
         row["interval"] = format_interval(
-            kpi, paired.ci_low, paired.ci_high, difference, signed=True, difference=True
+            kpi, paired.ci_low, paired.ci_high, style=style, **same_unit
         )
         row["significant"] = bool(paired.significant)
+        if math.isfinite(paired.p_value) and math.isfinite(paired.p_holm):
+            row["p_value"], row["p_holm"] = _p(paired.p_value), _p(paired.p_holm)
         row["values"] |= {
             "difference": _finite(difference),
             "ci_low": _finite(paired.ci_low),
@@ -99,8 +139,11 @@ def comparison_rows(
     the headline KPIs for all channels together, then service level and ASA per channel
     where there are several (all channels together would blend their thresholds)."""
     whole = summary[summary["site"] == "all"].set_index(["scenario", "channel", "kpi"])
-    paired = comparisons[(comparisons["site"] == "all") & (comparisons["scenario"] == VARIANT)]
-    paired = paired.set_index(["channel", "kpi"])
+    ours = comparisons[comparisons["scenario"] == VARIANT]
+    # Holm's family of a KPI (ccsim.experiment.summary.holm_by_kpi): all its comparisons,
+    # each channel's, all channels' together and each site's (rows the page does not show).
+    families = ours.groupby("kpi").size()
+    paired = ours[ours["site"] == "all"].set_index(["channel", "kpi"])
     channels = [c for c in dict.fromkeys(summary["channel"]) if c != "all"]
     overall = "all" if len(channels) > 1 else channels[0]
     wanted = [(overall, kpi) for kpi in HEADLINE if not (overall == "all" and kpi in BY_CHANNEL)]
@@ -115,7 +158,7 @@ def comparison_rows(
         if not (math.isfinite(base.estimate) or math.isfinite(variant.estimate)):
             continue
         pair = paired.loc[(channel, kpi)] if (channel, kpi) in paired.index else None
-        rows.append(_row(channel, kpi, base, variant, pair, currency))
+        rows.append(_row(channel, kpi, base, variant, pair, currency, int(families.get(kpi, 0))))
     return rows
 
 

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from ccsim.files import write_text
+from ccsim.model import load_scenario
 from ccsim.model.errors import UserError
 from ccsim.whatif.form import form_fields, variant
 from ccsim.whatif.job import Comparison
@@ -106,7 +107,11 @@ class Run:
                 # a line of the history stands alone.
                 unit = f" {self.result['currency']}" if kpi in MONEY_KPIS else ""
                 where = f"{row['channel']} " if several else ""
-                lines.append(f"{where}{row['label']} {row['difference']}{unit}")
+                # The table's convention: a difference with its interval, ● if significant,
+                # so that the history does not rank variants on noise.
+                mark = "● " if row["significant"] else ""
+                line = f"{where}{row['label']} {mark}{row['difference']}{unit} {row['interval']}"
+                lines.append(line.rstrip())
         return lines
 
 
@@ -198,6 +203,10 @@ def create_app(runs: Runs) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     settings = runs.settings
     fields = form_fields(settings.scenario)  # a bad scenario fails here, before serving
+    base = load_scenario(settings.scenario)
+    currency = base.currency
+    # The header's example of the rule's tolerance: the first service-level target.
+    target = next((c.service_level.target for c in base.channels.values() if c.service_level), None)
 
     @app.before_request
     def local_only():
@@ -213,7 +222,12 @@ def create_app(runs: Runs) -> Flask:
         for item in fields:
             groups.setdefault(item.group, []).append(item)
         return render_template(
-            "whatif.html", scenario=settings.scenario, groups=groups, settings=settings
+            "whatif.html",
+            scenario=settings.scenario,
+            groups=groups,
+            settings=settings,
+            currency=currency,
+            target=target,
         )
 
     @app.get("/api/fields")

@@ -22,11 +22,19 @@ function say(message, bad) {
   $("message").className = bad ? "bad" : "";
 }
 
+// "11.0" for 11 is no change: the server compares parsed values and runs nothing for it,
+// so the field is not marked either (other spellings, such as 300s for 5min, it judges).
+function sameNumber(typed, base) {
+  if (typed === base) return true;
+  const number = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+  return number.test(typed) && number.test(base) && Number(typed) === Number(base);
+}
+
 function markChanged() {
   let changed = 0;
   for (const input of inputs) {
     const field = input.closest(".field");
-    const differs = input.value.trim() !== input.dataset.base;
+    const differs = !sameNumber(input.value.trim(), input.dataset.base);
     field.classList.toggle("changed", differs);
     changed += differs;
   }
@@ -145,6 +153,7 @@ function cell(row, which) {
 }
 
 function showResult(status) {
+  say("");  // a message about the form (a refused Run) is not about these results
   const result = status.result;
   shown = status.id;
   $("result").hidden = false;
@@ -172,8 +181,15 @@ function showResult(status) {
     channel = row.channel;
     tr.append(cell(row, "base"), cell(row, "variant"));
     const difference = text("td", row.difference, "difference");
+    if (row.relative) difference.append(" ", text("span", `(${row.relative})`, "rel"));
     difference.append(text("span", row.interval, "ci"));
     tr.append(difference);
+    const p = text("td", row.p_holm, "p");
+    if (row.p_value) {
+      p.append(text("span", `(${row.p_value})`, "ci"));
+      p.title = `Holm over the ${row.family} comparisons of ${row.label} in this run`;
+    }
+    tr.append(p);
     body.append(tr);
   }
   // The figure is drawn by ccsim (matplotlib's SVG), not by anything typed in the page.
@@ -243,6 +259,7 @@ async function refreshHistory(adoptRunning) {
 
 function reset() {
   for (const input of inputs) input.value = input.dataset.base;
+  say("");
   clearErrors();
   markChanged();
 }
