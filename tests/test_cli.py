@@ -117,6 +117,19 @@ def test_erlang_with_patience_is_erlang_a(capsys):
     assert "Erlang A" in capsys.readouterr().out
 
 
+def test_erlang_at_a_threshold_of_zero_is_the_share_answered_at_once(capsys):
+    """--threshold 0s asks for the share answered without waiting, 1 - C(n, a): it read as
+    no threshold and gave the 20 s default's 74.95% (Erlang C, 100 Erlangs, 103 agents)."""
+    from ccsim.theory.erlang import erlang_c
+
+    args = ["erlang", "--rate", "100/min", "--aht", "1min", "--agents", "103"]
+    assert main([*args, "--threshold", "0s"]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 0s" in out
+    row = next(line.split() for line in out.splitlines() if line.split()[:1] == ["103"])
+    assert float(row[2].rstrip("%")) == pytest.approx(100 * (1 - erlang_c(103, 100.0)), abs=0.01)
+
+
 def test_erlang_help_names_the_mark_its_table_uses(capsys):
     with pytest.raises(SystemExit):
         main(["erlang", "--help"])

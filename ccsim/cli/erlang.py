@@ -225,7 +225,10 @@ def _fewest_agents(args, threshold: float, load: float) -> int | None:
 
 def erlang(args) -> int:
     load = _check_domain(args)
-    threshold = args.target[1] if args.target else (args.threshold or 20.0)
+    # A threshold of 0 s is a question of its own (the share answered at once), not a default.
+    threshold = (
+        args.target[1] if args.target else (20.0 if args.threshold is None else args.threshold)
+    )
     if args.target and args.threshold is not None and args.threshold != threshold:
         raise UserError("--threshold: --target already sets it (80/20s: 20 s)")
     model = "Erlang A (M/M/n+M)" if args.patience else "Erlang C (M/M/n)"
