@@ -51,9 +51,11 @@ def test_every_request_closed_by_a_bot_of_fixed_length_takes_that_length():
     assert kpis["request_resolution_time"] == pytest.approx(90.0)
     assert kpis["mean_resolution_time"] == pytest.approx(90.0)
     assert kpis["resolved_within_24h"] == 1.0
-    # The median journey, read off the bins: all within the first point (5 min), linear
-    # from 0 at time 0, so half of them by 2.5 min (the grid's resolution, not 90 s).
-    assert kpis["median_resolution_time"] == pytest.approx(JOURNEY_BINS[0][1] / 2)
+    # The median journey, read off the bins: every journey lies between the 1 and 2 min
+    # points, so linear between them half are resolved by 90 s, the journeys' own length
+    # (with a first point at 5 min it read 2.5 min, the grid's resolution).
+    assert [p for _, p in JOURNEY_BINS[:2]] == [60.0, 120.0]
+    assert kpis["median_resolution_time"] == pytest.approx(90.0)
 
 
 def test_a_false_containment_counts_as_closed_and_its_return_as_a_new_request():
@@ -163,3 +165,26 @@ def test_share_within_24_hours_counts_every_customer_by_hand():
     assert kpis["resolved_within_24h"] == pytest.approx(tally.bot_resolutions / tally.customers)
     assert tally.answered == 0  # every return comes after the horizon: not the window's
     assert kpis["request_resolution_time"] == pytest.approx(30.0)
+
+
+def test_the_median_journey_of_a_plain_queue_is_its_customers_median():
+    """In a plain queue a customer is resolved at the end of the first answered contact
+    (never, if they abandon): the median journey is the median over all customers of wait
+    plus handle time, the abandoned counting as never resolved. With 5 min as the first
+    journey point, example.yaml's 142 s median read 199 s (a straight line from 0 to the
+    share resolved by 5 min); with points a minute apart it must sit within a few seconds
+    of the customers' own median, far inside the grid's minute."""
+    from pathlib import Path
+
+    import numpy as np
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = ccsim.load_scenario(root / "configs/example.yaml")
+    result = ccsim.simulate(scenario, 1, record_contacts=True)
+    log = result.contacts[result.contacts["counted"]]
+    journeys = np.where(log["outcome"] == "answered", log["wait"] + log["handle_time"], math.inf)
+    assert len(journeys) > 1000 and set(log["outcome"]) <= {"answered", "abandoned"}
+    true_median = float(np.median(journeys))
+    assert 60 < true_median < 300  # inside the first 5 minutes, where the old grid read a line
+    kpi = float(result.kpis.loc["voice", "median_resolution_time"])
+    assert abs(kpi - true_median) < 10, (kpi, true_median)

@@ -40,12 +40,13 @@ QUANTILE = "quantile of totals"  # read off pooled cumulative counts, Woodruff i
 
 #: The journey-time grid: ``(tally, seconds)`` of each cumulative ``journeys_within_<N>``
 #: count, shortest first. With first-contact resolution around 70% and bot containment,
-#: most customers are resolved within the first hour, at their first contact: the fine
-#: early points put the median where it lies, not in an interpolation across an hour.
+#: most customers are resolved within the first hour, many within minutes, at their first
+#: contact: the fine early points (a minute apart up to 5) put the median where it lies,
+#: not on a straight line across a bin (a 142 s median read 199 s with 5 min the first).
 JOURNEY_BINS: tuple[tuple[str, float], ...] = tuple(
     (f"journeys_within_{label}", seconds)
     for label, seconds in (
-        *((f"{m}min", m * 60.0) for m in (5, 10, 15, 20, 30, 45)),
+        *((f"{m}min", m * 60.0) for m in (1, 2, 3, 4, 5, 10, 15, 20, 30, 45)),
         *((f"{h}h", h * 3600.0) for h in (1, 2, 4, 8, 24, 48, 72, 168)),
     )
 )

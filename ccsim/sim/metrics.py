@@ -104,6 +104,10 @@ class ChannelTally:
     agent_first_resolutions: int = 0  # of those, resolved by their first human contact
     censored: int = 0  # journey still open at the cut-off (a return due after it, or in hand)
     # Resolved journeys by their time from first arrival to resolution (JOURNEY_BINS).
+    journeys_within_1min: int = 0
+    journeys_within_2min: int = 0
+    journeys_within_3min: int = 0
+    journeys_within_4min: int = 0
     journeys_within_5min: int = 0
     journeys_within_10min: int = 0
     journeys_within_15min: int = 0
@@ -370,14 +374,11 @@ def kpi_frame(tallies, sites) -> dict:
 
 
 def journey_quantile(tally: ChannelTally, q: float = 0.5) -> float:
-    """The time (s) by which a share ``q`` of the customers were resolved: the median
-    journey time for ``q = 0.5`` (the KPI ``median_resolution_time``), read off the
-    cumulative journey-time counts (``journeys_within_<N>``, :data:`JOURNEY_BINS`) over all
-    customers, by linear interpolation between the points (from 0 resolved at time 0).
-    Customers censored or never resolved count as not resolved by any point, so this is
-    no quantile over resolved journeys only; ``inf`` when fewer than ``q`` were resolved
-    within the last point, ``nan`` without customers. A function of tally totals: over
-    replications, pass the totals (the KPI's estimate)."""
+    """The time (s) by which a share ``q`` of the customers were resolved (``q = 0.5``: the
+    KPI ``median_resolution_time``), linear between the cumulative journey-time counts
+    (:data:`JOURNEY_BINS`, from 0 at time 0) over all customers: the censored and never
+    resolved count as not resolved by any point; ``inf`` when fewer than ``q`` were resolved
+    within the last, ``nan`` without customers. Over replications, pass the totals."""
     within = [getattr(tally, name) for name, _ in JOURNEY_BINS]
     points = [point for _, point in JOURNEY_BINS]
     return float(cumulative_quantile(within, tally.customers, points, q))
