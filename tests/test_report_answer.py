@@ -479,6 +479,14 @@ def test_each_channels_waits_span_its_threshold(monkeypatch):
     lines = [line for line in email.get_lines() if line.get_linestyle() == "--"]
     assert lines and lines[0].get_xdata()[0] == ticks.index("24 h")
     assert "twice its service-level threshold (the dashed line)" in chart.caption
+    # A manifest edited by hand (the fuzz test's "thresholds": -1, or a word for a number)
+    # gives no dashed line, never a crash.
+    for edited in (-1, {"voice": "20s", "email": None}, {"voice": True}):
+        drawn.clear()
+        chart = run_figures.waiting_time_chart(
+            pd.DataFrame(rows), ["a"], ["voice", "email"], None, edited
+        )
+        assert drawn and "(the dashed line)" not in chart.caption
 
 
 def test_the_answer_at_equal_service_says_what_the_named_models_plan_misses():
@@ -549,3 +557,15 @@ def test_a_percentage_interval_with_a_width_never_reads_as_a_point():
     assert pct_interval(-42.7, -45.1, -40.2) == "−43% [−45, −40]"
     assert pct_interval(3.21, 2.9, 3.5) == "+3.2% [+2.9, +3.5]"
     assert pct_interval(-12.0, -12.0, -12.0) == "−12% [−12, −12]"  # no width: as it is
+
+
+def test_the_frontiers_replications_are_read_only_from_a_manifest_of_the_right_shape():
+    """The header and the assumptions name the frontier's replications a point; a manifest
+    edited by hand into another shape gives none, never a crash."""
+    from ccsim.report.html import frontier_replications
+
+    assert frontier_replications({"study": {"frontier": {"replications": 6}}}) == 6
+    for edited in ({}, {"study": []}, {"study": {"frontier": 6}}, {"study": {"frontier": {}}},
+                   {"study": {"frontier": {"replications": "6"}}},
+                   {"study": {"frontier": {"replications": True}}}):  # fmt: skip
+        assert frontier_replications(edited) is None

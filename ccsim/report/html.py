@@ -55,7 +55,7 @@ from ccsim.report.uncertainty import (
 )
 from ccsim.sim.kpis import KPIS
 
-__all__ = ["render_report", "report_main", "stopping_rule_words"]
+__all__ = ["frontier_replications", "render_report", "report_main", "stopping_rule_words"]
 
 
 # --- the question, the assumptions, the footer ----------------------------------------------
@@ -71,6 +71,16 @@ def _question(outputs: ExperimentOutputs, question: str | None) -> str:
         against = f" with the baseline {baseline}" if baseline and others else ""
         question = f"How do the models {', '.join(others or outputs.scenarios)} compare{against}?"
     return str(question)
+
+
+def frontier_replications(manifest: dict) -> int | None:
+    """The replications at each point of the frontier's sweep (``study.frontier``), on
+    which the cost at equal service rests; None without one (or in a manifest edited into
+    another shape)."""
+    study = manifest.get("study")
+    frontier = study.get("frontier") if isinstance(study, dict) else None
+    reps = frontier.get("replications") if isinstance(frontier, dict) else None
+    return reps if isinstance(reps, int) and not isinstance(reps, bool) and reps > 0 else None
 
 
 def stopping_rule_words(rule: dict, baseline: str | None) -> str:
@@ -104,12 +114,12 @@ def _assumptions(outputs: ExperimentOutputs) -> list[str]:
         runs += f", by a stopping rule ({stopping_rule_words(rule, m.get('baseline'))}, at most "
         runs += f"{rule.get('max')} replications{'; met early' if m.get('stopped_early') else ''})"
     items.append(runs + ".")
-    frontier = (m.get("study") or {}).get("frontier")
-    if isinstance(frontier, dict) and frontier.get("replications"):
+    reps = frontier_replications(m)
+    if reps:
         # The cost at equal service and the selection rest on the sweep's replications, not
         # on the main run's: a reader must not take the header's count for theirs.
         items.append(
-            f"The cost at equal service and the selection: {frontier['replications']} "
+            f"The cost at equal service and the selection: {reps} "
             "replications at each point of each model's sweep of staffing (the frontier), the "
             "first of the main run's at the plan."
         )
@@ -191,9 +201,7 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         name=name,
         outputs=outputs,
         question=_question(outputs, question),
-        frontier_reps=((outputs.manifest.get("study") or {}).get("frontier") or {}).get(
-            "replications"
-        ),
+        frontier_reps=frontier_replications(outputs.manifest),
         answer=answer,
         selection=[s for s in (chosen, answer_caveat(study)) if s],
         headline=by_name.pop("headline"),

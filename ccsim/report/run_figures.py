@@ -261,6 +261,21 @@ def _wait_panel(axes, whole, channel, columns, scenarios, baseline, threshold) -
     axes.set_xticks(positions, [_wait_label(seconds) for seconds in waits])
 
 
+def _seconds_by_channel(given) -> dict[str, float]:
+    """The manifest's thresholds (channel -> seconds) that are numbers of seconds; a
+    manifest edited by hand may hold anything, and the page is drawn without the rest."""
+    if not isinstance(given, dict):
+        return {}
+    return {
+        str(channel): float(value)
+        for channel, value in given.items()
+        if isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    }
+
+
 def waiting_time_chart(
     replications: pd.DataFrame | None,
     scenarios: list[str],
@@ -271,7 +286,7 @@ def waiting_time_chart(
     """Share of answered contacts that waited at most N seconds, per model and channel, each
     channel's panel up to its threshold (``thresholds``: channel -> seconds) and beyond."""
     name, title = "waiting_times", "Waiting-time distribution"
-    thresholds = thresholds or {}
+    thresholds = _seconds_by_channel(thresholds)
     caption = (
         "Share of answered contacts that waited at most each time, per model: over all "
         "replications, the total answered within that wait over the total answered (a ratio "
