@@ -183,18 +183,15 @@ def _theory(path: Path, scenario):
 def _print_theory(summary, queue, exact: dict[str, float]) -> None:
     """The channel's KPIs beside their exact values: estimate, interval, exact, covered."""
     from ccsim.experiment.theory_check import theory_rows
-    from ccsim.report.formatting import format_interval, format_value
+    from ccsim.report.run_page import theory_cells  # the page's cells: the same figures
 
     print(f"\n{queue.channel} against {queue.model}: {queue.inputs}")
     rows = theory_rows(summary, queue.channel, exact)
     width = max(len(row.kpi) for row in rows)
     print(f"  {'kpi':<{width}}  {'simulated':>10}  {'95% interval':<20}  {'exact':>10}  covered")
-    for row in rows:
-        value = format_value(row.kpi, row.estimate)
-        interval = format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate)
-        exact_value = format_value(row.kpi, row.exact, reference=row.estimate)
-        covered = "yes" if row.covered else "NO"
-        print(f"  {row.kpi:<{width}}  {value:>10}  {interval:<20}  {exact_value:>10}  {covered}")
+    for row, (value, interval, exact_value, covered) in zip(rows, theory_cells(rows), strict=True):
+        mark = "yes" if covered else "NO"
+        print(f"  {row.kpi:<{width}}  {value:>10}  {interval:<20}  {exact_value:>10}  {mark}")
     missed = sum(not row.covered for row in rows)
     print(
         f"\n{len(rows) - missed} of {len(rows)} intervals cover the exact value. Each misses 1 "

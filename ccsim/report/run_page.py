@@ -31,7 +31,7 @@ from ccsim.report.outputs import headline_channel
 from ccsim.report.reading import read_csv
 from ccsim.sim.kpis import KPIS, PER_CHANNEL
 
-__all__ = ["is_run_folder", "render_run_page"]
+__all__ = ["is_run_folder", "render_run_page", "theory_cells"]
 
 #: Rows of each channel's table, in order; KPIs a run did not produce are left out.
 _TABLE_KPIS = (
@@ -154,6 +154,20 @@ def _table(summary: pd.DataFrame, channel: str, currency: str = "USD") -> dict[s
     return {"title": "all channels" if channel == "all" else channel, "rows": cells}
 
 
+def theory_cells(rows) -> list[tuple[str, str, str, bool]]:
+    """Each :class:`~ccsim.experiment.theory_check.TheoryRow` as the terminal and the page
+    show it: estimate, interval, exact value (to the estimate's precision), covered."""
+    return [
+        (
+            format_value(row.kpi, row.estimate),
+            format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate),
+            format_value(row.kpi, row.exact, reference=row.estimate),
+            row.covered,
+        )
+        for row in rows
+    ]
+
+
 def _theory(summary: pd.DataFrame, theory) -> dict | None:
     """The run beside the exact values its manifest records (``ccsim run --theory``): per
     KPI the estimate, its interval, the exact value and whether the interval covers it, as
@@ -165,14 +179,8 @@ def _theory(summary: pd.DataFrame, theory) -> dict | None:
     except (KeyError, TypeError, ValueError):
         return None  # a manifest edited by hand: the page shows the run without it
     cells = [
-        (
-            _LABELS.get(row.kpi) or (KPIS[row.kpi].label if row.kpi in KPIS else row.kpi),
-            format_value(row.kpi, row.estimate),
-            format_interval(row.kpi, row.ci_low, row.ci_high, row.estimate),
-            format_value(row.kpi, row.exact, reference=row.estimate),
-            row.covered,
-        )
-        for row in rows
+        (_LABELS.get(row.kpi) or (KPIS[row.kpi].label if row.kpi in KPIS else row.kpi), *row_)
+        for row, row_ in zip(rows, theory_cells(rows), strict=True)
     ]
     missed = sum(not covered for *_, covered in cells)
     return {
