@@ -46,11 +46,11 @@ from ccsim.report.tables import (
     model_tables,
 )
 from ccsim.report.targets import target_table
-from ccsim.report.total_cost import total_cost_section
+from ccsim.report.total_cost import horizon_ranges, total_cost_section
 from ccsim.report.uncertainty import (
     break_even_sentence,
+    fitted_points,
     guarantee_scope,
-    simulated_points,
     uncertainty_rows,
 )
 from ccsim.sim.kpis import KPIS
@@ -208,7 +208,12 @@ def _page(outputs: ExperimentOutputs, charts, title, question, assumptions) -> s
         targets=target_table(targets, outputs.scenarios, outputs.baseline) if judged else None,
         tornado=[by_name.pop(n) for n in ("tornado",) if n in by_name],
         uncertainty=_uncertainty_section(outputs, by_name),
-        total_cost=total_cost_section(outputs.folder, outputs.currency, outputs.baseline),
+        total_cost=total_cost_section(
+            outputs.folder,
+            outputs.currency,
+            outputs.baseline,
+            horizon_ranges(outputs.experiment),
+        ),
         assumptions=assumptions,
         models=[(s, said.get(s, "no description")) for s in outputs.scenarios],
         tables={
@@ -332,7 +337,7 @@ def _uncertainty_section(outputs: ExperimentOutputs, by_name: dict) -> dict | No
             study.uncertainty,
             outputs.currency,
             outputs.baseline,
-            simulated_points(outputs.manifest),
+            fitted_points(outputs.experiment),
         ),
         "points": entry.get("points"),
         "inputs": study.uncertainty["input"].nunique(),

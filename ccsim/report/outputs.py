@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ccsim.experiment.folder import check_generation
 from ccsim.files import FileTooLargeError, NotRegularFileError, read_small
 from ccsim.model import ConfigError
 from ccsim.report.answer import Study, read_study
-from ccsim.report.reading import read_csv
+from ccsim.report.reading import experiment_that_ran, read_csv
 
 __all__ = [
     "INTERVAL_KPIS",
@@ -58,6 +59,12 @@ class ExperimentOutputs:
     scenarios: list[str]
     baseline: str | None
     study: Study
+
+    @cached_property
+    def experiment(self):
+        """The experiment that ran (:func:`experiment_that_ran`), loaded once per page: a
+        study's model files take seconds to validate."""
+        return experiment_that_ran(self.manifest)
 
     @property
     def channels(self) -> list[str]:  # without "all"

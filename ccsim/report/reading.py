@@ -1,7 +1,8 @@
 """An output folder's tables read back for the pages: only an empty cell is missing, a
 name stays a name ("NA" is a channel), and a number column holding a word is refused naming
 its cell, since a table may have been edited or damaged after ccsim wrote it (the manifest's
-checksums catch the damage, not an edit made with the checksum updated)."""
+checksums catch the damage, not an edit made with the checksum updated); and the experiment
+file that ran, where it is still the one the manifest's checksum names."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from ccsim.model import ConfigError
 
-__all__ = ["read_csv"]
+__all__ = ["experiment_that_ran", "read_csv"]
 
 
 def read_csv(path: Path, columns: Sequence[str], key: Sequence[str] = ()) -> pd.DataFrame | None:
@@ -85,3 +86,16 @@ def _numbers_checked(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
                 str(path), column, f"row {row + 2}: expected a number, got {values.iloc[row]!r}"
             )
     return frame
+
+
+def experiment_that_ran(manifest: dict[str, Any]):
+    """The experiment file the manifest names, loaded, if it is still the one that ran (its
+    digest, over the experiment file and every scenario file, is the manifest's sha256);
+    else None."""
+    from ccsim.study.spec import load_experiment
+
+    try:
+        experiment = load_experiment(manifest["file"])
+    except (KeyError, TypeError, OSError, ConfigError):
+        return None
+    return experiment if experiment.digest == manifest.get("sha256") else None

@@ -18,14 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from ccsim.model import ConfigError
 from ccsim.model.workforce import WEEKS_PER_YEAR
 from ccsim.report.formatting import format_estimate, input_label
-from ccsim.report.reading import read_csv
+from ccsim.report.reading import experiment_that_ran, read_csv
 
 __all__ = [
-    "experiment_that_ran",
     "horizon_inputs",
+    "horizon_ranges",
     "horizon_uncertain",
     "read_total_cost",
     "total_cost_section",
@@ -99,19 +98,6 @@ def _row(row: pd.Series, scale, currency: str, with_csat: bool, baseline: str) -
     return cells
 
 
-def experiment_that_ran(manifest: dict[str, Any]):
-    """The experiment file the manifest names, loaded, if it is still the one that ran (its
-    digest, over the experiment file and every scenario file, is the manifest's sha256);
-    else None."""
-    from ccsim.study.spec import load_experiment
-
-    try:
-        experiment = load_experiment(manifest["file"])
-    except (KeyError, TypeError, OSError, ConfigError):
-        return None
-    return experiment if experiment.digest == manifest.get("sha256") else None
-
-
 def horizon_uncertain(folder: Path) -> dict[str, dict[str, tuple[float, float]]] | None:
     """``total_cost.uncertain`` of the experiment that wrote ``folder``: per input, each
     path's ``(low, high)`` (``{}`` where it names none); None where the experiment file that
@@ -120,7 +106,11 @@ def horizon_uncertain(folder: Path) -> dict[str, dict[str, tuple[float, float]]]
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
-    experiment = experiment_that_ran(manifest) if isinstance(manifest, dict) else None
+    return horizon_ranges(experiment_that_ran(manifest) if isinstance(manifest, dict) else None)
+
+
+def horizon_ranges(experiment) -> dict[str, dict[str, tuple[float, float]]] | None:
+    """:func:`horizon_uncertain` of an experiment already loaded (None: not at hand)."""
     if experiment is None:
         return None
     block = experiment.spec.total_cost
@@ -201,9 +191,15 @@ def _sample(folder: Path, points: int, currency: str, uncertain) -> str:
     )
 
 
-def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, Any] | None:
+_READ = object()  # the horizon's ranges: read from the folder's manifest
+
+
+def total_cost_section(
+    folder: Path, currency: str, baseline: str, uncertain=_READ
+) -> dict[str, Any] | None:
     """The section's data: its sentence, whether CSAT is shown, a row per model; None
-    without ``total_cost.csv``."""
+    without ``total_cost.csv``. ``uncertain``: the horizon's ranges (:func:`horizon_ranges`
+    of the experiment the page has loaded), else read through the folder's manifest."""
     table = read_total_cost(folder)
     if table is None or table.empty:
         return None
@@ -211,7 +207,8 @@ def total_cost_section(folder: Path, currency: str, baseline: str) -> dict[str, 
     first = table.iloc[0]
     scale = _scale(table)
     years = f"{first['horizon_years']:g} years"
-    points, uncertain = int(first["points"]), horizon_uncertain(folder)
+    points = int(first["points"])
+    uncertain = horizon_uncertain(folder) if uncertain is _READ else uncertain
     sample = _sample(folder, points, currency, uncertain)
     rate = f"{first['discount_rate'] * 100:g}% a year"
     if points and "discount_rate" in (uncertain or {}):

@@ -19,6 +19,7 @@ from ccsim.report.formatting import PAGE, flag, format_estimate, format_value, i
 __all__ = [
     "GUARANTEE_SCOPE",
     "break_even_sentence",
+    "fitted_points",
     "fixed_crossings",
     "guarantee_scope",
     "simulated_points",
@@ -66,10 +67,14 @@ def guarantee_scope(equal_service: pd.DataFrame | None = None) -> str:
 def simulated_points(manifest: dict[str, Any]) -> dict[str, int] | None:
     """Each fitted model's simulated points (the experiment's ``simulated_points``), for
     :func:`uncertainty_rows`; None where the experiment file that ran is not at hand
-    unchanged (:func:`ccsim.report.total_cost.experiment_that_ran`)."""
-    from ccsim.report.total_cost import experiment_that_ran
+    unchanged (:func:`ccsim.report.reading.experiment_that_ran`)."""
+    from ccsim.report.reading import experiment_that_ran
 
-    experiment = experiment_that_ran(manifest)
+    return fitted_points(experiment_that_ran(manifest))
+
+
+def fitted_points(experiment) -> dict[str, int] | None:
+    """:func:`simulated_points` of an experiment already loaded (None: not at hand)."""
     if experiment is None or experiment.spec.uncertainty is None:
         return None
     return dict(experiment.spec.uncertainty.simulated_points)
